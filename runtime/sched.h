@@ -1,0 +1,47 @@
+/*
+ * sched.h - internal: the work-stealing pool.  Runs run_one for every index
+ * of a run on `jobs` worker threads, and carries the fork-join slow paths.
+ * Never blocks the caller's signals or changes process-wide state.
+ */
+#ifndef WSRUN_SCHED_H
+#define WSRUN_SCHED_H
+
+#include <stdint.h>
+
+#include "run.h"
+
+typedef struct ws_worker_stats {
+    uint64_t indices;       /* run_one calls that returned */
+    uint64_t tasks;         /* frames run (ranges and fork-join children) */
+    uint64_t steal_tries;   /* steal attempts on other workers' deques */
+    uint64_t steals;        /* successful steals */
+    uint64_t publishes;     /* frames handed from private to stealable */
+    uint64_t splits;        /* index ranges split in half for a thief */
+    uint64_t failed;        /* indices that failed after retries */
+    uint64_t retried;       /* extra attempts made */
+    uint64_t busy_ns;       /* running frames */
+    uint64_t idle_ns;       /* looking for work, spinning or yielding */
+    uint64_t parked_ns;     /* asleep on the futex */
+} ws_worker_stats;
+
+typedef struct ws_pool_result {
+    uint64_t indices_done;  /* indices whose run_one succeeded */
+    uint64_t failed;        /* indices that failed */
+    uint64_t wall_ns;
+    unsigned jobs;
+    ws_worker_stats *workers; /* jobs entries; free with free() */
+    int stopped_early;      /* a failure or ws_pool_request_stop stopped it */
+} ws_pool_result;
+
+/* Run indices [0, run->count) with run->desc.run_one on run->jobs workers.
+ * Per-index failures are printed (first 20 in full) and counted.
+ * Returns 0, or -1 with a message printed if the threads could not start. */
+int ws_pool_run(ws_run *run, ws_pool_result *result);
+
+/* Ask the running pool to stop handing out indices (async-signal-safe). */
+void ws_pool_request_stop(void);
+
+/* Indices done so far by the running pool (any thread; approximate). */
+uint64_t ws_pool_progress(void);
+
+#endif
