@@ -79,16 +79,25 @@ $(BUILD)/tests/test_%: tests/test_%.c $(BUILD)/libwsrt.a $(wildcard tests/*.h) i
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(PNG_CFLAGS) -Itests $(EXPORT_DYNAMIC) $< $(BUILD)/libwsrt.a -o $@ $(TEST_LIBS)
 
+# Test fixture plugins (bad descriptors, deliberate failures): built apart
+# from the real plugins so `wsrun --plugin` never finds them by name.
+TEST_PLUGIN_SRCS := $(wildcard tests/plugins/*.c)
+TEST_PLUGINS     := $(TEST_PLUGIN_SRCS:tests/plugins/%.c=$(BUILD)/test-plugins/%.so)
+
+$(BUILD)/test-plugins/%.so: tests/plugins/%.c include/wsrun.h $(wildcard tests/plugins/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -fPIC -shared $< -o $@
+
 test: deps-test
 	@$(MAKE) --no-print-directory all tests-build
 	@$(MAKE) --no-print-directory test-unit test-cli test-tsan
 
-tests-build: $(TESTS)
+tests-build: $(TESTS) $(TEST_PLUGINS)
 
-test-unit: $(TESTS) all
+test-unit: $(TESTS) $(TEST_PLUGINS) all
 	@set -e; for t in $(TESTS); do echo "== $$t"; WSRUN_BUILD=$(BUILD) $$t --jobs 2; done
 
-test-cli: all
+test-cli: all $(TEST_PLUGINS)
 	@WSRUN_BUILD=$(BUILD) tests/cli/run-all.sh
 
 # ThreadSanitizer: standalone programs (Criterion cannot start under TSan

@@ -223,16 +223,16 @@ typedef union ws_value {
     void *p;
 } ws_value;
 
-#define WS_FRAME_ARGS 4
+#define WS_FRAME_ARGS 3
 
 struct ws_frame {
-    ws_task_fn fn;
+    ws_task_fn fn; /* NULL while the frame runs on its owner */
     /* WS_FRAME_PENDING until a thief that ran it stores WS_FRAME_DONE. */
     _Atomic uint32_t state;
     /* Worker id + 1 of the thief that took it; 0 while not stolen. */
     _Atomic uint32_t thief;
-    int32_t status;  /* fn's return value, valid after sync */
-    uint32_t pad_;
+    int32_t status;  /* a stolen frame's return value, for its syncer */
+    uint32_t reserved_;
     char *stolen_err; /* a stolen child's message, handed to the syncer */
     ws_value ret;                /* the child's result, by convention */
     ws_value arg[WS_FRAME_ARGS]; /* the child's arguments */
@@ -292,23 +292,38 @@ static inline void ws_spawn(ws_ctx *ctx, ws_frame *f)
         ws__attend(ctx);
 }
 
+/* Run a private frame here, now, as a plain call.  While it runs its
+ * frame stays reserved (its children go above it) and is marked running
+ * (fn = NULL) so the runtime never publishes it. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline int ws__run_private(ws_ctx *ctx, ws_frame *f, ws_task_fn fn)
+{
+    f->fn = NULL;
+    int status = fn(ctx, f);
+    ctx->fj_head = f;
+    /* Publishing may have stepped over this running frame; it is gone
+     * now, so the boundary comes back down to the free space. */
+    if (WS_UNLIKELY(ctx->fj_pub > f))
+        ctx->fj_pub = f;
+    return status;
+}
+
 /* Wait for `f`, the most recent unsynced frame, and return its status.
  * If nobody stole it, it runs here now, as a plain call. */
 static inline int ws_sync(ws_ctx *ctx, ws_frame *f)
 {
-    if (WS_LIKELY(f >= ctx->fj_pub)) {
-        ctx->fj_head = f;
-        return f->status = f->fn(ctx, f);
-    }
+    if (WS_LIKELY(f >= ctx->fj_pub))
+        return ws__run_private(ctx, f, f->fn);
     return ws__sync_slow(ctx, f);
 }
 
 /* As ws_sync, when the caller knows the frame's function: the private case
  * becomes a direct call the compiler can inline (Lace's SYNC). */
 #define WS_SYNC(ctx, f, fn_name)                                          \
-    (WS_LIKELY((f) >= (ctx)->fj_pub)                                      \
-         ? ((ctx)->fj_head = (f), (f)->status = fn_name((ctx), (f)))      \
-         : ws__sync_slow((ctx), (f)))
+    (WS_LIKELY((f) >= (ctx)->fj_pub) ? ws__run_private((ctx), (f), fn_name) \
+                                     : ws__sync_slow((ctx), (f)))
 
 /* Let the runtime split work or stop: long loops inside run_one may call
  * this now and then so idle thieves are served.  Costs one plain load. */

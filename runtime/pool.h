@@ -1,10 +1,10 @@
 /*
- * sched.h - internal: the work-stealing pool.  Runs run_one for every index
+ * pool.h - internal: the work-stealing pool (runtime/sched.c).  Runs run_one for every index
  * of a run on `jobs` worker threads, and carries the fork-join slow paths.
  * Never blocks the caller's signals or changes process-wide state.
  */
-#ifndef WSRUN_SCHED_H
-#define WSRUN_SCHED_H
+#ifndef WSRUN_POOL_H
+#define WSRUN_POOL_H
 
 #include <stdint.h>
 
@@ -31,6 +31,7 @@ typedef struct ws_pool_result {
     unsigned jobs;
     ws_worker_stats *workers; /* jobs entries; free with free() */
     int stopped_early;      /* a failure or ws_pool_request_stop stopped it */
+    int worker_init_failed; /* a worker_init failed (printed); the run failed */
 } ws_pool_result;
 
 /* Run indices [0, run->count) with run->desc.run_one on run->jobs workers.

@@ -1,0 +1,597 @@
+/*
+ * sched.c - the work-stealing pool: worker threads, stealing, parking, the
+ * lazily split index range, and the fork-join slow paths of wsrun.h.
+ *
+ * Every task is a ws_frame on its owner's frame stack.  Frames are private
+ * (owner-only, no atomics) until a thief asks for work; then the owner
+ * publishes its oldest private frames by pushing pointers to them on its
+ * Chase-Lev deque.  A thief runs a stolen frame in place and marks it done;
+ * the owner, syncing a frame a thief took, helps that thief (leapfrogging)
+ * until it is done.  An index range is such a frame: its loop splits off
+ * the upper half only when a thief asked, so thieves always get large
+ * pieces and the owner's loop costs one indirect call and a counter.
+ *
+ * Must never: block the owner's fast path, let a frame run twice, let an
+ * idle worker spin without bound (it parks on a futex), or run a stolen
+ * frame that is not a descendant of the frame a waiting worker syncs (that
+ * bounds the stack by the program's own recursion depth).
+ */
+#include "pool.h"
+
+#include <errno.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "deque.h"
+
+enum { ATTN_REQUEST = 1u, ATTN_STOP = 2u };
+
+/* Frames per worker: 64 MiB of address space, touched only as deep as the
+ * program nests (MAP_NORESERVE). */
+#define FRAME_STACK_FRAMES ((size_t)1 << 20)
+#define WORKER_STACK_BYTES ((size_t)256 << 20)
+#define MAX_FAILURES_PRINTED 20
+#define STEAL_ROUNDS_BEFORE_YIELD 4
+#define STEAL_ROUNDS_BEFORE_PARK 64
+#define PARK_MIN_NS 100000L
+#define PARK_MAX_NS 1000000L
+
+typedef struct ws_pool ws_pool;
+
+typedef struct ws_worker {
+    ws_ctx_base base; /* first: ws_ctx * converts to ws_worker * */
+    ws_pool *pool;
+    ws_deque deque;
+    ws_frame *frames;
+    int (*run_one)(void *, uint64_t, ws_ctx *);
+    void *state;
+    uint64_t victim_rng;
+    unsigned nesting; /* stolen frames run on top of a waiting frame */
+    ws_worker_stats stats;
+    _Alignas(64) _Atomic uint64_t progress; /* indices done; read by the main thread */
+    pthread_t thread;
+    int thread_started;
+} ws_worker;
+
+struct ws_pool {
+    ws_run *run;
+    unsigned jobs;
+    ws_worker **workers;
+    _Atomic int done;
+    _Atomic int stopping;
+    _Atomic int sleepers;
+    _Atomic uint32_t wake_seq; /* futex word */
+    pthread_mutex_t fail_lock;
+    uint64_t failed;          /* under fail_lock */
+    int worker_init_failed;   /* under fail_lock */
+};
+
+/* The pool being run, for the signal-safe stop and the progress query. */
+static ws_pool *_Atomic current_pool;
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static inline ws_worker *worker_of(ws_ctx *ctx)
+{
+    return (ws_worker *)(void *)ctx;
+}
+
+/* ------------------------------------------------------------ parking */
+
+static void futex_wait(_Atomic uint32_t *word, uint32_t expected, long timeout_ns)
+{
+    struct timespec ts = {timeout_ns / 1000000000L, timeout_ns % 1000000000L};
+    syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT_PRIVATE, expected, &ts, NULL, 0);
+}
+
+static void futex_wake(_Atomic uint32_t *word, int n)
+{
+    syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
+}
+
+/* Wake one parked worker, if any: called when a steal succeeded (so there
+ * may be more to steal) and wake-ups cascade from thief to thief. */
+static void wake_one(ws_pool *p)
+{
+    /* relaxed: a missed sleeper wakes by its timeout (at most 1 ms). */
+    if (atomic_load_explicit(&p->sleepers, memory_order_relaxed) > 0) {
+        /* release: orders nothing the sleeper needs beyond the deques,
+         * which carry their own synchronisation; it changes the futex word
+         * so a sleeper about to wait returns at once. */
+        atomic_fetch_add_explicit(&p->wake_seq, 1, memory_order_release);
+        futex_wake(&p->wake_seq, 1);
+    }
+}
+
+static void wake_all(ws_pool *p)
+{
+    atomic_fetch_add_explicit(&p->wake_seq, 1, memory_order_release);
+    futex_wake(&p->wake_seq, 1 << 30);
+}
+
+/* --------------------------------------------------------- publishing */
+
+/* Hand the oldest half of this worker's private, not running frames to
+ * thieves.  Frames below the new boundary are then published or running;
+ * running frames (fn == NULL) are stepped over, never published. */
+static void publish_half(ws_worker *w)
+{
+    ws_ctx *ctx = &w->base.ctx;
+    ws_frame *f, *head = ctx->fj_head;
+    size_t pending = 0;
+    for (f = ctx->fj_pub; f < head; f++)
+        pending += f->fn != NULL;
+    if (pending == 0) {
+        return;
+    }
+    size_t give = (pending + 1) / 2;
+    for (f = ctx->fj_pub; give > 0; f++) {
+        if (f->fn == NULL)
+            continue;
+        /* relaxed: published by the release store of bottom in push. */
+        atomic_store_explicit(&f->state, WS_FRAME_PENDING, memory_order_relaxed);
+        atomic_store_explicit(&f->thief, 0, memory_order_relaxed);
+        if (ws_deque_push(&w->deque, (uintptr_t)f) != 0) {
+            ws_err("out of memory growing the deque of worker %u", ctx->worker_id);
+            abort();
+        }
+        w->stats.publishes++;
+        give--;
+    }
+    ctx->fj_pub = f;
+}
+
+void ws__attend(ws_ctx *ctx)
+{
+    /* relaxed: the bit is a request, not a carrier of data. */
+    uint32_t a = atomic_load_explicit(&ctx->attention, memory_order_relaxed);
+    if (a & ATTN_REQUEST) {
+        /* Clear before publishing: a request that arrives later sets the
+         * bit again and is served at the next poll, never lost. */
+        atomic_fetch_and_explicit(&ctx->attention, ~ATTN_REQUEST, memory_order_relaxed);
+        publish_half(worker_of(ctx));
+    }
+}
+
+void ws__frames_exhausted(ws_ctx *ctx)
+{
+    ws_err("%s: fork-join nesting deeper than %zu frames on worker %u", ws_plugin_name(ctx),
+           FRAME_STACK_FRAMES, ctx->worker_id);
+    abort();
+}
+
+int ws_stopping(const ws_ctx *ctx)
+{
+    (void)ctx;
+    ws_pool *p = atomic_load_explicit(&current_pool, memory_order_acquire);
+    /* relaxed: a hint for long tasks to return early. */
+    return p && atomic_load_explicit(&p->stopping, memory_order_relaxed);
+}
+
+/* ----------------------------------------------------------- stealing */
+
+static void ask_for_work(ws_worker *victim)
+{
+    /* relaxed: a request carries no data; test first so idle thieves do not
+     * keep the victim's cache line bouncing. */
+    if (!(atomic_load_explicit(&victim->base.ctx.attention, memory_order_relaxed) & ATTN_REQUEST))
+        atomic_fetch_or_explicit(&victim->base.ctx.attention, ATTN_REQUEST, memory_order_relaxed);
+}
+
+/* Run a frame taken from another worker's deque, in place, then mark it
+ * done for its owner.  Its children go on this worker's frame stack. */
+static void run_stolen(ws_worker *w, ws_frame *f)
+{
+    ws_ctx *ctx = &w->base.ctx;
+    /* relaxed: only read by the owner to pick whom to help while waiting. */
+    atomic_store_explicit(&f->thief, ctx->worker_id + 1, memory_order_relaxed);
+    w->stats.steals++;
+    w->stats.tasks++;
+    w->nesting++;
+    w->base.errbuf[0] = '\0';
+    int status = f->fn(ctx, f);
+    w->nesting--;
+    f->status = status;
+    if (status != WS_OK)
+        f->stolen_err = strdup(w->base.errbuf[0] ? w->base.errbuf : "child task failed");
+    /* release: the owner that acquires DONE sees status, ret and the
+     * frame's side effects. */
+    atomic_store_explicit(&f->state, WS_FRAME_DONE, memory_order_release);
+}
+
+static uint32_t next_victim(ws_worker *w)
+{
+    w->victim_rng = w->victim_rng * 6364136223846793005u + 1442695040888963407u;
+    uint32_t others = w->pool->jobs - 1;
+    uint32_t v = (uint32_t)((w->victim_rng >> 33) % others);
+    return v >= w->base.ctx.worker_id ? v + 1 : v;
+}
+
+/* One steal attempt on `victim`; runs the frame if one was taken. */
+static int try_steal_from(ws_worker *w, ws_worker *victim)
+{
+    uintptr_t item;
+    w->stats.steal_tries++;
+    int r = ws_deque_steal(&victim->deque, &item);
+    if (r == WS_DEQUE_GOT) {
+        wake_one(w->pool);
+        run_stolen(w, (ws_frame *)item);
+        return 1;
+    }
+    if (r == WS_DEQUE_EMPTY)
+        ask_for_work(victim);
+    return 0;
+}
+
+/* ------------------------------------------------------------ syncing */
+
+static int finish_sync(ws_ctx *ctx, ws_frame *f)
+{
+    int status = f->status;
+    if (f->stolen_err) {
+        snprintf(((ws_ctx_base *)ctx)->errbuf, WS_ERRBUF, "%s", f->stolen_err);
+        free(f->stolen_err);
+        f->stolen_err = NULL;
+    }
+    return status;
+}
+
+int ws__sync_slow(ws_ctx *ctx, ws_frame *f)
+{
+    ws_worker *w = worker_of(ctx);
+    uintptr_t item;
+    if (ws_deque_take(&w->deque, &item) == WS_DEQUE_GOT) {
+        /* Not stolen: f was the newest published frame.  It is private
+         * again; run it as the inline path does. */
+        if ((ws_frame *)item != f) {
+            ws_err("internal error: fork-join frames synced out of order on worker %u",
+                   ctx->worker_id);
+            abort();
+        }
+        ctx->fj_pub = f;
+        return ws_sync(ctx, f);
+    }
+    /* Stolen.  f stays reserved (fj_head = f + 1) while its thief writes
+     * into it; help the thief with frames from its deque, which can only be
+     * f's descendants (it took f from our deque while its own was empty, and
+     * thieves always take the oldest frame first). */
+    unsigned fails = 0;
+    /* acquire: pairs with the release store of DONE in run_stolen. */
+    while (atomic_load_explicit(&f->state, memory_order_acquire) != WS_FRAME_DONE) {
+        /* relaxed: a stale 0 only delays helping by one round. */
+        uint32_t thief = atomic_load_explicit(&f->thief, memory_order_relaxed);
+        if (thief && try_steal_from(w, w->pool->workers[thief - 1])) {
+            fails = 0;
+            continue;
+        }
+        if (++fails < 64)
+            continue;
+        if (fails < 256)
+            sched_yield();
+        else {
+            struct timespec ts = {0, fails < 1024 ? 20000 : 200000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    ctx->fj_head = f;
+    ctx->fj_pub = f;
+    return finish_sync(ctx, f);
+}
+
+/* ------------------------------------------------------- index ranges */
+
+static void report_failure(ws_worker *w, uint64_t index)
+{
+    ws_pool *p = w->pool;
+    const char *msg = w->base.errbuf[0] ? w->base.errbuf : "failed (the plugin gave no message)";
+    pthread_mutex_lock(&p->fail_lock);
+    p->failed++;
+    if (p->failed <= MAX_FAILURES_PRINTED)
+        ws_err("%s: index %llu failed (worker %u): %s", p->run->desc.name,
+               (unsigned long long)index, w->base.ctx.worker_id, msg);
+    pthread_mutex_unlock(&p->fail_lock);
+    w->stats.failed++;
+    w->base.errbuf[0] = '\0';
+    if (!p->run->policy.keep_going)
+        ws_pool_request_stop();
+}
+
+static void index_failed(ws_worker *w, uint64_t index)
+{
+    ws_ctx *ctx = &w->base.ctx;
+    for (unsigned attempt = 0; attempt < w->pool->run->policy.retries; attempt++) {
+        w->stats.retried++;
+        w->base.errbuf[0] = '\0';
+        if (w->run_one(w->state, index, ctx) == WS_OK)
+            return;
+    }
+    report_failure(w, index);
+}
+
+/* A frame that runs run_one over [arg0, arg1).  When a thief asks for work
+ * the upper half of what is left becomes a new frame, published at once. */
+static int range_task(ws_ctx *ctx, ws_frame *self)
+{
+    ws_worker *w = worker_of(ctx);
+    uint64_t i = self->arg[0].u, end = self->arg[1].u;
+    ws_frame *first_split = ctx->fj_head;
+    int (*run_one)(void *, uint64_t, ws_ctx *) = w->run_one;
+    void *state = w->state;
+    uint64_t done = atomic_load_explicit(&w->progress, memory_order_relaxed);
+    uint64_t start = i;
+
+    for (; i < end; i++) {
+        /* relaxed: see ws_poll. */
+        uint32_t attn = atomic_load_explicit(&ctx->attention, memory_order_relaxed);
+        if (WS_UNLIKELY(attn)) {
+            if (attn & ATTN_STOP)
+                break;
+            if (end - i >= 2) {
+                uint64_t mid = i + (end - i) / 2;
+                ws_frame *half = ws_frame_new(ctx, range_task);
+                half->arg[0].u = mid;
+                half->arg[1].u = end;
+                end = mid;
+                w->stats.splits++;
+                ws_spawn(ctx, half); /* sees the request and publishes */
+            } else {
+                ws__attend(ctx);
+            }
+        }
+        if (WS_UNLIKELY(run_one(state, i, ctx) != WS_OK))
+            index_failed(w, i);
+        /* relaxed: a progress counter read by the main thread. */
+        atomic_store_explicit(&w->progress, ++done, memory_order_relaxed);
+    }
+    w->stats.indices += i - start;
+    while (ctx->fj_head > first_split)
+        ws_sync(ctx, ctx->fj_head - 1);
+    return WS_OK;
+}
+
+/* ------------------------------------------------------------ workers */
+
+static void worker_loop(ws_worker *w)
+{
+    ws_pool *p = w->pool;
+    unsigned rounds = 0;
+    long park_ns = PARK_MIN_NS;
+    uint64_t t_busy = 0, t_parked = 0;
+
+    /* acquire: pairs with the release store of done by worker 0. */
+    while (!atomic_load_explicit(&p->done, memory_order_acquire)) {
+        int got = 0;
+        if (p->jobs > 1) {
+            for (unsigned k = 0; k < p->jobs && !got; k++) {
+                ws_worker *victim = p->workers[next_victim(w)];
+                uint64_t t0 = now_ns();
+                got = try_steal_from(w, victim);
+                if (got)
+                    t_busy += now_ns() - t0;
+            }
+        }
+        if (got) {
+            rounds = 0;
+            park_ns = PARK_MIN_NS;
+            continue;
+        }
+        rounds++;
+        if (rounds < STEAL_ROUNDS_BEFORE_YIELD)
+            continue;
+        if (rounds < STEAL_ROUNDS_BEFORE_PARK) {
+            sched_yield();
+            continue;
+        }
+        /* Park.  The timeout bounds a missed wake-up; it grows while
+         * nothing turns up so an idle worker costs next to no CPU. */
+        uint64_t t0 = now_ns();
+        /* acquire: a wake after this load changes the word, and the wait
+         * returns at once. */
+        uint32_t seq = atomic_load_explicit(&p->wake_seq, memory_order_acquire);
+        atomic_fetch_add_explicit(&p->sleepers, 1, memory_order_relaxed);
+        if (!atomic_load_explicit(&p->done, memory_order_acquire))
+            futex_wait(&p->wake_seq, seq, park_ns);
+        atomic_fetch_sub_explicit(&p->sleepers, 1, memory_order_relaxed);
+        t_parked += now_ns() - t0;
+        if (park_ns < PARK_MAX_NS)
+            park_ns *= 2;
+        rounds = STEAL_ROUNDS_BEFORE_PARK - 1; /* one round of steals, then park again */
+    }
+    w->stats.busy_ns += t_busy;
+    w->stats.parked_ns += t_parked;
+}
+
+static void run_root(ws_worker *w)
+{
+    ws_ctx *ctx = &w->base.ctx;
+    ws_frame *root = ctx->fj_head;
+    root->arg[0].u = 0;
+    root->arg[1].u = w->pool->run->count;
+    root->fn = NULL; /* running: never published */
+    ctx->fj_head = root + 1;
+    uint64_t t0 = now_ns();
+    w->stats.tasks++;
+    range_task(ctx, root);
+    w->stats.busy_ns += now_ns() - t0;
+    ctx->fj_head = root;
+    ctx->fj_pub = root;
+}
+
+static void *worker_main(void *arg)
+{
+    ws_worker *w = arg;
+    ws_pool *p = w->pool;
+    const ws_plugin *d = &p->run->desc;
+    uint64_t t_start = now_ns();
+    int ready = 1;
+
+    if (d->worker_init && d->worker_init(p->run->state, &w->base.ctx) != WS_OK) {
+        pthread_mutex_lock(&p->fail_lock);
+        p->worker_init_failed = 1;
+        ws_err("%s: worker_init failed on worker %u: %s", d->name, w->base.ctx.worker_id,
+               w->base.errbuf[0] ? w->base.errbuf : "(no message)");
+        pthread_mutex_unlock(&p->fail_lock);
+        ws_pool_request_stop();
+        ready = 0;
+    }
+    if (w->base.ctx.worker_id == 0) {
+        if (ready)
+            run_root(w);
+        /* release: everything the run did happens before the others stop. */
+        atomic_store_explicit(&p->done, 1, memory_order_release);
+        wake_all(p);
+    } else if (ready) {
+        worker_loop(w);
+    }
+    if (ready && d->worker_fini)
+        d->worker_fini(p->run->state, &w->base.ctx);
+    uint64_t total = now_ns() - t_start;
+    uint64_t accounted = w->stats.busy_ns + w->stats.parked_ns;
+    w->stats.idle_ns = total > accounted ? total - accounted : 0;
+    return NULL;
+}
+
+static ws_worker *worker_new(ws_pool *p, unsigned id)
+{
+    ws_worker *w;
+    if (posix_memalign((void **)&w, 64, sizeof *w) != 0)
+        return NULL;
+    memset(w, 0, sizeof *w);
+    w->pool = p;
+    ws_ctx_base_init(&w->base, p->run, id);
+    w->run_one = p->run->desc.run_one;
+    w->state = p->run->state;
+    w->victim_rng = ws_mix64(id + 1);
+    w->frames = mmap(NULL, FRAME_STACK_FRAMES * sizeof(ws_frame), PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (w->frames == MAP_FAILED) {
+        free(w);
+        return NULL;
+    }
+    if (ws_deque_init(&w->deque, 8) != 0) {
+        munmap(w->frames, FRAME_STACK_FRAMES * sizeof(ws_frame));
+        free(w);
+        return NULL;
+    }
+    w->base.ctx.fj_head = w->frames;
+    w->base.ctx.fj_pub = w->frames;
+    w->base.ctx.fj_limit = w->frames + FRAME_STACK_FRAMES;
+    atomic_init(&w->base.ctx.attention, 0);
+    atomic_init(&w->progress, 0);
+    return w;
+}
+
+static void worker_free(ws_worker *w)
+{
+    if (!w)
+        return;
+    ws_deque_destroy(&w->deque);
+    munmap(w->frames, FRAME_STACK_FRAMES * sizeof(ws_frame));
+    free(w);
+}
+
+void ws_pool_request_stop(void)
+{
+    ws_pool *p = atomic_load_explicit(&current_pool, memory_order_acquire);
+    if (!p)
+        return;
+    /* relaxed: flags only; lock-free atomics keep this signal-safe. */
+    atomic_store_explicit(&p->stopping, 1, memory_order_relaxed);
+    for (unsigned i = 0; i < p->jobs; i++)
+        if (p->workers[i])
+            atomic_fetch_or_explicit(&p->workers[i]->base.ctx.attention, ATTN_STOP,
+                                     memory_order_relaxed);
+}
+
+uint64_t ws_pool_progress(void)
+{
+    ws_pool *p = atomic_load_explicit(&current_pool, memory_order_acquire);
+    uint64_t sum = 0;
+    if (!p)
+        return 0;
+    for (unsigned i = 0; i < p->jobs; i++)
+        sum += atomic_load_explicit(&p->workers[i]->progress, memory_order_relaxed);
+    return sum;
+}
+
+int ws_pool_run(ws_run *run, ws_pool_result *result)
+{
+    ws_pool pool;
+    memset(&pool, 0, sizeof pool);
+    memset(result, 0, sizeof *result);
+    pool.run = run;
+    pool.jobs = run->jobs ? run->jobs : 1;
+    pthread_mutex_init(&pool.fail_lock, NULL);
+    pool.workers = calloc(pool.jobs, sizeof *pool.workers);
+    int rc = -1;
+    if (!pool.workers) {
+        ws_err("out of memory creating %u workers", pool.jobs);
+        goto out;
+    }
+    for (unsigned i = 0; i < pool.jobs; i++)
+        if (!(pool.workers[i] = worker_new(&pool, i))) {
+            ws_err("cannot set up worker %u: %s", i, strerror(errno));
+            goto out;
+        }
+
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, WORKER_STACK_BYTES);
+    /* release: the workers' fields above are visible to a signal handler
+     * or progress reader that acquires the pointer. */
+    atomic_store_explicit(&current_pool, &pool, memory_order_release);
+    uint64_t t0 = now_ns();
+    for (unsigned i = 0; i < pool.jobs; i++) {
+        int e = pthread_create(&pool.workers[i]->thread, &attr, worker_main, pool.workers[i]);
+        if (e != 0) {
+            ws_err("cannot start worker thread %u of %u: %s", i, pool.jobs, strerror(e));
+            ws_pool_request_stop();
+            atomic_store_explicit(&pool.done, 1, memory_order_release);
+            wake_all(&pool);
+            break;
+        }
+        pool.workers[i]->thread_started = 1;
+    }
+    pthread_attr_destroy(&attr);
+    int all_started = 1;
+    for (unsigned i = 0; i < pool.jobs; i++) {
+        if (pool.workers[i]->thread_started)
+            pthread_join(pool.workers[i]->thread, NULL);
+        else
+            all_started = 0;
+    }
+    result->wall_ns = now_ns() - t0;
+    atomic_store_explicit(&current_pool, NULL, memory_order_release);
+
+    result->jobs = pool.jobs;
+    result->workers = calloc(pool.jobs, sizeof *result->workers);
+    for (unsigned i = 0; i < pool.jobs; i++) {
+        if (result->workers)
+            result->workers[i] = pool.workers[i]->stats;
+        result->indices_done += pool.workers[i]->stats.indices;
+    }
+    result->failed = pool.failed;
+    result->indices_done -= pool.failed;
+    result->worker_init_failed = pool.worker_init_failed;
+    result->stopped_early = atomic_load_explicit(&pool.stopping, memory_order_relaxed);
+    rc = all_started ? 0 : -1;
+out:
+    if (pool.workers)
+        for (unsigned i = 0; i < pool.jobs; i++)
+            worker_free(pool.workers[i]);
+    free(pool.workers);
+    pthread_mutex_destroy(&pool.fail_lock);
+    return rc;
+}

@@ -1,0 +1,131 @@
+/*
+ * test_sched.c - the work-stealing pool: every index runs exactly once for
+ * many counts and worker numbers (more workers than cores too); fork-join
+ * trees of random shape and 10^5-deep chains give exact results with every
+ * task run once; errors of deep children reach run_one; a failing index
+ * stops the run unless keep_going.
+ */
+#include <criterion/criterion.h>
+#include <criterion/redirect.h>
+
+#include "stress.h"
+
+static const uint64_t counts[] = {0, 1, 2, 3, 1000, 1000000};
+static const unsigned jobs_list[] = {1, 2, 3, 8};
+
+Test(sched, every_index_exactly_once, .timeout = 120)
+{
+    for (size_t c = 0; c < sizeof counts / sizeof *counts; c++)
+        for (size_t j = 0; j < sizeof jobs_list / sizeof *jobs_list; j++)
+            cr_assert_eq(pool_count_run(counts[c], jobs_list[j]), 0, "count %llu -j%u",
+                         (unsigned long long)counts[c], jobs_list[j]);
+}
+
+Test(sched, failing_index_stops_the_run_and_is_counted)
+{
+    uint64_t n = 2000000;
+    count_state s = {calloc(n, 1), 5};
+    ws_run run;
+    ws_pool_result res;
+    test_run_init(&run, "count", n, 2, count_run_one, &s);
+    cr_redirect_stderr();
+    cr_assert_eq(ws_pool_run(&run, &res), 0);
+    cr_assert_eq(res.failed, 1);
+    cr_assert(res.stopped_early);
+    cr_assert(res.indices_done < n - 1, "the run stopped early (%llu done)",
+              (unsigned long long)res.indices_done);
+    cr_assert_eq(atomic_load(&s.hits[5]), 1);
+    uint64_t ran = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        cr_assert(atomic_load(&s.hits[i]) <= 1);
+        ran += atomic_load(&s.hits[i]);
+    }
+    cr_assert_eq(ran, res.indices_done + res.failed);
+    fflush(stderr);
+    cr_assert_stderr_eq_str("wsrun: count: index 5 failed (worker 0): asked to fail at 5\n");
+    free(res.workers);
+    free(s.hits);
+}
+
+Test(sched, keep_going_runs_everything)
+{
+    uint64_t n = 100000;
+    count_state s = {calloc(n, 1), 777};
+    ws_run run;
+    ws_pool_result res;
+    test_run_init(&run, "count", n, 3, count_run_one, &s);
+    run.policy.keep_going = 1;
+    cr_redirect_stderr();
+    cr_assert_eq(ws_pool_run(&run, &res), 0);
+    cr_assert_eq(res.failed, 1);
+    cr_assert_eq(res.indices_done, n - 1);
+    for (uint64_t i = 0; i < n; i++)
+        cr_assert_eq(atomic_load(&s.hits[i]), 1);
+    free(res.workers);
+    free(s.hits);
+}
+
+Test(sched, retries_rerun_a_failing_index)
+{
+    count_state s = {calloc(10, 1), 3};
+    ws_run run;
+    ws_pool_result res;
+    test_run_init(&run, "count", 10, 1, count_run_one, &s);
+    run.policy.retries = 2;
+    run.policy.keep_going = 1;
+    cr_redirect_stderr();
+    cr_assert_eq(ws_pool_run(&run, &res), 0);
+    cr_assert_eq(atomic_load(&s.hits[3]), 3); /* first try + 2 retries */
+    cr_assert_eq(res.failed, 1);
+    free(res.workers);
+    free(s.hits);
+}
+
+Test(forkjoin, random_trees_exact_at_1_to_8_workers, .timeout = 120)
+{
+    for (unsigned jobs = 1; jobs <= 8; jobs++) {
+        tree_state t;
+        memset(&t, 0, sizeof t);
+        t.seed = 0x5eed + jobs;
+        t.max_depth = 18;
+        ws_pool_result res;
+        cr_assert_eq(forkjoin_tree_run(&t, 8, jobs, &res), 0, "-j%u", jobs);
+        cr_assert_eq(res.failed, 0);
+        free(res.workers);
+    }
+}
+
+Test(forkjoin, chain_of_depth_100000, .timeout = 120)
+{
+    unsigned jobs_to_try[] = {1, 2, 4};
+    for (size_t j = 0; j < 3; j++) {
+        tree_state t;
+        memset(&t, 0, sizeof t);
+        t.chain_depth = 100000;
+        ws_pool_result res;
+        cr_assert_eq(forkjoin_tree_run(&t, 2, jobs_to_try[j], &res), 0, "-j%u", jobs_to_try[j]);
+        free(res.workers);
+    }
+}
+
+Test(forkjoin, deep_child_error_reaches_run_one)
+{
+    for (unsigned jobs = 1; jobs <= 4; jobs *= 2) {
+        tree_state t;
+        memset(&t, 0, sizeof t);
+        t.chain_depth = 5000;
+        /* the id of the node at depth 4000 of the chain under root 1 */
+        uint64_t id = 1;
+        for (int d = 0; d < 4000; d++)
+            id = tree_child_id(id, 0);
+        t.fail_node = id;
+        ws_pool_result res;
+        cr_redirect_stderr();
+        cr_assert_eq(forkjoin_tree_run(&t, 1, jobs, &res), 0);
+        cr_assert_eq(res.failed, 1, "-j%u", jobs);
+        char want[128];
+        snprintf(want, sizeof want, "node %llu at depth 4000 failed", (unsigned long long)id);
+        cr_assert_str_eq(t.first_error, want, "-j%u", jobs);
+        free(res.workers);
+    }
+}

@@ -1,0 +1,32 @@
+/*
+ * tsan_sched.c - the pool and fork-join under ThreadSanitizer (standalone:
+ * Criterion does not start under TSan here).  Every index and every task
+ * exactly once, exact tree sizes; non-zero exit on any failure.
+ */
+#include "stress.h"
+
+int main(void)
+{
+    int bad = 0;
+    static const uint64_t counts[] = {0, 1, 2, 3, 1000, 100000};
+    for (unsigned j = 1; j <= 8; j *= 2)
+        for (size_t c = 0; c < sizeof counts / sizeof *counts; c++)
+            bad += pool_count_run(counts[c], j == 4 ? 3 : j);
+    for (unsigned jobs = 1; jobs <= 8; jobs++) {
+        tree_state t;
+        memset(&t, 0, sizeof t);
+        t.seed = 77 + jobs;
+        t.max_depth = 14;
+        ws_pool_result res;
+        bad += forkjoin_tree_run(&t, 4, jobs, &res);
+        free(res.workers);
+    }
+    tree_state chain;
+    memset(&chain, 0, sizeof chain);
+    chain.chain_depth = 20000;
+    ws_pool_result res;
+    bad += forkjoin_tree_run(&chain, 2, 3, &res);
+    free(res.workers);
+    printf("tsan_sched: %s\n", bad ? "FAILED" : "ok");
+    return bad != 0;
+}
