@@ -19,10 +19,30 @@ typedef struct ws_worker_stats {
     uint64_t splits;        /* index ranges split in half for a thief */
     uint64_t failed;        /* indices that failed after retries */
     uint64_t retried;       /* extra attempts made */
+    uint64_t skipped;       /* indices skipped as already done (resume) */
     uint64_t busy_ns;       /* running frames */
     uint64_t idle_ns;       /* looking for work, spinning or yielding */
     uint64_t parked_ns;     /* asleep on the futex */
 } ws_worker_stats;
+
+/* Trace events, recorded per worker only when ws_run.trace is set. */
+typedef enum ws_trace_kind {
+    WS_TRACE_RANGE = 1, /* run_one over indices [a, b) in one frame */
+    WS_TRACE_TASK = 2,  /* a stolen fork-join frame ran (a = victim worker) */
+    WS_TRACE_STEAL = 3, /* instant: took a frame from worker a */
+    WS_TRACE_PARK = 4,  /* asleep on the futex */
+} ws_trace_kind;
+
+typedef struct ws_trace_event {
+    uint64_t t0_ns, t1_ns; /* since the pool started; t1 == t0 for instants */
+    uint64_t a, b;
+    uint32_t kind;
+} ws_trace_event;
+
+typedef struct ws_trace_log {
+    ws_trace_event *events; /* free() */
+    size_t n, cap;
+} ws_trace_log;
 
 typedef struct ws_pool_result {
     uint64_t indices_done;  /* indices whose run_one succeeded */
@@ -32,12 +52,18 @@ typedef struct ws_pool_result {
     ws_worker_stats *workers; /* jobs entries; free with free() */
     int stopped_early;      /* a failure or ws_pool_request_stop stopped it */
     int worker_init_failed; /* a worker_init failed (printed); the run failed */
+    ws_trace_log *traces;   /* jobs entries when run->trace; free each .events, then it */
 } ws_pool_result;
 
 /* Run indices [0, run->count) with run->desc.run_one on run->jobs workers.
  * Per-index failures are printed (first 20 in full) and counted.
  * Returns 0, or -1 with a message printed if the threads could not start. */
 int ws_pool_run(ws_run *run, ws_pool_result *result);
+
+/* Where a worker is (async-signal-safe, for the crash handler): on a
+ * worker thread, its id and the index its run_one is running (or
+ * UINT64_MAX between indices).  Returns 0 off worker threads. */
+int ws_pool_where(unsigned *worker, uint64_t *index);
 
 /* Ask the running pool to stop handing out indices (async-signal-safe). */
 void ws_pool_request_stop(void);

@@ -37,6 +37,22 @@ typedef struct ws_policy {
     unsigned retries; /* extra attempts before an index counts as failed */
 } ws_policy;
 
+/* Hooks for journal/resume and for distributed runs; all optional.  They
+ * cost nothing when unset: the pool then uses its plain index loop. */
+typedef struct ws_run_hooks {
+    /* Blocks of indices handed out dynamically (MPI): when set, the pool
+     * runs [begin, end) blocks from next_block until it returns 0, instead
+     * of [range_begin, range_end).  Called on worker 0 only, serially. */
+    int (*next_block)(void *arg, uint64_t *begin, uint64_t *end);
+    void *block_arg;
+    /* Resume: indices whose bit is set (bit i of word i / 64) are skipped
+     * and not counted as run. */
+    const uint64_t *skip_bits;
+    /* Journal: called on the worker after index i succeeded. */
+    void (*index_done)(void *arg, unsigned worker, uint64_t index);
+    void *done_arg;
+} ws_run_hooks;
+
 struct ws_run {
     const ws_plugin *plugin; /* the descriptor, copied to a full v1 struct */
     ws_plugin desc;          /* fields beyond the plugin's struct_size are 0 */
@@ -47,6 +63,12 @@ struct ws_run {
     size_t n_opts;
 
     uint64_t count; /* WS_COUNT_UNSET until known */
+    /* The indices this process runs, when `ranged`: [range_begin,
+     * range_end), a subset of [0, count) (--shard).  Otherwise all. */
+    int ranged;
+    uint64_t range_begin, range_end;
+    ws_run_hooks hooks;
+    int trace; /* record ws_trace_event logs (--trace) */
     int count_given;
     uint64_t seed;
     unsigned jobs;

@@ -55,6 +55,11 @@ typedef struct ws_worker {
     uint64_t victim_rng;
     unsigned nesting; /* stolen frames run on top of a waiting frame */
     ws_worker_stats stats;
+    ws_trace_log trace;  /* filled only when run->trace */
+    uint64_t t_origin;   /* the pool's start, for trace times */
+    /* The index run_one is running, for the crash report: written before
+     * each call (a plain store), read only by this thread's signal handler. */
+    volatile uint64_t current_index;
     _Alignas(64) _Atomic uint64_t progress; /* indices done; read by the main thread */
     pthread_t thread;
     int thread_started;
@@ -71,10 +76,16 @@ struct ws_pool {
     pthread_mutex_t fail_lock;
     uint64_t failed;          /* under fail_lock */
     int worker_init_failed;   /* under fail_lock */
+    int hooked;               /* skip bits or a completion hook: use the hooked loop */
 };
 
 /* The pool being run, for the signal-safe stop and the progress query. */
 static ws_pool *_Atomic current_pool;
+/* The worker running on this thread, for ws_pool_where. */
+static _Thread_local ws_worker *this_worker;
+
+/* Set up per-thread crash reporting (runtime/crash.c), if linked in. */
+extern void ws_crash_thread_init(void) __attribute__((weak));
 
 static uint64_t now_ns(void)
 {
@@ -86,6 +97,21 @@ static uint64_t now_ns(void)
 static inline ws_worker *worker_of(ws_ctx *ctx)
 {
     return (ws_worker *)(void *)ctx;
+}
+
+static void trace_event(ws_worker *w, ws_trace_kind kind, uint64_t t0, uint64_t t1, uint64_t a,
+                        uint64_t b)
+{
+    ws_trace_log *log = &w->trace;
+    if (log->n == log->cap) {
+        size_t cap = log->cap ? log->cap * 2 : 1024;
+        ws_trace_event *ev = realloc(log->events, cap * sizeof *ev);
+        if (!ev)
+            return; /* a trace with a gap beats a failed run */
+        log->events = ev;
+        log->cap = cap;
+    }
+    log->events[log->n++] = (ws_trace_event){t0 - w->t_origin, t1 - w->t_origin, a, b, kind};
 }
 
 /* ------------------------------------------------------------ parking */
@@ -190,6 +216,8 @@ static void ask_for_work(ws_worker *victim)
         atomic_fetch_or_explicit(&victim->base.ctx.attention, ATTN_REQUEST, memory_order_relaxed);
 }
 
+static int range_task(ws_ctx *ctx, ws_frame *self);
+
 /* Run a frame taken from another worker's deque, in place, then mark it
  * done for its owner.  Its children go on this worker's frame stack. */
 static void run_stolen(ws_worker *w, ws_frame *f)
@@ -201,7 +229,10 @@ static void run_stolen(ws_worker *w, ws_frame *f)
     w->stats.tasks++;
     w->nesting++;
     w->base.errbuf[0] = '\0';
+    uint64_t t0 = w->pool->run->trace ? now_ns() : 0;
     int status = f->fn(ctx, f);
+    if (w->pool->run->trace && f->fn != range_task)
+        trace_event(w, WS_TRACE_TASK, t0, now_ns(), atomic_load_explicit(&f->thief, memory_order_relaxed), 0);
     w->nesting--;
     f->status = status;
     if (status != WS_OK)
@@ -308,16 +339,68 @@ static void report_failure(ws_worker *w, uint64_t index)
         ws_pool_request_stop();
 }
 
-static void index_failed(ws_worker *w, uint64_t index)
+/* Retry a failed index as the policy says; returns 1 if it failed for
+ * good (reported), 0 if a retry succeeded. */
+static int index_failed(ws_worker *w, uint64_t index)
 {
     ws_ctx *ctx = &w->base.ctx;
     for (unsigned attempt = 0; attempt < w->pool->run->policy.retries; attempt++) {
         w->stats.retried++;
         w->base.errbuf[0] = '\0';
         if (w->run_one(w->state, index, ctx) == WS_OK)
-            return;
+            return 0;
     }
     report_failure(w, index);
+    return 1;
+}
+
+/* Split the rest of [i, *end) for a thief that asked: the upper half
+ * becomes a frame, published at once by ws_spawn. */
+static void split_for_thief(ws_worker *w, uint64_t i, uint64_t *end)
+{
+    ws_ctx *ctx = &w->base.ctx;
+    if (*end - i < 2) {
+        ws__attend(ctx); /* nothing to split; publish other frames if any */
+        return;
+    }
+    uint64_t mid = i + (*end - i) / 2;
+    ws_frame *half = ws_frame_new(ctx, range_task);
+    half->arg[0].u = mid;
+    half->arg[1].u = *end;
+    *end = mid;
+    w->stats.splits++;
+    ws_spawn(ctx, half); /* sees the request and publishes */
+}
+
+/* The index loop when a journal or a resume set is in use: the same
+ * splitting, plus a skip test and a completion call per index. */
+static uint64_t range_loop_hooked(ws_worker *w, uint64_t i, uint64_t *end, uint64_t *done)
+{
+    ws_ctx *ctx = &w->base.ctx;
+    const ws_run_hooks *h = &w->pool->run->hooks;
+    for (; i < *end; i++) {
+        /* relaxed: see ws_poll. */
+        uint32_t attn = atomic_load_explicit(&ctx->attention, memory_order_relaxed);
+        if (WS_UNLIKELY(attn)) {
+            if (attn & ATTN_STOP)
+                break;
+            split_for_thief(w, i, end);
+        }
+        if (h->skip_bits && (h->skip_bits[i / 64] >> (i % 64)) & 1) {
+            w->stats.skipped++;
+            continue;
+        }
+        w->current_index = i;
+        if (WS_UNLIKELY(w->run_one(w->state, i, ctx) != WS_OK)) {
+            if (!index_failed(w, i) && h->index_done)
+                h->index_done(h->done_arg, ctx->worker_id, i);
+        } else if (h->index_done) {
+            h->index_done(h->done_arg, ctx->worker_id, i);
+        }
+        /* relaxed: a progress counter read by the main thread. */
+        atomic_store_explicit(&w->progress, ++*done, memory_order_relaxed);
+    }
+    return i;
 }
 
 /* A frame that runs run_one over [arg0, arg1).  When a thief asks for work
@@ -331,31 +414,30 @@ static int range_task(ws_ctx *ctx, ws_frame *self)
     void *state = w->state;
     uint64_t done = atomic_load_explicit(&w->progress, memory_order_relaxed);
     uint64_t start = i;
+    uint64_t t0 = w->pool->run->trace ? now_ns() : 0;
 
-    for (; i < end; i++) {
-        /* relaxed: see ws_poll. */
-        uint32_t attn = atomic_load_explicit(&ctx->attention, memory_order_relaxed);
-        if (WS_UNLIKELY(attn)) {
-            if (attn & ATTN_STOP)
-                break;
-            if (end - i >= 2) {
-                uint64_t mid = i + (end - i) / 2;
-                ws_frame *half = ws_frame_new(ctx, range_task);
-                half->arg[0].u = mid;
-                half->arg[1].u = end;
-                end = mid;
-                w->stats.splits++;
-                ws_spawn(ctx, half); /* sees the request and publishes */
-            } else {
-                ws__attend(ctx);
+    if (w->pool->hooked) {
+        i = range_loop_hooked(w, i, &end, &done);
+    } else {
+        for (; i < end; i++) {
+            /* relaxed: see ws_poll. */
+            uint32_t attn = atomic_load_explicit(&ctx->attention, memory_order_relaxed);
+            if (WS_UNLIKELY(attn)) {
+                if (attn & ATTN_STOP)
+                    break;
+                split_for_thief(w, i, &end);
             }
+            w->current_index = i;
+            if (WS_UNLIKELY(run_one(state, i, ctx) != WS_OK))
+                index_failed(w, i);
+            /* relaxed: a progress counter read by the main thread. */
+            atomic_store_explicit(&w->progress, ++done, memory_order_relaxed);
         }
-        if (WS_UNLIKELY(run_one(state, i, ctx) != WS_OK))
-            index_failed(w, i);
-        /* relaxed: a progress counter read by the main thread. */
-        atomic_store_explicit(&w->progress, ++done, memory_order_relaxed);
     }
+    w->current_index = UINT64_MAX;
     w->stats.indices += i - start;
+    if (w->pool->run->trace && i > start)
+        trace_event(w, WS_TRACE_RANGE, t0, now_ns(), start, i);
     while (ctx->fj_head > first_split)
         ws_sync(ctx, ctx->fj_head - 1);
     return WS_OK;
@@ -404,7 +486,10 @@ static void worker_loop(ws_worker *w)
         if (!atomic_load_explicit(&p->done, memory_order_acquire))
             futex_wait(&p->wake_seq, seq, park_ns);
         atomic_fetch_sub_explicit(&p->sleepers, 1, memory_order_relaxed);
-        t_parked += now_ns() - t0;
+        uint64_t t1 = now_ns();
+        t_parked += t1 - t0;
+        if (p->run->trace)
+            trace_event(w, WS_TRACE_PARK, t0, t1, 0, 0);
         if (park_ns < PARK_MAX_NS)
             park_ns *= 2;
         rounds = STEAL_ROUNDS_BEFORE_PARK - 1; /* one round of steals, then park again */
@@ -413,12 +498,12 @@ static void worker_loop(ws_worker *w)
     w->stats.parked_ns += t_parked;
 }
 
-static void run_root(ws_worker *w)
+static void run_range_as_root(ws_worker *w, uint64_t begin, uint64_t end)
 {
     ws_ctx *ctx = &w->base.ctx;
     ws_frame *root = ctx->fj_head;
-    root->arg[0].u = 0;
-    root->arg[1].u = w->pool->run->count;
+    root->arg[0].u = begin;
+    root->arg[1].u = end;
     root->fn = NULL; /* running: never published */
     ctx->fj_head = root + 1;
     uint64_t t0 = now_ns();
@@ -429,6 +514,22 @@ static void run_root(ws_worker *w)
     ctx->fj_pub = root;
 }
 
+static void run_root(ws_worker *w)
+{
+    const ws_run *run = w->pool->run;
+    if (run->hooks.next_block) {
+        uint64_t begin, end;
+        while (!atomic_load_explicit(&w->pool->stopping, memory_order_relaxed) &&
+               run->hooks.next_block(run->hooks.block_arg, &begin, &end))
+            run_range_as_root(w, begin, end);
+        return;
+    }
+    uint64_t begin = run->ranged ? run->range_begin : 0;
+    uint64_t end = run->ranged ? run->range_end : run->count;
+    if (begin < end)
+        run_range_as_root(w, begin, end);
+}
+
 static void *worker_main(void *arg)
 {
     ws_worker *w = arg;
@@ -436,6 +537,9 @@ static void *worker_main(void *arg)
     const ws_plugin *d = &p->run->desc;
     uint64_t t_start = now_ns();
     int ready = 1;
+    this_worker = w;
+    if (ws_crash_thread_init)
+        ws_crash_thread_init();
 
     if (d->worker_init && d->worker_init(p->run->state, &w->base.ctx) != WS_OK) {
         pthread_mutex_lock(&p->fail_lock);
@@ -460,6 +564,7 @@ static void *worker_main(void *arg)
     uint64_t total = now_ns() - t_start;
     uint64_t accounted = w->stats.busy_ns + w->stats.parked_ns;
     w->stats.idle_ns = total > accounted ? total - accounted : 0;
+    this_worker = NULL;
     return NULL;
 }
 
@@ -490,6 +595,7 @@ static ws_worker *worker_new(ws_pool *p, unsigned id)
     w->base.ctx.fj_limit = w->frames + FRAME_STACK_FRAMES;
     atomic_init(&w->base.ctx.attention, 0);
     atomic_init(&w->progress, 0);
+    w->current_index = UINT64_MAX;
     return w;
 }
 
@@ -498,8 +604,19 @@ static void worker_free(ws_worker *w)
     if (!w)
         return;
     ws_deque_destroy(&w->deque);
+    free(w->trace.events);
     munmap(w->frames, FRAME_STACK_FRAMES * sizeof(ws_frame));
     free(w);
+}
+
+int ws_pool_where(unsigned *worker, uint64_t *index)
+{
+    ws_worker *w = this_worker;
+    if (!w)
+        return 0;
+    *worker = w->base.ctx.worker_id;
+    *index = w->current_index;
+    return 1;
 }
 
 void ws_pool_request_stop(void)
@@ -533,6 +650,7 @@ int ws_pool_run(ws_run *run, ws_pool_result *result)
     memset(result, 0, sizeof *result);
     pool.run = run;
     pool.jobs = run->jobs ? run->jobs : 1;
+    pool.hooked = run->hooks.skip_bits != NULL || run->hooks.index_done != NULL;
     pthread_mutex_init(&pool.fail_lock, NULL);
     pool.workers = calloc(pool.jobs, sizeof *pool.workers);
     int rc = -1;
@@ -553,6 +671,8 @@ int ws_pool_run(ws_run *run, ws_pool_result *result)
      * or progress reader that acquires the pointer. */
     atomic_store_explicit(&current_pool, &pool, memory_order_release);
     uint64_t t0 = now_ns();
+    for (unsigned i = 0; i < pool.jobs; i++)
+        pool.workers[i]->t_origin = t0;
     for (unsigned i = 0; i < pool.jobs; i++) {
         int e = pthread_create(&pool.workers[i]->thread, &attr, worker_main, pool.workers[i]);
         if (e != 0) {
@@ -580,8 +700,13 @@ int ws_pool_run(ws_run *run, ws_pool_result *result)
     for (unsigned i = 0; i < pool.jobs; i++) {
         if (result->workers)
             result->workers[i] = pool.workers[i]->stats;
-        result->indices_done += pool.workers[i]->stats.indices;
+        result->indices_done += pool.workers[i]->stats.indices - pool.workers[i]->stats.skipped;
     }
+    if (run->trace && (result->traces = calloc(pool.jobs, sizeof *result->traces)))
+        for (unsigned i = 0; i < pool.jobs; i++) {
+            result->traces[i] = pool.workers[i]->trace;
+            pool.workers[i]->trace.events = NULL;
+        }
     result->failed = pool.failed;
     result->indices_done -= pool.failed;
     result->worker_init_failed = pool.worker_init_failed;

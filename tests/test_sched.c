@@ -129,3 +129,142 @@ Test(forkjoin, deep_child_error_reaches_run_one)
         free(res.workers);
     }
 }
+
+Test(sched, shard_range_runs_only_its_indices)
+{
+    uint64_t n = 10000;
+    count_state s = {calloc(n, 1), UINT64_MAX};
+    ws_run run;
+    ws_pool_result res;
+    test_run_init(&run, "count", n, 2, count_run_one, &s);
+    run.ranged = 1;
+    run.range_begin = 2500;
+    run.range_end = 5000;
+    cr_assert_eq(ws_pool_run(&run, &res), 0);
+    for (uint64_t i = 0; i < n; i++)
+        cr_assert_eq(atomic_load(&s.hits[i]), i >= 2500 && i < 5000, "index %llu", (unsigned long long)i);
+    cr_assert_eq(res.indices_done, 2500);
+    free(res.workers);
+    /* an empty shard runs nothing */
+    run.range_begin = run.range_end = 0;
+    cr_assert_eq(ws_pool_run(&run, &res), 0);
+    cr_assert_eq(res.indices_done, 0);
+    free(res.workers);
+    free(s.hits);
+}
+
+typedef struct done_log {
+    _Atomic uint8_t *done;
+    _Atomic uint64_t calls;
+} done_log;
+
+static void record_done(void *arg, unsigned worker, uint64_t index)
+{
+    done_log *d = arg;
+    (void)worker;
+    atomic_fetch_add(&d->done[index], 1);
+    atomic_fetch_add(&d->calls, 1);
+}
+
+Test(sched, skip_bits_and_index_done_hook)
+{
+    uint64_t n = 50000;
+    count_state s = {calloc(n, 1), 124};
+    uint64_t *skip = calloc((n + 63) / 64, 8);
+    for (uint64_t i = 0; i < n; i += 3)
+        skip[i / 64] |= 1ull << (i % 64);
+    done_log d = {calloc(n, 1), 0};
+    ws_run run;
+    ws_pool_result res;
+    test_run_init(&run, "count", n, 3, count_run_one, &s);
+    run.policy.keep_going = 1;
+    run.hooks.skip_bits = skip;
+    run.hooks.index_done = record_done;
+    run.hooks.done_arg = &d;
+    cr_redirect_stderr();
+    cr_assert_eq(ws_pool_run(&run, &res), 0);
+    for (uint64_t i = 0; i < n; i++) {
+        int skipped = i % 3 == 0;
+        cr_assert_eq(atomic_load(&s.hits[i]), !skipped, "index %llu", (unsigned long long)i);
+        cr_assert_eq(atomic_load(&d.done[i]), !skipped && i != 124, "index %llu", (unsigned long long)i);
+    }
+    uint64_t ran = n - (n + 2) / 3;
+    cr_assert_eq(res.failed, 1);
+    cr_assert_eq(res.indices_done, ran - 1);
+    cr_assert_eq(atomic_load(&d.calls), ran - 1);
+    free(res.workers);
+    free(s.hits);
+    free(skip);
+    free(d.done);
+}
+
+typedef struct blocks {
+    uint64_t next, n, size;
+    unsigned calls;
+} blocks;
+
+static int next_block(void *arg, uint64_t *begin, uint64_t *end)
+{
+    blocks *b = arg;
+    if (b->next >= b->n)
+        return 0;
+    *begin = b->next;
+    b->next = b->next + b->size < b->n ? b->next + b->size : b->n;
+    *end = b->next;
+    b->calls++;
+    return 1;
+}
+
+Test(sched, next_block_feeds_blocks_until_exhausted)
+{
+    uint64_t n = 100000;
+    count_state s = {calloc(n, 1), UINT64_MAX};
+    blocks b = {0, n, 7000, 0};
+    ws_run run;
+    ws_pool_result res;
+    test_run_init(&run, "count", n, 2, count_run_one, &s);
+    run.hooks.next_block = next_block;
+    run.hooks.block_arg = &b;
+    cr_assert_eq(ws_pool_run(&run, &res), 0);
+    cr_assert_eq(b.calls, 15);
+    for (uint64_t i = 0; i < n; i++)
+        cr_assert_eq(atomic_load(&s.hits[i]), 1);
+    cr_assert_eq(res.indices_done, n);
+    free(res.workers);
+    free(s.hits);
+}
+
+Test(sched, trace_spans_cover_every_index_once)
+{
+    uint64_t n = 300000;
+    count_state s = {calloc(n, 1), UINT64_MAX};
+    ws_run run;
+    ws_pool_result res;
+    test_run_init(&run, "count", n, 3, count_run_one, &s);
+    run.trace = 1;
+    cr_assert_eq(ws_pool_run(&run, &res), 0);
+    cr_assert_not_null(res.traces);
+    uint8_t *cover = calloc(n, 1);
+    for (unsigned w = 0; w < res.jobs; w++) {
+        uint64_t last_t1 = 0;
+        for (size_t e = 0; e < res.traces[w].n; e++) {
+            ws_trace_event *ev = &res.traces[w].events[e];
+            cr_assert(ev->t1_ns >= ev->t0_ns);
+            if (ev->kind != WS_TRACE_RANGE)
+                continue;
+            /* spans of one worker never overlap: a range frame's span ends
+             * before the split halves it syncs afterwards start */
+            cr_assert(ev->t0_ns >= last_t1, "worker %u: span %zu overlaps the previous one", w, e);
+            last_t1 = ev->t1_ns;
+            for (uint64_t i = ev->a; i < ev->b; i++)
+                cover[i]++;
+        }
+        free(res.traces[w].events);
+    }
+    for (uint64_t i = 0; i < n; i++)
+        cr_assert_eq(cover[i], 1, "index %llu covered %u times", (unsigned long long)i, cover[i]);
+    free(res.traces);
+    free(cover);
+    free(res.workers);
+    free(s.hits);
+}
