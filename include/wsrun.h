@@ -211,7 +211,18 @@ static inline ws_rng ws_rng_for(const ws_ctx *ctx, uint64_t index);
 /* The fast path (nobody stole the child) is a few plain loads and     */
 /* stores: no allocation, no lock, no atomic read-modify-write, no     */
 /* fence.  A frame's fields stay valid after its sync until the next   */
-/* ws_frame_new on the same ctx.                                       */
+/* frame is made on the same ctx.                                      */
+/*                                                                     */
+/* Fastest form, for fine-grained recursion (fib): track the top of    */
+/* the frame stack yourself, so it stays in a register.  Inside a task */
+/* the free space starts at self + 1; in run_one at ws_frame_top(ctx). */
+/*                                                                     */
+/*   ws_frame *f = ws_frame_at(ctx, top, fib_task);                    */
+/*   f->arg[0].i = n - 1;                                              */
+/*   ws_spawn(ctx, f);                                                 */
+/*   b = fib(ctx, top + 1, n - 2);                                     */
+/*   if (ws_pop(ctx, f)) a = fib(ctx, top, n - 1);  // not stolen: call */
+/*   else { rc = ws_join(ctx, f); a = f->ret.i; }  // stolen or shared */
 /* ------------------------------------------------------------------ */
 
 typedef int (*ws_task_fn)(ws_ctx *ctx, ws_frame *self);
@@ -279,6 +290,24 @@ static inline ws_frame *ws_frame_new(ws_ctx *ctx, ws_task_fn fn)
     return f;
 }
 
+/* The first free frame of this worker's stack: where run_one's first
+ * child goes.  Inside a task function it is always self + 1. */
+static inline ws_frame *ws_frame_top(const ws_ctx *ctx)
+{
+    return ctx->fj_head;
+}
+
+/* As ws_frame_new, at a position the caller tracks (the current top:
+ * ws_frame_top in run_one, self + 1 in a task, the last frame + 1 after a
+ * spawn).  Avoids reloading the top from memory on every spawn. */
+static inline ws_frame *ws_frame_at(ws_ctx *ctx, ws_frame *top, ws_task_fn fn)
+{
+    if (WS_UNLIKELY(top >= ctx->fj_limit))
+        ws__frames_exhausted(ctx); /* does not return */
+    top->fn = fn;
+    return top;
+}
+
 /* Make `f` (the frame ws_frame_new just returned) runnable.  It is private
  * to this worker until a thief asks for work; then the oldest private frames
  * are published for stealing. */
@@ -324,6 +353,26 @@ static inline int ws_sync(ws_ctx *ctx, ws_frame *f)
 #define WS_SYNC(ctx, f, fn_name)                                          \
     (WS_LIKELY((f) >= (ctx)->fj_pub) ? ws__run_private((ctx), (f), fn_name) \
                                      : ws__sync_slow((ctx), (f)))
+
+/* Take `f`, the most recent unsynced frame, back if nobody stole it or
+ * may steal it: returns 1 and the caller does the child's work itself,
+ * directly (its frame is free again: the work's own children go at f).
+ * Returns 0 when f was published; then call ws_join. */
+static inline int ws_pop(ws_ctx *ctx, ws_frame *f)
+{
+    if (WS_LIKELY(f >= ctx->fj_pub)) {
+        ctx->fj_head = f;
+        return 1;
+    }
+    return 0;
+}
+
+/* After ws_pop returned 0: run f here if no thief took it yet, or wait for
+ * the thief (helping it meanwhile).  Returns f's status; f->ret is set. */
+static inline int ws_join(ws_ctx *ctx, ws_frame *f)
+{
+    return ws__sync_slow(ctx, f);
+}
 
 /* Let the runtime split work or stop: long loops inside run_one may call
  * this now and then so idle thieves are served.  Costs one plain load. */

@@ -218,9 +218,11 @@ static void ask_for_work(ws_worker *victim)
 
 static int range_task(ws_ctx *ctx, ws_frame *self);
 
-/* Run a frame taken from another worker's deque, in place, then mark it
- * done for its owner.  Its children go on this worker's frame stack. */
-static void run_stolen(ws_worker *w, ws_frame *f)
+/* Run a frame taken from another worker's deque, then mark it done for its
+ * owner.  It runs as a copy on top of this worker's frame stack, so that
+ * its children go at copy + 1 here (the rule "a task's free space starts at
+ * self + 1" holds wherever it runs); its results are copied back. */
+static void run_stolen(ws_worker *w, ws_frame *f, unsigned victim)
 {
     ws_ctx *ctx = &w->base.ctx;
     /* relaxed: only read by the owner to pick whom to help while waiting. */
@@ -229,11 +231,24 @@ static void run_stolen(ws_worker *w, ws_frame *f)
     w->stats.tasks++;
     w->nesting++;
     w->base.errbuf[0] = '\0';
+    ws_frame *copy = ctx->fj_head;
+    if (WS_UNLIKELY(copy >= ctx->fj_limit))
+        ws__frames_exhausted(ctx);
+    ws_task_fn fn = f->fn;
+    copy->ret = f->ret;
+    memcpy(copy->arg, f->arg, sizeof copy->arg);
+    copy->fn = NULL; /* running: never published */
+    ctx->fj_head = copy + 1;
     uint64_t t0 = w->pool->run->trace ? now_ns() : 0;
-    int status = f->fn(ctx, f);
-    if (w->pool->run->trace && f->fn != range_task)
-        trace_event(w, WS_TRACE_TASK, t0, now_ns(), atomic_load_explicit(&f->thief, memory_order_relaxed), 0);
+    int status = fn(ctx, copy);
+    if (w->pool->run->trace && fn != range_task)
+        trace_event(w, WS_TRACE_TASK, t0, now_ns(), victim, 0);
+    ctx->fj_head = copy;
+    if (ctx->fj_pub > copy)
+        ctx->fj_pub = copy;
     w->nesting--;
+    f->ret = copy->ret;
+    memcpy(f->arg, copy->arg, sizeof f->arg);
     f->status = status;
     if (status != WS_OK)
         f->stolen_err = strdup(w->base.errbuf[0] ? w->base.errbuf : "child task failed");
@@ -258,7 +273,11 @@ static int try_steal_from(ws_worker *w, ws_worker *victim)
     int r = ws_deque_steal(&victim->deque, &item);
     if (r == WS_DEQUE_GOT) {
         wake_one(w->pool);
-        run_stolen(w, (ws_frame *)item);
+        if (w->pool->run->trace) {
+            uint64_t t = now_ns();
+            trace_event(w, WS_TRACE_STEAL, t, t, victim->base.ctx.worker_id, 0);
+        }
+        run_stolen(w, (ws_frame *)item, victim->base.ctx.worker_id);
         return 1;
     }
     if (r == WS_DEQUE_EMPTY)

@@ -297,4 +297,77 @@ static int forkjoin_tree_run(tree_state *t, unsigned roots, unsigned jobs, ws_po
     return bad;
 }
 
+/* fib with the explicit-top fast path (ws_frame_at / ws_pop / ws_join),
+ * counting calls so duplicates or losses show. */
+static _Atomic uint64_t fib_calls;
+static int fib_top_task(ws_ctx *ctx, ws_frame *self);
+
+static int64_t fib_top(ws_ctx *ctx, ws_frame *top, int n)
+{
+    atomic_fetch_add_explicit(&fib_calls, 1, memory_order_relaxed);
+    if (n < 2)
+        return n;
+    ws_frame *f = ws_frame_at(ctx, top, fib_top_task);
+    f->arg[0].i = n - 1;
+    ws_spawn(ctx, f);
+    int64_t b = fib_top(ctx, top + 1, n - 2);
+    int64_t a;
+    if (ws_pop(ctx, f))
+        a = fib_top(ctx, top, n - 1);
+    else {
+        ws_join(ctx, f);
+        a = f->ret.i;
+    }
+    return a + b;
+}
+
+static int fib_top_task(ws_ctx *ctx, ws_frame *self)
+{
+    self->ret.i = fib_top(ctx, self + 1, (int)self->arg[0].i);
+    return WS_OK;
+}
+
+typedef struct fib_run_state {
+    int n;
+    int64_t result[16];
+} fib_run_state;
+
+static int fib_top_run_one(void *state, uint64_t index, ws_ctx *ctx)
+{
+    fib_run_state *s = state;
+    s->result[index] = fib_top(ctx, ws_frame_top(ctx), s->n);
+    return WS_OK;
+}
+
+/* fib(n) in `roots` indices at `jobs` workers: exact value, exact calls. */
+static int fib_top_check(int n, unsigned roots, unsigned jobs)
+{
+    fib_run_state s = {n, {0}};
+    int64_t a = 0, b = 1;
+    for (int i = 0; i < n; i++) {
+        int64_t t = a + b;
+        a = b;
+        b = t;
+    }
+    uint64_t calls_one = 2 * (uint64_t)b - 1; /* 2 fib(n+1) - 1 */
+    atomic_store(&fib_calls, 0);
+    ws_run run;
+    ws_pool_result res;
+    test_run_init(&run, "fib", roots, jobs, fib_top_run_one, &s);
+    if (ws_pool_run(&run, &res) != 0)
+        return 1;
+    free(res.workers);
+    int bad = 0;
+    for (unsigned r = 0; r < roots; r++)
+        if (s.result[r] != a && bad++ < 3)
+            fprintf(stderr, "fib(%d) -j%u = %lld, expected %lld\n", n, jobs, (long long)s.result[r],
+                    (long long)a);
+    if (atomic_load(&fib_calls) != calls_one * roots) {
+        fprintf(stderr, "fib(%d) -j%u: %llu calls, expected %llu\n", n, jobs,
+                (unsigned long long)atomic_load(&fib_calls), (unsigned long long)(calls_one * roots));
+        bad++;
+    }
+    return bad;
+}
+
 #endif

@@ -268,3 +268,9 @@ Test(sched, trace_spans_cover_every_index_once)
     free(res.workers);
     free(s.hits);
 }
+
+Test(forkjoin, explicit_top_fast_path_exact_at_1_to_8_workers, .timeout = 120)
+{
+    for (unsigned jobs = 1; jobs <= 8; jobs++)
+        cr_assert_eq(fib_top_check(24, 4, jobs), 0, "-j%u", jobs);
+}

@@ -27,6 +27,8 @@ int main(void)
     ws_pool_result res;
     bad += forkjoin_tree_run(&chain, 2, 3, &res);
     free(res.workers);
+    for (unsigned jobs = 1; jobs <= 4; jobs++)
+        bad += fib_top_check(18, 3, jobs);
     printf("tsan_sched: %s\n", bad ? "FAILED" : "ok");
     return bad != 0;
 }
