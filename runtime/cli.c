@@ -1,0 +1,537 @@
+/*
+ * cli.c - the wsrun command line: parses arguments, loads the plugin,
+ * applies its options, calls init / the pool / finish in that order, and
+ * prints help, version, the progress line and --stats.
+ *
+ * Must never call finish without a successful init, never skip finish
+ * after a successful init, and never exit 0 when any index or finish
+ * failed.  Every user error ends in one "wsrun: ..." line naming what was
+ * wrong and exit status 2 (WS_EXIT_USAGE) before any index runs.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "loader.h"
+#include "options.h"
+#include "run.h"
+#include "pool.h"
+
+#define MAX_JOBS 4096
+#define MAX_RETRIES 1000
+#define MAX_COUNT ((uint64_t)INT64_MAX)
+
+enum progress_mode { PROGRESS_AUTO = -1, PROGRESS_OFF = 0, PROGRESS_ON = 1 };
+
+typedef struct cli_args {
+    const char *plugin;
+    const char **assignments; /* the -o values, in order */
+    size_t n_assignments;
+    uint64_t count;
+    int count_given;
+    uint64_t seed;
+    unsigned jobs;
+    int quiet, stats, keep_going, help, version;
+    int progress; /* enum progress_mode */
+    unsigned retries;
+} cli_args;
+
+enum {
+    OPT_SEED = 256,
+    OPT_STATS,
+    OPT_PROGRESS,
+    OPT_NO_PROGRESS,
+    OPT_KEEP_GOING,
+    OPT_RETRIES,
+};
+
+static const struct option long_options[] = {
+    {"plugin", required_argument, NULL, 'p'},
+    {"count", required_argument, NULL, 'n'},
+    {"jobs", required_argument, NULL, 'j'},
+    {"option", required_argument, NULL, 'o'},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"quiet", no_argument, NULL, 'q'},
+    {"stats", no_argument, NULL, OPT_STATS},
+    {"progress", no_argument, NULL, OPT_PROGRESS},
+    {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+    {"keep-going", no_argument, NULL, OPT_KEEP_GOING},
+    {"retries", required_argument, NULL, OPT_RETRIES},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+static void print_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: wsrun --plugin NAME [--count N] [-o key=value ...] [options]\n"
+            "\n"
+            "Runs the plugin's run_one for every index 0..N-1 on a work-stealing pool.\n"
+            "\n"
+            "  -p, --plugin NAME   plugin to run: a name looked up in $WSRUN_PLUGIN_PATH,\n"
+            "                      then beside wsrun (plugins/, ../lib/wsrun), or a path\n"
+            "                      containing '/' (./my.so)\n"
+            "  -n, --count N       number of indices (0 to 2^63-1); some plugins choose it\n"
+            "  -o key=value        set a plugin option (repeatable; the last one wins)\n"
+            "  -j, --jobs N        worker threads, 1..%d (default: CPUs this process may use)\n"
+            "      --seed N        seed of the per-index random streams (default 0)\n"
+            "      --keep-going    run every index even after failures\n"
+            "      --retries N     extra attempts for a failing index (default 0)\n"
+            "  -q, --quiet         no plugin log lines and no progress line\n"
+            "      --progress      show the progress line even when stderr is not a terminal\n"
+            "      --no-progress   never show the progress line\n"
+            "      --stats         print scheduler statistics after the run (stderr)\n"
+            "  -h, --help          this help; with --plugin, the plugin's options\n"
+            "  -V, --version       version and plugin ABI\n"
+            "\n"
+            "Exit status: 0 every index succeeded; 1 an index or the plugin's finish\n"
+            "failed, or the run was interrupted; 2 bad command line, plugin not loadable,\n"
+            "bad -o option, or the plugin's init failed.\n",
+            MAX_JOBS);
+}
+
+static unsigned default_jobs(void)
+{
+    cpu_set_t set;
+    long n = 0;
+    if (sched_getaffinity(0, sizeof set, &set) == 0)
+        n = CPU_COUNT(&set);
+    if (n <= 0)
+        n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n <= 0)
+        n = 1;
+    return n > MAX_JOBS ? MAX_JOBS : (unsigned)n;
+}
+
+/* --count, --jobs, --seed, --retries: one message style for all. */
+static int parse_number(const char *option, const char *text, uint64_t min, uint64_t max,
+                        uint64_t *out)
+{
+    uint64_t value;
+    if (ws_parse_u64(text, UINT64_MAX, &value) != 0) {
+        ws_err("%s: expected a whole number from %llu to %llu, got '%s'", option,
+               (unsigned long long)min, (unsigned long long)max, text);
+        return -1;
+    }
+    if (value < min || value > max) {
+        ws_err("%s: %s is out of range %llu..%llu", option, text, (unsigned long long)min,
+               (unsigned long long)max);
+        return -1;
+    }
+    *out = value;
+    return 0;
+}
+
+/* The option as the user wrote it, for messages about getopt's findings. */
+static const char *option_as_typed(char **argv, int index, int short_opt, char *buf,
+                                   size_t size)
+{
+    const char *arg = index > 0 ? argv[index - 1] : "";
+    if (strncmp(arg, "--", 2) == 0) {
+        snprintf(buf, size, "%.*s", (int)strcspn(arg, "="), arg);
+        return buf;
+    }
+    snprintf(buf, size, "-%c", short_opt);
+    return buf;
+}
+
+static int parse_args(int argc, char **argv, cli_args *a)
+{
+    memset(a, 0, sizeof *a);
+    a->progress = PROGRESS_AUTO;
+    a->assignments = calloc((size_t)argc + 1, sizeof *a->assignments);
+    if (!a->assignments) {
+        ws_err("out of memory");
+        return -1;
+    }
+    uint64_t value;
+    char name[64];
+    opterr = 0; /* our messages, with the wsrun: prefix */
+    optind = 1;
+    for (;;) {
+        int c = getopt_long(argc, argv, ":p:n:j:o:qhV", long_options, NULL);
+        if (c == -1)
+            break;
+        switch (c) {
+        case 'p': a->plugin = optarg; break;
+        case 'n':
+            if (parse_number("--count", optarg, 0, MAX_COUNT, &a->count) != 0)
+                return -1;
+            a->count_given = 1;
+            break;
+        case 'j':
+            if (parse_number("--jobs", optarg, 1, MAX_JOBS, &value) != 0)
+                return -1;
+            a->jobs = (unsigned)value;
+            break;
+        case 'o': a->assignments[a->n_assignments++] = optarg; break;
+        case OPT_SEED:
+            if (parse_number("--seed", optarg, 0, UINT64_MAX, &a->seed) != 0)
+                return -1;
+            break;
+        case 'q': a->quiet = 1; break;
+        case OPT_STATS: a->stats = 1; break;
+        case OPT_PROGRESS: a->progress = PROGRESS_ON; break;
+        case OPT_NO_PROGRESS: a->progress = PROGRESS_OFF; break;
+        case OPT_KEEP_GOING: a->keep_going = 1; break;
+        case OPT_RETRIES:
+            if (parse_number("--retries", optarg, 0, MAX_RETRIES, &value) != 0)
+                return -1;
+            a->retries = (unsigned)value;
+            break;
+        case 'h': a->help = 1; break;
+        case 'V': a->version = 1; break;
+        case ':':
+            ws_err("option '%s' needs a value (see wsrun --help)",
+                   option_as_typed(argv, optind, optopt, name, sizeof name));
+            return -1;
+        default:
+            if (optopt > 0 && optopt < 128)
+                ws_err("unknown option '-%c' (see wsrun --help)", optopt);
+            else
+                ws_err("unknown option '%s' (see wsrun --help)", argv[optind - 1]);
+            return -1;
+        }
+    }
+    if (optind < argc) {
+        ws_err("unexpected argument '%s' (plugin options are given as -o key=value)",
+               argv[optind]);
+        return -1;
+    }
+    if (a->jobs == 0)
+        a->jobs = default_jobs();
+    return 0;
+}
+
+static void print_plugin_help(const ws_run *run)
+{
+    const ws_plugin *d = &run->desc;
+    printf("%s %s - %s\n", d->name, d->version ? d->version : "(no version)",
+           d->description ? d->description : "(no description)");
+    printf("file: %s (built for plugin ABI %u.%u)\n\n", run->plugin_path, d->abi_major,
+           d->abi_minor);
+    printf("usage: wsrun --plugin %s [--count N] [-o key=value ...]\n\n", d->name);
+    printf("options:\n");
+    ws_opts_print_table(stdout, d->options);
+}
+
+/* ------------------------------------------------------------ progress */
+
+typedef struct progress {
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    int stop;
+    uint64_t total;
+    const char *plugin;
+    struct timespec start;
+} progress;
+
+static double seconds_since(const struct timespec *start)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) * 1e-9;
+}
+
+static void draw_progress(const progress *p)
+{
+    uint64_t done = ws_pool_progress();
+    if (done > p->total)
+        done = p->total;
+    double elapsed = seconds_since(&p->start);
+    double rate = elapsed > 0 ? (double)done / elapsed : 0;
+    char eta[32] = "--:--";
+    if (rate > 0) {
+        unsigned long long left = (unsigned long long)((double)(p->total - done) / rate + 0.5);
+        if (left >= 3600)
+            snprintf(eta, sizeof eta, "%lluh%02llum", left / 3600, left / 60 % 60);
+        else
+            snprintf(eta, sizeof eta, "%llu:%02llu", left / 60, left % 60);
+    }
+    char line[160];
+    snprintf(line, sizeof line, "wsrun: %s: %llu/%llu (%.1f%%) %.0f/s ETA %s", p->plugin,
+             (unsigned long long)done, (unsigned long long)p->total,
+             p->total ? 100.0 * (double)done / (double)p->total : 100.0, rate, eta);
+    ws_log_progress_show(line);
+}
+
+static void *progress_main(void *arg)
+{
+    progress *p = arg;
+    pthread_mutex_lock(&p->lock);
+    while (!p->stop) {
+        pthread_mutex_unlock(&p->lock);
+        draw_progress(p);
+        pthread_mutex_lock(&p->lock);
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_nsec += 200 * 1000 * 1000; /* about 5 redraws a second */
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        while (!p->stop && pthread_cond_timedwait(&p->wake, &p->lock, &until) != ETIMEDOUT)
+            ;
+    }
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
+}
+
+static int progress_start(progress *p, uint64_t total, const char *plugin)
+{
+    memset(p, 0, sizeof *p);
+    p->total = total;
+    p->plugin = plugin;
+    clock_gettime(CLOCK_MONOTONIC, &p->start);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&p->wake, &attr);
+    pthread_condattr_destroy(&attr);
+    pthread_mutex_init(&p->lock, NULL);
+    if (pthread_create(&p->thread, NULL, progress_main, p) != 0) {
+        pthread_cond_destroy(&p->wake);
+        pthread_mutex_destroy(&p->lock);
+        return -1; /* no progress line is no reason to fail the run */
+    }
+    return 0;
+}
+
+static void progress_stop(progress *p)
+{
+    pthread_mutex_lock(&p->lock);
+    p->stop = 1;
+    pthread_cond_signal(&p->wake);
+    pthread_mutex_unlock(&p->lock);
+    pthread_join(p->thread, NULL);
+    pthread_cond_destroy(&p->wake);
+    pthread_mutex_destroy(&p->lock);
+    ws_log_progress_clear();
+}
+
+/* --------------------------------------------------------------- stats */
+
+static double ms(uint64_t ns)
+{
+    return (double)ns / 1e6;
+}
+
+static void print_stats(const ws_run *run, const ws_pool_result *r)
+{
+    double wall = (double)r->wall_ns / 1e9;
+    fprintf(stderr, "wsrun stats: plugin %s, %llu indices (%llu ok, %llu failed), %u workers\n",
+            run->desc.name, (unsigned long long)run->count,
+            (unsigned long long)r->indices_done, (unsigned long long)r->failed, r->jobs);
+    ws_worker_stats total;
+    memset(&total, 0, sizeof total);
+    for (unsigned w = 0; r->workers && w < r->jobs; w++) {
+        const ws_worker_stats *s = &r->workers[w];
+        total.indices += s->indices;
+        total.tasks += s->tasks;
+        total.steals += s->steals;
+        total.steal_tries += s->steal_tries;
+        total.splits += s->splits;
+        total.retried += s->retried;
+        total.busy_ns += s->busy_ns;
+        total.idle_ns += s->idle_ns;
+        total.parked_ns += s->parked_ns;
+    }
+    fprintf(stderr, "  wall %.3f s, %.0f indices/s, %llu tasks, %llu retries\n", wall,
+            wall > 0 ? (double)r->indices_done / wall : 0.0, (unsigned long long)total.tasks,
+            (unsigned long long)total.retried);
+    if (!r->workers || r->jobs == 0)
+        return;
+    fprintf(stderr, "  %6s %12s %12s %15s %8s %10s %10s %10s\n", "worker", "indices", "tasks",
+            "steals/tried", "splits", "busy_ms", "idle_ms", "parked_ms");
+    char steals[48];
+    for (unsigned w = 0; w <= r->jobs; w++) {
+        const ws_worker_stats *s = w < r->jobs ? &r->workers[w] : &total;
+        snprintf(steals, sizeof steals, "%llu/%llu", (unsigned long long)s->steals,
+                 (unsigned long long)s->steal_tries);
+        char label[16];
+        snprintf(label, sizeof label, w < r->jobs ? "%u" : "total", w);
+        fprintf(stderr, "  %6s %12llu %12llu %15s %8llu %10.1f %10.1f %10.1f\n", label,
+                (unsigned long long)s->indices, (unsigned long long)s->tasks, steals,
+                (unsigned long long)s->splits, ms(s->busy_ns), ms(s->idle_ns),
+                ms(s->parked_ns));
+    }
+}
+
+/* ----------------------------------------------------------------- run */
+
+static volatile sig_atomic_t interrupted_by;
+
+static void on_interrupt(int signo)
+{
+    interrupted_by = signo;
+    ws_pool_request_stop();
+}
+
+/* Ctrl-C stops handing out indices and lets finish clean up; a second one
+ * (SA_RESETHAND) kills the process as usual. */
+static void catch_interrupts(struct sigaction *old_int, struct sigaction *old_term)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_interrupt;
+    sa.sa_flags = SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, old_int);
+    sigaction(SIGTERM, &sa, old_term);
+}
+
+static const char *error_or_default(const ws_ctx *ctx)
+{
+    const char *msg = ws_ctx_error(ctx);
+    return msg[0] ? msg : "(the plugin gave no message)";
+}
+
+/* The pool, with the progress line and the interrupt handler around it.
+ * Returns the run status handed to finish: 0 when every index succeeded. */
+static int run_indices(ws_run *run, int show_progress, ws_pool_result *result)
+{
+    memset(result, 0, sizeof *result);
+    if (run->count == 0)
+        return 0;
+    struct sigaction old_int, old_term;
+    catch_interrupts(&old_int, &old_term);
+    progress p;
+    int progress_on = show_progress && progress_start(&p, run->count, run->desc.name) == 0;
+    int rc = ws_pool_run(run, result);
+    if (progress_on)
+        progress_stop(&p);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    if (rc != 0)
+        return 1;
+    if (result->failed > 0) {
+        uint64_t not_run = run->count - result->indices_done - result->failed;
+        if (not_run > 0 && result->stopped_early)
+            ws_err("%llu of %llu tasks failed (stopped early: %llu not run; --keep-going runs "
+                   "them all)",
+                   (unsigned long long)result->failed, (unsigned long long)run->count,
+                   (unsigned long long)not_run);
+        else
+            ws_err("%llu of %llu tasks failed", (unsigned long long)result->failed,
+                   (unsigned long long)run->count);
+    }
+    if (interrupted_by)
+        ws_err("interrupted by signal %d after %llu of %llu indices", (int)interrupted_by,
+               (unsigned long long)result->indices_done, (unsigned long long)run->count);
+    return result->failed > 0 || result->indices_done != run->count || interrupted_by;
+}
+
+/* After load and -o: init, count, pool, finish, stats. */
+static int run_plugin(ws_run *run, const cli_args *a)
+{
+    const char *name = run->desc.name;
+    ws_ctx_base main_ctx;
+    ws_ctx_base_init(&main_ctx, run, UINT32_MAX);
+    ws_ctx *ctx = &main_ctx.ctx;
+
+    run->state = NULL;
+    if (run->desc.init && run->desc.init(ctx, &run->state) != WS_OK) {
+        ws_err("%s: init failed: %s", name, error_or_default(ctx));
+        return WS_EXIT_USAGE;
+    }
+    int status = WS_EXIT_OK;
+    int run_status = 1;
+    ws_pool_result result;
+    memset(&result, 0, sizeof result);
+    if (run->count == WS_COUNT_UNSET) {
+        ws_err("%s: --count is required", name);
+        status = WS_EXIT_USAGE;
+    } else {
+        int show = a->progress == PROGRESS_ON ||
+                   (a->progress == PROGRESS_AUTO && !a->quiet && isatty(STDERR_FILENO));
+        run_status = run_indices(run, show, &result);
+        if (run_status != 0)
+            status = WS_EXIT_TASK_FAILED;
+    }
+    ws_ctx_clear_error(ctx);
+    if (run->desc.finish && run->desc.finish(run->state, run_status, ctx) != WS_OK) {
+        ws_err("%s: finish failed: %s", name, error_or_default(ctx));
+        if (status == WS_EXIT_OK)
+            status = WS_EXIT_TASK_FAILED;
+    }
+    if (a->stats && run->count != WS_COUNT_UNSET)
+        print_stats(run, &result);
+    free(result.workers);
+    return status;
+}
+
+int ws_cli_main(int argc, char **argv)
+{
+    cli_args a;
+    if (parse_args(argc, argv, &a) != 0) {
+        free(a.assignments);
+        return WS_EXIT_USAGE;
+    }
+    if (a.version) {
+        printf("wsrun %s (plugin ABI %d.%d)\n", WS_VERSION, WS_ABI_MAJOR, WS_ABI_MINOR);
+        free(a.assignments);
+        return WS_EXIT_OK;
+    }
+    if (!a.plugin) {
+        free(a.assignments);
+        if (a.help) {
+            print_usage(stdout);
+            return WS_EXIT_OK;
+        }
+        ws_err("--plugin is required (see wsrun --help)");
+        return WS_EXIT_USAGE;
+    }
+
+    ws_run run;
+    memset(&run, 0, sizeof run);
+    char err[2048];
+    int status = WS_EXIT_USAGE;
+    if (ws_loader_load(&run, a.plugin, err, sizeof err) != 0) {
+        ws_err("%s", err);
+        goto out;
+    }
+    if (a.help) {
+        print_plugin_help(&run);
+        status = WS_EXIT_OK;
+        goto out;
+    }
+    if (ws_opts_setup(&run, err, sizeof err) != 0) {
+        ws_err("%s", err);
+        goto out;
+    }
+    for (size_t k = 0; k < a.n_assignments; k++) {
+        if (ws_opts_apply(&run, a.assignments[k], err, sizeof err) != 0) {
+            ws_err("%s", err);
+            goto out;
+        }
+    }
+    run.count = a.count_given ? a.count : WS_COUNT_UNSET;
+    run.count_given = a.count_given;
+    run.seed = a.seed;
+    run.jobs = a.jobs;
+    run.quiet = a.quiet;
+    run.stats = a.stats;
+    run.policy.keep_going = a.keep_going;
+    run.policy.retries = a.retries;
+    status = run_plugin(&run, &a);
+out:
+    /* The plugin stays loaded until exit: dlclose could unmap code that a
+     * library it uses registered with atexit or as a thread-local
+     * destructor. */
+    ws_opts_free(&run);
+    free((char *)run.plugin_path);
+    free(a.assignments);
+    fflush(stdout);
+    return status;
+}

@@ -1,0 +1,44 @@
+/*
+ * loader.h - internal: finding a plugin file, opening it with dlopen and
+ * checking its descriptor before anything in it is called.
+ *
+ * Functions that can fail write one line (no "wsrun: " prefix, no newline)
+ * into err and return -1; they never print.
+ */
+#ifndef WSRUN_LOADER_H
+#define WSRUN_LOADER_H
+
+#include <stddef.h>
+
+#include "run.h"
+
+/* Find the file for `spec`.  A spec containing '/' is a path used as is.
+ * Otherwise `spec` and `spec`.so are tried in each directory of
+ * `search_path` (colon separated, empty entries skipped; the value of
+ * $WSRUN_PLUGIN_PATH, may be NULL), then in <exe dir>/plugins, then in
+ * <exe dir>/../lib/wsrun, where <exe dir> is the folder of `exe_path`
+ * (NULL: the running executable).  The current directory is never searched.
+ * Fills `path` and returns 0, or -1 with "plugin 'X' not found (looked in:
+ * ...)". */
+int ws_loader_find(const char *spec, const char *search_path, const char *exe_path, char *path,
+                   size_t path_size, char *err, size_t err_size);
+
+/* Check a descriptor as found in the file at `path` (whose base name less
+ * ".so" the descriptor's name must equal).  Reads only the header and, if
+ * struct_size allows, the rest.  0 when wsrun can use it. */
+int ws_loader_check(const ws_plugin *desc, const char *path, char *err, size_t err_size);
+
+/* dlopen `path` (RTLD_NOW | RTLD_LOCAL), call its descriptor function,
+ * check the descriptor and copy it into run->desc (bytes beyond the
+ * plugin's struct_size are zero); sets run->plugin, run->plugin_path and
+ * run->dl_handle.  On failure nothing is left open. */
+int ws_loader_open(ws_run *run, const char *path, char *err, size_t err_size);
+
+/* ws_loader_find with $WSRUN_PLUGIN_PATH and the running executable, then
+ * ws_loader_open. */
+int ws_loader_load(ws_run *run, const char *spec, char *err, size_t err_size);
+
+/* dlclose and forget the plugin; run->desc must not be used afterwards. */
+void ws_loader_close(ws_run *run);
+
+#endif

@@ -1,0 +1,207 @@
+/*
+ * log.c - messages and run accessors: ws_fail / ws_vfail (a plugin's error
+ * text for the current callback), ws_log and ws_err (one line each to
+ * stderr), the progress line they share stderr with, and the ws_run_*
+ * accessors of wsrun.h.
+ *
+ * Must never write a partial line: every line is formatted first and
+ * written with one call while holding the log lock, so lines from different
+ * threads never interleave.  Must never allocate on the message path (a
+ * failing task may be failing because memory ran out).
+ */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "run.h"
+#include "wsrun.h"
+
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The progress line currently drawn on stderr ("" when none).  Messages
+ * erase it, print themselves and draw it again, so they never end up glued
+ * to the end of a progress line. */
+static char progress_line[256];
+
+#define ERASE_LINE "\r\033[K"
+
+/* Write `len` bytes of `text` to stderr, erasing and redrawing the progress
+ * line around it.  Caller holds log_lock. */
+static void emit_locked(const char *text, size_t len)
+{
+    if (progress_line[0])
+        fputs(ERASE_LINE, stderr);
+    fwrite(text, 1, len, stderr);
+    if (progress_line[0])
+        fputs(progress_line, stderr);
+    fflush(stderr);
+}
+
+/* Format "<prefix><message>\n" into buf, dropping a trailing newline the
+ * caller may have put in the message itself. */
+static size_t format_line(char *buf, size_t size, const char *prefix, const char *fmt, va_list ap)
+{
+    int head = snprintf(buf, size, "%s", prefix);
+    size_t used = head < 0 ? 0 : (size_t)head;
+    if (used >= size - 2)
+        used = size - 2;
+    int body = vsnprintf(buf + used, size - used - 1, fmt, ap);
+    if (body > 0)
+        used += (size_t)body < size - used - 1 ? (size_t)body : size - used - 2;
+    while (used > 0 && buf[used - 1] == '\n')
+        used--;
+    buf[used++] = '\n';
+    buf[used] = '\0';
+    return used;
+}
+
+void ws_err(const char *fmt, ...)
+{
+    char line[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    size_t len = format_line(line, sizeof line, "wsrun: ", fmt, ap);
+    va_end(ap);
+    pthread_mutex_lock(&log_lock);
+    emit_locked(line, len);
+    pthread_mutex_unlock(&log_lock);
+}
+
+void ws_log(const ws_ctx *ctx, const char *fmt, ...)
+{
+    const ws_run *run = ctx ? ctx->run : NULL;
+    if (run && run->quiet)
+        return;
+    char prefix[160];
+    const char *name = run && run->desc.name ? run->desc.name : NULL;
+    if (name)
+        snprintf(prefix, sizeof prefix, "wsrun: %s: ", name);
+    else
+        snprintf(prefix, sizeof prefix, "wsrun: ");
+    char line[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    size_t len = format_line(line, sizeof line, prefix, fmt, ap);
+    va_end(ap);
+    pthread_mutex_lock(&log_lock);
+    emit_locked(line, len);
+    pthread_mutex_unlock(&log_lock);
+}
+
+void ws_log_progress_show(const char *line)
+{
+    pthread_mutex_lock(&log_lock);
+    snprintf(progress_line, sizeof progress_line, "%s", line);
+    fputs(ERASE_LINE, stderr);
+    fputs(progress_line, stderr);
+    fflush(stderr);
+    pthread_mutex_unlock(&log_lock);
+}
+
+void ws_log_progress_clear(void)
+{
+    pthread_mutex_lock(&log_lock);
+    if (progress_line[0]) {
+        fputs(ERASE_LINE, stderr);
+        fflush(stderr);
+    }
+    progress_line[0] = '\0';
+    pthread_mutex_unlock(&log_lock);
+}
+
+/* ------------------------------------------------------------ errors */
+
+int ws_vfail(ws_ctx *ctx, const char *fmt, va_list ap)
+{
+    if (!ctx) {
+        /* A plugin bug, but the message is still worth more than a crash. */
+        char line[WS_ERRBUF];
+        vsnprintf(line, sizeof line, fmt, ap);
+        ws_err("ws_fail called without a context: %s", line);
+        return WS_ERR;
+    }
+    ws_ctx_base *base = (ws_ctx_base *)ctx;
+    vsnprintf(base->errbuf, sizeof base->errbuf, fmt, ap);
+    size_t len = strlen(base->errbuf);
+    while (len > 0 && base->errbuf[len - 1] == '\n')
+        base->errbuf[--len] = '\0';
+    return WS_ERR;
+}
+
+int ws_fail(ws_ctx *ctx, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = ws_vfail(ctx, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+void ws_ctx_clear_error(ws_ctx *ctx)
+{
+    ((ws_ctx_base *)ctx)->errbuf[0] = '\0';
+}
+
+const char *ws_ctx_error(const ws_ctx *ctx)
+{
+    return ((const ws_ctx_base *)ctx)->errbuf;
+}
+
+void ws_ctx_base_init(ws_ctx_base *b, const ws_run *run, uint32_t worker_id)
+{
+    memset(b, 0, sizeof *b);
+    b->ctx.struct_size = (uint32_t)sizeof(ws_ctx);
+    b->ctx.worker_id = worker_id;
+    b->ctx.run = run;
+    b->ctx.seed = run ? run->seed : 0;
+}
+
+/* --------------------------------------------------------- accessors */
+
+uint64_t ws_run_count(const ws_ctx *ctx)
+{
+    return ctx->run->count;
+}
+
+int ws_count_given(const ws_ctx *ctx)
+{
+    return ctx->run->count_given;
+}
+
+void ws_set_count(ws_ctx *ctx, uint64_t count)
+{
+    /* Workers read run->count without a lock; a change after init would
+     * race with them, so only the main thread may call this. */
+    if (ctx->worker_id != UINT32_MAX) {
+        ws_err("plugin bug: %s called ws_set_count from worker %u (init only)",
+               ctx->run->desc.name ? ctx->run->desc.name : "?", ctx->worker_id);
+        abort();
+    }
+    ws_run *run = (ws_run *)ctx->run; /* documented: init may set the count */
+    if (!run->count_given)
+        run->count = count;
+}
+
+uint64_t ws_run_seed(const ws_ctx *ctx)
+{
+    return ctx->run->seed;
+}
+
+unsigned ws_run_jobs(const ws_ctx *ctx)
+{
+    return ctx->run->jobs;
+}
+
+int ws_run_quiet(const ws_ctx *ctx)
+{
+    return ctx->run->quiet;
+}
+
+const char *ws_plugin_name(const ws_ctx *ctx)
+{
+    return ctx->run->desc.name;
+}

@@ -1,0 +1,11 @@
+/*
+ * main.c - the wsrun executable's entry point.  Everything lives in cli.c so
+ * tests can link the runtime library without a second main; keep this file
+ * to this one call.
+ */
+#include "cli.h"
+
+int main(int argc, char **argv)
+{
+    return ws_cli_main(argc, argv);
+}

@@ -1,0 +1,180 @@
+/*
+ * test_log.c - messages and run accessors (runtime/log.c): ws_fail's text
+ * lands in the context's buffer, ws_log / ws_err print whole prefixed lines
+ * (none under --quiet, never interleaved across threads), ws_set_count
+ * obeys --count, and the ws_run_* accessors read the run.
+ *
+ * Redirects this process's stderr into a file under /tmp to read it back.
+ */
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "run.h"
+
+static ws_run run;
+static ws_ctx_base base;
+
+static void setup(void)
+{
+    memset(&run, 0, sizeof run);
+    run.desc.name = "demo";
+    run.count = WS_COUNT_UNSET;
+    run.seed = 77;
+    run.jobs = 3;
+    ws_ctx_base_init(&base, &run, UINT32_MAX);
+}
+
+TestSuite(log, .init = setup);
+
+#define CTX (&base.ctx)
+
+Test(log, base_init_fills_the_context)
+{
+    cr_assert_eq(base.ctx.struct_size, sizeof(ws_ctx));
+    cr_assert_eq(base.ctx.worker_id, UINT32_MAX);
+    cr_assert_eq(base.ctx.run, &run);
+    cr_assert_eq(base.ctx.seed, 77);
+    cr_assert_null(base.ctx.worker_data);
+    cr_assert_str_eq(ws_ctx_error(CTX), "");
+}
+
+Test(log, fail_records_message_and_returns_err)
+{
+    cr_assert_eq(ws_fail(CTX, "cannot open %s: %s", "x.png", "gone"), WS_ERR);
+    cr_assert_str_eq(ws_ctx_error(CTX), "cannot open x.png: gone");
+    ws_fail(CTX, "second\n\n");
+    cr_assert_str_eq(ws_ctx_error(CTX), "second", "trailing newlines dropped");
+    ws_ctx_clear_error(CTX);
+    cr_assert_str_eq(ws_ctx_error(CTX), "");
+}
+
+Test(log, fail_truncates_long_messages)
+{
+    char big[3 * WS_ERRBUF];
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    ws_fail(CTX, "%s", big);
+    cr_assert_eq(strlen(ws_ctx_error(CTX)), WS_ERRBUF - 1);
+}
+
+Test(log, accessors_read_the_run)
+{
+    run.quiet = 1;
+    cr_assert_eq(ws_run_seed(CTX), 77);
+    cr_assert_eq(ws_run_jobs(CTX), 3);
+    cr_assert_eq(ws_run_quiet(CTX), 1);
+    cr_assert_str_eq(ws_plugin_name(CTX), "demo");
+    cr_assert_eq(ws_run_count(CTX), WS_COUNT_UNSET);
+    cr_assert_eq(ws_count_given(CTX), 0);
+}
+
+Test(log, set_count_unless_given)
+{
+    ws_set_count(CTX, 42);
+    cr_assert_eq(ws_run_count(CTX), 42);
+    run.count = 5;
+    run.count_given = 1;
+    ws_set_count(CTX, 9);
+    cr_assert_eq(ws_run_count(CTX), 5, "--count wins over the plugin");
+    cr_assert_eq(ws_count_given(CTX), 1);
+}
+
+Test(log, set_count_from_a_worker_aborts, .signal = SIGABRT)
+{
+    ws_ctx_base worker;
+    ws_ctx_base_init(&worker, &run, 0);
+    ws_set_count(&worker.ctx, 1);
+}
+
+/* ------------------------------------------------- lines on stderr */
+
+static char captured_path[64];
+
+/* Point fd 2 at a fresh file; returns what was written once `body` ran. */
+static char *capture_stderr(void (*body)(void))
+{
+    snprintf(captured_path, sizeof captured_path, "/tmp/wsrun-test-log.XXXXXX");
+    int fd = mkstemp(captured_path);
+    cr_assert_geq(fd, 0);
+    fflush(stderr);
+    int saved = dup(2);
+    dup2(fd, 2);
+    body();
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    off_t size = lseek(fd, 0, SEEK_END);
+    char *text = calloc(1, (size_t)size + 1);
+    cr_assert_eq(pread(fd, text, (size_t)size, 0), size);
+    close(fd);
+    unlink(captured_path);
+    return text;
+}
+
+static void log_two_lines(void)
+{
+    ws_log(CTX, "hello %d", 5);
+    ws_log(CTX, "with newline\n");
+    ws_err("plain %s", "error");
+}
+
+Test(log, log_and_err_lines)
+{
+    char *text = capture_stderr(log_two_lines);
+    cr_assert_str_eq(text, "wsrun: demo: hello 5\nwsrun: demo: with newline\nwsrun: plain "
+                           "error\n");
+    free(text);
+}
+
+Test(log, quiet_silences_log_but_not_errors)
+{
+    run.quiet = 1;
+    char *text = capture_stderr(log_two_lines);
+    cr_assert_str_eq(text, "wsrun: plain error\n");
+    free(text);
+}
+
+enum { THREADS = 4, LINES = 2000 };
+
+static void *log_many(void *arg)
+{
+    long id = (long)arg;
+    for (int k = 0; k < LINES; k++)
+        ws_log(CTX, "thread %ld line %d %s", id, k,
+               "padding-padding-padding-padding-padding-padding-padding-padding");
+    return NULL;
+}
+
+static void log_from_threads(void)
+{
+    pthread_t t[THREADS];
+    for (long i = 0; i < THREADS; i++)
+        pthread_create(&t[i], NULL, log_many, (void *)i);
+    for (int i = 0; i < THREADS; i++)
+        pthread_join(t[i], NULL);
+}
+
+Test(log, lines_never_interleave)
+{
+    char *text = capture_stderr(log_from_threads);
+    int seen[THREADS] = {0};
+    int lines = 0;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        long id;
+        int k;
+        char pad[128];
+        int n = sscanf(line, "wsrun: demo: thread %ld line %d %127s", &id, &k, pad);
+        cr_assert_eq(n, 3, "mangled line: %s", line);
+        cr_assert(id >= 0 && id < THREADS);
+        cr_assert_eq(k, seen[id], "thread %ld lines out of order", id);
+        seen[id]++;
+        lines++;
+    }
+    cr_assert_eq(lines, THREADS * LINES);
+    free(text);
+}

@@ -1,0 +1,224 @@
+/*
+ * test_outfile.c - ws_outfile_* (runtime/outfile.c): a file appears under
+ * its final name only on commit, with exactly the bytes written; abort and
+ * every failure leave neither the file nor its temporary behind; messages
+ * name the path and the system's reason.
+ *
+ * Never writes outside a fresh folder under /tmp, which it removes.
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "run.h"
+
+static char scratch[256];
+static ws_ctx_base base;
+static ws_run run;
+
+static void setup(void)
+{
+    snprintf(scratch, sizeof scratch, "/tmp/wsrun-test-outfile.XXXXXX");
+    cr_assert_not_null(mkdtemp(scratch));
+    memset(&run, 0, sizeof run);
+    run.desc.name = "t";
+    ws_ctx_base_init(&base, &run, 0);
+}
+
+static void teardown(void)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", scratch);
+    if (system(cmd) != 0)
+        cr_log_warn("could not remove %s", scratch);
+}
+
+TestSuite(outfile, .init = setup, .fini = teardown);
+
+#define CTX (&base.ctx)
+
+static void path_in(char *buf, size_t size, const char *name)
+{
+    int n = snprintf(buf, size, "%s/%s", scratch, name);
+    cr_assert(n > 0 && (size_t)n < size);
+}
+
+/* Number of entries in `dir` whose name contains `part`. */
+static int count_entries(const char *dir, const char *part)
+{
+    DIR *d = opendir(dir);
+    cr_assert_not_null(d, "cannot list %s", dir);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strstr(e->d_name, part))
+            n++;
+    closedir(d);
+    return n;
+}
+
+static void write_all(int fd, const char *text)
+{
+    cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+}
+
+static void assert_file_is(const char *path, const char *want)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "%s missing", path);
+    char got[256] = "";
+    size_t n = fread(got, 1, sizeof got - 1, f);
+    fclose(f);
+    got[n] = '\0';
+    cr_assert_str_eq(got, want, "%s", path);
+}
+
+static int exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+Test(outfile, appears_only_on_commit)
+{
+    char target[300];
+    path_in(target, sizeof target, "a.txt");
+    ws_outfile out;
+    cr_assert_eq(ws_outfile_open(CTX, &out, target), WS_OK, "%s", ws_ctx_error(CTX));
+    cr_assert_geq(out.fd, 0);
+    cr_assert_str_eq(out.final_path, target);
+    /* The temporary sits in the same folder: .<name>.tmp.<pid>.<n> */
+    char prefix[300];
+    snprintf(prefix, sizeof prefix, "%s/.a.txt.tmp.%ld.", scratch, (long)getpid());
+    cr_assert(strncmp(out.temp_path, prefix, strlen(prefix)) == 0, "temp %s", out.temp_path);
+    write_all(out.fd, "payload");
+    cr_assert(!exists(target), "final name exists before commit");
+    cr_assert(exists(out.temp_path));
+    cr_assert_eq(ws_outfile_commit(CTX, &out), WS_OK, "%s", ws_ctx_error(CTX));
+    assert_file_is(target, "payload");
+    cr_assert_eq(count_entries(scratch, ".tmp."), 0, "temporary left behind");
+    cr_assert_eq(out.fd, -1);
+}
+
+Test(outfile, replaces_old_content_atomically)
+{
+    char target[300];
+    path_in(target, sizeof target, "b.txt");
+    FILE *f = fopen(target, "w");
+    fputs("old", f);
+    fclose(f);
+    ws_outfile out;
+    cr_assert_eq(ws_outfile_open(CTX, &out, target), WS_OK);
+    write_all(out.fd, "new content");
+    assert_file_is(target, "old");
+    cr_assert_eq(ws_outfile_commit(CTX, &out), WS_OK);
+    assert_file_is(target, "new content");
+}
+
+Test(outfile, abort_leaves_nothing)
+{
+    char target[300];
+    path_in(target, sizeof target, "c.txt");
+    ws_outfile out;
+    cr_assert_eq(ws_outfile_open(CTX, &out, target), WS_OK);
+    write_all(out.fd, "half");
+    ws_outfile_abort(&out);
+    cr_assert(!exists(target));
+    cr_assert_eq(count_entries(scratch, "c.txt"), 0);
+    ws_outfile_abort(&out); /* twice is harmless */
+}
+
+Test(outfile, missing_folder_is_named_with_reason)
+{
+    char target[300];
+    path_in(target, sizeof target, "no/such/dir/d.png");
+    ws_outfile out;
+    cr_assert_eq(ws_outfile_open(CTX, &out, target), WS_ERR);
+    cr_assert_eq(out.fd, -1);
+    const char *msg = ws_ctx_error(CTX);
+    cr_assert(strstr(msg, target) != NULL, "'%s' does not name the path", msg);
+    cr_assert(strstr(msg, "No such file or directory") != NULL, "'%s' gives no reason", msg);
+}
+
+Test(outfile, failed_rename_removes_temporary)
+{
+    char target[300], inside[320];
+    path_in(target, sizeof target, "taken");
+    cr_assert_eq(mkdir(target, 0777), 0);
+    snprintf(inside, sizeof inside, "%s/keep", target);
+    fclose(fopen(inside, "w")); /* a non-empty folder cannot be replaced */
+    ws_outfile out;
+    cr_assert_eq(ws_outfile_open(CTX, &out, target), WS_OK);
+    write_all(out.fd, "x");
+    cr_assert_eq(ws_outfile_commit(CTX, &out), WS_ERR);
+    const char *msg = ws_ctx_error(CTX);
+    cr_assert(strstr(msg, "cannot rename") && strstr(msg, target), "message: %s", msg);
+    cr_assert(strstr(msg, "Is a directory") || strstr(msg, "not empty"), "reason: %s", msg);
+    cr_assert_eq(count_entries(scratch, ".tmp."), 0, "temporary left behind");
+}
+
+Test(outfile, bad_names)
+{
+    ws_outfile out;
+    cr_assert_eq(ws_outfile_open(CTX, &out, ""), WS_ERR);
+    cr_assert(strstr(ws_ctx_error(CTX), "empty name"));
+    char target[300];
+    path_in(target, sizeof target, "dir/");
+    cr_assert_eq(ws_outfile_open(CTX, &out, target), WS_ERR);
+    cr_assert(strstr(ws_ctx_error(CTX), "names a folder"), "%s", ws_ctx_error(CTX));
+    char *longer = malloc(5000);
+    memset(longer, 'x', 4999);
+    longer[4999] = '\0';
+    cr_assert_eq(ws_outfile_open(CTX, &out, longer), WS_ERR);
+    cr_assert(strstr(ws_ctx_error(CTX), "too long"), "%s", ws_ctx_error(CTX));
+    free(longer);
+    cr_assert_eq(ws_outfile_commit(CTX, &out), WS_ERR, "committing what never opened");
+}
+
+Test(outfile, relative_name_uses_current_folder)
+{
+    cr_assert_eq(chdir(scratch), 0);
+    ws_outfile out;
+    cr_assert_eq(ws_outfile_open(CTX, &out, "rel.bin"), WS_OK, "%s", ws_ctx_error(CTX));
+    cr_assert(strncmp(out.temp_path, ".rel.bin.tmp.", 13) == 0, "%s", out.temp_path);
+    write_all(out.fd, "r");
+    cr_assert_eq(ws_outfile_commit(CTX, &out), WS_OK);
+    assert_file_is("rel.bin", "r");
+}
+
+Test(outfile, stdio_wrapper_closed_by_plugin)
+{
+    char target[300];
+    path_in(target, sizeof target, "e.txt");
+    ws_outfile out;
+    cr_assert_eq(ws_outfile_open(CTX, &out, target), WS_OK);
+    FILE *f = fdopen(out.fd, "wb");
+    fputs("via stdio", f);
+    cr_assert_eq(fclose(f), 0);
+    out.fd = -1; /* the documented hand-over: fclose closed it */
+    cr_assert_eq(ws_outfile_commit(CTX, &out), WS_OK, "%s", ws_ctx_error(CTX));
+    assert_file_is(target, "via stdio");
+}
+
+Test(outfile, concurrent_writers_get_distinct_temporaries)
+{
+    char target[300];
+    path_in(target, sizeof target, "f.txt");
+    ws_outfile a, b;
+    cr_assert_eq(ws_outfile_open(CTX, &a, target), WS_OK);
+    cr_assert_eq(ws_outfile_open(CTX, &b, target), WS_OK);
+    cr_assert_str_neq(a.temp_path, b.temp_path);
+    write_all(a.fd, "first");
+    write_all(b.fd, "second");
+    cr_assert_eq(ws_outfile_commit(CTX, &a), WS_OK);
+    cr_assert_eq(ws_outfile_commit(CTX, &b), WS_OK);
+    assert_file_is(target, "second");
+    cr_assert_eq(count_entries(scratch, ".tmp."), 0);
+}
