@@ -35,6 +35,8 @@ TSAN_SRCS    := $(wildcard tests/tsan_*.c)
 EXPORT_DYNAMIC := -Wl,--export-dynamic
 
 .PHONY: all run test test-unit test-cli test-tsan bench bench-quick clean deps deps-test install uninstall
+# Keep intermediate objects (the TSan/ASan builds) so reruns do not rebuild.
+.SECONDARY:
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/wsrun $(PLUGINS)
