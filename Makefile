@@ -12,7 +12,13 @@ DESTDIR ?=
 # Debian packages the build and the tests need (installed by the targets
 # below when run as root; otherwise the exact apt-get line is printed).
 BUILD_PKGS := gcc make libc6-dev pkg-config libpng-dev zlib1g-dev
-TEST_PKGS  := $(BUILD_PKGS) libcriterion-dev python3 python3-numpy
+TEST_PKGS  := $(BUILD_PKGS) libcriterion-dev python3 python3-numpy groff-base man-db
+# wsrun-mpi only (`make mpi`); the tests run it too.
+MPI_PKGS   := openmpi-bin libopenmpi-dev
+TEST_PKGS  += $(MPI_PKGS)
+# libFuzzer, for fuzz-ci (part of make test) and make fuzz.
+FUZZ_PKGS  := clang libclang-rt-14-dev
+TEST_PKGS  += $(FUZZ_PKGS)
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
 CSTD    := -std=c11 -D_GNU_SOURCE
@@ -34,7 +40,8 @@ TSAN_SRCS    := $(wildcard tests/tsan_*.c)
 # The executable exports its ws_* functions so plugins resolve them at dlopen.
 EXPORT_DYNAMIC := -Wl,--export-dynamic
 
-.PHONY: all run test test-unit test-cli test-tsan bench bench-quick clean deps deps-test install uninstall
+.PHONY: test-asan test-tsan-cli test-plugins soak soak-tsan soak-ci fuzz fuzz-build fuzz-ci valgrind
+.PHONY: mpi mpi-build bench-mpi all run test test-unit test-cli test-tsan bench bench-quick clean deps deps-test install uninstall
 # Keep intermediate objects (the TSan/ASan builds) so reruns do not rebuild.
 .SECONDARY:
 .DEFAULT_GOAL := all
@@ -64,7 +71,7 @@ $(BUILD)/plugins/%.so: tasks/%.c include/wsrun.h $(wildcard tasks/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(PNG_CFLAGS) -fPIC -shared $< -o $@ $(PNG_LIBS) -lm
 
-$(BUILD)/plugins/%.so: plugins/%.c include/wsrun.h
+$(BUILD)/plugins/%.so: plugins/%.c include/wsrun.h $(wildcard plugins/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -fPIC -shared $< -o $@ -lm
 
@@ -92,15 +99,15 @@ $(BUILD)/test-plugins/%.so: tests/plugins/%.c include/wsrun.h $(wildcard tests/p
 
 test: deps-test
 	@$(MAKE) --no-print-directory all tests-build
-	@$(MAKE) --no-print-directory test-unit test-cli test-tsan
+	@$(MAKE) --no-print-directory test-unit test-cli test-tsan test-asan soak-ci fuzz-ci
 
-tests-build: $(TESTS) $(TEST_PLUGINS)
+tests-build: $(TESTS) $(TEST_PLUGINS) $(BUILD)/wsrun-mpi
 
-test-unit: $(TESTS) $(TEST_PLUGINS) all
+test-unit: $(TESTS) $(TEST_PLUGINS) all $(BUILD)/wsrun-mpi
 	@set -e; for t in $(TESTS); do echo "== $$t"; WSRUN_BUILD=$(BUILD) $$t --jobs 2; done
 
 test-cli: all $(TEST_PLUGINS)
-	@WSRUN_BUILD=$(BUILD) tests/cli/run-all.sh
+	@set -e; for s in tests/cli/*.sh; do echo "== $$s"; WSRUN_BUILD=$(BUILD) $$s; done
 
 # ThreadSanitizer: standalone programs (Criterion cannot start under TSan
 # here) built with the runtime compiled again with -fsanitize=thread.
@@ -119,13 +126,178 @@ $(TSAN_DIR)/tsan_%: tests/tsan_%.c $(TSAN_RUNTIME_OBJS)
 
 test-tsan: $(TSAN_BINS)
 	@set -e; for t in $(TSAN_BINS); do echo "== $$t"; TSAN_OPTIONS="halt_on_error=1 exitcode=66" setarch -R $$t; done
+	@$(MAKE) --no-print-directory test-tsan-cli
+
+# ---------------------------------------------------------------- failures
+# Sanitizers, soak, fuzzing and valgrind (docs/failures.md).
+
+# AddressSanitizer + UndefinedBehaviorSanitizer: the whole Criterion suite
+# and the CLI tests, everything rebuilt under $(BUILD)/asan.  Leaks count.
+ASAN_BUILD := $(BUILD)/asan
+ASAN_OPT   := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+ASAN_ENV   := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=0 \
+              LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+              UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+# Open MPI keeps allocations to exit inside components it has unloaded,
+# which LeakSanitizer cannot name for a suppression: the MPI test alone
+# runs without leak checking (its other ASan/UBSan checks stay on).
+ASAN_TESTS := $(TESTS:$(BUILD)/%=$(ASAN_BUILD)/%)
+ASAN_MPI_TESTS := $(filter %/test_mpi,$(ASAN_TESTS))
+
+test-asan:
+	@$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) OPT="$(ASAN_OPT)" all tests-build
+	@$(ASAN_ENV) $(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) OPT="$(ASAN_OPT)" \
+	    TESTS="$(filter-out $(ASAN_MPI_TESTS),$(ASAN_TESTS))" test-unit test-cli
+	@set -e; for t in $(ASAN_MPI_TESTS); do echo "== $$t (no leak check)"; \
+	    $(ASAN_ENV) ASAN_OPTIONS=detect_leaks=0 WSRUN_BUILD=$(ASAN_BUILD) $$t --jobs 2; done
+
+# The CLI tests against a wsrun and plugins built with ThreadSanitizer
+# (Criterion itself cannot start under TSan here).
+TSAN_CLI_OPT := -O1 -g -fsanitize=thread
+test-plugins: $(TEST_PLUGINS)
+
+test-tsan-cli:
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/tsan-cli OPT="$(TSAN_CLI_OPT)" all test-plugins
+	@set -e; for s in tests/cli/*.sh; do echo "== $$s (TSan)"; \
+	    TSAN_OPTIONS="halt_on_error=1 exitcode=66" WSRUN_BUILD=$(BUILD)/tsan-cli setarch -R $$s; done
+
+# Soak: deque, pool, fork-join and journal stress at -j 2..16 for
+# SOAK_SECONDS; soak-ci is the 60-second version (half of it under TSan).
+SOAK_SECONDS ?= 600
+$(BUILD)/soak: tests/soak.c tests/stress.h $(BUILD)/libwsrt.a
+	$(CC) $(CFLAGS_ALL) -Itests $(EXPORT_DYNAMIC) $< $(BUILD)/libwsrt.a -o $@ -ldl -lm
+
+$(TSAN_DIR)/soak: tests/soak.c tests/stress.h $(TSAN_RUNTIME_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(TSAN_FLAGS) -Itests $(EXPORT_DYNAMIC) $< $(TSAN_RUNTIME_OBJS) -o $@ -ldl -lm
+
+soak: $(BUILD)/soak
+	SOAK_SECONDS=$(SOAK_SECONDS) $(BUILD)/soak
+
+soak-tsan: $(TSAN_DIR)/soak
+	SOAK_SECONDS=$(SOAK_SECONDS) TSAN_OPTIONS="halt_on_error=1 exitcode=66" setarch -R $(TSAN_DIR)/soak
+
+soak-ci:
+	@$(MAKE) --no-print-directory soak SOAK_SECONDS=30
+	@$(MAKE) --no-print-directory soak-tsan SOAK_SECONDS=30
+
+# Fuzzing: libFuzzer targets (clang) for the option parser, the PNG decode
+# path of read/fill and the journal reader; seeds in tests/fuzz/corpus/,
+# found crashes kept in tests/fuzz/regress/ and replayed on every run.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 300
+FUZZ_DIR     := $(BUILD)/fuzz
+FUZZ_FLAGS   := $(CSTD) -O1 -g -fsanitize=fuzzer-no-link,address,undefined \
+                -fno-sanitize-recover=undefined $(WARN) -pthread -Iinclude -Iruntime -Itasks $(PNG_CFLAGS)
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
+FUZZ_RUNTIME_OBJS := $(RUNTIME_SRCS:%.c=$(FUZZ_DIR)/%.o)
+
+$(FUZZ_DIR)/%.o: %.c include/wsrun.h $(wildcard runtime/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -c $< -o $@
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_RUNTIME_OBJS) $(wildcard tasks/*.h)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $< $(FUZZ_RUNTIME_OBJS) -o $@ -ldl -lm $(PNG_LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz:
+	@scripts/need-debian-packages $(FUZZ_PKGS)
+	@$(MAKE) --no-print-directory fuzz-build
+	@FUZZ_DIR=$(FUZZ_DIR) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(FUZZ_TARGETS)
+
+# 30 s per target, the targets side by side.
+fuzz-ci:
+	@scripts/need-debian-packages $(FUZZ_PKGS)
+	@$(MAKE) --no-print-directory fuzz-build
+	@FUZZ_DIR=$(FUZZ_DIR) FUZZ_SECONDS=30 FUZZ_PARALLEL=1 tests/fuzz/run.sh $(FUZZ_TARGETS)
+
+# Valgrind memcheck over short noise, read and fill runs: no leak, no error.
+VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect,possible \
+            --errors-for-leak-kinds=definite,indirect,possible --track-fds=no
+valgrind:
+	@scripts/need-debian-packages valgrind
+	@$(MAKE) --no-print-directory all
+	@set -e; d=$$(mktemp -d /tmp/wsrun-valgrind.XXXXXX); trap 'rm -rf "$$d"' EXIT; w=$$(pwd)/$(BUILD)/wsrun; \
+	cd "$$d"; \
+	echo "== valgrind noise"; $(VALGRIND) $$w -p noise -n 40 -j 2 -o width=32 -o height=24; \
+	echo "== valgrind read"; $(VALGRIND) $$w -p read -o input='image_*.png' -o output=manifest.csv -j 2; \
+	echo "== valgrind fill"; $(VALGRIND) $$w -p fill -o input='image_*.png' -o output=a.npy -j 2; \
+	echo "== valgrind journal + resume"; $(VALGRIND) $$w -p noise -n 40 -j 2 --journal j --resume -q; \
+	echo "== valgrind failing index"; rc=0; $(VALGRIND) $$w -p noise -n 4 -o prefix=no/such/dir/ -q 2>/dev/null || rc=$$?; \
+	[ $$rc -eq 1 ] || { echo "valgrind: failing run exited $$rc, expected 1"; exit 1; }; \
+	echo "valgrind: no errors, no leaks"
 
 # ---------------------------------------------------------------- bench
 bench: all
-	@bench/run.sh
+	@BUILD=$(BUILD) bench/run.sh
 
 bench-quick: all
-	@BENCH_QUICK=1 bench/run.sh
+	@BUILD=$(BUILD) BENCH_QUICK=1 bench/run.sh
+
+# ---------------------------------------------------------------- MPI
+# wsrun-mpi (docs/distributed.md): the same CLI on MPI ranks that share the
+# index space.  Built only by `make mpi` (or `make MPI=1`, or for the
+# tests); wsrun itself never needs MPI.
+MPICC    ?= mpicc
+MPI_SRCS := $(wildcard runtime/mpi/*.c)
+MPI_OBJS := $(MPI_SRCS:%.c=$(BUILD)/obj/%.o)
+
+mpi:
+	@scripts/need-debian-packages $(BUILD_PKGS) $(MPI_PKGS)
+	@$(MAKE) --no-print-directory mpi-build
+
+mpi-build: $(BUILD)/wsrun-mpi $(PLUGINS)
+
+ifeq ($(MPI),1)
+all: mpi
+endif
+
+$(BUILD)/obj/runtime/mpi/%.o: runtime/mpi/%.c include/wsrun.h $(wildcard runtime/*.h runtime/mpi/*.h)
+	@mkdir -p $(dir $@)
+	$(MPICC) $(CFLAGS_ALL) -c $< -o $@
+
+$(BUILD)/wsrun-mpi: $(MPI_OBJS) $(BUILD)/libwsrt.a
+	$(MPICC) $(CFLAGS_ALL) $(EXPORT_DYNAMIC) $^ -o $@ -ldl -lm
+
+# The MPI path against the single-process path (bench/mpi.sh).
+bench-mpi: mpi
+	@BUILD=$(BUILD) bench/mpi.sh
+
+# ---------------------------------------------------------------- install
+# PREFIX is where wsrun will live (written into wsrun.pc); DESTDIR only
+# stages the files (packaging).  The installed wsrun finds the plugins in
+# $(PREFIX)/lib/wsrun by itself: it looks in <its folder>/../lib/wsrun.
+BINDIR     = $(PREFIX)/bin
+PLUGINDIR  = $(PREFIX)/lib/wsrun
+INCLUDEDIR = $(PREFIX)/include
+PCDIR      = $(PREFIX)/lib/pkgconfig
+MANDIR     = $(PREFIX)/share/man
+WS_VERSION = $(shell sed -n 's/^\#define WS_VERSION "\(.*\)"/\1/p' include/wsrun.h)
+MAN_PAGES := docs/man/wsrun.1 docs/man/wsrun-plugin.7
+
+install: all $(MAN_PAGES) wsrun.pc.in
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(INCLUDEDIR) \
+	    $(DESTDIR)$(PCDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
+	install -m 755 $(BUILD)/wsrun $(DESTDIR)$(BINDIR)/wsrun
+	install -m 755 $(PLUGINS) $(DESTDIR)$(PLUGINDIR)/
+	install -m 644 include/wsrun.h $(DESTDIR)$(INCLUDEDIR)/wsrun.h
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(WS_VERSION)|g' wsrun.pc.in \
+	    > $(DESTDIR)$(PCDIR)/wsrun.pc.tmp
+	mv $(DESTDIR)$(PCDIR)/wsrun.pc.tmp $(DESTDIR)$(PCDIR)/wsrun.pc
+	chmod 644 $(DESTDIR)$(PCDIR)/wsrun.pc
+	install -m 644 docs/man/wsrun.1 $(DESTDIR)$(MANDIR)/man1/wsrun.1
+	install -m 644 docs/man/wsrun-plugin.7 $(DESTDIR)$(MANDIR)/man7/wsrun-plugin.7
+
+# Removes exactly what install put there, and the plugin folder if that
+# leaves it empty; shared folders (bin, include, ...) stay.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/wsrun $(PLUGIN_NAMES:%=$(DESTDIR)$(PLUGINDIR)/%.so) \
+	    $(DESTDIR)$(INCLUDEDIR)/wsrun.h $(DESTDIR)$(PCDIR)/wsrun.pc \
+	    $(DESTDIR)$(MANDIR)/man1/wsrun.1 $(DESTDIR)$(MANDIR)/man7/wsrun-plugin.7
+	-rmdir $(DESTDIR)$(PLUGINDIR) 2>/dev/null
 
 clean:
 	rm -rf $(BUILD)

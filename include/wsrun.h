@@ -18,11 +18,17 @@
  *   finish        main thread, once, after every worker has stopped;
  *                 always called when init succeeded, also after failures.
  *
- * ABI promise: WS_ABI_MAJOR changes only when a field is removed or moved
- * or a callback's meaning changes; the loader refuses a plugin built for
- * another major.  WS_ABI_MINOR grows when fields are appended to ws_plugin
- * or functions are added; the loader reads only the fields that fit in the
- * plugin's struct_size, so plugins built for an older minor keep loading.
+ * ABI promise (README.md, "ABI promise", says the same at length):
+ * WS_ABI_MINOR grows when something is added: fields appended to ws_plugin,
+ * functions, flag bits.  Within a major nothing that exists changes layout
+ * or meaning: the descriptor, the ws_ctx and ws_frame fields the inline
+ * helpers use, the option types, the random streams.  The loader reads only
+ * the struct_size bytes a plugin's descriptor has, so plugins built for an
+ * older minor keep loading; one built for a newer minor loads unless it
+ * calls a function this wsrun lacks (dlopen fails naming it) or sets a flag
+ * this wsrun does not know (refused).  WS_ABI_MAJOR changes when anything
+ * that exists is removed, moved or changes meaning; the loader refuses a
+ * plugin built for another major.
  */
 #ifndef WSRUN_H
 #define WSRUN_H
@@ -394,7 +400,7 @@ typedef struct ws_plugin {
     uint32_t abi_major;   /* WS_ABI_MAJOR the plugin was built with */
     uint32_t abi_minor;   /* WS_ABI_MINOR the plugin was built with */
     uint32_t struct_size; /* sizeof(ws_plugin) the plugin was built with */
-    uint32_t flags;       /* none defined yet; must be 0 */
+    uint32_t flags;       /* WS_PLUGIN_* bits below; 0 for none */
     const char *name;        /* must match the file name: noise -> noise.so */
     const char *version;     /* the plugin's own version, free text */
     const char *description; /* one line */
@@ -427,10 +433,20 @@ typedef struct ws_plugin {
     WS_EXPORT const ws_plugin *ws_plugin_descriptor(void);               \
     WS_EXPORT const ws_plugin *ws_plugin_descriptor(void) { return &(desc); }
 
-/* Fill the header fields of a descriptor: WS_PLUGIN_HEADER, .name = ... */
-#define WS_PLUGIN_HEADER                                                  \
+/* ws_plugin.flags: each index's output stands alone (noise: one file per
+ * index, written whole or not at all), so --resume may skip the indices a
+ * --journal records as done, and --shard or wsrun-mpi may run them in
+ * separate processes.  A plugin whose finish combines all indices (read's
+ * manifest, fill's array) must not set it. */
+#define WS_PLUGIN_RESUMABLE 0x1u
+#define WS_PLUGIN_KNOWN_FLAGS WS_PLUGIN_RESUMABLE
+
+/* Fill the header fields of a descriptor: WS_PLUGIN_HEADER, .name = ...
+ * or, with flags, WS_PLUGIN_HEADER_FLAGS(WS_PLUGIN_RESUMABLE), .name = ... */
+#define WS_PLUGIN_HEADER_FLAGS(f)                                         \
     .abi_major = WS_ABI_MAJOR, .abi_minor = WS_ABI_MINOR,                 \
-    .struct_size = (uint32_t)sizeof(ws_plugin), .flags = 0
+    .struct_size = (uint32_t)sizeof(ws_plugin), .flags = (f)
+#define WS_PLUGIN_HEADER WS_PLUGIN_HEADER_FLAGS(0)
 
 #ifdef __cplusplus
 }

@@ -21,10 +21,15 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "crash.h"
+#include "journal.h"
 #include "loader.h"
 #include "options.h"
 #include "run.h"
 #include "pool.h"
+#include "discover.h"
+#include "run_reports.h"
+#include "shard.h"
 
 #define MAX_JOBS 4096
 #define MAX_RETRIES 1000
@@ -43,7 +48,16 @@ typedef struct cli_args {
     int quiet, stats, keep_going, help, version;
     int progress; /* enum progress_mode */
     unsigned retries;
+    const char *trace_path, *stats_json_path; /* --trace, --stats-json */
+    const char *journal_path; /* --journal */
+    int resume;
+    int list_plugins;
+    int shard_given; /* --shard K/N */
+    uint64_t shard_k, shard_n;
 } cli_args;
+
+/* wsrun-mpi's hooks (ws_cli_main_hooked); NULL for plain wsrun. */
+static const ws_cli_hooks *cli_hooks;
 
 enum {
     OPT_SEED = 256,
@@ -52,6 +66,12 @@ enum {
     OPT_NO_PROGRESS,
     OPT_KEEP_GOING,
     OPT_RETRIES,
+    OPT_TRACE,
+    OPT_STATS_JSON,
+    OPT_LIST_PLUGINS,
+    OPT_JOURNAL,
+    OPT_RESUME,
+    OPT_SHARD,
 };
 
 static const struct option long_options[] = {
@@ -66,6 +86,12 @@ static const struct option long_options[] = {
     {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
     {"keep-going", no_argument, NULL, OPT_KEEP_GOING},
     {"retries", required_argument, NULL, OPT_RETRIES},
+    {"trace", required_argument, NULL, OPT_TRACE},
+    {"stats-json", required_argument, NULL, OPT_STATS_JSON},
+    {"list-plugins", no_argument, NULL, OPT_LIST_PLUGINS},
+    {"journal", required_argument, NULL, OPT_JOURNAL},
+    {"resume", no_argument, NULL, OPT_RESUME},
+    {"shard", required_argument, NULL, OPT_SHARD},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -82,21 +108,30 @@ static void print_usage(FILE *out)
             "                      then beside wsrun (plugins/, ../lib/wsrun), or a path\n"
             "                      containing '/' (./my.so)\n"
             "  -n, --count N       number of indices (0 to 2^63-1); some plugins choose it\n"
-            "  -o key=value        set a plugin option (repeatable; the last one wins)\n"
+            "  -o, --option key=value  set a plugin option (repeatable; the last one wins)\n"
             "  -j, --jobs N        worker threads, 1..%d (default: CPUs this process may use)\n"
             "      --seed N        seed of the per-index random streams (default 0)\n"
             "      --keep-going    run every index even after failures\n"
             "      --retries N     extra attempts for a failing index (default 0)\n"
+            "      --journal FILE  record finished indices in FILE (docs/failures.md)\n"
+            "      --resume        skip the indices FILE records as done (same command)\n"
+            "      --shard K/N     run only part K (0..N-1) of N equal contiguous parts of\n"
+            "                      the indices; parts 0..N-1 together are the whole run\n"
             "  -q, --quiet         no plugin log lines and no progress line\n"
             "      --progress      show the progress line even when stderr is not a terminal\n"
             "      --no-progress   never show the progress line\n"
             "      --stats         print scheduler statistics after the run (stderr)\n"
+            "      --stats-json FILE  write them as JSON to FILE ('-': stdout)\n"
+            "      --trace FILE    write a Chrome trace-event JSON of the schedule to FILE\n"
+            "                      (open it in Perfetto or chrome://tracing)\n"
+            "      --list-plugins  list the plugins on the search path and exit\n"
             "  -h, --help          this help; with --plugin, the plugin's options\n"
             "  -V, --version       version and plugin ABI\n"
             "\n"
             "Exit status: 0 every index succeeded; 1 an index or the plugin's finish\n"
-            "failed, or the run was interrupted; 2 bad command line, plugin not loadable,\n"
-            "bad -o option, or the plugin's init failed.\n",
+            "failed; 2 bad command line, plugin not loadable, bad -o option, or the\n"
+            "plugin's init failed; 130 / 143 stopped by SIGINT / SIGTERM; 128+N the\n"
+            "plugin crashed with signal N (139 SIGSEGV, 134 SIGABRT, 136 SIGFPE).\n",
             MAX_JOBS);
 }
 
@@ -189,6 +224,20 @@ static int parse_args(int argc, char **argv, cli_args *a)
                 return -1;
             a->retries = (unsigned)value;
             break;
+        case OPT_TRACE: a->trace_path = optarg; break;
+        case OPT_STATS_JSON: a->stats_json_path = optarg; break;
+        case OPT_LIST_PLUGINS: a->list_plugins = 1; break;
+        case OPT_JOURNAL: a->journal_path = optarg; break;
+        case OPT_RESUME: a->resume = 1; break;
+        case OPT_SHARD: {
+            char why[256];
+            if (ws_shard_parse(optarg, &a->shard_k, &a->shard_n, why, sizeof why) != 0) {
+                ws_err("%s", why);
+                return -1;
+            }
+            a->shard_given = 1;
+            break;
+        }
         case 'h': a->help = 1; break;
         case 'V': a->version = 1; break;
         case ':':
@@ -206,6 +255,10 @@ static int parse_args(int argc, char **argv, cli_args *a)
     if (optind < argc) {
         ws_err("unexpected argument '%s' (plugin options are given as -o key=value)",
                argv[optind]);
+        return -1;
+    }
+    if (a->resume && !a->journal_path) {
+        ws_err("--resume needs --journal FILE (the journal of the run to resume)");
         return -1;
     }
     if (a->jobs == 0)
@@ -246,7 +299,9 @@ static double seconds_since(const struct timespec *start)
 
 static void draw_progress(const progress *p)
 {
-    uint64_t done = ws_pool_progress();
+    uint64_t done = cli_hooks && cli_hooks->progress_done
+                        ? cli_hooks->progress_done(cli_hooks->arg)
+                        : ws_pool_progress();
     if (done > p->total)
         done = p->total;
     double elapsed = seconds_since(&p->start);
@@ -259,10 +314,11 @@ static void draw_progress(const progress *p)
         else
             snprintf(eta, sizeof eta, "%llu:%02llu", left / 60, left % 60);
     }
-    char line[160];
-    snprintf(line, sizeof line, "wsrun: %s: %llu/%llu (%.1f%%) %.0f/s ETA %s", p->plugin,
-             (unsigned long long)done, (unsigned long long)p->total,
-             p->total ? 100.0 * (double)done / (double)p->total : 100.0, rate, eta);
+    char line[192];
+    snprintf(line, sizeof line, "wsrun: %s: %llu/%llu (%.1f%%) %.0f/s ETA %s, %u workers busy",
+             p->plugin, (unsigned long long)done, (unsigned long long)p->total,
+             p->total ? 100.0 * (double)done / (double)p->total : 100.0, rate, eta,
+             ws_pool_busy_workers());
     ws_log_progress_show(line);
 }
 
@@ -327,11 +383,17 @@ static double ms(uint64_t ns)
     return (double)ns / 1e6;
 }
 
+/* The indices this process must run: all, or its --shard. */
+static uint64_t run_total(const ws_run *run)
+{
+    return run->ranged ? run->range_end - run->range_begin : run->count;
+}
+
 static void print_stats(const ws_run *run, const ws_pool_result *r)
 {
     double wall = (double)r->wall_ns / 1e9;
     fprintf(stderr, "wsrun stats: plugin %s, %llu indices (%llu ok, %llu failed), %u workers\n",
-            run->desc.name, (unsigned long long)run->count,
+            run->desc.name, (unsigned long long)run_total(run),
             (unsigned long long)r->indices_done, (unsigned long long)r->failed, r->jobs);
     ws_worker_stats total;
     memset(&total, 0, sizeof total);
@@ -370,66 +432,83 @@ static void print_stats(const ws_run *run, const ws_pool_result *r)
 
 /* ----------------------------------------------------------------- run */
 
-static volatile sig_atomic_t interrupted_by;
-
-static void on_interrupt(int signo)
-{
-    interrupted_by = signo;
-    ws_pool_request_stop();
-}
-
-/* Ctrl-C stops handing out indices and lets finish clean up; a second one
- * (SA_RESETHAND) kills the process as usual. */
-static void catch_interrupts(struct sigaction *old_int, struct sigaction *old_term)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_interrupt;
-    sa.sa_flags = SA_RESETHAND;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, old_int);
-    sigaction(SIGTERM, &sa, old_term);
-}
-
 static const char *error_or_default(const ws_ctx *ctx)
 {
     const char *msg = ws_ctx_error(ctx);
     return msg[0] ? msg : "(the plugin gave no message)";
 }
 
-/* The pool, with the progress line and the interrupt handler around it.
+/* The pool, with the progress line around it (crash.c handles Ctrl-C).
  * Returns the run status handed to finish: 0 when every index succeeded. */
 static int run_indices(ws_run *run, int show_progress, ws_pool_result *result)
 {
     memset(result, 0, sizeof *result);
-    if (run->count == 0)
+    uint64_t total = run_total(run);
+    if (total == 0)
         return 0;
-    struct sigaction old_int, old_term;
-    catch_interrupts(&old_int, &old_term);
+    if (ws_interrupted()) { /* during init: run nothing */
+        ws_err("%s: interrupted by %s before any index ran", run->desc.name,
+               ws_signal_name(ws_interrupted()));
+        return 1;
+    }
     progress p;
-    int progress_on = show_progress && progress_start(&p, run->count, run->desc.name) == 0;
+    int progress_on = show_progress && progress_start(&p, total, run->desc.name) == 0;
     int rc = ws_pool_run(run, result);
     if (progress_on)
         progress_stop(&p);
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
     if (rc != 0)
         return 1;
+    uint64_t skipped = 0; /* --resume: done by an earlier run */
+    for (unsigned w = 0; result->workers && w < result->jobs; w++)
+        skipped += result->workers[w].skipped;
     if (result->failed > 0) {
-        uint64_t not_run = run->count - result->indices_done - result->failed;
+        uint64_t not_run = total - skipped - result->indices_done - result->failed;
         if (not_run > 0 && result->stopped_early)
             ws_err("%llu of %llu tasks failed (stopped early: %llu not run; --keep-going runs "
                    "them all)",
-                   (unsigned long long)result->failed, (unsigned long long)run->count,
+                   (unsigned long long)result->failed, (unsigned long long)total,
                    (unsigned long long)not_run);
         else
-            ws_err("%llu of %llu tasks failed", (unsigned long long)result->failed,
-                   (unsigned long long)run->count);
+            ws_err("%llu of %llu tasks failed%s", (unsigned long long)result->failed,
+                   (unsigned long long)total,
+                   result->failed > 20 ? " (the first 20 are shown above)" : "");
     }
-    if (interrupted_by)
-        ws_err("interrupted by signal %d after %llu of %llu indices", (int)interrupted_by,
-               (unsigned long long)result->indices_done, (unsigned long long)run->count);
-    return result->failed > 0 || result->indices_done != run->count || interrupted_by;
+    int sig = ws_interrupted();
+    if (sig)
+        ws_err("%s: interrupted by %s: %llu of %llu indices done%s", run->desc.name,
+               ws_signal_name(sig), (unsigned long long)(result->indices_done + skipped),
+               (unsigned long long)total,
+               run->hooks.index_done ? " (journaled: add --resume to the same command to finish)"
+                                     : "");
+    return result->failed > 0 || result->indices_done + skipped != total || sig;
+}
+
+/* wsrun-mpi: this rank's pool, blocks from the hooks; the hooks judge the
+ * whole job and return its run status (the same on every rank). */
+static int run_indices_hooked(ws_run *run, int show_progress, ws_pool_result *result)
+{
+    memset(result, 0, sizeof *result);
+    progress p;
+    int progress_on = show_progress && !cli_hooks->no_progress &&
+                      progress_start(&p, run_total(run), run->desc.name) == 0;
+    int rc = ws_interrupted() ? 0 : ws_pool_run(run, result);
+    if (progress_on)
+        progress_stop(&p);
+    return cli_hooks->after_pool(cli_hooks->arg, run, result, rc, ws_interrupted());
+}
+
+/* wsrun-mpi: each rank writes its own report, trace.json -> trace.rank1.json
+ * ("-", stdout, stays). */
+static const char *tagged_path(const char *path, char *buf, size_t size)
+{
+    if (!path || !cli_hooks || !cli_hooks->report_tag || strcmp(path, "-") == 0)
+        return path;
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    const char *dot = strrchr(base, '.');
+    size_t stem = dot && dot != base ? (size_t)(dot - path) : strlen(path);
+    snprintf(buf, size, "%.*s.%s%s", (int)stem, path, cli_hooks->report_tag, path + stem);
+    return buf;
 }
 
 /* After load and -o: init, count, pool, finish, stats. */
@@ -440,39 +519,81 @@ static int run_plugin(ws_run *run, const cli_args *a)
     ws_ctx_base_init(&main_ctx, run, UINT32_MAX);
     ws_ctx *ctx = &main_ctx.ctx;
 
-    run->state = NULL;
-    if (run->desc.init && run->desc.init(ctx, &run->state) != WS_OK) {
-        ws_err("%s: init failed: %s", name, error_or_default(ctx));
+    /* Opened before init: a bad report path stops the run before it starts. */
+    ws_run_reports reports;
+    char trace_buf[4200], json_buf[4200];
+    if (ws_run_reports_open(&reports, run, tagged_path(a->trace_path, trace_buf, sizeof trace_buf),
+                            tagged_path(a->stats_json_path, json_buf, sizeof json_buf)) != 0)
         return WS_EXIT_USAGE;
+    run->state = NULL;
+    ws_interrupts_install();
+    ws_crash_set_phase("init");
+    if (run->desc.init && run->desc.init(ctx, &run->state) != WS_OK) {
+        ws_crash_set_phase(NULL);
+        ws_interrupts_restore();
+        ws_err("%s: init failed: %s", name, error_or_default(ctx));
+        ws_run_reports_abort(&reports, NULL);
+        return ws_interrupted() ? 128 + ws_interrupted() : WS_EXIT_USAGE;
     }
+    ws_crash_set_phase(NULL);
+    ws_journal *journal = NULL;
     int status = WS_EXIT_OK;
     int run_status = 1;
     ws_pool_result result;
     memset(&result, 0, sizeof result);
+    int hooked = 0; /* before_run was called: after_finish must follow */
+    if (run->count != WS_COUNT_UNSET && a->shard_given) {
+        run->ranged = 1;
+        ws_shard_range(run->count, a->shard_k, a->shard_n, &run->range_begin, &run->range_end);
+    }
     if (run->count == WS_COUNT_UNSET) {
         ws_err("%s: --count is required", name);
         status = WS_EXIT_USAGE;
+    } else if (ws_journal_start(&journal, a->journal_path, a->resume, run) != 0) {
+        status = WS_EXIT_USAGE;
+    } else if (cli_hooks && (status = cli_hooks->before_run(cli_hooks->arg, run)) != 0) {
+        hooked = -1; /* the job refused to run: finish sees a failed run */
     } else {
         int show = a->progress == PROGRESS_ON ||
                    (a->progress == PROGRESS_AUTO && !a->quiet && isatty(STDERR_FILENO));
-        run_status = run_indices(run, show, &result);
+        hooked = cli_hooks != NULL;
+        run_status = hooked ? run_indices_hooked(run, show, &result)
+                            : run_indices(run, show, &result);
         if (run_status != 0)
             status = WS_EXIT_TASK_FAILED;
     }
+    ws_journal_finish(journal);
     ws_ctx_clear_error(ctx);
+    ws_crash_set_phase("finish");
     if (run->desc.finish && run->desc.finish(run->state, run_status, ctx) != WS_OK) {
         ws_err("%s: finish failed: %s", name, error_or_default(ctx));
         if (status == WS_EXIT_OK)
             status = WS_EXIT_TASK_FAILED;
     }
-    if (a->stats && run->count != WS_COUNT_UNSET)
+    ws_crash_set_phase(NULL);
+    ws_interrupts_restore();
+    if (ws_interrupted())
+        status = 128 + ws_interrupted(); /* 130 SIGINT, 143 SIGTERM */
+    if (hooked) /* wsrun-mpi: every rank's status, and rank 0's summary */
+        status = cli_hooks->after_finish(cli_hooks->arg, run, &result, status);
+    else if (a->stats && run->count != WS_COUNT_UNSET)
         print_stats(run, &result);
+    if (run->count == WS_COUNT_UNSET || status == WS_EXIT_USAGE) /* the pool never ran */
+        ws_run_reports_abort(&reports, &result);
+    else if (ws_run_reports_write(&reports, run, &result) != 0 && status == WS_EXIT_OK)
+        status = WS_EXIT_TASK_FAILED;
     free(result.workers);
     return status;
 }
 
 int ws_cli_main(int argc, char **argv)
 {
+    return ws_cli_main_hooked(argc, argv, NULL);
+}
+
+int ws_cli_main_hooked(int argc, char **argv, const ws_cli_hooks *hooks)
+{
+    cli_hooks = hooks;
     cli_args a;
     if (parse_args(argc, argv, &a) != 0) {
         free(a.assignments);
@@ -482,6 +603,11 @@ int ws_cli_main(int argc, char **argv)
         printf("wsrun %s (plugin ABI %d.%d)\n", WS_VERSION, WS_ABI_MAJOR, WS_ABI_MINOR);
         free(a.assignments);
         return WS_EXIT_OK;
+    }
+    if (a.list_plugins) {
+        free(a.assignments);
+        return ws_discover_list(stdout, getenv("WSRUN_PLUGIN_PATH"), NULL) < 0 ? WS_EXIT_USAGE
+                                                                              : WS_EXIT_OK;
     }
     if (!a.plugin) {
         free(a.assignments);
@@ -497,10 +623,12 @@ int ws_cli_main(int argc, char **argv)
     memset(&run, 0, sizeof run);
     char err[2048];
     int status = WS_EXIT_USAGE;
+    ws_crash_install(NULL);
     if (ws_loader_load(&run, a.plugin, err, sizeof err) != 0) {
         ws_err("%s", err);
         goto out;
     }
+    ws_crash_install(run.desc.name);
     if (a.help) {
         print_plugin_help(&run);
         status = WS_EXIT_OK;
@@ -515,6 +643,16 @@ int ws_cli_main(int argc, char **argv)
             ws_err("%s", err);
             goto out;
         }
+    }
+    if (a.journal_path && cli_hooks && cli_hooks->journal_refused) {
+        ws_err("--journal: %s", cli_hooks->journal_refused);
+        goto out;
+    }
+    if (a.shard_given && !(run.desc.flags & WS_PLUGIN_RESUMABLE)) {
+        ws_err("--shard: plugin %s cannot run in parts (its output is made from all indices "
+               "together, so one part alone would be incomplete); run it without --shard",
+               run.desc.name);
+        goto out;
     }
     run.count = a.count_given ? a.count : WS_COUNT_UNSET;
     run.count_given = a.count_given;

@@ -173,9 +173,9 @@ int ws_loader_check(const ws_plugin *desc, const char *path, char *err, size_t e
                     "plugin %s: descriptor struct_size %u is below the ABI %d minimum of %u",
                     path, desc->struct_size, WS_ABI_MAJOR, (unsigned)WS_PLUGIN_V1_SIZE);
     /* struct_size covers every v1 field from here on. */
-    if (desc->flags != 0)
+    if (desc->flags & ~WS_PLUGIN_KNOWN_FLAGS)
         return fail(err, err_size, "plugin %s: descriptor flags 0x%x are unknown to wsrun %s",
-                    path, desc->flags, WS_VERSION);
+                    path, desc->flags & ~WS_PLUGIN_KNOWN_FLAGS, WS_VERSION);
     if (!desc->name)
         return fail(err, err_size, "plugin %s: descriptor has no name", path);
     if (!desc->run_one)

@@ -27,6 +27,20 @@ static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
  * to the end of a progress line. */
 static char progress_line[256];
 
+/* Put after "wsrun: " in every message (wsrun-mpi: "rank 3: "); set once
+ * before any thread starts. */
+static char message_tag[32];
+
+void ws_log_set_tag(const char *tag)
+{
+    snprintf(message_tag, sizeof message_tag, "%s", tag ? tag : "");
+}
+
+const char *ws_log_tag(void)
+{
+    return message_tag;
+}
+
 #define ERASE_LINE "\r\033[K"
 
 /* Write `len` bytes of `text` to stderr, erasing and redrawing the progress
@@ -64,7 +78,9 @@ void ws_err(const char *fmt, ...)
     char line[2048];
     va_list ap;
     va_start(ap, fmt);
-    size_t len = format_line(line, sizeof line, "wsrun: ", fmt, ap);
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "wsrun: %s", message_tag);
+    size_t len = format_line(line, sizeof line, prefix, fmt, ap);
     va_end(ap);
     pthread_mutex_lock(&log_lock);
     emit_locked(line, len);
@@ -79,9 +95,9 @@ void ws_log(const ws_ctx *ctx, const char *fmt, ...)
     char prefix[160];
     const char *name = run && run->desc.name ? run->desc.name : NULL;
     if (name)
-        snprintf(prefix, sizeof prefix, "wsrun: %s: ", name);
+        snprintf(prefix, sizeof prefix, "wsrun: %s%s: ", message_tag, name);
     else
-        snprintf(prefix, sizeof prefix, "wsrun: ");
+        snprintf(prefix, sizeof prefix, "wsrun: %s", message_tag);
     char line[2048];
     va_list ap;
     va_start(ap, fmt);

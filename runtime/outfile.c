@@ -14,11 +14,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "crash.h"
 #include "wsrun.h"
 
 /* Distinguishes temporaries of one process; the pid distinguishes
@@ -49,6 +51,12 @@ int ws_outfile_open(ws_ctx *ctx, ws_outfile *out, const char *path)
     int dir_len = slash ? (int)(slash - path + 1) : 0; /* with the slash */
     memcpy(out->final_path, path, len + 1);
 
+    /* Renaming over a device, pipe or folder would replace it (as root,
+     * even /dev/null): only a missing path or a regular file is replaced. */
+    struct stat st;
+    if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
+        return ws_fail(ctx, "will not replace %s: it exists and is not a regular file", path);
+
     /* O_EXCL: never open someone else's file; a name left by a crashed
      * run with the same pid is skipped by taking the next counter. */
     for (int attempt = 0; attempt < 100; attempt++) {
@@ -60,8 +68,10 @@ int ws_outfile_open(ws_ctx *ctx, ws_outfile *out, const char *path)
             return ws_fail(ctx, "output path too long for a temporary name: %s", path);
         }
         out->fd = open(out->temp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (out->fd >= 0)
+        if (out->fd >= 0) {
+            ws_crash_track_temp(out->temp_path); /* removed if wsrun must exit at once */
             return WS_OK;
+        }
         if (errno != EEXIST)
             break;
     }
@@ -69,6 +79,13 @@ int ws_outfile_open(ws_ctx *ctx, ws_outfile *out, const char *path)
     out->temp_path[0] = '\0';
     return ws_fail(ctx, "cannot create %s (as temporary %.*s.%s.tmp.*): %s", path, dir_len,
                    path, base, reason(e, why, sizeof why));
+}
+
+/* The temporary is gone (renamed or removed): stop tracking it. */
+static void forget_temp(ws_outfile *out)
+{
+    ws_crash_untrack_temp(out->temp_path);
+    out->temp_path[0] = '\0';
 }
 
 int ws_outfile_commit(ws_ctx *ctx, ws_outfile *out)
@@ -83,7 +100,7 @@ int ws_outfile_commit(ws_ctx *ctx, ws_outfile *out)
         if (rc != 0) {
             int e = errno;
             unlink(out->temp_path);
-            out->temp_path[0] = '\0';
+            forget_temp(out);
             return ws_fail(ctx, "cannot write %s: %s", out->final_path,
                            reason(e, why, sizeof why));
         }
@@ -93,10 +110,10 @@ int ws_outfile_commit(ws_ctx *ctx, ws_outfile *out)
         unlink(out->temp_path);
         int rc = ws_fail(ctx, "cannot rename %s to %s: %s", out->temp_path, out->final_path,
                          reason(e, why, sizeof why));
-        out->temp_path[0] = '\0';
+        forget_temp(out);
         return rc;
     }
-    out->temp_path[0] = '\0';
+    forget_temp(out);
     return WS_OK;
 }
 
@@ -107,5 +124,5 @@ void ws_outfile_abort(ws_outfile *out)
     out->fd = -1;
     if (out->temp_path[0])
         unlink(out->temp_path);
-    out->temp_path[0] = '\0';
+    forget_temp(out);
 }

@@ -10,6 +10,9 @@
 
 #include "run.h"
 
+/* Bits of ws_ctx.attention: a thief asked for work; the run is stopping. */
+enum { WS_ATTN_REQUEST = 1u, WS_ATTN_STOP = 2u };
+
 typedef struct ws_worker_stats {
     uint64_t indices;       /* run_one calls that returned */
     uint64_t tasks;         /* frames run (ranges and fork-join children) */
@@ -70,5 +73,8 @@ void ws_pool_request_stop(void);
 
 /* Indices done so far by the running pool (any thread; approximate). */
 uint64_t ws_pool_progress(void);
+
+/* Workers running a task right now, not looking for work (approximate). */
+unsigned ws_pool_busy_workers(void);
 
 #endif

@@ -31,7 +31,8 @@
 
 #include "deque.h"
 
-enum { ATTN_REQUEST = 1u, ATTN_STOP = 2u };
+#define ATTN_REQUEST WS_ATTN_REQUEST
+#define ATTN_STOP WS_ATTN_STOP
 
 /* Frames per worker: 64 MiB of address space, touched only as deep as the
  * program nests (MAP_NORESERVE). */
@@ -61,6 +62,7 @@ typedef struct ws_worker {
      * each call (a plain store), read only by this thread's signal handler. */
     volatile uint64_t current_index;
     _Alignas(64) _Atomic uint64_t progress; /* indices done; read by the main thread */
+    _Atomic int busy; /* running a frame (not looking for work); for the progress line */
     pthread_t thread;
     int thread_started;
 } ws_worker;
@@ -79,8 +81,27 @@ struct ws_pool {
     int hooked;               /* skip bits or a completion hook: use the hooked loop */
 };
 
-/* The pool being run, for the signal-safe stop and the progress query. */
+/* The pool being run, for the signal-safe stop and the progress query.
+ * Readers from other threads and signal handlers bracket their use with
+ * pool_enter/pool_leave, and ws_pool_run waits for them before freeing. */
 static ws_pool *_Atomic current_pool;
+static _Atomic int pool_readers;
+
+static ws_pool *pool_enter(void)
+{
+    /* seq_cst (both): Dekker-style with the teardown in ws_pool_run: either
+     * it sees our count, or we see the NULL it stored first. */
+    atomic_fetch_add(&pool_readers, 1);
+    ws_pool *p = atomic_load(&current_pool);
+    if (!p)
+        atomic_fetch_sub(&pool_readers, 1);
+    return p;
+}
+
+static void pool_leave(void)
+{
+    atomic_fetch_sub(&pool_readers, 1); /* seq_cst: see pool_enter */
+}
 /* The worker running on this thread, for ws_pool_where. */
 static _Thread_local ws_worker *this_worker;
 
@@ -152,17 +173,16 @@ static void wake_all(ws_pool *p)
 /* Hand the oldest half of this worker's private, not running frames to
  * thieves.  Frames below the new boundary are then published or running;
  * running frames (fn == NULL) are stepped over, never published. */
-static void publish_half(ws_worker *w)
+static size_t publish_half(ws_worker *w)
 {
     ws_ctx *ctx = &w->base.ctx;
     ws_frame *f, *head = ctx->fj_head;
     size_t pending = 0;
     for (f = ctx->fj_pub; f < head; f++)
         pending += f->fn != NULL;
-    if (pending == 0) {
-        return;
-    }
-    size_t give = (pending + 1) / 2;
+    if (pending == 0)
+        return 0;
+    size_t give = (pending + 1) / 2, given = give;
     for (f = ctx->fj_pub; give > 0; f++) {
         if (f->fn == NULL)
             continue;
@@ -177,18 +197,20 @@ static void publish_half(ws_worker *w)
         give--;
     }
     ctx->fj_pub = f;
+    return given;
 }
 
 void ws__attend(ws_ctx *ctx)
 {
     /* relaxed: the bit is a request, not a carrier of data. */
     uint32_t a = atomic_load_explicit(&ctx->attention, memory_order_relaxed);
-    if (a & ATTN_REQUEST) {
-        /* Clear before publishing: a request that arrives later sets the
-         * bit again and is served at the next poll, never lost. */
+    /* Clear the request only when something was published: otherwise it
+     * stays set until the enclosing index loop can split its range (a
+     * ws_poll inside a long run_one must not swallow it).  A request that
+     * arrives between the publishing and the clearing is not lost: the
+     * thief finds the published frames, or asks again. */
+    if ((a & ATTN_REQUEST) && publish_half(worker_of(ctx)) > 0)
         atomic_fetch_and_explicit(&ctx->attention, ~ATTN_REQUEST, memory_order_relaxed);
-        publish_half(worker_of(ctx));
-    }
 }
 
 void ws__frames_exhausted(ws_ctx *ctx)
@@ -200,10 +222,12 @@ void ws__frames_exhausted(ws_ctx *ctx)
 
 int ws_stopping(const ws_ctx *ctx)
 {
+    /* The calling worker's pool (it outlives every run_one); off worker
+     * threads (init, finish) there is no run to stop. */
     (void)ctx;
-    ws_pool *p = atomic_load_explicit(&current_pool, memory_order_acquire);
+    ws_worker *w = this_worker;
     /* relaxed: a hint for long tasks to return early. */
-    return p && atomic_load_explicit(&p->stopping, memory_order_relaxed);
+    return w && atomic_load_explicit(&w->pool->stopping, memory_order_relaxed) != 0;
 }
 
 /* ----------------------------------------------------------- stealing */
@@ -478,7 +502,10 @@ static void worker_loop(ws_worker *w)
             for (unsigned k = 0; k < p->jobs && !got; k++) {
                 ws_worker *victim = p->workers[next_victim(w)];
                 uint64_t t0 = now_ns();
+                /* relaxed: a display-only flag. */
+                atomic_store_explicit(&w->busy, 1, memory_order_relaxed);
                 got = try_steal_from(w, victim);
+                atomic_store_explicit(&w->busy, 0, memory_order_relaxed);
                 if (got)
                     t_busy += now_ns() - t0;
             }
@@ -527,7 +554,10 @@ static void run_range_as_root(ws_worker *w, uint64_t begin, uint64_t end)
     ctx->fj_head = root + 1;
     uint64_t t0 = now_ns();
     w->stats.tasks++;
+    /* relaxed: a display-only flag. */
+    atomic_store_explicit(&w->busy, 1, memory_order_relaxed);
     range_task(ctx, root);
+    atomic_store_explicit(&w->busy, 0, memory_order_relaxed);
     w->stats.busy_ns += now_ns() - t0;
     ctx->fj_head = root;
     ctx->fj_pub = root;
@@ -614,6 +644,7 @@ static ws_worker *worker_new(ws_pool *p, unsigned id)
     w->base.ctx.fj_limit = w->frames + FRAME_STACK_FRAMES;
     atomic_init(&w->base.ctx.attention, 0);
     atomic_init(&w->progress, 0);
+    atomic_init(&w->busy, 0);
     w->current_index = UINT64_MAX;
     return w;
 }
@@ -640,7 +671,7 @@ int ws_pool_where(unsigned *worker, uint64_t *index)
 
 void ws_pool_request_stop(void)
 {
-    ws_pool *p = atomic_load_explicit(&current_pool, memory_order_acquire);
+    ws_pool *p = pool_enter();
     if (!p)
         return;
     /* relaxed: flags only; lock-free atomics keep this signal-safe. */
@@ -649,16 +680,30 @@ void ws_pool_request_stop(void)
         if (p->workers[i])
             atomic_fetch_or_explicit(&p->workers[i]->base.ctx.attention, ATTN_STOP,
                                      memory_order_relaxed);
+    pool_leave();
+}
+
+unsigned ws_pool_busy_workers(void)
+{
+    ws_pool *p = pool_enter();
+    unsigned busy = 0;
+    if (!p)
+        return 0;
+    for (unsigned i = 0; i < p->jobs; i++)
+        busy += atomic_load_explicit(&p->workers[i]->busy, memory_order_relaxed) != 0;
+    pool_leave();
+    return busy;
 }
 
 uint64_t ws_pool_progress(void)
 {
-    ws_pool *p = atomic_load_explicit(&current_pool, memory_order_acquire);
+    ws_pool *p = pool_enter();
     uint64_t sum = 0;
     if (!p)
         return 0;
     for (unsigned i = 0; i < p->jobs; i++)
         sum += atomic_load_explicit(&p->workers[i]->progress, memory_order_relaxed);
+    pool_leave();
     return sum;
 }
 
@@ -712,7 +757,11 @@ int ws_pool_run(ws_run *run, ws_pool_result *result)
             all_started = 0;
     }
     result->wall_ns = now_ns() - t0;
-    atomic_store_explicit(&current_pool, NULL, memory_order_release);
+    /* seq_cst: see pool_enter.  Readers are brief (a loop over the workers'
+     * counters, or a signal handler), so waiting for them is a spin. */
+    atomic_store(&current_pool, NULL);
+    while (atomic_load(&pool_readers) != 0)
+        sched_yield();
 
     result->jobs = pool.jobs;
     result->workers = calloc(pool.jobs, sizeof *result->workers);

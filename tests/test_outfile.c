@@ -151,17 +151,38 @@ Test(outfile, failed_rename_removes_temporary)
 {
     char target[300], inside[320];
     path_in(target, sizeof target, "taken");
+    ws_outfile out;
+    cr_assert_eq(ws_outfile_open(CTX, &out, target), WS_OK);
+    /* the folder appears after the open, so only the rename can fail */
     cr_assert_eq(mkdir(target, 0777), 0);
     snprintf(inside, sizeof inside, "%s/keep", target);
     fclose(fopen(inside, "w")); /* a non-empty folder cannot be replaced */
-    ws_outfile out;
-    cr_assert_eq(ws_outfile_open(CTX, &out, target), WS_OK);
     write_all(out.fd, "x");
     cr_assert_eq(ws_outfile_commit(CTX, &out), WS_ERR);
     const char *msg = ws_ctx_error(CTX);
     cr_assert(strstr(msg, "cannot rename") && strstr(msg, target), "message: %s", msg);
     cr_assert(strstr(msg, "Is a directory") || strstr(msg, "not empty"), "reason: %s", msg);
     cr_assert_eq(count_entries(scratch, ".tmp."), 0, "temporary left behind");
+}
+
+Test(outfile, never_replaces_a_device_pipe_or_folder)
+{
+    char fifo[300], dir[300];
+    path_in(fifo, sizeof fifo, "pipe");
+    cr_assert_eq(mkfifo(fifo, 0666), 0);
+    ws_outfile out;
+    cr_assert_eq(ws_outfile_open(CTX, &out, fifo), WS_ERR);
+    cr_assert(strstr(ws_ctx_error(CTX), "not a regular file") && strstr(ws_ctx_error(CTX), fifo),
+              "%s", ws_ctx_error(CTX));
+    path_in(dir, sizeof dir, "folder");
+    cr_assert_eq(mkdir(dir, 0777), 0);
+    cr_assert_eq(ws_outfile_open(CTX, &out, dir), WS_ERR);
+    cr_assert(strstr(ws_ctx_error(CTX), "not a regular file"), "%s", ws_ctx_error(CTX));
+    cr_assert_eq(ws_outfile_open(CTX, &out, "/dev/null"), WS_ERR);
+    struct stat st;
+    cr_assert_eq(stat("/dev/null", &st), 0);
+    cr_assert(S_ISCHR(st.st_mode), "/dev/null is still a device");
+    cr_assert_eq(count_entries(scratch, ".tmp."), 0);
 }
 
 Test(outfile, bad_names)

@@ -274,3 +274,44 @@ Test(forkjoin, explicit_top_fast_path_exact_at_1_to_8_workers, .timeout = 120)
     for (unsigned jobs = 1; jobs <= 8; jobs++)
         cr_assert_eq(fib_top_check(24, 4, jobs), 0, "-j%u", jobs);
 }
+
+/* A thief's request must survive a ws_poll that has nothing to publish
+ * (so the enclosing index loop can split its range), and must be served
+ * and cleared when there is a private frame to publish. */
+static int leaf_task(ws_ctx *ctx, ws_frame *self)
+{
+    (void)ctx;
+    self->ret.i = self->arg[0].i * 2;
+    return WS_OK;
+}
+
+static int request_probe_run_one(void *state, uint64_t index, ws_ctx *ctx)
+{
+    int *checks = state;
+    (void)index;
+    atomic_fetch_or(&ctx->attention, WS_ATTN_REQUEST);
+    ws_poll(ctx);
+    if (atomic_load(&ctx->attention) & WS_ATTN_REQUEST)
+        checks[0]++; /* kept: nothing to publish */
+    ws_frame *f = ws_frame_new(ctx, leaf_task);
+    f->arg[0].i = 21;
+    ws_spawn(ctx, f); /* the pending request publishes f */
+    if (!(atomic_load(&ctx->attention) & WS_ATTN_REQUEST) && ctx->fj_pub > f)
+        checks[1]++; /* served: f was published and the request cleared */
+    if (ws_sync(ctx, f) == WS_OK && f->ret.i == 42)
+        checks[2]++; /* taken back from the deque and run here */
+    return WS_OK;
+}
+
+Test(sched, request_kept_until_something_is_published)
+{
+    int checks[3] = {0, 0, 0};
+    ws_run run;
+    ws_pool_result res;
+    test_run_init(&run, "probe", 1, 1, request_probe_run_one, checks);
+    cr_assert_eq(ws_pool_run(&run, &res), 0);
+    cr_assert_eq(checks[0], 1, "a ws_poll with nothing to publish swallowed the request");
+    cr_assert_eq(checks[1], 1, "a pending request did not publish the new frame");
+    cr_assert_eq(checks[2], 1, "the published frame did not run on sync");
+    free(res.workers);
+}

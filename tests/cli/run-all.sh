@@ -176,8 +176,8 @@ sleep 0.5
 kill -TERM "$pid"
 wait "$pid"
 rc=$?
-if [ "$rc" -ne 1 ]; then bad "exit status $rc, expected 1"
-elif ! grep -qF "interrupted by signal 15" "$ERR"; then bad "no interrupt message"
+if [ "$rc" -ne 143 ]; then bad "exit status $rc, expected 143 (128 + SIGTERM)"
+elif ! grep -qF "interrupted by SIGTERM" "$ERR"; then bad "no interrupt message"
 elif ! grep -qF "failat: finish status=1" "$OUT"; then bad "finish not called after interrupt"
 else passed=$((passed + 1)); fi
 

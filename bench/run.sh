@@ -1,0 +1,388 @@
+#!/usr/bin/env bash
+# bench/run.sh - the benchmark suite behind `make bench` (and `make
+# bench-quick`, BENCH_QUICK=1: smaller sizes, fewer runs, under 2 minutes).
+#
+# For each workload it runs wsrun at -j 1..N (N = the CPUs this process may
+# use; 1,2,4,8,.. beyond 8) and, in the same run, the peers from
+# bench/peers/: serial C, OpenMP (libgomp) tasks and loops, oneTBB, and the
+# seed's Python examples.  Runs of different programs are interleaved, so a
+# disturbance hits all of them alike; each time is the median of several
+# runs.  Raw runs go to $BUILD/bench/raw.csv; bench/report.py turns them
+# into bench/results/latest.csv, the scaling plot (bench/plot.gp) and the
+# table in docs/benchmarks.md.  Quick mode writes *-quick files and leaves
+# docs/benchmarks.md alone.
+#
+# Must never write outside $BUILD/bench, bench/results, docs/benchmarks.md
+# and one temporary folder (removed at exit), and never hide a wrong result:
+# a run whose output is not the expected one is reported and fails the suite.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 2
+ROOT=$PWD
+BUILD=${BUILD:-build}
+QUICK=${BENCH_QUICK:-0}
+WSRUN=$ROOT/$BUILD/wsrun
+PEERS=$ROOT/$BUILD/bench/peers
+RAW=$ROOT/$BUILD/bench/raw.csv
+META=$ROOT/$BUILD/bench/meta.txt
+PY=/usr/bin/python3 # Debian's, which owns python3-numpy and python3-opencv
+unset WSRUN_PLUGIN_PATH # the plugins beside $WSRUN, nothing else
+
+say() { printf '%s\n' "$*" >&2; }
+die() { say "bench: $*"; exit 2; }
+
+[ -x "$WSRUN" ] || die "$WSRUN not found: run 'make BUILD=$BUILD all' first"
+scripts/need-debian-packages gcc g++ libtbb-dev gnuplot-nox python3-numpy python3-opencv \
+    hyperfine libpng-dev pkg-config || die "missing Debian packages (see above)"
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/wsrun-bench.XXXXXX") || die "cannot make a temporary folder"
+trap 'rm -rf "$TMP"' EXIT
+mkdir -p "$PEERS" bench/results || die "cannot create $PEERS"
+
+# ------------------------------------------------------------ sizes
+if [ "$QUICK" = 1 ]; then
+    MODE=quick REPS=3 SLOW_US=1000000
+    FIB_N=35 FIB_OMP_N=27 NQ_N=13 UTS_TREES="small small-bin"
+    SPIN_COUNT=10000 SPIN_SHAPES="heavy" EMPTY_COUNT=100000000 LONG_US=500000
+    NOISE_COUNT=2000 FILL_MIB=256
+else
+    MODE=full REPS=5 SLOW_US=5000000
+    FIB_N=35 FIB_OMP_N=35 NQ_N=13 UTS_TREES="T1 T3"
+    SPIN_COUNT=50000 SPIN_SHAPES="uniform heavy pareto giant" EMPTY_COUNT=100000000
+    LONG_US=2000000 NOISE_COUNT=2000 FILL_MIB=1024
+fi
+NCPU=$(nproc)
+if [ "$NCPU" -le 8 ]; then
+    JOBS=$(seq 1 "$NCPU")
+else
+    JOBS=$(j=1; while [ "$j" -lt "$NCPU" ]; do echo "$j"; j=$((j * 2)); done; echo "$NCPU")
+fi
+JMAX=$NCPU
+
+# ------------------------------------------------------------ building the peers
+CFLAGS="-std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -pthread"
+CXXFLAGS="-std=c++17 -O2 -g -Wall -Wextra -Werror -pthread"
+INC="-Iinclude -Iplugins -Ibench/peers"
+PNG_CFLAGS=$(pkg-config --cflags libpng 2>/dev/null)
+PNG_LIBS="$(pkg-config --libs libpng 2>/dev/null || echo -lpng) -lz"
+DEPS=$(ls include/wsrun.h plugins/*.h bench/peers/*.h tasks/*.h 2>/dev/null)
+
+# stale BIN SRC: true when BIN is missing or older than SRC or a header.
+stale() {
+    local bin=$1 f
+    [ -e "$bin" ] || return 0
+    for f in "${@:2}" $DEPS; do [ "$f" -nt "$bin" ] && return 0; done
+    return 1
+}
+
+BUILD_FAILED=0
+build_one() { # NAME COMMAND... (runs in the background; logs to $PEERS/NAME.log)
+    local name=$1
+    shift
+    ( "$@" >"$PEERS/$name.log" 2>&1 || { echo "bench: building $name failed:" >&2; cat "$PEERS/$name.log" >&2; exit 1; } ) &
+    while [ "$(jobs -rp | wc -l)" -ge "$NCPU" ]; do wait -n || BUILD_FAILED=1; done
+}
+
+build_peers() {
+    local n src
+    say "bench: building peers into $PEERS"
+    stale "$PEERS/spin_peer.o" bench/peers/spin_peer.c &&
+        build_one spin_peer.o gcc $CFLAGS $INC -c bench/peers/spin_peer.c -o "$PEERS/spin_peer.o"
+    stale "$PEERS/empty_load.o" bench/peers/empty_load.c &&
+        build_one empty_load.o gcc $CFLAGS $INC -c bench/peers/empty_load.c -o "$PEERS/empty_load.o"
+    wait || BUILD_FAILED=1
+    for n in fib nqueens uts; do
+        stale "$PEERS/${n}_serial" "bench/peers/${n}_serial.c" &&
+            build_one "${n}_serial" gcc $CFLAGS $INC "bench/peers/${n}_serial.c" -o "$PEERS/${n}_serial" -lm
+        stale "$PEERS/${n}_omp" "bench/peers/${n}_omp.c" &&
+            build_one "${n}_omp" gcc $CFLAGS -fopenmp $INC "bench/peers/${n}_omp.c" -o "$PEERS/${n}_omp" -lm
+        stale "$PEERS/${n}_tbb" "bench/peers/${n}_tbb.cpp" &&
+            build_one "${n}_tbb" g++ $CXXFLAGS $INC "bench/peers/${n}_tbb.cpp" -o "$PEERS/${n}_tbb" -ltbb
+    done
+    stale "$PEERS/spin_serial" bench/peers/spin_serial.c "$PEERS/spin_peer.o" &&
+        build_one spin_serial gcc $CFLAGS $INC bench/peers/spin_serial.c "$PEERS/spin_peer.o" -o "$PEERS/spin_serial" -lm
+    stale "$PEERS/spin_omp" bench/peers/spin_omp.c "$PEERS/spin_peer.o" &&
+        build_one spin_omp gcc $CFLAGS -fopenmp $INC bench/peers/spin_omp.c "$PEERS/spin_peer.o" -o "$PEERS/spin_omp" -lm
+    stale "$PEERS/spin_tbb" bench/peers/spin_tbb.cpp "$PEERS/spin_peer.o" &&
+        build_one spin_tbb g++ $CXXFLAGS $INC bench/peers/spin_tbb.cpp "$PEERS/spin_peer.o" -o "$PEERS/spin_tbb" -ltbb -lm
+    stale "$PEERS/empty_loop" bench/peers/empty_loop.c "$PEERS/empty_load.o" &&
+        build_one empty_loop gcc $CFLAGS $INC bench/peers/empty_loop.c "$PEERS/empty_load.o" -o "$PEERS/empty_loop" -ldl
+    stale "$PEERS/empty_omp" bench/peers/empty_omp.c "$PEERS/empty_load.o" &&
+        build_one empty_omp gcc $CFLAGS -fopenmp $INC bench/peers/empty_omp.c "$PEERS/empty_load.o" -o "$PEERS/empty_omp" -ldl
+    stale "$PEERS/empty_tbb" bench/peers/empty_tbb.cpp "$PEERS/empty_load.o" &&
+        build_one empty_tbb g++ $CXXFLAGS $INC bench/peers/empty_tbb.cpp "$PEERS/empty_load.o" -o "$PEERS/empty_tbb" -ltbb -ldl
+    # The noise, read and fill peers belong to other parts of the project:
+    # built when present, with libpng (and OpenMP when they use it).
+    for src in bench/peers/noise_serial.c bench/peers/read_serial.c bench/peers/fill_omp.c \
+        bench/peers/memset_bench.c; do
+        [ -f "$src" ] || continue
+        n=$(basename "$src" .c)
+        local omp=""
+        grep -q 'pragma omp\|<omp.h>' "$src" && omp=-fopenmp
+        stale "$PEERS/$n" "$src" &&
+            build_one "$n" gcc -std=c11 -D_GNU_SOURCE -O2 -g -pthread $omp -Iinclude -Itasks $PNG_CFLAGS \
+                "$src" -o "$PEERS/$n" $PNG_LIBS -lm
+    done
+    wait || BUILD_FAILED=1
+    [ "$BUILD_FAILED" = 0 ] || die "a peer did not build (see above)"
+}
+
+# ------------------------------------------------------------ measuring
+# A case is one program at one -j; cases of a workload are run REPS times,
+# interleaved.  A case slower than SLOW_US on its first run runs only once.
+declare -a C_IMPL C_JOBS C_EXPECT C_CMD C_PREP C_SIZE
+NCASES=0
+add_case() { # SIZE IMPL JOBS EXPECT PREP CMD...
+    C_SIZE[NCASES]=$1 C_IMPL[NCASES]=$2 C_JOBS[NCASES]=$3 C_EXPECT[NCASES]=$4 C_PREP[NCASES]=$5
+    shift 5
+    C_CMD[NCASES]=$(printf '%q ' "$@")
+    NCASES=$((NCASES + 1))
+}
+
+FAILED_RUNS=0
+TOTAL_DONE=0
+WALL_ONLY=0 # 1: time whole processes even when they print time_s
+# run_cases WORKLOAD: run the cases added since the last call, then forget
+# them.  Parsing is done in bash, not awk: a process start costs
+# milliseconds here, and there are hundreds of runs.
+run_cases() {
+    local workload=$1 rep i first_us=() start end us rc ok mark t extra found k v rest line
+    for ((rep = 1; rep <= REPS; rep++)); do
+        for ((i = 0; i < NCASES; i++)); do
+            [ "$rep" -gt 1 ] && [ "${first_us[i]}" -gt "$SLOW_US" ] && continue
+            [ -n "${C_PREP[i]}" ] && eval "${C_PREP[i]}"
+            start=${EPOCHREALTIME/./}
+            eval "${C_CMD[i]}" >"$TMP/out" 2>"$TMP/err"
+            rc=$?
+            end=${EPOCHREALTIME/./}
+            us=$((end - start))
+            t="" extra="" found=0
+            while IFS= read -r line; do
+                [ "$line" = "${C_EXPECT[i]}" ] && found=1
+                read -r k v rest <<<"$line"
+                case $k in
+                time_s) [ "$WALL_ONLY" = 1 ] || t=${t:-$v} ;;
+                spawns | cpu_s) extra+="${extra:+;}$k=$v" ;;
+                worker_cpu_s) extra+="${extra:+;}cpu$v=$rest" ;;
+                esac
+            done <"$TMP/out"
+            [ -n "$t" ] || printf -v t '%d.%06d' $((us / 1000000)) $((us % 1000000))
+            ok=1 mark=""
+            if [ "$rc" != 0 ] || { [ -n "${C_EXPECT[i]}" ] && [ "$found" = 0 ]; }; then
+                ok=0 mark="  WRONG"
+                FAILED_RUNS=$((FAILED_RUNS + 1))
+                say "bench: FAILED: $workload ${C_SIZE[i]} ${C_IMPL[i]} -j${C_JOBS[i]} (exit $rc); expected: ${C_EXPECT[i]:-exit 0}"
+                head -5 "$TMP/out" >&2
+                tail -5 "$TMP/err" >&2
+            fi
+            [ "$rep" = 1 ] && first_us[i]=$us
+            printf '%s,%s,%s,%s,%s,%s,%d.%06d,%s,%s\n' "$workload" "${C_SIZE[i]}" "${C_IMPL[i]}" \
+                "${C_JOBS[i]}" "$rep" "$t" $((us / 1000000)) $((us % 1000000)) "$ok" "$extra" >>"$RAW"
+            TOTAL_DONE=$((TOTAL_DONE + 1))
+            printf '  [%4d] %-10s %-10s %-16s -j%-3s run %d/%d  %10s s%s\n' "$TOTAL_DONE" "$workload" \
+                "${C_SIZE[i]}" "${C_IMPL[i]}" "${C_JOBS[i]}" "$rep" "$REPS" "$t" "$mark" >&2
+        done
+    done
+    NCASES=0
+}
+
+ws() { "$WSRUN" "$@"; } # wsrun, by absolute path
+
+# ------------------------------------------------------------ workloads
+bench_fib() {
+    local want="fib($FIB_N) = 9227465" j
+    [ "$FIB_N" = 35 ] || want=""
+    say "== fib(n=$FIB_N), one task per call; OpenMP tasks at n=$FIB_OMP_N (compared per spawn)"
+    add_case "n=$FIB_N" serial 1 "$want" "" "$PEERS/fib_serial" "n=$FIB_N"
+    for j in $JOBS; do
+        add_case "n=$FIB_N" wsrun "$j" "$want" "" ws --plugin fib -j "$j" -o "n=$FIB_N" -o timing=on
+        add_case "n=$FIB_N" tbb-task_group "$j" "$want" "" "$PEERS/fib_tbb" -j "$j" "n=$FIB_N"
+        add_case "n=$FIB_OMP_N" omp-task "$j" "" "" "$PEERS/fib_omp" -j "$j" "n=$FIB_OMP_N"
+    done
+    run_cases fib
+}
+
+bench_nqueens() {
+    local want="" j
+    [ "$NQ_N" = 13 ] && want="nqueens(13) = 73712"
+    say "== nqueens(n=$NQ_N), one task per safe column"
+    add_case "n=$NQ_N" serial 1 "$want" "" "$PEERS/nqueens_serial" "n=$NQ_N"
+    for j in $JOBS; do
+        add_case "n=$NQ_N" wsrun "$j" "$want" "" ws --plugin nqueens -j "$j" -o "n=$NQ_N" -o timing=on
+        add_case "n=$NQ_N" omp-task "$j" "$want" "" "$PEERS/nqueens_omp" -j "$j" "n=$NQ_N"
+        add_case "n=$NQ_N" tbb-task_group "$j" "$want" "" "$PEERS/nqueens_tbb" -j "$j" "n=$NQ_N"
+    done
+    run_cases nqueens
+}
+
+bench_uts() {
+    local tree j
+    for tree in $UTS_TREES; do
+        say "== uts tree=$tree, one task per child"
+        add_case "$tree" serial 1 "" "" "$PEERS/uts_serial" "tree=$tree"
+        for j in $JOBS; do
+            add_case "$tree" wsrun "$j" "" "" ws --plugin uts -j "$j" -o "tree=$tree" -o timing=on
+            add_case "$tree" omp-task "$j" "" "" "$PEERS/uts_omp" -j "$j" "tree=$tree"
+            add_case "$tree" tbb-task_group "$j" "" "" "$PEERS/uts_tbb" -j "$j" "tree=$tree"
+        done
+        run_cases uts
+    done
+}
+
+bench_spin() {
+    local ipu shape j common
+    ipu=$("$PEERS/spin_serial" calibrate=1 | awk '$1 == "iters_per_us" {print $2}')
+    [ -n "$ipu" ] || die "spin calibration failed"
+    echo "spin_iters_per_us=$ipu" >>"$META"
+    for shape in $SPIN_SHAPES; do
+        say "== spin shape=$shape, $SPIN_COUNT indices of 10 us mean ($ipu loop steps per us)"
+        common="count=$SPIN_COUNT mean-us=10 shape=$shape iters-per-us=$ipu seed=1"
+        add_case "$shape" serial 1 "" "" "$PEERS/spin_serial" $common
+        for j in $JOBS; do
+            add_case "$shape" wsrun "$j" "" "" ws --plugin spin --seed 1 --count "$SPIN_COUNT" -j "$j" \
+                -o mean-us=10 -o "shape=$shape" -o "iters-per-us=$ipu" -o timing=on
+            add_case "$shape" omp-static "$j" "" "" "$PEERS/spin_omp" -j "$j" schedule=static $common
+            add_case "$shape" omp-dynamic "$j" "" "" "$PEERS/spin_omp" -j "$j" schedule=dynamic $common
+            add_case "$shape" omp-guided "$j" "" "" "$PEERS/spin_omp" -j "$j" schedule=guided $common
+            add_case "$shape" tbb-parallel_for "$j" "" "" "$PEERS/spin_tbb" -j "$j" $common
+        done
+        run_cases spin
+    done
+}
+
+bench_empty() {
+    local so="$ROOT/$BUILD/plugins/empty.so" want="empty = $EMPTY_COUNT indices" j
+    say "== empty run_one over $EMPTY_COUNT indices"
+    add_case "$EMPTY_COUNT" loop 1 "$want" "" "$PEERS/empty_loop" "so=$so" "count=$EMPTY_COUNT"
+    for j in $JOBS; do
+        add_case "$EMPTY_COUNT" wsrun "$j" "$want" "" ws --plugin empty --count "$EMPTY_COUNT" -j "$j" -o timing=on
+        add_case "$EMPTY_COUNT" omp-static "$j" "$want" "" "$PEERS/empty_omp" -j "$j" "so=$so" "count=$EMPTY_COUNT"
+        add_case "$EMPTY_COUNT" tbb-parallel_for "$j" "$want" "" "$PEERS/empty_tbb" -j "$j" "so=$so" "count=$EMPTY_COUNT"
+    done
+    run_cases empty
+}
+
+bench_longtask() {
+    say "== one long task ($LONG_US us) at -j$JMAX: CPU time of the idle workers"
+    local ipu
+    ipu=$(awk -F= '$1 == "spin_iters_per_us" {print $2}' "$META" | tail -1)
+    add_case "$LONG_US" wsrun "$JMAX" "" "" ws --plugin spin --count 1 -j "$JMAX" -o shape=fixed \
+        -o "mean-us=$LONG_US" -o "iters-per-us=${ipu:-0}" -o timing=on
+    local reps=$REPS
+    REPS=1
+    run_cases longtask
+    REPS=$reps
+}
+
+bench_noise() {
+    local j dir="$TMP/noise" prep
+    WALL_ONLY=1
+    say "== noise --count $NOISE_COUNT (whole process, files written to $TMP)"
+    prep="rm -rf '$dir'; mkdir -p '$dir'"
+    for j in $JOBS; do
+        add_case "$NOISE_COUNT" wsrun "$j" "" "$prep" ws --plugin noise --count "$NOISE_COUNT" -j "$j" -q \
+            -o "prefix=$dir/image_"
+    done
+    if [ -x "$PEERS/noise_serial" ]; then
+        add_case "$NOISE_COUNT" noise_serial 1 "" "$prep" "$PEERS/noise_serial" "$dir" "$NOISE_COUNT"
+    else
+        say "bench: bench/peers/noise_serial.c absent: no hand-written C loop for noise"
+    fi
+    if [ -f bench/peers/seed_example1.py ]; then
+        add_case "$NOISE_COUNT" python-pool 2 "" "$prep" "$PY" bench/peers/seed_example1.py "$dir" "$NOISE_COUNT"
+    else
+        say "bench: bench/peers/seed_example1.py absent: no Python Pool peer for noise"
+    fi
+    run_cases noise
+    rm -rf "$dir"
+    WALL_ONLY=0
+}
+
+bench_read_fill() {
+    # The read and fill peers come from another part of the project; each
+    # runs when present, else the suite says what it skipped.
+    local img="$TMP/images" j f missing="" pattern npy="$TMP/fill.npy" big="$TMP/big.npy"
+    for f in read_serial.c fill_omp.c seed_example3.py memset_bench.c; do
+        [ -f "bench/peers/$f" ] || missing="$missing $f"
+    done
+    [ -n "$missing" ] && say "bench: absent from bench/peers:$missing (those comparisons are skipped)"
+    [ -f "$ROOT/$BUILD/plugins/read.so" ] && [ -f "$ROOT/$BUILD/plugins/fill.so" ] || {
+        say "bench: read.so or fill.so not built: read and fill skipped"
+        return 0
+    }
+    mkdir -p "$img" && ws --plugin noise --count "$NOISE_COUNT" -q -o "prefix=$img/image_" ||
+        die "cannot write the noise images for read and fill"
+    pattern="$img/image_%d.png"
+    WALL_ONLY=1
+
+    say "== read $NOISE_COUNT noise PNGs (decode and checksum; whole process)"
+    for j in $JOBS; do
+        add_case "$NOISE_COUNT" wsrun "$j" "" "" ws --plugin read -j "$j" -q -o "input=$pattern" \
+            -o "output=$TMP/manifest.csv"
+    done
+    [ -x "$PEERS/read_serial" ] &&
+        add_case "$NOISE_COUNT" read_serial 1 "" "" "$PEERS/read_serial" "$pattern" "$NOISE_COUNT"
+    run_cases read
+
+    say "== fill one array from $NOISE_COUNT noise PNGs (whole process)"
+    for j in $JOBS; do
+        add_case "$NOISE_COUNT" wsrun "$j" "" "rm -f '$npy'" ws --plugin fill -j "$j" -q \
+            -o "input=$pattern" -o "output=$npy"
+        [ -x "$PEERS/fill_omp" ] &&
+            add_case "$NOISE_COUNT" omp-for "$j" "" "rm -f '$npy'" env OMP_NUM_THREADS="$j" \
+                "$PEERS/fill_omp" "$pattern" "$NOISE_COUNT" "$npy"
+    done
+    [ -f bench/peers/seed_example3.py ] &&
+        add_case "$NOISE_COUNT" python-pool "$NCPU" "" "" "$PY" bench/peers/seed_example3.py "$img"
+    run_cases fill
+
+    say "== fill $FILL_MIB MiB from the noise source (1024x1024 images) vs memset (whole process)"
+    for j in $JOBS; do
+        add_case "${FILL_MIB}MiB" wsrun "$j" "" "rm -f '$big'" ws --plugin fill -j "$j" -q \
+            --count "$FILL_MIB" -o source=noise -o width=1024 -o height=1024 -o "output=$big"
+    done
+    [ -x "$PEERS/memset_bench" ] &&
+        add_case "${FILL_MIB}MiB" memset 1 "" "rm -f '$big'" "$PEERS/memset_bench" \
+            "$((FILL_MIB * 1048576))" "$big"
+    run_cases fill-noise
+    rm -rf "$img" "$npy" "$big"
+    WALL_ONLY=0
+}
+
+# ------------------------------------------------------------ main
+START=$EPOCHREALTIME
+build_peers
+: >"$RAW"
+{
+    echo "mode=$MODE"
+    echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo "cpu_model=$(lscpu | sed -n 's/^Model name: *//p' | head -1)"
+    echo "cpus=$NCPU"
+    echo "kernel=$(uname -r)"
+    echo "gcc=$(gcc -dumpfullversion)"
+    echo "tbb=$(dpkg-query -W -f='${Version}' libtbb-dev 2>/dev/null)"
+    echo "load_start=$(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "reps=$REPS"
+    echo "jobs=$(echo $JOBS)"
+} >"$META"
+load1=$(cut -d' ' -f1 /proc/loadavg)
+say "bench: $MODE mode on $(sed -n 's/^cpu_model=//p' "$META"), $NCPU CPUs, -j $(echo $JOBS); load average $load1"
+awk -v l="$load1" 'BEGIN{exit !(l > 0.5)}' &&
+    say "bench: WARNING: the machine is busy (load $load1): timings will be noisy"
+
+bench_fib
+bench_nqueens
+bench_uts
+bench_spin
+bench_empty
+bench_longtask
+bench_noise
+bench_read_fill
+
+echo "load_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$META"
+echo "elapsed_s=$(awk -v a="$START" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.0f", b - a}')" >>"$META"
+$PY bench/report.py --raw "$RAW" --meta "$META" --mode "$MODE" || die "report failed"
+if [ "$FAILED_RUNS" != 0 ]; then
+    say "bench: $FAILED_RUNS runs gave a wrong result or failed (see above)"
+    exit 1
+fi
+exit 0

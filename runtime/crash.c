@@ -1,0 +1,413 @@
+/*
+ * crash.c - signal handling of wsrun (crash.h): the fatal-signal report
+ * with plugin, index, worker and backtrace; Ctrl-C / SIGTERM stopping the
+ * run; the table of temporary output files removed when the process must
+ * end at once.
+ *
+ * Must never call anything on a signal path that is not async-signal-safe
+ * (no stdio, no malloc, no locks: messages are formatted by hand into a
+ * stack buffer and written with write(2)), and never hang: a handler that
+ * itself gets stuck is ended by an alarm.
+ */
+#include "crash.h"
+
+#include <execinfo.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "journal.h"
+#include "pool.h"
+
+#define BACKTRACE_DEPTH 64
+#define ALT_STACK_MIN (64 * 1024)
+#define TEMP_SLOTS 8192
+/* Seconds a crash report may take before the process ends regardless. */
+#define CRASH_REPORT_SECONDS 10
+
+static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+
+static const char *_Atomic crash_plugin;
+static const char *_Atomic crash_phase;
+static int stderr_is_tty;
+static _Atomic int handlers_installed;
+
+/* The thread id of the thread reporting a crash (0: none), so a fault
+ * inside the report ends the process instead of recursing. */
+static _Atomic long crashing_tid;
+static _Atomic int exit_status_on_alarm;
+
+static const char *_Atomic temp_slots[TEMP_SLOTS];
+
+/* --------------------------------------------- signal-safe formatting */
+
+typedef struct line_buf {
+    char text[512];
+    size_t len;
+} line_buf;
+
+static void put_str(line_buf *b, const char *s)
+{
+    while (s && *s && b->len < sizeof b->text - 1)
+        b->text[b->len++] = *s++;
+}
+
+static void put_u64(line_buf *b, uint64_t v)
+{
+    char digits[24];
+    int n = 0;
+    do {
+        digits[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n > 0 && b->len < sizeof b->text - 1)
+        b->text[b->len++] = digits[--n];
+}
+
+static void put_hex(line_buf *b, uintptr_t v)
+{
+    put_str(b, "0x");
+    char digits[2 * sizeof v];
+    int n = 0;
+    do {
+        digits[n++] = "0123456789abcdef"[v & 15];
+        v >>= 4;
+    } while (v);
+    while (n > 0 && b->len < sizeof b->text - 1)
+        b->text[b->len++] = digits[--n];
+}
+
+static void emit(line_buf *b)
+{
+    if (b->len < sizeof b->text)
+        b->text[b->len++] = '\n';
+    (void)!write(STDERR_FILENO, b->text, b->len);
+    b->len = 0;
+}
+
+/* Start a line: erase the progress line first when stderr is a terminal. */
+static void begin(line_buf *b)
+{
+    b->len = 0;
+    if (stderr_is_tty)
+        put_str(b, "\r\033[K");
+    put_str(b, "wsrun: ");
+    put_str(b, ws_log_tag()); /* wsrun-mpi: "rank 3: " */
+}
+
+const char *ws_signal_name(int sig)
+{
+    switch (sig) {
+    case SIGSEGV: return "SIGSEGV";
+    case SIGBUS: return "SIGBUS";
+    case SIGFPE: return "SIGFPE";
+    case SIGILL: return "SIGILL";
+    case SIGABRT: return "SIGABRT";
+    case SIGINT: return "SIGINT";
+    case SIGTERM: return "SIGTERM";
+    case SIGKILL: return "SIGKILL";
+    }
+    return NULL;
+}
+
+static const char *signal_meaning(int sig, const siginfo_t *info)
+{
+    switch (sig) {
+    case SIGSEGV: return "Segmentation fault";
+    case SIGBUS: return "Bus error";
+    case SIGFPE:
+        if (info && (info->si_code == FPE_INTDIV))
+            return "Floating-point exception: integer divide by zero";
+        if (info && info->si_code == FPE_INTOVF)
+            return "Floating-point exception: integer overflow";
+        return "Floating-point exception";
+    case SIGILL: return "Illegal instruction";
+    case SIGABRT: return "Aborted";
+    }
+    return "signal";
+}
+
+/* ------------------------------------------------ temporary file table */
+
+static size_t temp_slot_start(const char *path)
+{
+    return (size_t)(((uintptr_t)path >> 4) * UINT64_C(0x9e3779b97f4a7c15) >> 40) % TEMP_SLOTS;
+}
+
+void ws_crash_track_temp(const char *path)
+{
+    size_t start = temp_slot_start(path);
+    for (size_t k = 0; k < TEMP_SLOTS; k++) {
+        const char *expected = NULL;
+        /* release: a handler that loads the pointer sees the name. */
+        if (atomic_compare_exchange_strong_explicit(&temp_slots[(start + k) % TEMP_SLOTS],
+                                                    &expected, path, memory_order_release,
+                                                    memory_order_relaxed))
+            return;
+    }
+}
+
+void ws_crash_untrack_temp(const char *path)
+{
+    if (!path[0]) /* emptied names were forgotten already (or never tracked) */
+        return;
+    size_t start = temp_slot_start(path);
+    for (size_t k = 0; k < TEMP_SLOTS; k++) {
+        _Atomic(const char *) *slot = &temp_slots[(start + k) % TEMP_SLOTS];
+        const char *expected = path;
+        /* relaxed load first: a locked compare-exchange on every slot
+         * passed would cost more than the write it protects. */
+        if (atomic_load_explicit(slot, memory_order_relaxed) == path &&
+            atomic_compare_exchange_strong_explicit(slot, &expected, NULL, memory_order_relaxed,
+                                                    memory_order_relaxed))
+            return;
+    }
+}
+
+static void remove_temps(void)
+{
+    for (size_t k = 0; k < TEMP_SLOTS; k++) {
+        const char *p = atomic_load_explicit(&temp_slots[k], memory_order_acquire);
+        if (p && p[0])
+            unlink(p);
+    }
+}
+
+/* Everything that must happen before the process ends early. */
+static void save_and_clean(void)
+{
+    ws_journal_flush_from_signal();
+    remove_temps();
+}
+
+/* ------------------------------------------------------ fatal signals */
+
+static void on_report_timeout(int sig)
+{
+    (void)sig;
+    _exit(atomic_load(&exit_status_on_alarm));
+}
+
+static void report_where(line_buf *b, int sig, const siginfo_t *info)
+{
+    const char *plugin = atomic_load(&crash_plugin);
+    unsigned worker;
+    uint64_t index;
+    begin(b);
+    if (plugin) {
+        put_str(b, plugin);
+        put_str(b, ": ");
+    }
+    if (ws_pool_where(&worker, &index)) {
+        if (index != UINT64_MAX) {
+            put_str(b, "index ");
+            put_u64(b, index);
+            put_str(b, " (worker ");
+        } else {
+            put_str(b, "between indices (worker ");
+        }
+        put_u64(b, worker);
+        put_str(b, "): ");
+    } else {
+        const char *phase = atomic_load(&crash_phase);
+        if (phase) {
+            put_str(b, "in ");
+            put_str(b, phase);
+            put_str(b, " (main thread): ");
+        }
+    }
+    put_str(b, "fatal signal ");
+    put_str(b, ws_signal_name(sig));
+    put_str(b, " (");
+    put_str(b, signal_meaning(sig, info));
+    put_str(b, ")");
+    if ((sig == SIGSEGV || sig == SIGBUS) && info) {
+        put_str(b, " at address ");
+        put_hex(b, (uintptr_t)info->si_addr);
+    }
+    emit(b);
+}
+
+static void on_fatal(int sig, siginfo_t *info, void *uctx)
+{
+    (void)uctx;
+    long tid = (long)syscall(SYS_gettid);
+    long expected = 0;
+    if (!atomic_compare_exchange_strong(&crashing_tid, &expected, tid)) {
+        if (expected == tid) /* the report itself faulted */
+            _exit(128 + sig);
+        for (;;) /* another thread is reporting; it ends the process */
+            pause();
+    }
+    /* A report that gets stuck (a corrupt heap under backtrace) must not
+     * hang: the alarm ends the process with the same status. */
+    atomic_store(&exit_status_on_alarm, 128 + sig);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_report_timeout;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGALRM, &sa, NULL);
+    alarm(CRASH_REPORT_SECONDS);
+
+    ws_pool_request_stop();
+    line_buf b;
+    report_where(&b, sig, info);
+    begin(&b);
+    put_str(&b, "backtrace (most recent call first):");
+    emit(&b);
+    void *frames[BACKTRACE_DEPTH];
+    int n = backtrace(frames, BACKTRACE_DEPTH);
+    backtrace_symbols_fd(frames, n, STDERR_FILENO);
+    save_and_clean();
+    begin(&b);
+    put_str(&b, "exiting with status ");
+    put_u64(&b, (uint64_t)(128 + sig));
+    put_str(&b, " (128 + ");
+    put_str(&b, ws_signal_name(sig));
+    put_str(&b, ")");
+    emit(&b);
+    _exit(128 + sig);
+}
+
+/* ------------------------------------------------- alternate stacks */
+
+static pthread_key_t alt_stack_key;
+static pthread_once_t alt_stack_once = PTHREAD_ONCE_INIT;
+
+typedef struct alt_stack {
+    void *base;
+    size_t size;
+} alt_stack;
+
+static void alt_stack_release(void *arg)
+{
+    stack_t off;
+    memset(&off, 0, sizeof off);
+    off.ss_flags = SS_DISABLE;
+    sigaltstack(&off, NULL);
+    alt_stack *s = arg;
+    munmap(s->base, s->size);
+}
+
+static void alt_stack_key_create(void)
+{
+    (void)pthread_key_create(&alt_stack_key, alt_stack_release);
+}
+
+void ws_crash_thread_init(void)
+{
+    pthread_once(&alt_stack_once, alt_stack_key_create);
+    if (pthread_getspecific(alt_stack_key))
+        return;
+    long min = sysconf(_SC_SIGSTKSZ);
+    size_t size = min > ALT_STACK_MIN ? (size_t)min : ALT_STACK_MIN;
+    /* The bookkeeping lives at the top of the mapping, so nothing is
+     * allocated with malloc (and nothing leaks if the thread is killed). */
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t total = size + page;
+    void *base = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (base == MAP_FAILED)
+        return; /* no report for a stack overflow on this thread; nothing else changes */
+    alt_stack *s = (alt_stack *)((char *)base + size);
+    s->base = base;
+    s->size = total;
+    stack_t ss;
+    memset(&ss, 0, sizeof ss);
+    ss.ss_sp = base;
+    ss.ss_size = size;
+    if (sigaltstack(&ss, NULL) != 0) {
+        munmap(base, total);
+        return;
+    }
+    pthread_setspecific(alt_stack_key, s);
+}
+
+void ws_crash_install(const char *plugin)
+{
+    atomic_store(&crash_plugin, plugin);
+    ws_crash_thread_init();
+    if (atomic_exchange(&handlers_installed, 1))
+        return;
+    stderr_is_tty = isatty(STDERR_FILENO);
+    /* backtrace loads libgcc on its first call, which is not signal-safe:
+     * do that now. */
+    void *warm[2];
+    (void)backtrace(warm, 2);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_fatal;
+    /* NODEFER: a fault inside the report reaches on_fatal again, which
+     * then exits instead of the kernel killing us silently. */
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    for (size_t k = 0; k < sizeof fatal_signals / sizeof fatal_signals[0]; k++)
+        sigaction(fatal_signals[k], &sa, NULL);
+}
+
+void ws_crash_set_phase(const char *phase)
+{
+    atomic_store(&crash_phase, phase);
+}
+
+/* --------------------------------------------------------- interrupts */
+
+static _Atomic int first_interrupt;
+static struct sigaction saved_int, saved_term;
+static int interrupts_installed;
+
+static void on_interrupt(int sig)
+{
+    int expected = 0;
+    line_buf b;
+    if (atomic_compare_exchange_strong(&first_interrupt, &expected, sig)) {
+        ws_pool_request_stop();
+        begin(&b);
+        put_str(&b, ws_signal_name(sig));
+        put_str(&b, ": stopping after the running tasks (");
+        put_str(&b, sig == SIGINT ? "Ctrl-C again" : "a second SIGTERM");
+        put_str(&b, " exits at once)");
+        emit(&b);
+        return;
+    }
+    save_and_clean();
+    begin(&b);
+    put_str(&b, "second ");
+    put_str(&b, ws_signal_name(sig));
+    put_str(&b, ": exiting at once with status ");
+    put_u64(&b, (uint64_t)(128 + sig));
+    emit(&b);
+    _exit(128 + sig);
+}
+
+void ws_interrupts_install(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_interrupt;
+    sigemptyset(&sa.sa_mask);
+    sigaddset(&sa.sa_mask, SIGINT);
+    sigaddset(&sa.sa_mask, SIGTERM);
+    sigaction(SIGINT, &sa, &saved_int);
+    sigaction(SIGTERM, &sa, &saved_term);
+    interrupts_installed = 1;
+}
+
+void ws_interrupts_restore(void)
+{
+    if (!interrupts_installed)
+        return;
+    sigaction(SIGINT, &saved_int, NULL);
+    sigaction(SIGTERM, &saved_term, NULL);
+    interrupts_installed = 0;
+}
+
+int ws_interrupted(void)
+{
+    return atomic_load(&first_interrupt);
+}

@@ -1,0 +1,52 @@
+/*
+ * crash.h - internal: what wsrun does when a signal arrives.
+ *
+ * Fatal signals (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT) in plugin or
+ * runtime code: one line naming the plugin, the index, the worker and the
+ * signal, a backtrace, the journal's buffered records written out, the
+ * temporary output files removed, then exit 128 + the signal number.
+ *
+ * SIGINT / SIGTERM: the first asks the pool to stop handing out indices
+ * (the CLI then reports how far it got and exits 130 / 143); a second one
+ * exits at once (same clean-up as a crash, exit 128 + that signal).
+ *
+ * Never included by plugins.  Everything the handlers call is
+ * async-signal-safe; nothing here may allocate or lock on the signal path.
+ */
+#ifndef WSRUN_CRASH_H
+#define WSRUN_CRASH_H
+
+/* Install the fatal-signal handlers for this process (idempotent) and give
+ * the calling thread an alternate signal stack.  `plugin` (may be NULL
+ * before the plugin is known) must stay valid until exit. */
+void ws_crash_install(const char *plugin);
+
+/* What the process is doing, for a crash outside run_one: "init",
+ * "finish", ...; a string literal (NULL: nothing to say). */
+void ws_crash_set_phase(const char *phase);
+
+/* Give the calling thread an alternate signal stack, so a stack overflow
+ * is reported too.  Called by each worker thread at its start (sched.c);
+ * the stack is freed when the thread exits. */
+void ws_crash_thread_init(void);
+
+/* Catch SIGINT and SIGTERM until ws_interrupts_restore. */
+void ws_interrupts_install(void);
+void ws_interrupts_restore(void);
+/* The first interrupting signal (SIGINT or SIGTERM), or 0. */
+int ws_interrupted(void);
+
+/* Temporary output files to remove if the process must end at once
+ * (crash, second interrupt).  `path` points at a buffer that holds the
+ * name until ws_crash_untrack_temp(path), called while the name is still
+ * there (an empty name counts as never tracked); nothing is copied.  Tracking
+ * never fails the caller: when the table is full the file is simply not
+ * tracked. */
+void ws_crash_track_temp(const char *path);
+void ws_crash_untrack_temp(const char *path);
+
+/* "SIGSEGV" for SIGSEGV; "signal N" style text is not needed: NULL for a
+ * signal this module does not name. */
+const char *ws_signal_name(int sig);
+
+#endif

@@ -1,0 +1,681 @@
+/*
+ * journal.c - --journal and --resume: the header that ties a journal to one
+ * command, the reader that builds the skip bits, and the writer that the
+ * pool calls after each finished index (journal.h has the format).
+ *
+ * Workers append records to their own buffer and write it out in one
+ * write(2) on an O_APPEND descriptor when it holds a batch or has aged, so
+ * records of different workers never interleave within a record.  Must
+ * never let a failed write stop the run (the run's results do not depend
+ * on the journal; a missing record only means an index is redone), and
+ * never trust a record it cannot check.
+ */
+#include "journal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BATCH_RECORDS WS_JOURNAL_BATCH
+#define BATCH_MAX_AGE_NS (WS_JOURNAL_BATCH_MS * 1000000ull)
+
+typedef struct journal_buffer {
+    _Alignas(64) _Atomic uint32_t n; /* records filled; release-stored after each */
+    uint64_t first_ns;              /* when record 0 of this batch was added */
+    unsigned char rec[BATCH_RECORDS][WS_JOURNAL_RECORD];
+} journal_buffer;
+
+struct ws_journal {
+    char *path;
+    int fd;
+    ws_journal_key key;
+    uint64_t count;
+    uint64_t *skip_bits; /* mmap'd, count bits; NULL when nothing was done */
+    size_t skip_bytes;
+    uint64_t done, ignored;
+    _Atomic uint64_t written;
+    journal_buffer *buffers; /* one per worker */
+    unsigned n_buffers;
+    pthread_mutex_t write_lock; /* completes a short write before the next batch */
+    _Atomic int write_errno;    /* first write failure; journaling stops there */
+};
+
+/* The open journal, for the signal-safe flush, and the number of signal
+ * handlers using it: close waits for them before freeing it. */
+static ws_journal *_Atomic active_journal;
+static _Atomic int signal_flushers;
+
+static int fail(char *err, size_t err_size, const char *fmt, ...) WS_PRINTF(3, 4);
+
+static int fail(char *err, size_t err_size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, err_size, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* ------------------------------------------------------------- header */
+
+static uint64_t hash_bytes(uint64_t h, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    for (size_t k = 0; k < len; k++)
+        h = (h ^ p[k]) * UINT64_C(0x100000001b3); /* FNV-1a step */
+    return ws_mix64(h);
+}
+
+/* %XX-escape what would break the header's "field=value field=value" and
+ * the options' "k=v,k=v" shapes. */
+static int needs_escape(unsigned char c)
+{
+    return c <= ' ' || c >= 0x7f || c == '%' || c == ',';
+}
+
+static char *escape(const char *text)
+{
+    size_t len = 0;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        len += needs_escape(*p) ? 3 : 1;
+    char *out = malloc(len + 1), *o = out;
+    if (!out)
+        return NULL;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        if (needs_escape(*p)) {
+            sprintf(o, "%%%02X", *p);
+            o += 3;
+        } else {
+            *o++ = (char)*p;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+/* Append to a growing string; NULL (and the old string freed) when out of
+ * memory. */
+static char *append(char *s, size_t *len, const char *piece)
+{
+    size_t add = strlen(piece);
+    char *grown = realloc(s, *len + add + 1);
+    if (!grown) {
+        free(s);
+        return NULL;
+    }
+    memcpy(grown + *len, piece, add + 1);
+    *len += add;
+    return grown;
+}
+
+static void value_text(const ws_optval *v, char *buf, size_t size)
+{
+    switch (v->decl->type) {
+    case WS_OPT_INT: snprintf(buf, size, "%" PRId64, v->i); break;
+    case WS_OPT_DOUBLE: snprintf(buf, size, "%.17g", v->d); break;
+    case WS_OPT_BOOL: snprintf(buf, size, "%s", v->b ? "true" : "false"); break;
+    case WS_OPT_ENUM: {
+        /* The choice word, so messages read "-o channels=rgb". */
+        const char *c = v->decl->choices ? v->decl->choices : "";
+        for (int k = 0; k < v->e && c; k++)
+            c = strchr(c, '|') ? strchr(c, '|') + 1 : NULL;
+        if (c)
+            snprintf(buf, size, "%.*s", (int)strcspn(c, "|"), c);
+        else
+            snprintf(buf, size, "#%d", v->e);
+        break;
+    }
+    default: buf[0] = '\0'; break;
+    }
+}
+
+char *ws_journal_options_text(const ws_run *run)
+{
+    char *text = malloc(1), number[64];
+    size_t len = 0;
+    if (!text)
+        return NULL;
+    text[0] = '\0';
+    for (size_t k = 0; k < run->n_opts; k++) {
+        const ws_optval *v = &run->opts[k];
+        if (!v->has_value)
+            continue;
+        const char *raw = number;
+        if (v->decl->type == WS_OPT_STRING)
+            raw = v->s ? v->s : "";
+        else
+            value_text(v, number, sizeof number);
+        char *name = escape(v->decl->name), *value = escape(raw);
+        if (!name || !value || !(text = append(text, &len, len ? "," : "")) ||
+            !(text = append(text, &len, name)) || !(text = append(text, &len, "=")) ||
+            !(text = append(text, &len, value))) {
+            free(name);
+            free(value);
+            free(text);
+            return NULL;
+        }
+        free(name);
+        free(value);
+    }
+    return text;
+}
+
+int ws_journal_key_build(const char *plugin, uint64_t count, uint64_t seed, const char *options,
+                         ws_journal_key *key)
+{
+    memset(key, 0, sizeof *key);
+    key->count = count;
+    key->seed = seed;
+    /* The options text comes escaped (ws_journal_options_text); anything
+     * that would break the header line is refused rather than written. */
+    for (const unsigned char *p = (const unsigned char *)options; *p; p++)
+        if (*p <= ' ' || *p >= 0x7f)
+            return -1;
+    key->plugin = escape(plugin);
+    key->options = strdup(options);
+    if (!key->plugin || !key->options) {
+        ws_journal_key_free(key);
+        return -1;
+    }
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    h = hash_bytes(h, plugin, strlen(plugin) + 1);
+    h = hash_bytes(h, &count, sizeof count);
+    h = hash_bytes(h, &seed, sizeof seed);
+    h = hash_bytes(h, options, strlen(options) + 1);
+    key->id = h;
+    int n = snprintf(NULL, 0, "%s %d id=%016" PRIx64 " plugin=%s count=%" PRIu64 " seed=%" PRIu64
+                     " options=%s\n",
+                     WS_JOURNAL_MAGIC, WS_JOURNAL_VERSION, h, key->plugin, count, seed, options);
+    key->header = malloc((size_t)n + 1);
+    if (!key->header) {
+        ws_journal_key_free(key);
+        return -1;
+    }
+    snprintf(key->header, (size_t)n + 1,
+             "%s %d id=%016" PRIx64 " plugin=%s count=%" PRIu64 " seed=%" PRIu64 " options=%s\n",
+             WS_JOURNAL_MAGIC, WS_JOURNAL_VERSION, h, key->plugin, count, seed, options);
+    key->header_len = (size_t)n;
+    return 0;
+}
+
+void ws_journal_key_free(ws_journal_key *key)
+{
+    free(key->header);
+    free(key->plugin);
+    free(key->options);
+    memset(key, 0, sizeof *key);
+}
+
+/* ------------------------------------------------------------- reader */
+
+/* The value of " name=" in the header line [line, end), as a pointer and
+ * length; 0 when absent. */
+static int header_field(const char *line, const char *end, const char *name, const char **value,
+                        size_t *len)
+{
+    size_t nlen = strlen(name);
+    for (const char *p = line; p < end; p++) {
+        if (*p != ' ' || (size_t)(end - p) < nlen + 2 || memcmp(p + 1, name, nlen) != 0 ||
+            p[1 + nlen] != '=')
+            continue;
+        const char *v = p + 2 + nlen, *e = v;
+        while (e < end && *e != ' ' && *e != '\n')
+            e++;
+        *value = v;
+        *len = (size_t)(e - v);
+        return 1;
+    }
+    return 0;
+}
+
+static int field_is(const char *value, size_t len, const char *want)
+{
+    return strlen(want) == len && memcmp(value, want, len) == 0;
+}
+
+/* The first option in `want` ("k=v,...") whose value differs in `have`,
+ * for the message; both escaped. */
+static void first_option_difference(const char *have, size_t have_len, const char *want, char *out,
+                                    size_t size)
+{
+    const char *w = want;
+    while (*w) {
+        size_t item = strcspn(w, ",");
+        size_t name_len = strcspn(w, "=,");
+        const char *found = NULL;
+        size_t found_len = 0;
+        for (const char *h = have; h < have + have_len;) {
+            const char *stop = memchr(h, ',', (size_t)(have + have_len - h));
+            size_t hl = stop ? (size_t)(stop - h) : (size_t)(have + have_len - h);
+            if (hl > name_len && h[name_len] == '=' && memcmp(h, w, name_len) == 0) {
+                found = h;
+                found_len = hl;
+                break;
+            }
+            h += hl + 1;
+        }
+        if (!found || found_len != item || memcmp(found, w, item) != 0) {
+            if (found)
+                snprintf(out, size, "-o %.*s there, %.*s here", (int)(found_len > 200 ? 200 : found_len),
+                         found, (int)(item > 200 ? 200 : item), w);
+            else
+                snprintf(out, size, "option %.*s not there", (int)(name_len > 200 ? 200 : name_len), w);
+            return;
+        }
+        w += item + (w[item] == ',');
+    }
+    snprintf(out, size, "options differ (%.*s there)", (int)(have_len > 200 ? 200 : have_len), have);
+}
+
+/* Compare a complete header line with the key; 0 when it is this command's. */
+static int check_header(const char *line, size_t len, const ws_journal_key *key, char *err,
+                        size_t err_size)
+{
+    const char *end = line + len, *v;
+    size_t vl;
+    size_t magic_len = strlen(WS_JOURNAL_MAGIC);
+    if (len < magic_len + 2 || memcmp(line, WS_JOURNAL_MAGIC " ", magic_len + 1) != 0)
+        return fail(err, err_size, "is not a wsrun journal (its first line does not start with '"
+                    WS_JOURNAL_MAGIC "')");
+    const char *ver = line + magic_len + 1;
+    size_t ver_len = strcspn(ver, " \n");
+    if ((size_t)(end - ver) < ver_len || !field_is(ver, ver_len, "1"))
+        return fail(err, err_size, "is a journal of format version %.*s; this wsrun reads version %d",
+                    (int)(ver_len > 20 ? 20 : ver_len), ver, WS_JOURNAL_VERSION);
+    char number[32];
+    if (!header_field(line, end, "plugin", &v, &vl))
+        return fail(err, err_size, "has a damaged header (no plugin field)");
+    if (!field_is(v, vl, key->plugin))
+        return fail(err, err_size, "was written by another command: plugin '%.*s' there, '%s' here",
+                    (int)(vl > 200 ? 200 : vl), v, key->plugin);
+    snprintf(number, sizeof number, "%" PRIu64, key->count);
+    if (!header_field(line, end, "count", &v, &vl))
+        return fail(err, err_size, "has a damaged header (no count field)");
+    if (!field_is(v, vl, number))
+        return fail(err, err_size, "was written by another command: --count %.*s there, %s here",
+                    (int)(vl > 24 ? 24 : vl), v, number);
+    snprintf(number, sizeof number, "%" PRIu64, key->seed);
+    if (!header_field(line, end, "seed", &v, &vl))
+        return fail(err, err_size, "has a damaged header (no seed field)");
+    if (!field_is(v, vl, number))
+        return fail(err, err_size, "was written by another command: --seed %.*s there, %s here",
+                    (int)(vl > 24 ? 24 : vl), v, number);
+    if (!header_field(line, end, "options", &v, &vl))
+        return fail(err, err_size, "has a damaged header (no options field)");
+    if (!field_is(v, vl, key->options)) {
+        char what[512];
+        first_option_difference(v, vl, key->options, what, sizeof what);
+        return fail(err, err_size, "was written by another command: %s", what);
+    }
+    if (len != key->header_len || memcmp(line, key->header, len) != 0)
+        return fail(err, err_size, "has a damaged header (its id does not match its fields)");
+    return 0;
+}
+
+static uint64_t load_le64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int k = 7; k >= 0; k--)
+        v = v << 8 | p[k];
+    return v;
+}
+
+static void store_le64(unsigned char *p, uint64_t v)
+{
+    for (int k = 0; k < 8; k++)
+        p[k] = (unsigned char)(v >> (8 * k));
+}
+
+static uint64_t record_check(uint64_t index, uint64_t id)
+{
+    return ws_mix64(index ^ id);
+}
+
+int ws_journal_scan_data(const unsigned char *data, size_t len, const ws_journal_key *key,
+                         uint64_t *skip_bits, ws_journal_scan *out, char *err, size_t err_size)
+{
+    memset(out, 0, sizeof *out);
+    const unsigned char *nl = len ? memchr(data, '\n', len) : NULL;
+    if (!nl) {
+        /* No complete header: empty, or killed while writing the header
+         * (no record can follow it).  Anything else is not ours. */
+        size_t magic_len = strlen(WS_JOURNAL_MAGIC);
+        size_t cmp = len < magic_len ? len : magic_len;
+        if (memcmp(data, WS_JOURNAL_MAGIC, cmp) != 0)
+            return fail(err, err_size, "is not a wsrun journal (it does not start with '"
+                        WS_JOURNAL_MAGIC "')");
+        out->fresh = 1;
+        return 0;
+    }
+    size_t header_len = (size_t)(nl - data) + 1;
+    if (check_header((const char *)data, header_len, key, err, err_size) != 0)
+        return -1;
+    size_t records = (len - header_len) / WS_JOURNAL_RECORD;
+    const unsigned char *r = data + header_len;
+    for (size_t k = 0; k < records; k++, r += WS_JOURNAL_RECORD) {
+        uint64_t index = load_le64(r), check = load_le64(r + 8);
+        if (check != record_check(index, key->id) || index >= key->count) {
+            out->ignored++;
+            continue;
+        }
+        if (skip_bits) {
+            uint64_t bit = UINT64_C(1) << (index % 64);
+            if (skip_bits[index / 64] & bit) {
+                out->ignored++;
+                continue;
+            }
+            skip_bits[index / 64] |= bit;
+        }
+        out->done++;
+    }
+    out->keep_len = header_len + records * WS_JOURNAL_RECORD;
+    return 0;
+}
+
+/* ------------------------------------------------------------- writer */
+
+static uint64_t coarse_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* write(2) all of it; returns 0 or an errno. */
+static int write_all(int fd, const unsigned char *p, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno;
+        }
+        if (n == 0)
+            return EIO;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static void flush_buffer(ws_journal *j, journal_buffer *b)
+{
+    /* relaxed: only the owning worker (or the main thread after the pool
+     * stopped) changes n outside the signal path. */
+    uint32_t n = atomic_load_explicit(&b->n, memory_order_relaxed);
+    if (n == 0)
+        return;
+    if (!atomic_load_explicit(&j->write_errno, memory_order_relaxed)) {
+        pthread_mutex_lock(&j->write_lock);
+        int e = write_all(j->fd, &b->rec[0][0], (size_t)n * WS_JOURNAL_RECORD);
+        pthread_mutex_unlock(&j->write_lock);
+        if (e) {
+            int expected = 0;
+            if (atomic_compare_exchange_strong(&j->write_errno, &expected, e))
+                ws_err("journal %s: cannot write: %s (indices finished from now on are not "
+                       "recorded; the run goes on)", j->path, strerror(e));
+        } else {
+            atomic_fetch_add_explicit(&j->written, n, memory_order_relaxed);
+        }
+    }
+    atomic_store_explicit(&b->n, 0, memory_order_relaxed);
+}
+
+static void journal_index_done(void *arg, unsigned worker, uint64_t index)
+{
+    ws_journal *j = arg;
+    if (worker >= j->n_buffers)
+        worker = j->n_buffers - 1; /* never: the pool's workers are 0..jobs-1 */
+    journal_buffer *b = &j->buffers[worker];
+    uint32_t n = atomic_load_explicit(&b->n, memory_order_relaxed);
+    store_le64(b->rec[n], index);
+    store_le64(b->rec[n] + 8, record_check(index, j->key.id));
+    /* release: a signal-time flush that sees n + 1 sees the record. */
+    atomic_store_explicit(&b->n, n + 1, memory_order_release);
+    if (n == 0)
+        b->first_ns = coarse_now_ns();
+    else if (n + 1 == BATCH_RECORDS || coarse_now_ns() - b->first_ns >= BATCH_MAX_AGE_NS)
+        flush_buffer(j, b);
+}
+
+void ws_journal_flush_from_signal(void)
+{
+    /* seq_cst: pairs with close's store of NULL then load of the count. */
+    atomic_fetch_add(&signal_flushers, 1);
+    ws_journal *j = atomic_load(&active_journal);
+    if (!j || atomic_load_explicit(&j->write_errno, memory_order_relaxed)) {
+        atomic_fetch_sub(&signal_flushers, 1);
+        return;
+    }
+    /* No lock: this thread may hold it.  Each write is whole records on an
+     * O_APPEND descriptor, so it lands after everything written so far. */
+    for (unsigned w = 0; w < j->n_buffers; w++) {
+        journal_buffer *b = &j->buffers[w];
+        uint32_t n = atomic_load_explicit(&b->n, memory_order_acquire);
+        if (n > BATCH_RECORDS)
+            n = BATCH_RECORDS;
+        if (n)
+            (void)!write(j->fd, &b->rec[0][0], (size_t)n * WS_JOURNAL_RECORD);
+    }
+    atomic_fetch_sub(&signal_flushers, 1);
+}
+
+static void journal_free(ws_journal *j)
+{
+    if (!j)
+        return;
+    if (j->fd >= 0)
+        close(j->fd);
+    if (j->skip_bits)
+        munmap(j->skip_bits, j->skip_bytes);
+    ws_journal_key_free(&j->key);
+    free(j->buffers);
+    free(j->path);
+    pthread_mutex_destroy(&j->write_lock);
+    free(j);
+}
+
+/* Read the existing journal in fd and build the skip bits.  0, or -1. */
+static int journal_resume(ws_journal *j, off_t size, char *err, size_t err_size)
+{
+    int fresh = 1;
+    if (size > 0) {
+        const unsigned char *data = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, j->fd, 0);
+        if (data == MAP_FAILED)
+            return fail(err, err_size, "--journal %s: cannot read: %s", j->path, strerror(errno));
+        j->skip_bytes = (size_t)((j->count + 63) / 64 * 8);
+        if (j->skip_bytes == 0)
+            j->skip_bytes = 8;
+        j->skip_bits = mmap(NULL, j->skip_bytes, PROT_READ | PROT_WRITE,
+                            MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (j->skip_bits == MAP_FAILED) {
+            j->skip_bits = NULL;
+            munmap((void *)data, (size_t)size);
+            return fail(err, err_size, "--journal %s: no memory for %" PRIu64 " resume bits",
+                        j->path, j->count);
+        }
+        ws_journal_scan scan;
+        char why[1024];
+        int rc = ws_journal_scan_data(data, (size_t)size, &j->key, j->skip_bits, &scan, why,
+                                      sizeof why);
+        munmap((void *)data, (size_t)size);
+        if (rc != 0)
+            return fail(err, err_size, "--resume: journal %s %s; run the command that wrote it, "
+                        "or remove the journal to start over", j->path, why);
+        fresh = scan.fresh;
+        j->done = scan.done;
+        j->ignored = scan.ignored;
+        if (!fresh && (off_t)scan.keep_len < size && ftruncate(j->fd, (off_t)scan.keep_len) != 0)
+            return fail(err, err_size, "--journal %s: cannot cut its torn last record: %s",
+                        j->path, strerror(errno));
+        if (j->done == 0) {
+            munmap(j->skip_bits, j->skip_bytes);
+            j->skip_bits = NULL;
+        }
+    }
+    if (fresh) {
+        if (ftruncate(j->fd, 0) != 0)
+            return fail(err, err_size, "--journal %s: cannot truncate: %s", j->path,
+                        strerror(errno));
+        int e = write_all(j->fd, (const unsigned char *)j->key.header, j->key.header_len);
+        if (e)
+            return fail(err, err_size, "--journal %s: cannot write: %s", j->path, strerror(e));
+    }
+    return 0;
+}
+
+ws_journal *ws_journal_open(const char *path, int resume, const ws_run *run, char *err,
+                            size_t err_size)
+{
+    if (run->count > WS_JOURNAL_MAX_COUNT) {
+        fail(err, err_size, "--journal %s: --count %" PRIu64 " is above the journal's limit of %"
+             PRIu64 " indices", path, run->count, WS_JOURNAL_MAX_COUNT);
+        return NULL;
+    }
+    ws_journal *j = calloc(1, sizeof *j);
+    char *options = ws_journal_options_text(run);
+    if (!j || !options || !(j->path = strdup(path)) ||
+        ws_journal_key_build(run->desc.name, run->count, run->seed, options, &j->key) != 0) {
+        free(options);
+        if (j)
+            free(j->path);
+        free(j);
+        fail(err, err_size, "--journal %s: out of memory", path);
+        return NULL;
+    }
+    free(options);
+    j->fd = -1;
+    j->count = run->count;
+    pthread_mutex_init(&j->write_lock, NULL);
+    j->n_buffers = run->jobs ? run->jobs : 1;
+    if (posix_memalign((void **)&j->buffers, 64, j->n_buffers * sizeof *j->buffers) != 0) {
+        j->buffers = NULL;
+        fail(err, err_size, "--journal %s: out of memory", path);
+        goto bad;
+    }
+    memset(j->buffers, 0, j->n_buffers * sizeof *j->buffers);
+
+    j->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+    if (j->fd < 0) {
+        fail(err, err_size, "--journal %s: cannot open: %s", path, strerror(errno));
+        goto bad;
+    }
+    struct stat st;
+    if (fstat(j->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        fail(err, err_size, "--journal %s: not a regular file", path);
+        goto bad;
+    }
+    if (flock(j->fd, LOCK_EX | LOCK_NB) != 0) {
+        fail(err, err_size, "--journal %s: in use by another wsrun", path);
+        goto bad;
+    }
+    if (!resume && st.st_size > 0) {
+        fail(err, err_size, "--journal %s: already exists; add --resume to continue the run it "
+             "records, or remove it to start over", path);
+        goto bad;
+    }
+    if (journal_resume(j, st.st_size, err, err_size) != 0)
+        goto bad;
+    atomic_store_explicit(&active_journal, j, memory_order_release);
+    return j;
+bad:
+    journal_free(j);
+    return NULL;
+}
+
+uint64_t ws_journal_done(const ws_journal *j)
+{
+    return j->done;
+}
+
+uint64_t ws_journal_ignored(const ws_journal *j)
+{
+    return j->ignored;
+}
+
+uint64_t ws_journal_written(const ws_journal *j)
+{
+    return atomic_load_explicit(&j->written, memory_order_relaxed);
+}
+
+void ws_journal_attach(ws_journal *j, ws_run *run)
+{
+    run->hooks.skip_bits = j->skip_bits;
+    run->hooks.index_done = journal_index_done;
+    run->hooks.done_arg = j;
+}
+
+int ws_journal_close(ws_journal *j, char *err, size_t err_size)
+{
+    if (!j)
+        return 0;
+    ws_journal *expected = j;
+    atomic_compare_exchange_strong(&active_journal, &expected, NULL);
+    while (atomic_load(&signal_flushers) > 0) /* a handler about to end the process */
+        sched_yield();
+    for (unsigned w = 0; w < j->n_buffers; w++)
+        flush_buffer(j, &j->buffers[w]);
+    int rc = 0;
+    int e = atomic_load_explicit(&j->write_errno, memory_order_relaxed);
+    if (e)
+        rc = fail(err, err_size, "journal %s: a write failed (%s): it lacks some finished "
+                  "indices, which a resume would run again", j->path, strerror(e));
+    else if (fdatasync(j->fd) != 0 && errno != EINVAL)
+        rc = fail(err, err_size, "journal %s: cannot sync: %s", j->path, strerror(errno));
+    journal_free(j);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- CLI */
+
+int ws_journal_start(ws_journal **out, const char *path, int resume, ws_run *run)
+{
+    *out = NULL;
+    if (!path)
+        return 0;
+    if (!(run->desc.flags & WS_PLUGIN_RESUMABLE)) {
+        ws_err("--journal: plugin %s cannot be resumed (its output is made from all indices "
+               "together, so skipping some would leave it incomplete); run it without "
+               "--journal", run->desc.name);
+        return -1;
+    }
+    char err[2048];
+    ws_journal *j = ws_journal_open(path, resume, run, err, sizeof err);
+    if (!j) {
+        ws_err("%s", err);
+        return -1;
+    }
+    if (resume && !run->quiet) {
+        if (j->ignored)
+            ws_err("%s: resuming from journal %s: %" PRIu64 " of %" PRIu64
+                   " indices already done (%" PRIu64 " unusable records ignored)",
+                   run->desc.name, path, j->done, run->count, j->ignored);
+        else
+            ws_err("%s: resuming from journal %s: %" PRIu64 " of %" PRIu64
+                   " indices already done",
+                   run->desc.name, path, j->done, run->count);
+    }
+    ws_journal_attach(j, run);
+    *out = j;
+    return 0;
+}
+
+void ws_journal_finish(ws_journal *j)
+{
+    char err[2048];
+    if (j && ws_journal_close(j, err, sizeof err) != 0)
+        ws_err("%s", err);
+}

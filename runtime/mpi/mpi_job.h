@@ -1,0 +1,31 @@
+/*
+ * mpi_job.h - internal to wsrun-mpi: one MPI job of wsrun.  Every rank
+ * runs the ordinary CLI (cli.c) with these hooks, so each rank loads the
+ * plugin, runs init and its own work-stealing pool, and takes guided
+ * blocks of the index space from a counter in rank 0's memory.
+ *
+ * Must never let ranks disagree on which collective comes next (a rank
+ * that fails early still takes part in the start-up agreement), never let
+ * a failure on one rank leave the others running or waiting, and never be
+ * compiled into libwsrt.a (the default build needs no MPI).
+ */
+#ifndef WSRUN_MPI_JOB_H
+#define WSRUN_MPI_JOB_H
+
+#include "cli.h"
+
+typedef struct ws_mpi_job ws_mpi_job;
+
+/* After MPI_Init: the job for this rank, and the hooks that hand it to
+ * ws_cli_main_hooked.  Returns NULL (message printed) when out of memory. */
+ws_mpi_job *ws_mpi_job_new(int rank, int size);
+void ws_mpi_job_hooks(ws_mpi_job *job, ws_cli_hooks *hooks);
+
+/* After ws_cli_main_hooked returned `status`: takes part in whatever
+ * collective the other ranks still wait for (the start-up agreement when
+ * this rank stopped before its run began) and returns the exit status of
+ * this rank.  Calls MPI_Abort if the CLI broke the hooks' contract. */
+int ws_mpi_job_end(ws_mpi_job *job, int status);
+void ws_mpi_job_free(ws_mpi_job *job);
+
+#endif

@@ -1,0 +1,31 @@
+/*
+ * run_reports.h - internal: the report files one wsrun run was asked for
+ * (--trace FILE, --stats-json FILE), opened before init so a bad path
+ * stops the run before anything happens, and written after finish.
+ * Messages go to stderr as one "wsrun: ..." line each.
+ */
+#ifndef WSRUN_RUN_REPORTS_H
+#define WSRUN_RUN_REPORTS_H
+
+#include "pool.h"
+#include "report.h"
+#include "run.h"
+
+typedef struct ws_run_reports {
+    ws_report_file trace, stats;
+    int want_trace, want_stats;
+} ws_run_reports;
+
+/* Open the files whose path is not NULL; sets run->trace when a trace was
+ * asked for.  Returns 0, or -1 after printing why (nothing is left open). */
+int ws_run_reports_open(ws_run_reports *r, ws_run *run, const char *trace_path,
+                        const char *stats_path);
+
+/* After the pool ran: write and commit each file, then free
+ * result->traces.  Returns 0, or -1 after printing which file failed. */
+int ws_run_reports_write(ws_run_reports *r, const ws_run *run, ws_pool_result *result);
+
+/* No run took place: remove what was opened, free result->traces if any. */
+void ws_run_reports_abort(ws_run_reports *r, ws_pool_result *result);
+
+#endif

@@ -1,0 +1,592 @@
+/*
+ * input.h - choosing the input files of the read and fill plugins: the
+ * `-o input=` spec (glob, folder, list file or `-` for stdin, a single PNG,
+ * or a printf pattern such as image_%d.png) becomes an ordered list of
+ * paths, where path i is the file of index i.  Header-only static functions,
+ * used from init on the main thread.  Must never print (errors go back
+ * through ws_fail) and never read the files themselves beyond a PNG
+ * signature check.
+ */
+#ifndef WS_INPUT_H
+#define WS_INPUT_H
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <glob.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "wsrun.h"
+
+typedef struct ws_input {
+    char **paths; /* n paths, each its own allocation */
+    size_t n;
+    size_t cap;
+} ws_input;
+
+static inline void ws_input_free(ws_input *in)
+{
+    for (size_t i = 0; i < in->n; i++)
+        free(in->paths[i]);
+    free(in->paths);
+    in->paths = NULL;
+    in->n = in->cap = 0;
+}
+
+/* Takes ownership of `path` (even on failure). */
+static inline int ws_input_push(ws_input *in, char *path)
+{
+    if (!path)
+        return -1;
+    if (in->n == in->cap) {
+        size_t cap = in->cap ? in->cap * 2 : 256;
+        char **grown = (char **)realloc(in->paths, cap * sizeof *grown);
+        if (!grown) {
+            free(path);
+            return -1;
+        }
+        in->paths = grown;
+        in->cap = cap;
+    }
+    in->paths[in->n++] = path;
+    return 0;
+}
+
+static inline int ws_is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* Natural order: runs of digits compare by value, so image_2 < image_10;
+ * everything else compares byte by byte.  Names equal by that rule (a1
+ * and a01) fall back to plain byte order, so the order is total. */
+static inline int ws_natural_cmp(const char *a, const char *b)
+{
+    const char *a_start = a, *b_start = b;
+    while (*a && *b) {
+        if (ws_is_digit(*a) && ws_is_digit(*b)) {
+            while (*a == '0')
+                a++;
+            while (*b == '0')
+                b++;
+            const char *a_end = a, *b_end = b;
+            while (ws_is_digit(*a_end))
+                a_end++;
+            while (ws_is_digit(*b_end))
+                b_end++;
+            size_t a_len = (size_t)(a_end - a), b_len = (size_t)(b_end - b);
+            if (a_len != b_len)
+                return a_len < b_len ? -1 : 1;
+            int c = memcmp(a, b, a_len);
+            if (c)
+                return c < 0 ? -1 : 1;
+            a = a_end;
+            b = b_end;
+            continue;
+        }
+        if (*a != *b)
+            return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+        a++;
+        b++;
+    }
+    if (*a || *b)
+        return *a ? 1 : -1;
+    int c = strcmp(a_start, b_start);
+    return c < 0 ? -1 : c > 0;
+}
+
+static inline int ws_natural_cmp_ptr(const void *a, const void *b)
+{
+    return ws_natural_cmp(*(char *const *)a, *(char *const *)b);
+}
+
+static inline void ws_input_sort(ws_input *in)
+{
+    if (in->n > 1)
+        qsort(in->paths, in->n, sizeof *in->paths, ws_natural_cmp_ptr);
+}
+
+/* A printf pattern with one %d, %i or %u, optionally with a width and the
+ * 0 flag (image_%05d.png); %% is a literal percent sign. */
+typedef struct ws_index_pattern {
+    const char *text;
+    size_t conv_start, conv_end; /* [start, end) of the conversion in text */
+    int zero_pad;
+    int width;
+} ws_index_pattern;
+
+/* Widest number a pattern may ask for (%040d); numbers are formatted in
+ * 64-byte buffers. */
+#define WS_PATTERN_MAX_WIDTH 40
+
+/* 1: a pattern (parsed into *p); 0: no conversion at all; -1: a '%' that is
+ * not one supported conversion (message in why). */
+static inline int ws_pattern_parse(const char *text, ws_index_pattern *p, char *why, size_t why_size)
+{
+    int found = 0;
+    memset(p, 0, sizeof *p);
+    p->text = text;
+    for (size_t i = 0; text[i]; i++) {
+        if (text[i] != '%')
+            continue;
+        if (text[i + 1] == '%') {
+            i++;
+            continue;
+        }
+        size_t j = i + 1;
+        int zero = 0, width = 0;
+        if (text[j] == '0') {
+            zero = 1;
+            j++;
+        }
+        while (ws_is_digit(text[j]) && width <= WS_PATTERN_MAX_WIDTH)
+            width = width * 10 + (text[j++] - '0');
+        if (width > WS_PATTERN_MAX_WIDTH ||
+            (text[j] != 'd' && text[j] != 'i' && text[j] != 'u')) {
+            snprintf(why, why_size,
+                     "'%%' at character %zu is not %%d, %%i, %%u (with an optional 0 flag "
+                     "and a width up to %d) or %%%%",
+                     i + 1, WS_PATTERN_MAX_WIDTH);
+            return -1;
+        }
+        if (found) {
+            snprintf(why, why_size, "more than one %%d conversion");
+            return -1;
+        }
+        found = 1;
+        p->conv_start = i;
+        p->conv_end = j + 1;
+        p->zero_pad = zero;
+        p->width = width;
+        i = j;
+    }
+    return found;
+}
+
+/* The pattern's path for `index`, with %% turned into %.  NULL when out of
+ * memory. */
+static inline char *ws_pattern_path(const ws_index_pattern *p, uint64_t index)
+{
+    char number[64];
+    snprintf(number, sizeof number, p->zero_pad ? "%0*" PRIu64 : "%*" PRIu64, p->width, index);
+    size_t len = strlen(p->text) + strlen(number) + 1;
+    char *out = (char *)malloc(len);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; p->text[i];) {
+        if (i == p->conv_start) {
+            memcpy(out + o, number, strlen(number));
+            o += strlen(number);
+            i = p->conv_end;
+        } else if (p->text[i] == '%' && p->text[i + 1] == '%') {
+            out[o++] = '%';
+            i += 2;
+        } else {
+            out[o++] = p->text[i++];
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static inline int ws_path_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* Indices present in the pattern's folder, from one listing instead of a
+ * stat per index (2000 stats cost about 5 ms here, a third of the decoding
+ * that follows).  Index i is present when the pattern's name for i is in
+ * the folder; indices at or above `len` are not covered and need a stat. */
+typedef struct ws_index_set {
+    unsigned char *present;
+    uint64_t len;
+} ws_index_set;
+
+#define WS_INDEX_SET_MAX (UINT64_C(1) << 24)
+
+/* 0 with *set filled, or -1 when the fast path does not apply (a '%' or
+ * an unreadable folder): then every index is checked with stat. */
+static inline int ws_index_set_build(const ws_index_pattern *p, ws_index_set *set)
+{
+    memset(set, 0, sizeof *set);
+    const char *text = p->text;
+    const char *slash = strrchr(text, '/');
+    size_t base_at = slash ? (size_t)(slash - text) + 1 : 0;
+    if (base_at > p->conv_start || memchr(text, '%', base_at))
+        return -1;
+    char dir[4096];
+    if (base_at >= sizeof dir)
+        return -1;
+    if (base_at) {
+        memcpy(dir, text, base_at);
+        dir[base_at] = '\0';
+    } else {
+        strcpy(dir, ".");
+    }
+    /* The name around the number, with %% read as %. */
+    char prefix[1024], suffix[1024];
+    size_t np = 0, ns = 0;
+    for (size_t i = base_at; i < p->conv_start && np + 1 < sizeof prefix; i++) {
+        prefix[np++] = text[i];
+        if (text[i] == '%')
+            i++;
+    }
+    for (size_t i = p->conv_end; text[i] && ns + 1 < sizeof suffix; i++) {
+        suffix[ns++] = text[i];
+        if (text[i] == '%')
+            i++;
+    }
+    prefix[np] = suffix[ns] = '\0';
+
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        const char *name = e->d_name;
+        size_t len = strlen(name);
+        if (len <= np + ns || strncmp(name, prefix, np) != 0 ||
+            strcmp(name + len - ns, suffix) != 0)
+            continue;
+        const char *middle = name + np;
+        size_t middle_len = len - np - ns;
+        const char *digits = middle;
+        size_t nd = middle_len;
+        while (nd && *digits == ' ') /* %5d pads with spaces */
+            digits++, nd--;
+        if (nd == 0 || nd > 19)
+            continue;
+        uint64_t index = 0;
+        size_t k = 0;
+        while (k < nd && ws_is_digit(digits[k]))
+            index = index * 10 + (uint64_t)(digits[k++] - '0');
+        if (k != nd || index >= WS_INDEX_SET_MAX)
+            continue;
+        /* Only the exact spelling counts: image_07 is not image_%d's 7. */
+        char number[64]; /* widths are at most WS_PATTERN_MAX_WIDTH */
+        int n = snprintf(number, sizeof number, p->zero_pad ? "%0*" PRIu64 : "%*" PRIu64,
+                         p->width, index);
+        if (n < 0 || (size_t)n != middle_len || memcmp(number, middle, middle_len) != 0)
+            continue;
+        if (index >= set->len) {
+            uint64_t cap = set->len ? set->len : 4096;
+            while (cap <= index)
+                cap *= 2;
+            unsigned char *grown = (unsigned char *)realloc(set->present, (size_t)cap);
+            if (!grown) {
+                closedir(d);
+                free(set->present);
+                memset(set, 0, sizeof *set);
+                return -1;
+            }
+            memset(grown + set->len, 0, (size_t)(cap - set->len));
+            set->present = grown;
+            set->len = cap;
+        }
+        set->present[index] = 1;
+    }
+    closedir(d);
+    /* Above the largest index seen, nothing is known: the set ends there
+     * only if that was below the cap (else stat decides). */
+    if (set->len > WS_INDEX_SET_MAX)
+        set->len = WS_INDEX_SET_MAX;
+    return 0;
+}
+
+static inline int ws_input_from_pattern(ws_ctx *ctx, const char *spec, const ws_index_pattern *p,
+                                        ws_input *in)
+{
+    int count_given = ws_count_given(ctx);
+    uint64_t want = count_given ? ws_run_count(ctx) : UINT64_MAX;
+    ws_index_set set;
+    int have_set = ws_index_set_build(p, &set) == 0;
+    for (uint64_t i = 0; i < want; i++) {
+        char *path = ws_pattern_path(p, i);
+        if (!path) {
+            free(set.present);
+            return ws_fail(ctx, "out of memory listing input '%s'", spec);
+        }
+        int present = have_set && i < set.len ? set.present[i]
+                      : have_set && set.len < WS_INDEX_SET_MAX ? 0
+                                                               : ws_path_exists(path);
+        if (!present) {
+            free(set.present);
+            if (count_given) {
+                int rc = ws_fail(ctx,
+                                 "input '%s': --count %" PRIu64 " asks for index %" PRIu64
+                                 " but %s does not exist",
+                                 spec, want, i, path);
+                free(path);
+                return rc;
+            }
+            free(path);
+            return WS_OK; /* without --count the files run from 0 to the first gap */
+        }
+        if (ws_input_push(in, path) != 0) {
+            free(set.present);
+            return ws_fail(ctx, "out of memory listing input '%s'", spec);
+        }
+    }
+    free(set.present);
+    return WS_OK;
+}
+
+/* A pattern whose wildcards are all in the last component is matched
+ * against one folder listing with fnmatch, as glob(3) would, but without
+ * glob's stat of every match (GLOB_MARK) or of every name: d_type tells the
+ * folders apart.  -1 when that shortcut does not apply. */
+static inline int ws_glob_one_folder(const char *spec, ws_input *in, int *out_of_memory)
+{
+    const char *slash = strrchr(spec, '/');
+    size_t base_at = slash ? (size_t)(slash - spec) + 1 : 0;
+    char dir[4096];
+    if (base_at >= sizeof dir)
+        return -1;
+    memcpy(dir, spec, base_at);
+    dir[base_at] = '\0';
+    if (strpbrk(dir, "*?[\\"))
+        return -1;
+    DIR *d = opendir(base_at ? dir : ".");
+    if (!d)
+        return -1;
+    const char *base = spec + base_at;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
+            fnmatch(base, e->d_name, FNM_PERIOD) != 0)
+            continue;
+        if (e->d_type == DT_DIR)
+            continue;
+        if (e->d_type == DT_UNKNOWN || e->d_type == DT_LNK) {
+            struct stat st;
+            if (fstatat(dirfd(d), e->d_name, &st, 0) == 0 && S_ISDIR(st.st_mode))
+                continue;
+        }
+        size_t len = base_at + strlen(e->d_name) + 1;
+        char *path = (char *)malloc(len);
+        if (path)
+            snprintf(path, len, "%s%s", dir, e->d_name);
+        if (ws_input_push(in, path) != 0) {
+            *out_of_memory = 1;
+            break;
+        }
+    }
+    closedir(d);
+    return 0;
+}
+
+static inline int ws_input_from_glob(ws_ctx *ctx, const char *spec, ws_input *in)
+{
+    int out_of_memory = 0;
+    if (ws_glob_one_folder(spec, in, &out_of_memory) == 0) {
+        if (out_of_memory)
+            return ws_fail(ctx, "out of memory listing input '%s'", spec);
+        ws_input_sort(in);
+        return WS_OK;
+    }
+    glob_t g;
+    memset(&g, 0, sizeof g);
+    /* GLOB_MARK appends '/' to folders, so they can be left out. */
+    int rc = glob(spec, GLOB_NOSORT | GLOB_MARK, NULL, &g);
+    if (rc == GLOB_NOSPACE) {
+        globfree(&g);
+        return ws_fail(ctx, "out of memory expanding input '%s'", spec);
+    }
+    if (rc == GLOB_ABORTED) {
+        globfree(&g);
+        return ws_fail(ctx, "input '%s': cannot read a folder while expanding the pattern", spec);
+    }
+    for (size_t i = 0; rc == 0 && i < g.gl_pathc; i++) {
+        const char *path = g.gl_pathv[i];
+        size_t len = strlen(path);
+        if (len && path[len - 1] == '/')
+            continue;
+        if (ws_input_push(in, strdup(path)) != 0) {
+            globfree(&g);
+            return ws_fail(ctx, "out of memory listing input '%s'", spec);
+        }
+    }
+    globfree(&g);
+    ws_input_sort(in);
+    return WS_OK;
+}
+
+/* Regular files (or links to them) of a folder, without hidden files: the
+ * temporaries of an unfinished run start with a dot. */
+static inline int ws_input_from_folder(ws_ctx *ctx, const char *spec, ws_input *in)
+{
+    DIR *dir = opendir(spec);
+    if (!dir)
+        return ws_fail(ctx, "input folder '%s': %s", spec, strerror(errno));
+    size_t spec_len = strlen(spec);
+    int need_slash = spec_len && spec[spec_len - 1] != '/';
+    struct dirent *e;
+    errno = 0;
+    while ((e = readdir(dir)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        int regular = e->d_type == DT_REG;
+        if (e->d_type == DT_UNKNOWN || e->d_type == DT_LNK) {
+            struct stat st;
+            regular = fstatat(dirfd(dir), e->d_name, &st, 0) == 0 && S_ISREG(st.st_mode);
+        }
+        if (!regular)
+            continue;
+        size_t len = spec_len + (size_t)need_slash + strlen(e->d_name) + 1;
+        char *path = (char *)malloc(len);
+        if (path)
+            snprintf(path, len, "%s%s%s", spec, need_slash ? "/" : "", e->d_name);
+        if (ws_input_push(in, path) != 0) {
+            closedir(dir);
+            return ws_fail(ctx, "out of memory listing folder '%s'", spec);
+        }
+        errno = 0;
+    }
+    int read_errno = errno;
+    closedir(dir);
+    if (read_errno)
+        return ws_fail(ctx, "input folder '%s': %s", spec, strerror(read_errno));
+    ws_input_sort(in);
+    return WS_OK;
+}
+
+/* One path per line, in the list's order; blank lines are skipped and a
+ * trailing '\r' is dropped.  Relative paths are taken from the current
+ * folder, as a shell would. */
+static inline int ws_input_from_list(ws_ctx *ctx, const char *spec, FILE *f, ws_input *in)
+{
+    char *line = NULL;
+    size_t line_cap = 0;
+    ssize_t len;
+    while ((len = getline(&line, &line_cap, f)) >= 0) {
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        if (len == 0)
+            continue;
+        if (ws_input_push(in, strdup(line)) != 0) {
+            free(line);
+            return ws_fail(ctx, "out of memory reading list '%s'", spec);
+        }
+    }
+    int failed = ferror(f);
+    free(line);
+    if (failed)
+        return ws_fail(ctx, "cannot read list '%s': %s", spec, strerror(errno));
+    return WS_OK;
+}
+
+static inline int ws_file_is_png(const char *path)
+{
+    static const unsigned char signature[8] = {137, 80, 78, 71, 13, 10, 26, 10};
+    unsigned char head[8];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t got = read(fd, head, sizeof head);
+    close(fd);
+    return got == (ssize_t)sizeof head && memcmp(head, signature, sizeof head) == 0;
+}
+
+static inline int ws_has_glob_chars(const char *s)
+{
+    return strpbrk(s, "*?[") != NULL;
+}
+
+/* Resolve `spec` into in->paths and settle the run's count: without
+ * --count it becomes the number of files found; with --count the first
+ * `count` files are used, and asking for more than exist is an error that
+ * names the first missing one. */
+static inline int ws_input_select(ws_ctx *ctx, const char *spec, ws_input *in)
+{
+    memset(in, 0, sizeof *in);
+    if (!spec || !*spec)
+        return ws_fail(ctx, "-o input=... is required: a glob ('image_*.png'), a folder, a list "
+                            "file ('-' for stdin) or a pattern with --count (image_%%d.png)");
+
+    char why[160];
+    ws_index_pattern pattern;
+    struct stat st;
+    int rc;
+    const char *kind;
+    int is_pattern = 0;
+
+    if (strcmp(spec, "-") == 0) {
+        kind = "list";
+        rc = ws_input_from_list(ctx, "stdin", stdin, in);
+    } else if (stat(spec, &st) == 0 && S_ISDIR(st.st_mode)) {
+        kind = "folder";
+        rc = ws_input_from_folder(ctx, spec, in);
+    } else if (stat(spec, &st) == 0) {
+        if (ws_file_is_png(spec)) {
+            kind = "file";
+            rc = ws_input_push(in, strdup(spec)) == 0
+                     ? WS_OK
+                     : ws_fail(ctx, "out of memory listing input '%s'", spec);
+        } else {
+            FILE *f = fopen(spec, "r");
+            if (!f)
+                return ws_fail(ctx, "cannot open list '%s': %s", spec, strerror(errno));
+            kind = "list";
+            rc = ws_input_from_list(ctx, spec, f, in);
+            fclose(f);
+        }
+    } else {
+        int p = ws_pattern_parse(spec, &pattern, why, sizeof why);
+        if (p < 0)
+            return ws_fail(ctx, "input pattern '%s': %s", spec, why);
+        if (p == 1) {
+            kind = "pattern";
+            is_pattern = 1;
+            rc = ws_input_from_pattern(ctx, spec, &pattern, in);
+        } else if (ws_has_glob_chars(spec)) {
+            kind = "glob";
+            rc = ws_input_from_glob(ctx, spec, in);
+        } else {
+            return ws_fail(ctx, "input '%s': no such file or folder", spec);
+        }
+    }
+    if (rc != WS_OK) {
+        ws_input_free(in);
+        return rc;
+    }
+
+    if (in->n == 0) {
+        ws_input_free(in);
+        if (is_pattern) {
+            char *first = ws_pattern_path(&pattern, 0);
+            rc = ws_fail(ctx, "input pattern '%s': no files (%s does not exist)", spec,
+                         first ? first : "index 0");
+            free(first);
+            return rc;
+        }
+        return ws_fail(ctx, "input %s '%s': no files found", kind, spec);
+    }
+    if (ws_count_given(ctx)) {
+        uint64_t want = ws_run_count(ctx);
+        if (want > in->n) {
+            size_t found = in->n;
+            ws_input_free(in);
+            return ws_fail(ctx,
+                           "input %s '%s' has %zu file(s) but --count is %" PRIu64
+                           ": no file for index %zu",
+                           kind, spec, found, want, found);
+        }
+        while (in->n > want)
+            free(in->paths[--in->n]);
+    } else {
+        ws_set_count(ctx, in->n);
+    }
+    return WS_OK;
+}
+
+#endif

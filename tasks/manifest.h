@@ -1,0 +1,162 @@
+/*
+ * manifest.h - buffered text output to a descriptor for the read plugin's
+ * manifest, with the quoting each format needs (CSV per RFC 4180, JSON
+ * strings, TSV with backslash escapes).  Header-only static functions, used
+ * from finish on the main thread.  Must never use stdio on the descriptor
+ * (the runtime owns stdout's FILE) and never lose a write error: the first
+ * one is kept and reported by the caller.
+ */
+#ifndef WS_MANIFEST_H
+#define WS_MANIFEST_H
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "wsrun.h"
+
+typedef struct ws_textout {
+    int fd;
+    int err; /* errno of the first failed write, 0 if none */
+    size_t len;
+    char buf[1 << 16];
+} ws_textout;
+
+static inline void ws_textout_flush(ws_textout *t)
+{
+    size_t done = 0;
+    while (!t->err && done < t->len) {
+        ssize_t n = write(t->fd, t->buf + done, t->len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            t->err = n < 0 ? errno : EIO;
+            break;
+        }
+        done += (size_t)n;
+    }
+    t->len = 0;
+}
+
+static inline void ws_textout_put(ws_textout *t, const char *s, size_t n)
+{
+    while (n) {
+        if (t->len == sizeof t->buf)
+            ws_textout_flush(t);
+        size_t room = sizeof t->buf - t->len;
+        size_t k = n < room ? n : room;
+        memcpy(t->buf + t->len, s, k);
+        t->len += k;
+        s += k;
+        n -= k;
+    }
+}
+
+static inline void ws_textout_str(ws_textout *t, const char *s)
+{
+    ws_textout_put(t, s, strlen(s));
+}
+
+static inline void ws_textout_char(ws_textout *t, char c)
+{
+    if (t->len == sizeof t->buf)
+        ws_textout_flush(t);
+    t->buf[t->len++] = c;
+}
+
+/* Numbers without printf: a 2000-row manifest is formatted in finish,
+ * which runs alone, so its cost is not shared by the workers. */
+static inline void ws_textout_u64(ws_textout *t, uint64_t v)
+{
+    char digits[20];
+    int n = 0;
+    do {
+        digits[sizeof digits - 1 - n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    ws_textout_put(t, digits + sizeof digits - n, (size_t)n);
+}
+
+/* 16 lowercase hex digits. */
+static inline void ws_textout_hex64(ws_textout *t, uint64_t v)
+{
+    static const char hex[] = "0123456789abcdef";
+    char out[16];
+    for (int k = 15; k >= 0; k--, v >>= 4)
+        out[k] = hex[v & 15];
+    ws_textout_put(t, out, sizeof out);
+}
+
+static inline void ws_textout_printf(ws_textout *t, const char *fmt, ...) WS_PRINTF(2, 3);
+static inline void ws_textout_printf(ws_textout *t, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        ws_textout_put(t, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+}
+
+/* A CSV field: quoted (with "" for a quote) only when it has to be. */
+static inline void ws_textout_csv_field(ws_textout *t, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        ws_textout_str(t, s);
+        return;
+    }
+    ws_textout_put(t, "\"", 1);
+    for (; *s; s++) {
+        if (*s == '"')
+            ws_textout_put(t, "\"", 1);
+        ws_textout_put(t, s, 1);
+    }
+    ws_textout_put(t, "\"", 1);
+}
+
+/* A TSV field: tab, newline, return and backslash become \t \n \r \\. */
+static inline void ws_textout_tsv_field(ws_textout *t, const char *s)
+{
+    if (!strpbrk(s, "\t\n\r\\")) {
+        ws_textout_str(t, s);
+        return;
+    }
+    for (; *s; s++) {
+        switch (*s) {
+        case '\t': ws_textout_put(t, "\\t", 2); break;
+        case '\n': ws_textout_put(t, "\\n", 2); break;
+        case '\r': ws_textout_put(t, "\\r", 2); break;
+        case '\\': ws_textout_put(t, "\\\\", 2); break;
+        default: ws_textout_put(t, s, 1);
+        }
+    }
+}
+
+/* A JSON string with its quotes.  Bytes >= 0x80 pass through: file names
+ * are UTF-8 on any sane system, and JSON allows raw UTF-8. */
+static inline void ws_textout_json_string(ws_textout *t, const char *s)
+{
+    ws_textout_put(t, "\"", 1);
+    const char *plain = s;
+    while (*plain && *plain != '"' && *plain != '\\' && (unsigned char)*plain >= 0x20)
+        plain++;
+    ws_textout_put(t, s, (size_t)(plain - s));
+    for (s = plain; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            char esc[2] = {'\\', (char)c};
+            ws_textout_put(t, esc, 2);
+        } else if (c < 0x20) {
+            ws_textout_printf(t, "\\u%04x", c);
+        } else {
+            ws_textout_put(t, s, 1);
+        }
+    }
+    ws_textout_put(t, "\"", 1);
+}
+
+#endif

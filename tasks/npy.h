@@ -1,0 +1,60 @@
+/*
+ * npy.h - the header of a NumPy .npy file, format version 1.0: magic,
+ * version, a little-endian 16-bit header length, then a Python dict literal
+ * (descr, fortran_order, shape) padded with spaces and a newline so the
+ * array data starts at a multiple of 64 bytes, as NumPy's format spec asks.
+ * Header-only and pure: it must never do I/O or allocate.
+ */
+#ifndef WS_NPY_H
+#define WS_NPY_H
+
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#define WS_NPY_ALIGN 64
+#define WS_NPY_MAX_DIMS 8
+/* magic (6) + version (2) + header length (2) */
+#define WS_NPY_PREAMBLE 10
+/* Room for the dict of any shape with WS_NPY_MAX_DIMS 20-digit sides. */
+#define WS_NPY_HEADER_MAX 512
+
+/* Write the whole header (preamble and padded dict) for a C-ordered array
+ * into buf.  descr is NumPy's type string, e.g. "|u1" or "<u2".  Returns
+ * its length (a multiple of 64), or 0 when it does not fit in buf. */
+static inline size_t ws_npy_header(unsigned char *buf, size_t cap, const char *descr,
+                            const uint64_t *shape, int ndim)
+{
+    char dict[WS_NPY_HEADER_MAX];
+    if (ndim < 1 || ndim > WS_NPY_MAX_DIMS)
+        return 0;
+    int len = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (",
+                       descr);
+    for (int d = 0; d < ndim && len > 0 && (size_t)len < sizeof dict; d++)
+        len += snprintf(dict + len, sizeof dict - (size_t)len, "%s%" PRIu64, d ? ", " : "",
+                        shape[d]);
+    if (len > 0 && (size_t)len < sizeof dict)
+        len += snprintf(dict + len, sizeof dict - (size_t)len, "%s), }", ndim == 1 ? "," : "");
+    if (len <= 0 || (size_t)len >= sizeof dict)
+        return 0;
+
+    /* The dict ends with '\n'; spaces before it pad to the alignment. */
+    size_t unpadded = WS_NPY_PREAMBLE + (size_t)len + 1;
+    size_t total = (unpadded + WS_NPY_ALIGN - 1) / WS_NPY_ALIGN * WS_NPY_ALIGN;
+    size_t header_len = total - WS_NPY_PREAMBLE;
+    if (total > cap || header_len > 65535)
+        return 0;
+    memcpy(buf, "\x93NUMPY", 6);
+    buf[6] = 1; /* major version */
+    buf[7] = 0; /* minor version */
+    buf[8] = (unsigned char)(header_len & 0xff);
+    buf[9] = (unsigned char)(header_len >> 8);
+    memcpy(buf + WS_NPY_PREAMBLE, dict, (size_t)len);
+    memset(buf + WS_NPY_PREAMBLE + len, ' ', total - unpadded);
+    buf[total - 1] = '\n';
+    return total;
+}
+
+#endif

@@ -1,0 +1,320 @@
+/*
+ * png_read.h - load a file and decode it as PNG with libpng, for the read
+ * and fill plugins: every colour type and bit depth libpng accepts, kept as
+ * stored (samples of 8 or 16 bits, 16-bit ones little-endian on every
+ * host) or converted to 8-bit gray or RGB.  An image larger than the caller's pixel limit is
+ * refused from its IHDR, before any buffer for it is allocated.
+ *
+ * Header-only static functions.  One ws_png_reader per thread; it must
+ * never be shared between threads, never print (libpng's warnings are
+ * dropped, its errors become the reader's message), and never touch
+ * process-wide state.
+ */
+#ifndef WS_PNG_READ_H
+#define WS_PNG_READ_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <png.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum { WS_CONVERT_KEEP = 0, WS_CONVERT_GRAY = 1, WS_CONVERT_RGB = 2 };
+#define WS_CONVERT_CHOICES "keep|gray|rgb"
+
+/* 100 megapixels: any photo; a 1,000,000 x 1,000,000 header is refused. */
+#define WS_DEFAULT_MAX_PIXELS "100000000"
+
+static const unsigned char ws_png_signature[8] = {137, 80, 78, 71, 13, 10, 26, 10};
+
+/* The decoded image as the caller receives it (after any conversion). */
+typedef struct ws_image_info {
+    uint32_t width, height;
+    uint32_t channels;  /* 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA */
+    uint32_t bit_depth; /* 8 or 16 */
+    uint64_t row_bytes;
+    uint64_t bytes; /* height * row_bytes */
+} ws_image_info;
+
+typedef struct ws_png_reader {
+    unsigned char *file; /* the whole file */
+    size_t file_len, file_cap;
+    size_t pos; /* libpng's read position in file */
+    png_structp png;
+    png_infop info;
+    png_bytep *rows;
+    size_t rows_cap;
+    char why[256]; /* the reason of the last failure */
+} ws_png_reader;
+
+static inline void ws_png_reader_fini(ws_png_reader *r)
+{
+    if (r->png)
+        png_destroy_read_struct(&r->png, &r->info, NULL);
+    free(r->file);
+    free(r->rows);
+    memset(r, 0, sizeof *r);
+}
+
+static inline void ws_png_reader_close(ws_png_reader *r)
+{
+    if (r->png)
+        png_destroy_read_struct(&r->png, &r->info, NULL);
+    r->png = NULL;
+    r->info = NULL;
+}
+
+/* Read the whole file into r->file.  0, or -1 with r->why set. */
+static inline int ws_file_load(ws_png_reader *r, const char *path)
+{
+    r->file_len = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(r->why, sizeof r->why, "cannot open: %s", strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        snprintf(r->why, sizeof r->why, "cannot stat: %s", strerror(errno));
+        close(fd);
+        return -1;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        snprintf(r->why, sizeof r->why, "is a folder, not a file");
+        close(fd);
+        return -1;
+    }
+    /* A regular file is read up to the size fstat gave (one read call, no
+     * second one to see end of file); a pipe or device until end of file. */
+    int regular = S_ISREG(st.st_mode);
+    size_t expect = regular ? (size_t)st.st_size : SIZE_MAX;
+    size_t want = regular ? expect + 1 : 65536;
+    while (r->file_len < expect) {
+        if (want > r->file_cap || r->file_len == r->file_cap) {
+            size_t cap = r->file_cap ? r->file_cap : 65536;
+            while (cap < want || cap <= r->file_len)
+                cap *= 2;
+            unsigned char *grown = (unsigned char *)realloc(r->file, cap);
+            if (!grown) {
+                snprintf(r->why, sizeof r->why, "out of memory for a %zu-byte file", cap);
+                close(fd);
+                return -1;
+            }
+            r->file = grown;
+            r->file_cap = cap;
+        }
+        size_t room = r->file_cap - r->file_len;
+        if (regular && room > expect - r->file_len)
+            room = expect - r->file_len;
+        ssize_t got = read(fd, r->file + r->file_len, room);
+        if (got < 0) {
+            if (errno == EINTR)
+                continue;
+            snprintf(r->why, sizeof r->why, "cannot read: %s", strerror(errno));
+            close(fd);
+            return -1;
+        }
+        if (got == 0)
+            break; /* end of file (a regular file may have shrunk) */
+        r->file_len += (size_t)got;
+    }
+    close(fd);
+    return 0;
+}
+
+static inline int ws_is_png_data(const unsigned char *p, size_t len)
+{
+    return len >= sizeof ws_png_signature && memcmp(p, ws_png_signature, sizeof ws_png_signature) == 0;
+}
+
+static inline uint32_t ws_be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+static inline void ws_png_on_read_error(png_structp png, png_const_charp msg)
+{
+    ws_png_reader *r = (ws_png_reader *)png_get_error_ptr(png);
+    snprintf(r->why, sizeof r->why, "bad PNG: %s", msg);
+    png_longjmp(png, 1);
+}
+
+static inline void ws_png_on_read_warning(png_structp png, png_const_charp msg)
+{
+    (void)png;
+    (void)msg; /* warnings (bad ancillary chunks) do not change the pixels */
+}
+
+static inline void ws_png_read_from_memory(png_structp png, png_bytep out, size_t n)
+{
+    ws_png_reader *r = (ws_png_reader *)png_get_io_ptr(png);
+    if (n > r->file_len - r->pos)
+        png_error(png, "file ends early (truncated)");
+    memcpy(out, r->file + r->pos, n);
+    r->pos += n;
+}
+
+/* Check the file's signature and IHDR by hand, before libpng allocates
+ * anything: not a PNG, empty, or more pixels than max_pixels.  0, or -1
+ * with r->why set. */
+static inline int ws_png_precheck(ws_png_reader *r, uint64_t max_pixels)
+{
+    if (r->file_len == 0) {
+        snprintf(r->why, sizeof r->why, "empty file (0 bytes), not a PNG");
+        return -1;
+    }
+    if (!ws_is_png_data(r->file, r->file_len)) {
+        snprintf(r->why, sizeof r->why, "not a PNG file (no PNG signature in its first 8 bytes)");
+        return -1;
+    }
+    /* signature (8), IHDR length (4), "IHDR" (4), width (4), height (4) */
+    if (r->file_len < 24) {
+        snprintf(r->why, sizeof r->why, "file ends early (truncated): %zu bytes, no IHDR",
+                 r->file_len);
+        return -1;
+    }
+    if (memcmp(r->file + 12, "IHDR", 4) != 0) {
+        snprintf(r->why, sizeof r->why, "bad PNG: the first chunk is not IHDR");
+        return -1;
+    }
+    uint64_t width = ws_be32(r->file + 16), height = ws_be32(r->file + 20);
+    if (width * height > max_pixels) {
+        snprintf(r->why, sizeof r->why,
+                 "header says %" PRIu64 "x%" PRIu64 " = %" PRIu64
+                 " pixels, over the limit of %" PRIu64 " (option max-pixels)",
+                 width, height, width * height, max_pixels);
+        return -1;
+    }
+    return 0;
+}
+
+/* Read the header of the file in r->file; choose the transforms for
+ * `convert`.  On success *out describes the pixels ws_png_read_pixels will
+ * produce.  0, or -1 with r->why set (the reader is closed then). */
+static inline int ws_png_open_loaded(ws_png_reader *r, int convert, uint64_t max_pixels,
+                              ws_image_info *out)
+{
+    ws_png_reader_close(r);
+    if (ws_png_precheck(r, max_pixels) != 0)
+        return -1;
+    r->pos = 0;
+    r->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, r, ws_png_on_read_error,
+                                    ws_png_on_read_warning);
+    if (!r->png || !(r->info = png_create_info_struct(r->png))) {
+        snprintf(r->why, sizeof r->why, "out of memory starting libpng");
+        ws_png_reader_close(r);
+        return -1;
+    }
+    if (setjmp(png_jmpbuf(r->png))) {
+        ws_png_reader_close(r);
+        return -1;
+    }
+    png_set_read_fn(r->png, r, ws_png_read_from_memory);
+    /* The pixel limit is ours (max-pixels), not libpng's per-side one. */
+    png_set_user_limits(r->png, PNG_UINT_31_MAX, PNG_UINT_31_MAX);
+    png_read_info(r->png, r->info);
+
+    png_structp png = r->png;
+    png_infop info = r->info;
+    int color = png_get_color_type(png, info);
+    int depth = png_get_bit_depth(png, info);
+    int has_trns = png_get_valid(png, info, PNG_INFO_tRNS) != 0;
+
+    if (color == PNG_COLOR_TYPE_PALETTE) {
+        png_set_palette_to_rgb(png);
+        if (has_trns && convert == WS_CONVERT_KEEP)
+            png_set_tRNS_to_alpha(png);
+    }
+    if (color == PNG_COLOR_TYPE_GRAY && depth < 8)
+        png_set_expand_gray_1_2_4_to_8(png);
+    if (depth == 16) {
+        if (convert != WS_CONVERT_KEEP) {
+            png_set_scale_16(png);
+        } else {
+            png_set_swap(png); /* PNG stores big-endian; callers get little-endian */
+        }
+    }
+    if (convert == WS_CONVERT_GRAY) {
+        if (color & PNG_COLOR_MASK_COLOR)
+            png_set_rgb_to_gray_fixed(png, 1, -1, -1);
+        if (color & PNG_COLOR_MASK_ALPHA)
+            png_set_strip_alpha(png);
+    } else if (convert == WS_CONVERT_RGB) {
+        if (!(color & PNG_COLOR_MASK_COLOR))
+            png_set_gray_to_rgb(png);
+        if (color & PNG_COLOR_MASK_ALPHA)
+            png_set_strip_alpha(png);
+    }
+    (void)png_set_interlace_handling(png);
+    png_read_update_info(png, info);
+
+    out->width = png_get_image_width(png, info);
+    out->height = png_get_image_height(png, info);
+    out->channels = png_get_channels(png, info);
+    out->bit_depth = png_get_bit_depth(png, info);
+    out->row_bytes = png_get_rowbytes(png, info);
+    out->bytes = out->row_bytes * out->height;
+    if ((out->bit_depth != 8 && out->bit_depth != 16) || out->channels < 1 || out->channels > 4 ||
+        out->row_bytes != (uint64_t)out->width * out->channels * (out->bit_depth / 8)) {
+        snprintf(r->why, sizeof r->why,
+                 "unexpected layout after decoding: %u channel(s) of %u bits, %" PRIu64
+                 " bytes per row",
+                 out->channels, out->bit_depth, out->row_bytes);
+        ws_png_reader_close(r);
+        return -1;
+    }
+    if ((uint64_t)out->width * out->height > max_pixels) { /* never: precheck saw the IHDR */
+        snprintf(r->why, sizeof r->why, "%ux%u is over the max-pixels limit", out->width,
+                 out->height);
+        ws_png_reader_close(r);
+        return -1;
+    }
+    return 0;
+}
+
+/* As ws_png_open_loaded, for the file at `path`. */
+static inline int ws_png_open(ws_png_reader *r, const char *path, int convert, uint64_t max_pixels,
+                       ws_image_info *out)
+{
+    ws_png_reader_close(r);
+    if (ws_file_load(r, path) != 0)
+        return -1;
+    return ws_png_open_loaded(r, convert, max_pixels, out);
+}
+
+/* Decode the pixels of the image ws_png_open described into `dest`, row y
+ * at dest + y * stride, then read to the end of the file so damage after
+ * the pixels is noticed too.  Closes the reader.  0, or -1 with r->why. */
+static inline int ws_png_read_pixels(ws_png_reader *r, unsigned char *dest, size_t stride)
+{
+    png_structp png = r->png;
+    uint32_t height = png_get_image_height(png, r->info);
+    if (r->rows_cap < height) {
+        png_bytep *rows = (png_bytep *)realloc(r->rows, (size_t)height * sizeof *rows);
+        if (!rows) {
+            snprintf(r->why, sizeof r->why, "out of memory for %u row pointers", height);
+            ws_png_reader_close(r);
+            return -1;
+        }
+        r->rows = rows;
+        r->rows_cap = height;
+    }
+    for (uint32_t y = 0; y < height; y++)
+        r->rows[y] = dest + (size_t)y * stride;
+    if (setjmp(png_jmpbuf(png))) {
+        ws_png_reader_close(r);
+        return -1;
+    }
+    png_read_image(png, r->rows);
+    png_read_end(png, NULL);
+    ws_png_reader_close(r);
+    return 0;
+}
+
+#endif

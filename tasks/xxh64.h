@@ -1,0 +1,114 @@
+/*
+ * xxh64.h - XXH64 (seed 0 unless given), the checksum the read plugin
+ * prints for each file's decoded pixels, so `xxhsum -H1` on the same bytes,
+ * or Python's xxhash.xxh64(array[i].tobytes()), gives the same number.
+ * Header-only and pure: it must never allocate, keep state or depend on
+ * the machine's byte order (input words are read little-endian).
+ */
+#ifndef WS_XXH64_H
+#define WS_XXH64_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define WS_XXH_P1 UINT64_C(0x9E3779B185EBCA87)
+#define WS_XXH_P2 UINT64_C(0xC2B2AE3D27D4EB4F)
+#define WS_XXH_P3 UINT64_C(0x165667B19E3779F9)
+#define WS_XXH_P4 UINT64_C(0x85EBCA77C2B2AE63)
+#define WS_XXH_P5 UINT64_C(0x27D4EB2F165667C5)
+
+static inline uint64_t ws_xxh_rotl(uint64_t x, int r)
+{
+    return (x << r) | (x >> (64 - r));
+}
+
+/* Little-endian loads; memcpy compiles to one unaligned load. */
+static inline uint64_t ws_xxh_read64(const unsigned char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    return v;
+}
+
+static inline uint32_t ws_xxh_read32(const unsigned char *p)
+{
+    uint32_t v;
+    memcpy(&v, p, sizeof v);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap32(v);
+#endif
+    return v;
+}
+
+static inline uint64_t ws_xxh_round(uint64_t acc, uint64_t input)
+{
+    acc += input * WS_XXH_P2;
+    acc = ws_xxh_rotl(acc, 31);
+    return acc * WS_XXH_P1;
+}
+
+static inline uint64_t ws_xxh_merge(uint64_t h, uint64_t lane)
+{
+    h ^= ws_xxh_round(0, lane);
+    return h * WS_XXH_P1 + WS_XXH_P4;
+}
+
+static inline uint64_t ws_xxh64(const void *data, size_t len, uint64_t seed)
+{
+    const unsigned char *p = (const unsigned char *)data;
+    const unsigned char *end = p + len;
+    uint64_t h;
+
+    if (len >= 32) {
+        /* Four independent lanes keep the multipliers busy in parallel. */
+        uint64_t v1 = seed + WS_XXH_P1 + WS_XXH_P2;
+        uint64_t v2 = seed + WS_XXH_P2;
+        uint64_t v3 = seed;
+        uint64_t v4 = seed - WS_XXH_P1;
+        const unsigned char *last_stripe = end - 32;
+        do {
+            v1 = ws_xxh_round(v1, ws_xxh_read64(p));
+            v2 = ws_xxh_round(v2, ws_xxh_read64(p + 8));
+            v3 = ws_xxh_round(v3, ws_xxh_read64(p + 16));
+            v4 = ws_xxh_round(v4, ws_xxh_read64(p + 24));
+            p += 32;
+        } while (p <= last_stripe);
+        h = ws_xxh_rotl(v1, 1) + ws_xxh_rotl(v2, 7) + ws_xxh_rotl(v3, 12) + ws_xxh_rotl(v4, 18);
+        h = ws_xxh_merge(h, v1);
+        h = ws_xxh_merge(h, v2);
+        h = ws_xxh_merge(h, v3);
+        h = ws_xxh_merge(h, v4);
+    } else {
+        h = seed + WS_XXH_P5;
+    }
+    h += (uint64_t)len;
+
+    while (end - p >= 8) {
+        h ^= ws_xxh_round(0, ws_xxh_read64(p));
+        h = ws_xxh_rotl(h, 27) * WS_XXH_P1 + WS_XXH_P4;
+        p += 8;
+    }
+    if (end - p >= 4) {
+        h ^= (uint64_t)ws_xxh_read32(p) * WS_XXH_P1;
+        h = ws_xxh_rotl(h, 23) * WS_XXH_P2 + WS_XXH_P3;
+        p += 4;
+    }
+    while (p < end) {
+        h ^= (uint64_t)*p * WS_XXH_P5;
+        h = ws_xxh_rotl(h, 11) * WS_XXH_P1;
+        p++;
+    }
+
+    h ^= h >> 33;
+    h *= WS_XXH_P2;
+    h ^= h >> 29;
+    h *= WS_XXH_P3;
+    h ^= h >> 32;
+    return h;
+}
+
+#endif

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# install.sh - `make install` / `make uninstall` and the plugin SDK, end to
+# end: installs into a temporary prefix, checks the exact file list and the
+# pkg-config file, builds plugins/template out of tree with its own
+# Makefile against the installed header only, runs it and the built-in
+# plugins through the installed wsrun with no WSRUN_PLUGIN_PATH, checks the
+# tutorial docs/plugins.md against the installed wsrun (tests/py/check_doc.py),
+# then uninstalls and checks nothing is left.  Also a DESTDIR-staged install.
+# Run from the repository root (`make test-cli` does); needs $WSRUN_BUILD.
+# Writes only into a fresh folder under /tmp, which it removes.
+set -u
+
+BUILD=${WSRUN_BUILD:-build}
+[ -x "$BUILD/wsrun" ] || { echo "install: $BUILD/wsrun not built"; exit 2; }
+[ -f include/wsrun.h ] || { echo "install: run me from the repository root"; exit 2; }
+SCRATCH=$(mktemp -d /tmp/wsrun-install.XXXXXX)
+trap 'rm -rf "$SCRATCH"' EXIT
+unset WSRUN_PLUGIN_PATH
+passed=0
+failed=0
+
+ok() { passed=$((passed + 1)); }
+bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
+# check NAME CONDITION...: a case that passes when the command succeeds.
+check() { local name=$1; shift; if "$@"; then ok; else bad "$name"; fi; }
+
+PREFIX=$SCRATCH/usr
+VERSION=$(sed -n 's/^#define WS_VERSION "\(.*\)"/\1/p' include/wsrun.h)
+# What the Makefile builds: tasks/*.c and plugins/*.c, one .so each.
+PLUGIN_FILES=$(for f in tasks/*.c plugins/*.c; do basename "$f" .c; done | sed 's/$/.so/')
+
+# ------------------------------------------------------------ install
+if ! make -s --no-print-directory BUILD="$BUILD" PREFIX="$PREFIX" install >"$SCRATCH/make.log" 2>&1; then
+    bad "make install failed:"; sed 's/^/  /' "$SCRATCH/make.log"
+    echo "install: $passed passed, $failed failed"; exit 1
+fi
+{
+    echo bin/wsrun
+    echo include/wsrun.h
+    for p in $PLUGIN_FILES; do echo "lib/wsrun/$p"; done
+    echo lib/pkgconfig/wsrun.pc
+    echo share/man/man1/wsrun.1
+    echo share/man/man7/wsrun-plugin.7
+} | sort >"$SCRATCH/want.txt"
+(cd "$PREFIX" && find . -type f | sed 's|^\./||' | sort) >"$SCRATCH/got.txt"
+if diff -u "$SCRATCH/want.txt" "$SCRATCH/got.txt" >"$SCRATCH/diff.txt"; then ok
+else bad "installed files differ from the expected list:"; sed 's/^/  /' "$SCRATCH/diff.txt"; fi
+check "wsrun is executable" test -x "$PREFIX/bin/wsrun"
+check "installed header is the source header" cmp -s include/wsrun.h "$PREFIX/include/wsrun.h"
+check "man pages installed verbatim" cmp -s docs/man/wsrun.1 "$PREFIX/share/man/man1/wsrun.1"
+
+export PKG_CONFIG_PATH=$PREFIX/lib/pkgconfig
+cflags=$(pkg-config --cflags wsrun 2>&1 | sed 's/ *$//')
+check "pkg-config --cflags wsrun gives the installed include folder (got '$cflags')" \
+    test "$cflags" = "-I$PREFIX/include"
+modversion=$(pkg-config --modversion wsrun 2>&1)
+check "pkg-config --modversion is WS_VERSION $VERSION (got '$modversion')" test "$modversion" = "$VERSION"
+plugindir=$(pkg-config --variable=plugindir wsrun 2>&1)
+check "pkg-config plugindir (got '$plugindir')" test "$plugindir" = "$PREFIX/lib/wsrun"
+check "man finds the installed wsrun(1)" test "$(MANPATH=$PREFIX/share/man man -w wsrun 2>/dev/null)" = "$PREFIX/share/man/man1/wsrun.1"
+check "man finds the installed wsrun-plugin(7)" test "$(MANPATH=$PREFIX/share/man man -w 7 wsrun-plugin 2>/dev/null)" = "$PREFIX/share/man/man7/wsrun-plugin.7"
+
+# ------------------------------------------------------------ installed wsrun finds its plugins
+W=$PREFIX/bin/wsrun
+mkdir -p "$SCRATCH/run" && cd "$SCRATCH/run" || exit 2
+loaded=$("$W" --plugin noise --help 2>&1 | sed -n 's/^file: \(.*\) (built for .*/\1/p')
+check "installed wsrun loads the installed noise.so (got '$loaded')" \
+    test "$(realpath "$loaded" 2>&1)" = "$(realpath "$PREFIX/lib/wsrun/noise.so")"
+check "installed wsrun runs noise with no WSRUN_PLUGIN_PATH" "$W" --plugin noise --count 3 -q
+check "noise wrote its 3 images" test -s image_0.png -a -s image_2.png -a ! -e image_3.png
+list=$("$W" --list-plugins 2>&1)
+check "--list-plugins lists the install folder first" test "$(echo "$list" | head -1)" = "$PREFIX/lib/wsrun:"
+check "--list-plugins lists noise from the install" grep -q "^  noise  " <<<"$list"
+
+# ------------------------------------------------------------ the template, out of tree
+cd - >/dev/null || exit 2
+mkdir -p "$SCRATCH/mytask"
+cp plugins/template/template.c plugins/template/Makefile "$SCRATCH/mytask/"
+check "template Makefile is two lines" test "$(wc -l <plugins/template/Makefile)" -eq 2
+if (cd "$SCRATCH/mytask" && make -s >"$SCRATCH/tmake.log" 2>&1); then ok
+else bad "template does not build against the installed SDK:"; sed 's/^/  /' "$SCRATCH/tmake.log"; fi
+out=$(cd "$SCRATCH/mytask" && "$W" --plugin ./template.so --count 1000 -o scale=3 2>&1)
+check "template runs through the installed wsrun (got '$out')" \
+    test "$out" = "template: total 1498500 over 1000 indices"
+out=$(cd "$SCRATCH/mytask" && "$W" --plugin ./template.so -j 3 2>&1)
+check "template chooses its count (got '$out')" test "$out" = "template: total 4950 over 100 indices"
+# The template also compiles cleanly under the project's strictest flags.
+check "template builds with -Wall -Wextra -Werror" cc -std=c11 -Wall -Wextra -Werror -Wshadow \
+    -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers \
+    $(pkg-config --cflags wsrun) -fPIC -shared plugins/template/template.c -o "$SCRATCH/strict.so"
+
+# ------------------------------------------------------------ the tutorial, against the install
+mkdir -p "$SCRATCH/tutorial"
+cp docs/tutorial/primes.c "$SCRATCH/tutorial/"
+check "tutorial plugin is under 40 lines" test "$(wc -l <docs/tutorial/primes.c)" -lt 40
+check "tutorial builds with -Wall -Wextra -Werror" cc -std=c11 -Wall -Wextra -Werror -Wshadow \
+    -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers \
+    $(pkg-config --cflags wsrun) -fPIC -shared docs/tutorial/primes.c -o "$SCRATCH/strict.so"
+if PATH=$PREFIX/bin:$PATH /usr/bin/python3 tests/py/check_doc.py docs/plugins.md "$SCRATCH/tutorial" >"$SCRATCH/doc.log" 2>&1; then ok
+else bad "docs/plugins.md does not match what the installed wsrun does:"; sed 's/^/  /' "$SCRATCH/doc.log"; fi
+
+# ------------------------------------------------------------ uninstall
+make -s --no-print-directory BUILD="$BUILD" PREFIX="$PREFIX" uninstall >"$SCRATCH/make.log" 2>&1
+check "make uninstall succeeds" test $? -eq 0
+left=$(find "$PREFIX" -type f | sed "s|^$PREFIX/||")
+check "uninstall leaves no file (left: $left)" test -z "$left"
+check "uninstall removes lib/wsrun" test ! -e "$PREFIX/lib/wsrun"
+check "uninstall leaves shared folders" test -d "$PREFIX/bin" -a -d "$PREFIX/include"
+
+# ------------------------------------------------------------ DESTDIR staging
+STAGE=$SCRATCH/stage
+make -s --no-print-directory BUILD="$BUILD" DESTDIR="$STAGE" PREFIX=/opt/wsrun install >"$SCRATCH/make.log" 2>&1
+check "DESTDIR install succeeds" test $? -eq 0
+(cd "$STAGE/opt/wsrun" 2>/dev/null && find . -type f | sed 's|^\./||' | sort) >"$SCRATCH/got.txt"
+check "DESTDIR install stages the same files under DESTDIR/PREFIX" cmp -s "$SCRATCH/want.txt" "$SCRATCH/got.txt"
+check "staged wsrun.pc names the final prefix" grep -qx "prefix=/opt/wsrun" "$STAGE/opt/wsrun/lib/pkgconfig/wsrun.pc"
+make -s --no-print-directory BUILD="$BUILD" DESTDIR="$STAGE" PREFIX=/opt/wsrun uninstall >"$SCRATCH/make.log" 2>&1
+check "DESTDIR uninstall leaves no file" test -z "$(find "$STAGE" -type f)"
+
+echo "install: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

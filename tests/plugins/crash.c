@@ -1,0 +1,160 @@
+/*
+ * crash.c - test fixture: crashes on purpose, so the tests can check that
+ * wsrun names the plugin, the index and the signal, prints a backtrace and
+ * exits 128 + the signal number instead of hanging.  Options:
+ *   at=I        the index whose run_one crashes (default 0; -1: none)
+ *   how=...     segv (NULL write), abort, fpe (integer divide by zero),
+ *               ill (an undefined instruction), bus (SIGBUS from a
+ *               truncated mapping), stack (unbounded recursion), or
+ *               flaky: no crash, run_one fails (ws_fail) on its first
+ *               `attempts` calls for index I, then succeeds (--retries)
+ *   where=...   run (run_one at index I), init, or finish
+ *   sleep_us=U  sleep U microseconds in every other index first
+ * Never use it as an example (plugins/hello.c is the example).
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "wsrun.h"
+
+enum { HOW_SEGV, HOW_ABORT, HOW_FPE, HOW_ILL, HOW_BUS, HOW_STACK, HOW_FLAKY };
+enum { WHERE_RUN, WHERE_INIT, WHERE_FINISH };
+
+static const ws_option crash_options[] = {
+    {.name = "at", .type = WS_OPT_INT, .default_value = "0", .min = -1, .max = 1e18,
+     .help = "index that crashes (-1: none)"},
+    {.name = "how", .type = WS_OPT_ENUM, .default_value = "segv",
+     .choices = "segv|abort|fpe|ill|bus|stack|flaky", .help = "kind of crash"},
+    {.name = "attempts", .type = WS_OPT_INT, .default_value = "1", .min = 0, .max = 1000,
+     .help = "how=flaky: failing calls before index I succeeds"},
+    {.name = "where", .type = WS_OPT_ENUM, .default_value = "run", .choices = "run|init|finish",
+     .help = "callback that crashes"},
+    {.name = "sleep_us", .type = WS_OPT_INT, .default_value = "0", .min = 0, .max = 1e6,
+     .help = "microseconds to sleep in the other indices"},
+    {.name = NULL},
+};
+
+typedef struct crash_state {
+    int64_t at, sleep_us, attempts;
+    int how, where;
+    _Atomic int64_t calls_at; /* calls of index `at` so far */
+} crash_state;
+
+/* volatile and out of line, so the compiler cannot prove the crash and
+ * drop or reorder it. */
+static volatile int zero = 0, one = 1;
+static int *volatile null_pointer = NULL;
+
+/* Deep recursion, stopped only by a limit the compiler cannot see. */
+static volatile int depth_limit = 1 << 30;
+
+static int recurse(int depth)
+{
+    volatile char pad[1024];
+    pad[0] = (char)depth;
+    if (depth >= depth_limit)
+        return pad[0];
+    return recurse(depth + 1) + pad[0];
+}
+
+/* Real faults even under -fsanitize=undefined (make test-asan), which
+ * would otherwise report the NULL store and the division and exit first. */
+#if defined(__GNUC__)
+__attribute__((no_sanitize("undefined")))
+#endif
+static void crash_now(int how)
+{
+    switch (how) {
+    case HOW_SEGV: *null_pointer = 1; break;
+    case HOW_ABORT: abort();
+    case HOW_FPE: {
+        volatile int x = one / zero; /* 1 / zero alone compiles to no division */
+        (void)x;
+        break;
+    }
+    case HOW_ILL: __builtin_trap(); /* ud2 on x86: SIGILL */
+    case HOW_BUS: {
+        /* Touching a page of a mapping past the end of its file. */
+        char name[] = "/tmp/wsrun-crash-bus.XXXXXX";
+        int fd = mkstemp(name);
+        if (fd < 0)
+            abort();
+        unlink(name);
+        volatile char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (p == MAP_FAILED)
+            abort();
+        p[0] = 1;
+        break;
+    }
+    case HOW_STACK: (void)recurse(0); break;
+    }
+}
+
+static int crash_init(ws_ctx *ctx, void **state)
+{
+    crash_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return ws_fail(ctx, "out of memory");
+    s->at = ws_opt_int(ctx, "at");
+    s->how = ws_opt_enum(ctx, "how");
+    s->where = ws_opt_enum(ctx, "where");
+    s->sleep_us = ws_opt_int(ctx, "sleep_us");
+    s->attempts = ws_opt_int(ctx, "attempts");
+    *state = s;
+    if (s->where == WHERE_INIT)
+        crash_now(s->how);
+    return WS_OK;
+}
+
+static int crash_run_one(void *state, uint64_t index, ws_ctx *ctx)
+{
+    crash_state *s = state;
+    if (s->where == WHERE_RUN && s->at >= 0 && index == (uint64_t)s->at) {
+        if (s->how != HOW_FLAKY) {
+            crash_now(s->how);
+            return ws_fail(ctx, "the crash did not happen (fixture bug)");
+        }
+        int64_t call = atomic_fetch_add(&s->calls_at, 1);
+        if (call < s->attempts)
+            return ws_fail(ctx, "flaky failure %lld of %lld at index %llu", (long long)call + 1,
+                           (long long)s->attempts, (unsigned long long)index);
+    }
+    if (s->sleep_us > 0) {
+        struct timespec t = {s->sleep_us / 1000000, (long)(s->sleep_us % 1000000) * 1000};
+        nanosleep(&t, NULL);
+    }
+    return WS_OK;
+}
+
+static int crash_finish(void *state, int run_status, ws_ctx *ctx)
+{
+    (void)ctx;
+    crash_state *s = state;
+    printf("crash: finish status=%d calls_at=%lld\n", run_status != 0,
+           (long long)atomic_load(&s->calls_at));
+    fflush(stdout);
+    if (s->where == WHERE_FINISH)
+        crash_now(s->how);
+    free(s);
+    return WS_OK;
+}
+
+static const ws_plugin crash = {
+    WS_PLUGIN_HEADER_FLAGS(WS_PLUGIN_RESUMABLE), /* for the journal-survives-a-crash test */
+    .name = "crash",
+    .version = "0.1",
+    .description = "test fixture: crashes at a chosen index",
+    .options = crash_options,
+    .init = crash_init,
+    .run_one = crash_run_one,
+    .finish = crash_finish,
+};
+
+WS_PLUGIN_DEFINE(crash)

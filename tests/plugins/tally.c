@@ -1,0 +1,165 @@
+/*
+ * tally.c - test fixture for distributed runs (wsrun-mpi, --shard): every
+ * index it runs becomes one line "<index> <rank>" in a journal file of its
+ * own worker (dir/tally.<rank>.<pid>.<worker>), so a test can check that
+ * each index ran exactly once and which rank ran it.  It can also fail on
+ * purpose on a chosen rank, the rank read from the launcher's environment
+ * (OMPI_COMM_WORLD_RANK, PMIX_RANK, PMI_RANK; 0 when none).  Options:
+ *   dir=PATH          journal folder (required; must exist)
+ *   sleep_us=U        sleep per index, so every rank gets blocks
+ *   fail_index=I      index I fails, on whichever rank runs it
+ *   fail_rank=R       the first index rank R runs fails
+ *   crash_rank=R      rank R aborts (SIGABRT) at its first index
+ *   init_fail_rank=R  init fails on rank R
+ *   count_base=N      init sets the count N + rank (ranks disagree)
+ * Never used as an example: it exists to be counted and to fail.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "wsrun.h"
+
+typedef struct tally_state {
+    char dir[3000];
+    int64_t sleep_us, fail_index, fail_rank, crash_rank;
+    int rank;
+    _Atomic int first_done; /* this rank ran its first index */
+} tally_state;
+
+typedef struct tally_worker {
+    int fd;
+} tally_worker;
+
+static const ws_option tally_options[] = {
+    {.name = "dir", .type = WS_OPT_STRING, .help = "journal folder (must exist)"},
+    {.name = "sleep_us", .type = WS_OPT_INT, .default_value = "0", .min = 0, .max = 1e7,
+     .help = "microseconds to sleep per index"},
+    {.name = "fail_index", .type = WS_OPT_INT, .default_value = "-1", .min = -1, .max = 1e18,
+     .help = "index that fails (-1: none)"},
+    {.name = "fail_rank", .type = WS_OPT_INT, .default_value = "-1", .min = -1, .max = 1e6,
+     .help = "rank whose first index fails (-1: none)"},
+    {.name = "crash_rank", .type = WS_OPT_INT, .default_value = "-1", .min = -1, .max = 1e6,
+     .help = "rank that aborts at its first index (-1: none)"},
+    {.name = "init_fail_rank", .type = WS_OPT_INT, .default_value = "-1", .min = -1, .max = 1e6,
+     .help = "rank whose init fails (-1: none)"},
+    {.name = "count_base", .type = WS_OPT_INT, .default_value = "-1", .min = -1, .max = 1e12,
+     .help = "set the count to this plus the rank (-1: do not)"},
+    {.name = NULL},
+};
+
+static int launcher_rank(void)
+{
+    static const char *const vars[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        const char *v = getenv(vars[i]);
+        if (v && *v)
+            return atoi(v);
+    }
+    return 0;
+}
+
+static int tally_init(ws_ctx *ctx, void **state)
+{
+    const char *dir = ws_opt_str(ctx, "dir");
+    if (!dir || strlen(dir) >= sizeof((tally_state *)0)->dir)
+        return ws_fail(ctx, "option dir is required (a folder for the journals)");
+    tally_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return ws_fail(ctx, "out of memory");
+    snprintf(s->dir, sizeof s->dir, "%s", dir);
+    s->sleep_us = ws_opt_int(ctx, "sleep_us");
+    s->fail_index = ws_opt_int(ctx, "fail_index");
+    s->fail_rank = ws_opt_int(ctx, "fail_rank");
+    s->crash_rank = ws_opt_int(ctx, "crash_rank");
+    s->rank = launcher_rank();
+    if (ws_opt_int(ctx, "init_fail_rank") == s->rank) {
+        free(s);
+        return ws_fail(ctx, "deliberate init failure on rank %d", launcher_rank());
+    }
+    int64_t base = ws_opt_int(ctx, "count_base");
+    if (base >= 0)
+        ws_set_count(ctx, (uint64_t)base + (uint64_t)s->rank);
+    *state = s;
+    return WS_OK;
+}
+
+static int tally_worker_init(void *state, ws_ctx *ctx)
+{
+    tally_state *s = state;
+    tally_worker *w = calloc(1, sizeof *w);
+    if (!w)
+        return ws_fail(ctx, "out of memory");
+    char path[3200];
+    snprintf(path, sizeof path, "%s/tally.%d.%ld.%u", s->dir, s->rank, (long)getpid(),
+             ctx->worker_id);
+    w->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND, 0644);
+    if (w->fd < 0) {
+        int e = errno;
+        free(w);
+        return ws_fail(ctx, "cannot create %s: %s", path, strerror(e));
+    }
+    ctx->worker_data = w;
+    return WS_OK;
+}
+
+static void tally_worker_fini(void *state, ws_ctx *ctx)
+{
+    (void)state;
+    tally_worker *w = ctx->worker_data;
+    if (w) {
+        close(w->fd);
+        free(w);
+    }
+    ctx->worker_data = NULL;
+}
+
+static int tally_run_one(void *state, uint64_t index, ws_ctx *ctx)
+{
+    tally_state *s = state;
+    tally_worker *w = ctx->worker_data;
+    int first = !atomic_exchange(&s->first_done, 1);
+    if (first && s->crash_rank == s->rank)
+        abort();
+    if (s->sleep_us > 0) {
+        struct timespec t = {s->sleep_us / 1000000, (long)(s->sleep_us % 1000000) * 1000};
+        nanosleep(&t, NULL);
+    }
+    if ((s->fail_index >= 0 && index == (uint64_t)s->fail_index) ||
+        (first && s->fail_rank == s->rank))
+        return ws_fail(ctx, "deliberate failure at index %llu on rank %d",
+                       (unsigned long long)index, s->rank);
+    char line[48];
+    int n = snprintf(line, sizeof line, "%llu %d\n", (unsigned long long)index, s->rank);
+    if (write(w->fd, line, (size_t)n) != n)
+        return ws_fail(ctx, "cannot write the journal: %s", strerror(errno));
+    return WS_OK;
+}
+
+static int tally_finish(void *state, int run_status, ws_ctx *ctx)
+{
+    (void)run_status;
+    (void)ctx;
+    free(state);
+    return WS_OK;
+}
+
+static const ws_plugin tally = {
+    WS_PLUGIN_HEADER_FLAGS(WS_PLUGIN_RESUMABLE), /* one journal line per index */
+    .name = "tally",
+    .version = "0.1",
+    .description = "test fixture: journals each index with its rank, fails on purpose",
+    .options = tally_options,
+    .init = tally_init,
+    .run_one = tally_run_one,
+    .finish = tally_finish,
+    .worker_init = tally_worker_init,
+    .worker_fini = tally_worker_fini,
+};
+
+WS_PLUGIN_DEFINE(tally)
