@@ -79,6 +79,14 @@ struct ws_pool {
     uint64_t failed;          /* under fail_lock */
     int worker_init_failed;   /* under fail_lock */
     int hooked;               /* skip bits or a completion hook: use the hooked loop */
+    /* --keep-going: the failures of the lowest indices, kept in index order
+     * and printed when the run ends (under fail_lock). */
+    struct kept_failure {
+        uint64_t index;
+        unsigned worker;
+        char message[256];
+    } kept[MAX_FAILURES_PRINTED];
+    unsigned n_kept;
 };
 
 /* The pool being run, for the signal-safe stop and the progress query.
@@ -366,13 +374,38 @@ int ws__sync_slow(ws_ctx *ctx, ws_frame *f)
 
 /* ------------------------------------------------------- index ranges */
 
+/* Keep a failure among the MAX_FAILURES_PRINTED lowest indices (so the
+ * report at the end is the same for any -j).  Under fail_lock. */
+static void keep_failure(ws_pool *p, uint64_t index, unsigned worker, const char *msg)
+{
+    unsigned n = p->n_kept;
+    if (n == MAX_FAILURES_PRINTED) {
+        if (index > p->kept[n - 1].index)
+            return;
+        n--; /* drop the highest */
+    }
+    unsigned at = n;
+    while (at > 0 && p->kept[at - 1].index > index) {
+        p->kept[at] = p->kept[at - 1];
+        at--;
+    }
+    p->kept[at].index = index;
+    p->kept[at].worker = worker;
+    size_t len = strnlen(msg, sizeof p->kept[at].message - 1);
+    memcpy(p->kept[at].message, msg, len);
+    p->kept[at].message[len] = '\0';
+    p->n_kept = n + 1;
+}
+
 static void report_failure(ws_worker *w, uint64_t index)
 {
     ws_pool *p = w->pool;
     const char *msg = w->base.errbuf[0] ? w->base.errbuf : "failed (the plugin gave no message)";
     pthread_mutex_lock(&p->fail_lock);
     p->failed++;
-    if (p->failed <= MAX_FAILURES_PRINTED)
+    if (p->run->policy.keep_going)
+        keep_failure(p, index, w->base.ctx.worker_id, msg);
+    else if (p->failed <= MAX_FAILURES_PRINTED)
         ws_err("%s: index %llu failed (worker %u): %s", p->run->desc.name,
                (unsigned long long)index, w->base.ctx.worker_id, msg);
     pthread_mutex_unlock(&p->fail_lock);
@@ -775,6 +808,9 @@ int ws_pool_run(ws_run *run, ws_pool_result *result)
             result->traces[i] = pool.workers[i]->trace;
             pool.workers[i]->trace.events = NULL;
         }
+    for (unsigned k = 0; k < pool.n_kept; k++)
+        ws_err("%s: index %llu failed (worker %u): %s", run->desc.name,
+               (unsigned long long)pool.kept[k].index, pool.kept[k].worker, pool.kept[k].message);
     result->failed = pool.failed;
     result->indices_done -= pool.failed;
     result->worker_init_failed = pool.worker_init_failed;

@@ -315,3 +315,36 @@ Test(sched, request_kept_until_something_is_published)
     cr_assert_eq(checks[2], 1, "the published frame did not run on sync");
     free(res.workers);
 }
+
+static int fail_every_seventh(void *state, uint64_t index, ws_ctx *ctx)
+{
+    (void)state;
+    if (index % 7 == 0)
+        return ws_fail(ctx, "seventh %llu", (unsigned long long)index);
+    return WS_OK;
+}
+
+Test(sched, keep_going_reports_the_lowest_twenty_at_the_end)
+{
+    ws_run run;
+    ws_pool_result res;
+    test_run_init(&run, "sev", 7000, 3, fail_every_seventh, NULL);
+    run.policy.keep_going = 1;
+    cr_redirect_stderr();
+    cr_assert_eq(ws_pool_run(&run, &res), 0);
+    cr_assert_eq(res.failed, 1000);
+    fflush(stderr);
+    FILE *err = cr_get_redirected_stderr();
+    char line[512];
+    unsigned n = 0;
+    while (fgets(line, sizeof line, err)) {
+        char want[128];
+        snprintf(want, sizeof want, "wsrun: sev: index %u failed (worker ", n * 7);
+        cr_assert(strncmp(line, want, strlen(want)) == 0, "line %u: %s", n, line);
+        snprintf(want, sizeof want, "): seventh %u\n", n * 7);
+        cr_assert(strstr(line, want), "line %u: %s", n, line);
+        n++;
+    }
+    cr_assert_eq(n, 20);
+    free(res.workers);
+}
