@@ -61,6 +61,11 @@ typedef struct ws_worker {
     /* The index run_one is running, for the crash report: written before
      * each call (a plain store), read only by this thread's signal handler. */
     volatile uint64_t current_index;
+    /* The innermost index loop running on this worker: the frame-stack top
+     * it gives run_one, and its current end.  Lets a ws_poll inside a long
+     * run_one hand the rest of the range to a thief (owner-only fields). */
+    ws_frame *range_top;
+    uint64_t range_end;
     _Alignas(64) _Atomic uint64_t progress; /* indices done; read by the main thread */
     _Atomic int busy; /* running a frame (not looking for work); for the progress line */
     pthread_t thread;
@@ -208,16 +213,43 @@ static size_t publish_half(ws_worker *w)
     return given;
 }
 
+static int range_task(ws_ctx *ctx, ws_frame *self);
+
+/* Inside run_one, with nothing of its own to publish: give a thief the
+ * upper half of the indices after the running one (all of them when one is
+ * left), as a new range frame.  Only when run_one has no frames of its own
+ * on the stack, so the new frame sits below anything it spawns later and
+ * the LIFO order of syncs holds.  The index loop sees the frame stack top
+ * move when run_one returns and picks up the shortened end. */
+static int split_running_range(ws_worker *w)
+{
+    ws_ctx *ctx = &w->base.ctx;
+    if (!w->range_top || ctx->fj_head != w->range_top || w->current_index == UINT64_MAX)
+        return 0;
+    uint64_t next = w->current_index + 1, end = w->range_end;
+    if (next >= end)
+        return 0;
+    uint64_t mid = next + (end - next) / 2;
+    ws_frame *rest = ws_frame_new(ctx, range_task);
+    rest->arg[0].u = mid;
+    rest->arg[1].u = end;
+    w->range_end = mid;
+    w->stats.splits++;
+    ctx->fj_head = rest + 1;
+    return publish_half(w) > 0;
+}
+
 void ws__attend(ws_ctx *ctx)
 {
+    ws_worker *w = worker_of(ctx);
     /* relaxed: the bit is a request, not a carrier of data. */
     uint32_t a = atomic_load_explicit(&ctx->attention, memory_order_relaxed);
     /* Clear the request only when something was published: otherwise it
-     * stays set until the enclosing index loop can split its range (a
-     * ws_poll inside a long run_one must not swallow it).  A request that
+     * stays set until an index loop can split its range.  A request that
      * arrives between the publishing and the clearing is not lost: the
      * thief finds the published frames, or asks again. */
-    if ((a & ATTN_REQUEST) && publish_half(worker_of(ctx)) > 0)
+    if ((a & ATTN_REQUEST) && !(a & ATTN_STOP) &&
+        (publish_half(w) > 0 || split_running_range(w)))
         atomic_fetch_and_explicit(&ctx->attention, ~ATTN_REQUEST, memory_order_relaxed);
 }
 
@@ -247,8 +279,6 @@ static void ask_for_work(ws_worker *victim)
     if (!(atomic_load_explicit(&victim->base.ctx.attention, memory_order_relaxed) & ATTN_REQUEST))
         atomic_fetch_or_explicit(&victim->base.ctx.attention, ATTN_REQUEST, memory_order_relaxed);
 }
-
-static int range_task(ws_ctx *ctx, ws_frame *self);
 
 /* Run a frame taken from another worker's deque, then mark it done for its
  * owner.  It runs as a copy on top of this worker's frame stack, so that
@@ -436,7 +466,10 @@ static void split_for_thief(ws_worker *w, uint64_t i, uint64_t *end)
 {
     ws_ctx *ctx = &w->base.ctx;
     if (*end - i < 2) {
-        ws__attend(ctx); /* nothing to split; publish other frames if any */
+        /* Nothing to split: publish other frames if any (not ws__attend,
+         * which could give away index i that this loop runs next). */
+        if (publish_half(w) > 0)
+            atomic_fetch_and_explicit(&ctx->attention, ~ATTN_REQUEST, memory_order_relaxed);
         return;
     }
     uint64_t mid = i + (*end - i) / 2;
@@ -446,6 +479,18 @@ static void split_for_thief(ws_worker *w, uint64_t i, uint64_t *end)
     *end = mid;
     w->stats.splits++;
     ws_spawn(ctx, half); /* sees the request and publishes */
+    w->range_end = mid;
+    w->range_top = ctx->fj_head;
+}
+
+/* After run_one: if it gave part of the range away (split_running_range),
+ * the frame stack top moved; take the new end and top. */
+static inline void pick_up_split(ws_worker *w, uint64_t *end)
+{
+    if (WS_UNLIKELY(w->base.ctx.fj_head != w->range_top)) {
+        *end = w->range_end;
+        w->range_top = w->base.ctx.fj_head;
+    }
 }
 
 /* The index loop when a journal or a resume set is in use: the same
@@ -473,6 +518,7 @@ static uint64_t range_loop_hooked(ws_worker *w, uint64_t i, uint64_t *end, uint6
         } else if (h->index_done) {
             h->index_done(h->done_arg, ctx->worker_id, i);
         }
+        pick_up_split(w, end);
         /* relaxed: a progress counter read by the main thread. */
         atomic_store_explicit(&w->progress, ++*done, memory_order_relaxed);
     }
@@ -491,6 +537,10 @@ static int range_task(ws_ctx *ctx, ws_frame *self)
     uint64_t done = atomic_load_explicit(&w->progress, memory_order_relaxed);
     uint64_t start = i;
     uint64_t t0 = w->pool->run->trace ? now_ns() : 0;
+    ws_frame *outer_top = w->range_top;
+    uint64_t outer_end = w->range_end;
+    w->range_top = ctx->fj_head;
+    w->range_end = end;
 
     if (w->pool->hooked) {
         i = range_loop_hooked(w, i, &end, &done);
@@ -506,11 +556,14 @@ static int range_task(ws_ctx *ctx, ws_frame *self)
             w->current_index = i;
             if (WS_UNLIKELY(run_one(state, i, ctx) != WS_OK))
                 index_failed(w, i);
+            pick_up_split(w, &end);
             /* relaxed: a progress counter read by the main thread. */
             atomic_store_explicit(&w->progress, ++done, memory_order_relaxed);
         }
     }
     w->current_index = UINT64_MAX;
+    w->range_top = outer_top;
+    w->range_end = outer_end;
     w->stats.indices += i - start;
     if (w->pool->run->trace && i > start)
         trace_event(w, WS_TRACE_RANGE, t0, now_ns(), start, i);

@@ -7,6 +7,8 @@
  */
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
+#include <sched.h>
+#include <time.h>
 
 #include "stress.h"
 
@@ -346,5 +348,66 @@ Test(sched, keep_going_reports_the_lowest_twenty_at_the_end)
         n++;
     }
     cr_assert_eq(n, 20);
+    free(res.workers);
+}
+
+/* A long run_one that polls gives the rest of its range away: worker 1
+ * starts looking for work only once index 0 is running on worker 0, so
+ * index 1 can reach it only through a split made inside run_one. */
+typedef struct handover {
+    _Atomic int started, index1_done;
+    _Atomic unsigned index1_worker;
+    _Atomic int timed_out;
+} handover;
+
+static double secs_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int handover_worker_init(void *state, ws_ctx *ctx)
+{
+    handover *h = state;
+    double t0 = secs_now();
+    if (ctx->worker_id == 1)
+        while (!atomic_load(&h->started) && secs_now() - t0 < 20)
+            sched_yield();
+    return WS_OK;
+}
+
+static int handover_run_one(void *state, uint64_t index, ws_ctx *ctx)
+{
+    handover *h = state;
+    if (index == 0) {
+        atomic_store(&h->started, 1);
+        double t0 = secs_now();
+        while (!atomic_load(&h->index1_done)) {
+            ws_poll(ctx);
+            if (secs_now() - t0 > 20) {
+                atomic_store(&h->timed_out, 1);
+                break;
+            }
+        }
+    } else if (index == 1) {
+        atomic_store(&h->index1_worker, ctx->worker_id);
+        atomic_store(&h->index1_done, 1);
+    }
+    return WS_OK;
+}
+
+Test(sched, polling_run_one_hands_the_rest_of_its_range_to_a_thief, .timeout = 60)
+{
+    handover h;
+    memset(&h, 0, sizeof h);
+    ws_run run;
+    ws_pool_result res;
+    test_run_init(&run, "handover", 2, 2, handover_run_one, &h);
+    run.desc.worker_init = handover_worker_init;
+    cr_assert_eq(ws_pool_run(&run, &res), 0);
+    cr_assert_not(atomic_load(&h.timed_out), "index 1 never ran while index 0 polled");
+    cr_assert_eq(atomic_load(&h.index1_worker), 1);
+    cr_assert_eq(res.indices_done, 2);
     free(res.workers);
 }
