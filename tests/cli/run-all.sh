@@ -160,6 +160,7 @@ expect finish-fails 1 err "wsrun: failat: finish failed: deliberate finish failu
 expect stats 0 err "wsrun stats: plugin failat, 1000 indices (1000 ok, 0 failed), 2 workers" -- $W -p failat -n 1000 -j 2 --stats
 expect stats-table 0 err "steals/tried" -- $W -p failat -n 1000 -j 2 --stats
 expect progress-forced 0 err "/40 (" -- $W -p failat -n 40 -o sleep_us=10000 -j 2 --progress
+expect progress-shows-busy-workers 0 err "workers busy" -- $W -p failat -n 40 -o sleep_us=10000 -j 2 --progress
 expect progress-off-when-not-tty 0 none "" -- $W -p failat -n 40 -o sleep_us=2000 -j 2
 lacks err "ETA"
 unset WSRUN_PLUGIN_PATH
