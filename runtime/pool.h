@@ -68,7 +68,8 @@ int ws_pool_run(ws_run *run, ws_pool_result *result);
  * UINT64_MAX between indices).  Returns 0 off worker threads. */
 int ws_pool_where(unsigned *worker, uint64_t *index);
 
-/* Ask the running pool to stop handing out indices (async-signal-safe). */
+/* Ask the running pool to stop handing out indices (async-signal-safe).
+ * Called while no pool runs, it makes the next ws_pool_run start stopped. */
 void ws_pool_request_stop(void);
 
 /* Indices done so far by the running pool (any thread; approximate). */

@@ -755,11 +755,19 @@ int ws_pool_where(unsigned *worker, uint64_t *index)
     return 1;
 }
 
+/* A stop asked for while no pool runs (an interrupt between the plugin's
+ * init and the start of the pool): the next pool starts stopped. */
+static _Atomic int stop_before_start;
+
 void ws_pool_request_stop(void)
 {
     ws_pool *p = pool_enter();
-    if (!p)
+    if (!p) {
+        /* relaxed: ws_pool_run reads it after publishing its pool with a
+         * seq_cst store, and checks again (exchange) below. */
+        atomic_store_explicit(&stop_before_start, 1, memory_order_relaxed);
         return;
+    }
     /* relaxed: flags only; lock-free atomics keep this signal-safe. */
     atomic_store_explicit(&p->stopping, 1, memory_order_relaxed);
     for (unsigned i = 0; i < p->jobs; i++)
@@ -820,6 +828,10 @@ int ws_pool_run(ws_run *run, ws_pool_result *result)
     /* release: the workers' fields above are visible to a signal handler
      * or progress reader that acquires the pointer. */
     atomic_store_explicit(&current_pool, &pool, memory_order_release);
+    /* A stop that came before the pool existed applies to this run; one that
+     * comes from now on finds the pool. */
+    if (atomic_exchange(&stop_before_start, 0))
+        ws_pool_request_stop();
     uint64_t t0 = now_ns();
     for (unsigned i = 0; i < pool.jobs; i++)
         pool.workers[i]->t_origin = t0;

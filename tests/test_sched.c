@@ -411,3 +411,24 @@ Test(sched, polling_run_one_hands_the_rest_of_its_range_to_a_thief, .timeout = 6
     cr_assert_eq(res.indices_done, 2);
     free(res.workers);
 }
+
+Test(sched, stop_requested_before_the_pool_starts_runs_nothing)
+{
+    uint64_t n = 1000;
+    count_state s = {calloc(n, 1), UINT64_MAX};
+    ws_run run;
+    ws_pool_result res;
+    test_run_init(&run, "count", n, 2, count_run_one, &s);
+    ws_pool_request_stop(); /* no pool yet: as an interrupt right after init */
+    cr_assert_eq(ws_pool_run(&run, &res), 0);
+    cr_assert(res.stopped_early);
+    cr_assert_eq(res.indices_done, 0);
+    for (uint64_t i = 0; i < n; i++)
+        cr_assert_eq(atomic_load(&s.hits[i]), 0);
+    free(res.workers);
+    /* the request was used up: the next run runs everything */
+    cr_assert_eq(ws_pool_run(&run, &res), 0);
+    cr_assert_eq(res.indices_done, n);
+    free(res.workers);
+    free(s.hits);
+}
