@@ -57,37 +57,15 @@ static void add_dir(listing *l, const char *dir)
     l->dirs[l->n_dirs++] = copy;
 }
 
+static int collect_dir(void *arg, const char *dir)
+{
+    add_dir(arg, dir);
+    return 0;
+}
+
 static void collect_dirs(listing *l, const char *search_path, const char *exe_path)
 {
-    for (const char *p = search_path; p && *p;) {
-        size_t len = strcspn(p, ":");
-        if (len > 0 && len < PATH_MAX) {
-            char dir[PATH_MAX];
-            memcpy(dir, p, len);
-            dir[len] = '\0';
-            add_dir(l, dir);
-        }
-        p += len;
-        if (*p == ':')
-            p++;
-    }
-    char exe[PATH_MAX];
-    if (exe_path) {
-        snprintf(exe, sizeof exe, "%s", exe_path);
-    } else {
-        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-        exe[n > 0 ? n : 0] = '\0';
-    }
-    char *slash = strrchr(exe, '/');
-    if (!slash)
-        return;
-    *slash = '\0';
-    static const char *const beside_exe[] = {"plugins", "../lib/wsrun"};
-    for (size_t k = 0; k < sizeof beside_exe / sizeof beside_exe[0]; k++) {
-        char dir[PATH_MAX + 32];
-        snprintf(dir, sizeof dir, "%s/%s", exe[0] ? exe : "", beside_exe[k]);
-        add_dir(l, dir);
-    }
+    ws_loader_each_dir(search_path, exe_path, collect_dir, l);
 }
 
 static int ends_in_so(const char *name)

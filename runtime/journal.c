@@ -57,17 +57,6 @@ struct ws_journal {
 static ws_journal *_Atomic active_journal;
 static _Atomic int signal_flushers;
 
-static int fail(char *err, size_t err_size, const char *fmt, ...) WS_PRINTF(3, 4);
-
-static int fail(char *err, size_t err_size, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_size, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 /* ------------------------------------------------------------- header */
 
 static uint64_t hash_bytes(uint64_t h, const void *data, size_t len)
@@ -287,40 +276,40 @@ static int check_header(const char *line, size_t len, const ws_journal_key *key,
     size_t vl;
     size_t magic_len = strlen(WS_JOURNAL_MAGIC);
     if (len < magic_len + 2 || memcmp(line, WS_JOURNAL_MAGIC " ", magic_len + 1) != 0)
-        return fail(err, err_size, "is not a wsrun journal (its first line does not start with '"
+        return ws_errf(err, err_size, "is not a wsrun journal (its first line does not start with '"
                     WS_JOURNAL_MAGIC "')");
     const char *ver = line + magic_len + 1;
     size_t ver_len = strcspn(ver, " \n");
     if ((size_t)(end - ver) < ver_len || !field_is(ver, ver_len, "1"))
-        return fail(err, err_size, "is a journal of format version %.*s; this wsrun reads version %d",
+        return ws_errf(err, err_size, "is a journal of format version %.*s; this wsrun reads version %d",
                     (int)(ver_len > 20 ? 20 : ver_len), ver, WS_JOURNAL_VERSION);
     char number[32];
     if (!header_field(line, end, "plugin", &v, &vl))
-        return fail(err, err_size, "has a damaged header (no plugin field)");
+        return ws_errf(err, err_size, "has a damaged header (no plugin field)");
     if (!field_is(v, vl, key->plugin))
-        return fail(err, err_size, "was written by another command: plugin '%.*s' there, '%s' here",
+        return ws_errf(err, err_size, "was written by another command: plugin '%.*s' there, '%s' here",
                     (int)(vl > 200 ? 200 : vl), v, key->plugin);
     snprintf(number, sizeof number, "%" PRIu64, key->count);
     if (!header_field(line, end, "count", &v, &vl))
-        return fail(err, err_size, "has a damaged header (no count field)");
+        return ws_errf(err, err_size, "has a damaged header (no count field)");
     if (!field_is(v, vl, number))
-        return fail(err, err_size, "was written by another command: --count %.*s there, %s here",
+        return ws_errf(err, err_size, "was written by another command: --count %.*s there, %s here",
                     (int)(vl > 24 ? 24 : vl), v, number);
     snprintf(number, sizeof number, "%" PRIu64, key->seed);
     if (!header_field(line, end, "seed", &v, &vl))
-        return fail(err, err_size, "has a damaged header (no seed field)");
+        return ws_errf(err, err_size, "has a damaged header (no seed field)");
     if (!field_is(v, vl, number))
-        return fail(err, err_size, "was written by another command: --seed %.*s there, %s here",
+        return ws_errf(err, err_size, "was written by another command: --seed %.*s there, %s here",
                     (int)(vl > 24 ? 24 : vl), v, number);
     if (!header_field(line, end, "options", &v, &vl))
-        return fail(err, err_size, "has a damaged header (no options field)");
+        return ws_errf(err, err_size, "has a damaged header (no options field)");
     if (!field_is(v, vl, key->options)) {
         char what[512];
         first_option_difference(v, vl, key->options, what, sizeof what);
-        return fail(err, err_size, "was written by another command: %s", what);
+        return ws_errf(err, err_size, "was written by another command: %s", what);
     }
     if (len != key->header_len || memcmp(line, key->header, len) != 0)
-        return fail(err, err_size, "has a damaged header (its id does not match its fields)");
+        return ws_errf(err, err_size, "has a damaged header (its id does not match its fields)");
     return 0;
 }
 
@@ -354,7 +343,7 @@ int ws_journal_scan_data(const unsigned char *data, size_t len, const ws_journal
         size_t magic_len = strlen(WS_JOURNAL_MAGIC);
         size_t cmp = len < magic_len ? len : magic_len;
         if (memcmp(data, WS_JOURNAL_MAGIC, cmp) != 0)
-            return fail(err, err_size, "is not a wsrun journal (it does not start with '"
+            return ws_errf(err, err_size, "is not a wsrun journal (it does not start with '"
                         WS_JOURNAL_MAGIC "')");
         out->fresh = 1;
         return 0;
@@ -495,7 +484,7 @@ static int journal_resume(ws_journal *j, off_t size, char *err, size_t err_size)
     if (size > 0) {
         const unsigned char *data = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, j->fd, 0);
         if (data == MAP_FAILED)
-            return fail(err, err_size, "--journal %s: cannot read: %s", j->path, strerror(errno));
+            return ws_errf(err, err_size, "--journal %s: cannot read: %s", j->path, strerror(errno));
         j->skip_bytes = (size_t)((j->count + 63) / 64 * 8);
         if (j->skip_bytes == 0)
             j->skip_bytes = 8;
@@ -504,7 +493,7 @@ static int journal_resume(ws_journal *j, off_t size, char *err, size_t err_size)
         if (j->skip_bits == MAP_FAILED) {
             j->skip_bits = NULL;
             munmap((void *)data, (size_t)size);
-            return fail(err, err_size, "--journal %s: no memory for %" PRIu64 " resume bits",
+            return ws_errf(err, err_size, "--journal %s: no memory for %" PRIu64 " resume bits",
                         j->path, j->count);
         }
         ws_journal_scan scan;
@@ -513,13 +502,13 @@ static int journal_resume(ws_journal *j, off_t size, char *err, size_t err_size)
                                       sizeof why);
         munmap((void *)data, (size_t)size);
         if (rc != 0)
-            return fail(err, err_size, "--resume: journal %s %s; run the command that wrote it, "
+            return ws_errf(err, err_size, "--resume: journal %s %s; run the command that wrote it, "
                         "or remove the journal to start over", j->path, why);
         fresh = scan.fresh;
         j->done = scan.done;
         j->ignored = scan.ignored;
         if (!fresh && (off_t)scan.keep_len < size && ftruncate(j->fd, (off_t)scan.keep_len) != 0)
-            return fail(err, err_size, "--journal %s: cannot cut its torn last record: %s",
+            return ws_errf(err, err_size, "--journal %s: cannot cut its torn last record: %s",
                         j->path, strerror(errno));
         if (j->done == 0) {
             munmap(j->skip_bits, j->skip_bytes);
@@ -528,11 +517,11 @@ static int journal_resume(ws_journal *j, off_t size, char *err, size_t err_size)
     }
     if (fresh) {
         if (ftruncate(j->fd, 0) != 0)
-            return fail(err, err_size, "--journal %s: cannot truncate: %s", j->path,
+            return ws_errf(err, err_size, "--journal %s: cannot truncate: %s", j->path,
                         strerror(errno));
         int e = write_all(j->fd, (const unsigned char *)j->key.header, j->key.header_len);
         if (e)
-            return fail(err, err_size, "--journal %s: cannot write: %s", j->path, strerror(e));
+            return ws_errf(err, err_size, "--journal %s: cannot write: %s", j->path, strerror(e));
     }
     return 0;
 }
@@ -541,7 +530,7 @@ ws_journal *ws_journal_open(const char *path, int resume, const ws_run *run, cha
                             size_t err_size)
 {
     if (run->count > WS_JOURNAL_MAX_COUNT) {
-        fail(err, err_size, "--journal %s: --count %" PRIu64 " is above the journal's limit of %"
+        ws_errf(err, err_size, "--journal %s: --count %" PRIu64 " is above the journal's limit of %"
              PRIu64 " indices", path, run->count, WS_JOURNAL_MAX_COUNT);
         return NULL;
     }
@@ -553,7 +542,7 @@ ws_journal *ws_journal_open(const char *path, int resume, const ws_run *run, cha
         if (j)
             free(j->path);
         free(j);
-        fail(err, err_size, "--journal %s: out of memory", path);
+        ws_errf(err, err_size, "--journal %s: out of memory", path);
         return NULL;
     }
     free(options);
@@ -563,27 +552,27 @@ ws_journal *ws_journal_open(const char *path, int resume, const ws_run *run, cha
     j->n_buffers = run->jobs ? run->jobs : 1;
     if (posix_memalign((void **)&j->buffers, 64, j->n_buffers * sizeof *j->buffers) != 0) {
         j->buffers = NULL;
-        fail(err, err_size, "--journal %s: out of memory", path);
+        ws_errf(err, err_size, "--journal %s: out of memory", path);
         goto bad;
     }
     memset(j->buffers, 0, j->n_buffers * sizeof *j->buffers);
 
     j->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
     if (j->fd < 0) {
-        fail(err, err_size, "--journal %s: cannot open: %s", path, strerror(errno));
+        ws_errf(err, err_size, "--journal %s: cannot open: %s", path, strerror(errno));
         goto bad;
     }
     struct stat st;
     if (fstat(j->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        fail(err, err_size, "--journal %s: not a regular file", path);
+        ws_errf(err, err_size, "--journal %s: not a regular file", path);
         goto bad;
     }
     if (flock(j->fd, LOCK_EX | LOCK_NB) != 0) {
-        fail(err, err_size, "--journal %s: in use by another wsrun", path);
+        ws_errf(err, err_size, "--journal %s: in use by another wsrun", path);
         goto bad;
     }
     if (!resume && st.st_size > 0) {
-        fail(err, err_size, "--journal %s: already exists; add --resume to continue the run it "
+        ws_errf(err, err_size, "--journal %s: already exists; add --resume to continue the run it "
              "records, or remove it to start over", path);
         goto bad;
     }
@@ -631,10 +620,10 @@ int ws_journal_close(ws_journal *j, char *err, size_t err_size)
     int rc = 0;
     int e = atomic_load_explicit(&j->write_errno, memory_order_relaxed);
     if (e)
-        rc = fail(err, err_size, "journal %s: a write failed (%s): it lacks some finished "
+        rc = ws_errf(err, err_size, "journal %s: a write failed (%s): it lacks some finished "
                   "indices, which a resume would run again", j->path, strerror(e));
     else if (fdatasync(j->fd) != 0 && errno != EINVAL)
-        rc = fail(err, err_size, "journal %s: cannot sync: %s", j->path, strerror(errno));
+        rc = ws_errf(err, err_size, "journal %s: cannot sync: %s", j->path, strerror(errno));
     journal_free(j);
     return rc;
 }

@@ -39,17 +39,6 @@ __attribute__((used)) static void (*const abi_functions[])(void) = {
     (void (*)(void))ws_stopping,
 };
 
-static int fail(char *err, size_t err_size, const char *fmt, ...) WS_PRINTF(3, 4);
-
-static int fail(char *err, size_t err_size, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_size, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 static int is_regular_file(const char *path)
 {
     struct stat st;
@@ -89,42 +78,23 @@ static int try_dir(const char *dir, const char *spec, char *path, size_t path_si
     return n > 0 && (size_t)n < path_size && is_regular_file(path);
 }
 
-int ws_loader_find(const char *spec, const char *search_path, const char *exe_path, char *path,
-                   size_t path_size, char *err, size_t err_size)
+int ws_loader_each_dir(const char *search_path, const char *exe_path,
+                       int (*visit)(void *arg, const char *dir), void *arg)
 {
-    if (!*spec)
-        return fail(err, err_size, "--plugin needs a plugin name or path");
-    if (strchr(spec, '/')) {
-        struct stat st;
-        if (stat(spec, &st) != 0)
-            return fail(err, err_size, "plugin '%s' not found: %s", spec, strerror(errno));
-        if (!S_ISREG(st.st_mode))
-            return fail(err, err_size, "plugin '%s' is not a regular file", spec);
-        if ((size_t)snprintf(path, path_size, "%s", spec) >= path_size)
-            return fail(err, err_size, "plugin path '%s' is too long", spec);
-        return 0;
-    }
-
-    char looked[2048] = "";
-    if (search_path) {
-        const char *p = search_path;
-        while (*p) {
-            const char *colon = strchr(p, ':');
-            size_t len = colon ? (size_t)(colon - p) : strlen(p);
-            if (len > 0 && len < PATH_MAX) {
-                char dir[PATH_MAX];
-                memcpy(dir, p, len);
-                dir[len] = '\0';
-                if (try_dir(dir, spec, path, path_size))
-                    return 0;
-                note_dir(looked, sizeof looked, dir);
-            }
-            if (!colon)
-                break;
-            p = colon + 1;
+    for (const char *p = search_path; p && *p;) {
+        size_t len = strcspn(p, ":");
+        if (len > 0 && len < PATH_MAX) {
+            char dir[PATH_MAX];
+            memcpy(dir, p, len);
+            dir[len] = '\0';
+            int stop = visit(arg, dir);
+            if (stop)
+                return stop;
         }
+        p += len;
+        if (*p == ':')
+            p++;
     }
-
     char exe[PATH_MAX];
     if (exe_path) {
         snprintf(exe, sizeof exe, "%s", exe_path);
@@ -133,19 +103,58 @@ int ws_loader_find(const char *spec, const char *search_path, const char *exe_pa
         exe[n > 0 ? n : 0] = '\0';
     }
     char *slash = strrchr(exe, '/');
-    if (slash) {
-        *slash = '\0';
-        const char *exe_dir = exe[0] ? exe : "/";
-        static const char *const beside_exe[] = {"plugins", "../lib/wsrun"};
-        for (size_t k = 0; k < sizeof beside_exe / sizeof beside_exe[0]; k++) {
-            char dir[PATH_MAX + 32];
-            snprintf(dir, sizeof dir, "%s/%s", exe_dir, beside_exe[k]);
-            if (try_dir(dir, spec, path, path_size))
-                return 0;
-            note_dir(looked, sizeof looked, dir);
-        }
+    if (!slash)
+        return 0;
+    *slash = '\0';
+    const char *exe_dir = exe[0] ? exe : "/";
+    static const char *const beside_exe[] = {"plugins", "../lib/wsrun"};
+    for (size_t k = 0; k < sizeof beside_exe / sizeof beside_exe[0]; k++) {
+        char dir[PATH_MAX + 32];
+        snprintf(dir, sizeof dir, "%s/%s", exe_dir, beside_exe[k]);
+        int stop = visit(arg, dir);
+        if (stop)
+            return stop;
     }
-    return fail(err, err_size, "plugin '%s' not found (looked in: %s)", spec,
+    return 0;
+}
+
+struct find_state {
+    const char *spec;
+    char *path;
+    size_t path_size;
+    char looked[2048];
+};
+
+static int find_in_dir(void *arg, const char *dir)
+{
+    struct find_state *st = arg;
+    if (try_dir(dir, st->spec, st->path, st->path_size))
+        return 1;
+    note_dir(st->looked, sizeof st->looked, dir);
+    return 0;
+}
+
+int ws_loader_find(const char *spec, const char *search_path, const char *exe_path, char *path,
+                   size_t path_size, char *err, size_t err_size)
+{
+    if (!*spec)
+        return ws_errf(err, err_size, "--plugin needs a plugin name or path");
+    if (strchr(spec, '/')) {
+        struct stat st;
+        if (stat(spec, &st) != 0)
+            return ws_errf(err, err_size, "plugin '%s' not found: %s", spec, strerror(errno));
+        if (!S_ISREG(st.st_mode))
+            return ws_errf(err, err_size, "plugin '%s' is not a regular file", spec);
+        if ((size_t)snprintf(path, path_size, "%s", spec) >= path_size)
+            return ws_errf(err, err_size, "plugin path '%s' is too long", spec);
+        return 0;
+    }
+
+    struct find_state st = {spec, path, path_size, ""};
+    if (ws_loader_each_dir(search_path, exe_path, find_in_dir, &st))
+        return 0;
+    const char *looked = st.looked;
+    return ws_errf(err, err_size, "plugin '%s' not found (looked in: %s)", spec,
                 looked[0] ? looked : "nowhere");
 }
 
@@ -162,28 +171,28 @@ static void name_from_path(const char *path, char *name, size_t size)
 int ws_loader_check(const ws_plugin *desc, const char *path, char *err, size_t err_size)
 {
     if (!desc)
-        return fail(err, err_size, "plugin %s: ws_plugin_descriptor() returned NULL", path);
+        return ws_errf(err, err_size, "plugin %s: ws_plugin_descriptor() returned NULL", path);
     if (desc->abi_major != WS_ABI_MAJOR)
-        return fail(err, err_size,
+        return ws_errf(err, err_size,
                     "plugin %s: plugin ABI major mismatch: expected %d, found %u (rebuild it "
                     "against this wsrun's wsrun.h)",
                     path, WS_ABI_MAJOR, desc->abi_major);
     if (desc->struct_size < WS_PLUGIN_V1_SIZE)
-        return fail(err, err_size,
+        return ws_errf(err, err_size,
                     "plugin %s: descriptor struct_size %u is below the ABI %d minimum of %u",
                     path, desc->struct_size, WS_ABI_MAJOR, (unsigned)WS_PLUGIN_V1_SIZE);
     /* struct_size covers every v1 field from here on. */
     if (desc->flags & ~WS_PLUGIN_KNOWN_FLAGS)
-        return fail(err, err_size, "plugin %s: descriptor flags 0x%x are unknown to wsrun %s",
+        return ws_errf(err, err_size, "plugin %s: descriptor flags 0x%x are unknown to wsrun %s",
                     path, desc->flags & ~WS_PLUGIN_KNOWN_FLAGS, WS_VERSION);
     if (!desc->name)
-        return fail(err, err_size, "plugin %s: descriptor has no name", path);
+        return ws_errf(err, err_size, "plugin %s: descriptor has no name", path);
     if (!desc->run_one)
-        return fail(err, err_size, "plugin %s: descriptor has no run_one callback", path);
+        return ws_errf(err, err_size, "plugin %s: descriptor has no run_one callback", path);
     char expected[256];
     name_from_path(path, expected, sizeof expected);
     if (strcmp(desc->name, expected) != 0)
-        return fail(err, err_size,
+        return ws_errf(err, err_size,
                     "plugin %s: descriptor name '%s' does not match the file name (expected "
                     "'%s')",
                     path, desc->name, expected);
@@ -195,12 +204,12 @@ int ws_loader_open(ws_run *run, const char *path, char *err, size_t err_size)
     dlerror();
     void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!handle)
-        return fail(err, err_size, "cannot load plugin %s: %s", path, dlerror());
+        return ws_errf(err, err_size, "cannot load plugin %s: %s", path, dlerror());
 
     dlerror();
     void *sym = dlsym(handle, WS_PLUGIN_SYMBOL);
     if (!sym) {
-        fail(err, err_size, "%s is not a wsrun plugin: it has no %s symbol", path,
+        ws_errf(err, err_size, "%s is not a wsrun plugin: it has no %s symbol", path,
              WS_PLUGIN_SYMBOL);
         dlclose(handle);
         return -1;
@@ -228,7 +237,7 @@ int ws_loader_open(ws_run *run, const char *path, char *err, size_t err_size)
     char *saved_path = strdup(path);
     if (!saved_path) {
         dlclose(handle);
-        return fail(err, err_size, "out of memory loading %s", path);
+        return ws_errf(err, err_size, "out of memory loading %s", path);
     }
     run->desc = copy;
     run->plugin = &run->desc;

@@ -23,6 +23,12 @@
 int ws_loader_find(const char *spec, const char *search_path, const char *exe_path, char *path,
                    size_t path_size, char *err, size_t err_size);
 
+/* Call visit(arg, dir) for each plugin folder in the order ws_loader_find
+ * searches them (--list-plugins walks the same list).  Stops at the first
+ * non-zero return and returns it; 0 when every folder was visited. */
+int ws_loader_each_dir(const char *search_path, const char *exe_path,
+                       int (*visit)(void *arg, const char *dir), void *arg);
+
 /* Check a descriptor as found in the file at `path` (whose base name less
  * ".so" the descriptor's name must equal).  Reads only the header and, if
  * struct_size allows, the rest.  0 when wsrun can use it. */

@@ -73,6 +73,15 @@ static size_t format_line(char *buf, size_t size, const char *prefix, const char
     return used;
 }
 
+int ws_errf(char *err, size_t err_size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, err_size, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
 void ws_err(const char *fmt, ...)
 {
     char line[2048];

@@ -19,17 +19,6 @@
 
 #include "options.h"
 
-static int fail(char *err, size_t err_size, const char *fmt, ...) WS_PRINTF(3, 4);
-
-static int fail(char *err, size_t err_size, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_size, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 const char *ws_opt_type_name(ws_opt_type type)
 {
     switch (type) {
@@ -74,17 +63,17 @@ static int parse_int(const ws_option *opt, const char *text, ws_optval *val, cha
      * decimal with an optional sign is all a user can mean here. */
     const char *digits = (*text == '-' || *text == '+') ? text + 1 : text;
     if (!isdigit((unsigned char)*digits))
-        return fail(err, err_size, "option '%s': expected a whole number, got '%s'", name, text);
+        return ws_errf(err, err_size, "option '%s': expected a whole number, got '%s'", name, text);
     char *end;
     errno = 0;
     long long v = strtoll(text, &end, 10);
     if (*end != '\0')
-        return fail(err, err_size, "option '%s': expected a whole number, got '%s'", name, text);
+        return ws_errf(err, err_size, "option '%s': expected a whole number, got '%s'", name, text);
     if (errno == ERANGE)
-        return fail(err, err_size, "option '%s': '%s' does not fit in a 64-bit integer", name,
+        return ws_errf(err, err_size, "option '%s': '%s' does not fit in a 64-bit integer", name,
                     text);
     if (has_range(opt) && ((double)v < opt->min || (double)v > opt->max))
-        return fail(err, err_size, "option '%s': %lld is out of range %.15g..%.15g", name, v,
+        return ws_errf(err, err_size, "option '%s': %lld is out of range %.15g..%.15g", name, v,
                     opt->min, opt->max);
     val->i = (int64_t)v;
     return 0;
@@ -95,17 +84,17 @@ static int parse_double(const ws_option *opt, const char *text, ws_optval *val, 
 {
     const char *name = opt->name;
     if (isspace((unsigned char)*text))
-        return fail(err, err_size, "option '%s': expected a number, got '%s'", name, text);
+        return ws_errf(err, err_size, "option '%s': expected a number, got '%s'", name, text);
     char *end;
     errno = 0;
     double d = strtod(text, &end);
     if (end == text || *end != '\0')
-        return fail(err, err_size, "option '%s': expected a number, got '%s'", name, text);
+        return ws_errf(err, err_size, "option '%s': expected a number, got '%s'", name, text);
     if (!isfinite(d) || errno == ERANGE)
-        return fail(err, err_size, "option '%s': expected a finite number, got '%s'", name,
+        return ws_errf(err, err_size, "option '%s': expected a finite number, got '%s'", name,
                     text);
     if (has_range(opt) && (d < opt->min || d > opt->max))
-        return fail(err, err_size, "option '%s': %s is out of range %.15g..%.15g", name, text,
+        return ws_errf(err, err_size, "option '%s': %s is out of range %.15g..%.15g", name, text,
                     opt->min, opt->max);
     val->d = d;
     return 0;
@@ -126,7 +115,7 @@ static int parse_bool(const ws_option *opt, const char *text, ws_optval *val, ch
             return 0;
         }
     }
-    return fail(err, err_size,
+    return ws_errf(err, err_size,
                 "option '%s': expected true/false, yes/no, on/off or 1/0, got '%s'", opt->name,
                 text);
 }
@@ -154,7 +143,7 @@ static int parse_enum(const ws_option *opt, const char *text, ws_optval *val, ch
 {
     int index = *text ? enum_index(opt->choices, text) : -1;
     if (index < 0)
-        return fail(err, err_size, "option '%s': expected one of %s, got '%s'", opt->name,
+        return ws_errf(err, err_size, "option '%s': expected one of %s, got '%s'", opt->name,
                     opt->choices, text);
     val->e = index;
     return 0;
@@ -171,7 +160,7 @@ int ws_opts_parse_value(const ws_option *opt, const char *text, ws_optval *val, 
     case WS_OPT_BOOL: rc = parse_bool(opt, text, val, err, err_size); break;
     case WS_OPT_ENUM: rc = parse_enum(opt, text, val, err, err_size); break;
     default:
-        return fail(err, err_size, "option '%s': unknown type %d", opt->name, (int)opt->type);
+        return ws_errf(err, err_size, "option '%s': unknown type %d", opt->name, (int)opt->type);
     }
     if (rc == 0) {
         val->s = text;
@@ -186,20 +175,20 @@ static int check_declaration(const ws_run *run, size_t k, char *err, size_t err_
     const char *plugin = run->desc.name;
     const ws_option *opt = &run->desc.options[k];
     if (!*opt->name || strchr(opt->name, '='))
-        return fail(err, err_size, "plugin %s: option %zu has an invalid name '%s'", plugin,
+        return ws_errf(err, err_size, "plugin %s: option %zu has an invalid name '%s'", plugin,
                     k + 1, opt->name);
     for (size_t j = 0; j < k; j++)
         if (strcmp(run->desc.options[j].name, opt->name) == 0)
-            return fail(err, err_size, "plugin %s: option '%s' is declared twice", plugin,
+            return ws_errf(err, err_size, "plugin %s: option '%s' is declared twice", plugin,
                         opt->name);
     if (strcmp(ws_opt_type_name(opt->type), "?") == 0)
-        return fail(err, err_size, "plugin %s: option '%s' has unknown type %d", plugin,
+        return ws_errf(err, err_size, "plugin %s: option '%s' has unknown type %d", plugin,
                     opt->name, (int)opt->type);
     if (opt->type == WS_OPT_ENUM && (!opt->choices || !*opt->choices))
-        return fail(err, err_size, "plugin %s: enum option '%s' declares no choices", plugin,
+        return ws_errf(err, err_size, "plugin %s: enum option '%s' declares no choices", plugin,
                     opt->name);
     if ((opt->type == WS_OPT_INT || opt->type == WS_OPT_DOUBLE) && opt->min > opt->max)
-        return fail(err, err_size, "plugin %s: option '%s' has min %.15g above max %.15g",
+        return ws_errf(err, err_size, "plugin %s: option '%s' has min %.15g above max %.15g",
                     plugin, opt->name, opt->min, opt->max);
     return 0;
 }
@@ -216,7 +205,7 @@ int ws_opts_setup(ws_run *run, char *err, size_t err_size)
         return 0;
     ws_optval *vals = calloc(n, sizeof *vals);
     if (!vals)
-        return fail(err, err_size, "out of memory for %zu options", n);
+        return ws_errf(err, err_size, "out of memory for %zu options", n);
     run->opts = vals;
     run->n_opts = n;
     for (size_t k = 0; k < n; k++) {
@@ -228,7 +217,7 @@ int ws_opts_setup(ws_run *run, char *err, size_t err_size)
             continue;
         char why[512];
         if (ws_opts_parse_value(&table[k], table[k].default_value, &vals[k], why, sizeof why)) {
-            fail(err, err_size, "plugin %s: default of option '%s' is invalid: %s",
+            ws_errf(err, err_size, "plugin %s: default of option '%s' is invalid: %s",
                  run->desc.name, table[k].name, why);
             goto bad;
         }
@@ -256,10 +245,10 @@ int ws_opts_apply(ws_run *run, const char *assignment, char *err, size_t err_siz
 {
     const char *eq = strchr(assignment, '=');
     if (!eq)
-        return fail(err, err_size, "-o '%s': expected key=value", assignment);
+        return ws_errf(err, err_size, "-o '%s': expected key=value", assignment);
     size_t key_len = (size_t)(eq - assignment);
     if (key_len == 0)
-        return fail(err, err_size, "-o '%s': missing option name before '='", assignment);
+        return ws_errf(err, err_size, "-o '%s': missing option name before '='", assignment);
     ws_optval *val = NULL;
     for (size_t k = 0; k < run->n_opts; k++) {
         const char *name = run->opts[k].decl->name;
@@ -270,16 +259,16 @@ int ws_opts_apply(ws_run *run, const char *assignment, char *err, size_t err_siz
     }
     if (!val) {
         if (run->n_opts == 0)
-            return fail(err, err_size, "unknown option '%.*s': plugin %s takes no options",
+            return ws_errf(err, err_size, "unknown option '%.*s': plugin %s takes no options",
                         (int)key_len, assignment, run->desc.name);
         char names[1024];
         list_names(run, names, sizeof names);
-        return fail(err, err_size, "unknown option '%.*s' for plugin %s (valid: %s)",
+        return ws_errf(err, err_size, "unknown option '%.*s' for plugin %s (valid: %s)",
                     (int)key_len, assignment, run->desc.name, names);
     }
     const char *text = eq + 1;
     if (!*text)
-        return fail(err, err_size, "option '%s': missing value after '='", val->decl->name);
+        return ws_errf(err, err_size, "option '%s': missing value after '='", val->decl->name);
     /* Parse into a copy so a bad value leaves the previous one in place. */
     ws_optval parsed = *val;
     if (ws_opts_parse_value(val->decl, text, &parsed, err, err_size) != 0)

@@ -81,6 +81,9 @@ struct ws_run {
 
 /* Message helpers (log.c). */
 void ws_err(const char *fmt, ...) WS_PRINTF(1, 2);       /* "wsrun: ..." to stderr */
+/* Format a message into err (for functions that report through a buffer)
+ * and return -1, so they write "return ws_errf(err, size, ...);". */
+int ws_errf(char *err, size_t err_size, const char *fmt, ...) WS_PRINTF(3, 4);
 void ws_ctx_clear_error(ws_ctx *ctx);
 const char *ws_ctx_error(const ws_ctx *ctx); /* last ws_fail text, or "" */
 
