@@ -12,6 +12,33 @@
 # table in docs/benchmarks.md.  Quick mode writes *-quick files and leaves
 # docs/benchmarks.md alone.
 #
+# Knobs (environment; unset, the suite is `make bench`'s):
+#   BUILD=dir           the build folder, relative to the repository root or
+#                       absolute (default build)
+#   BENCH_QUICK=1       quick mode (above)
+#   BENCH_NOISE_DIR=dir where noise writes its files (default a /dev/shm folder)
+#   BENCH_BUILD_ONLY=1  build the peers into $BUILD/bench/peers and stop
+#   BENCH_PREBUILT=1    run binaries built elsewhere: no Debian package check
+#                       and no peer build; every peer and plugin the chosen
+#                       workloads run must already be under $BUILD, else the
+#                       suite stops naming the missing one; meta.txt takes the
+#                       compiler from the binaries and oneTBB from the
+#                       libtbb the tbb peers load (LD_LIBRARY_PATH), not dpkg
+#   BENCH_PYTHON=path   the python3 of the seed's examples (default
+#                       /usr/bin/python3); it must import numpy and cv2
+#   BENCH_FIB_OMP_N=n   fib's size for libgomp tasks (default 35, quick 27)
+#   BENCH_POOL_PROCS=N  noise also runs the seed's Example 1 with Pool(N) at
+#                       -j N ("python-pool-N"), beside its Pool(2) case
+#   BENCH_ONLY="w ..."  only these workloads, in the suite's order: fib
+#                       nqueens uts spin empty longtask noise readfill
+#   BENCH_APPEND=1      add to raw.csv and meta.txt instead of starting them
+#                       afresh (a suite split over several commands)
+#   BENCH_MACHINE=text  a line about the machine, kept as machine= in meta.txt
+#   BENCH_LABEL=name    report with report.py --label name: results files
+#                       *-name and a section of docs/benchmarks.md of its own
+#   BENCH_NO_REPORT=1   stop after the runs ($BUILD/bench/raw.csv and
+#                       meta.txt); report.py can be run on them later
+#
 # Must never write outside $BUILD/bench, bench/results, docs/benchmarks.md
 # and one temporary folder (removed at exit), and never hide a wrong result:
 # a run whose output is not the expected one is reported and fails the suite.
@@ -19,20 +46,41 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
 ROOT=$PWD
 BUILD=${BUILD:-build}
+case $BUILD in /*) BDIR=$BUILD ;; *) BDIR=$ROOT/$BUILD ;; esac
 QUICK=${BENCH_QUICK:-0}
-WSRUN=$ROOT/$BUILD/wsrun
-PEERS=$ROOT/$BUILD/bench/peers
-RAW=$ROOT/$BUILD/bench/raw.csv
-META=$ROOT/$BUILD/bench/meta.txt
-PY=/usr/bin/python3 # Debian's, which owns python3-numpy and python3-opencv
+PREBUILT=${BENCH_PREBUILT:-0}
+BUILD_ONLY=${BENCH_BUILD_ONLY:-0}
+APPEND=${BENCH_APPEND:-0}
+WSRUN=$BDIR/wsrun
+PEERS=$BDIR/bench/peers
+RAW=$BDIR/bench/raw.csv
+META=$BDIR/bench/meta.txt
+# The seed's examples run with Debian's python3 (python3-numpy and
+# python3-opencv) unless BENCH_PYTHON names another; report.py needs only
+# the standard library and always runs with Debian's.
+PY=${BENCH_PYTHON:-/usr/bin/python3}
+REPORT_PY=/usr/bin/python3
+ALL_WORKLOADS="fib nqueens uts spin empty longtask noise readfill"
+ONLY=${BENCH_ONLY:-$ALL_WORKLOADS}
 unset WSRUN_PLUGIN_PATH # the plugins beside $WSRUN, nothing else
 
 say() { printf '%s\n' "$*" >&2; }
 die() { say "bench: $*"; exit 2; }
+wants() { case " $(echo $ONLY) " in *" $1 "*) return 0 ;; esac; return 1; } # WORKLOAD chosen?
+
+for w in $ONLY; do
+    case " $ALL_WORKLOADS " in *" $w "*) ;; *) die "BENCH_ONLY: unknown workload '$w' (known: $ALL_WORKLOADS)" ;; esac
+done
+[ -n "$(echo $ONLY)" ] || die "BENCH_ONLY names no workload (known: $ALL_WORKLOADS)"
+case ${BENCH_FIB_OMP_N:-35} in '' | *[!0-9]*) die "BENCH_FIB_OMP_N must be a number, not '$BENCH_FIB_OMP_N'" ;; esac
+case ${BENCH_POOL_PROCS:-2} in '' | *[!0-9]* | 0) die "BENCH_POOL_PROCS must be a positive number, not '$BENCH_POOL_PROCS'" ;; esac
+[ "$PREBUILT" = 1 ] && [ "$BUILD_ONLY" = 1 ] && die "BENCH_PREBUILT=1 and BENCH_BUILD_ONLY=1 exclude each other"
 
 [ -x "$WSRUN" ] || die "$WSRUN not found: run 'make BUILD=$BUILD all' first"
-scripts/need-debian-packages gcc g++ libtbb-dev gnuplot-nox python3-numpy python3-opencv \
-    hyperfine libpng-dev pkg-config || die "missing Debian packages (see above)"
+if [ "$PREBUILT" != 1 ]; then
+    scripts/need-debian-packages gcc g++ libtbb-dev gnuplot-nox python3-numpy python3-opencv \
+        hyperfine libpng-dev pkg-config || die "missing Debian packages (see above)"
+fi
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/wsrun-bench.XXXXXX") || die "cannot make a temporary folder"
 # Noise files go to memory (tmpfs) unless BENCH_NOISE_DIR says otherwise:
@@ -66,6 +114,8 @@ else
     JOBS=$(j=1; while [ "$j" -lt "$NCPU" ]; do echo "$j"; j=$((j * 2)); done; echo "$NCPU")
 fi
 JMAX=$NCPU
+FIB_OMP_N=${BENCH_FIB_OMP_N:-$FIB_OMP_N}
+POOL_PROCS=${BENCH_POOL_PROCS:-}
 
 # ------------------------------------------------------------ building the peers
 CFLAGS="-std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -pthread"
@@ -133,6 +183,48 @@ build_peers() {
     done
     wait || BUILD_FAILED=1
     [ "$BUILD_FAILED" = 0 ] || die "a peer did not build (see above)"
+}
+
+# check_prebuilt: BENCH_PREBUILT=1 builds nothing, so every peer and plugin
+# the chosen workloads run must be there already.  The peers of other parts
+# of the project count when their source is here, as build_peers builds them.
+check_prebuilt() {
+    local need="" n f lib how
+    wants fib && need+=" peers/fib_serial peers/fib_omp peers/fib_tbb plugins/fib.so"
+    wants nqueens && need+=" peers/nqueens_serial peers/nqueens_omp peers/nqueens_tbb plugins/nqueens.so"
+    wants uts && need+=" peers/uts_serial peers/uts_omp peers/uts_tbb plugins/uts.so"
+    wants spin && need+=" peers/spin_serial peers/spin_omp peers/spin_tbb plugins/spin.so"
+    wants empty && need+=" peers/empty_loop peers/empty_omp peers/empty_tbb plugins/empty.so"
+    wants longtask && need+=" plugins/spin.so"
+    wants noise && need+=" plugins/noise.so"
+    wants noise && [ -f bench/peers/noise_serial.c ] && need+=" peers/noise_serial"
+    if wants readfill; then
+        need+=" plugins/noise.so"
+        for n in read_serial fill_omp memset_bench; do
+            [ -f "bench/peers/$n.c" ] && need+=" peers/$n"
+        done
+    fi
+    for n in $need; do
+        case $n in
+        peers/*) f=$PEERS/${n#peers/} how="BENCH_BUILD_ONLY=1 BUILD=$BUILD bench/run.sh builds the peers" ;;
+        *) f=$BDIR/$n how="make BUILD=$BUILD all builds the plugins" ;;
+        esac
+        [ -f "$f" ] || die "BENCH_PREBUILT=1 but $f is missing ($how)"
+        [ -x "$f" ] || [ "$f" = "$BDIR/$n" ] || die "BENCH_PREBUILT=1 but $f is not executable"
+        lib=$(ldd "$f" 2>/dev/null | awk '$2 == "=>" && $3 == "not" {print $1; exit}')
+        [ -z "$lib" ] || die "$f needs $lib, which the dynamic linker does not find (LD_LIBRARY_PATH?)"
+    done
+    return 0
+}
+
+# check_python: a python named by BENCH_PYTHON, or any on a machine whose
+# packages were not checked, must import what the seed's examples import.
+check_python() {
+    { wants noise && [ -f bench/peers/seed_example1.py ]; } ||
+        { wants readfill && [ -f bench/peers/seed_example3.py ]; } || return 0
+    [ "$PREBUILT" = 1 ] || [ -n "${BENCH_PYTHON:-}" ] || return 0
+    "$PY" -c 'import numpy, cv2' >/dev/null 2>&1 ||
+        die "$PY cannot import numpy and cv2, which the seed's examples need (set BENCH_PYTHON)"
 }
 
 # ------------------------------------------------------------ measuring
@@ -259,7 +351,7 @@ bench_spin() {
 }
 
 bench_empty() {
-    local so="$ROOT/$BUILD/plugins/empty.so" want="empty = $EMPTY_COUNT indices" j
+    local so="$BDIR/plugins/empty.so" want="empty = $EMPTY_COUNT indices" j
     say "== empty run_one over $EMPTY_COUNT indices"
     add_case "$EMPTY_COUNT" loop 1 "$want" "" "$PEERS/empty_loop" "so=$so" "count=$EMPTY_COUNT"
     for j in $JOBS; do
@@ -298,6 +390,9 @@ bench_noise() {
     fi
     if [ -f bench/peers/seed_example1.py ]; then
         add_case "$NOISE_COUNT" python-pool 2 "" "$prep" "$PY" bench/peers/seed_example1.py "$dir" "$NOISE_COUNT"
+        [ -n "$POOL_PROCS" ] &&
+            add_case "$NOISE_COUNT" "python-pool-$POOL_PROCS" "$POOL_PROCS" "" "$prep" "$PY" \
+                bench/peers/seed_example1.py "$dir" "$NOISE_COUNT" "$POOL_PROCS"
     else
         say "bench: bench/peers/seed_example1.py absent: no Python Pool peer for noise"
     fi
@@ -327,7 +422,7 @@ bench_read_fill() {
         [ -f "bench/peers/$f" ] || missing="$missing $f"
     done
     [ -n "$missing" ] && say "bench: absent from bench/peers:$missing (those comparisons are skipped)"
-    [ -f "$ROOT/$BUILD/plugins/read.so" ] && [ -f "$ROOT/$BUILD/plugins/fill.so" ] || {
+    [ -f "$BDIR/plugins/read.so" ] && [ -f "$BDIR/plugins/fill.so" ] || {
         say "bench: read.so or fill.so not built: read and fill skipped"
         return 0
     }
@@ -372,37 +467,79 @@ bench_read_fill() {
 
 # ------------------------------------------------------------ main
 START=$EPOCHREALTIME
-build_peers
-: >"$RAW"
+if [ "$PREBUILT" = 1 ]; then
+    check_prebuilt
+else
+    build_peers
+fi
+[ "$BUILD_ONLY" = 1 ] && { say "bench: peers built into $PEERS"; exit 0; }
+check_python
+# gcc_version / tbb_version: as meta.txt records them.  Prebuilt binaries
+# say which compiler made them; the libtbb they run with is the one the
+# dynamic linker finds, whatever dpkg knows of.
+gcc_version() {
+    if [ "$PREBUILT" = 1 ]; then
+        local v
+        v=$(readelf -p .comment "$WSRUN" 2>/dev/null | sed -n 's/.*GCC: //p' | head -1)
+        echo "${v:-unknown} (prebuilt)"
+    else
+        gcc -dumpfullversion
+    fi
+}
+tbb_version() {
+    if [ "$PREBUILT" = 1 ]; then
+        local t
+        for t in "$PEERS"/*_tbb; do
+            [ -x "$t" ] || continue
+            ldd "$t" 2>/dev/null | awk '$1 ~ /^libtbb\.so/ {print $1 ($3 == "not" ? " not found" : " from " $3); exit}'
+            return 0
+        done
+    else
+        dpkg-query -W -f='${Version}' libtbb-dev 2>/dev/null
+    fi
+}
+if [ "$APPEND" != 1 ]; then
+    : >"$RAW"
+    : >"$META"
+fi
 {
     echo "mode=$MODE"
     echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
+    [ -n "${BENCH_MACHINE:-}" ] && echo "machine=$(echo $BENCH_MACHINE)"
     echo "cpu_model=$(lscpu | sed -n 's/^Model name: *//p' | head -1)"
     echo "cpus=$NCPU"
     echo "kernel=$(uname -r)"
-    echo "gcc=$(gcc -dumpfullversion)"
-    echo "tbb=$(dpkg-query -W -f='${Version}' libtbb-dev 2>/dev/null)"
+    echo "gcc=$(gcc_version)"
+    echo "tbb=$(tbb_version)"
     echo "load_start=$(cut -d' ' -f1-3 /proc/loadavg)"
     echo "reps=$REPS"
     echo "jobs=$(echo $JOBS)"
-} >"$META"
+    [ -n "${BENCH_ONLY:-}" ] && echo "only=$(echo $ONLY)"
+    [ -n "${BENCH_PYTHON:-}" ] && echo "python=$PY"
+    [ "$PREBUILT" = 1 ] && echo "prebuilt=1"
+} >>"$META"
 load1=$(cut -d' ' -f1 /proc/loadavg)
-say "bench: $MODE mode on $(sed -n 's/^cpu_model=//p' "$META"), $NCPU CPUs, -j $(echo $JOBS); load average $load1"
+say "bench: $MODE mode on $(sed -n 's/^cpu_model=//p' "$META" | tail -1), $NCPU CPUs, -j $(echo $JOBS); load average $load1"
 awk -v l="$load1" 'BEGIN{exit !(l > 0.5)}' &&
     say "bench: WARNING: the machine is busy (load $load1): timings will be noisy"
 
-bench_fib
-bench_nqueens
-bench_uts
-bench_spin
-bench_empty
-bench_longtask
-bench_noise
-bench_read_fill
+wants fib && bench_fib
+wants nqueens && bench_nqueens
+wants uts && bench_uts
+wants spin && bench_spin
+wants empty && bench_empty
+wants longtask && bench_longtask
+wants noise && bench_noise
+wants readfill && bench_read_fill
 
 echo "load_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$META"
 echo "elapsed_s=$(awk -v a="$START" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.0f", b - a}')" >>"$META"
-$PY bench/report.py --raw "$RAW" --meta "$META" --mode "$MODE" || die "report failed"
+if [ "${BENCH_NO_REPORT:-0}" = 1 ]; then
+    say "bench: raw runs in $RAW, machine in $META (BENCH_NO_REPORT=1: no report)"
+else
+    $REPORT_PY bench/report.py --raw "$RAW" --meta "$META" --mode "$MODE" \
+        ${BENCH_LABEL:+--label "$BENCH_LABEL"} || die "report failed"
+fi
 if [ "$FAILED_RUNS" != 0 ]; then
     say "bench: $FAILED_RUNS runs gave a wrong result or failed (see above)"
     exit 1
