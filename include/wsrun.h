@@ -43,8 +43,8 @@ extern "C" {
 #endif
 
 #define WS_ABI_MAJOR 1
-#define WS_ABI_MINOR 0
-#define WS_VERSION "1.0.0"
+#define WS_ABI_MINOR 1
+#define WS_VERSION "1.1.0"
 
 #define WS_OK 0
 #define WS_ERR (-1)
@@ -219,16 +219,27 @@ static inline ws_rng ws_rng_for(const ws_ctx *ctx, uint64_t index);
 /* fence.  A frame's fields stay valid after its sync until the next   */
 /* frame is made on the same ctx.                                      */
 /*                                                                     */
-/* Fastest form, for fine-grained recursion (fib): track the top of    */
-/* the frame stack yourself, so it stays in a register.  Inside a task */
+/* Fastest form (ABI 1.1), for fine-grained recursion (fib): the "_at" */
+/* calls.  The caller tracks the top of the frame stack itself, so it  */
+/* stays in a register and the fast path stores nothing but the frame: */
+/* one load and compare at the spawn, one at the pop.  Inside a task   */
 /* the free space starts at self + 1; in run_one at ws_frame_top(ctx). */
+/* Declare the recursive function static inline: gcc then inlines the  */
+/* recursion a few levels deep, as it does with the serial code.       */
 /*                                                                     */
 /*   ws_frame *f = ws_frame_at(ctx, top, fib_task);                    */
-/*   f->arg[0].i = n - 1;                                              */
-/*   ws_spawn(ctx, f);                                                 */
-/*   b = fib(ctx, top + 1, n - 2);                                     */
-/*   if (ws_pop(ctx, f)) a = fib(ctx, top, n - 1);  // not stolen: call */
-/*   else { rc = ws_join(ctx, f); a = f->ret.i; }  // stolen or shared */
+/*   f->arg[0].i = n - 2;                                              */
+/*   ws_spawn_at(ctx, f);                                              */
+/*   a = fib(ctx, top + 1, n - 1);                                     */
+/*   if (ws_pop_at(ctx, f)) b = fib(ctx, top, n - 2);  // not stolen   */
+/*   else { rc = ws_join_at(ctx, f); b = f->ret.i; }  // stolen/shared */
+/*                                                                     */
+/* Rule: code between a ws_frame_at and its pop or join uses only the  */
+/* _at calls (and ws_poll_at to poll), because ctx's own record of the */
+/* top is not kept up to date there; a task function (entered with    */
+/* self) may use either form.  ABI 1.0's ws_frame_at + ws_spawn +      */
+/* ws_pop + ws_join keep that record (two more stores per spawn) and   */
+/* still work as before.                                               */
 /* ------------------------------------------------------------------ */
 
 typedef int (*ws_task_fn)(ws_ctx *ctx, ws_frame *self);
@@ -274,24 +285,32 @@ struct ws_ctx {
      * polls it with a relaxed load (a plain load on x86). */
     _Atomic uint32_t attention;
     uint32_t pad_;
+
+    /* ABI 1.1.  The spawn fast path calls the runtime when the frame it
+     * just wrote is at or above this address: fj_limit normally (the
+     * stack holds one spare frame there, so that write is in bounds),
+     * 0 while attention is non-zero.  One compare covers both. */
+    _Atomic uintptr_t fj_trigger;
 };
 
 /* Slow paths of the fork-join calls, out of line in the runtime. */
 void ws__attend(ws_ctx *ctx);
 int ws__sync_slow(ws_ctx *ctx, ws_frame *f);
 void ws__frames_exhausted(ws_ctx *ctx);
+/* ABI 1.1: the same, told the top of the frame stack (the _at calls). */
+void ws__attend_at(ws_ctx *ctx, ws_frame *top);
+int ws__join_at(ws_ctx *ctx, ws_frame *f);
 
 static inline ws_rng ws_rng_for(const ws_ctx *ctx, uint64_t index)
 {
     return ws_rng_make(ctx->seed, index);
 }
 
-/* Take the next frame on this worker's frame stack and set its function. */
+/* Take the next frame on this worker's frame stack and set its function.
+ * The depth limit is checked by ws_spawn (see ws_ctx.fj_trigger). */
 static inline ws_frame *ws_frame_new(ws_ctx *ctx, ws_task_fn fn)
 {
     ws_frame *f = ctx->fj_head;
-    if (WS_UNLIKELY(f == ctx->fj_limit))
-        ws__frames_exhausted(ctx); /* does not return */
     f->fn = fn;
     return f;
 }
@@ -308,11 +327,17 @@ static inline ws_frame *ws_frame_top(const ws_ctx *ctx)
  * spawn).  Avoids reloading the top from memory on every spawn. */
 static inline ws_frame *ws_frame_at(ws_ctx *ctx, ws_frame *top, ws_task_fn fn)
 {
-    if (WS_UNLIKELY(top >= ctx->fj_limit))
-        ws__frames_exhausted(ctx); /* does not return */
+    (void)ctx;
     top->fn = fn;
     return top;
 }
+
+/* 1 when the spawn of frame f must call the runtime: a thief asked for
+ * work, the run is stopping, or f is the spare frame past the limit.
+ * relaxed: a hint; a request missed now is seen at a later spawn. */
+#define WS__MUST_ATTEND(ctx, f)                                           \
+    WS_UNLIKELY((uintptr_t)(f) >=                                         \
+                atomic_load_explicit(&(ctx)->fj_trigger, memory_order_relaxed))
 
 /* Make `f` (the frame ws_frame_new just returned) runnable.  It is private
  * to this worker until a thief asks for work; then the oldest private frames
@@ -322,9 +347,17 @@ static inline void ws_spawn(ws_ctx *ctx, ws_frame *f)
     /* A private frame needs nothing else: its state and thief fields are
      * set by the runtime when (and only if) it is published. */
     ctx->fj_head = f + 1;
-    /* relaxed: a hint; a missed request is seen at the next poll. */
-    if (WS_UNLIKELY(atomic_load_explicit(&ctx->attention, memory_order_relaxed)))
-        ws__attend(ctx);
+    if (WS__MUST_ATTEND(ctx, f))
+        ws__attend_at(ctx, f + 1);
+}
+
+/* As ws_spawn, for a frame from ws_frame_at: leaves ctx's record of the
+ * top alone (the caller tracks it), so the fast path is the frame's own
+ * stores plus one load and compare. */
+static inline void ws_spawn_at(ws_ctx *ctx, ws_frame *f)
+{
+    if (WS__MUST_ATTEND(ctx, f))
+        ws__attend_at(ctx, f + 1);
 }
 
 /* Run a private frame here, now, as a plain call.  While it runs its
@@ -380,12 +413,32 @@ static inline int ws_join(ws_ctx *ctx, ws_frame *f)
     return ws__sync_slow(ctx, f);
 }
 
+/* The _at forms of ws_pop and ws_join, for frames spawned by ws_spawn_at:
+ * they leave ctx's record of the top alone.  ws_pop_at costs one load and
+ * compare: published frames are exactly those below fj_pub. */
+static inline int ws_pop_at(ws_ctx *ctx, ws_frame *f)
+{
+    return WS_LIKELY(f >= ctx->fj_pub);
+}
+
+static inline int ws_join_at(ws_ctx *ctx, ws_frame *f)
+{
+    return ws__join_at(ctx, f);
+}
+
 /* Let the runtime split work or stop: long loops inside run_one may call
  * this now and then so idle thieves are served.  Costs one plain load. */
 static inline void ws_poll(ws_ctx *ctx)
 {
     if (WS_UNLIKELY(atomic_load_explicit(&ctx->attention, memory_order_relaxed)))
         ws__attend(ctx);
+}
+
+/* ws_poll for code that uses the _at calls; `top` is its current top. */
+static inline void ws_poll_at(ws_ctx *ctx, ws_frame *top)
+{
+    if (WS_UNLIKELY(atomic_load_explicit(&ctx->attention, memory_order_relaxed)))
+        ws__attend_at(ctx, top);
 }
 
 /* 1 when the run is stopping (a failure, or an interrupt): long tasks may

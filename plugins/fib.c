@@ -41,26 +41,29 @@ static int64_t fib_serial(int64_t n)
 
 /* fib never fails, so its tasks always return WS_OK and the value travels
  * in ret; the parallel recursion returns the value, as the serial one does.
- * It uses the explicit-top fast path of wsrun.h: the recursion passes the
- * top of the frame stack down (self + 1 in a task) instead of reloading it,
- * and ws_pop takes an unstolen child back so fib(n-1) becomes a direct
- * call, as in the serial code.  Two copies, so the hot path without a
- * cutoff carries no cutoff test. */
+ * It uses the _at calls of wsrun.h: the recursion passes the top of the
+ * frame stack down (self + 1 in a task) instead of keeping it in ctx, and
+ * ws_pop_at takes an unstolen child back so fib(n-2) becomes a direct call,
+ * as in the serial code.  The spawned child is fib(n-2) and fib(n-1) is
+ * called first, the serial code's order, and fib_par is static inline so
+ * gcc inlines the recursion a few levels deep as it does for fib_serial
+ * (each inlined level still spawns).  Two copies, so the hot path without
+ * a cutoff carries no cutoff test. */
 static int fib_task(ws_ctx *ctx, ws_frame *self);
 static int fib_task_cut(ws_ctx *ctx, ws_frame *self);
 
-static int64_t fib_par(ws_ctx *ctx, ws_frame *top, int64_t n)
+static inline int64_t fib_par(ws_ctx *ctx, ws_frame *top, int64_t n)
 {
     if (n < 2)
         return n;
     ws_frame *child = ws_frame_at(ctx, top, fib_task);
-    child->arg[0].i = n - 1;
-    ws_spawn(ctx, child);
-    int64_t second = fib_par(ctx, top + 1, n - 2);
-    if (ws_pop(ctx, child))
-        return fib_par(ctx, top, n - 1) + second;
-    ws_join(ctx, child);
-    return child->ret.i + second;
+    child->arg[0].i = n - 2;
+    ws_spawn_at(ctx, child);
+    int64_t first = fib_par(ctx, top + 1, n - 1);
+    if (ws_pop_at(ctx, child))
+        return first + fib_par(ctx, top, n - 2);
+    ws_join_at(ctx, child);
+    return first + child->ret.i;
 }
 
 static int fib_task(ws_ctx *ctx, ws_frame *self)
@@ -69,21 +72,21 @@ static int fib_task(ws_ctx *ctx, ws_frame *self)
     return WS_OK;
 }
 
-static int64_t fib_par_cut(ws_ctx *ctx, ws_frame *top, int64_t n, int64_t cutoff)
+static inline int64_t fib_par_cut(ws_ctx *ctx, ws_frame *top, int64_t n, int64_t cutoff)
 {
     if (n < cutoff)
         return fib_serial(n);
     if (n < 2)
         return n;
     ws_frame *child = ws_frame_at(ctx, top, fib_task_cut);
-    child->arg[0].i = n - 1;
+    child->arg[0].i = n - 2;
     child->arg[1].i = cutoff;
-    ws_spawn(ctx, child);
-    int64_t second = fib_par_cut(ctx, top + 1, n - 2, cutoff);
-    if (ws_pop(ctx, child))
-        return fib_par_cut(ctx, top, n - 1, cutoff) + second;
-    ws_join(ctx, child);
-    return child->ret.i + second;
+    ws_spawn_at(ctx, child);
+    int64_t first = fib_par_cut(ctx, top + 1, n - 1, cutoff);
+    if (ws_pop_at(ctx, child))
+        return first + fib_par_cut(ctx, top, n - 2, cutoff);
+    ws_join_at(ctx, child);
+    return first + child->ret.i;
 }
 
 static int fib_task_cut(ws_ctx *ctx, ws_frame *self)

@@ -13,6 +13,10 @@
 /* Bits of ws_ctx.attention: a thief asked for work; the run is stopping. */
 enum { WS_ATTN_REQUEST = 1u, WS_ATTN_STOP = 2u };
 
+/* Set a bit of ctx->attention and fire its fj_trigger, as a thief or a
+ * stop does (any thread; async-signal-safe). */
+void ws_attention_raise(ws_ctx *ctx, uint32_t bit);
+
 typedef struct ws_worker_stats {
     uint64_t indices;       /* run_one calls that returned */
     uint64_t tasks;         /* frames run (ranges and fork-join children) */

@@ -93,6 +93,9 @@ const char *ws_ctx_error(const ws_ctx *ctx); /* last ws_fail text, or "" */
 typedef struct ws_ctx_base {
     ws_ctx ctx;
     char errbuf[WS_ERRBUF];
+    /* Off worker threads the frame stack is this one spare frame, so a
+     * spawn there writes in bounds and then fails with a message. */
+    ws_frame no_frames;
 } ws_ctx_base;
 
 /* A context for the main thread's callbacks (init, finish). */

@@ -35,8 +35,10 @@
 #define ATTN_STOP WS_ATTN_STOP
 
 /* Frames per worker: 64 MiB of address space, touched only as deep as the
- * program nests (MAP_NORESERVE). */
+ * program nests (MAP_NORESERVE).  One spare frame follows them: the spawn
+ * fast path writes a frame before its one compare finds it past the end. */
 #define FRAME_STACK_FRAMES ((size_t)1 << 20)
+#define FRAME_STACK_BYTES ((FRAME_STACK_FRAMES + 1) * sizeof(ws_frame))
 #define WORKER_STACK_BYTES ((size_t)256 << 20)
 #define MAX_FAILURES_PRINTED 20
 #define STEAL_ROUNDS_BEFORE_YIELD 4
@@ -181,6 +183,39 @@ static void wake_all(ws_pool *p)
     futex_wake(&p->wake_seq, 1 << 30);
 }
 
+/* ---------------------------------------------------------- attention */
+
+/* ws_ctx.attention says why a worker must call the runtime (a thief asked
+ * for work, the run is stopping); fj_trigger mirrors it for the spawn fast
+ * path, which tests both that and the depth limit with one compare: it is
+ * 0 while attention may be non-zero, else fj_limit.
+ *
+ * Invariant: once a bit is set in attention and every call below has
+ * returned, fj_trigger is 0 unless the owner has cleared the bit since.
+ * Argument: ws_attention_raise sets the bit then stores 0; clear_attention
+ * stores the limit then reads attention, and stores 0 again if a bit is
+ * there.  All four are seq_cst, so in their single total order either the
+ * owner's read comes after the thief's RMW (it sees the bit and stores 0
+ * itself) or before it, and then the thief's store of 0 comes after the
+ * owner's store of the limit and wins.  The relaxed stores of 0 below can
+ * only make the trigger fire sooner, which is always safe. */
+void ws_attention_raise(ws_ctx *ctx, uint32_t bit)
+{
+    atomic_fetch_or_explicit(&ctx->attention, bit, memory_order_seq_cst);
+    atomic_store_explicit(&ctx->fj_trigger, 0, memory_order_seq_cst);
+}
+
+/* Owner only: clear `bit` and point the trigger back at the limit unless
+ * some bit is still set. */
+static void clear_attention(ws_ctx *ctx, uint32_t bit)
+{
+    /* relaxed: the seq_cst pair below is what orders against thieves. */
+    atomic_fetch_and_explicit(&ctx->attention, ~bit, memory_order_relaxed);
+    atomic_store_explicit(&ctx->fj_trigger, (uintptr_t)ctx->fj_limit, memory_order_seq_cst);
+    if (atomic_load_explicit(&ctx->attention, memory_order_seq_cst))
+        atomic_store_explicit(&ctx->fj_trigger, 0, memory_order_relaxed);
+}
+
 /* --------------------------------------------------------- publishing */
 
 /* Hand the oldest half of this worker's private, not running frames to
@@ -224,7 +259,8 @@ static int range_task(ws_ctx *ctx, ws_frame *self);
 static int split_running_range(ws_worker *w)
 {
     ws_ctx *ctx = &w->base.ctx;
-    if (!w->range_top || ctx->fj_head != w->range_top || w->current_index == UINT64_MAX)
+    if (!w->range_top || ctx->fj_head != w->range_top || w->current_index == UINT64_MAX ||
+        ctx->fj_head >= ctx->fj_limit)
         return 0;
     uint64_t next = w->current_index + 1, end = w->range_end;
     if (next >= end)
@@ -250,13 +286,58 @@ void ws__attend(ws_ctx *ctx)
      * thief finds the published frames, or asks again. */
     if ((a & ATTN_REQUEST) && !(a & ATTN_STOP) &&
         (publish_half(w) > 0 || split_running_range(w)))
-        atomic_fetch_and_explicit(&ctx->attention, ~ATTN_REQUEST, memory_order_relaxed);
+        clear_attention(ctx, ATTN_REQUEST);
+}
+
+/* The spawn fast path's call (and ws_poll_at's): `top` is the caller's
+ * top of the frame stack, one past the frame just spawned.  ctx's own
+ * record (fj_head) is set to it while publishing and restored after,
+ * since _at code does not keep that record and implicit code above it
+ * relies on it.  Never splits a running range: that puts a frame at the
+ * top, where _at code would overwrite it. */
+void ws__attend_at(ws_ctx *ctx, ws_frame *top)
+{
+    if (WS_UNLIKELY(top > ctx->fj_limit))
+        ws__frames_exhausted(ctx); /* the spare frame was spawned */
+    /* relaxed: as in ws__attend. */
+    uint32_t a = atomic_load_explicit(&ctx->attention, memory_order_relaxed);
+    if (!a) {
+        /* A stale trigger (the owner cleared the bit in between). */
+        clear_attention(ctx, 0);
+        return;
+    }
+    if (!(a & ATTN_REQUEST) || (a & ATTN_STOP))
+        return;
+    ws_frame *saved = ctx->fj_head;
+    ctx->fj_head = top;
+    size_t given = publish_half(worker_of(ctx));
+    ctx->fj_head = saved;
+    if (given > 0)
+        clear_attention(ctx, ATTN_REQUEST);
+}
+
+int ws__join_at(ws_ctx *ctx, ws_frame *f)
+{
+    if (WS_UNLIKELY(ctx->worker_id == UINT32_MAX))
+        ws__frames_exhausted(ctx); /* no fork-join off worker threads */
+    /* While waiting, stolen frames run above f (run_stolen puts them at
+     * fj_head), so the record must say f + 1; put back after. */
+    ws_frame *saved = ctx->fj_head;
+    ctx->fj_head = f + 1;
+    int status = ws__sync_slow(ctx, f);
+    ctx->fj_head = saved;
+    return status;
 }
 
 void ws__frames_exhausted(ws_ctx *ctx)
 {
-    ws_err("%s: fork-join nesting deeper than %zu frames on worker %u", ws_plugin_name(ctx),
-           FRAME_STACK_FRAMES, ctx->worker_id);
+    if (ctx->worker_id == UINT32_MAX)
+        ws_err("%s: fork-join (ws_spawn) is only possible in run_one and its tasks, not in "
+               "init or finish",
+               ws_plugin_name(ctx));
+    else
+        ws_err("%s: fork-join nesting deeper than %zu frames on worker %u", ws_plugin_name(ctx),
+               FRAME_STACK_FRAMES, ctx->worker_id);
     abort();
 }
 
@@ -277,7 +358,7 @@ static void ask_for_work(ws_worker *victim)
     /* relaxed: a request carries no data; test first so idle thieves do not
      * keep the victim's cache line bouncing. */
     if (!(atomic_load_explicit(&victim->base.ctx.attention, memory_order_relaxed) & ATTN_REQUEST))
-        atomic_fetch_or_explicit(&victim->base.ctx.attention, ATTN_REQUEST, memory_order_relaxed);
+        ws_attention_raise(&victim->base.ctx, ATTN_REQUEST);
 }
 
 /* Run a frame taken from another worker's deque, then mark it done for its
@@ -469,7 +550,7 @@ static void split_for_thief(ws_worker *w, uint64_t i, uint64_t *end)
         /* Nothing to split: publish other frames if any (not ws__attend,
          * which could give away index i that this loop runs next). */
         if (publish_half(w) > 0)
-            atomic_fetch_and_explicit(&ctx->attention, ~ATTN_REQUEST, memory_order_relaxed);
+            clear_attention(ctx, ATTN_REQUEST);
         return;
     }
     uint64_t mid = i + (*end - i) / 2;
@@ -478,7 +559,12 @@ static void split_for_thief(ws_worker *w, uint64_t i, uint64_t *end)
     half->arg[1].u = *end;
     *end = mid;
     w->stats.splits++;
-    ws_spawn(ctx, half); /* sees the request and publishes */
+    ws_spawn(ctx, half);
+    /* The spawn publishes when it sees the trigger; publish here too in
+     * case the thief's request is still on its way to the trigger. */
+    if ((atomic_load_explicit(&ctx->attention, memory_order_relaxed) & ATTN_REQUEST) &&
+        publish_half(w) > 0)
+        clear_attention(ctx, ATTN_REQUEST);
     w->range_end = mid;
     w->range_top = ctx->fj_head;
 }
@@ -714,14 +800,14 @@ static ws_worker *worker_new(ws_pool *p, unsigned id)
     w->run_one = p->run->desc.run_one;
     w->state = p->run->state;
     w->victim_rng = ws_mix64(id + 1);
-    w->frames = mmap(NULL, FRAME_STACK_FRAMES * sizeof(ws_frame), PROT_READ | PROT_WRITE,
+    w->frames = mmap(NULL, FRAME_STACK_BYTES, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (w->frames == MAP_FAILED) {
         free(w);
         return NULL;
     }
     if (ws_deque_init(&w->deque, 8) != 0) {
-        munmap(w->frames, FRAME_STACK_FRAMES * sizeof(ws_frame));
+        munmap(w->frames, FRAME_STACK_BYTES);
         free(w);
         return NULL;
     }
@@ -729,6 +815,7 @@ static ws_worker *worker_new(ws_pool *p, unsigned id)
     w->base.ctx.fj_pub = w->frames;
     w->base.ctx.fj_limit = w->frames + FRAME_STACK_FRAMES;
     atomic_init(&w->base.ctx.attention, 0);
+    atomic_init(&w->base.ctx.fj_trigger, (uintptr_t)w->base.ctx.fj_limit);
     atomic_init(&w->progress, 0);
     atomic_init(&w->busy, 0);
     w->current_index = UINT64_MAX;
@@ -741,7 +828,7 @@ static void worker_free(ws_worker *w)
         return;
     ws_deque_destroy(&w->deque);
     free(w->trace.events);
-    munmap(w->frames, FRAME_STACK_FRAMES * sizeof(ws_frame));
+    munmap(w->frames, FRAME_STACK_BYTES);
     free(w);
 }
 
@@ -772,8 +859,7 @@ void ws_pool_request_stop(void)
     atomic_store_explicit(&p->stopping, 1, memory_order_relaxed);
     for (unsigned i = 0; i < p->jobs; i++)
         if (p->workers[i])
-            atomic_fetch_or_explicit(&p->workers[i]->base.ctx.attention, ATTN_STOP,
-                                     memory_order_relaxed);
+            ws_attention_raise(&p->workers[i]->base.ctx, ATTN_STOP);
     pool_leave();
 }
 

@@ -109,11 +109,12 @@ int main(void)
         memset(&t, 0, sizeof t);
         t.seed = next_random();
         t.max_depth = 8 + (unsigned)(next_random() % 7);
+        t.api = rounds % 3; /* implicit, _at, mixed */
         ws_pool_result res;
         bad += forkjoin_tree_run(&t, 1 + (unsigned)(next_random() % 8), jobs, &res);
         free(res.workers);
-        bad += fib_top_check(12 + (int)(next_random() % 8), 1 + (unsigned)(next_random() % 4),
-                             jobs);
+        bad += fib_check(12 + (int)(next_random() % 8), 1 + (unsigned)(next_random() % 4), jobs,
+                         (int)(rounds % 2));
         bad += journaled_run(next_random() % 20000, jobs, rounds % 16 == 0, path);
         rounds++;
         if (now_s() - last_report >= 30) {

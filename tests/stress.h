@@ -177,12 +177,20 @@ typedef struct tree_state {
     unsigned max_depth;
     unsigned chain_depth; /* >0: every node has exactly one child until this depth */
     uint64_t fail_node;   /* node id whose task fails; 0: none */
+    unsigned api;         /* TREE_IMPLICIT, TREE_AT or TREE_MIXED */
     _Atomic uint64_t executed;
     char first_error[256];
     pthread_mutex_t lock;
 } tree_state;
 
 static tree_state *g_tree; /* the tree being run (one at a time) */
+
+/* How nodes spawn and sync their children.  TREE_IMPLICIT: ws_frame_new,
+ * ws_spawn, ws_sync.  TREE_AT: the _at calls, a popped child running
+ * inline on its own slot.  TREE_MIXED: tasks the runtime starts (stolen,
+ * or synced through it) at even depths use the implicit calls, all other
+ * nodes the _at calls: both crossings of the two forms. */
+enum { TREE_IMPLICIT, TREE_AT, TREE_MIXED };
 
 /* Children of a node, derived from its id only, so the serial count and
  * the parallel run see the same tree. */
@@ -212,12 +220,20 @@ static uint64_t tree_count_serial(const tree_state *t, uint64_t id, unsigned dep
     return n;
 }
 
+static int tree_node_at(ws_ctx *ctx, ws_frame *top, uint64_t id, unsigned depth, uint64_t *nodes);
+
 /* A node task: arg0 = id, arg1 = depth; ret = nodes in the subtree. */
 static int tree_task(ws_ctx *ctx, ws_frame *self)
 {
     tree_state *t = g_tree;
     uint64_t id = self->arg[0].u;
     unsigned depth = (unsigned)self->arg[1].u;
+    if (t->api == TREE_AT || (t->api == TREE_MIXED && depth % 2 == 1)) {
+        uint64_t nodes = 0;
+        int rc = tree_node_at(ctx, self + 1, id, depth, &nodes);
+        self->ret.u = nodes;
+        return rc;
+    }
     atomic_fetch_add_explicit(&t->executed, 1, memory_order_relaxed);
     if (id == t->fail_node)
         return ws_fail(ctx, "node %llu at depth %u failed", (unsigned long long)id, depth);
@@ -238,6 +254,43 @@ static int tree_task(ws_ctx *ctx, ws_frame *self)
         n += kids[c]->ret.u;
     }
     self->ret.u = n;
+    return rc;
+}
+
+/* The node with the _at calls: children at top, top + 1, ..., a poll after
+ * each spawn, synced newest first; a child nobody took runs here, inline,
+ * with its own slot as the top (its frame is free once popped). */
+static int tree_node_at(ws_ctx *ctx, ws_frame *top, uint64_t id, unsigned depth, uint64_t *nodes)
+{
+    tree_state *t = g_tree;
+    atomic_fetch_add_explicit(&t->executed, 1, memory_order_relaxed);
+    *nodes = 1;
+    if (id == t->fail_node)
+        return ws_fail(ctx, "node %llu at depth %u failed", (unsigned long long)id, depth);
+    unsigned k = tree_children(t, id, depth);
+    ws_frame *kids[8];
+    for (unsigned c = 0; c < k; c++) {
+        kids[c] = ws_frame_at(ctx, top + c, tree_task);
+        kids[c]->arg[0].u = tree_child_id(id, c);
+        kids[c]->arg[1].u = depth + 1;
+        ws_spawn_at(ctx, kids[c]);
+        ws_poll_at(ctx, top + c + 1);
+    }
+    int rc = WS_OK;
+    for (unsigned c = k; c-- > 0;) {
+        uint64_t sub = 0;
+        int r;
+        if (ws_pop_at(ctx, kids[c])) {
+            uint64_t child_id = kids[c]->arg[0].u;
+            r = tree_node_at(ctx, kids[c], child_id, depth + 1, &sub);
+        } else {
+            r = ws_join_at(ctx, kids[c]);
+            sub = kids[c]->ret.u;
+        }
+        if (r != WS_OK && rc == WS_OK)
+            rc = r;
+        *nodes += sub;
+    }
     return rc;
 }
 
@@ -327,22 +380,52 @@ static int fib_top_task(ws_ctx *ctx, ws_frame *self)
     return WS_OK;
 }
 
+/* fib with the _at calls, in the plugin's shape (plugins/fib.c): spawn
+ * fib(n-2), call fib(n-1), take the child back with ws_pop_at. */
+static int fib_at_task(ws_ctx *ctx, ws_frame *self);
+
+static inline int64_t fib_at(ws_ctx *ctx, ws_frame *top, int n)
+{
+    atomic_fetch_add_explicit(&fib_calls, 1, memory_order_relaxed);
+    if (n < 2)
+        return n;
+    ws_frame *f = ws_frame_at(ctx, top, fib_at_task);
+    f->arg[0].i = n - 2;
+    ws_spawn_at(ctx, f);
+    int64_t a = fib_at(ctx, top + 1, n - 1);
+    if (ws_pop_at(ctx, f))
+        return a + fib_at(ctx, top, n - 2);
+    ws_join_at(ctx, f);
+    return a + f->ret.i;
+}
+
+static int fib_at_task(ws_ctx *ctx, ws_frame *self)
+{
+    self->ret.i = fib_at(ctx, self + 1, (int)self->arg[0].i);
+    return WS_OK;
+}
+
 typedef struct fib_run_state {
     int n;
+    int use_at; /* the _at calls instead of ABI 1.0's ws_spawn/ws_pop/ws_join */
     int64_t result[16];
 } fib_run_state;
 
 static int fib_top_run_one(void *state, uint64_t index, ws_ctx *ctx)
 {
     fib_run_state *s = state;
-    s->result[index] = fib_top(ctx, ws_frame_top(ctx), s->n);
+    ws_frame *top = ws_frame_top(ctx);
+    s->result[index] = s->use_at ? fib_at(ctx, top, s->n) : fib_top(ctx, top, s->n);
+    /* Both forms leave ctx's record of the top where run_one found it. */
+    if (ws_frame_top(ctx) != top)
+        return ws_fail(ctx, "the frame stack top moved");
     return WS_OK;
 }
 
 /* fib(n) in `roots` indices at `jobs` workers: exact value, exact calls. */
-static int fib_top_check(int n, unsigned roots, unsigned jobs)
+static int fib_check(int n, unsigned roots, unsigned jobs, int use_at)
 {
-    fib_run_state s = {n, {0}};
+    fib_run_state s = {n, use_at, {0}};
     int64_t a = 0, b = 1;
     for (int i = 0; i < n; i++) {
         int64_t t = a + b;
@@ -356,8 +439,8 @@ static int fib_top_check(int n, unsigned roots, unsigned jobs)
     test_run_init(&run, "fib", roots, jobs, fib_top_run_one, &s);
     if (ws_pool_run(&run, &res) != 0)
         return 1;
+    int bad = res.failed != 0;
     free(res.workers);
-    int bad = 0;
     for (unsigned r = 0; r < roots; r++)
         if (s.result[r] != a && bad++ < 3)
             fprintf(stderr, "fib(%d) -j%u = %lld, expected %lld\n", n, jobs, (long long)s.result[r],

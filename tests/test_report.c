@@ -188,7 +188,7 @@ Test(report, trace_of_fork_join_nests_stolen_tasks, .init = make_scratch,
      * up to 10 runs are tried. */
     size_t tasks = 0;
     for (int attempt = 0; attempt < 10 && tasks == 0; attempt++) {
-        fib_run_state s = {32, {0}};
+        fib_run_state s = {32, attempt % 2, {0}};
         ws_run run;
         ws_pool_result res;
         test_run_init(&run, "fib", 2, 3, fib_top_run_one, &s);

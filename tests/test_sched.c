@@ -2,12 +2,15 @@
  * test_sched.c - the work-stealing pool: every index runs exactly once for
  * many counts and worker numbers (more workers than cores too); fork-join
  * trees of random shape and 10^5-deep chains give exact results with every
- * task run once; errors of deep children reach run_one; a failing index
- * stops the run unless keep_going.
+ * task run once, with the implicit calls, the _at calls and both mixed;
+ * errors of deep children reach run_one; the _at slow paths publish, take
+ * back and re-arm as they should; a failing index stops the run unless
+ * keep_going.
  */
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
 #include <sched.h>
+#include <signal.h>
 #include <time.h>
 
 #include "stress.h"
@@ -83,53 +86,69 @@ Test(sched, retries_rerun_a_failing_index)
     free(s.hits);
 }
 
-Test(forkjoin, random_trees_exact_at_1_to_8_workers, .timeout = 120)
+static int leaf_task_for_at(ws_ctx *ctx, ws_frame *self)
 {
-    for (unsigned jobs = 1; jobs <= 8; jobs++) {
-        tree_state t;
-        memset(&t, 0, sizeof t);
-        t.seed = 0x5eed + jobs;
-        t.max_depth = 18;
-        ws_pool_result res;
-        cr_assert_eq(forkjoin_tree_run(&t, 8, jobs, &res), 0, "-j%u", jobs);
-        cr_assert_eq(res.failed, 0);
-        free(res.workers);
-    }
+    (void)ctx;
+    self->ret.i = self->arg[0].i * 2;
+    return WS_OK;
 }
 
-Test(forkjoin, chain_of_depth_100000, .timeout = 120)
+static const char *const api_names[] = {"implicit", "_at", "mixed"};
+
+Test(forkjoin, random_trees_exact_at_1_to_8_workers, .timeout = 240)
+{
+    for (unsigned api = TREE_IMPLICIT; api <= TREE_MIXED; api++)
+        for (unsigned jobs = 1; jobs <= 8; jobs++) {
+            tree_state t;
+            memset(&t, 0, sizeof t);
+            t.seed = 0x5eed + jobs;
+            t.max_depth = 18;
+            t.api = api;
+            ws_pool_result res;
+            cr_assert_eq(forkjoin_tree_run(&t, 8, jobs, &res), 0, "%s -j%u", api_names[api], jobs);
+            cr_assert_eq(res.failed, 0);
+            free(res.workers);
+        }
+}
+
+Test(forkjoin, chain_of_depth_100000, .timeout = 240)
 {
     unsigned jobs_to_try[] = {1, 2, 4};
-    for (size_t j = 0; j < 3; j++) {
-        tree_state t;
-        memset(&t, 0, sizeof t);
-        t.chain_depth = 100000;
-        ws_pool_result res;
-        cr_assert_eq(forkjoin_tree_run(&t, 2, jobs_to_try[j], &res), 0, "-j%u", jobs_to_try[j]);
-        free(res.workers);
-    }
+    for (unsigned api = TREE_IMPLICIT; api <= TREE_MIXED; api++)
+        for (size_t j = 0; j < 3; j++) {
+            tree_state t;
+            memset(&t, 0, sizeof t);
+            t.chain_depth = 100000;
+            t.api = api;
+            ws_pool_result res;
+            cr_assert_eq(forkjoin_tree_run(&t, 2, jobs_to_try[j], &res), 0, "%s -j%u",
+                         api_names[api], jobs_to_try[j]);
+            free(res.workers);
+        }
 }
 
 Test(forkjoin, deep_child_error_reaches_run_one)
 {
-    for (unsigned jobs = 1; jobs <= 4; jobs *= 2) {
-        tree_state t;
-        memset(&t, 0, sizeof t);
-        t.chain_depth = 5000;
-        /* the id of the node at depth 4000 of the chain under root 1 */
-        uint64_t id = 1;
-        for (int d = 0; d < 4000; d++)
-            id = tree_child_id(id, 0);
-        t.fail_node = id;
-        ws_pool_result res;
-        cr_redirect_stderr();
-        cr_assert_eq(forkjoin_tree_run(&t, 1, jobs, &res), 0);
-        cr_assert_eq(res.failed, 1, "-j%u", jobs);
-        char want[128];
-        snprintf(want, sizeof want, "node %llu at depth 4000 failed", (unsigned long long)id);
-        cr_assert_str_eq(t.first_error, want, "-j%u", jobs);
-        free(res.workers);
-    }
+    for (unsigned api = TREE_IMPLICIT; api <= TREE_MIXED; api++)
+        for (unsigned jobs = 1; jobs <= 4; jobs *= 2) {
+            tree_state t;
+            memset(&t, 0, sizeof t);
+            t.chain_depth = 5000;
+            t.api = api;
+            /* the id of the node at depth 4000 of the chain under root 1 */
+            uint64_t id = 1;
+            for (int d = 0; d < 4000; d++)
+                id = tree_child_id(id, 0);
+            t.fail_node = id;
+            ws_pool_result res;
+            cr_redirect_stderr();
+            cr_assert_eq(forkjoin_tree_run(&t, 1, jobs, &res), 0);
+            cr_assert_eq(res.failed, 1, "%s -j%u", api_names[api], jobs);
+            char want[128];
+            snprintf(want, sizeof want, "node %llu at depth 4000 failed", (unsigned long long)id);
+            cr_assert_str_eq(t.first_error, want, "%s -j%u", api_names[api], jobs);
+            free(res.workers);
+        }
 }
 
 Test(sched, shard_range_runs_only_its_indices)
@@ -273,8 +292,84 @@ Test(sched, trace_spans_cover_every_index_once)
 
 Test(forkjoin, explicit_top_fast_path_exact_at_1_to_8_workers, .timeout = 120)
 {
-    for (unsigned jobs = 1; jobs <= 8; jobs++)
-        cr_assert_eq(fib_top_check(24, 4, jobs), 0, "-j%u", jobs);
+    for (unsigned jobs = 1; jobs <= 8; jobs++) {
+        cr_assert_eq(fib_check(24, 4, jobs, 0), 0, "ABI 1.0 calls -j%u", jobs);
+        cr_assert_eq(fib_check(24, 4, jobs, 1), 0, "_at calls -j%u", jobs);
+    }
+}
+
+/* ws_poll_at with a thief's request pending publishes the private frame
+ * below its top and re-arms the trigger; the child then cannot be popped,
+ * and ws_join_at runs it here (nobody stole it) and leaves ctx's record of
+ * the top where it was. */
+static int at_probe_run_one(void *state, uint64_t index, ws_ctx *ctx)
+{
+    int *checks = state;
+    (void)index;
+    ws_frame *top = ws_frame_top(ctx);
+    ws_frame *f = ws_frame_at(ctx, top, leaf_task_for_at);
+    f->arg[0].i = 21;
+    ws_spawn_at(ctx, f);
+    if (ctx->fj_pub <= f && atomic_load(&ctx->fj_trigger) == (uintptr_t)ctx->fj_limit)
+        checks[0]++; /* private, trigger armed at the limit */
+    ws_attention_raise(ctx, WS_ATTN_REQUEST);
+    if (atomic_load(&ctx->fj_trigger) == 0)
+        checks[1]++; /* the request fired the trigger */
+    ws_poll_at(ctx, top + 1);
+    if (ctx->fj_pub > f && !(atomic_load(&ctx->attention) & WS_ATTN_REQUEST) &&
+        atomic_load(&ctx->fj_trigger) == (uintptr_t)ctx->fj_limit && ws_frame_top(ctx) == top)
+        checks[2]++; /* published, request served, trigger re-armed, top unchanged */
+    if (!ws_pop_at(ctx, f) && ws_join_at(ctx, f) == WS_OK && f->ret.i == 42 &&
+        ws_frame_top(ctx) == top && ctx->fj_pub == f)
+        checks[3]++;
+    return WS_OK;
+}
+
+Test(forkjoin, poll_at_publishes_and_join_at_takes_back)
+{
+    int checks[4] = {0, 0, 0, 0};
+    ws_run run;
+    ws_pool_result res;
+    test_run_init(&run, "probe", 1, 1, at_probe_run_one, checks);
+    cr_assert_eq(ws_pool_run(&run, &res), 0);
+    cr_assert_eq(res.failed, 0);
+    cr_assert_eq(checks[0], 1, "a fresh spawn was not private, or the trigger not at the limit");
+    cr_assert_eq(checks[1], 1, "a thief's request did not fire the trigger");
+    cr_assert_eq(checks[2], 1, "ws_poll_at did not publish, clear and re-arm");
+    cr_assert_eq(checks[3], 1, "ws_join_at of a published, unstolen frame went wrong");
+    free(res.workers);
+}
+
+/* Spawning past the frame stack's end hits the spare frame and stops the
+ * process with a message, rather than writing past the stack. */
+static int overflow_run_one(void *state, uint64_t index, ws_ctx *ctx)
+{
+    (void)state;
+    (void)index;
+    ws_frame *top = ws_frame_top(ctx);
+    for (size_t i = 0;; i++) {
+        ws_frame *f = ws_frame_at(ctx, top + i, leaf_task_for_at);
+        ws_spawn_at(ctx, f);
+    }
+    return WS_OK;
+}
+
+Test(forkjoin, spawning_past_the_frame_stack_aborts, .signal = SIGABRT)
+{
+    ws_run run;
+    ws_pool_result res;
+    test_run_init(&run, "deep", 1, 1, overflow_run_one, NULL);
+    ws_pool_run(&run, &res);
+}
+
+Test(forkjoin, spawning_off_a_worker_thread_aborts, .signal = SIGABRT)
+{
+    ws_run run;
+    test_run_init(&run, "main", 1, 1, overflow_run_one, NULL);
+    ws_ctx_base base;
+    ws_ctx_base_init(&base, &run, UINT32_MAX);
+    ws_frame *f = ws_frame_new(&base.ctx, leaf_task_for_at);
+    ws_spawn(&base.ctx, f);
 }
 
 /* A thief's request must survive a ws_poll that has nothing to publish
@@ -291,7 +386,7 @@ static int request_probe_run_one(void *state, uint64_t index, ws_ctx *ctx)
 {
     int *checks = state;
     (void)index;
-    atomic_fetch_or(&ctx->attention, WS_ATTN_REQUEST);
+    ws_attention_raise(ctx, WS_ATTN_REQUEST);
     ws_poll(ctx);
     if (atomic_load(&ctx->attention) & WS_ATTN_REQUEST)
         checks[0]++; /* kept: nothing to publish */

@@ -76,7 +76,7 @@ export_fixtures() { export WSRUN_PLUGIN_PATH=$FIXTURES; }
 expect no-args 2 err "wsrun: --plugin is required" -- $W
 expect help 0 out "usage: wsrun --plugin NAME" -- $W --help
 expect help-short 0 out "Exit status: 0" -- $W -h
-expect version 0 out "wsrun 1.0.0 (plugin ABI 1.0)" -- $W --version
+expect version 0 out "wsrun 1.1.0 (plugin ABI 1.1)" -- $W --version
 expect version-short 0 out "plugin ABI 1." -- $W -V
 expect unknown-long 2 err "wsrun: unknown option '--bogus'" -- $W --bogus
 expect unknown-short 2 err "wsrun: unknown option '-x'" -- $W -x
@@ -120,6 +120,13 @@ expect null-name 2 err "descriptor has no name" -- $W -p noname -n 1
 expect null-run-one 2 err "descriptor has no run_one callback" -- $W -p norunone -n 1
 expect misnamed 2 err "descriptor name 'othername' does not match the file name (expected 'misnamed')" -- $W -p misnamed -n 1
 expect newer-minor-loads 0 none "" -- $W -p newer -n 3
+# A fork-join plugin built against the frozen ABI 1.0 header still runs,
+# its inline code (which keeps ctx's top itself) served by today's runtime.
+expect abi10-help 0 out "built for plugin ABI 1.0" -- $W -p abi10 --help
+for j in 1 2 3 4; do
+    expect abi10-top-j$j 0 out "fib(24) = 46368" -- $W -p abi10 -j $j -o n=24 -o mode=top
+    expect abi10-implicit-j$j 0 out "fib(22) = 17711" -- $W -p abi10 -j $j -o n=22 -o mode=implicit
+done
 
 # ------------------------------------------------------------ plugin help
 expect plugin-help 0 out "opts 0.2 - test fixture: one option of each type" -- $W -p opts --help
