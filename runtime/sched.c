@@ -17,7 +17,6 @@
  * bounds the stack by the program's own recursion depth).
  */
 #include "pool.h"
-#include "own_stack.h"
 
 #include <errno.h>
 #include <linux/futex.h>
@@ -87,8 +86,6 @@ struct ws_pool {
     uint64_t failed;          /* under fail_lock */
     int worker_init_failed;   /* under fail_lock */
     int hooked;               /* skip bits or a completion hook: use the hooked loop */
-    int start_failed;         /* a worker thread could not be started (under fail_lock) */
-    pthread_attr_t thread_attr; /* the workers' threads: WORKER_STACK_BYTES of stack */
     /* --keep-going: the failures of the lowest indices, kept in index order
      * and printed when the run ends (under fail_lock). */
     struct kept_failure {
@@ -754,35 +751,10 @@ static void run_root(ws_worker *w)
         run_range_as_root(w, begin, end);
 }
 
-static void *worker_main(void *arg);
-
-/* Start the threads of workers first..end-1; worker 1 starts 2..jobs-1
- * on its own thread, so worker 0 does not wait for them (a thread start
- * costs 0.1 to 0.3 ms on this project's VM, mostly first-touch page
- * faults).  On failure, stop the run; returns 0 when all started. */
-static int start_worker_threads(ws_pool *p, unsigned first, unsigned end)
-{
-    for (unsigned i = first; i < end; i++) {
-        int e = pthread_create(&p->workers[i]->thread, &p->thread_attr, worker_main, p->workers[i]);
-        if (e != 0) {
-            pthread_mutex_lock(&p->fail_lock);
-            p->start_failed = 1;
-            pthread_mutex_unlock(&p->fail_lock);
-            ws_err("cannot start worker thread %u of %u: %s", i, p->jobs, strerror(e));
-            ws_pool_request_stop();
-            return -1;
-        }
-        p->workers[i]->thread_started = 1;
-    }
-    return 0;
-}
-
 static void *worker_main(void *arg)
 {
     ws_worker *w = arg;
     ws_pool *p = w->pool;
-    if (w->base.ctx.worker_id == 1)
-        start_worker_threads(p, 2, p->jobs);
     const ws_plugin *d = &p->run->desc;
     uint64_t t_start = now_ns();
     int ready = 1;
@@ -815,11 +787,6 @@ static void *worker_main(void *arg)
     w->stats.idle_ns = total > accounted ? total - accounted : 0;
     this_worker = NULL;
     return NULL;
-}
-
-static void worker0_main(void *arg)
-{
-    worker_main(arg);
 }
 
 static ws_worker *worker_new(ws_pool *p, unsigned id)
@@ -941,8 +908,9 @@ int ws_pool_run(ws_run *run, ws_pool_result *result)
             goto out;
         }
 
-    pthread_attr_init(&pool.thread_attr);
-    pthread_attr_setstacksize(&pool.thread_attr, WORKER_STACK_BYTES);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, WORKER_STACK_BYTES);
     /* release: the workers' fields above are visible to a signal handler
      * or progress reader that acquires the pointer. */
     atomic_store_explicit(&current_pool, &pool, memory_order_release);
@@ -953,28 +921,25 @@ int ws_pool_run(ws_run *run, ws_pool_result *result)
     uint64_t t0 = now_ns();
     for (unsigned i = 0; i < pool.jobs; i++)
         pool.workers[i]->t_origin = t0;
-    /* Worker 1 gets a thread here and starts workers 2.. itself; worker 0
-     * runs on this thread (on a deep stack of its own), so the run starts
-     * at once instead of when a new thread is first scheduled.  Where that
-     * stack cannot be made (sanitizer builds), worker 0 gets a thread too. */
-    int ok = start_worker_threads(&pool, 1, pool.jobs > 1 ? 2 : 1) == 0;
-    if (ok && ws_run_on_own_stack(worker0_main, pool.workers[0], WORKER_STACK_BYTES) != 0)
-        ok = start_worker_threads(&pool, 0, 1) == 0;
-    if (!ok) {
-        /* worker 0 never ran: end the others' loops */
-        atomic_store_explicit(&pool.done, 1, memory_order_release);
-        wake_all(&pool);
+    for (unsigned i = 0; i < pool.jobs; i++) {
+        int e = pthread_create(&pool.workers[i]->thread, &attr, worker_main, pool.workers[i]);
+        if (e != 0) {
+            ws_err("cannot start worker thread %u of %u: %s", i, pool.jobs, strerror(e));
+            ws_pool_request_stop();
+            atomic_store_explicit(&pool.done, 1, memory_order_release);
+            wake_all(&pool);
+            break;
+        }
+        pool.workers[i]->thread_started = 1;
     }
-    /* Worker 1 first: once it has returned, the threads it started (and
-     * their thread_started flags) are known here. */
-    if (pool.jobs > 1 && pool.workers[1]->thread_started)
-        pthread_join(pool.workers[1]->thread, NULL);
-    for (unsigned i = 0; i < pool.jobs; i++)
-        if (i != 1 && pool.workers[i]->thread_started)
+    pthread_attr_destroy(&attr);
+    int all_started = 1;
+    for (unsigned i = 0; i < pool.jobs; i++) {
+        if (pool.workers[i]->thread_started)
             pthread_join(pool.workers[i]->thread, NULL);
-    pthread_attr_destroy(&pool.thread_attr);
-    /* every thread has been joined: nothing writes start_failed now */
-    int all_started = !pool.start_failed;
+        else
+            all_started = 0;
+    }
     result->wall_ns = now_ns() - t0;
     /* seq_cst: see pool_enter.  Readers are brief (a loop over the workers'
      * counters, or a signal handler), so waiting for them is a spin. */
