@@ -527,3 +527,30 @@ Test(sched, stop_requested_before_the_pool_starts_runs_nothing)
     free(res.workers);
     free(s.hits);
 }
+
+/* Workers start on one CPU each (a placement hint) but must not stay
+ * pinned: every worker's thread ends up with all the process's CPUs. */
+static int affinity_run_one(void *state, uint64_t index, ws_ctx *ctx)
+{
+    _Atomic int *narrow = state;
+    (void)index;
+    (void)ctx;
+    cpu_set_t mine, process;
+    if (pthread_getaffinity_np(pthread_self(), sizeof mine, &mine) != 0 ||
+        sched_getaffinity(0, sizeof process, &process) != 0 || !CPU_EQUAL(&mine, &process))
+        atomic_fetch_add(narrow, 1);
+    return WS_OK;
+}
+
+Test(sched, workers_are_not_left_pinned)
+{
+    _Atomic int narrow = 0;
+    ws_run run;
+    ws_pool_result res;
+    test_run_init(&run, "affinity", 10000, 3, affinity_run_one, &narrow);
+    cr_assert_eq(ws_pool_run(&run, &res), 0);
+    cr_assert_eq(res.indices_done, 10000);
+    cr_assert_eq(atomic_load(&narrow), 0, "%d indices ran on a thread with fewer CPUs than the process",
+                 atomic_load(&narrow));
+    free(res.workers);
+}
