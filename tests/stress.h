@@ -350,6 +350,30 @@ static int forkjoin_tree_run(tree_state *t, unsigned roots, unsigned jobs, ws_po
     return bad;
 }
 
+/* Random trees (seed + jobs, depth up to max_depth, `roots` per run) with
+ * each of the three APIs at -j1..max_jobs; returns the number of bad runs. */
+static int forkjoin_trees_every_api(uint64_t seed, unsigned max_depth, unsigned roots,
+                                    unsigned max_jobs)
+{
+    static const char *const names[] = {"implicit", "_at", "mixed"};
+    int bad = 0;
+    for (unsigned api = TREE_IMPLICIT; api <= TREE_MIXED; api++)
+        for (unsigned jobs = 1; jobs <= max_jobs; jobs++) {
+            tree_state t;
+            memset(&t, 0, sizeof t);
+            t.seed = seed + jobs;
+            t.max_depth = max_depth;
+            t.api = api;
+            ws_pool_result res;
+            int b = forkjoin_tree_run(&t, roots, jobs, &res) + (res.failed != 0);
+            if (b)
+                fprintf(stderr, "trees with the %s calls at -j%u went wrong\n", names[api], jobs);
+            bad += b;
+            free(res.workers);
+        }
+    return bad;
+}
+
 /* fib with the explicit-top fast path (ws_frame_at / ws_pop / ws_join),
  * counting calls so duplicates or losses show. */
 static _Atomic uint64_t fib_calls;

@@ -86,7 +86,7 @@ Test(sched, retries_rerun_a_failing_index)
     free(s.hits);
 }
 
-static int leaf_task_for_at(ws_ctx *ctx, ws_frame *self)
+static int leaf_task(ws_ctx *ctx, ws_frame *self)
 {
     (void)ctx;
     self->ret.i = self->arg[0].i * 2;
@@ -97,18 +97,7 @@ static const char *const api_names[] = {"implicit", "_at", "mixed"};
 
 Test(forkjoin, random_trees_exact_at_1_to_8_workers, .timeout = 240)
 {
-    for (unsigned api = TREE_IMPLICIT; api <= TREE_MIXED; api++)
-        for (unsigned jobs = 1; jobs <= 8; jobs++) {
-            tree_state t;
-            memset(&t, 0, sizeof t);
-            t.seed = 0x5eed + jobs;
-            t.max_depth = 18;
-            t.api = api;
-            ws_pool_result res;
-            cr_assert_eq(forkjoin_tree_run(&t, 8, jobs, &res), 0, "%s -j%u", api_names[api], jobs);
-            cr_assert_eq(res.failed, 0);
-            free(res.workers);
-        }
+    cr_assert_eq(forkjoin_trees_every_api(0x5eed, 18, 8, 8), 0);
 }
 
 Test(forkjoin, chain_of_depth_100000, .timeout = 240)
@@ -307,7 +296,7 @@ static int at_probe_run_one(void *state, uint64_t index, ws_ctx *ctx)
     int *checks = state;
     (void)index;
     ws_frame *top = ws_frame_top(ctx);
-    ws_frame *f = ws_frame_at(ctx, top, leaf_task_for_at);
+    ws_frame *f = ws_frame_at(ctx, top, leaf_task);
     f->arg[0].i = 21;
     ws_spawn_at(ctx, f);
     if (ctx->fj_pub <= f && atomic_load(&ctx->fj_trigger) == (uintptr_t)ctx->fj_limit)
@@ -348,7 +337,7 @@ static int overflow_run_one(void *state, uint64_t index, ws_ctx *ctx)
     (void)index;
     ws_frame *top = ws_frame_top(ctx);
     for (size_t i = 0;; i++) {
-        ws_frame *f = ws_frame_at(ctx, top + i, leaf_task_for_at);
+        ws_frame *f = ws_frame_at(ctx, top + i, leaf_task);
         ws_spawn_at(ctx, f);
     }
     return WS_OK;
@@ -368,20 +357,13 @@ Test(forkjoin, spawning_off_a_worker_thread_aborts, .signal = SIGABRT)
     test_run_init(&run, "main", 1, 1, overflow_run_one, NULL);
     ws_ctx_base base;
     ws_ctx_base_init(&base, &run, UINT32_MAX);
-    ws_frame *f = ws_frame_new(&base.ctx, leaf_task_for_at);
+    ws_frame *f = ws_frame_new(&base.ctx, leaf_task);
     ws_spawn(&base.ctx, f);
 }
 
 /* A thief's request must survive a ws_poll that has nothing to publish
  * (so the enclosing index loop can split its range), and must be served
  * and cleared when there is a private frame to publish. */
-static int leaf_task(ws_ctx *ctx, ws_frame *self)
-{
-    (void)ctx;
-    self->ret.i = self->arg[0].i * 2;
-    return WS_OK;
-}
-
 static int request_probe_run_one(void *state, uint64_t index, ws_ctx *ctx)
 {
     int *checks = state;

@@ -12,17 +12,8 @@ int main(void)
     for (unsigned j = 1; j <= 8; j *= 2)
         for (size_t c = 0; c < sizeof counts / sizeof *counts; c++)
             bad += pool_count_run(counts[c], j == 4 ? 3 : j);
+    bad += forkjoin_trees_every_api(77, 14, 4, 8);
     for (unsigned api = TREE_IMPLICIT; api <= TREE_MIXED; api++) {
-        for (unsigned jobs = 1; jobs <= 8; jobs++) {
-            tree_state t;
-            memset(&t, 0, sizeof t);
-            t.seed = 77 + jobs;
-            t.max_depth = 14;
-            t.api = api;
-            ws_pool_result res;
-            bad += forkjoin_tree_run(&t, 4, jobs, &res);
-            free(res.workers);
-        }
         tree_state chain;
         memset(&chain, 0, sizeof chain);
         chain.chain_depth = 20000;
