@@ -236,8 +236,9 @@ static inline ws_rng ws_rng_for(const ws_ctx *ctx, uint64_t index);
 /*                                                                     */
 /* Rule: code between a ws_frame_at and its pop or join uses only the  */
 /* _at calls (and ws_poll_at to poll), because ctx's own record of the */
-/* top is not kept up to date there; a task function (entered with    */
-/* self) may use either form.  ABI 1.0's ws_frame_at + ws_spawn +      */
+/* top is not kept up to date there; a task function the runtime      */
+/* starts (stolen, or synced) may use either form.  ABI 1.0's          */
+/* ws_frame_at + ws_spawn +                                            */
 /* ws_pop + ws_join keep that record (two more stores per spawn) and   */
 /* still work as before.                                               */
 /* ------------------------------------------------------------------ */
