@@ -15,6 +15,7 @@
 
 #include "bench_timing.h"
 #include "wsrun.h"
+#include "nqueens_serial.h"
 
 typedef struct nq_state {
     int n;
@@ -32,21 +33,6 @@ static const ws_option nq_options[] = {
     {"timing", WS_OPT_BOOL, "off", "also print time_s, cpu_s and spawns on stdout", NULL, 0, 0},
     {NULL, 0, NULL, NULL, NULL, 0, 0},
 };
-
-/* Solutions that complete the board (cols, left, right). */
-static uint64_t nq_serial(uint32_t all, uint32_t cols, uint32_t left, uint32_t right)
-{
-    if (cols == all)
-        return 1;
-    uint64_t count = 0;
-    uint32_t free_cols = all & ~(cols | left | right);
-    while (free_cols) {
-        uint32_t bit = free_cols & -free_cols;
-        free_cols ^= bit;
-        count += nq_serial(all, cols | bit, (left | bit) << 1, (right | bit) >> 1);
-    }
-    return count;
-}
 
 static int nq_task(ws_ctx *ctx, ws_frame *self);
 

@@ -8,20 +8,7 @@
 #include <omp.h>
 
 #include "peer.h"
-
-static uint64_t nq_serial(uint32_t all, uint32_t cols, uint32_t left, uint32_t right)
-{
-    if (cols == all)
-        return 1;
-    uint64_t count = 0;
-    uint32_t free_cols = all & ~(cols | left | right);
-    while (free_cols) {
-        uint32_t bit = free_cols & -free_cols;
-        free_cols ^= bit;
-        count += nq_serial(all, cols | bit, (left | bit) << 1, (right | bit) >> 1);
-    }
-    return count;
-}
+#include "nqueens_serial.h"
 
 static uint64_t nq_tasks(uint32_t all, int cutoff, uint32_t cols, uint32_t left, uint32_t right)
 {

@@ -1,25 +1,13 @@
 /*
  * nqueens_serial.c - benchmark peer: the serial N-queens count, the same
- * bit-mask search the nqueens plugin runs below its cutoff; the baseline
- * for T1/Ts.  Must stay identical to the plugin's serial search.
+ * bit-mask search the nqueens plugin runs below its cutoff (both include
+ * plugins/nqueens_serial.h); the baseline for T1/Ts.  Must never add
+ * anything around the search that the plugin does not do.
  *
  *   nqueens_serial n=13   prints "nqueens(13) = 73712" and "time_s ..."
  */
 #include "peer.h"
-
-static uint64_t nq_serial(uint32_t all, uint32_t cols, uint32_t left, uint32_t right)
-{
-    if (cols == all)
-        return 1;
-    uint64_t count = 0;
-    uint32_t free_cols = all & ~(cols | left | right);
-    while (free_cols) {
-        uint32_t bit = free_cols & -free_cols;
-        free_cols ^= bit;
-        count += nq_serial(all, cols | bit, (left | bit) << 1, (right | bit) >> 1);
-    }
-    return count;
-}
+#include "nqueens_serial.h"
 
 int main(int argc, char **argv)
 {
