@@ -24,47 +24,16 @@
 #include <time.h>
 #include <unistd.h>
 
-static char du_work[PATH_MAX];  /* this test's folder */
-static char du_build[PATH_MAX]; /* absolute $WSRUN_BUILD */
+#include "work_util.h"
 
 static inline void du_setup(void)
 {
-    const char *build = getenv("WSRUN_BUILD");
-    const char *rel = build && *build ? build : "build";
-    cr_assert_not_null(realpath(rel, du_build), "cannot find build folder %s (set WSRUN_BUILD)",
-                       rel);
-    snprintf(du_work, sizeof du_work, "/tmp/test_dist.XXXXXX");
-    cr_assert_not_null(mkdtemp(du_work), "mkdtemp: %s", strerror(errno));
-}
-
-static inline void du_teardown(void)
-{
-    if (strncmp(du_work, "/tmp/test_dist.", 15) != 0)
-        return;
-    char cmd[PATH_MAX + 32];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", du_work);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", du_work);
-}
-
-/* du_work/name, in a rotating set of static buffers. */
-static inline const char *du_path(const char *fmt, ...)
-{
-    static char bufs[8][PATH_MAX * 2];
-    static int next;
-    char name[PATH_MAX / 2];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(name, sizeof name, fmt, ap);
-    va_end(ap);
-    char *out = bufs[next++ % 8];
-    snprintf(out, PATH_MAX * 2, "%s/%s", du_work, name);
-    return out;
+    work_setup("/tmp/test_dist.");
 }
 
 static inline void du_mkdir(const char *name)
 {
-    cr_assert_eq(mkdir(du_path("%s", name), 0755), 0, "mkdir %s: %s", name, strerror(errno));
+    cr_assert_eq(mkdir(work_path("%s", name), 0755), 0, "mkdir %s: %s", name, strerror(errno));
 }
 
 typedef struct du_result {
@@ -80,7 +49,7 @@ static inline double du_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* Run `sh -c <command>` in du_work, stdin from /dev/null, stdout dropped. */
+/* Run `sh -c <command>` in work_dir, stdin from /dev/null, stdout dropped. */
 static inline void du_run(du_result *r, const char *fmt, ...)
 {
     char cmd[8192];
@@ -89,7 +58,7 @@ static inline void du_run(du_result *r, const char *fmt, ...)
     vsnprintf(cmd, sizeof cmd, fmt, ap);
     va_end(ap);
     char err_path[PATH_MAX + 16];
-    snprintf(err_path, sizeof err_path, "%s/.stderr", du_work);
+    snprintf(err_path, sizeof err_path, "%s/.stderr", work_dir);
     int err_fd = open(err_path, O_RDWR | O_CREAT | O_TRUNC, 0644);
     cr_assert(err_fd >= 0, "open %s: %s", err_path, strerror(errno));
     posix_spawn_file_actions_t fa;
@@ -98,7 +67,7 @@ static inline void du_run(du_result *r, const char *fmt, ...)
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
     char full[8192 + PATH_MAX + 16];
-    snprintf(full, sizeof full, "cd '%s' && %s", du_work, cmd);
+    snprintf(full, sizeof full, "cd '%s' && %s", work_dir, cmd);
     char *argv[] = {"/bin/sh", "-c", full, NULL};
     extern char **environ;
     double t0 = du_now();
@@ -116,7 +85,7 @@ static inline void du_run(du_result *r, const char *fmt, ...)
     close(err_fd);
 }
 
-/* The names of the plain files in du_work/dir, sorted; free each and it. */
+/* The names of the plain files in work_dir/dir, sorted; free each and it. */
 static inline int du_cmp_names(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -124,7 +93,7 @@ static inline int du_cmp_names(const void *a, const void *b)
 
 static inline char **du_list(const char *dir, size_t *n)
 {
-    DIR *d = opendir(du_path("%s", dir));
+    DIR *d = opendir(work_path("%s", dir));
     cr_assert_not_null(d, "opendir %s: %s", dir, strerror(errno));
     size_t cap = 64;
     char **names = malloc(cap * sizeof *names);
@@ -186,8 +155,8 @@ static inline size_t du_assert_partition(const char *full, const char *const *pa
         size_t n;
         char **got = du_list(*p, &n);
         for (size_t i = 0; i < n; i++) {
-            char *a = strdup(du_path("%s/%s", *p, got[i]));
-            char *b = strdup(du_path("%s/%s", full, got[i]));
+            char *a = strdup(work_path("%s/%s", *p, got[i]));
+            char *b = strdup(work_path("%s/%s", full, got[i]));
             du_assert_same_file(a, b);
             free(a);
             free(b);

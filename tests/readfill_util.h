@@ -29,50 +29,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static char rf_work[PATH_MAX];  /* this test's folder */
-static char rf_build[PATH_MAX]; /* absolute $WSRUN_BUILD */
+#include "work_util.h"
 
 static inline void rf_setup(void)
 {
-    const char *build = getenv("WSRUN_BUILD");
-    const char *rel = build && *build ? build : "build";
-    cr_assert_not_null(realpath(rel, rf_build), "cannot find build folder %s (set WSRUN_BUILD)",
-                       rel);
-    snprintf(rf_work, sizeof rf_work, "/tmp/test_readfill.XXXXXX");
-    cr_assert_not_null(mkdtemp(rf_work), "mkdtemp: %s", strerror(errno));
-    chmod(rf_work, 0755); /* the unreadable-file tests run wsrun as nobody */
-}
-
-static inline void rf_teardown(void)
-{
-    if (strncmp(rf_work, "/tmp/test_readfill.", 19) != 0)
-        return;
-    char cmd[PATH_MAX + 32];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", rf_work);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", rf_work);
-}
-
-/* rf_work/name, in a rotating set of static buffers. */
-static inline const char *rf_path(const char *fmt, ...)
-{
-    static char bufs[8][PATH_MAX * 2];
-    static int next;
-    char name[PATH_MAX / 2];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(name, sizeof name, fmt, ap);
-    va_end(ap);
-    char *out = bufs[next++ % 8];
-    snprintf(out, PATH_MAX * 2, "%s/%s", rf_work, name);
-    return out;
+    work_setup("/tmp/test_readfill.");
+    chmod(work_dir, 0755); /* the unreadable-file tests run wsrun as nobody */
 }
 
 typedef struct rf_opts {
     const char *stdin_path; /* NULL: /dev/null */
     long fsize_limit;       /* bytes; 0: none (SIGXFSZ is ignored when set) */
     int as_nobody;          /* drop to uid/gid 65534 before exec */
-    const char *cwd;        /* NULL: rf_work */
+    const char *cwd;        /* NULL: work_dir */
 } rf_opts;
 
 typedef struct rf_result {
@@ -97,8 +66,8 @@ static inline void rf_slurp(int fd, char *buf, size_t cap)
 static inline void rf_wsrun_v(rf_result *r, const rf_opts *o, const char *plugin, const char **args)
 {
     char wsrun[PATH_MAX + 16], plugin_path[PATH_MAX + 64];
-    snprintf(wsrun, sizeof wsrun, "%s/wsrun", rf_build);
-    snprintf(plugin_path, sizeof plugin_path, "%s/plugins/%s.so", rf_build, plugin);
+    snprintf(wsrun, sizeof wsrun, "%s/wsrun", work_build);
+    snprintf(plugin_path, sizeof plugin_path, "%s/plugins/%s.so", work_build, plugin);
     const char *argv[64];
     int argc = 0;
     argv[argc++] = wsrun;
@@ -116,7 +85,7 @@ static inline void rf_wsrun_v(rf_result *r, const rf_opts *o, const char *plugin
     pid_t pid = fork();
     cr_assert(pid >= 0, "fork: %s", strerror(errno));
     if (pid == 0) {
-        if (chdir(o && o->cwd ? o->cwd : rf_work) != 0)
+        if (chdir(o && o->cwd ? o->cwd : work_dir) != 0)
             _exit(120);
         int in = open(o && o->stdin_path ? o->stdin_path : "/dev/null", O_RDONLY);
         if (in < 0 || dup2(in, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
@@ -146,7 +115,7 @@ static inline void rf_wsrun_v(rf_result *r, const rf_opts *o, const char *plugin
 #define rf_wsrun(r, o, plugin, ...)                                                            \
     rf_wsrun_v((r), (o), (plugin), (const char *[]){__VA_ARGS__, NULL})
 
-/* Names in rf_work/sub (not . or ..) that start with a dot: temporaries. */
+/* Names in work_dir/sub (not . or ..) that start with a dot: temporaries. */
 static inline int rf_count_hidden(const char *dir)
 {
     DIR *d = opendir(dir);

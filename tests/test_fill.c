@@ -15,7 +15,7 @@
 #include "wsrun.h"
 #include "readfill_util.h"
 
-TestSuite(fill, .init = rf_setup, .fini = rf_teardown);
+TestSuite(fill, .init = rf_setup, .fini = work_teardown);
 
 typedef struct npy {
     unsigned char *data; /* whole file */
@@ -82,22 +82,22 @@ Test(fill, array_of_noise_files_equals_libpng_pixels_for_any_jobs)
 {
     enum { N = 30 };
     rf_result *r = malloc(sizeof *r);
-    mkdir(rf_path("imgs"), 0755);
+    mkdir(work_path("imgs"), 0755);
     rf_wsrun(r, NULL, "noise", "--count", "30", "--seed", "11", "-q", "-o", "prefix=imgs/image_");
     cr_assert_eq(r->status, 0, "%s", r->err);
     rf_wsrun(r, NULL, "fill", "-o", "input=imgs/image_*.png", "-o", "output=a1.npy", "-j", "1");
     cr_assert_eq(r->status, 0, "%s", r->err);
     rf_wsrun(r, NULL, "fill", "-o", "input=imgs", "-o", "output=a4.npy", "-j", "4");
     cr_assert_eq(r->status, 0, "%s", r->err);
-    cr_expect(files_equal(rf_path("a1.npy"), rf_path("a4.npy")), "-j1 and -j4 arrays differ");
+    cr_expect(files_equal(work_path("a1.npy"), work_path("a4.npy")), "-j1 and -j4 arrays differ");
 
     npy n;
-    load_npy(rf_path("a1.npy"), &n);
+    load_npy(work_path("a1.npy"), &n);
     expect_dict(&n, "|u1", "30, 100, 100");
     cr_assert_eq(n.len, n.offset + (size_t)N * 10000);
     for (int i = 0; i < N; i++) {
         rf_image img;
-        rf_decode(rf_path("imgs/image_%d.png", i), &img);
+        rf_decode(work_path("imgs/image_%d.png", i), &img);
         cr_assert_eq(img.bytes, 10000);
         cr_expect(memcmp(n.data + n.offset + (size_t)i * 10000, img.pixels, 10000) == 0,
                   "slot %d differs from image_%d.png", i, i);
@@ -108,17 +108,17 @@ Test(fill, array_of_noise_files_equals_libpng_pixels_for_any_jobs)
     rf_wsrun(r, NULL, "fill", "-o", "source=noise", "--count", "30", "--seed", "11", "-o",
              "width=100", "-o", "height=100", "-o", "output=n.npy", "-j", "2");
     cr_assert_eq(r->status, 0, "%s", r->err);
-    cr_expect(files_equal(rf_path("a1.npy"), rf_path("n.npy")),
+    cr_expect(files_equal(work_path("a1.npy"), work_path("n.npy")),
               "source=noise differs from the noise plugin's files");
 
     char args[1024], out[4096];
     rf_image img;
-    rf_decode(rf_path("imgs/image_29.png"), &img);
+    rf_decode(work_path("imgs/image_29.png"), &img);
     snprintf(args, sizeof args, "%s 30,100,100 uint8 29,0,0=%u 29,99,99=%u 29,42,7=%u",
-             rf_path("a4.npy"), img.pixels[0], img.pixels[9999], img.pixels[42 * 100 + 7]);
+             work_path("a4.npy"), img.pixels[0], img.pixels[9999], img.pixels[42 * 100 + 7]);
     free(img.pixels);
     cr_expect_eq(check_with_numpy(args, out, sizeof out), 0, "numpy: %s", out);
-    cr_expect_eq(rf_count_hidden(rf_work), 0, "a temporary file was left behind");
+    cr_expect_eq(rf_count_hidden(work_dir), 0, "a temporary file was left behind");
     free(n.data);
     free(r);
 }
@@ -132,13 +132,13 @@ Test(fill, sixteen_bit_rgb_is_little_endian_u2_with_four_dimensions)
     rf_wsrun(r, NULL, "fill", "-o", "input=image_%d.png", "-o", "output=c.npy", "-j", "3");
     cr_assert_eq(r->status, 0, "%s", r->err);
     npy n;
-    load_npy(rf_path("c.npy"), &n);
+    load_npy(work_path("c.npy"), &n);
     expect_dict(&n, "<u2", "6, 7, 13, 3");
     size_t slot = 7 * 13 * 3 * 2;
     cr_assert_eq(n.len, n.offset + 6 * slot);
     for (int i = 0; i < 6; i++) {
         rf_image img;
-        rf_decode(rf_path("image_%d.png", i), &img); /* swapped to little-endian */
+        rf_decode(work_path("image_%d.png", i), &img); /* swapped to little-endian */
         cr_assert_eq(img.bytes, slot);
         cr_expect(memcmp(n.data + n.offset + (size_t)i * slot, img.pixels, slot) == 0,
                   "slot %d differs from image_%d.png", i, i);
@@ -148,7 +148,7 @@ Test(fill, sixteen_bit_rgb_is_little_endian_u2_with_four_dimensions)
             size_t last = slot - 2;
             unsigned v1 = img.pixels[last] | img.pixels[last + 1] << 8;
             snprintf(args, sizeof args, "%s 6,7,13,3 uint16 5,0,0,0=%u 5,6,12,2=%u",
-                     rf_path("c.npy"), v0, v1);
+                     work_path("c.npy"), v0, v1);
             cr_expect_eq(check_with_numpy(args, out, sizeof out), 0, "numpy: %s", out);
         }
         free(img.pixels);
@@ -157,7 +157,7 @@ Test(fill, sixteen_bit_rgb_is_little_endian_u2_with_four_dimensions)
              "width=13", "-o", "height=7", "-o", "channels=3", "-o", "dtype=u16", "-o",
              "output=cn.npy");
     cr_assert_eq(r->status, 0, "%s", r->err);
-    cr_expect(files_equal(rf_path("c.npy"), rf_path("cn.npy")),
+    cr_expect(files_equal(work_path("c.npy"), work_path("cn.npy")),
               "16-bit source=noise differs from the noise plugin's files");
     free(n.data);
     free(r);
@@ -170,7 +170,7 @@ Test(fill, constant_and_index_sources)
              "--count", "4", "-o", "width=3", "-o", "height=2", "-o", "output=k.npy");
     cr_assert_eq(r->status, 0, "%s", r->err);
     npy n;
-    load_npy(rf_path("k.npy"), &n);
+    load_npy(work_path("k.npy"), &n);
     expect_dict(&n, "<u2", "4, 2, 3");
     cr_assert_eq(n.len, n.offset + 4 * 6 * 2);
     for (size_t k = 0; k < 24; k++)
@@ -181,7 +181,7 @@ Test(fill, constant_and_index_sources)
     rf_wsrun(r, NULL, "fill", "-o", "source=index", "--count", "300", "-o", "width=4", "-o",
              "height=4", "-o", "channels=2", "-o", "output=i.npy", "-j", "2");
     cr_assert_eq(r->status, 0, "%s", r->err);
-    load_npy(rf_path("i.npy"), &n);
+    load_npy(work_path("i.npy"), &n);
     expect_dict(&n, "|u1", "300, 4, 4, 2");
     for (size_t i = 0; i < 300; i++)
         for (size_t k = 0; k < 32; k++)
@@ -189,10 +189,10 @@ Test(fill, constant_and_index_sources)
     char out[4096];
     char args[1024];
     snprintf(args, sizeof args, "%s 300,4,4,2 uint8 0,0,0,0=0 257,3,3,1=1 299,1,2,0=43",
-             rf_path("i.npy"));
+             work_path("i.npy"));
     cr_expect_eq(check_with_numpy(args, out, sizeof out), 0, "numpy: %s", out);
     /* The checker itself must notice a wrong value. */
-    snprintf(args, sizeof args, "%s 300,4,4,2 uint8 299,1,2,0=44", rf_path("i.npy"));
+    snprintf(args, sizeof args, "%s 300,4,4,2 uint8 299,1,2,0=44", work_path("i.npy"));
     cr_expect_eq(check_with_numpy(args, out, sizeof out), 1, "numpy: %s", out);
     free(n.data);
     free(r);
@@ -201,12 +201,12 @@ Test(fill, constant_and_index_sources)
 Test(fill, convert_rgb_gives_three_channels)
 {
     for (int i = 0; i < 3; i++)
-        rf_write_gray(rf_path("g%d.png", i), 5, 4, (unsigned)i);
+        rf_write_gray(work_path("g%d.png", i), 5, 4, (unsigned)i);
     rf_result *r = malloc(sizeof *r);
     rf_wsrun(r, NULL, "fill", "-o", "input=g*.png", "-o", "convert=rgb", "-o", "output=rgb.npy");
     cr_assert_eq(r->status, 0, "%s", r->err);
     npy n;
-    load_npy(rf_path("rgb.npy"), &n);
+    load_npy(work_path("rgb.npy"), &n);
     expect_dict(&n, "|u1", "3, 4, 5, 3");
     for (unsigned i = 0; i < 3; i++)
         for (unsigned y = 0; y < 4; y++)
@@ -223,23 +223,23 @@ Test(fill, convert_rgb_gives_three_channels)
 static void four_good_images(void)
 {
     for (int i = 0; i < 4; i++)
-        rf_write_gray(rf_path("g%d.png", i), 20, 10, (unsigned)i);
+        rf_write_gray(work_path("g%d.png", i), 20, 10, (unsigned)i);
 }
 
 /* An old out.npy must survive a failed run unchanged, and no temporary
  * may be left beside it. */
 static void write_old_output(void)
 {
-    rf_write_file(rf_path("out.npy"), "old array", 9);
+    rf_write_file(work_path("out.npy"), "old array", 9);
 }
 
 static void expect_old_output_intact(void)
 {
     size_t len;
-    unsigned char *old = rf_read_file(rf_path("out.npy"), &len);
+    unsigned char *old = rf_read_file(work_path("out.npy"), &len);
     cr_expect(len == 9 && memcmp(old, "old array", 9) == 0, "out.npy was replaced or changed");
     free(old);
-    cr_expect_eq(rf_count_hidden(rf_work), 0, "a temporary file was left behind");
+    cr_expect_eq(rf_count_hidden(work_dir), 0, "a temporary file was left behind");
 }
 
 /* g0, g1, <bad>, g3: index 2 must fail with `message`, exit 1. */
@@ -247,7 +247,7 @@ static void expect_bad_index_2(const char *bad_name, const char *message, const 
 {
     char list[512];
     snprintf(list, sizeof list, "g0.png\ng1.png\n%s\ng3.png\n", bad_name);
-    rf_write_file(rf_path("list.txt"), list, strlen(list));
+    rf_write_file(work_path("list.txt"), list, strlen(list));
     write_old_output();
     rf_result *r = malloc(sizeof *r);
     rf_wsrun(r, o, "fill", "-o", "input=list.txt", "-o", "output=out.npy", "-j", "2");
@@ -263,28 +263,28 @@ static void expect_bad_index_2(const char *bad_name, const char *message, const 
 Test(fill, truncated_png_fails_its_index)
 {
     four_good_images();
-    rf_truncate_copy(rf_path("g1.png"), rf_path("cut.png"), 60);
+    rf_truncate_copy(work_path("g1.png"), work_path("cut.png"), 60);
     expect_bad_index_2("cut.png", "bad PNG: file ends early (truncated)", NULL);
 }
 
 Test(fill, not_a_png_fails_its_index)
 {
     four_good_images();
-    rf_write_file(rf_path("text.png"), "hello", 5);
+    rf_write_file(work_path("text.png"), "hello", 5);
     expect_bad_index_2("text.png", "not a PNG file", NULL);
 }
 
 Test(fill, empty_file_fails_its_index)
 {
     four_good_images();
-    rf_write_file(rf_path("empty.png"), "", 0);
+    rf_write_file(work_path("empty.png"), "", 0);
     expect_bad_index_2("empty.png", "empty file (0 bytes)", NULL);
 }
 
 Test(fill, huge_header_fails_its_index_without_allocating)
 {
     four_good_images();
-    rf_write_huge_header(rf_path("huge.png"), 1000000, 1000000);
+    rf_write_huge_header(work_path("huge.png"), 1000000, 1000000);
     expect_bad_index_2("huge.png", "header says 1000000x1000000", NULL);
 }
 
@@ -297,19 +297,19 @@ Test(fill, missing_file_fails_its_index)
 Test(fill, unreadable_file_fails_its_index)
 {
     four_good_images();
-    rf_write_gray(rf_path("locked.png"), 20, 10, 9);
-    chmod(rf_path("locked.png"), 0);
-    if (getuid() == 0 && rf_nobody_can_read(rf_path("locked.png")))
+    rf_write_gray(work_path("locked.png"), 20, 10, 9);
+    chmod(work_path("locked.png"), 0);
+    if (getuid() == 0 && rf_nobody_can_read(work_path("locked.png")))
         cr_skip_test("running as root and cannot drop to nobody: a mode 000 file stays readable");
     rf_opts o = {.as_nobody = getuid() == 0};
-    chmod(rf_work, 0777);
+    chmod(work_dir, 0777);
     expect_bad_index_2("locked.png", "cannot open: Permission denied", &o);
 }
 
 Test(fill, shape_mismatch_names_the_file_and_both_shapes)
 {
     four_good_images();
-    rf_write_gray(rf_path("wide.png"), 30, 10, 0);
+    rf_write_gray(work_path("wide.png"), 30, 10, 0);
     expect_bad_index_2("wide.png",
                        "image is (10, 30) uint8 but the array's images are (10, 20) uint8 (set by "
                        "g0.png)",
@@ -318,7 +318,7 @@ Test(fill, shape_mismatch_names_the_file_and_both_shapes)
     unsigned char rows[20 * 10 * 3] = {0};
     rf_png p = {.width = 20, .height = 10, .color_type = PNG_COLOR_TYPE_RGB, .bit_depth = 8,
                 .rows = rows};
-    rf_write_png(rf_path("color.png"), &p);
+    rf_write_png(work_path("color.png"), &p);
     expect_bad_index_2("color.png",
                        "image is (10, 20, 3) uint8 but the array's images are (10, 20) uint8",
                        NULL);
@@ -338,7 +338,7 @@ Test(fill, shape_mismatch_names_the_file_and_both_shapes)
 Test(fill, bad_first_file_is_a_usage_error)
 {
     four_good_images();
-    rf_write_file(rf_path("a_first.png"), "nope", 4);
+    rf_write_file(work_path("a_first.png"), "nope", 4);
     write_old_output();
     rf_result *r = malloc(sizeof *r);
     rf_wsrun(r, NULL, "fill", "-o", "input=*.png", "-o", "output=out.npy");
@@ -353,7 +353,7 @@ Test(fill, bad_first_file_is_a_usage_error)
 Test(fill, usage_errors_exit_2_and_write_nothing)
 {
     four_good_images();
-    mkdir(rf_path("none"), 0755);
+    mkdir(work_path("none"), 0755);
     write_old_output();
     rf_result *r = malloc(sizeof *r);
     static const struct { const char *args[16]; const char *message; } cases[] = {
@@ -399,7 +399,7 @@ Test(fill, file_size_limit_fails_before_any_work)
 
 Test(fill, full_tmpfs_fails_before_any_work)
 {
-    const char *small = rf_path("small");
+    const char *small = work_path("small");
     mkdir(small, 0755);
     if (mount("tmpfs", small, "tmpfs", 0, "size=64k") != 0)
         cr_skip_test("cannot mount a small tmpfs here (%s); the file-size-limit test covers "
@@ -408,7 +408,7 @@ Test(fill, full_tmpfs_fails_before_any_work)
     rf_wsrun(r, NULL, "fill", "-o", "source=noise", "--count", "100", "-o", "width=100", "-o",
              "height=100", "-o", "output=small/out.npy");
     int hidden = rf_count_hidden(small);
-    int left = rf_exists(rf_path("small/out.npy"));
+    int left = rf_exists(work_path("small/out.npy"));
     umount(small);
     cr_expect_eq(r->status, 2, "%s", r->err);
     cr_expect_not_null(strstr(r->err, "cannot make small/out.npy 1000128 bytes long"), "%s",
@@ -421,7 +421,7 @@ Test(fill, full_tmpfs_fails_before_any_work)
 
 Test(fill, output_that_is_not_a_regular_file_is_refused)
 {
-    const char *pipe_path = rf_path("pipe");
+    const char *pipe_path = work_path("pipe");
     cr_assert_eq(mkfifo(pipe_path, 0644), 0, "mkfifo: %s", strerror(errno));
     rf_result *r = malloc(sizeof *r);
     rf_wsrun(r, NULL, "fill", "-o", "source=index", "--count", "2", "-o", "width=2", "-o",
@@ -431,7 +431,7 @@ Test(fill, output_that_is_not_a_regular_file_is_refused)
     struct stat st;
     cr_expect(stat(pipe_path, &st) == 0 && S_ISFIFO(st.st_mode),
               "the pipe was replaced by a regular file");
-    cr_expect_eq(rf_count_hidden(rf_work), 0, "a temporary file was left behind");
+    cr_expect_eq(rf_count_hidden(work_dir), 0, "a temporary file was left behind");
     free(r);
 }
 

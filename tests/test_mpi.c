@@ -24,7 +24,7 @@ static void mpi_setup(void)
 {
     du_setup();
     char prog[PATH_MAX + 16];
-    snprintf(prog, sizeof prog, "%s/wsrun-mpi", du_build);
+    snprintf(prog, sizeof prog, "%s/wsrun-mpi", work_build);
     cr_assert_eq(access(prog, X_OK), 0, "%s is missing: build it with make mpi", prog);
     cr_assert_eq(system("command -v mpirun >/dev/null"), 0,
                  "mpirun is missing: install openmpi-bin (make deps-test)");
@@ -32,12 +32,12 @@ static void mpi_setup(void)
 
 /* mpirun -n RANKS wsrun-mpi ARGS */
 #define RUN_MPI(ranks, fmt, ...)                                                                \
-    du_run(&res, MPIRUN " -n %d '%s/wsrun-mpi' " fmt, ranks, du_build, __VA_ARGS__)
+    du_run(&res, MPIRUN " -n %d '%s/wsrun-mpi' " fmt, ranks, work_build, __VA_ARGS__)
 
 static const char *tally(void)
 {
     static char path[PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/test-plugins/tally.so", du_build);
+    snprintf(path, sizeof path, "%s/test-plugins/tally.so", work_build);
     return path;
 }
 
@@ -50,7 +50,7 @@ static uint64_t read_tally(const char *dir, uint64_t count, unsigned *hits, uint
     char **names = du_list(dir, &n);
     uint64_t lines = 0;
     for (size_t f = 0; f < n; f++) {
-        FILE *in = fopen(du_path("%s/%s", dir, names[f]), "r");
+        FILE *in = fopen(work_path("%s/%s", dir, names[f]), "r");
         cr_assert_not_null(in, "%s", names[f]);
         unsigned long long index;
         int rank;
@@ -92,13 +92,13 @@ static int count_of(const char *text, const char *needle)
     return n;
 }
 
-Test(mpi, noise_is_byte_identical_to_one_process, .init = mpi_setup, .fini = du_teardown,
+Test(mpi, noise_is_byte_identical_to_one_process, .init = mpi_setup, .fini = work_teardown,
      .timeout = 120)
 {
     du_mkdir("single");
     du_mkdir("ranks");
     du_run(&res, "'%s/wsrun' --plugin noise --count 600 --seed 11 -j2 -o prefix=single/img_",
-           du_build);
+           work_build);
     cr_assert_eq(res.status, 0, "single process: %s", res.err);
     RUN_MPI(3, "--plugin %s --count 600 --seed 11 -j2 -o prefix=ranks/img_", "noise");
     cr_assert_eq(res.status, 0, "mpirun: exit %d: %s", res.status, res.err);
@@ -111,7 +111,7 @@ Test(mpi, noise_is_byte_identical_to_one_process, .init = mpi_setup, .fini = du_
     cr_assert_eq(per_rank[0] + per_rank[1] + per_rank[2], 600);
 }
 
-Test(mpi, every_index_exactly_once_on_every_rank, .init = mpi_setup, .fini = du_teardown,
+Test(mpi, every_index_exactly_once_on_every_rank, .init = mpi_setup, .fini = work_teardown,
      .timeout = 120)
 {
     const uint64_t count = 3000;
@@ -145,7 +145,7 @@ Test(mpi, every_index_exactly_once_on_every_rank, .init = mpi_setup, .fini = du_
     cr_assert(strstr(res.err, "  balance: indices per rank"), "--stats balance: %s", res.err);
 }
 
-Test(mpi, shard_under_mpi_runs_only_its_part, .init = mpi_setup, .fini = du_teardown,
+Test(mpi, shard_under_mpi_runs_only_its_part, .init = mpi_setup, .fini = work_teardown,
      .timeout = 120)
 {
     du_mkdir("j");
@@ -153,9 +153,9 @@ Test(mpi, shard_under_mpi_runs_only_its_part, .init = mpi_setup, .fini = du_tear
             tally());
     cr_assert_eq(res.status, 0, "exit %d: %s", res.status, res.err);
     /* one report per rank, never two ranks writing one file */
-    cr_assert_eq(access(du_path("st.rank0.json"), F_OK), 0, "no st.rank0.json");
-    cr_assert_eq(access(du_path("st.rank1.json"), F_OK), 0, "no st.rank1.json");
-    cr_assert_neq(access(du_path("st.json"), F_OK), 0, "st.json written by several ranks");
+    cr_assert_eq(access(work_path("st.rank0.json"), F_OK), 0, "no st.rank0.json");
+    cr_assert_eq(access(work_path("st.rank1.json"), F_OK), 0, "no st.rank1.json");
+    cr_assert_neq(access(work_path("st.json"), F_OK), 0, "st.json written by several ranks");
     unsigned *hits = calloc(1000, sizeof *hits);
     uint64_t per_rank[2] = {0, 0};
     cr_assert_eq(read_tally("j", 1000, hits, per_rank, 2), 333);
@@ -165,7 +165,7 @@ Test(mpi, shard_under_mpi_runs_only_its_part, .init = mpi_setup, .fini = du_tear
 }
 
 Test(mpi, task_failure_stops_every_rank_with_rank_and_index, .init = mpi_setup,
-     .fini = du_teardown, .timeout = 120)
+     .fini = work_teardown, .timeout = 120)
 {
     du_mkdir("j");
     /* Without a stop this is 40 s of work per rank (the first blocks
@@ -184,7 +184,7 @@ Test(mpi, task_failure_stops_every_rank_with_rank_and_index, .init = mpi_setup,
     cr_assert(strstr(res.err, want), "rank 0's summary lacks '%s': %s", want, res.err);
 }
 
-Test(mpi, failure_on_a_chosen_rank_is_named, .init = mpi_setup, .fini = du_teardown,
+Test(mpi, failure_on_a_chosen_rank_is_named, .init = mpi_setup, .fini = work_teardown,
      .timeout = 120)
 {
     du_mkdir("j");
@@ -197,7 +197,7 @@ Test(mpi, failure_on_a_chosen_rank_is_named, .init = mpi_setup, .fini = du_teard
     cr_assert(strstr(res.err, "tasks failed, on rank 2 (1)"), "%s", res.err);
 }
 
-Test(mpi, init_failure_on_one_rank_ends_all, .init = mpi_setup, .fini = du_teardown,
+Test(mpi, init_failure_on_one_rank_ends_all, .init = mpi_setup, .fini = work_teardown,
      .timeout = 120)
 {
     du_mkdir("j");
@@ -214,7 +214,7 @@ Test(mpi, init_failure_on_one_rank_ends_all, .init = mpi_setup, .fini = du_teard
     cr_assert_eq(n, 0, "ranks ran although rank 1 was not ready");
 }
 
-Test(mpi, crash_on_one_rank_ends_the_job, .init = mpi_setup, .fini = du_teardown,
+Test(mpi, crash_on_one_rank_ends_the_job, .init = mpi_setup, .fini = work_teardown,
      .timeout = 120)
 {
     du_mkdir("j");
@@ -226,7 +226,7 @@ Test(mpi, crash_on_one_rank_ends_the_job, .init = mpi_setup, .fini = du_teardown
     cr_assert(strstr(res.err, "fatal signal SIGABRT"), "%s", res.err);
 }
 
-Test(mpi, ranks_that_disagree_on_the_count_do_not_run, .init = mpi_setup, .fini = du_teardown,
+Test(mpi, ranks_that_disagree_on_the_count_do_not_run, .init = mpi_setup, .fini = work_teardown,
      .timeout = 120)
 {
     du_mkdir("j");
@@ -240,16 +240,16 @@ Test(mpi, ranks_that_disagree_on_the_count_do_not_run, .init = mpi_setup, .fini 
     cr_assert_eq(n, 0, "ranks ran although they disagree");
 }
 
-Test(mpi, plugin_that_combines_all_indices_is_refused, .init = mpi_setup, .fini = du_teardown,
+Test(mpi, plugin_that_combines_all_indices_is_refused, .init = mpi_setup, .fini = work_teardown,
      .timeout = 120)
 {
-    RUN_MPI(2, "--plugin '%s/test-plugins/failat.so' --count 10 -j1", du_build);
+    RUN_MPI(2, "--plugin '%s/test-plugins/failat.so' --count 10 -j1", work_build);
     cr_assert_eq(res.status, 2, "exit %d: %s", res.status, res.err);
     cr_assert_eq(count_of(res.err, "plugin failat cannot run on several ranks"), 1, "%s",
                  res.err);
 }
 
-Test(mpi, one_journal_for_several_ranks_is_refused, .init = mpi_setup, .fini = du_teardown,
+Test(mpi, one_journal_for_several_ranks_is_refused, .init = mpi_setup, .fini = work_teardown,
      .timeout = 120)
 {
     du_mkdir("j");
@@ -257,5 +257,5 @@ Test(mpi, one_journal_for_several_ranks_is_refused, .init = mpi_setup, .fini = d
     cr_assert_eq(res.status, 2, "exit %d: %s", res.status, res.err);
     cr_assert(strstr(res.err, "wsrun: rank 0: --journal: wsrun-mpi cannot share one journal"),
               "%s", res.err);
-    cr_assert_neq(access(du_path("jr"), F_OK), 0, "the journal was created");
+    cr_assert_neq(access(work_path("jr"), F_OK), 0, "the journal was created");
 }

@@ -17,7 +17,7 @@
 #include "../tasks/xxh64.h"
 #include "readfill_util.h"
 
-TestSuite(read, .init = rf_setup, .fini = rf_teardown);
+TestSuite(read, .init = rf_setup, .fini = work_teardown);
 
 /* ---------------------------------------------------------------- units */
 
@@ -121,7 +121,7 @@ Test(read, manifest_of_noise_images_is_ordered_and_matches_libpng)
     cr_assert_eq(r->status, 0, "read -j4: %s", r->err);
     cr_assert_str_empty(r->out, "manifest went to the file, not stdout");
     size_t len;
-    char *j4 = (char *)rf_read_file(rf_path("m.csv"), &len);
+    char *j4 = (char *)rf_read_file(work_path("m.csv"), &len);
     j4[len] = '\0';
     cr_assert_str_eq(j1, j4, "-j1 and -j4 manifests differ");
 
@@ -132,7 +132,7 @@ Test(read, manifest_of_noise_images_is_ordered_and_matches_libpng)
         char name[64];
         snprintf(name, sizeof name, "image_%u.png", i);
         rf_image img;
-        rf_decode(rf_path("%s", name), &img);
+        rf_decode(work_path("%s", name), &img);
         cr_expect_eq(rows[i].index, i);
         cr_expect_str_eq(rows[i].path, name, "row %u is %s", i, rows[i].path);
         cr_expect_eq(rows[i].width, 100);
@@ -145,7 +145,7 @@ Test(read, manifest_of_noise_images_is_ordered_and_matches_libpng)
     }
     cr_expect_eq(total.bytes, (unsigned long long)N * 10000);
     cr_expect_eq(total.sum, total_checksum(rows, N));
-    cr_expect_eq(rf_count_hidden(rf_work), 0, "a temporary file was left behind");
+    cr_expect_eq(rf_count_hidden(work_dir), 0, "a temporary file was left behind");
     free(j1);
     free(j4);
     free(r);
@@ -207,11 +207,11 @@ Test(read, verify_accepts_noise_files_and_names_every_one_that_differs)
              "-o", "output=m.csv");
     cr_expect_eq(r->status, 1, "verify with the wrong seed must fail: %s", r->err);
     cr_expect_not_null(strstr(r->err, "differ"), "%s", r->err);
-    cr_expect_not(rf_exists(rf_path("m.csv")), "a manifest was left after a failed verify");
+    cr_expect_not(rf_exists(work_path("m.csv")), "a manifest was left after a failed verify");
 
     /* Two images replaced by other pixels of the same size. */
-    rf_write_gray(rf_path("image_3.png"), 100, 100, 0);
-    rf_write_gray(rf_path("image_9.png"), 100, 100, 1);
+    rf_write_gray(work_path("image_3.png"), 100, 100, 0);
+    rf_write_gray(work_path("image_9.png"), 100, 100, 1);
     rf_wsrun(r, NULL, "read", "-o", "input=image_*.png", "-o", "verify=true", "--seed", "7",
              "--keep-going", "-o", "output=m.csv");
     cr_expect_eq(r->status, 1, "%s", r->err);
@@ -221,8 +221,8 @@ Test(read, verify_accepts_noise_files_and_names_every_one_that_differs)
                        "%s", r->err);
     cr_expect_null(strstr(r->err, "image_4.png"), "an intact file was reported: %s", r->err);
     cr_expect_not_null(strstr(r->err, "verify: 2 file(s) differ"), "%s", r->err);
-    cr_expect_not(rf_exists(rf_path("m.csv")));
-    cr_expect_eq(rf_count_hidden(rf_work), 0, "a temporary file was left behind");
+    cr_expect_not(rf_exists(work_path("m.csv")));
+    cr_expect_eq(rf_count_hidden(work_dir), 0, "a temporary file was left behind");
     free(r);
 }
 
@@ -387,7 +387,7 @@ Test(read, decodes_every_colour_type_and_bit_depth_as_stored)
                     .palette = pal ? test_palette : NULL,
                     .palette_len = pal ? (cases[i].depth == 1 ? 2 : 16) : 0,
                     .trans = with_alpha ? test_alpha : NULL, .trans_len = with_alpha ? 5 : 0};
-        rf_write_png(rf_path("%s", cases[i].name), &p);
+        rf_write_png(work_path("%s", cases[i].name), &p);
         free(rows);
         ex[i].name = cases[i].name;
         if (pal)
@@ -397,7 +397,7 @@ Test(read, decodes_every_colour_type_and_bit_depth_as_stored)
         strcat(list, cases[i].name);
         strcat(list, "\n");
     }
-    rf_write_file(rf_path("list.txt"), list, strlen(list));
+    rf_write_file(work_path("list.txt"), list, strlen(list));
     rf_result *r = malloc(sizeof *r);
     rf_wsrun(r, NULL, "read", "-o", "input=list.txt", "-j", "2");
     cr_assert_eq(r->status, 0, "%s", r->err);
@@ -430,7 +430,7 @@ Test(read, converts_to_8_bit_gray_and_rgb)
         unsigned char *rows = pack_rows(W, H, channels, cases[i].depth, gray_exact);
         rf_png p = {.width = W, .height = H, .color_type = cases[i].type,
                     .bit_depth = cases[i].depth, .rows = rows};
-        rf_write_png(rf_path("%s", cases[i].name), &p);
+        rf_write_png(work_path("%s", cases[i].name), &p);
         free(rows);
         gray[i].name = rgb[i].name = cases[i].name;
         gray[i].channels = 1;
@@ -447,7 +447,7 @@ Test(read, converts_to_8_bit_gray_and_rgb)
         strcat(list, cases[i].name);
         strcat(list, "\n");
     }
-    rf_write_file(rf_path("list.txt"), list, strlen(list));
+    rf_write_file(work_path("list.txt"), list, strlen(list));
     rf_result *r = malloc(sizeof *r);
     rf_wsrun(r, NULL, "read", "-o", "input=list.txt", "-o", "convert=gray");
     cr_assert_eq(r->status, 0, "%s", r->err);
@@ -461,11 +461,11 @@ Test(read, converts_to_8_bit_gray_and_rgb)
 Test(read, raw_and_auto_modes_checksum_file_bytes)
 {
     const char *text = "not an image, just text\n";
-    rf_write_file(rf_path("a.txt"), text, strlen(text));
-    rf_write_gray(rf_path("b.png"), 3, 2, 5);
+    rf_write_file(work_path("a.txt"), text, strlen(text));
+    rf_write_gray(work_path("b.png"), 3, 2, 5);
     size_t png_len;
-    unsigned char *png = rf_read_file(rf_path("b.png"), &png_len);
-    rf_write_file(rf_path("list"), "a.txt\nb.png\n", 12);
+    unsigned char *png = rf_read_file(work_path("b.png"), &png_len);
+    rf_write_file(work_path("list"), "a.txt\nb.png\n", 12);
     rf_result *r = malloc(sizeof *r);
     static row rows[3];
     row total;
@@ -515,9 +515,9 @@ static void paths_of(const char *manifest, char *out, size_t size)
 Test(read, input_specs_give_natural_or_listed_order)
 {
     const char *names[] = {"b_10.png", "b_2.png", "b_1.png", ".hidden.png", "sub/b_3.png"};
-    mkdir(rf_path("sub"), 0755);
+    mkdir(work_path("sub"), 0755);
     for (int i = 0; i < 5; i++)
-        rf_write_gray(rf_path("%s", names[i]), 2, 2, (unsigned)i);
+        rf_write_gray(work_path("%s", names[i]), 2, 2, (unsigned)i);
     rf_result *r = malloc(sizeof *r);
     char got[1024];
 
@@ -532,13 +532,13 @@ Test(read, input_specs_give_natural_or_listed_order)
     cr_expect_str_eq(got, "b_1.png b_2.png b_10.png ", "glob order");
 
     const char *list = "b_10.png\r\n\nsub/b_3.png\nb_1.png";
-    rf_write_file(rf_path("list.txt"), list, strlen(list));
+    rf_write_file(work_path("list.txt"), list, strlen(list));
     rf_wsrun(r, NULL, "read", "-o", "input=list.txt");
     cr_assert_eq(r->status, 0, "%s", r->err);
     paths_of(r->out, got, sizeof got);
     cr_expect_str_eq(got, "b_10.png sub/b_3.png b_1.png ", "list order");
 
-    rf_opts from_stdin = {.stdin_path = rf_path("list.txt")};
+    rf_opts from_stdin = {.stdin_path = work_path("list.txt")};
     rf_wsrun(r, &from_stdin, "read", "-o", "input=-", "-j", "2");
     cr_assert_eq(r->status, 0, "%s", r->err);
     paths_of(r->out, got, sizeof got);
@@ -556,7 +556,7 @@ Test(read, input_specs_give_natural_or_listed_order)
 
     /* A folder that matches is not a file; hidden files need an explicit
      * dot; wildcards in a folder name go through glob(3). */
-    mkdir(rf_path("b_99.png"), 0755);
+    mkdir(work_path("b_99.png"), 0755);
     rf_wsrun(r, NULL, "read", "-o", "input=*.png");
     cr_assert_eq(r->status, 0, "%s", r->err);
     paths_of(r->out, got, sizeof got);
@@ -576,9 +576,9 @@ Test(read, input_specs_give_natural_or_listed_order)
 Test(read, printf_patterns_follow_the_count)
 {
     for (int i = 0; i < 5; i++)
-        rf_write_gray(rf_path("p_%d.png", i), 2, 2, (unsigned)i);
+        rf_write_gray(work_path("p_%d.png", i), 2, 2, (unsigned)i);
     for (int i = 0; i < 3; i++)
-        rf_write_gray(rf_path("q_%03d.png", i), 2, 2, (unsigned)i);
+        rf_write_gray(work_path("q_%03d.png", i), 2, 2, (unsigned)i);
     rf_result *r = malloc(sizeof *r);
     char got[1024];
 
@@ -598,10 +598,10 @@ Test(read, printf_patterns_follow_the_count)
     cr_expect_str_eq(got, "q_000.png q_001.png q_002.png ");
 
     /* Only the pattern's exact spelling counts, in a subfolder too. */
-    mkdir(rf_path("sub"), 0755);
-    rf_write_gray(rf_path("sub/p_0.png"), 2, 2, 0);
-    rf_write_gray(rf_path("sub/p_01.png"), 2, 2, 0);
-    rf_write_gray(rf_path("sub/p_2.png"), 2, 2, 0);
+    mkdir(work_path("sub"), 0755);
+    rf_write_gray(work_path("sub/p_0.png"), 2, 2, 0);
+    rf_write_gray(work_path("sub/p_01.png"), 2, 2, 0);
+    rf_write_gray(work_path("sub/p_2.png"), 2, 2, 0);
     rf_wsrun(r, NULL, "read", "-o", "input=sub/p_%d.png");
     cr_assert_eq(r->status, 0, "%s", r->err);
     paths_of(r->out, got, sizeof got);
@@ -615,7 +615,7 @@ Test(read, printf_patterns_follow_the_count)
     cr_expect_eq(r->status, 2, "%s", r->err);
     cr_expect_not_null(strstr(r->err, "--count 7 asks for index 5 but p_5.png does not exist"),
                        "%s", r->err);
-    cr_expect_not(rf_exists(rf_path("m.csv")));
+    cr_expect_not(rf_exists(work_path("m.csv")));
 
     rf_wsrun(r, NULL, "read", "-o", "input=p_%s.png");
     cr_expect_eq(r->status, 2, "%s", r->err);
@@ -634,7 +634,7 @@ static void expect_bad_index_2(const char *bad_name, const char *message, rf_opt
 {
     char list[512];
     snprintf(list, sizeof list, "g0.png\ng1.png\n%s\ng3.png\n", bad_name);
-    rf_write_file(rf_path("list.txt"), list, strlen(list));
+    rf_write_file(work_path("list.txt"), list, strlen(list));
     rf_result *r = malloc(sizeof *r);
     rf_wsrun(r, o, "read", "-o", "input=list.txt", "-o", "output=m.csv", "-j", "2");
     cr_expect_eq(r->status, 1, "exit status %d: %s", r->status, r->err);
@@ -643,42 +643,42 @@ static void expect_bad_index_2(const char *bad_name, const char *message, rf_opt
     cr_expect_not_null(strstr(r->err, want), "no '%s' in: %s", want, r->err);
     snprintf(want, sizeof want, "%s: %s", bad_name, message);
     cr_expect_not_null(strstr(r->err, want), "no '%s' in: %s", want, r->err);
-    cr_expect_not(rf_exists(rf_path("m.csv")), "a manifest was written by a failed run");
-    cr_expect_eq(rf_count_hidden(rf_work), 0, "a temporary file was left behind");
+    cr_expect_not(rf_exists(work_path("m.csv")), "a manifest was written by a failed run");
+    cr_expect_eq(rf_count_hidden(work_dir), 0, "a temporary file was left behind");
     free(r);
 }
 
 static void four_good_images(void)
 {
     for (int i = 0; i < 4; i++)
-        rf_write_gray(rf_path("g%d.png", i), 20, 10, (unsigned)i);
+        rf_write_gray(work_path("g%d.png", i), 20, 10, (unsigned)i);
 }
 
 Test(read, truncated_png_fails_its_index)
 {
     four_good_images();
-    rf_truncate_copy(rf_path("g1.png"), rf_path("cut.png"), 60);
+    rf_truncate_copy(work_path("g1.png"), work_path("cut.png"), 60);
     expect_bad_index_2("cut.png", "bad PNG: file ends early (truncated)", NULL);
 }
 
 Test(read, not_a_png_fails_its_index)
 {
     four_good_images();
-    rf_write_file(rf_path("fake.png"), "GIF89a this is not a png", 24);
+    rf_write_file(work_path("fake.png"), "GIF89a this is not a png", 24);
     expect_bad_index_2("fake.png", "not a PNG file", NULL);
 }
 
 Test(read, empty_file_fails_its_index)
 {
     four_good_images();
-    rf_write_file(rf_path("empty.png"), "", 0);
+    rf_write_file(work_path("empty.png"), "", 0);
     expect_bad_index_2("empty.png", "empty file (0 bytes)", NULL);
 }
 
 Test(read, huge_header_is_refused_before_allocating)
 {
     four_good_images();
-    rf_write_huge_header(rf_path("huge.png"), 1000000, 1000000);
+    rf_write_huge_header(work_path("huge.png"), 1000000, 1000000);
     expect_bad_index_2("huge.png", "header says 1000000x1000000 = 1000000000000 pixels, over "
                                    "the limit of 100000000 (option max-pixels)", NULL);
     /* The process never grew anywhere near the 1e12 bytes the image needs. */
@@ -701,26 +701,26 @@ Test(read, missing_file_fails_its_index)
 Test(read, unreadable_file_fails_its_index)
 {
     four_good_images();
-    rf_write_gray(rf_path("locked.png"), 20, 10, 9);
-    chmod(rf_path("locked.png"), 0);
-    if (getuid() == 0 && rf_nobody_can_read(rf_path("locked.png")))
+    rf_write_gray(work_path("locked.png"), 20, 10, 9);
+    chmod(work_path("locked.png"), 0);
+    if (getuid() == 0 && rf_nobody_can_read(work_path("locked.png")))
         cr_skip_test("running as root and cannot drop to nobody: a mode 000 file stays readable");
     rf_opts o = {.as_nobody = getuid() == 0};
     /* nobody must be able to create the manifest's temporary. */
-    chmod(rf_work, 0777);
+    chmod(work_dir, 0777);
     expect_bad_index_2("locked.png", "cannot open: Permission denied", &o);
 }
 
 Test(read, folder_without_files_is_a_usage_error)
 {
-    mkdir(rf_path("empty"), 0755);
-    mkdir(rf_path("empty/sub"), 0755);
-    rf_write_file(rf_path("empty/.hidden"), "x", 1);
+    mkdir(work_path("empty"), 0755);
+    mkdir(work_path("empty/sub"), 0755);
+    rf_write_file(work_path("empty/.hidden"), "x", 1);
     rf_result *r = malloc(sizeof *r);
     rf_wsrun(r, NULL, "read", "-o", "input=empty", "-o", "output=m.csv");
     cr_expect_eq(r->status, 2, "%s", r->err);
     cr_expect_not_null(strstr(r->err, "input folder 'empty': no files found"), "%s", r->err);
-    cr_expect_not(rf_exists(rf_path("m.csv")));
+    cr_expect_not(rf_exists(work_path("m.csv")));
     rf_wsrun(r, NULL, "read", "-o", "input=empty/*.png");
     cr_expect_eq(r->status, 2, "%s", r->err);
     cr_expect_not_null(strstr(r->err, "no files found"), "%s", r->err);
@@ -741,8 +741,8 @@ Test(read, missing_output_folder_is_a_usage_error)
 /* A list naming one small file 300 times: a manifest of about 15 KB. */
 static void long_manifest_input(void)
 {
-    rf_write_file(rf_path("x.bin"), "xyz", 3);
-    FILE *f = fopen(rf_path("list.txt"), "w");
+    rf_write_file(work_path("x.bin"), "xyz", 3);
+    FILE *f = fopen(work_path("list.txt"), "w");
     for (int i = 0; i < 300; i++)
         fprintf(f, "x.bin\n");
     fclose(f);
@@ -751,25 +751,25 @@ static void long_manifest_input(void)
 Test(read, file_size_limit_leaves_no_manifest)
 {
     long_manifest_input();
-    rf_write_file(rf_path("m.csv"), "old manifest\n", 13);
+    rf_write_file(work_path("m.csv"), "old manifest\n", 13);
     rf_opts o = {.fsize_limit = 4096};
     rf_result *r = malloc(sizeof *r);
     rf_wsrun(r, &o, "read", "-o", "input=list.txt", "-o", "mode=raw", "-o", "output=m.csv");
     cr_expect_eq(r->status, 1, "%s", r->err);
     cr_expect_not_null(strstr(r->err, "cannot write m.csv: File too large"), "%s", r->err);
     size_t len;
-    char *old = (char *)rf_read_file(rf_path("m.csv"), &len);
+    char *old = (char *)rf_read_file(work_path("m.csv"), &len);
     cr_expect(len == 13 && memcmp(old, "old manifest\n", 13) == 0,
               "the earlier manifest was changed");
     free(old);
-    cr_expect_eq(rf_count_hidden(rf_work), 0, "a temporary file was left behind");
+    cr_expect_eq(rf_count_hidden(work_dir), 0, "a temporary file was left behind");
     free(r);
 }
 
 Test(read, full_tmpfs_leaves_no_manifest)
 {
     long_manifest_input();
-    const char *small = rf_path("small");
+    const char *small = work_path("small");
     mkdir(small, 0755);
     if (mount("tmpfs", small, "tmpfs", 0, "size=8k") != 0)
         cr_skip_test("cannot mount a small tmpfs here (%s); the file-size-limit test covers "
@@ -778,7 +778,7 @@ Test(read, full_tmpfs_leaves_no_manifest)
     rf_wsrun(r, NULL, "read", "-o", "input=list.txt", "-o", "mode=raw", "-o",
              "output=small/m.csv");
     int hidden = rf_count_hidden(small);
-    int left = rf_exists(rf_path("small/m.csv"));
+    int left = rf_exists(work_path("small/m.csv"));
     umount(small);
     cr_expect_eq(r->status, 1, "%s", r->err);
     cr_expect_not_null(strstr(r->err, "cannot write small/m.csv: No space left on device"), "%s",
@@ -790,8 +790,8 @@ Test(read, full_tmpfs_leaves_no_manifest)
 
 Test(read, output_to_a_pipe_is_written_not_replaced)
 {
-    rf_write_gray(rf_path("g0.png"), 4, 3, 0);
-    const char *pipe_path = rf_path("pipe");
+    rf_write_gray(work_path("g0.png"), 4, 3, 0);
+    const char *pipe_path = work_path("pipe");
     cr_assert_eq(mkfifo(pipe_path, 0644), 0, "mkfifo: %s", strerror(errno));
     /* Holding both ends open lets wsrun open the pipe and write without
      * blocking; the manifest fits in the pipe's buffer. */
@@ -823,7 +823,7 @@ Test(read, a_shard_of_the_run_writes_no_partial_manifest)
      * (exit 1).  Either way: a message about the shard, no output. */
     cr_expect(r->status == 1 || r->status == 2, "exit %d: %s", r->status, r->err);
     cr_expect_not_null(strstr(r->err, "--shard"), "%s", r->err);
-    cr_expect_not(rf_exists(rf_path("m.csv")));
-    cr_expect_eq(rf_count_hidden(rf_work), 0, "a temporary file was left behind");
+    cr_expect_not(rf_exists(work_path("m.csv")));
+    cr_expect_eq(rf_count_hidden(work_dir), 0, "a temporary file was left behind");
     free(r);
 }

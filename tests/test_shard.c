@@ -198,7 +198,7 @@ static void run_noise_parts(uint64_t count, unsigned n)
 {
     du_mkdir("full");
     du_run(&res, "'%s/wsrun' --plugin noise --count %llu --seed 5 -j2 -o prefix=full/image_",
-           du_build, (unsigned long long)count);
+           work_build, (unsigned long long)count);
     cr_assert_eq(res.status, 0, "full run: exit %d: %s", res.status, res.err);
     const char *parts[65];
     char names[64][16];
@@ -207,7 +207,7 @@ static void run_noise_parts(uint64_t count, unsigned n)
         du_mkdir(names[k]);
         du_run(&res, "'%s/wsrun' --plugin noise --count %llu --seed 5 -j2 --shard %u/%u "
                      "-o prefix=%s/image_",
-               du_build, (unsigned long long)count, k, n, names[k]);
+               work_build, (unsigned long long)count, k, n, names[k]);
         cr_assert_eq(res.status, 0, "shard %u/%u: exit %d: %s", k, n, res.status, res.err);
         parts[k] = names[k];
     }
@@ -215,21 +215,21 @@ static void run_noise_parts(uint64_t count, unsigned n)
     cr_assert_eq(du_assert_partition("full", parts), count);
 }
 
-Test(shard_cli, parts_make_exactly_the_full_run, .init = du_setup, .fini = du_teardown)
+Test(shard_cli, parts_make_exactly_the_full_run, .init = du_setup, .fini = work_teardown)
 {
     run_noise_parts(101, 4);
 }
 
-Test(shard_cli, more_parts_than_indices, .init = du_setup, .fini = du_teardown)
+Test(shard_cli, more_parts_than_indices, .init = du_setup, .fini = work_teardown)
 {
     run_noise_parts(5, 8);
 }
 
-Test(shard_cli, bad_shard_is_a_usage_error, .init = du_setup, .fini = du_teardown)
+Test(shard_cli, bad_shard_is_a_usage_error, .init = du_setup, .fini = work_teardown)
 {
     static const char *const bad[] = {"4/4", "1/0", "x", "1/"};
     for (size_t i = 0; i < 4; i++) {
-        du_run(&res, "'%s/wsrun' --plugin noise --count 10 --shard '%s' -o prefix=x_", du_build,
+        du_run(&res, "'%s/wsrun' --plugin noise --count 10 --shard '%s' -o prefix=x_", work_build,
                bad[i]);
         cr_assert_eq(res.status, 2, "--shard %s: exit %d", bad[i], res.status);
         cr_assert(strstr(res.err, "wsrun: --shard: ") && strstr(res.err, bad[i]),
@@ -241,17 +241,17 @@ Test(shard_cli, bad_shard_is_a_usage_error, .init = du_setup, .fini = du_teardow
     }
 }
 
-Test(shard_cli, shard_with_journal_resumes_only_its_part, .init = du_setup, .fini = du_teardown)
+Test(shard_cli, shard_with_journal_resumes_only_its_part, .init = du_setup, .fini = work_teardown)
 {
     du_mkdir("out");
     du_run(&res, "'%s/wsrun' --plugin noise --count 60 --shard 1/3 -o prefix=out/image_ "
                  "--journal j1 --stats",
-           du_build);
+           work_build);
     cr_assert_eq(res.status, 0, "%s", res.err);
     cr_assert(strstr(res.err, "20 indices (20 ok, 0 failed)"), "stats: %s", res.err);
     du_run(&res, "'%s/wsrun' --plugin noise --count 60 --shard 1/3 -o prefix=out/image_ "
                  "--journal j1 --resume --stats",
-           du_build);
+           work_build);
     cr_assert_eq(res.status, 0, "resume of a finished shard: exit %d: %s", res.status, res.err);
     cr_assert(strstr(res.err, "20 indices (0 ok, 0 failed)"), "stats: %s", res.err);
     size_t n;
@@ -263,12 +263,12 @@ Test(shard_cli, shard_with_journal_resumes_only_its_part, .init = du_setup, .fin
 }
 
 Test(shard_cli, plugin_that_combines_all_indices_is_refused, .init = du_setup,
-     .fini = du_teardown)
+     .fini = work_teardown)
 {
     /* failat's finish reports on all indices together: it has no
      * WS_PLUGIN_RESUMABLE, so one part of it alone would be incomplete. */
     du_run(&res, "'%s/wsrun' --plugin '%s/test-plugins/failat.so' --count 10 --shard 0/2",
-           du_build, du_build);
+           work_build, work_build);
     cr_assert_eq(res.status, 2, "exit %d: %s", res.status, res.err);
     cr_assert(strstr(res.err, "wsrun: --shard: plugin failat cannot run in parts"), "%s",
               res.err);
