@@ -546,31 +546,27 @@ static int index_failed(ws_worker *w, uint64_t index)
 }
 
 /* Split the rest of [i, *end) for a thief that asked: the upper half
- * becomes a frame, published at once by ws_spawn. */
+ * becomes a frame, published at once. */
 static void split_for_thief(ws_worker *w, uint64_t i, uint64_t *end)
 {
     ws_ctx *ctx = &w->base.ctx;
-    if (*end - i < 2) {
-        /* Nothing to split: publish other frames if any (not ws__attend,
-         * which could give away index i that this loop runs next). */
-        if (publish_half(w) > 0)
-            clear_attention(ctx, ATTN_REQUEST);
-        return;
+    /* Two or more indices left (and room on the frame stack): the upper
+     * half becomes a frame on top.  Then publish, which hands out that half
+     * or, with nothing split, other frames if any (not ws__attend, which
+     * could give away index i that this loop runs next). */
+    if (*end - i >= 2 && ctx->fj_head < ctx->fj_limit) {
+        uint64_t mid = i + (*end - i) / 2;
+        ws_frame *half = ws_frame_new(ctx, range_task);
+        half->arg[0].u = mid;
+        half->arg[1].u = *end;
+        ctx->fj_head = half + 1;
+        *end = mid;
+        w->stats.splits++;
+        w->range_end = mid;
+        w->range_top = ctx->fj_head;
     }
-    uint64_t mid = i + (*end - i) / 2;
-    ws_frame *half = ws_frame_new(ctx, range_task);
-    half->arg[0].u = mid;
-    half->arg[1].u = *end;
-    *end = mid;
-    w->stats.splits++;
-    ws_spawn(ctx, half);
-    /* The spawn publishes when it sees the trigger; publish here too in
-     * case the thief's request is still on its way to the trigger. */
-    if ((atomic_load_explicit(&ctx->attention, memory_order_relaxed) & ATTN_REQUEST) &&
-        publish_half(w) > 0)
+    if (publish_half(w) > 0)
         clear_attention(ctx, ATTN_REQUEST);
-    w->range_end = mid;
-    w->range_top = ctx->fj_head;
 }
 
 /* After run_one: if it gave part of the range away (split_running_range),
