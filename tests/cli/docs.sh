@@ -9,16 +9,9 @@
 # only into a fresh folder under /tmp, which it removes.
 set -u
 
-BUILD=${WSRUN_BUILD:-build}
-BUILD=$(cd "$BUILD" 2>/dev/null && pwd) || { echo "docs: build folder missing"; exit 2; }
+. "$(dirname "$0")/../cli_lib.bash"
+cli_start docs docs
 [ -f docs/man/wsrun.1 ] || { echo "docs: run me from the repository root"; exit 2; }
-SCRATCH=$(mktemp -d /tmp/wsrun-docs.XXXXXX)
-trap 'rm -rf "$SCRATCH"' EXIT
-unset WSRUN_PLUGIN_PATH
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
 
 # groff_clean FILE: no warning at all at every warning level (-ww), for a
 # terminal (-Tutf8) as man shows it.
@@ -84,5 +77,4 @@ if [ $? -eq 1 ] && grep -q "the listing differs from" "$SCRATCH/check.out" &&
     grep -q '`echo hello` printed:' "$SCRATCH/check.out"; then ok
 else bad "check_doc.py missed a false listing or output:"; sed 's/^/  /' "$SCRATCH/check.out"; fi
 
-echo "docs: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+cli_finish

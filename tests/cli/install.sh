@@ -10,19 +10,10 @@
 # Writes only into a fresh folder under /tmp, which it removes.
 set -u
 
-BUILD=${WSRUN_BUILD:-build}
+. "$(dirname "$0")/../cli_lib.bash"
+cli_start install install relative
 [ -x "$BUILD/wsrun" ] || { echo "install: $BUILD/wsrun not built"; exit 2; }
 [ -f include/wsrun.h ] || { echo "install: run me from the repository root"; exit 2; }
-SCRATCH=$(mktemp -d /tmp/wsrun-install.XXXXXX)
-trap 'rm -rf "$SCRATCH"' EXIT
-unset WSRUN_PLUGIN_PATH
-passed=0
-failed=0
-
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
-# check NAME CONDITION...: a case that passes when the command succeeds.
-check() { local name=$1; shift; if "$@"; then ok; else bad "$name"; fi; }
 
 PREFIX=$SCRATCH/usr
 VERSION=$(sed -n 's/^#define WS_VERSION "\(.*\)"/\1/p' include/wsrun.h)
@@ -117,5 +108,4 @@ check "staged wsrun.pc names the final prefix" grep -qx "prefix=/opt/wsrun" "$ST
 make -s --no-print-directory BUILD="$BUILD" DESTDIR="$STAGE" PREFIX=/opt/wsrun uninstall >"$SCRATCH/make.log" 2>&1
 check "DESTDIR uninstall leaves no file" test -z "$(find "$STAGE" -type f)"
 
-echo "install: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+cli_finish

@@ -9,20 +9,12 @@
 # "options-table: N passed, M failed" and exits non-zero when any failed.
 set -u
 
-BUILD=${WSRUN_BUILD:-build}
-BUILD=$(cd "$BUILD" 2>/dev/null && pwd) || { echo "options-table: build folder missing"; exit 2; }
-W=$BUILD/wsrun
-FIXTURES=$BUILD/test-plugins
+. "$(dirname "$0")/../cli_lib.bash"
+cli_start options-table options
 [ -x "$W" ] || { echo "options-table: $W not built"; exit 2; }
-
-SCRATCH=$(mktemp -d /tmp/wsrun-options.XXXXXX)
-trap 'rm -rf "$SCRATCH"' EXIT
 mkdir "$SCRATCH/work" && cd "$SCRATCH/work" || exit 2
-unset WSRUN_PLUGIN_PATH
 OUT=$SCRATCH/stdout
 ERR=$SCRATCH/stderr
-passed=0
-failed=0
 
 bad() {
     failed=$((failed + 1))
@@ -168,5 +160,4 @@ if [ -d "$FIXTURES" ]; then
     refuse "no descriptor" "is not a wsrun plugin" -- -p "$FIXTURES/nodesc.so" -n 1
 fi
 
-echo "options-table: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+cli_finish

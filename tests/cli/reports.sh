@@ -9,23 +9,13 @@
 # fresh folder under /tmp, which it removes.
 set -u
 
-BUILD=${WSRUN_BUILD:-build}
-BUILD=$(cd "$BUILD" 2>/dev/null && pwd) || { echo "reports: build folder missing"; exit 2; }
-W=$BUILD/wsrun
-FIXTURES=$BUILD/test-plugins
+. "$(dirname "$0")/../cli_lib.bash"
+cli_start reports reports
 ROOT=$(pwd)
 [ -f "$ROOT/tests/py/check_trace.py" ] || { echo "reports: run me from the repository root"; exit 2; }
 [ -f "$FIXTURES/failat.so" ] || { echo "reports: fixture plugins missing in $FIXTURES"; exit 2; }
-SCRATCH=$(mktemp -d /tmp/wsrun-reports.XXXXXX)
-trap 'rm -rf "$SCRATCH"' EXIT
 cd "$SCRATCH" || exit 2
-unset WSRUN_PLUGIN_PATH
 PY=/usr/bin/python3
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
-check() { local name=$1; shift; if "$@"; then ok; else bad "$name"; fi; }
 
 valid_json() { $PY -m json.tool "$1" >/dev/null 2>&1; }
 trace_ok() { $PY "$ROOT/tests/py/check_trace.py" "$@"; }
@@ -129,5 +119,4 @@ check "a plugin whose init aborts is listed (init never called)" grep -q "^  ini
 check "a broken file is skipped with its reason" grep -q "^wsrun: skipping plugin .*/badabi.so: plugin ABI major mismatch" list.err
 check "fixtures are listed before the build's plugins" test "$(head -1 list.txt)" = "$FIXTURES:"
 
-echo "reports: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+cli_finish

@@ -7,20 +7,13 @@
 # "cli: N passed, M failed" and exits non-zero when any case failed.
 set -u
 
-BUILD=${WSRUN_BUILD:-build}
-BUILD=$(cd "$BUILD" 2>/dev/null && pwd) || { echo "cli: build folder ${WSRUN_BUILD:-build} missing"; exit 2; }
-WSRUN=$BUILD/wsrun
-FIXTURES=$BUILD/test-plugins
+. "$(dirname "$0")/../cli_lib.bash"
+cli_start cli cli
+WSRUN=$W
 [ -x "$WSRUN" ] || { echo "cli: $WSRUN not built"; exit 2; }
 [ -f "$FIXTURES/failat.so" ] || { echo "cli: fixture plugins missing in $FIXTURES"; exit 2; }
-
-SCRATCH=$(mktemp -d /tmp/wsrun-cli.XXXXXX)
-trap 'rm -rf "$SCRATCH"' EXIT
 cd "$SCRATCH" || exit 2
-unset WSRUN_PLUGIN_PATH
 
-passed=0
-failed=0
 OUT=$SCRATCH/.stdout
 ERR=$SCRATCH/.stderr
 
@@ -196,5 +189,4 @@ if [ -f "$BUILD/plugins/noise.so" ]; then
     cd "$SCRATCH" || exit 2
 fi
 
-echo "cli: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+cli_finish
