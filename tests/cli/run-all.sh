@@ -120,6 +120,10 @@ for j in 1 2 3 4; do
     expect abi10-top-j$j 0 out "fib(24) = 46368" -- $W -p abi10 -j $j -o n=24 -o mode=top
     expect abi10-implicit-j$j 0 out "fib(22) = 17711" -- $W -p abi10 -j $j -o n=22 -o mode=implicit
 done
+# Fork-join where it cannot work: refused with a message naming the plugin,
+# then the crash report's status (128 + SIGABRT).
+expect fork-in-init 134 err "forkmisuse: fork-join (ws_spawn) is only possible in run_one and its tasks, not in init or finish" -- $W -p forkmisuse -n 1 -o where=init
+expect fork-too-deep 134 err "forkmisuse: fork-join nesting deeper than 1048576 frames on worker 0" -- $W -p forkmisuse -n 1 -o where=deep
 
 # ------------------------------------------------------------ plugin help
 expect plugin-help 0 out "opts 0.2 - test fixture: one option of each type" -- $W -p opts --help
