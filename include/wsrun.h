@@ -17,6 +17,10 @@
  *   worker_fini   each worker thread, once, after its last run_one.
  *   finish        main thread, once, after every worker has stopped;
  *                 always called when init succeeded, also after failures.
+ * Worker 0's thread is the main thread (since wsrun 1.2; on a deep stack
+ * of its own), the other workers' are threads of their own.  So what
+ * worker 0 leaves in the thread (thread-locals, the thread's name) is there
+ * in finish; wsrun itself puts back its CPU affinity and signal mask.
  *
  * ABI promise (README.md, "ABI promise", says the same at length):
  * WS_ABI_MINOR grows when something is added: fields appended to ws_plugin,
@@ -44,7 +48,7 @@ extern "C" {
 
 #define WS_ABI_MAJOR 1
 #define WS_ABI_MINOR 1
-#define WS_VERSION "1.1.0"
+#define WS_VERSION "1.2.0"
 
 #define WS_OK 0
 #define WS_ERR (-1)

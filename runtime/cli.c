@@ -571,6 +571,8 @@ static int run_plugin(ws_run *run, const cli_args *a)
             status = WS_EXIT_TASK_FAILED;
     }
     ws_crash_set_phase(NULL);
+    /* The workers' threads end while finish runs; join them only now. */
+    ws_pool_reap();
     ws_interrupts_restore();
     if (ws_interrupted())
         status = 128 + ws_interrupted(); /* 130 SIGINT, 143 SIGTERM */

@@ -63,13 +63,24 @@ typedef struct ws_pool_result {
 } ws_pool_result;
 
 /* Run indices [0, run->count) with run->desc.run_one on run->jobs workers.
+ * Worker 0 runs on the calling thread (on a deep stack of its own), the
+ * others on threads of their own.  Returns once every worker has finished;
+ * their threads then end by themselves, and the next ws_pool_run or
+ * ws_pool_reap joins them and frees what they used.  One call at a time,
+ * from one thread.
  * Per-index failures are printed (first 20 in full) and counted.
  * Returns 0, or -1 with a message printed if the threads could not start. */
 int ws_pool_run(ws_run *run, ws_pool_result *result);
 
+/* Join the threads of ended runs and free their workers (the thread that
+ * calls ws_pool_run; before a plugin whose code they ran is unloaded, and
+ * before exit). */
+void ws_pool_reap(void);
+
 /* Where a worker is (async-signal-safe, for the crash handler): on a
- * worker thread, its id and the index its run_one is running (or
- * UINT64_MAX between indices).  Returns 0 off worker threads. */
+ * thread running a worker (the caller's, during ws_pool_run, runs worker
+ * 0), its id and the index its run_one is running (or UINT64_MAX between
+ * indices).  Returns 0 elsewhere. */
 int ws_pool_where(unsigned *worker, uint64_t *index);
 
 /* Ask the running pool to stop handing out indices (async-signal-safe).

@@ -19,6 +19,7 @@
 #include "pool.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <linux/futex.h>
 #include <sched.h>
 #include <stdio.h>
@@ -30,6 +31,7 @@
 #include <unistd.h>
 
 #include "deque.h"
+#include "own_stack.h"
 
 #define ATTN_REQUEST WS_ATTN_REQUEST
 #define ATTN_STOP WS_ATTN_STOP
@@ -86,10 +88,14 @@ struct ws_pool {
     uint64_t failed;          /* under fail_lock */
     int worker_init_failed;   /* under fail_lock */
     int hooked;               /* skip bits or a completion hook: use the hooked loop */
-    /* The CPUs this process may use, when more than one: each worker's
-     * thread starts on one of them (spread_start), then gets them all. */
+    /* The CPUs this process may use, when more than one (spread): each
+     * worker's thread starts on one of them, then gets them all. */
     cpu_set_t allowed;
     int spread;
+    int cpus[CPU_SETSIZE]; /* the allowed CPUs' numbers */
+    unsigned n_cpus;
+    unsigned first_cpu; /* index in cpus of the CPU worker 0 started on */
+    int start_failed;   /* a worker thread could not be started (under fail_lock) */
     /* --keep-going: the failures of the lowest indices, kept in index order
      * and printed when the run ends (under fail_lock). */
     struct kept_failure {
@@ -121,6 +127,19 @@ static void pool_leave(void)
 {
     atomic_fetch_sub(&pool_readers, 1); /* seq_cst: see pool_enter */
 }
+/* Threads of the current run that have not left it yet (a futex word):
+ * ws_pool_run returns once it is 0, without waiting for the threads to
+ * end.  Static rather than in the pool, whose memory is gone by then: a
+ * thread that has just left may still pass this word to futex_wake. */
+static _Atomic uint32_t threads_in_run;
+
+/* The workers of ended runs, whose threads ws_pool_reap joins and whose
+ * memory it frees (the caller's thread only, like ws_pool_run).  Kept out
+ * of the run: on this project's VM an munmap while another thread of the
+ * process is alive costs tens of microseconds (TLB shootdown). */
+static struct ws_worker **retired;
+static unsigned n_retired, cap_retired;
+
 /* The worker running on this thread, for ws_pool_where. */
 static _Thread_local ws_worker *this_worker;
 
@@ -751,19 +770,14 @@ static void run_root(ws_worker *w)
         run_range_as_root(w, begin, end);
 }
 
-static void *worker_main(void *arg)
+/* One worker's whole part in the run, on whatever thread runs it. */
+static void worker_run(ws_worker *w)
 {
-    ws_worker *w = arg;
     ws_pool *p = w->pool;
     const ws_plugin *d = &p->run->desc;
     uint64_t t_start = now_ns();
     int ready = 1;
     this_worker = w;
-    if (p->spread) /* started on one CPU (see ws_pool_run); now free to move */
-        pthread_setaffinity_np(pthread_self(), sizeof p->allowed, &p->allowed);
-    if (ws_crash_thread_init)
-        ws_crash_thread_init();
-
     if (d->worker_init && d->worker_init(p->run->state, &w->base.ctx) != WS_OK) {
         pthread_mutex_lock(&p->fail_lock);
         p->worker_init_failed = 1;
@@ -788,7 +802,107 @@ static void *worker_main(void *arg)
     uint64_t accounted = w->stats.busy_ns + w->stats.parked_ns;
     w->stats.idle_ns = total > accounted ? total - accounted : 0;
     this_worker = NULL;
+}
+
+static void *worker_thread(void *arg);
+
+/* Worker i's thread could not be started: say why and stop the run. */
+static void start_failed(ws_pool *p, unsigned i, const char *why)
+{
+    pthread_mutex_lock(&p->fail_lock);
+    p->start_failed = 1;
+    pthread_mutex_unlock(&p->fail_lock);
+    ws_err("cannot start worker thread %u of %u: %s", i, p->jobs, why);
+    ws_pool_request_stop();
+}
+
+/* Start worker i's thread, on CPU number i counted from worker 0's (round
+ * robin over the allowed ones); the thread then lets itself run anywhere.
+ * Left to itself, Linux here often put a new thread on the CPU of another
+ * that was already busy and moved it only milliseconds later (fib(35) -j2:
+ * the second worker began 5 to 9 ms late in about a third of the runs).
+ * On failure the run is stopped; returns 0 when the thread started. */
+static int start_worker_thread(ws_pool *p, unsigned i)
+{
+    ws_worker *w = p->workers[i];
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, WORKER_STACK_BYTES);
+    if (p->spread) { /* a hint only: failure changes nothing */
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(p->cpus[(p->first_cpu + i) % p->n_cpus], &one);
+        pthread_attr_setaffinity_np(&attr, sizeof one, &one);
+    }
+    /* relaxed: the starter is itself counted (or is the thread that waits
+     * for the count), so the count cannot reach 0 before this add; the
+     * starter's own release decrement comes after it. */
+    atomic_fetch_add_explicit(&threads_in_run, 1, memory_order_relaxed);
+    int e = pthread_create(&w->thread, &attr, worker_thread, w);
+    pthread_attr_destroy(&attr);
+    if (e != 0) {
+        atomic_fetch_sub_explicit(&threads_in_run, 1, memory_order_relaxed); /* as the add */
+        start_failed(p, i, strerror(e));
+        return -1;
+    }
+    w->thread_started = 1;
+    return 0;
+}
+
+/* A worker's own thread.  Threads start one another in a binary tree
+ * (worker k starts 2k and 2k+1), so no thread spends long starting the
+ * rest: at -j16 the last one starts after four thread starts, not fifteen. */
+static void *worker_thread(void *arg)
+{
+    ws_worker *w = arg;
+    ws_pool *p = w->pool;
+    unsigned id = w->base.ctx.worker_id;
+    if (p->spread) /* started on one CPU (see start_worker_thread); now free to move */
+        pthread_setaffinity_np(pthread_self(), sizeof p->allowed, &p->allowed);
+    for (unsigned child = 2 * id; id > 0 && child <= 2 * id + 1 && child < p->jobs; child++)
+        if (start_worker_thread(p, child) != 0)
+            break;
+    if (ws_crash_thread_init)
+        ws_crash_thread_init();
+    worker_run(w);
+    /* release: this worker's stats, trace, and the handles of the threads
+     * it started happen before ws_pool_run, which acquires the count, reads
+     * them.  After this the thread touches nothing of the run's. */
+    if (atomic_fetch_sub_explicit(&threads_in_run, 1, memory_order_release) == 1)
+        futex_wake(&threads_in_run, INT_MAX);
     return NULL;
+}
+
+/* Worker 0 on the thread that called ws_pool_run (see own_stack.h).  That
+ * thread gets back the CPU affinity it had if worker_init or run_one
+ * changed it (plugins pin workers); its signal mask comes back with the
+ * switch of stacks. */
+static void worker0_on_caller(void *arg)
+{
+    ws_worker *w = arg;
+    cpu_set_t before, after;
+    int saved = pthread_getaffinity_np(pthread_self(), sizeof before, &before) == 0;
+    worker_run(w);
+    if (saved && pthread_getaffinity_np(pthread_self(), sizeof after, &after) == 0 &&
+        !CPU_EQUAL(&before, &after))
+        pthread_setaffinity_np(pthread_self(), sizeof before, &before);
+}
+
+/* Until every worker thread of the run has left it.  At the end of a run
+ * they are awake and leave within microseconds; the futex covers a caller
+ * that waits the whole run (worker 0 on a thread of its own). */
+static void wait_for_worker_threads(void)
+{
+    for (unsigned round = 0;; round++) {
+        /* acquire: pairs with each leaving thread's release decrement. */
+        uint32_t left = atomic_load_explicit(&threads_in_run, memory_order_acquire);
+        if (left == 0)
+            return;
+        if (round < STEAL_ROUNDS_BEFORE_PARK)
+            sched_yield();
+        else /* the last thread to leave wakes us; the timeout is a backstop */
+            futex_wait(&threads_in_run, left, PARK_MAX_NS);
+    }
 }
 
 static ws_worker *worker_new(ws_pool *p, unsigned id)
@@ -832,6 +946,41 @@ static void worker_free(ws_worker *w)
     free(w->trace.events);
     munmap(w->frames, FRAME_STACK_BYTES);
     free(w);
+}
+
+void ws_pool_reap(void)
+{
+    for (unsigned i = 0; i < n_retired; i++) {
+        if (retired[i]->thread_started)
+            pthread_join(retired[i]->thread, NULL);
+        worker_free(retired[i]);
+    }
+    n_retired = 0;
+}
+
+/* Hand the run's workers to ws_pool_reap (or reap them now, where no
+ * memory is left to keep them in). */
+static void retire_workers(ws_pool *p)
+{
+    for (unsigned i = 0; i < p->jobs; i++) {
+        ws_worker *w = p->workers[i];
+        p->workers[i] = NULL;
+        if (!w)
+            continue;
+        if (n_retired == cap_retired) {
+            unsigned cap = cap_retired ? 2 * cap_retired : 16;
+            ws_worker **grown = realloc(retired, cap * sizeof *grown);
+            if (!grown) {
+                if (w->thread_started)
+                    pthread_join(w->thread, NULL);
+                worker_free(w);
+                continue;
+            }
+            retired = grown;
+            cap_retired = cap;
+        }
+        retired[n_retired++] = w;
+    }
 }
 
 int ws_pool_where(unsigned *worker, uint64_t *index)
@@ -891,6 +1040,7 @@ uint64_t ws_pool_progress(void)
 
 int ws_pool_run(ws_run *run, ws_pool_result *result)
 {
+    ws_pool_reap(); /* the threads of an earlier run */
     ws_pool pool;
     memset(&pool, 0, sizeof pool);
     memset(result, 0, sizeof *result);
@@ -910,15 +1060,16 @@ int ws_pool_run(ws_run *run, ws_pool_result *result)
             goto out;
         }
 
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, WORKER_STACK_BYTES);
-    int cpus[CPU_SETSIZE], n_cpus = 0;
-    if (pool.jobs > 1 && sched_getaffinity(0, sizeof pool.allowed, &pool.allowed) == 0)
+    if (pool.jobs > 1 && sched_getaffinity(0, sizeof pool.allowed, &pool.allowed) == 0) {
+        int here = sched_getcpu();
         for (int c = 0; c < CPU_SETSIZE; c++)
-            if (CPU_ISSET(c, &pool.allowed))
-                cpus[n_cpus++] = c;
-    pool.spread = n_cpus > 1;
+            if (CPU_ISSET(c, &pool.allowed)) {
+                if (c == here)
+                    pool.first_cpu = pool.n_cpus;
+                pool.cpus[pool.n_cpus++] = c;
+            }
+    }
+    pool.spread = pool.n_cpus > 1;
     /* release: the workers' fields above are visible to a signal handler
      * or progress reader that acquires the pointer. */
     atomic_store_explicit(&current_pool, &pool, memory_order_release);
@@ -929,37 +1080,24 @@ int ws_pool_run(ws_run *run, ws_pool_result *result)
     uint64_t t0 = now_ns();
     for (unsigned i = 0; i < pool.jobs; i++)
         pool.workers[i]->t_origin = t0;
-    for (unsigned i = 0; i < pool.jobs; i++) {
-        /* Start worker i's thread on CPU number i (round robin over the
-         * allowed ones); worker_main then lets it run anywhere.  Left to
-         * itself, Linux here often put a new thread on the CPU of another
-         * that was already busy and moved it only milliseconds later
-         * (fib(35) -j2: the second worker began 5 to 9 ms late in about a
-         * third of the runs).  A hint only: failure changes nothing. */
-        if (pool.spread) {
-            cpu_set_t one;
-            CPU_ZERO(&one);
-            CPU_SET(cpus[i % (unsigned)n_cpus], &one);
-            pthread_attr_setaffinity_np(&attr, sizeof one, &one);
-        }
-        int e = pthread_create(&pool.workers[i]->thread, &attr, worker_main, pool.workers[i]);
-        if (e != 0) {
-            ws_err("cannot start worker thread %u of %u: %s", i, pool.jobs, strerror(e));
-            ws_pool_request_stop();
-            atomic_store_explicit(&pool.done, 1, memory_order_release);
-            wake_all(&pool);
-            break;
-        }
-        pool.workers[i]->thread_started = 1;
+    /* Worker 1's thread starts the others (see worker_thread).  Worker 0
+     * runs here, on this thread, so the run begins at once and ends without
+     * waiting for a thread to be scheduled or to exit: on this project's
+     * VM each costs 0.1 to 0.5 ms (a wake-up of an idle CPU alone ~90 us).
+     * Where it cannot (a sanitizer build), worker 0 gets a thread. */
+    int worker0_ran = 1;
+    if (pool.jobs > 1)
+        start_worker_thread(&pool, 1);
+    if (ws_run_on_own_stack(worker0_on_caller, pool.workers[0], WORKER_STACK_BYTES) != 0)
+        worker0_ran = start_worker_thread(&pool, 0) == 0;
+    if (!worker0_ran) {
+        /* worker 0 never ran: end the others' loops */
+        atomic_store_explicit(&pool.done, 1, memory_order_release);
+        wake_all(&pool);
     }
-    pthread_attr_destroy(&attr);
-    int all_started = 1;
-    for (unsigned i = 0; i < pool.jobs; i++) {
-        if (pool.workers[i]->thread_started)
-            pthread_join(pool.workers[i]->thread, NULL);
-        else
-            all_started = 0;
-    }
+    wait_for_worker_threads();
+    /* every worker has left: nothing writes start_failed now */
+    int all_started = !pool.start_failed;
     result->wall_ns = now_ns() - t0;
     /* seq_cst: see pool_enter.  Readers are brief (a loop over the workers'
      * counters, or a signal handler), so waiting for them is a spin. */
@@ -989,8 +1127,7 @@ int ws_pool_run(ws_run *run, ws_pool_result *result)
     rc = all_started ? 0 : -1;
 out:
     if (pool.workers)
-        for (unsigned i = 0; i < pool.jobs; i++)
-            worker_free(pool.workers[i]);
+        retire_workers(&pool); /* every started thread has left the run */
     free(pool.workers);
     pthread_mutex_destroy(&pool.fail_lock);
     return rc;

@@ -123,6 +123,7 @@ int main(void)
             last_report = now_s();
         }
     }
+    ws_pool_reap(); /* join the last run's threads: TSan reports any left */
     printf("soak: %lu rounds at -j 2..16 in %.0f s: %s\n", rounds, now_s() - t0,
            bad ? "FAILED" : "ok");
     return bad != 0;

@@ -314,6 +314,15 @@ Test(failures, stack_overflow_on_a_worker_is_reported)
     check_crash("stack", SIGSEGV, "fatal signal SIGSEGV (Segmentation fault)", "2");
 }
 
+/* At -j1 the only worker is worker 0, which runs on the main thread, on
+ * the deep stack of its own (runtime/own_stack.c): its guard page must
+ * fault and be reported like any worker's. */
+Test(failures, stack_overflow_on_worker_0_is_reported)
+{
+    check_crash("stack", SIGSEGV, "fatal signal SIGSEGV (Segmentation fault)", "1");
+    assert_err_has("wsrun: crash: index 123 (worker 0)");
+}
+
 Test(failures, crash_in_init_or_finish_names_the_phase)
 {
     int rc = RUN("a", "-p", fixture("crash"), "-n", "5", "-o", "where=init");

@@ -9,9 +9,12 @@
  */
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
+#include <dirent.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "stress.h"
 
@@ -519,9 +522,99 @@ static int affinity_run_one(void *state, uint64_t index, ws_ctx *ctx)
     (void)ctx;
     cpu_set_t mine, process;
     if (pthread_getaffinity_np(pthread_self(), sizeof mine, &mine) != 0 ||
-        sched_getaffinity(0, sizeof process, &process) != 0 || !CPU_EQUAL(&mine, &process))
+        sched_getaffinity(getpid(), sizeof process, &process) != 0 || /* the main thread's */
+        !CPU_EQUAL(&mine, &process))
         atomic_fetch_add(narrow, 1);
     return WS_OK;
+}
+
+/* Worker 0 runs on the thread that called ws_pool_run (except in
+ * sanitizer builds, see runtime/own_stack.c); every other worker on a
+ * thread of its own.  Records which thread ran each worker's first index. */
+typedef struct thread_probe {
+    pthread_t caller;
+    _Atomic int worker0_on_caller, others_on_caller, calls;
+} thread_probe;
+
+static int thread_probe_run_one(void *state, uint64_t index, ws_ctx *ctx)
+{
+    thread_probe *p = state;
+    (void)index;
+    int on_caller = pthread_equal(pthread_self(), p->caller) != 0;
+    if (ctx->worker_id == 0)
+        atomic_store(&p->worker0_on_caller, on_caller);
+    else if (on_caller)
+        atomic_fetch_add(&p->others_on_caller, 1);
+    atomic_fetch_add(&p->calls, 1);
+    return WS_OK;
+}
+
+static unsigned threads_of_process(void)
+{
+    unsigned n = 0;
+    DIR *d = opendir("/proc/self/task");
+    for (struct dirent *e; d && (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    if (d)
+        closedir(d);
+    return n;
+}
+
+Test(sched, worker_0_runs_on_the_caller_and_reap_joins_the_rest)
+{
+    unsigned before = threads_of_process();
+    cr_assert_gt(before, 0);
+    for (unsigned jobs = 1; jobs <= 8; jobs++) {
+        thread_probe probe = {.caller = pthread_self()};
+        ws_run run;
+        ws_pool_result res;
+        test_run_init(&run, "threads", 5000, jobs, thread_probe_run_one, &probe);
+        cr_assert_eq(ws_pool_run(&run, &res), 0);
+        cr_assert_eq(atomic_load(&probe.calls), 5000);
+        cr_assert_eq(res.indices_done, 5000);
+        cr_assert_eq(atomic_load(&probe.others_on_caller), 0, "-j%u: a worker other than 0 ran on the caller",
+                     jobs);
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+        cr_assert(atomic_load(&probe.worker0_on_caller), "-j%u: worker 0 ran on another thread", jobs);
+#endif
+        free(res.workers);
+        ws_pool_reap();
+        cr_assert_eq(threads_of_process(), before, "-j%u: %u threads after ws_pool_reap, %u before",
+                     jobs, threads_of_process(), before);
+    }
+}
+
+/* A plugin may pin its workers; worker 0's pin must not outlive the run on
+ * the caller's thread (where worker 0 runs). */
+static int pin_self_run_one(void *state, uint64_t index, ws_ctx *ctx)
+{
+    (void)state;
+    (void)index;
+    (void)ctx;
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(sched_getcpu(), &one);
+    pthread_setaffinity_np(pthread_self(), sizeof one, &one);
+    return WS_OK;
+}
+
+Test(sched, caller_gets_its_affinity_back)
+{
+    cpu_set_t before, after;
+    cr_assert_eq(pthread_getaffinity_np(pthread_self(), sizeof before, &before), 0);
+    if (CPU_COUNT(&before) < 2)
+        cr_skip_test("one CPU allowed: pinning changes nothing");
+    for (unsigned jobs = 1; jobs <= 2; jobs++) {
+        ws_run run;
+        ws_pool_result res;
+        test_run_init(&run, "pin", 100, jobs, pin_self_run_one, NULL);
+        cr_assert_eq(ws_pool_run(&run, &res), 0);
+        free(res.workers);
+        cr_assert_eq(pthread_getaffinity_np(pthread_self(), sizeof after, &after), 0);
+        cr_assert(CPU_EQUAL(&before, &after), "-j%u: the caller has %d CPUs after the run, %d before",
+                  jobs, CPU_COUNT(&after), CPU_COUNT(&before));
+    }
+    ws_pool_reap();
 }
 
 Test(sched, workers_are_not_left_pinned)

@@ -1,0 +1,102 @@
+/*
+ * own_stack.c - run a function on the calling thread, on a stack of its
+ * own, with makecontext/swapcontext (see own_stack.h).  The stack is an
+ * anonymous mapping touched only as deep as the function goes, with a
+ * PROT_NONE page below it so an overflow faults (and the crash report,
+ * which runs on the thread's alternate signal stack, names it) instead of
+ * writing into other memory.  It is mapped once and kept: on this
+ * project's VM a mapping change costs microseconds and an munmap, with
+ * other threads alive, tens of them.
+ *
+ * Must never return to the caller before fn has returned, never let two
+ * calls share the stack, and never unmap it while fn runs.
+ */
+#include "own_stack.h"
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define OWN_STACK_USABLE 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define OWN_STACK_USABLE 0
+#endif
+#endif
+#ifndef OWN_STACK_USABLE
+#define OWN_STACK_USABLE 1
+#endif
+
+/* The kept stack: base is the guard page; `bytes` usable above it. */
+static char *kept_base;
+static size_t kept_bytes;
+/* Taken by the call running on the stack.  acq_rel: a later call that takes
+ * it sees the kept_* fields the previous one wrote. */
+static atomic_flag in_use = ATOMIC_FLAG_INIT;
+
+/* makecontext passes only int arguments, so the call travels through a
+ * thread-local slot, read once at the start of the new context. */
+typedef struct own_stack_call {
+    void (*fn)(void *);
+    void *arg;
+} own_stack_call;
+
+static _Thread_local own_stack_call *pending_call;
+
+static void own_stack_entry(void)
+{
+    own_stack_call *call = pending_call;
+    pending_call = NULL;
+    call->fn(call->arg);
+    /* returning resumes uc_link: the caller's swapcontext */
+}
+
+/* The kept stack, mapped (or mapped again at a new size) when needed. */
+static int keep_stack(size_t bytes, size_t page)
+{
+    if (kept_base && kept_bytes == bytes)
+        return 0;
+    if (kept_base)
+        munmap(kept_base, kept_bytes + page);
+    kept_base = NULL;
+    char *base = mmap(NULL, bytes + page, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+    if (base == MAP_FAILED)
+        return -1;
+    if (mprotect(base, page, PROT_NONE) != 0) {
+        munmap(base, bytes + page);
+        return -1;
+    }
+    kept_base = base;
+    kept_bytes = bytes;
+    return 0;
+}
+
+int ws_run_on_own_stack(void (*fn)(void *), void *arg, size_t bytes)
+{
+    if (!OWN_STACK_USABLE)
+        return -1;
+    if (atomic_flag_test_and_set_explicit(&in_use, memory_order_acq_rel))
+        return -1; /* an outer call is on it */
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    bytes = (bytes + page - 1) / page * page;
+    int rc = -1;
+    ucontext_t caller, callee;
+    if (keep_stack(bytes, page) == 0 && getcontext(&callee) == 0) {
+        callee.uc_stack.ss_sp = kept_base + page;
+        callee.uc_stack.ss_size = bytes;
+        callee.uc_link = &caller;
+        makecontext(&callee, own_stack_entry, 0);
+        own_stack_call call = {fn, arg};
+        pending_call = &call;
+        if (swapcontext(&caller, &callee) == 0)
+            rc = 0;
+        pending_call = NULL;
+    }
+    /* release: the next caller sees kept_base and kept_bytes. */
+    atomic_flag_clear_explicit(&in_use, memory_order_release);
+    return rc;
+}
