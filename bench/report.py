@@ -222,6 +222,16 @@ def targets(derived, rows, meta):
     ws2 = find(derived, "fib", "wsrun", j2)
     check("fib(35): speedup at -j2 >= 1.85 (vs own -j1)", ws2 and ws2["speedup_vs_own_j1"],
           lambda v: v >= 1.85, "{:.2f}")
+    # serial fib pinned to each CPU (bench/run.sh, machines of up to 4 CPUs):
+    # with CPUs of unequal speed, 1 + fastest/second-fastest bounds any
+    # program's -j2 speedup over a one-worker run on the fastest CPU.
+    pinned = sorted((d["median_s"], int(d["impl"][len("serial-cpu"):])) for d in derived
+                    if d["workload"] == "fib" and d["impl"].startswith("serial-cpu") and d["median_s"])
+    if len(pinned) >= 2:
+        speeds = ", ".join("cpu%d %.1f ms" % (c, t * 1e3) for t, c in sorted(pinned, key=lambda x: x[1]))
+        res.append(("fib(35) -j2: the most any program could reach then, with the two fastest CPUs "
+                    "(serial fib pinned to each: %s)" % speeds, "%.2f" % (1 + pinned[0][0] / pinned[1][0]),
+                    "ceiling"))
     omp2 = find(derived, "fib", "omp-task", j2)
     check("fib(35) -j2: >= 100x faster than libgomp tasks (per spawn)",
           omp2 and omp2["peer_over_wsrun"], lambda v: v >= 100, "{:.0f}x")

@@ -288,12 +288,30 @@ run_cases() {
 
 ws() { "$WSRUN" "$@"; } # wsrun, by absolute path
 
+# cpu_list: the numbers of the CPUs this process may use, one per line.
+cpu_list() {
+    local part a b
+    for part in $(taskset -pc $$ | sed 's/.*: //; s/,/ /g'); do
+        a=${part%-*} b=${part#*-}
+        seq "$a" "$b"
+    done
+}
+
 # ------------------------------------------------------------ workloads
 bench_fib() {
     local want="fib($FIB_N) = 9227465" j
     [ "$FIB_N" = 35 ] || want=""
     say "== fib(n=$FIB_N), one task per call; OpenMP tasks at n=$FIB_OMP_N (compared per spawn)"
     add_case "n=$FIB_N" serial 1 "$want" "" "$PEERS/fib_serial" "n=$FIB_N"
+    # How fast each CPU is during these runs: on a shared VM one CPU is at
+    # times much slower than another (its host core busy), and then no
+    # program reaches a speedup of N; report.py states the ceiling.
+    local c
+    if [ "$(nproc)" -le 4 ] && command -v taskset >/dev/null; then
+        for c in $(cpu_list); do
+            add_case "n=$FIB_N" "serial-cpu$c" 1 "$want" "" taskset -c "$c" "$PEERS/fib_serial" "n=$FIB_N"
+        done
+    fi
     for j in $JOBS; do
         add_case "n=$FIB_N" wsrun "$j" "$want" "" ws --plugin fib -j "$j" -o "n=$FIB_N" -o timing=on
         add_case "n=$FIB_N" tbb-task_group "$j" "$want" "" "$PEERS/fib_tbb" -j "$j" "n=$FIB_N"
