@@ -108,6 +108,10 @@ else
     LONG_US=2000000 NOISE_COUNT=2000 FILL_MIB=1024
 fi
 NCPU=$(nproc)
+PROBES=0 SCALING_REPS_FACTOR=1
+if [ "$NCPU" -le 4 ] && command -v taskset >/dev/null; then
+    PROBES=1 SCALING_REPS_FACTOR=2
+fi
 if [ "$NCPU" -le 8 ]; then
     JOBS=$(seq 1 "$NCPU")
 else
@@ -288,6 +292,21 @@ run_cases() {
 
 ws() { "$WSRUN" "$@"; } # wsrun, by absolute path
 
+# CPU probes.  On a machine of up to 4 CPUs (this project's shared VM) each
+# round of fib, nqueens and uts starts and ends with serial fib(35) pinned to
+# each CPU in turn (impl cpuN-start, cpuN-end; size "probe"), and those
+# workloads run SCALING_REPS_FACTOR times as many rounds.  One CPU here is
+# at times ~1.7x slower than the other (its host core busy); a round run
+# then measures the host more than any runtime, and report.py gives the
+# speedups both over all rounds and over the rounds whose probes agree.
+add_cpu_probes() { # start|end GROUP (the workload, or uts's tree)
+    local c
+    [ "$PROBES" = 1 ] || return 0
+    for c in $(cpu_list); do
+        add_case "probe-$2" "cpu$c-$1" 1 "fib(35) = 9227465" "" taskset -c "$c" "$PEERS/fib_serial" n=35
+    done
+}
+
 # cpu_list: the numbers of the CPUs this process may use, one per line.
 cpu_list() {
     local part a b
@@ -302,48 +321,45 @@ bench_fib() {
     local want="fib($FIB_N) = 9227465" j
     [ "$FIB_N" = 35 ] || want=""
     say "== fib(n=$FIB_N), one task per call; OpenMP tasks at n=$FIB_OMP_N (compared per spawn)"
+    add_cpu_probes start fib
     add_case "n=$FIB_N" serial 1 "$want" "" "$PEERS/fib_serial" "n=$FIB_N"
-    # How fast each CPU is during these runs: on a shared VM one CPU is at
-    # times much slower than another (its host core busy), and then no
-    # program reaches a speedup of N; report.py states the ceiling.
-    local c
-    if [ "$(nproc)" -le 4 ] && command -v taskset >/dev/null; then
-        for c in $(cpu_list); do
-            add_case "n=$FIB_N" "serial-cpu$c" 1 "$want" "" taskset -c "$c" "$PEERS/fib_serial" "n=$FIB_N"
-        done
-    fi
     for j in $JOBS; do
         add_case "n=$FIB_N" wsrun "$j" "$want" "" ws --plugin fib -j "$j" -o "n=$FIB_N" -o timing=on
         add_case "n=$FIB_N" tbb-task_group "$j" "$want" "" "$PEERS/fib_tbb" -j "$j" "n=$FIB_N"
         add_case "n=$FIB_OMP_N" omp-task "$j" "" "" "$PEERS/fib_omp" -j "$j" "n=$FIB_OMP_N"
     done
-    run_cases fib
+    add_cpu_probes end fib
+    REPS=$((REPS * SCALING_REPS_FACTOR)) run_cases fib
 }
 
 bench_nqueens() {
     local want="" j
     [ "$NQ_N" = 13 ] && want="nqueens(13) = 73712"
     say "== nqueens(n=$NQ_N), one task per safe column"
+    add_cpu_probes start nqueens
     add_case "n=$NQ_N" serial 1 "$want" "" "$PEERS/nqueens_serial" "n=$NQ_N"
     for j in $JOBS; do
         add_case "n=$NQ_N" wsrun "$j" "$want" "" ws --plugin nqueens -j "$j" -o "n=$NQ_N" -o timing=on
         add_case "n=$NQ_N" omp-task "$j" "$want" "" "$PEERS/nqueens_omp" -j "$j" "n=$NQ_N"
         add_case "n=$NQ_N" tbb-task_group "$j" "$want" "" "$PEERS/nqueens_tbb" -j "$j" "n=$NQ_N"
     done
-    run_cases nqueens
+    add_cpu_probes end nqueens
+    REPS=$((REPS * SCALING_REPS_FACTOR)) run_cases nqueens
 }
 
 bench_uts() {
     local tree j
     for tree in $UTS_TREES; do
         say "== uts tree=$tree, one task per child"
+        add_cpu_probes start "$tree"
         add_case "$tree" serial 1 "" "" "$PEERS/uts_serial" "tree=$tree"
         for j in $JOBS; do
             add_case "$tree" wsrun "$j" "" "" ws --plugin uts -j "$j" -o "tree=$tree" -o timing=on
             add_case "$tree" omp-task "$j" "" "" "$PEERS/uts_omp" -j "$j" "tree=$tree"
             add_case "$tree" tbb-task_group "$j" "" "" "$PEERS/uts_tbb" -j "$j" "tree=$tree"
         done
-        run_cases uts
+        add_cpu_probes end "$tree"
+        REPS=$((REPS * SCALING_REPS_FACTOR)) run_cases uts
     done
 }
 
