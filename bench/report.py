@@ -385,12 +385,15 @@ def md_tables(derived, meta, tgts, plot_name, label=None):
     took = meta.get("elapsed_s", "?") + " s"
     if meta.get("parts", "1") != "1":
         took += " in %s parts" % meta["parts"]
+    reps = meta.get("reps", "?")
+    if meta.get("scaling_reps", reps) != reps:
+        reps += " (%s for fib, nqueens and uts, whose rounds carry CPU probes)" % meta["scaling_reps"]
     lines.append("Measured on **%s, %s CPUs (`lscpu` model name; `nproc`), Linux %s, gcc %s, "
                  "oneTBB %s; %s mode, median of %s runs (runs over a few seconds once), "
                  "%s; load average %s before, %s after; the suite took %s."
                  % (where, meta.get("cpus", "?"), meta.get("kernel", "?"),
                     meta.get("gcc", "?"), meta.get("tbb", "?"), meta.get("mode", "?"),
-                    meta.get("reps", "?"), meta.get("date", "?"), meta.get("load_start", "?"),
+                    reps, meta.get("date", "?"), meta.get("load_start", "?"),
                     meta.get("load_end", "?"), took))
     lines.append("")
     if label:

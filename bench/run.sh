@@ -547,6 +547,7 @@ fi
     echo "tbb=$(tbb_version)"
     echo "load_start=$(cut -d' ' -f1-3 /proc/loadavg)"
     echo "reps=$REPS"
+    echo "scaling_reps=$((REPS * SCALING_REPS_FACTOR))"
     echo "jobs=$(echo $JOBS)"
     [ -n "${BENCH_ONLY:-}" ] && echo "only=$(echo $ONLY)"
     [ -n "${BENCH_PYTHON:-}" ] && echo "python=$PY"
