@@ -17,10 +17,12 @@
  *   worker_fini   each worker thread, once, after its last run_one.
  *   finish        main thread, once, after every worker has stopped;
  *                 always called when init succeeded, also after failures.
- * Worker 0's thread is the main thread (since wsrun 1.2; on a deep stack
- * of its own), the other workers' are threads of their own.  So what
- * worker 0 leaves in the thread (thread-locals, the thread's name) is there
- * in finish; wsrun itself puts back its CPU affinity and signal mask.
+ * For a plugin built against ABI 1.2 or later, worker 0's thread is the
+ * main thread (on a deep stack of its own), so a run starts and ends
+ * without waiting for a thread; what worker 0 leaves in the thread
+ * (thread-locals, the thread's name) is there in finish, and wsrun itself
+ * puts back the thread's CPU affinity and signal mask.  Plugins built for
+ * 1.0 and 1.1 keep a thread of its own for every worker.
  *
  * ABI promise (README.md, "ABI promise", says the same at length):
  * WS_ABI_MINOR grows when something is added: fields appended to ws_plugin,
@@ -47,7 +49,7 @@ extern "C" {
 #endif
 
 #define WS_ABI_MAJOR 1
-#define WS_ABI_MINOR 1
+#define WS_ABI_MINOR 2
 #define WS_VERSION "1.2.0"
 
 #define WS_OK 0

@@ -888,6 +888,13 @@ static void worker0_on_caller(void *arg)
         pthread_setaffinity_np(pthread_self(), sizeof before, &before);
 }
 
+/* Plugins built against ABI 1.2 or later know worker 0 runs on the main
+ * thread (wsrun.h, "Threads"). */
+static int worker0_may_run_on_caller(const ws_plugin *d)
+{
+    return d->abi_major > 1 || (d->abi_major == 1 && d->abi_minor >= 2);
+}
+
 /* Until every worker thread of the run has left it.  At the end of a run
  * they are awake and leave within microseconds; the futex covers a caller
  * that waits the whole run (worker 0 on a thread of its own). */
@@ -1084,11 +1091,14 @@ int ws_pool_run(ws_run *run, ws_pool_result *result)
      * runs here, on this thread, so the run begins at once and ends without
      * waiting for a thread to be scheduled or to exit: on this project's
      * VM each costs 0.1 to 0.5 ms (a wake-up of an idle CPU alone ~90 us).
-     * Where it cannot (a sanitizer build), worker 0 gets a thread. */
+     * Where it cannot (a sanitizer build), and for plugins built for ABI
+     * 1.0 and 1.1, whose workers all ran on threads of their own (see
+     * wsrun.h), worker 0 gets a thread. */
     int worker0_ran = 1;
     if (pool.jobs > 1)
         start_worker_thread(&pool, 1);
-    if (ws_run_on_own_stack(worker0_on_caller, pool.workers[0], WORKER_STACK_BYTES) != 0)
+    if (!worker0_may_run_on_caller(&run->desc) ||
+        ws_run_on_own_stack(worker0_on_caller, pool.workers[0], WORKER_STACK_BYTES) != 0)
         worker0_ran = start_worker_thread(&pool, 0) == 0;
     if (!worker0_ran) {
         /* worker 0 never ran: end the others' loops */

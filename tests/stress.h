@@ -134,6 +134,7 @@ static void test_run_init(ws_run *run, const char *name, uint64_t count, unsigne
 {
     memset(run, 0, sizeof *run);
     run->desc.abi_major = WS_ABI_MAJOR;
+    run->desc.abi_minor = WS_ABI_MINOR; /* as a plugin built now */
     run->desc.struct_size = sizeof(ws_plugin);
     run->desc.name = name;
     run->desc.run_one = run_one;

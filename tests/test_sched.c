@@ -584,6 +584,26 @@ Test(sched, worker_0_runs_on_the_caller_and_reap_joins_the_rest)
     }
 }
 
+/* A plugin built for ABI 1.1 was promised threads of their own for all
+ * its workers: worker 0 must not run on the caller. */
+Test(sched, worker_0_of_an_abi_1_1_plugin_has_its_own_thread)
+{
+    for (unsigned jobs = 1; jobs <= 3; jobs++) {
+        thread_probe probe = {.caller = pthread_self()};
+        ws_run run;
+        ws_pool_result res;
+        test_run_init(&run, "abi11", 1000, jobs, thread_probe_run_one, &probe);
+        run.desc.abi_minor = 1;
+        cr_assert_eq(ws_pool_run(&run, &res), 0);
+        cr_assert_eq(atomic_load(&probe.calls), 1000);
+        cr_assert_not(atomic_load(&probe.worker0_on_caller), "-j%u: worker 0 ran on the caller",
+                      jobs);
+        cr_assert_eq(atomic_load(&probe.others_on_caller), 0);
+        free(res.workers);
+    }
+    ws_pool_reap();
+}
+
 /* A plugin may pin its workers; worker 0's pin must not outlive the run on
  * the caller's thread (where worker 0 runs). */
 static int pin_self_run_one(void *state, uint64_t index, ws_ctx *ctx)
