@@ -290,13 +290,18 @@ install: all $(MAN_PAGES) wsrun.pc.in
 	chmod 644 $(DESTDIR)$(PCDIR)/wsrun.pc
 	install -m 644 docs/man/wsrun.1 $(DESTDIR)$(MANDIR)/man1/wsrun.1
 	install -m 644 docs/man/wsrun-plugin.7 $(DESTDIR)$(MANDIR)/man7/wsrun-plugin.7
+	@# wsrun-mpi and its page, when `make mpi` built it
+	if [ -x $(BUILD)/wsrun-mpi ]; then \
+	    install -m 755 $(BUILD)/wsrun-mpi $(DESTDIR)$(BINDIR)/wsrun-mpi && \
+	    install -m 644 docs/man/wsrun-mpi.1 $(DESTDIR)$(MANDIR)/man1/wsrun-mpi.1; fi
 
 # Removes exactly what install put there, and the plugin folder if that
 # leaves it empty; shared folders (bin, include, ...) stay.
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/wsrun $(PLUGIN_NAMES:%=$(DESTDIR)$(PLUGINDIR)/%.so) \
 	    $(DESTDIR)$(INCLUDEDIR)/wsrun.h $(DESTDIR)$(PCDIR)/wsrun.pc \
-	    $(DESTDIR)$(MANDIR)/man1/wsrun.1 $(DESTDIR)$(MANDIR)/man7/wsrun-plugin.7
+	    $(DESTDIR)$(MANDIR)/man1/wsrun.1 $(DESTDIR)$(MANDIR)/man7/wsrun-plugin.7 \
+	    $(DESTDIR)$(BINDIR)/wsrun-mpi $(DESTDIR)$(MANDIR)/man1/wsrun-mpi.1
 	-rmdir $(DESTDIR)$(PLUGINDIR) 2>/dev/null
 
 clean:

@@ -97,10 +97,17 @@ static const struct option long_options[] = {
     {NULL, 0, NULL, 0},
 };
 
+/* The command's name in --help: wsrun, or a hooked program's own. */
+static const char *program_name(void)
+{
+    return cli_hooks && cli_hooks->program ? cli_hooks->program : "wsrun";
+}
+
 static void print_usage(FILE *out)
 {
+    fprintf(out, "usage: %s --plugin NAME [--count N] [-o key=value ...] [options]\n",
+            program_name());
     fprintf(out,
-            "usage: wsrun --plugin NAME [--count N] [-o key=value ...] [options]\n"
             "\n"
             "Runs the plugin's run_one for every index 0..N-1 on a work-stealing pool.\n"
             "\n"
@@ -273,7 +280,7 @@ static void print_plugin_help(const ws_run *run)
            d->description ? d->description : "(no description)");
     printf("file: %s (built for plugin ABI %u.%u)\n\n", run->plugin_path, d->abi_major,
            d->abi_minor);
-    printf("usage: wsrun --plugin %s [--count N] [-o key=value ...]\n\n", d->name);
+    printf("usage: %s --plugin %s [--count N] [-o key=value ...]\n\n", program_name(), d->name);
     printf("options:\n");
     ws_opts_print_table(stdout, d->options);
 }

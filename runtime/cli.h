@@ -18,6 +18,7 @@ struct ws_pool_result;
  * to it.  Plain wsrun passes none; then nothing here costs anything. */
 typedef struct ws_cli_hooks {
     void *arg;          /* handed to every callback */
+    const char *program; /* the command's name in --help ("wsrun-mpi"); NULL: "wsrun" */
     int no_progress;    /* never draw the progress line in this process */
     /* When set, --journal is refused with this reason (exit 2). */
     const char *journal_refused;

@@ -259,3 +259,14 @@ Test(mpi, one_journal_for_several_ranks_is_refused, .init = mpi_setup, .fini = w
               "%s", res.err);
     cr_assert_neq(access(work_path("jr"), F_OK), 0, "the journal was created");
 }
+
+Test(mpi, help_names_wsrun_mpi, .init = mpi_setup, .fini = work_teardown, .timeout = 120)
+{
+    /* one rank without a launcher (an MPI singleton); --help goes to stdout */
+    du_run(&res, "'%s/wsrun-mpi' --help 1>&2", work_build);
+    cr_assert_eq(res.status, 0, "exit %d: %s", res.status, res.err);
+    cr_assert(strstr(res.err, "usage: wsrun-mpi --plugin NAME [--count N]"), "%s", res.err);
+    du_run(&res, "'%s/wsrun-mpi' --plugin spin --help 1>&2", work_build);
+    cr_assert_eq(res.status, 0, "exit %d: %s", res.status, res.err);
+    cr_assert(strstr(res.err, "usage: wsrun-mpi --plugin spin [--count N]"), "%s", res.err);
+}

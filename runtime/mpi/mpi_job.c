@@ -497,6 +497,7 @@ void ws_mpi_job_hooks(ws_mpi_job *job, ws_cli_hooks *hooks)
 {
     memset(hooks, 0, sizeof *hooks);
     hooks->arg = job;
+    hooks->program = "wsrun-mpi";
     hooks->no_progress = job->rank != 0;
     snprintf(job->report_tag, sizeof job->report_tag, "rank%d", job->rank);
     hooks->report_tag = job->report_tag;

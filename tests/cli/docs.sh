@@ -22,7 +22,7 @@ groff_clean() {
     return 1
 }
 
-for page in docs/man/wsrun.1 docs/man/wsrun-plugin.7; do
+for page in docs/man/wsrun.1 docs/man/wsrun-plugin.7 docs/man/wsrun-mpi.1; do
     if groff_clean "$page"; then ok; else bad "groff warns about $page"; fi
     if out=$(MANWIDTH=80 man --warnings -l "$page" 2>&1 >/dev/null) && [ -z "$out" ]; then ok
     else bad "man -l warns about $page: $out"; fi

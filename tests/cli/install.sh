@@ -32,6 +32,10 @@ fi
     echo lib/pkgconfig/wsrun.pc
     echo share/man/man1/wsrun.1
     echo share/man/man7/wsrun-plugin.7
+    if [ -x "$BUILD/wsrun-mpi" ]; then # built by `make mpi`, and for the tests
+        echo bin/wsrun-mpi
+        echo share/man/man1/wsrun-mpi.1
+    fi
 } | sort >"$SCRATCH/want.txt"
 (cd "$PREFIX" && find . -type f | sed 's|^\./||' | sort) >"$SCRATCH/got.txt"
 if diff -u "$SCRATCH/want.txt" "$SCRATCH/got.txt" >"$SCRATCH/diff.txt"; then ok
@@ -50,6 +54,12 @@ plugindir=$(pkg-config --variable=plugindir wsrun 2>&1)
 check "pkg-config plugindir (got '$plugindir')" test "$plugindir" = "$PREFIX/lib/wsrun"
 check "man finds the installed wsrun(1)" test "$(MANPATH=$PREFIX/share/man man -w wsrun 2>/dev/null)" = "$PREFIX/share/man/man1/wsrun.1"
 check "man finds the installed wsrun-plugin(7)" test "$(MANPATH=$PREFIX/share/man man -w 7 wsrun-plugin 2>/dev/null)" = "$PREFIX/share/man/man7/wsrun-plugin.7"
+if [ -x "$BUILD/wsrun-mpi" ]; then
+    check "man finds the installed wsrun-mpi(1)" test "$(MANPATH=$PREFIX/share/man man -w wsrun-mpi 2>/dev/null)" = "$PREFIX/share/man/man1/wsrun-mpi.1"
+    out=$("$PREFIX/bin/wsrun-mpi" --plugin spin --count 10 -q 2>&1)
+    check "installed wsrun-mpi runs (one rank, no launcher) with the installed spin (got '$out')" \
+        grep -q "^spin(uniform) = 10 tasks" <<<"$out"
+fi
 
 # ------------------------------------------------------------ installed wsrun finds its plugins
 W=$PREFIX/bin/wsrun
