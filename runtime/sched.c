@@ -88,9 +88,12 @@ struct ws_pool {
     uint64_t failed;          /* under fail_lock */
     int worker_init_failed;   /* under fail_lock */
     int hooked;               /* skip bits or a completion hook: use the hooked loop */
-    /* The CPUs this process may use, when more than one (spread): each
-     * worker's thread starts on one of them, then gets them all. */
+    /* The CPUs the caller's thread may use (have_allowed: read): each
+     * worker's thread starts on one of them when there are several
+     * (spread), then gets them all; the caller gets them back after
+     * running worker 0. */
     cpu_set_t allowed;
+    int have_allowed;
     int spread;
     int cpus[CPU_SETSIZE]; /* the allowed CPUs' numbers */
     unsigned n_cpus;
@@ -880,12 +883,12 @@ static void *worker_thread(void *arg)
 static void worker0_on_caller(void *arg)
 {
     ws_worker *w = arg;
-    cpu_set_t before, after;
-    int saved = pthread_getaffinity_np(pthread_self(), sizeof before, &before) == 0;
+    ws_pool *p = w->pool;
     worker_run(w);
-    if (saved && pthread_getaffinity_np(pthread_self(), sizeof after, &after) == 0 &&
-        !CPU_EQUAL(&before, &after))
-        pthread_setaffinity_np(pthread_self(), sizeof before, &before);
+    cpu_set_t now;
+    if (p->have_allowed && pthread_getaffinity_np(pthread_self(), sizeof now, &now) == 0 &&
+        !CPU_EQUAL(&p->allowed, &now))
+        pthread_setaffinity_np(pthread_self(), sizeof p->allowed, &p->allowed);
 }
 
 /* Plugins built against ABI 1.2 or later know worker 0 runs on the main
@@ -1067,7 +1070,10 @@ int ws_pool_run(ws_run *run, ws_pool_result *result)
             goto out;
         }
 
-    if (pool.jobs > 1 && sched_getaffinity(0, sizeof pool.allowed, &pool.allowed) == 0) {
+    /* The caller's own mask: the CPUs the workers may use, and what the
+     * caller's thread gets back after running worker 0. */
+    pool.have_allowed = sched_getaffinity(0, sizeof pool.allowed, &pool.allowed) == 0;
+    if (pool.jobs > 1 && pool.have_allowed) {
         int here = sched_getcpu();
         for (int c = 0; c < CPU_SETSIZE; c++)
             if (CPU_ISSET(c, &pool.allowed)) {
