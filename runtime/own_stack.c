@@ -54,14 +54,12 @@ static void own_stack_entry(void)
     /* returning resumes uc_link: the caller's swapcontext */
 }
 
-/* The kept stack, mapped (or mapped again at a new size) when needed. */
+/* The kept stack, mapped on first use; one size per process (the pool
+ * asks for one), so a call for another size is refused. */
 static int keep_stack(size_t bytes, size_t page)
 {
-    if (kept_base && kept_bytes == bytes)
-        return 0;
     if (kept_base)
-        munmap(kept_base, kept_bytes + page);
-    kept_base = NULL;
+        return kept_bytes == bytes ? 0 : -1;
     char *base = mmap(NULL, bytes + page, PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
     if (base == MAP_FAILED)

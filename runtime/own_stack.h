@@ -14,9 +14,10 @@
 
 /* Run fn(arg) on a stack of `bytes` (plus a guard page below it) and return
  * 0 once it has returned; -1 without running it where such a stack cannot
- * be had (no memory; already in use by an outer call; a sanitizer build,
- * whose stack bookkeeping does not follow a switch of stacks): the caller
- * then runs fn some other way.  The stack is kept for the next call. */
+ * be had (no memory; already in use by an outer call; another size than
+ * the first call's; a sanitizer build, whose stack bookkeeping does not
+ * follow a switch of stacks): the caller then runs fn some other way.
+ * The stack is kept for the next call. */
 int ws_run_on_own_stack(void (*fn)(void *), void *arg, size_t bytes);
 
 #endif
