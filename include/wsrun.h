@@ -23,6 +23,9 @@
  * (thread-locals, the thread's name) is there in finish, and wsrun itself
  * puts back the thread's CPU affinity and signal mask.  Plugins built for
  * 1.0 and 1.1 keep a thread of its own for every worker.
+ * The threads of workers 1.. may already exist while the plugin is loaded
+ * and init runs (wsrun 1.3 starts them first, so a run does not wait for
+ * them); they run no plugin code before init has returned.
  *
  * ABI promise (README.md, "ABI promise", says the same at length):
  * WS_ABI_MINOR grows when something is added: fields appended to ws_plugin,
@@ -50,7 +53,7 @@ extern "C" {
 
 #define WS_ABI_MAJOR 1
 #define WS_ABI_MINOR 2
-#define WS_VERSION "1.2.0"
+#define WS_VERSION "1.3.0"
 
 #define WS_OK 0
 #define WS_ERR (-1)

@@ -633,6 +633,10 @@ int ws_cli_main_hooked(int argc, char **argv, const ws_cli_hooks *hooks)
     char err[2048];
     int status = WS_EXIT_USAGE;
     ws_crash_install(NULL);
+    /* The workers' threads start while the plugin loads (standby.h);
+     * every way out below ends them if no run comes. */
+    if (!a.help)
+        ws_pool_prepare(a.jobs);
     if (ws_loader_load(&run, a.plugin, err, sizeof err) != 0) {
         ws_err("%s", err);
         goto out;
@@ -673,6 +677,7 @@ int ws_cli_main_hooked(int argc, char **argv, const ws_cli_hooks *hooks)
     run.policy.retries = a.retries;
     status = run_plugin(&run, &a);
 out:
+    ws_pool_reap(); /* threads ws_pool_prepare started that no run used */
     /* The plugin stays loaded until exit: dlclose could unmap code that a
      * library it uses registered with atexit or as a thread-local
      * destructor. */

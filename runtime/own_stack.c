@@ -98,3 +98,17 @@ int ws_run_on_own_stack(void (*fn)(void *), void *arg, size_t bytes)
     atomic_flag_clear_explicit(&in_use, memory_order_release);
     return rc;
 }
+
+int ws_own_stack_reserve(size_t bytes)
+{
+    if (!OWN_STACK_USABLE)
+        return -1;
+    if (atomic_flag_test_and_set_explicit(&in_use, memory_order_acq_rel))
+        return -1; /* a call is on it */
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    bytes = (bytes + page - 1) / page * page;
+    int rc = keep_stack(bytes, page);
+    /* release: as in ws_run_on_own_stack */
+    atomic_flag_clear_explicit(&in_use, memory_order_release);
+    return rc;
+}

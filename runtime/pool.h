@@ -72,7 +72,15 @@ typedef struct ws_pool_result {
  * Returns 0, or -1 with a message printed if the threads could not start. */
 int ws_pool_run(ws_run *run, ws_pool_result *result);
 
-/* Join the threads of ended runs and free their workers (the thread that
+/* Get ready for a run of `jobs` workers before its plugin is even loaded:
+ * map worker 0's stack and start the other workers' threads, which wait
+ * (runtime/standby.h).  The next ws_pool_run hands its workers to them, so
+ * the run does not wait for threads to start.  Optional; the thread that
+ * calls ws_pool_run, once. */
+void ws_pool_prepare(unsigned jobs);
+
+/* Join the threads of ended runs and free their workers, and end and join
+ * any thread ws_pool_prepare started that no run used (the thread that
  * calls ws_pool_run; before a plugin whose code they ran is unloaded, and
  * before exit). */
 void ws_pool_reap(void);

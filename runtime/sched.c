@@ -20,18 +20,19 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <linux/futex.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "deque.h"
+#include "futex.h"
 #include "own_stack.h"
+#include "placement.h"
+#include "standby.h"
 
 #define ATTN_REQUEST WS_ATTN_REQUEST
 #define ATTN_STOP WS_ATTN_STOP
@@ -74,6 +75,7 @@ typedef struct ws_worker {
     _Atomic int busy; /* running a frame (not looking for work); for the progress line */
     pthread_t thread;
     int thread_started;
+    int placed; /* its thread already placed itself (a standby thread) */
 } ws_worker;
 
 struct ws_pool {
@@ -88,16 +90,9 @@ struct ws_pool {
     uint64_t failed;          /* under fail_lock */
     int worker_init_failed;   /* under fail_lock */
     int hooked;               /* skip bits or a completion hook: use the hooked loop */
-    /* The CPUs the caller's thread may use (have_allowed: read): each
-     * worker's thread starts on one of them when there are several
-     * (spread), then gets them all; the caller gets them back after
-     * running worker 0. */
-    cpu_set_t allowed;
-    int have_allowed;
-    int spread;
-    int cpus[CPU_SETSIZE]; /* the allowed CPUs' numbers */
-    unsigned n_cpus;
-    unsigned first_cpu; /* index in cpus of the CPU worker 0 started on */
+    /* Where the worker threads start (placement.h); its mask is also what
+     * the caller's thread gets back after running worker 0. */
+    ws_placement place;
     int start_failed;   /* a worker thread could not be started (under fail_lock) */
     /* --keep-going: the failures of the lowest indices, kept in index order
      * and printed when the run ends (under fail_lock). */
@@ -178,17 +173,6 @@ static void trace_event(ws_worker *w, ws_trace_kind kind, uint64_t t0, uint64_t 
 
 /* ------------------------------------------------------------ parking */
 
-static void futex_wait(_Atomic uint32_t *word, uint32_t expected, long timeout_ns)
-{
-    struct timespec ts = {timeout_ns / 1000000000L, timeout_ns % 1000000000L};
-    syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT_PRIVATE, expected, &ts, NULL, 0);
-}
-
-static void futex_wake(_Atomic uint32_t *word, int n)
-{
-    syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
-}
-
 /* Wake one parked worker, if any: called when a steal succeeded (so there
  * may be more to steal) and wake-ups cascade from thief to thief. */
 static void wake_one(ws_pool *p)
@@ -199,14 +183,14 @@ static void wake_one(ws_pool *p)
          * which carry their own synchronisation; it changes the futex word
          * so a sleeper about to wait returns at once. */
         atomic_fetch_add_explicit(&p->wake_seq, 1, memory_order_release);
-        futex_wake(&p->wake_seq, 1);
+        ws_futex_wake(&p->wake_seq, 1);
     }
 }
 
 static void wake_all(ws_pool *p)
 {
     atomic_fetch_add_explicit(&p->wake_seq, 1, memory_order_release);
-    futex_wake(&p->wake_seq, 1 << 30);
+    ws_futex_wake(&p->wake_seq, 1 << 30);
 }
 
 /* ---------------------------------------------------------- attention */
@@ -724,7 +708,7 @@ static void worker_loop(ws_worker *w)
         uint32_t seq = atomic_load_explicit(&p->wake_seq, memory_order_acquire);
         atomic_fetch_add_explicit(&p->sleepers, 1, memory_order_relaxed);
         if (!atomic_load_explicit(&p->done, memory_order_acquire))
-            futex_wait(&p->wake_seq, seq, park_ns);
+            ws_futex_wait(&p->wake_seq, seq, park_ns);
         atomic_fetch_sub_explicit(&p->sleepers, 1, memory_order_relaxed);
         uint64_t t1 = now_ns();
         t_parked += t1 - t0;
@@ -819,28 +803,29 @@ static void start_failed(ws_pool *p, unsigned i, const char *why)
     ws_pool_request_stop();
 }
 
-/* Start worker i's thread, on CPU number i counted from worker 0's (round
- * robin over the allowed ones); the thread then lets itself run anywhere.
- * Left to itself, Linux here often put a new thread on the CPU of another
- * that was already busy and moved it only milliseconds later (fib(35) -j2:
- * the second worker began 5 to 9 ms late in about a third of the runs).
- * On failure the run is stopped; returns 0 when the thread started. */
+/* Start worker i's thread: hand the worker to a thread ws_pool_prepare
+ * started for it, or start one, on CPU number i counted from worker 0's
+ * (placement.h).  On failure the run is stopped; returns 0 when the thread
+ * started. */
 static int start_worker_thread(ws_pool *p, unsigned i)
 {
     ws_worker *w = p->workers[i];
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, WORKER_STACK_BYTES);
-    if (p->spread) { /* a hint only: failure changes nothing */
-        cpu_set_t one;
-        CPU_ZERO(&one);
-        CPU_SET(p->cpus[(p->first_cpu + i) % p->n_cpus], &one);
-        pthread_attr_setaffinity_np(&attr, sizeof one, &one);
-    }
     /* relaxed: the starter is itself counted (or is the thread that waits
      * for the count), so the count cannot reach 0 before this add; the
      * starter's own release decrement comes after it. */
     atomic_fetch_add_explicit(&threads_in_run, 1, memory_order_relaxed);
+    /* i > 0: worker 0 gets a thread only when the caller cannot run it,
+     * and no standby thread is kept for that. */
+    w->placed = 1; /* before the hand-over, which publishes it */
+    if (i > 0 && ws_standby_take(i, worker_thread, w, &w->thread) == 0) {
+        w->thread_started = 1;
+        return 0;
+    }
+    w->placed = 0;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, WORKER_STACK_BYTES);
+    ws_placement_start_on(&p->place, i, &attr);
     int e = pthread_create(&w->thread, &attr, worker_thread, w);
     pthread_attr_destroy(&attr);
     if (e != 0) {
@@ -860,8 +845,8 @@ static void *worker_thread(void *arg)
     ws_worker *w = arg;
     ws_pool *p = w->pool;
     unsigned id = w->base.ctx.worker_id;
-    if (p->spread) /* started on one CPU (see start_worker_thread); now free to move */
-        pthread_setaffinity_np(pthread_self(), sizeof p->allowed, &p->allowed);
+    if (!w->placed) /* started on one CPU (see start_worker_thread); now free to move */
+        ws_placement_let_go(&p->place);
     for (unsigned child = 2 * id; id > 0 && child <= 2 * id + 1 && child < p->jobs; child++)
         if (start_worker_thread(p, child) != 0)
             break;
@@ -872,7 +857,7 @@ static void *worker_thread(void *arg)
      * it started happen before ws_pool_run, which acquires the count, reads
      * them.  After this the thread touches nothing of the run's. */
     if (atomic_fetch_sub_explicit(&threads_in_run, 1, memory_order_release) == 1)
-        futex_wake(&threads_in_run, INT_MAX);
+        ws_futex_wake(&threads_in_run, INT_MAX);
     return NULL;
 }
 
@@ -886,9 +871,9 @@ static void worker0_on_caller(void *arg)
     ws_pool *p = w->pool;
     worker_run(w);
     cpu_set_t now;
-    if (p->have_allowed && pthread_getaffinity_np(pthread_self(), sizeof now, &now) == 0 &&
-        !CPU_EQUAL(&p->allowed, &now))
-        pthread_setaffinity_np(pthread_self(), sizeof p->allowed, &p->allowed);
+    if (p->place.have_allowed && pthread_getaffinity_np(pthread_self(), sizeof now, &now) == 0 &&
+        !CPU_EQUAL(&p->place.allowed, &now))
+        pthread_setaffinity_np(pthread_self(), sizeof p->place.allowed, &p->place.allowed);
 }
 
 /* Plugins built against ABI 1.2 or later know worker 0 runs on the main
@@ -911,7 +896,7 @@ static void wait_for_worker_threads(void)
         if (round < STEAL_ROUNDS_BEFORE_PARK)
             sched_yield();
         else /* the last thread to leave wakes us; the timeout is a backstop */
-            futex_wait(&threads_in_run, left, PARK_MAX_NS);
+            ws_futex_wait(&threads_in_run, left, PARK_MAX_NS);
     }
 }
 
@@ -958,7 +943,7 @@ static void worker_free(ws_worker *w)
     free(w);
 }
 
-void ws_pool_reap(void)
+static void reap_retired(void)
 {
     for (unsigned i = 0; i < n_retired; i++) {
         if (retired[i]->thread_started)
@@ -966,6 +951,25 @@ void ws_pool_reap(void)
         worker_free(retired[i]);
     }
     n_retired = 0;
+}
+
+void ws_pool_reap(void)
+{
+    reap_retired();
+    ws_standby_release();
+}
+
+void ws_pool_prepare(unsigned jobs)
+{
+    /* First, while this may still be the only thread: mapping the stack
+     * changes page protections, which with other threads alive costs a
+     * TLB shootdown (an interrupt to every CPU they run on). */
+    (void)ws_own_stack_reserve(WORKER_STACK_BYTES);
+    if (jobs < 2)
+        return;
+    ws_placement place;
+    ws_placement_read(&place, jobs);
+    ws_standby_start(jobs, &place, WORKER_STACK_BYTES);
 }
 
 /* Hand the run's workers to ws_pool_reap (or reap them now, where no
@@ -1050,7 +1054,7 @@ uint64_t ws_pool_progress(void)
 
 int ws_pool_run(ws_run *run, ws_pool_result *result)
 {
-    ws_pool_reap(); /* the threads of an earlier run */
+    reap_retired(); /* the threads of an earlier run */
     ws_pool pool;
     memset(&pool, 0, sizeof pool);
     memset(result, 0, sizeof *result);
@@ -1070,19 +1074,9 @@ int ws_pool_run(ws_run *run, ws_pool_result *result)
             goto out;
         }
 
-    /* The caller's own mask: the CPUs the workers may use, and what the
-     * caller's thread gets back after running worker 0. */
-    pool.have_allowed = sched_getaffinity(0, sizeof pool.allowed, &pool.allowed) == 0;
-    if (pool.jobs > 1 && pool.have_allowed) {
-        int here = sched_getcpu();
-        for (int c = 0; c < CPU_SETSIZE; c++)
-            if (CPU_ISSET(c, &pool.allowed)) {
-                if (c == here)
-                    pool.first_cpu = pool.n_cpus;
-                pool.cpus[pool.n_cpus++] = c;
-            }
-    }
-    pool.spread = pool.n_cpus > 1;
+    ws_placement_read(&pool.place, pool.jobs);
+    /* Threads ws_pool_prepare started beyond this run's workers end now. */
+    ws_standby_drop_from(pool.jobs);
     /* release: the workers' fields above are visible to a signal handler
      * or progress reader that acquires the pointer. */
     atomic_store_explicit(&current_pool, &pool, memory_order_release);

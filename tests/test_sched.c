@@ -13,7 +13,9 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <time.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "stress.h"
@@ -581,6 +583,107 @@ Test(sched, worker_0_runs_on_the_caller_and_reap_joins_the_rest)
         ws_pool_reap();
         cr_assert_eq(threads_of_process(), before, "-j%u: %u threads after ws_pool_reap, %u before",
                      jobs, threads_of_process(), before);
+    }
+}
+
+/* ws_pool_prepare starts the workers' threads ahead of the run (runtime/
+ * standby.h).  The run must hand each worker it prepared for to one of
+ * them, start threads only for the rest, and ws_pool_reap must end the
+ * ones no run used, whether they still spin, sleep, or are starting. */
+typedef struct tid_probe {
+    _Atomic pid_t tid[16];
+} tid_probe;
+
+static int tid_probe_worker_init(void *state, ws_ctx *ctx)
+{
+    tid_probe *p = state;
+    atomic_store(&p->tid[ctx->worker_id], (pid_t)syscall(SYS_gettid));
+    return WS_OK;
+}
+
+static int nothing_run_one(void *state, uint64_t index, ws_ctx *ctx)
+{
+    (void)state;
+    (void)index;
+    (void)ctx;
+    return WS_OK;
+}
+
+/* The ids of this process's threads; returns how many (at most cap). */
+static unsigned thread_ids(pid_t *ids, unsigned cap)
+{
+    unsigned n = 0;
+    DIR *d = opendir("/proc/self/task");
+    for (struct dirent *e; d && (e = readdir(d)) && n < cap;)
+        if (e->d_name[0] != '.')
+            ids[n++] = (pid_t)atoi(e->d_name);
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static int has_id(const pid_t *ids, unsigned n, pid_t id)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (ids[i] == id)
+            return 1;
+    return 0;
+}
+
+/* Prepared threads start one another: wait (at most 10 s) until the
+ * process has `want` threads; returns how many it has. */
+static unsigned wait_for_threads(unsigned want)
+{
+    for (int ms = 0; ms < 10000 && threads_of_process() != want; ms++)
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
+    return threads_of_process();
+}
+
+Test(sched, prepared_threads_run_the_workers_and_reap_ends_the_rest)
+{
+    unsigned before = threads_of_process();
+    /* prepared, jobs, nap: 1 = let them fall asleep first (past the spin) */
+    static const unsigned cases[][3] = {{4, 4, 0}, {4, 2, 0}, {2, 5, 0}, {8, 8, 1}, {3, 3, 1}};
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        unsigned prepared = cases[c][0], jobs = cases[c][1];
+        ws_pool_prepare(prepared);
+        cr_assert_eq(wait_for_threads(before + prepared - 1), before + prepared - 1,
+                     "prepare(%u): %u threads, %u before", prepared, threads_of_process(), before);
+        pid_t ids[64];
+        unsigned n = thread_ids(ids, 64);
+        if (cases[c][2])
+            nanosleep(&(struct timespec){0, 20000000}, NULL);
+        tid_probe probe;
+        memset(&probe, 0, sizeof probe);
+        ws_run run;
+        ws_pool_result res;
+        test_run_init(&run, "prepared", 1000, jobs, nothing_run_one, &probe);
+        run.desc.worker_init = tid_probe_worker_init;
+        cr_assert_eq(ws_pool_run(&run, &res), 0);
+        cr_assert_eq(res.indices_done, 1000);
+        for (unsigned w = 1; w < jobs; w++) {
+            pid_t tid = atomic_load(&probe.tid[w]);
+            cr_assert_neq(tid, 0, "worker %u never started", w);
+            if (w < prepared)
+                cr_assert(has_id(ids, n, tid), "prepare(%u) -j%u: worker %u ran on a new thread",
+                          prepared, jobs, w);
+            else
+                cr_assert_not(has_id(ids, n, tid),
+                              "prepare(%u) -j%u: worker %u ran on a thread prepared for none",
+                              prepared, jobs, w);
+        }
+        free(res.workers);
+        ws_pool_reap();
+        cr_assert_eq(threads_of_process(), before, "prepare(%u) -j%u: %u threads after reap, %u before",
+                     prepared, jobs, threads_of_process(), before);
+    }
+    for (int k = 0; k < 3; k++) { /* no run comes: ended at once, or after they slept */
+        ws_pool_prepare(6);
+        if (k == 2)
+            nanosleep(&(struct timespec){0, 20000000}, NULL);
+        ws_pool_reap();
+        cr_assert_eq(threads_of_process(), before, "prepare(6), no run: %u threads after reap, %u before",
+                     threads_of_process(), before);
     }
 }
 

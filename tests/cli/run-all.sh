@@ -69,7 +69,7 @@ export_fixtures() { export WSRUN_PLUGIN_PATH=$FIXTURES; }
 expect no-args 2 err "wsrun: --plugin is required" -- $W
 expect help 0 out "usage: wsrun --plugin NAME" -- $W --help
 expect help-short 0 out "Exit status: 0" -- $W -h
-expect version 0 out "wsrun 1.2.0 (plugin ABI 1.2)" -- $W --version
+expect version 0 out "wsrun 1.3.0 (plugin ABI 1.2)" -- $W --version
 expect version-short 0 out "plugin ABI 1." -- $W -V
 expect unknown-long 2 err "wsrun: unknown option '--bogus'" -- $W --bogus
 expect unknown-short 2 err "wsrun: unknown option '-x'" -- $W -x

@@ -1,0 +1,35 @@
+/*
+ * placement.h - internal: which CPU each worker thread starts on
+ * (runtime/placement.c).  Worker i starts on the i-th allowed CPU counted
+ * from the caller's, then lets itself run on every allowed CPU.  Left to
+ * itself, Linux here often put a new thread on the CPU of another that was
+ * already busy and moved it only milliseconds later (fib(35) -j2: the
+ * second worker began 5 to 9 ms late in about a third of the runs).
+ * Never fails anything: every call is a hint whose failure changes nothing.
+ */
+#ifndef WSRUN_PLACEMENT_H
+#define WSRUN_PLACEMENT_H
+
+#include <pthread.h>
+#include <sched.h>
+
+typedef struct ws_placement {
+    cpu_set_t allowed;     /* the caller's mask (valid when have_allowed) */
+    int have_allowed;
+    int spread;            /* several allowed CPUs and several workers: place them */
+    int cpus[CPU_SETSIZE]; /* the allowed CPUs' numbers */
+    unsigned n_cpus;
+    unsigned first_cpu;    /* index in cpus of the CPU the caller ran on */
+} ws_placement;
+
+/* Read the calling thread's mask and CPU, for a run of `jobs` workers. */
+void ws_placement_read(ws_placement *pl, unsigned jobs);
+
+/* Make `attr` start worker i's thread on its CPU (when spread). */
+void ws_placement_start_on(const ws_placement *pl, unsigned i, pthread_attr_t *attr);
+
+/* The calling thread, started by ws_placement_start_on, may now run on
+ * every allowed CPU. */
+void ws_placement_let_go(const ws_placement *pl);
+
+#endif
