@@ -8,6 +8,7 @@
 
 #include "empty_load.h"
 #include "peer.h"
+#include "peer_omp.h"
 
 int main(int argc, char **argv)
 {
@@ -16,6 +17,7 @@ int main(int argc, char **argv)
     long long n = peer_int(&a, "count", 100000000);
     uint64_t failed = 0;
     omp_set_num_threads(a.jobs);
+    peer_omp_start_pool();
     peer_clock span = peer_start();
 #pragma omp parallel for schedule(static) reduction(+ : failed)
     for (long long i = 0; i < n; i++)

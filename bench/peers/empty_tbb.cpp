@@ -13,6 +13,7 @@
 
 #include "empty_load.h"
 #include "peer.h"
+#include "peer_tbb.h"
 
 int main(int argc, char **argv)
 {
@@ -21,8 +22,9 @@ int main(int argc, char **argv)
     uint64_t n = (uint64_t)peer_int(&a, "count", 100000000);
     std::atomic<uint64_t> failed{0};
     tbb::global_control limit(tbb::global_control::max_allowed_parallelism, (size_t)a.jobs);
-    peer_clock span = peer_start();
     tbb::task_arena arena(a.jobs);
+    peer_tbb_start_pool(arena, a.jobs);
+    peer_clock span = peer_start();
     arena.execute([&] {
         tbb::parallel_for(tbb::blocked_range<uint64_t>(0, n), [&](const tbb::blocked_range<uint64_t> &r) {
             uint64_t bad = 0;

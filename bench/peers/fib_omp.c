@@ -9,6 +9,7 @@
 #include <omp.h>
 
 #include "peer.h"
+#include "peer_omp.h"
 
 static int64_t fib_serial(int64_t n)
 {
@@ -35,6 +36,7 @@ int main(int argc, char **argv)
     int64_t n = peer_int(&a, "n", 35), cutoff = peer_int(&a, "cutoff", 0);
     int64_t r = 0;
     omp_set_num_threads(a.jobs);
+    peer_omp_start_pool();
     peer_clock span = peer_start();
 #pragma omp parallel
 #pragma omp single

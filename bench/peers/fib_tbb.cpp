@@ -10,6 +10,7 @@
 #include <oneapi/tbb/task_group.h>
 
 #include "peer.h"
+#include "peer_tbb.h"
 
 static int64_t fib_serial(int64_t n)
 {
@@ -36,8 +37,9 @@ int main(int argc, char **argv)
     int64_t n = peer_int(&a, "n", 35), cutoff = peer_int(&a, "cutoff", 0);
     int64_t r = 0;
     tbb::global_control limit(tbb::global_control::max_allowed_parallelism, (size_t)a.jobs);
-    peer_clock span = peer_start();
     tbb::task_arena arena(a.jobs);
+    peer_tbb_start_pool(arena, a.jobs);
+    peer_clock span = peer_start();
     arena.execute([&] { r = fib_tasks(n, cutoff); });
     peer_stop(&span);
     printf("fib(%lld) = %lld\n", (long long)n, (long long)r);

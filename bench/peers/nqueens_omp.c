@@ -9,6 +9,7 @@
 
 #include "peer.h"
 #include "nqueens_serial.h"
+#include "peer_omp.h"
 
 static uint64_t nq_tasks(uint32_t all, int cutoff, uint32_t cols, uint32_t left, uint32_t right)
 {
@@ -41,6 +42,7 @@ int main(int argc, char **argv)
         peer_die(&a, "n must be 1..20", peer_str(&a, "n", ""));
     uint64_t r = 0;
     omp_set_num_threads(a.jobs);
+    peer_omp_start_pool();
     peer_clock span = peer_start();
 #pragma omp parallel
 #pragma omp single

@@ -11,6 +11,7 @@
 
 #include "peer.h"
 #include "nqueens_serial.h"
+#include "peer_tbb.h"
 
 static uint64_t nq_tasks(uint32_t all, int cutoff, uint32_t cols, uint32_t left, uint32_t right)
 {
@@ -43,8 +44,9 @@ int main(int argc, char **argv)
         peer_die(&a, "n must be 1..20", peer_str(&a, "n", ""));
     uint64_t r = 0;
     tbb::global_control limit(tbb::global_control::max_allowed_parallelism, (size_t)a.jobs);
-    peer_clock span = peer_start();
     tbb::task_arena arena(a.jobs);
+    peer_tbb_start_pool(arena, a.jobs);
+    peer_clock span = peer_start();
     arena.execute([&] { r = nq_tasks((1u << n) - 1, cutoff, 0, 0, 0); });
     peer_stop(&span);
     printf("nqueens(%d) = %llu\n", n, (unsigned long long)r);

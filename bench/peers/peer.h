@@ -4,8 +4,10 @@
  * bench/run.sh reads ("time_s <seconds>" and "cpu_s <seconds>" beside the
  * plugin's own result line).  C and C++; never includes wsrun.h (C++ cannot: it uses _Atomic).
  *
- * A peer must time the same span as the plugins: from just before the
- * parallel work starts (thread pools included) to just after it ends.
+ * A peer must time the same span as the plugins: the parallel work, from
+ * just before it starts to just after it ends, with the thread pool started
+ * before (peer_omp.h, peer_tbb.h), as wsrun starts its workers' threads
+ * while it loads the plugin, before the plugin's span begins.
  */
 #ifndef PEER_H
 #define PEER_H

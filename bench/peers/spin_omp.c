@@ -8,6 +8,7 @@
 #include <omp.h>
 
 #include "spin_peer.h"
+#include "peer_omp.h"
 
 int main(int argc, char **argv)
 {
@@ -25,6 +26,7 @@ int main(int argc, char **argv)
     omp_set_num_threads(a.jobs);
     long long n = (long long)spin_peer_count(s);
     uint64_t sink = 0;
+    peer_omp_start_pool();
     peer_clock span = peer_start();
 #pragma omp parallel for schedule(runtime) reduction(+ : sink)
     for (long long i = 0; i < n; i++)

@@ -12,6 +12,7 @@
 #include <atomic>
 
 #include "spin_peer.h"
+#include "peer_tbb.h"
 
 int main(int argc, char **argv)
 {
@@ -20,8 +21,9 @@ int main(int argc, char **argv)
     uint64_t n = spin_peer_count(s);
     std::atomic<uint64_t> sink{0};
     tbb::global_control limit(tbb::global_control::max_allowed_parallelism, (size_t)a.jobs);
-    peer_clock span = peer_start();
     tbb::task_arena arena(a.jobs);
+    peer_tbb_start_pool(arena, a.jobs);
+    peer_clock span = peer_start();
     arena.execute([&] {
         tbb::parallel_for(tbb::blocked_range<uint64_t>(0, n), [&](const tbb::blocked_range<uint64_t> &r) {
             uint64_t local = 0;

@@ -9,6 +9,7 @@
 
 #include "peer.h"
 #include "uts_tree.h"
+#include "peer_omp.h"
 
 static uint64_t uts_tasks(const uts_params *p, const uts_node *node)
 {
@@ -47,6 +48,7 @@ int main(int argc, char **argv)
     uts_root(&p->params, &root);
     uint64_t nodes = 0;
     omp_set_num_threads(a.jobs);
+    peer_omp_start_pool();
     peer_clock span = peer_start();
 #pragma omp parallel
 #pragma omp single

@@ -13,6 +13,7 @@
 
 #include "peer.h"
 #include "uts_tree.h"
+#include "peer_tbb.h"
 
 static uint64_t uts_tasks(const uts_params *p, const uts_node *node)
 {
@@ -47,8 +48,9 @@ int main(int argc, char **argv)
     uts_root(&p->params, &root);
     uint64_t nodes = 0;
     tbb::global_control limit(tbb::global_control::max_allowed_parallelism, (size_t)a.jobs);
-    peer_clock span = peer_start();
     tbb::task_arena arena(a.jobs);
+    peer_tbb_start_pool(arena, a.jobs);
+    peer_clock span = peer_start();
     arena.execute([&] { nodes = uts_tasks(&p->params, &root); });
     peer_stop(&span);
     printf("uts(%s) = %llu nodes\n", p->name, (unsigned long long)nodes);
