@@ -45,7 +45,7 @@
 #define WORKER_STACK_BYTES ((size_t)256 << 20)
 #define MAX_FAILURES_PRINTED 20
 #define STEAL_ROUNDS_BEFORE_YIELD 4
-#define STEAL_ROUNDS_BEFORE_PARK 64
+#define STEAL_ROUNDS_BEFORE_PARK 256
 #define PARK_MIN_NS 100000L
 #define PARK_MAX_NS 1000000L
 
@@ -757,6 +757,8 @@ static void run_root(ws_worker *w)
         run_range_as_root(w, begin, end);
 }
 
+static int start_worker_thread(ws_pool *p, unsigned i);
+
 /* One worker's whole part in the run, on whatever thread runs it. */
 static void worker_run(ws_worker *w)
 {
@@ -765,6 +767,13 @@ static void worker_run(ws_worker *w)
     uint64_t t_start = now_ns();
     int ready = 1;
     this_worker = w;
+    /* Worker 0 starts worker 1 (which starts the rest, see worker_thread)
+     * only now, once it is on its own stack and about to take the root:
+     * a thread that is handed its worker sooner finds no work, and after
+     * its spins and yields it would go to sleep just before the work
+     * arrived. */
+    if (w->base.ctx.worker_id == 0 && p->jobs > 1)
+        start_worker_thread(p, 1);
     if (d->worker_init && d->worker_init(p->run->state, &w->base.ctx) != WS_OK) {
         pthread_mutex_lock(&p->fail_lock);
         p->worker_init_failed = 1;
@@ -1087,16 +1096,14 @@ int ws_pool_run(ws_run *run, ws_pool_result *result)
     uint64_t t0 = now_ns();
     for (unsigned i = 0; i < pool.jobs; i++)
         pool.workers[i]->t_origin = t0;
-    /* Worker 1's thread starts the others (see worker_thread).  Worker 0
-     * runs here, on this thread, so the run begins at once and ends without
+    /* Worker 0 starts worker 1, whose thread starts the others (see
+     * worker_run, worker_thread).  Worker 0 runs here, on this thread, so the run begins at once and ends without
      * waiting for a thread to be scheduled or to exit: on this project's
      * VM each costs 0.1 to 0.5 ms (a wake-up of an idle CPU alone ~90 us).
      * Where it cannot (a sanitizer build), and for plugins built for ABI
      * 1.0 and 1.1, whose workers all ran on threads of their own (see
      * wsrun.h), worker 0 gets a thread. */
     int worker0_ran = 1;
-    if (pool.jobs > 1)
-        start_worker_thread(&pool, 1);
     if (!worker0_may_run_on_caller(&run->desc) ||
         ws_run_on_own_stack(worker0_on_caller, pool.workers[0], WORKER_STACK_BYTES) != 0)
         worker0_ran = start_worker_thread(&pool, 0) == 0;

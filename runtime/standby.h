@@ -25,8 +25,9 @@ void ws_standby_start(unsigned jobs, const ws_placement *pl, size_t stack_bytes)
 
 /* Hand fn(arg) to slot k's waiting thread: 0 with *thread set (the caller
  * joins it), or -1 when there is none (start a thread instead).  Only the
- * thread that started slot k may call this: the caller of ws_standby_start
- * for slot 1, slot k/2's thread (once handed its own function) otherwise. */
+ * thread that started slot k, or one it started since, may call this: for
+ * slot 1 the caller of ws_standby_start (or a thread it started after),
+ * for slot k > 1 slot k/2's thread (once handed its own function). */
 int ws_standby_take(unsigned k, void *(*fn)(void *), void *arg, pthread_t *thread);
 
 /* Slots k and above will not be taken: their threads end now. */
