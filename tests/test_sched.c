@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -685,6 +686,66 @@ Test(sched, prepared_threads_run_the_workers_and_reap_ends_the_rest)
         cr_assert_eq(threads_of_process(), before, "prepare(6), no run: %u threads after reap, %u before",
                      threads_of_process(), before);
     }
+}
+
+/* A worker thread that cannot start (here: no address space left for its
+ * 256 MiB stack, as under a `ulimit -v`) stops the run with a message that
+ * names it, and ws_pool_run returns -1; with threads prepared ahead, the
+ * prepared one fails quietly and the run's own attempt reports. */
+static unsigned long long vm_size_bytes(void)
+{
+    unsigned long long kb = 0;
+    char line[256];
+    FILE *f = fopen("/proc/self/status", "r");
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmSize: %llu kB", &kb) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return kb * 1024;
+}
+
+static void thread_start_fails(int prepared)
+{
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    (void)prepared;
+    cr_skip_test("sanitizers reserve terabytes of address space: no RLIMIT_AS fits");
+#else
+    unsigned long long now = vm_size_bytes(), mib = 1ull << 20;
+    cr_assert_gt(now, 0);
+    /* Room for two workers' frame stacks and worker 0's stack, not for a
+     * thread's stack on top. */
+    unsigned long long frames = ((1ull << 20) + 1) * sizeof(ws_frame);
+    struct rlimit lim = {now + 2 * frames + 256 * mib + 48 * mib, RLIM_INFINITY};
+    lim.rlim_max = lim.rlim_cur;
+    cr_assert_eq(setrlimit(RLIMIT_AS, &lim), 0);
+    cr_redirect_stderr();
+    if (prepared)
+        ws_pool_prepare(2);
+    ws_run run;
+    ws_pool_result res;
+    test_run_init(&run, "nostart", 1000, 2, nothing_run_one, NULL);
+    cr_assert_eq(ws_pool_run(&run, &res), -1);
+    free(res.workers);
+    ws_pool_reap();
+    fflush(stderr);
+    char buf[512] = "";
+    FILE *err = cr_get_redirected_stderr();
+    size_t n = fread(buf, 1, sizeof buf - 1, err);
+    buf[n] = '\0';
+    cr_assert_not_null(strstr(buf, "wsrun: cannot start worker thread 1 of 2: "), "stderr: %s", buf);
+    cr_assert_eq(strchr(buf, '\n'), buf + n - 1, "one line: %s", buf);
+#endif
+}
+
+Test(sched, a_worker_thread_that_cannot_start_fails_the_run)
+{
+    thread_start_fails(0);
+}
+
+Test(sched, a_prepared_thread_that_cannot_start_is_started_again_and_reported)
+{
+    thread_start_fails(1);
 }
 
 /* A plugin built for ABI 1.1 was promised threads of their own for all
