@@ -432,12 +432,13 @@ def md_tables(derived, meta, tgts, plot_name, label=None):
     lines.append("### All runs")
     lines.append("")
     lines.append("Time is the program's own measure of its parallel part (`time_s`; wsrun "
-                 "plugins: end of init to start of finish, so thread start-up is included) "
-                 "except noise, timed as a whole process.  *vs serial*: the serial peer's "
-                 "time over this one's; *vs own -j1*: the same program's one-worker time "
-                 "over this one's; *peer/wsrun*: this peer's time over wsrun's at the same "
-                 "-j (per spawned task for fib, where libgomp runs a smaller n); "
-                 "*ns/spawn*: time over spawned tasks.")
+                 "plugins: end of init to start of finish, their worker threads started "
+                 "before, as every peer's are before its timer) except noise, timed as a "
+                 "whole process.  *vs serial*: the serial peer's time over this one's; "
+                 "*vs own -j1*: the same program's one-worker time over this one's; "
+                 "*peer/wsrun*: this peer's time over wsrun's at the same -j (per spawned "
+                 "task for fib, where libgomp runs a smaller n); *ns/spawn*: time over "
+                 "spawned tasks.")
     lines.append("")
     lines.append("| workload | size | program | -j | runs | median s | cpu s | vs serial | vs own -j1 "
                  "| peer/wsrun | ns/spawn |")
