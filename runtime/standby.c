@@ -53,17 +53,21 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Until the slot is handed a function or cancelled; returns which. */
+/* Until the slot is handed a function or cancelled; returns which.  Only
+ * as many threads as there are CPUs to run them spin (slot k starts on the
+ * k-th CPU after the caller's, so slots 1..n-1 each have one of their own);
+ * the rest, which could not run at once anyway, sleep from the start. */
 static uint32_t wait_for_hand(standby_slot *s)
 {
     uint64_t t0 = now_ns();
+    uint64_t spin_ns = place.spread && s->id < place.n_cpus ? STANDBY_SPIN_NS : 0;
     for (;;) {
         /* acquire: pairs with the CAS in hand(), so fn and arg written
          * before it are visible. */
         uint32_t state = atomic_load_explicit(&s->state, memory_order_acquire);
         if (state != SLOT_WAITING)
             return state;
-        if (now_ns() - t0 < STANDBY_SPIN_NS) {
+        if (now_ns() - t0 < spin_ns) {
             sched_yield();
             continue;
         }
