@@ -1096,22 +1096,18 @@ int ws_pool_run(ws_run *run, ws_pool_result *result)
     uint64_t t0 = now_ns();
     for (unsigned i = 0; i < pool.jobs; i++)
         pool.workers[i]->t_origin = t0;
-    /* Worker 0 starts worker 1, whose thread starts the others (see
-     * worker_run, worker_thread).  Worker 0 runs here, on this thread, so the run begins at once and ends without
-     * waiting for a thread to be scheduled or to exit: on this project's
-     * VM each costs 0.1 to 0.5 ms (a wake-up of an idle CPU alone ~90 us).
-     * Where it cannot (a sanitizer build), and for plugins built for ABI
-     * 1.0 and 1.1, whose workers all ran on threads of their own (see
-     * wsrun.h), worker 0 gets a thread. */
-    int worker0_ran = 1;
+    /* Worker 0 runs here, on this thread, so the run begins at once and
+     * ends without waiting for a thread to be scheduled or to exit: on this
+     * project's VM each costs 0.1 to 0.5 ms (a wake-up of an idle CPU alone
+     * ~90 us).  Where it cannot (a sanitizer build), and for plugins built
+     * for ABI 1.0 and 1.1, whose workers all ran on threads of their own
+     * (see wsrun.h), worker 0 gets a thread.  Worker 0 starts worker 1,
+     * whose thread starts the others (worker_run, worker_thread), so if
+     * worker 0's thread cannot start, no thread was started: the failure
+     * is in start_failed, and there is nothing to wait for. */
     if (!worker0_may_run_on_caller(&run->desc) ||
         ws_run_on_own_stack(worker0_on_caller, pool.workers[0], WORKER_STACK_BYTES) != 0)
-        worker0_ran = start_worker_thread(&pool, 0) == 0;
-    if (!worker0_ran) {
-        /* worker 0 never ran: end the others' loops */
-        atomic_store_explicit(&pool.done, 1, memory_order_release);
-        wake_all(&pool);
-    }
+        start_worker_thread(&pool, 0);
     wait_for_worker_threads();
     /* every worker has left: nothing writes start_failed now */
     int all_started = !pool.start_failed;

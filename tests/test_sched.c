@@ -705,18 +705,21 @@ static unsigned long long vm_size_bytes(void)
     return kb * 1024;
 }
 
-static void thread_start_fails(int prepared)
+static void thread_start_fails(int prepared, unsigned abi_minor, const char *want)
 {
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
     (void)prepared;
+    (void)abi_minor;
+    (void)want;
     cr_skip_test("sanitizers reserve terabytes of address space: no RLIMIT_AS fits");
 #else
     unsigned long long now = vm_size_bytes(), mib = 1ull << 20;
     cr_assert_gt(now, 0);
-    /* Room for two workers' frame stacks and worker 0's stack, not for a
-     * thread's stack on top. */
+    /* Room for two workers' frame stacks and worker 0's stack (where it
+     * runs on the caller: ABI 1.2 on), not for a thread's stack on top. */
     unsigned long long frames = ((1ull << 20) + 1) * sizeof(ws_frame);
-    struct rlimit lim = {now + 2 * frames + 256 * mib + 48 * mib, RLIM_INFINITY};
+    unsigned long long own = abi_minor >= 2 ? 256 * mib : 0;
+    struct rlimit lim = {now + 2 * frames + own + 48 * mib, RLIM_INFINITY};
     lim.rlim_max = lim.rlim_cur;
     cr_assert_eq(setrlimit(RLIMIT_AS, &lim), 0);
     cr_redirect_stderr();
@@ -725,6 +728,7 @@ static void thread_start_fails(int prepared)
     ws_run run;
     ws_pool_result res;
     test_run_init(&run, "nostart", 1000, 2, nothing_run_one, NULL);
+    run.desc.abi_minor = abi_minor;
     cr_assert_eq(ws_pool_run(&run, &res), -1);
     free(res.workers);
     ws_pool_reap();
@@ -733,19 +737,26 @@ static void thread_start_fails(int prepared)
     FILE *err = cr_get_redirected_stderr();
     size_t n = fread(buf, 1, sizeof buf - 1, err);
     buf[n] = '\0';
-    cr_assert_not_null(strstr(buf, "wsrun: cannot start worker thread 1 of 2: "), "stderr: %s", buf);
+    cr_assert_not_null(strstr(buf, want), "no '%s' in stderr: %s", want, buf);
     cr_assert_eq(strchr(buf, '\n'), buf + n - 1, "one line: %s", buf);
 #endif
 }
 
 Test(sched, a_worker_thread_that_cannot_start_fails_the_run)
 {
-    thread_start_fails(0);
+    thread_start_fails(0, WS_ABI_MINOR, "wsrun: cannot start worker thread 1 of 2: ");
 }
 
 Test(sched, a_prepared_thread_that_cannot_start_is_started_again_and_reported)
 {
-    thread_start_fails(1);
+    thread_start_fails(1, WS_ABI_MINOR, "wsrun: cannot start worker thread 1 of 2: ");
+}
+
+/* An ABI 1.1 plugin's worker 0 needs a thread of its own; when that one
+ * cannot start, no other was started either (worker 0 starts worker 1). */
+Test(sched, worker_0s_own_thread_that_cannot_start_fails_the_run)
+{
+    thread_start_fails(0, 1, "wsrun: cannot start worker thread 0 of 2: ");
 }
 
 /* A plugin built for ABI 1.1 was promised threads of their own for all
