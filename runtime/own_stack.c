@@ -30,9 +30,10 @@
 #define OWN_STACK_USABLE 1
 #endif
 
-/* The kept stack: base is the guard page; `bytes` usable above it. */
+/* The kept stack: base is the guard page (`guard` bytes); `bytes` usable
+ * above it. */
 static char *kept_base;
-static size_t kept_bytes;
+static size_t kept_bytes, kept_guard;
 /* Taken by the call running on the stack.  acq_rel: a later call that takes
  * it sees the kept_* fields the previous one wrote. */
 static atomic_flag in_use = ATOMIC_FLAG_INIT;
@@ -54,10 +55,13 @@ static void own_stack_entry(void)
     /* returning resumes uc_link: the caller's swapcontext */
 }
 
-/* The kept stack, mapped on first use; one size per process (the pool
- * asks for one), so a call for another size is refused. */
-static int keep_stack(size_t bytes, size_t page)
+/* The kept stack for `bytes` (rounded up to whole pages), mapped on first
+ * use; one size per process (the pool asks for one), so a call for another
+ * size is refused.  The caller holds in_use. */
+static int keep_stack(size_t bytes)
 {
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    bytes = (bytes + page - 1) / page * page;
     if (kept_base)
         return kept_bytes == bytes ? 0 : -1;
     char *base = mmap(NULL, bytes + page, PROT_READ | PROT_WRITE,
@@ -70,6 +74,7 @@ static int keep_stack(size_t bytes, size_t page)
     }
     kept_base = base;
     kept_bytes = bytes;
+    kept_guard = page;
     return 0;
 }
 
@@ -79,13 +84,11 @@ int ws_run_on_own_stack(void (*fn)(void *), void *arg, size_t bytes)
         return -1;
     if (atomic_flag_test_and_set_explicit(&in_use, memory_order_acq_rel))
         return -1; /* an outer call is on it */
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    bytes = (bytes + page - 1) / page * page;
     int rc = -1;
     ucontext_t caller, callee;
-    if (keep_stack(bytes, page) == 0 && getcontext(&callee) == 0) {
-        callee.uc_stack.ss_sp = kept_base + page;
-        callee.uc_stack.ss_size = bytes;
+    if (keep_stack(bytes) == 0 && getcontext(&callee) == 0) {
+        callee.uc_stack.ss_sp = kept_base + kept_guard;
+        callee.uc_stack.ss_size = kept_bytes;
         callee.uc_link = &caller;
         makecontext(&callee, own_stack_entry, 0);
         own_stack_call call = {fn, arg};
@@ -105,9 +108,7 @@ int ws_own_stack_reserve(size_t bytes)
         return -1;
     if (atomic_flag_test_and_set_explicit(&in_use, memory_order_acq_rel))
         return -1; /* a call is on it */
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    bytes = (bytes + page - 1) / page * page;
-    int rc = keep_stack(bytes, page);
+    int rc = keep_stack(bytes);
     /* release: as in ws_run_on_own_stack */
     atomic_flag_clear_explicit(&in_use, memory_order_release);
     return rc;
