@@ -578,8 +578,6 @@ static int run_plugin(ws_run *run, const cli_args *a)
             status = WS_EXIT_TASK_FAILED;
     }
     ws_crash_set_phase(NULL);
-    /* The workers' threads end while finish runs; join them only now. */
-    ws_pool_reap();
     ws_interrupts_restore();
     if (ws_interrupted())
         status = 128 + ws_interrupted(); /* 130 SIGINT, 143 SIGTERM */
@@ -677,7 +675,9 @@ int ws_cli_main_hooked(int argc, char **argv, const ws_cli_hooks *hooks)
     run.policy.retries = a.retries;
     status = run_plugin(&run, &a);
 out:
-    ws_pool_reap(); /* threads ws_pool_prepare started that no run used */
+    /* The workers' threads end while finish runs, and threads
+     * ws_pool_prepare started may have had no run: join them all now. */
+    ws_pool_reap();
     /* The plugin stays loaded until exit: dlclose could unmap code that a
      * library it uses registered with atexit or as a thread-local
      * destructor. */
