@@ -2,7 +2,8 @@
  * read.c - the built-in "read" plugin (the seed's Example 2, in order):
  * task i reads file i of -o input=..., decodes it with libpng (or takes its
  * bytes as they are), and records its size and XXH64 checksum in slot i of
- * a preallocated array; finish prints the manifest in index order.  With
+ * a preallocated array; finish prints the manifest in index order (CSV
+ * and TSV: one row per file and nothing else; the total goes to stderr).  With
  * -o verify=true it checks each image against the noise plugin's pixels.
  *
  * Must never print a partial manifest (a failed run prints none and leaves
@@ -37,7 +38,8 @@ static const ws_option read_options[] = {
      "auto: decode PNGs, raw for the rest", "png|raw|auto", 0, 0},
     {"convert", WS_OPT_ENUM, "keep", "pixels as stored (16-bit kept, little-endian), or 8-bit "
      "gray or RGB", WS_CONVERT_CHOICES, 0, 0},
-    {"format", WS_OPT_ENUM, "csv", "manifest format", "csv|json|tsv", 0, 0},
+    {"format", WS_OPT_ENUM, "csv", "manifest format; csv and tsv hold one row per file (the "
+     "total is a line on stderr), json ends with a total object", "csv|json|tsv", 0, 0},
     {"output", WS_OPT_STRING, "-", "manifest file, '-' for stdout", NULL, 0, 0},
     {"verify", WS_OPT_BOOL, "false",
      "compare each image with the noise plugin's pixels for --seed and index i", NULL, 0, 0},
@@ -298,10 +300,13 @@ static void read_emit_row(ws_textout *t, int format, uint64_t index, const char 
     ws_textout_char(t, '\n');
 }
 
-/* The whole manifest: a header, one row per index, totals.  The total
- * checksum is XXH64 of the files' checksums, each as 8 little-endian
- * bytes, in index order. */
-static void read_emit(const read_state *st, ws_textout *t)
+/* The whole manifest: a header and one row per index; JSON adds the total.
+ * CSV and TSV carry no total row, so every row a table reader sees is a
+ * file and every column keeps one type; their total goes to stderr
+ * (read_finish).  The total checksum is XXH64 of the files' checksums,
+ * each as 8 little-endian bytes, in index order. */
+static void read_emit(const read_state *st, ws_textout *t, uint64_t *total_bytes_out,
+                      uint64_t *total_sum_out)
 {
     size_t n = st->input.n;
     uint64_t total_bytes = 0;
@@ -326,12 +331,8 @@ static void read_emit(const read_state *st, ws_textout *t)
                           "],\n\"total\": {\"files\": %zu, \"bytes\": %" PRIu64
                           ", \"xxh64\": \"%016" PRIx64 "\"}}\n",
                           n, total_bytes, total_sum);
-    else if (st->format == FORMAT_CSV)
-        ws_textout_printf(t, "total,%zu files,,,,,%" PRIu64 ",%016" PRIx64 "\n", n, total_bytes,
-                          total_sum);
-    else
-        ws_textout_printf(t, "total\t%zu files\t\t\t\t\t%" PRIu64 "\t%016" PRIx64 "\n", n,
-                          total_bytes, total_sum);
+    *total_bytes_out = total_bytes;
+    *total_sum_out = total_sum;
 }
 
 static int read_finish(void *state, int run_status, ws_ctx *ctx)
@@ -380,7 +381,8 @@ static int read_finish(void *state, int run_status, ws_ctx *ctx)
     t->fd = st->direct_fd >= 0 ? st->direct_fd : st->out.fd;
     t->err = 0;
     t->len = 0;
-    read_emit(st, t);
+    uint64_t total_bytes, total_sum;
+    read_emit(st, t, &total_bytes, &total_sum);
     ws_textout_flush(t);
     int err = t->err;
     free(t);
@@ -396,6 +398,10 @@ static int read_finish(void *state, int run_status, ws_ctx *ctx)
     } else {
         rc = ws_outfile_commit(ctx, &st->out);
     }
+    /* The same words and numbers as bench/peers/read_serial.c prints. */
+    if (rc == WS_OK)
+        ws_log(ctx, "manifest total: %zu files, %" PRIu64 " bytes, xxh64 %016" PRIx64,
+               st->input.n, total_bytes, total_sum);
     if (rc == WS_OK && st->verify)
         ws_log(ctx, "verify: all %zu file(s) match the noise plugin's pixels for seed %" PRIu64,
                st->input.n, st->seed);

@@ -4,8 +4,8 @@
  * PATTERN % i with stdio, decodes it with libpng into one reused buffer and
  * takes XXH64 of the pixels (16-bit samples little-endian, as read does).
  * Prints the file count, the pixel bytes and the XXH64 of the per-file
- * checksums, which equals the total row of read's manifest.  Never writes
- * a file.
+ * checksums, which equals the total read prints on stderr (and in a JSON
+ * manifest).  Never writes a file.
  *
  * usage: read_serial PATTERN COUNT      e.g. read_serial image_%d.png 2000
  * build: gcc -O2 -Itasks bench/peers/read_serial.c -lpng -lz
