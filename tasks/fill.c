@@ -41,8 +41,8 @@ static const ws_option fill_options[] = {
      "-o value; index: every sample of image i is i (mod 256 or 65536)",
      "files|noise|constant|index", 0, 0},
     {"input", WS_OPT_STRING, NULL,
-     "source=files: a glob ('image_*.png'), a folder, a list file ('-' = stdin) or "
-     "image_%d.png", NULL, 0, 0},
+     "source=files: a glob ('image_*.png'), a folder, one image (photo.png), a list file "
+     "of paths ('-' = stdin) or image_%d.png", NULL, 0, 0},
     {"width", WS_OPT_INT, NULL, "image width (default: the first file's)", NULL, 1, 2147483647},
     {"height", WS_OPT_INT, NULL, "image height (default: the first file's)", NULL, 1, 2147483647},
     {"channels", WS_OPT_INT, NULL, "samples per pixel; 1 gives shape (N, H, W) (default: the "
@@ -122,11 +122,12 @@ static int fill_settle_shape(fill_state *st, ws_ctx *ctx)
     memset(&probe, 0, sizeof probe);
     ws_image_info info;
     const char *first = st->input.paths[0];
+    char origin[WS_INPUT_ORIGIN_MAX];
     int rc = ws_png_open(&probe, first, st->convert, st->max_pixels, &info);
     if (rc != 0)
-        rc = ws_fail(ctx, "%s (index 0, whose shape the array takes): %s; -o width, height, "
+        rc = ws_fail(ctx, "%s%s (index 0, whose shape the array takes): %s; -o width, height, "
                           "channels and dtype set the shape instead",
-                     first, probe.why);
+                     ws_input_origin(&st->input, 0, origin, sizeof origin), first, probe.why);
     ws_png_reader_fini(&probe);
     if (rc != 0)
         return rc;
@@ -301,21 +302,25 @@ static int fill_from_file(const fill_state *st, uint64_t index, unsigned char *s
 {
     ws_png_reader *r = (ws_png_reader *)ctx->worker_data;
     const char *path = st->input.paths[index];
+    /* Messages name a listed file's list and line too ("list.txt:3: "). */
+    char origin_buf[WS_INPUT_ORIGIN_MAX];
+#define ORIGIN ws_input_origin(&st->input, index, origin_buf, sizeof origin_buf)
     ws_image_info info;
     if (ws_png_open(r, path, st->convert, st->max_pixels, &info) != 0)
-        return ws_fail(ctx, "%s: %s", path, r->why);
+        return ws_fail(ctx, "%s%s: %s", ORIGIN, path, r->why);
     if (info.width != st->width || info.height != st->height || info.channels != st->channels ||
         info.bit_depth != 8 * st->sample_bytes) {
         ws_png_reader_close(r);
         char got[96], want[96];
         fill_describe(got, sizeof got, info.width, info.height, info.channels, info.bit_depth / 8);
         fill_describe(want, sizeof want, st->width, st->height, st->channels, st->sample_bytes);
-        return ws_fail(ctx, "%s: image is %s but the array's images are %s (set by %s)", path,
-                       got, want, st->shape_origin);
+        return ws_fail(ctx, "%s%s: image is %s but the array's images are %s (set by %s)", ORIGIN,
+                       path, got, want, st->shape_origin);
     }
     if (ws_png_read_pixels(r, slot, (size_t)info.row_bytes) != 0)
-        return ws_fail(ctx, "%s: %s", path, r->why);
+        return ws_fail(ctx, "%s%s: %s", ORIGIN, path, r->why);
     return WS_OK;
+#undef ORIGIN
 }
 
 #ifndef MADV_POPULATE_WRITE
@@ -444,7 +449,7 @@ static int fill_finish(void *state, int run_status, ws_ctx *ctx)
 static const ws_plugin fill_plugin = {
     WS_PLUGIN_HEADER,
     .name = "fill",
-    .version = "1.0",
+    .version = "1.1", /* 1.1: inputs named as images are images */
     .description = "fill one (N, H, W[, C]) uint8/uint16 array in a .npy file, slot i from file i "
                    "(or noise, a constant, the index)",
     .options = fill_options,

@@ -1,11 +1,15 @@
 /*
  * input.h - choosing the input files of the read and fill plugins: the
- * `-o input=` spec (glob, folder, list file or `-` for stdin, a single PNG,
- * or a printf pattern such as image_%d.png) becomes an ordered list of
- * paths, where path i is the file of index i.  Header-only static functions,
- * used from init on the main thread.  Must never print (errors go back
- * through ws_fail) and never read the files themselves beyond a PNG
- * signature check.
+ * `-o input=` spec (glob, folder, list file or `-` for stdin, a single
+ * image, or a printf pattern such as image_%d.png) becomes an ordered list
+ * of paths, where path i is the file of index i.  A file named as an image
+ * (photo.png, PHOTO.PNG) is one image, whatever its bytes, so a broken one
+ * is reported as a broken image; any other file is a list of paths unless
+ * it starts with the PNG signature.  Paths from a list remember their line,
+ * so an error names the list and the line.  Header-only static functions,
+ * used from init on the main thread (ws_input_origin from any thread, as
+ * it only reads).  Must never print (errors go back through ws_fail) and
+ * never read the files themselves beyond a PNG signature check.
  */
 #ifndef WS_INPUT_H
 #define WS_INPUT_H
@@ -16,10 +20,12 @@
 #include <fnmatch.h>
 #include <glob.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -29,6 +35,8 @@ typedef struct ws_input {
     char **paths; /* n paths, each its own allocation */
     size_t n;
     size_t cap;
+    char *list;    /* the list file the paths came from ("stdin" for -), or NULL */
+    size_t *lines; /* with list: the line of path i, counting from 1 (cap entries) */
 } ws_input;
 
 static inline void ws_input_free(ws_input *in)
@@ -36,8 +44,25 @@ static inline void ws_input_free(ws_input *in)
     for (size_t i = 0; i < in->n; i++)
         free(in->paths[i]);
     free(in->paths);
+    free(in->list);
+    free(in->lines);
     in->paths = NULL;
+    in->list = NULL;
+    in->lines = NULL;
     in->n = in->cap = 0;
+}
+
+/* Room for ws_input_origin's text: a list's path and a line number. */
+#define WS_INPUT_ORIGIN_MAX (PATH_MAX + 32)
+
+/* "list.txt:3: " when path i came from line 3 of list.txt, else "": the
+ * prefix of every message about path i, so the user finds the line to fix. */
+static inline const char *ws_input_origin(const ws_input *in, size_t i, char *buf, size_t size)
+{
+    if (!in->list || !in->lines || i >= in->n)
+        return "";
+    snprintf(buf, size, "%s:%zu: ", in->list, in->lines[i]);
+    return buf;
 }
 
 /* Takes ownership of `path` (even on failure). */
@@ -460,20 +485,48 @@ static inline int ws_input_from_folder(ws_ctx *ctx, const char *spec, ws_input *
     return WS_OK;
 }
 
+/* As ws_input_push, recording that the path is line `line` of the list. */
+static inline int ws_input_push_listed(ws_input *in, char *path, size_t line)
+{
+    size_t cap_before = in->cap;
+    if (ws_input_push(in, path) != 0)
+        return -1;
+    if (!in->lines || in->cap != cap_before) {
+        size_t *grown = (size_t *)realloc(in->lines, in->cap * sizeof *grown);
+        if (!grown)
+            return -1;
+        in->lines = grown;
+    }
+    in->lines[in->n - 1] = line;
+    return 0;
+}
+
 /* One path per line, in the list's order; blank lines are skipped and a
  * trailing '\r' is dropped.  Relative paths are taken from the current
- * folder, as a shell would. */
+ * folder, as a shell would.  A NUL byte means the file is no list (an
+ * image named without its extension, say): an error naming the line. */
 static inline int ws_input_from_list(ws_ctx *ctx, const char *spec, FILE *f, ws_input *in)
 {
+    in->list = strdup(spec);
+    if (!in->list)
+        return ws_fail(ctx, "out of memory reading list '%s'", spec);
     char *line = NULL;
     size_t line_cap = 0;
     ssize_t len;
+    size_t line_no = 0;
     while ((len = getline(&line, &line_cap, f)) >= 0) {
+        line_no++;
+        if (memchr(line, '\0', (size_t)len)) {
+            free(line);
+            return ws_fail(ctx, "%s:%zu: a NUL byte: this is not a list of paths, one per line "
+                                "(an image must be named with its extension, such as .png)",
+                           spec, line_no);
+        }
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
             line[--len] = '\0';
         if (len == 0)
             continue;
-        if (ws_input_push(in, strdup(line)) != 0) {
+        if (ws_input_push_listed(in, strdup(line), line_no) != 0) {
             free(line);
             return ws_fail(ctx, "out of memory reading list '%s'", spec);
         }
@@ -495,6 +548,24 @@ static inline int ws_file_is_png(const char *path)
     ssize_t got = read(fd, head, sizeof head);
     close(fd);
     return got == (ssize_t)sizeof head && memcmp(head, signature, sizeof head) == 0;
+}
+
+/* 1 when the file name ends in an image extension, in any case.  Only PNG
+ * is decoded; the others are here so that photo.jpg is refused as "not a
+ * PNG file" (or read whole with mode=raw) instead of being taken for a
+ * list of paths. */
+static inline int ws_has_image_extension(const char *path)
+{
+    static const char *const ws_image_extensions[] = {"png", "apng", "jpg",  "jpeg", "gif",
+                                                      "bmp", "tif",  "tiff", "webp", NULL};
+    const char *slash = strrchr(path, '/');
+    const char *dot = strrchr(slash ? slash + 1 : path, '.');
+    if (!dot || dot == (slash ? slash + 1 : path)) /* ".png" alone is a hidden name */
+        return 0;
+    for (int k = 0; ws_image_extensions[k]; k++)
+        if (strcasecmp(dot + 1, ws_image_extensions[k]) == 0)
+            return 1;
+    return 0;
 }
 
 static inline int ws_has_glob_chars(const char *s)
@@ -527,7 +598,7 @@ static inline int ws_input_select(ws_ctx *ctx, const char *spec, ws_input *in)
         kind = "folder";
         rc = ws_input_from_folder(ctx, spec, in);
     } else if (stat(spec, &st) == 0) {
-        if (ws_file_is_png(spec)) {
+        if (ws_has_image_extension(spec) || ws_file_is_png(spec)) {
             kind = "file";
             rc = ws_input_push(in, strdup(spec)) == 0
                      ? WS_OK

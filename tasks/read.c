@@ -32,8 +32,8 @@ enum { FORMAT_CSV = 0, FORMAT_JSON = 1, FORMAT_TSV = 2 };
 
 static const ws_option read_options[] = {
     {"input", WS_OPT_STRING, NULL,
-     "files to read: a glob ('image_*.png'), a folder, a list file ('-' = stdin) or "
-     "image_%d.png", NULL, 0, 0},
+     "files to read: a glob ('image_*.png'), a folder, one image (photo.png), a list file "
+     "of paths ('-' = stdin) or image_%d.png", NULL, 0, 0},
     {"mode", WS_OPT_ENUM, "png", "png: decode (non-PNG is an error); raw: checksum the bytes; "
      "auto: decode PNGs, raw for the rest", "png|raw|auto", 0, 0},
     {"convert", WS_OPT_ENUM, "keep", "pixels as stored (16-bit kept, little-endian), or 8-bit "
@@ -187,10 +187,12 @@ static int grow(unsigned char **buf, size_t *cap, uint64_t want)
  * definition is PNG's byte order (16-bit big-endian); decoded 16-bit
  * samples are little-endian, so the expected bytes are swapped to match. */
 static int read_verify(const read_state *st, read_worker *w, uint64_t index,
-                       const ws_image_info *info, const char *path, ws_ctx *ctx)
+                       const ws_image_info *info, const char *origin, const char *path,
+                       ws_ctx *ctx)
 {
     if (grow(&w->expected, &w->expected_cap, info->bytes) != 0)
-        return ws_fail(ctx, "%s: out of memory for %" PRIu64 " expected bytes", path, info->bytes);
+        return ws_fail(ctx, "%s%s: out of memory for %" PRIu64 " expected bytes", origin, path,
+                       info->bytes);
     ws_noise_pixels(st->seed, index, w->expected, (size_t)info->bytes);
     if (info->bit_depth == 16) {
         for (size_t k = 0; k + 1 < info->bytes; k += 2) {
@@ -212,10 +214,10 @@ static int read_verify(const read_state *st, read_worker *w, uint64_t index,
     }
     st->results[index].mismatch = 1;
     return ws_fail(ctx,
-                   "%s: pixels differ from noise image %" PRIu64 " of seed %" PRIu64
+                   "%s%s: pixels differ from noise image %" PRIu64 " of seed %" PRIu64
                    " (%" PRIu64 " of %" PRIu64 " pixels differ, the first at x=%" PRIu64
                    " y=%" PRIu64 ")",
-                   path, index, st->seed, differing, info->bytes / pixel_bytes,
+                   origin, path, index, st->seed, differing, info->bytes / pixel_bytes,
                    first % info->width, first / info->width);
 }
 
@@ -225,14 +227,17 @@ static int read_run_one(void *state, uint64_t index, ws_ctx *ctx)
     read_worker *w = (read_worker *)ctx->worker_data;
     const char *path = st->input.paths[index];
     read_result *res = &st->results[index];
+    /* Messages name a listed file's list and line too ("list.txt:3: "). */
+    char origin_buf[WS_INPUT_ORIGIN_MAX];
+#define ORIGIN ws_input_origin(&st->input, index, origin_buf, sizeof origin_buf)
 
     if (ws_file_load(&w->png, path) != 0)
-        return ws_fail(ctx, "%s: %s", path, w->png.why);
+        return ws_fail(ctx, "%s%s: %s", ORIGIN, path, w->png.why);
     int as_png = st->mode == MODE_PNG ||
                  (st->mode == MODE_AUTO && ws_is_png_data(w->png.file, w->png.file_len));
     if (!as_png) {
         if (st->verify)
-            return ws_fail(ctx, "%s: not a PNG file, so it cannot be verified", path);
+            return ws_fail(ctx, "%s%s: not a PNG file, so it cannot be verified", ORIGIN, path);
         res->bytes = w->png.file_len;
         res->checksum = ws_xxh64(w->png.file, w->png.file_len, 0);
         res->done = 1;
@@ -241,23 +246,25 @@ static int read_run_one(void *state, uint64_t index, ws_ctx *ctx)
 
     ws_image_info info;
     if (ws_png_open_loaded(&w->png, st->convert, st->max_pixels, &info) != 0)
-        return ws_fail(ctx, "%s: %s", path, w->png.why);
+        return ws_fail(ctx, "%s%s: %s", ORIGIN, path, w->png.why);
     if (grow(&w->pixels, &w->pixels_cap, info.bytes) != 0) {
         ws_png_reader_close(&w->png);
-        return ws_fail(ctx, "%s: out of memory for %" PRIu64 " decoded bytes", path, info.bytes);
+        return ws_fail(ctx, "%s%s: out of memory for %" PRIu64 " decoded bytes", ORIGIN, path,
+                       info.bytes);
     }
     if (ws_png_read_pixels(&w->png, w->pixels, (size_t)info.row_bytes) != 0)
-        return ws_fail(ctx, "%s: %s", path, w->png.why);
+        return ws_fail(ctx, "%s%s: %s", ORIGIN, path, w->png.why);
     res->width = info.width;
     res->height = info.height;
     res->channels = (uint8_t)info.channels;
     res->bit_depth = (uint8_t)info.bit_depth;
     res->bytes = info.bytes;
     res->checksum = ws_xxh64(w->pixels, (size_t)info.bytes, 0);
-    if (st->verify && read_verify(st, w, index, &info, path, ctx) != WS_OK)
+    if (st->verify && read_verify(st, w, index, &info, ORIGIN, path, ctx) != WS_OK)
         return WS_ERR;
     res->done = 1;
     return WS_OK;
+#undef ORIGIN
 }
 
 static void read_emit_row(ws_textout *t, int format, uint64_t index, const char *path,
@@ -412,7 +419,7 @@ static int read_finish(void *state, int run_status, ws_ctx *ctx)
 static const ws_plugin read_plugin = {
     WS_PLUGIN_HEADER,
     .name = "read",
-    .version = "1.0",
+    .version = "1.1", /* 1.1: inputs named as images are images; CSV/TSV without a total row */
     .description = "read (decode) every input file in parallel; print a manifest in index order",
     .options = read_options,
     .init = read_init,

@@ -449,3 +449,101 @@ Test(fill, a_shard_of_the_run_writes_no_partial_array)
     expect_old_output_intact();
     free(r);
 }
+
+/* ---------------------------------------------------------------- inputs as users name them */
+
+/* A file named as an image is an image whatever its bytes: a broken one
+ * (here the only file, so the one whose shape the array would take) is
+ * reported as a broken image under its own name, never read as a list. */
+static void expect_broken_first_image(const char *name)
+{
+    const char *text = "this is not a png file\n";
+    rf_write_file(work_path("%s", name), text, strlen(text));
+    write_old_output();
+    rf_result *r = malloc(sizeof *r);
+    char input[300], want[1024];
+    snprintf(input, sizeof input, "input=%s", name);
+    rf_wsrun(r, NULL, "fill", "-j", "1", "-o", input, "-o", "output=out.npy");
+    cr_expect_eq(r->status, 2, "exit status %d: %s", r->status, r->err);
+    snprintf(want, sizeof want,
+             "wsrun: fill: init failed: %s (index 0, whose shape the array takes): not a PNG "
+             "file (no PNG signature in its first 8 bytes); -o width, height, channels and "
+             "dtype set the shape instead\n",
+             name);
+    cr_expect_str_eq(r->err, want);
+    expect_old_output_intact();
+    free(r);
+}
+
+Test(fill, corrupt_photo_png_is_a_broken_image_not_a_list)
+{
+    expect_broken_first_image("photo.png");
+}
+
+Test(fill, image_extension_in_any_case_is_an_image)
+{
+    expect_broken_first_image("PHOTO.PNG");
+}
+
+Test(fill, truncated_photo_png_names_the_file_and_the_damage)
+{
+    rf_write_gray(work_path("whole.png"), 20, 10, 1);
+    rf_truncate_copy(work_path("whole.png"), work_path("photo.png"), 60);
+    write_old_output();
+    rf_result *r = malloc(sizeof *r);
+    rf_wsrun(r, NULL, "fill", "-j", "1", "-o", "input=photo.png", "-o", "output=out.npy");
+    cr_expect_eq(r->status, 1, "exit status %d: %s", r->status, r->err);
+    cr_expect_str_eq(r->err, "wsrun: fill: index 0 failed (worker 0): photo.png: bad PNG: file "
+                             "ends early (truncated)\nwsrun: 1 of 1 tasks failed\n");
+    expect_old_output_intact();
+    free(r);
+}
+
+Test(fill, error_from_a_list_names_the_list_and_its_line)
+{
+    four_good_images();
+    const char *list = "g0.png\n\ngone.png\ng1.png\n"; /* the blank line 2 still counts */
+    rf_write_file(work_path("list.txt"), list, strlen(list));
+    write_old_output();
+    rf_result *r = malloc(sizeof *r);
+    rf_wsrun(r, NULL, "fill", "-j", "1", "--keep-going", "-o", "input=list.txt", "-o",
+             "output=out.npy");
+    cr_expect_eq(r->status, 1, "exit status %d: %s", r->status, r->err);
+    cr_expect_str_eq(r->err, "wsrun: fill: index 1 failed (worker 0): list.txt:3: gone.png: "
+                             "cannot open: No such file or directory\n"
+                             "wsrun: 1 of 3 tasks failed\n");
+    expect_old_output_intact();
+
+    /* The first file sets the shape in init: its line is named there too. */
+    rf_write_file(work_path("first"), "\ngone.png\ng0.png\n", 17);
+    rf_wsrun(r, NULL, "fill", "-o", "input=first", "-o", "output=out.npy");
+    cr_expect_eq(r->status, 2, "exit status %d: %s", r->status, r->err);
+    cr_expect_str_eq(r->err, "wsrun: fill: init failed: first:2: gone.png (index 0, whose shape "
+                             "the array takes): cannot open: No such file or directory; -o "
+                             "width, height, channels and dtype set the shape instead\n");
+    expect_old_output_intact();
+    free(r);
+}
+
+Test(fill, list_without_extension_still_works)
+{
+    four_good_images();
+    rf_write_file(work_path("images"), "g3.png\ng1.png\n", 14);
+    rf_result *r = malloc(sizeof *r);
+    rf_wsrun(r, NULL, "fill", "-o", "input=images", "-o", "output=out.npy");
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    cr_expect_str_eq(r->err, "wsrun: fill: wrote out.npy: 2 images of (10, 20) uint8, 528 "
+                             "bytes\n");
+    npy n;
+    load_npy(work_path("out.npy"), &n);
+    cr_assert_eq(n.len, n.offset + 400);
+    for (int slot = 0; slot < 2; slot++) {
+        rf_image img;
+        rf_decode(work_path("g%d.png", slot == 0 ? 3 : 1), &img);
+        cr_expect(memcmp(n.data + n.offset + (size_t)slot * 200, img.pixels, 200) == 0,
+                  "slot %d is not the list's file %d", slot, slot);
+        free(img.pixels);
+    }
+    free(n.data);
+    free(r);
+}

@@ -884,3 +884,98 @@ Test(read, csv_manifest_loads_in_numpy_with_integer_columns)
                           "xxh64:U 50000\n");
     free(r);
 }
+
+/* ---------------------------------------------------------------- inputs as users name them */
+
+/* A file named as an image is an image, whatever its bytes: a broken one
+ * fails as a broken image under its own name, never as a list of paths
+ * (which used to give "this is not a png file: cannot open: ..."). */
+static void expect_broken_image(const char *name, const char *why)
+{
+    rf_result *r = malloc(sizeof *r);
+    char input[300], want[1024];
+    snprintf(input, sizeof input, "input=%s", name);
+    rf_wsrun(r, NULL, "read", "-j", "1", "-o", input, "-o", "output=m.csv");
+    cr_expect_eq(r->status, 1, "exit status %d: %s", r->status, r->err);
+    snprintf(want, sizeof want,
+             "wsrun: read: index 0 failed (worker 0): %s: %s\nwsrun: 1 of 1 tasks failed\n", name,
+             why);
+    cr_expect_str_eq(r->err, want);
+    cr_expect_str_empty(r->out);
+    cr_expect_not(rf_exists(work_path("m.csv")), "a manifest was written by a failed run");
+    free(r);
+}
+
+Test(read, corrupt_photo_png_is_a_broken_image_not_a_list)
+{
+    const char *text = "this is not a png file\n";
+    rf_write_file(work_path("photo.png"), text, strlen(text));
+    expect_broken_image("photo.png", "not a PNG file (no PNG signature in its first 8 bytes)");
+}
+
+Test(read, image_extension_in_any_case_is_an_image)
+{
+    const char *text = "this is not a png file\n";
+    rf_write_file(work_path("PHOTO.PNG"), text, strlen(text));
+    expect_broken_image("PHOTO.PNG", "not a PNG file (no PNG signature in its first 8 bytes)");
+    rf_write_file(work_path("shot.Jpg"), text, strlen(text));
+    expect_broken_image("shot.Jpg", "not a PNG file (no PNG signature in its first 8 bytes)");
+}
+
+Test(read, truncated_photo_png_names_the_file_and_the_damage)
+{
+    rf_write_gray(work_path("whole.png"), 20, 10, 1);
+    rf_truncate_copy(work_path("whole.png"), work_path("photo.png"), 60);
+    expect_broken_image("photo.png", "bad PNG: file ends early (truncated)");
+}
+
+Test(read, error_from_a_list_names_the_list_and_its_line)
+{
+    rf_write_gray(work_path("g0.png"), 20, 10, 0);
+    rf_write_gray(work_path("g1.png"), 20, 10, 1);
+    const char *list = "g0.png\n\ngone.png\ng1.png\n"; /* the blank line 2 still counts */
+    rf_write_file(work_path("list.txt"), list, strlen(list));
+    rf_result *r = malloc(sizeof *r);
+    rf_wsrun(r, NULL, "read", "-j", "1", "--keep-going", "-o", "input=list.txt");
+    cr_expect_eq(r->status, 1, "exit status %d: %s", r->status, r->err);
+    cr_expect_str_eq(r->err, "wsrun: read: index 1 failed (worker 0): list.txt:3: gone.png: "
+                             "cannot open: No such file or directory\n"
+                             "wsrun: 1 of 3 tasks failed\n");
+    cr_expect_str_empty(r->out);
+
+    rf_opts from_stdin = {.stdin_path = work_path("list.txt")};
+    rf_wsrun(r, &from_stdin, "read", "-j", "1", "--keep-going", "-o", "input=-");
+    cr_expect_eq(r->status, 1, "exit status %d: %s", r->status, r->err);
+    cr_expect_str_eq(r->err, "wsrun: read: index 1 failed (worker 0): stdin:3: gone.png: "
+                             "cannot open: No such file or directory\n"
+                             "wsrun: 1 of 3 tasks failed\n");
+    free(r);
+}
+
+Test(read, list_without_extension_still_works)
+{
+    rf_write_gray(work_path("g0.png"), 20, 10, 0);
+    rf_write_gray(work_path("g1.png"), 20, 10, 1);
+    rf_write_file(work_path("images"), "g1.png\ng0.png\n", 14);
+    rf_result *r = malloc(sizeof *r);
+    rf_wsrun(r, NULL, "read", "-o", "input=images", "-q");
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    char got[256];
+    paths_of(r->out, got, sizeof got);
+    cr_expect_str_eq(got, "g1.png g0.png ", "the list's order");
+    free(r);
+}
+
+Test(read, binary_file_without_extension_is_no_list)
+{
+    static const unsigned char blob[] = {'G', 'I', 'F', '8', '9', 'a', 0, 1, 2, '\n', 'x'};
+    rf_write_file(work_path("picture"), blob, sizeof blob);
+    rf_result *r = malloc(sizeof *r);
+    rf_wsrun(r, NULL, "read", "-o", "input=picture", "-o", "output=m.csv");
+    cr_expect_eq(r->status, 2, "exit status %d: %s", r->status, r->err);
+    cr_expect_str_eq(r->err, "wsrun: read: init failed: picture:1: a NUL byte: this is not a "
+                             "list of paths, one per line (an image must be named with its "
+                             "extension, such as .png)\n");
+    cr_expect_not(rf_exists(work_path("m.csv")));
+    free(r);
+}
