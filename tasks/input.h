@@ -598,7 +598,9 @@ static inline int ws_input_select(ws_ctx *ctx, const char *spec, ws_input *in)
         kind = "folder";
         rc = ws_input_from_folder(ctx, spec, in);
     } else if (stat(spec, &st) == 0) {
-        if (ws_has_image_extension(spec) || ws_file_is_png(spec)) {
+        /* Only a regular file is peeked at: the 8 bytes read from a pipe
+         * (-o input=<(find ...)) would be gone for the list. */
+        if (ws_has_image_extension(spec) || (S_ISREG(st.st_mode) && ws_file_is_png(spec))) {
             kind = "file";
             rc = ws_input_push(in, strdup(spec)) == 0
                      ? WS_OK

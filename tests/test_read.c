@@ -979,3 +979,27 @@ Test(read, binary_file_without_extension_is_no_list)
     cr_expect_not(rf_exists(work_path("m.csv")));
     free(r);
 }
+
+/* A list that is a pipe (-o input=<(find ...)) is read once, from its
+ * first byte: peeking at it for a PNG signature used to eat the first 8
+ * bytes of the first path. */
+Test(read, list_from_a_pipe_keeps_its_first_bytes)
+{
+    rf_write_gray(work_path("image_0.png"), 2, 2, 0);
+    rf_write_gray(work_path("image_1.png"), 2, 2, 1);
+    int p[2];
+    cr_assert_eq(pipe(p), 0, "pipe: %s", strerror(errno));
+    const char *list = "image_0.png\nimage_1.png\n";
+    cr_assert_eq(write(p[1], list, strlen(list)), (ssize_t)strlen(list));
+    close(p[1]); /* wsrun, inheriting p[0], reads the list and then end of file */
+    char input[64];
+    snprintf(input, sizeof input, "input=/dev/fd/%d", p[0]);
+    rf_result *r = malloc(sizeof *r);
+    rf_wsrun(r, NULL, "read", "-o", input, "-q");
+    close(p[0]);
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    char got[256];
+    paths_of(r->out, got, sizeof got);
+    cr_expect_str_eq(got, "image_0.png image_1.png ");
+    free(r);
+}
