@@ -25,6 +25,7 @@
 #include "journal.h"
 #include "loader.h"
 #include "options.h"
+#include "plugin_exit.h"
 #include "run.h"
 #include "pool.h"
 #include "discover.h"
@@ -137,8 +138,9 @@ static void print_usage(FILE *out)
             "\n"
             "Exit status: 0 every index succeeded; 1 an index or the plugin's finish\n"
             "failed; 2 bad command line, plugin not loadable, bad -o option, or the\n"
-            "plugin's init failed; 130 / 143 stopped by SIGINT / SIGTERM; 128+N the\n"
-            "plugin crashed with signal N (139 SIGSEGV, 134 SIGABRT, 136 SIGFPE).\n",
+            "plugin's init failed; 3 the plugin called exit() in a callback; 130 / 143\n"
+            "stopped by SIGINT / SIGTERM; 128+N the plugin crashed with signal N (139\n"
+            "SIGSEGV, 134 SIGABRT, 136 SIGFPE).\n",
             MAX_JOBS);
 }
 
@@ -640,6 +642,7 @@ int ws_cli_main_hooked(int argc, char **argv, const ws_cli_hooks *hooks)
         goto out;
     }
     ws_crash_install(run.desc.name);
+    ws_plugin_exit_guard_install();
     if (a.help) {
         print_plugin_help(&run);
         status = WS_EXIT_OK;

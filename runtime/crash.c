@@ -186,6 +186,16 @@ static void save_and_clean(void)
     remove_temps();
 }
 
+void ws_crash_clean_up(void)
+{
+    save_and_clean();
+}
+
+const char *ws_crash_plugin(void)
+{
+    return atomic_load(&crash_plugin);
+}
+
 /* ------------------------------------------------------ fatal signals */
 
 static void on_report_timeout(int sig)
@@ -205,9 +215,14 @@ static void report_where(line_buf *b, int sig, const siginfo_t *info)
         put_str(b, ": ");
     }
     if (ws_pool_where(&worker, &index)) {
+        const char *callback = ws_pool_worker_callback();
         if (index != UINT64_MAX) {
             put_str(b, "index ");
             put_u64(b, index);
+            put_str(b, " (worker ");
+        } else if (callback) {
+            put_str(b, "in ");
+            put_str(b, callback);
             put_str(b, " (worker ");
         } else {
             put_str(b, "between indices (worker ");
@@ -356,6 +371,11 @@ void ws_crash_install(const char *plugin)
 void ws_crash_set_phase(const char *phase)
 {
     atomic_store(&crash_phase, phase);
+}
+
+const char *ws_crash_phase(void)
+{
+    return atomic_load(&crash_phase);
 }
 
 /* --------------------------------------------------------- interrupts */

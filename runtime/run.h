@@ -17,6 +17,7 @@ enum {
     WS_EXIT_OK = 0,
     WS_EXIT_TASK_FAILED = 1, /* a task, or the plugin's finish, failed */
     WS_EXIT_USAGE = 2,       /* bad command line, plugin load or init failure */
+    WS_EXIT_PLUGIN_EXIT = 3, /* the plugin called exit() in a callback (plugin_exit.h) */
 };
 
 /* One parsed plugin option value. */

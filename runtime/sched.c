@@ -42,7 +42,7 @@
  * fast path writes a frame before its one compare finds it past the end. */
 #define FRAME_STACK_FRAMES ((size_t)1 << 20)
 #define FRAME_STACK_BYTES ((FRAME_STACK_FRAMES + 1) * sizeof(ws_frame))
-#define WORKER_STACK_BYTES ((size_t)256 << 20)
+#define WORKER_STACK_BYTES WS_WORKER_STACK_BYTES
 #define MAX_FAILURES_PRINTED 20
 #define STEAL_ROUNDS_BEFORE_YIELD 4
 #define STEAL_ROUNDS_BEFORE_PARK 256
@@ -66,6 +66,9 @@ typedef struct ws_worker {
     /* The index run_one is running, for the crash report: written before
      * each call (a plain store), read only by this thread's signal handler. */
     volatile uint64_t current_index;
+    /* "worker_init" / "worker_fini" while the plugin's runs on this
+     * worker, else NULL: for the crash report and the exit guard. */
+    const char *volatile callback;
     /* The innermost index loop running on this worker: the frame-stack top
      * it gives run_one, and its current end.  Lets a ws_poll inside a long
      * run_one hand the rest of the range to a thief (owner-only fields). */
@@ -774,7 +777,10 @@ static void worker_run(ws_worker *w)
      * arrived. */
     if (w->base.ctx.worker_id == 0 && p->jobs > 1)
         start_worker_thread(p, 1);
-    if (d->worker_init && d->worker_init(p->run->state, &w->base.ctx) != WS_OK) {
+    w->callback = "worker_init";
+    int init_status = d->worker_init ? d->worker_init(p->run->state, &w->base.ctx) : WS_OK;
+    w->callback = NULL;
+    if (init_status != WS_OK) {
         pthread_mutex_lock(&p->fail_lock);
         p->worker_init_failed = 1;
         ws_err("%s: worker_init failed on worker %u: %s", d->name, w->base.ctx.worker_id,
@@ -792,8 +798,11 @@ static void worker_run(ws_worker *w)
     } else if (ready) {
         worker_loop(w);
     }
-    if (ready && d->worker_fini)
+    if (ready && d->worker_fini) {
+        w->callback = "worker_fini";
         d->worker_fini(p->run->state, &w->base.ctx);
+        w->callback = NULL;
+    }
     uint64_t total = now_ns() - t_start;
     uint64_t accounted = w->stats.busy_ns + w->stats.parked_ns;
     w->stats.idle_ns = total > accounted ? total - accounted : 0;
@@ -1014,6 +1023,12 @@ int ws_pool_where(unsigned *worker, uint64_t *index)
     *worker = w->base.ctx.worker_id;
     *index = w->current_index;
     return 1;
+}
+
+const char *ws_pool_worker_callback(void)
+{
+    ws_worker *w = this_worker;
+    return w ? w->callback : NULL;
 }
 
 /* A stop asked for while no pool runs (an interrupt between the plugin's

@@ -333,6 +333,67 @@ Test(failures, crash_in_init_or_finish_names_the_phase)
     assert_err_has("wsrun: crash: in finish (main thread): fatal signal SIGABRT");
 }
 
+/* ----------------------------------------- a plugin that calls exit() */
+
+/* exit() from a callback would end wsrun with the plugin's status (0 for
+ * exit(0)), no finish, no word and the reports' temporaries left behind:
+ * wsrun names the callback and exits 3, leaving nothing in the folder. */
+static void check_exit(const char *dir, const char *where, const char *at, const char *jobs,
+                       const char *line)
+{
+    char where_opt[32], at_opt[32];
+    snprintf(where_opt, sizeof where_opt, "where=%s", where);
+    snprintf(at_opt, sizeof at_opt, "at=%s", at);
+    int rc = RUN(dir, "-p", fixture("crash"), "-n", "50", "-o", "how=exit", "-o", where_opt,
+                 "-o", at_opt, "-j", jobs, "--stats-json", "s.json", "--trace", "t.json");
+    cr_assert_eq(rc, 3, "where=%s: exit %d, want 3; stderr:\n%.3000s", where, rc, err_text);
+    assert_err_has(line);
+    cr_assert_eq(count_occurrences(err_text, "wsrun: "), 1, "one line only:\n%s", err_text);
+    dir_census c = census(dir, 0);
+    cr_assert_eq(c.visible + c.hidden, 0, "left in the folder: %d files, hidden: %s", c.visible,
+                 c.hidden_names);
+}
+
+Test(failures, exit_in_run_one_names_the_index_and_removes_temporaries)
+{
+    check_exit("r1", "run", "5", "1",
+               "wsrun: crash: called exit(0) in run_one at index 5 (worker 0): exiting with "
+               "status 3");
+    cr_assert_null(strstr(out_text, "finish"), "finish must not run after exit()");
+    check_exit("r2", "run", "37", "2", "wsrun: crash: called exit(0) in run_one at index 37 (worker ");
+}
+
+Test(failures, exit_in_other_callbacks_names_the_callback)
+{
+    check_exit("i", "init", "0", "2", "wsrun: crash: called exit(0) in init: exiting with status 3");
+    check_exit("f", "finish", "0", "2",
+               "wsrun: crash: called exit(0) in finish: exiting with status 3");
+    check_exit("wi", "worker_init", "1", "2",
+               "wsrun: crash: called exit(0) in worker_init (worker 1): exiting with status 3");
+    check_exit("wf", "worker_fini", "0", "2",
+               "wsrun: crash: called exit(0) in worker_fini (worker 0): exiting with status 3");
+}
+
+Test(failures, exit_status_of_the_plugin_is_named)
+{
+    int rc = RUN("s", "-p", fixture("crash"), "-n", "10", "-o", "how=exit", "-o", "status=7",
+                 "-o", "at=2");
+    cr_assert_eq(rc, 3);
+    assert_err_has("wsrun: crash: called exit(7) in run_one at index 2 (worker 0)");
+}
+
+/* The guard must leave ordinary endings alone. */
+Test(failures, exit_guard_leaves_normal_exits_alone)
+{
+    int rc = RUN("ok", "-p", fixture("crash"), "-n", "10", "-o", "at=-1", "--stats-json", "s.json");
+    cr_assert_eq(rc, 0, "stderr:\n%s", err_text);
+    cr_assert_eq(err_text[0], '\0', "stderr:\n%s", err_text);
+    rc = RUN("fail", "-p", fixture("crash"), "-n", "10", "-o", "at=3", "-o", "how=flaky",
+             "-o", "attempts=1");
+    cr_assert_eq(rc, 1, "stderr:\n%s", err_text);
+    cr_assert_null(strstr(err_text, "exit("), "stderr:\n%s", err_text);
+}
+
 Test(failures, journal_survives_a_crash)
 {
     /* One worker runs 0, 1, 2, ... in order: 0..499 are done when 500
