@@ -444,7 +444,7 @@ static void print_stats(const ws_run *run, const ws_pool_result *r)
 static const char *error_or_default(const ws_ctx *ctx)
 {
     const char *msg = ws_ctx_error(ctx);
-    return msg[0] ? msg : "(the plugin gave no message)";
+    return msg[0] ? msg : WS_NO_MESSAGE;
 }
 
 /* The pool, with the progress line around it (crash.c handles Ctrl-C).
@@ -642,6 +642,7 @@ int ws_cli_main_hooked(int argc, char **argv, const ws_cli_hooks *hooks)
         goto out;
     }
     ws_crash_install(run.desc.name);
+    ws_crash_set_plugin_code((const void *)(uintptr_t)run.desc.run_one);
     ws_plugin_exit_guard_install();
     if (a.help) {
         print_plugin_help(&run);

@@ -21,6 +21,10 @@
  * before the plugin is known) must stay valid until exit. */
 void ws_crash_install(const char *plugin);
 
+/* The plugin whose code contains `address_in_plugin` (its descriptor):
+ * a crash report then ends with an addr2line command for its frames. */
+void ws_crash_set_plugin_code(const void *address_in_plugin);
+
 /* The plugin's name given to ws_crash_install (NULL before). */
 const char *ws_crash_plugin(void);
 

@@ -20,6 +20,9 @@ enum {
     WS_EXIT_PLUGIN_EXIT = 3, /* the plugin called exit() in a callback (plugin_exit.h) */
 };
 
+/* What a failure without a message says instead, with how to give one. */
+#define WS_NO_MESSAGE "(the plugin gave no message: return ws_fail(ctx, \"...\") gives one)"
+
 /* One parsed plugin option value. */
 typedef struct ws_optval {
     const ws_option *decl;

@@ -524,7 +524,7 @@ static void keep_failure(ws_pool *p, uint64_t index, unsigned worker, const char
 static void report_failure(ws_worker *w, uint64_t index)
 {
     ws_pool *p = w->pool;
-    const char *msg = w->base.errbuf[0] ? w->base.errbuf : "failed (the plugin gave no message)";
+    const char *msg = w->base.errbuf[0] ? w->base.errbuf : "failed " WS_NO_MESSAGE;
     pthread_mutex_lock(&p->fail_lock);
     p->failed++;
     if (p->run->policy.keep_going)
@@ -784,7 +784,7 @@ static void worker_run(ws_worker *w)
         pthread_mutex_lock(&p->fail_lock);
         p->worker_init_failed = 1;
         ws_err("%s: worker_init failed on worker %u: %s", d->name, w->base.ctx.worker_id,
-               w->base.errbuf[0] ? w->base.errbuf : "(no message)");
+               w->base.errbuf[0] ? w->base.errbuf : WS_NO_MESSAGE);
         pthread_mutex_unlock(&p->fail_lock);
         ws_pool_request_stop();
         ready = 0;

@@ -312,6 +312,50 @@ Test(failures, bus_error_is_reported)
 Test(failures, stack_overflow_on_a_worker_is_reported)
 {
     check_crash("stack", SIGSEGV, "fatal signal SIGSEGV (Segmentation fault)", "2");
+    assert_err_has(": stack overflow (a worker's stack is 256 MiB)\n");
+}
+
+Test(failures, a_null_write_is_no_stack_overflow)
+{
+    check_crash("segv", SIGSEGV, "at address 0x0\n", "1");
+    cr_assert_null(strstr(err_text, "stack overflow"), "stderr:\n%s", err_text);
+}
+
+/* Under the backtrace, one addr2line command for the plugin's frames,
+ * with the same offsets as the backtrace's "crash.so(+0x...)" frames. */
+Test(failures, crash_report_gives_an_addr2line_command)
+{
+    check_crash("abort", SIGABRT, "fatal signal SIGABRT (Aborted)", "1");
+    char want[PATH_MAX + 128];
+    snprintf(want, sizeof want, "wsrun: plugin functions and lines: addr2line -f -e %s 0x",
+             fixture("crash"));
+    const char *line = strstr(err_text, want);
+    cr_assert_not_null(line, "no '%s' in:\n%s", want, err_text);
+    const char *offsets = line + strlen(want) - 2, *end = strchr(line, '\n');
+    cr_assert_not_null(end);
+    int n = 0;
+    while (offsets < end) {
+        char frame[64];
+        size_t len = strcspn(offsets, " \n");
+        snprintf(frame, sizeof frame, "/crash.so(+%.*s)", (int)len, offsets);
+        cr_assert_not_null(strstr(err_text, frame), "%s is no backtrace frame:\n%s", frame,
+                           err_text);
+        n++;
+        offsets += len + 1;
+    }
+    cr_assert_geq(n, 2, "crash_now and its caller at least:\n%s", err_text);
+}
+
+Test(failures, a_failure_without_a_message_says_how_to_give_one)
+{
+    int rc = RUN("i", "-p", fixture("crash"), "-n", "5", "-o", "where=init", "-o", "how=silent");
+    cr_assert_eq(rc, 2, "stderr:\n%s", err_text);
+    assert_err_has("wsrun: crash: init failed: (the plugin gave no message: return "
+                   "ws_fail(ctx, \"...\") gives one)\n");
+    rc = RUN("r", "-p", fixture("crash"), "-n", "5", "-o", "at=3", "-o", "how=silent", "-j", "1");
+    cr_assert_eq(rc, 1, "stderr:\n%s", err_text);
+    assert_err_has("wsrun: crash: index 3 failed (worker 0): failed (the plugin gave no "
+                   "message: return ws_fail(ctx, \"...\") gives one)\n");
 }
 
 /* At -j1 the only worker is worker 0, which runs on the main thread, on
@@ -321,6 +365,7 @@ Test(failures, stack_overflow_on_worker_0_is_reported)
 {
     check_crash("stack", SIGSEGV, "fatal signal SIGSEGV (Segmentation fault)", "1");
     assert_err_has("wsrun: crash: index 123 (worker 0)");
+    assert_err_has(": stack overflow (a worker's stack is 256 MiB)\n");
 }
 
 Test(failures, crash_in_init_or_finish_names_the_phase)

@@ -8,7 +8,8 @@
  *               truncated mapping), stack (unbounded recursion), or
  *               flaky: no crash, run_one fails (ws_fail) on its first
  *               `attempts` calls for index I, then succeeds (--retries),
- *               or exit: calls exit(status) (a plugin bug wsrun names)
+ *               exit: calls exit(status) (a plugin bug wsrun names), or
+ *               silent: the callback fails without a message
  *   status=S    how=exit: the status given to exit (default 0)
  *   where=...   run (run_one at index I), init, finish, or worker_init /
  *               worker_fini (on the worker whose id is I)
@@ -27,14 +28,14 @@
 
 #include "wsrun.h"
 
-enum { HOW_SEGV, HOW_ABORT, HOW_FPE, HOW_ILL, HOW_BUS, HOW_STACK, HOW_FLAKY, HOW_EXIT };
+enum { HOW_SEGV, HOW_ABORT, HOW_FPE, HOW_ILL, HOW_BUS, HOW_STACK, HOW_FLAKY, HOW_EXIT, HOW_SILENT };
 enum { WHERE_RUN, WHERE_INIT, WHERE_FINISH, WHERE_WORKER_INIT, WHERE_WORKER_FINI };
 
 static const ws_option crash_options[] = {
     {.name = "at", .type = WS_OPT_INT, .default_value = "0", .min = -1, .max = 1e18,
      .help = "index that crashes (-1: none)"},
     {.name = "how", .type = WS_OPT_ENUM, .default_value = "segv",
-     .choices = "segv|abort|fpe|ill|bus|stack|flaky|exit", .help = "kind of crash"},
+     .choices = "segv|abort|fpe|ill|bus|stack|flaky|exit|silent", .help = "kind of crash"},
     {.name = "status", .type = WS_OPT_INT, .default_value = "0", .min = 0, .max = 255,
      .help = "how=exit: the status given to exit"},
     {.name = "attempts", .type = WS_OPT_INT, .default_value = "1", .min = 0, .max = 1000,
@@ -115,6 +116,8 @@ static int crash_init(ws_ctx *ctx, void **state)
     s->attempts = ws_opt_int(ctx, "attempts");
     s->status = ws_opt_int(ctx, "status");
     *state = s;
+    if (s->where == WHERE_INIT && s->how == HOW_SILENT)
+        return -1;
     if (s->where == WHERE_INIT)
         crash_now(s->how, (int)s->status);
     return WS_OK;
@@ -124,6 +127,8 @@ static int crash_run_one(void *state, uint64_t index, ws_ctx *ctx)
 {
     crash_state *s = state;
     if (s->where == WHERE_RUN && s->at >= 0 && index == (uint64_t)s->at) {
+        if (s->how == HOW_SILENT)
+            return -1;
         if (s->how != HOW_FLAKY) {
             crash_now(s->how, (int)s->status);
             return ws_fail(ctx, "the crash did not happen (fixture bug)");
