@@ -578,14 +578,37 @@ static void split_for_thief(ws_worker *w, uint64_t i, uint64_t *end)
         clear_attention(ctx, ATTN_REQUEST);
 }
 
-/* After run_one: if it gave part of the range away (split_running_range),
- * the frame stack top moved; take the new end and top. */
+/* run_one returned with frames it spawned and never synced (a plugin bug:
+ * their work would be lost, or caught only when the frame stack is full a
+ * million indices later).  Named at this index, then abort, as the other
+ * fork-join misuse. */
+__attribute__((noinline, cold)) static void frames_left_unsynced(ws_worker *w, ptrdiff_t n)
+{
+    ws_err("%s: run_one returned at index %llu with %td spawned task%s never synced (each "
+           "ws_spawn or ws_spawn_at needs its ws_sync, or ws_pop and ws_join, before run_one "
+           "returns)",
+           w->pool->run->desc.name, (unsigned long long)w->current_index, n, n == 1 ? "" : "s");
+    abort();
+}
+
+/* After run_one, when the frame stack top moved: either run_one gave part
+ * of its range away (split_running_range: exactly one frame, and a shorter
+ * end), then take the new end and top; or it left frames unsynced. */
+__attribute__((noinline)) static void top_moved(ws_worker *w, uint64_t *end)
+{
+    ptrdiff_t split = w->range_end != *end;
+    ptrdiff_t left = w->base.ctx.fj_head - w->range_top - split;
+    if (left != 0)
+        frames_left_unsynced(w, left);
+    *end = w->range_end;
+    w->range_top = w->base.ctx.fj_head;
+}
+
+/* After run_one: one compare, as before the check of unsynced frames. */
 static inline void pick_up_split(ws_worker *w, uint64_t *end)
 {
-    if (WS_UNLIKELY(w->base.ctx.fj_head != w->range_top)) {
-        *end = w->range_end;
-        w->range_top = w->base.ctx.fj_head;
-    }
+    if (WS_UNLIKELY(w->base.ctx.fj_head != w->range_top))
+        top_moved(w, end);
 }
 
 /* The index loop when a journal or a resume set is in use: the same
