@@ -300,7 +300,15 @@ static void report_plugin_lines(void *const *frames, int n)
     line_buf b;
     begin(&b);
     put_str(&b, "plugin functions and lines: addr2line -f -e ");
+    /* Quoted for the shell when it needs it (a path with no ' in it). */
+    int plain = 1;
+    for (const char *c = file; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+              *c == '/' || *c == '.' || *c == '_' || *c == '-' || *c == '+'))
+            plain = 0;
+    put_str(&b, plain ? "" : "'");
     put_str(&b, file);
+    put_str(&b, plain ? "" : "'");
     size_t bare = b.len;
     uintptr_t last = 0;
     for (int k = 0; k < n; k++) {

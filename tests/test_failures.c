@@ -346,6 +346,19 @@ Test(failures, crash_report_gives_an_addr2line_command)
     cr_assert_geq(n, 2, "crash_now and its caller at least:\n%s", err_text);
 }
 
+/* A plugin path the shell would split is quoted, so the line still runs. */
+Test(failures, addr2line_command_quotes_a_path_with_a_space)
+{
+    char cmd[PATH_MAX * 3];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/q/sp ace' && cp '%s' '%s/q/sp ace/crash.so'", scratch,
+             fixture("crash"), scratch);
+    cr_assert_eq(system(cmd), 0);
+    int rc = RUN("q", "-p", "./sp ace/crash.so", "-n", "10", "-o", "at=3", "-o", "how=abort",
+                 "-j", "1");
+    cr_assert_eq(rc, 128 + SIGABRT, "stderr:\n%s", err_text);
+    assert_err_has("wsrun: plugin functions and lines: addr2line -f -e './sp ace/crash.so' 0x");
+}
+
 Test(failures, a_failure_without_a_message_says_how_to_give_one)
 {
     int rc = RUN("i", "-p", fixture("crash"), "-n", "5", "-o", "where=init", "-o", "how=silent");
