@@ -263,6 +263,9 @@ static size_t publish_half(ws_worker *w)
 
 static int range_task(ws_ctx *ctx, ws_frame *self);
 
+/* Set in a worker's range_top by ws__attend_at: see top_moved. */
+#define RANGE_TOP_AT_PUBLISHED ((uintptr_t)1)
+
 /* Inside run_one, with nothing of its own to publish: give a thief the
  * upper half of the indices after the running one (all of them when one is
  * left), as a new range frame.  Only when run_one has no frames of its own
@@ -322,11 +325,19 @@ void ws__attend_at(ws_ctx *ctx, ws_frame *top)
     if (!(a & ATTN_REQUEST) || (a & ATTN_STOP))
         return;
     ws_frame *saved = ctx->fj_head;
+    ws_worker *w = worker_of(ctx);
     ctx->fj_head = top;
-    size_t given = publish_half(worker_of(ctx));
+    size_t given = publish_half(w);
     ctx->fj_head = saved;
     if (given > 0)
         clear_attention(ctx, ATTN_REQUEST);
+    /* _at frames of the running run_one itself (above the record, which
+     * is still its range_top) are now published: mark range_top so that
+     * the index loop's one compare after run_one sends it to top_moved,
+     * which checks that they were synced (frames are aligned: bit 0 is
+     * free). */
+    if (ctx->fj_pub > saved && w->range_top == saved && w->current_index != UINT64_MAX)
+        w->range_top = (ws_frame *)((uintptr_t)saved | RANGE_TOP_AT_PUBLISHED);
 }
 
 int ws__join_at(ws_ctx *ctx, ws_frame *f)
@@ -591,13 +602,20 @@ __attribute__((noinline, cold)) static void frames_left_unsynced(ws_worker *w, p
     abort();
 }
 
-/* After run_one, when the frame stack top moved: either run_one gave part
+/* After run_one, when the frame stack top moved (or range_top was marked
+ * by ws__attend_at): either run_one gave part
  * of its range away (split_running_range: exactly one frame, and a shorter
  * end), then take the new end and top; or it left frames unsynced. */
 __attribute__((noinline)) static void top_moved(ws_worker *w, uint64_t *end)
 {
+    ws_ctx *ctx = &w->base.ctx;
+    ws_frame *top = (ws_frame *)((uintptr_t)w->range_top & ~RANGE_TOP_AT_PUBLISHED);
     ptrdiff_t split = w->range_end != *end;
-    ptrdiff_t left = w->base.ctx.fj_head - w->range_top - split;
+    ptrdiff_t left = ctx->fj_head - top - split;
+    /* Published frames above the record: _at spawns never synced (a sync
+     * brings fj_pub back down to the frame synced). */
+    if (left == 0 && ctx->fj_pub > ctx->fj_head)
+        left = ctx->fj_pub - ctx->fj_head;
     if (left != 0)
         frames_left_unsynced(w, left);
     *end = w->range_end;

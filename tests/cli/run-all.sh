@@ -134,7 +134,12 @@ for j in 1 2; do
     expect fork-unsynced-at-j$j 134 err "unsyncedat: $UNSYNCED" -- $W -p unsyncedat -n 100 -o where=unsynced_at -j $j
     expect fork-unsynced-index-j$j 134 err "forkmisuse: index 5 (worker " -- $W -p forkmisuse -n 100 -o where=unsynced -j $j
     expect fork-checked-fib-j$j 0 none "" -- $W -p unsyncedat -n 200 -o where=fib -j $j
+    expect fork-plain-fib-j$j 0 none "" -- $W -p forkmisuse -n 200 -o where=fib -j $j
 done
+# In any build, an _at frame a thief was given is caught: index 5 waits
+# until the other worker asks for work, then spawns and returns.
+expect fork-unsynced-at-asked 134 err "forkmisuse: $UNSYNCED" -- $W -p forkmisuse -n 100 -o where=unsynced_at_asked -j 2
+expect fork-plain-fib-j4 0 none "" -- $W -p forkmisuse -n 400 -o where=fib -j 4
 
 # ------------------------------------------------------------ plugin help
 expect plugin-help 0 out "opts 0.2 - test fixture: one option of each type" -- $W -p opts --help

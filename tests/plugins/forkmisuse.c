@@ -7,11 +7,16 @@
  *                       without syncing
  *   where=unsynced_at   the same with ws_spawn_at (caught only in a plugin
  *                       built with WS_CHECK_SPAWNS, as unsyncedat.c is)
+ *   where=unsynced_at_asked   as unsynced_at, but index 5 first waits
+ *                       until a thief asks for work (run it at -j2), so
+ *                       the frame is published: caught in any build
  *   where=fib    correct use: fib(18) with the _at calls in every index,
  *                checked against a plain loop (the checking build must
  *                not change a correct plugin's results)
  * Never used as an example.
  */
+#include <sched.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "wsrun.h"
@@ -21,7 +26,8 @@
 #endif
 
 static const ws_option forkmisuse_options[] = {
-    {"where", WS_OPT_STRING, "deep", "init, deep, unsynced, unsynced_at or fib", NULL, 0, 0},
+    {"where", WS_OPT_STRING, "deep", "init, deep, unsynced, unsynced_at, unsynced_at_asked or fib",
+     NULL, 0, 0},
     {NULL, 0, NULL, NULL, NULL, 0, 0},
 };
 
@@ -76,6 +82,16 @@ static int forkmisuse_run_one(void *state, uint64_t index, ws_ctx *ctx)
     if (strcmp(where, "unsynced") == 0) {
         if (index == 5)
             ws_spawn(ctx, ws_frame_new(ctx, leaf)); /* and never synced */
+        return WS_OK;
+    }
+    if (strcmp(where, "unsynced_at_asked") == 0) {
+        if (index == 5) {
+            /* An event, not a delay: the other worker, out of work, asks
+             * (ws_poll is not called, so nothing here answers it). */
+            while (!atomic_load_explicit(&ctx->attention, memory_order_relaxed))
+                sched_yield();
+            ws_spawn_at(ctx, ws_frame_at(ctx, ws_frame_top(ctx), leaf));
+        }
         return WS_OK;
     }
     if (strcmp(where, "unsynced_at") == 0) {
