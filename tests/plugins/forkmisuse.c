@@ -87,8 +87,11 @@ static int forkmisuse_run_one(void *state, uint64_t index, ws_ctx *ctx)
     if (strcmp(where, "unsynced_at_asked") == 0) {
         if (index == 5) {
             /* An event, not a delay: the other worker, out of work, asks
-             * (ws_poll is not called, so nothing here answers it). */
-            while (!atomic_load_explicit(&ctx->attention, memory_order_relaxed))
+             * (ws_poll is not called, so nothing here answers it).  The
+             * thief sets the request, then the spawn trigger: wait for
+             * both, or the spawn below may not see the request yet. */
+            while (!atomic_load_explicit(&ctx->attention, memory_order_relaxed) ||
+                   atomic_load_explicit(&ctx->fj_trigger, memory_order_relaxed) != 0)
                 sched_yield();
             ws_spawn_at(ctx, ws_frame_at(ctx, ws_frame_top(ctx), leaf));
         }
