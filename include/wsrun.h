@@ -366,6 +366,11 @@ static inline void ws_spawn(ws_ctx *ctx, ws_frame *f)
  * stores plus one load and compare. */
 static inline void ws_spawn_at(ws_ctx *ctx, ws_frame *f)
 {
+#ifdef WS_CHECK_SPAWNS
+    /* Keep the record as ws_spawn does: a run_one that returns with this
+     * frame unsynced is then named by wsrun (docs/failures.md). */
+    ctx->fj_head = f + 1;
+#endif
     if (WS__MUST_ATTEND(ctx, f))
         ws__attend_at(ctx, f + 1);
 }
@@ -428,12 +433,25 @@ static inline int ws_join(ws_ctx *ctx, ws_frame *f)
  * compare: published frames are exactly those below fj_pub. */
 static inline int ws_pop_at(ws_ctx *ctx, ws_frame *f)
 {
+#ifdef WS_CHECK_SPAWNS
+    if (f < ctx->fj_pub)
+        return 0;
+    ctx->fj_head = f;
+    return 1;
+#else
     return WS_LIKELY(f >= ctx->fj_pub);
+#endif
 }
 
 static inline int ws_join_at(ws_ctx *ctx, ws_frame *f)
 {
+#ifdef WS_CHECK_SPAWNS
+    int status = ws__join_at(ctx, f);
+    ctx->fj_head = f;
+    return status;
+#else
     return ws__join_at(ctx, f);
+#endif
 }
 
 /* Let the runtime split work or stop: long loops inside run_one may call

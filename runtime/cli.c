@@ -25,6 +25,7 @@
 #include "journal.h"
 #include "loader.h"
 #include "options.h"
+#include "plugin_exit.h"
 #include "run.h"
 #include "pool.h"
 #include "discover.h"
@@ -137,8 +138,9 @@ static void print_usage(FILE *out)
             "\n"
             "Exit status: 0 every index succeeded; 1 an index or the plugin's finish\n"
             "failed; 2 bad command line, plugin not loadable, bad -o option, or the\n"
-            "plugin's init failed; 130 / 143 stopped by SIGINT / SIGTERM; 128+N the\n"
-            "plugin crashed with signal N (139 SIGSEGV, 134 SIGABRT, 136 SIGFPE).\n",
+            "plugin's init failed; 3 the plugin called exit() in a callback; 130 / 143\n"
+            "stopped by SIGINT / SIGTERM; 128+N the plugin crashed with signal N (139\n"
+            "SIGSEGV, 134 SIGABRT, 136 SIGFPE).\n",
             MAX_JOBS);
 }
 
@@ -442,7 +444,7 @@ static void print_stats(const ws_run *run, const ws_pool_result *r)
 static const char *error_or_default(const ws_ctx *ctx)
 {
     const char *msg = ws_ctx_error(ctx);
-    return msg[0] ? msg : "(the plugin gave no message)";
+    return msg[0] ? msg : WS_NO_MESSAGE;
 }
 
 /* The pool, with the progress line around it (crash.c handles Ctrl-C).
@@ -640,6 +642,8 @@ int ws_cli_main_hooked(int argc, char **argv, const ws_cli_hooks *hooks)
         goto out;
     }
     ws_crash_install(run.desc.name);
+    ws_crash_set_plugin_code((const void *)(uintptr_t)run.desc.run_one);
+    ws_plugin_exit_guard_install();
     if (a.help) {
         print_plugin_help(&run);
         status = WS_EXIT_OK;

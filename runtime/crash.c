@@ -11,7 +11,9 @@
  */
 #include "crash.h"
 
+#include <dlfcn.h>
 #include <execinfo.h>
+#include <link.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -19,6 +21,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -34,6 +37,10 @@
 static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 
 static const char *_Atomic crash_plugin;
+/* The plugin file as the loader named it, and where its code lies, for the
+ * addr2line line under a backtrace (set once before the run). */
+static const char *_Atomic plugin_file;
+static _Atomic uintptr_t plugin_begin, plugin_end, plugin_base;
 static const char *_Atomic crash_phase;
 static int stderr_is_tty;
 static _Atomic int handlers_installed;
@@ -186,6 +193,16 @@ static void save_and_clean(void)
     remove_temps();
 }
 
+void ws_crash_clean_up(void)
+{
+    save_and_clean();
+}
+
+const char *ws_crash_plugin(void)
+{
+    return atomic_load(&crash_plugin);
+}
+
 /* ------------------------------------------------------ fatal signals */
 
 static void on_report_timeout(int sig)
@@ -194,8 +211,31 @@ static void on_report_timeout(int sig)
     _exit(atomic_load(&exit_status_on_alarm));
 }
 
-static void report_where(line_buf *b, int sig, const siginfo_t *info)
+/* A fault within this distance of the stack pointer hit the guard page
+ * below the stack: a stack overflow (no mapped stack page faults). */
+#define STACK_FAULT_REACH ((uintptr_t)64 * 1024)
+
+static int is_stack_overflow(int sig, const siginfo_t *info, const void *uctx)
 {
+    if (sig != SIGSEGV || !info || !uctx)
+        return 0;
+    const ucontext_t *uc = uctx;
+    uintptr_t sp;
+#if defined(__x86_64__)
+    sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+#elif defined(__aarch64__)
+    sp = (uintptr_t)uc->uc_mcontext.sp;
+#else
+    (void)uc;
+    return 0;
+#endif
+    uintptr_t addr = (uintptr_t)info->si_addr;
+    return addr + STACK_FAULT_REACH >= sp && addr <= sp + STACK_FAULT_REACH;
+}
+
+static void report_where(line_buf *b, int sig, const siginfo_t *info, const void *uctx)
+{
+    int in_worker = 0;
     const char *plugin = atomic_load(&crash_plugin);
     unsigned worker;
     uint64_t index;
@@ -205,9 +245,15 @@ static void report_where(line_buf *b, int sig, const siginfo_t *info)
         put_str(b, ": ");
     }
     if (ws_pool_where(&worker, &index)) {
+        in_worker = 1;
+        const char *callback = ws_pool_worker_callback();
         if (index != UINT64_MAX) {
             put_str(b, "index ");
             put_u64(b, index);
+            put_str(b, " (worker ");
+        } else if (callback) {
+            put_str(b, "in ");
+            put_str(b, callback);
             put_str(b, " (worker ");
         } else {
             put_str(b, "between indices (worker ");
@@ -231,12 +277,55 @@ static void report_where(line_buf *b, int sig, const siginfo_t *info)
         put_str(b, " at address ");
         put_hex(b, (uintptr_t)info->si_addr);
     }
+    if (is_stack_overflow(sig, info, uctx)) {
+        put_str(b, ": stack overflow");
+        if (in_worker) {
+            put_str(b, " (a worker's stack is ");
+            put_u64(b, WS_WORKER_STACK_BYTES >> 20);
+            put_str(b, " MiB)");
+        }
+    }
     emit(b);
+}
+
+/* One ready-to-run addr2line command for the backtrace's plugin frames,
+ * with the offsets the backtrace shows as "plugin.so(+0x...)". */
+static void report_plugin_lines(void *const *frames, int n)
+{
+    const char *file = atomic_load(&plugin_file);
+    uintptr_t code_begin = atomic_load(&plugin_begin), code_end = atomic_load(&plugin_end);
+    uintptr_t base = atomic_load(&plugin_base);
+    if (!file)
+        return;
+    line_buf b;
+    begin(&b);
+    put_str(&b, "plugin functions and lines: addr2line -f -e ");
+    /* Quoted for the shell when it needs it (a path with no ' in it). */
+    int plain = 1;
+    for (const char *c = file; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+              *c == '/' || *c == '.' || *c == '_' || *c == '-' || *c == '+'))
+            plain = 0;
+    put_str(&b, plain ? "" : "'");
+    put_str(&b, file);
+    put_str(&b, plain ? "" : "'");
+    size_t bare = b.len;
+    uintptr_t last = 0;
+    for (int k = 0; k < n; k++) {
+        uintptr_t pc = (uintptr_t)frames[k];
+        /* a recursion repeats one frame: once is enough */
+        if (pc < code_begin || pc >= code_end || pc == last || b.len + 20 >= sizeof b.text)
+            continue;
+        last = pc;
+        put_str(&b, " ");
+        put_hex(&b, pc - base);
+    }
+    if (b.len > bare)
+        emit(&b);
 }
 
 static void on_fatal(int sig, siginfo_t *info, void *uctx)
 {
-    (void)uctx;
     long tid = (long)syscall(SYS_gettid);
     long expected = 0;
     if (!atomic_compare_exchange_strong(&crashing_tid, &expected, tid)) {
@@ -257,13 +346,14 @@ static void on_fatal(int sig, siginfo_t *info, void *uctx)
 
     ws_pool_request_stop();
     line_buf b;
-    report_where(&b, sig, info);
+    report_where(&b, sig, info, uctx);
     begin(&b);
     put_str(&b, "backtrace (most recent call first):");
     emit(&b);
     void *frames[BACKTRACE_DEPTH];
     int n = backtrace(frames, BACKTRACE_DEPTH);
     backtrace_symbols_fd(frames, n, STDERR_FILENO);
+    report_plugin_lines(frames, n);
     save_and_clean();
     begin(&b);
     put_str(&b, "exiting with status ");
@@ -353,9 +443,52 @@ void ws_crash_install(const char *plugin)
         sigaction(fatal_signals[k], &sa, NULL);
 }
 
+typedef struct code_range {
+    uintptr_t base, begin, end;
+} code_range;
+
+static int find_loaded_object(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    code_range *r = arg;
+    if (info->dlpi_addr != r->base)
+        return 0;
+    for (int k = 0; k < info->dlpi_phnum; k++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[k];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+            continue;
+        uintptr_t b = info->dlpi_addr + ph->p_vaddr, e = b + ph->p_memsz;
+        if (!r->begin || b < r->begin)
+            r->begin = b;
+        if (e > r->end)
+            r->end = e;
+    }
+    return r->end != 0;
+}
+
+void ws_crash_set_plugin_code(const void *address_in_plugin)
+{
+    Dl_info info;
+    if (!dladdr(address_in_plugin, &info) || !info.dli_fname || !info.dli_fname[0])
+        return;
+    code_range r = {(uintptr_t)info.dli_fbase, 0, 0};
+    if (!dl_iterate_phdr(find_loaded_object, &r))
+        return;
+    atomic_store(&plugin_base, r.base);
+    atomic_store(&plugin_begin, r.begin);
+    atomic_store(&plugin_end, r.end);
+    /* last: a handler that sees the name sees the range (seq_cst) */
+    atomic_store(&plugin_file, info.dli_fname);
+}
+
 void ws_crash_set_phase(const char *phase)
 {
     atomic_store(&crash_phase, phase);
+}
+
+const char *ws_crash_phase(void)
+{
+    return atomic_load(&crash_phase);
 }
 
 /* --------------------------------------------------------- interrupts */

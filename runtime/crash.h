@@ -21,9 +21,23 @@
  * before the plugin is known) must stay valid until exit. */
 void ws_crash_install(const char *plugin);
 
+/* The plugin whose code contains `address_in_plugin` (its descriptor):
+ * a crash report then ends with an addr2line command for its frames. */
+void ws_crash_set_plugin_code(const void *address_in_plugin);
+
+/* The plugin's name given to ws_crash_install (NULL before). */
+const char *ws_crash_plugin(void);
+
+/* What a crash does before the process ends, without the report: the
+ * journal's buffered records written out, the temporary output files
+ * removed (async-signal-safe). */
+void ws_crash_clean_up(void);
+
 /* What the process is doing, for a crash outside run_one: "init",
  * "finish", ...; a string literal (NULL: nothing to say). */
 void ws_crash_set_phase(const char *phase);
+/* The phase set last (NULL: none). */
+const char *ws_crash_phase(void);
 
 /* Give the calling thread an alternate signal stack, so a stack overflow
  * is reported too.  Called by each worker thread at its start (sched.c);

@@ -91,6 +91,14 @@ void ws_pool_reap(void);
  * indices).  Returns 0 elsewhere. */
 int ws_pool_where(unsigned *worker, uint64_t *index);
 
+/* On a worker's thread while the plugin's worker_init or worker_fini runs
+ * there: "worker_init" or "worker_fini"; NULL otherwise (async-signal-safe). */
+const char *ws_pool_worker_callback(void);
+
+/* The stack size of every worker (worker 0's own stack included): the
+ * depth a task may recurse to before a stack overflow. */
+#define WS_WORKER_STACK_BYTES ((size_t)256 << 20)
+
 /* Ask the running pool to stop handing out indices (async-signal-safe).
  * Called while no pool runs, it makes the next ws_pool_run start stopped. */
 void ws_pool_request_stop(void);

@@ -17,7 +17,11 @@ enum {
     WS_EXIT_OK = 0,
     WS_EXIT_TASK_FAILED = 1, /* a task, or the plugin's finish, failed */
     WS_EXIT_USAGE = 2,       /* bad command line, plugin load or init failure */
+    WS_EXIT_PLUGIN_EXIT = 3, /* the plugin called exit() in a callback (plugin_exit.h) */
 };
+
+/* What a failure without a message says instead, with how to give one. */
+#define WS_NO_MESSAGE "(the plugin gave no message: return ws_fail(ctx, \"...\") gives one)"
 
 /* One parsed plugin option value. */
 typedef struct ws_optval {

@@ -42,7 +42,7 @@
  * fast path writes a frame before its one compare finds it past the end. */
 #define FRAME_STACK_FRAMES ((size_t)1 << 20)
 #define FRAME_STACK_BYTES ((FRAME_STACK_FRAMES + 1) * sizeof(ws_frame))
-#define WORKER_STACK_BYTES ((size_t)256 << 20)
+#define WORKER_STACK_BYTES WS_WORKER_STACK_BYTES
 #define MAX_FAILURES_PRINTED 20
 #define STEAL_ROUNDS_BEFORE_YIELD 4
 #define STEAL_ROUNDS_BEFORE_PARK 256
@@ -66,6 +66,9 @@ typedef struct ws_worker {
     /* The index run_one is running, for the crash report: written before
      * each call (a plain store), read only by this thread's signal handler. */
     volatile uint64_t current_index;
+    /* "worker_init" / "worker_fini" while the plugin's runs on this
+     * worker, else NULL: for the crash report and the exit guard. */
+    const char *volatile callback;
     /* The innermost index loop running on this worker: the frame-stack top
      * it gives run_one, and its current end.  Lets a ws_poll inside a long
      * run_one hand the rest of the range to a thief (owner-only fields). */
@@ -260,6 +263,9 @@ static size_t publish_half(ws_worker *w)
 
 static int range_task(ws_ctx *ctx, ws_frame *self);
 
+/* Set in a worker's range_top by ws__attend_at: see top_moved. */
+#define RANGE_TOP_AT_PUBLISHED ((uintptr_t)1)
+
 /* Inside run_one, with nothing of its own to publish: give a thief the
  * upper half of the indices after the running one (all of them when one is
  * left), as a new range frame.  Only when run_one has no frames of its own
@@ -319,11 +325,19 @@ void ws__attend_at(ws_ctx *ctx, ws_frame *top)
     if (!(a & ATTN_REQUEST) || (a & ATTN_STOP))
         return;
     ws_frame *saved = ctx->fj_head;
+    ws_worker *w = worker_of(ctx);
     ctx->fj_head = top;
-    size_t given = publish_half(worker_of(ctx));
+    size_t given = publish_half(w);
     ctx->fj_head = saved;
     if (given > 0)
         clear_attention(ctx, ATTN_REQUEST);
+    /* _at frames of the running run_one itself (above the record, which
+     * is still its range_top) are now published: mark range_top so that
+     * the index loop's one compare after run_one sends it to top_moved,
+     * which checks that they were synced (frames are aligned: bit 0 is
+     * free). */
+    if (ctx->fj_pub > saved && w->range_top == saved && w->current_index != UINT64_MAX)
+        w->range_top = (ws_frame *)((uintptr_t)saved | RANGE_TOP_AT_PUBLISHED);
 }
 
 int ws__join_at(ws_ctx *ctx, ws_frame *f)
@@ -521,7 +535,7 @@ static void keep_failure(ws_pool *p, uint64_t index, unsigned worker, const char
 static void report_failure(ws_worker *w, uint64_t index)
 {
     ws_pool *p = w->pool;
-    const char *msg = w->base.errbuf[0] ? w->base.errbuf : "failed (the plugin gave no message)";
+    const char *msg = w->base.errbuf[0] ? w->base.errbuf : "failed " WS_NO_MESSAGE;
     pthread_mutex_lock(&p->fail_lock);
     p->failed++;
     if (p->run->policy.keep_going)
@@ -575,14 +589,44 @@ static void split_for_thief(ws_worker *w, uint64_t i, uint64_t *end)
         clear_attention(ctx, ATTN_REQUEST);
 }
 
-/* After run_one: if it gave part of the range away (split_running_range),
- * the frame stack top moved; take the new end and top. */
+/* run_one returned with frames it spawned and never synced (a plugin bug:
+ * their work would be lost, or caught only when the frame stack is full a
+ * million indices later).  Named at this index, then abort, as the other
+ * fork-join misuse. */
+__attribute__((noinline, cold)) static void frames_left_unsynced(ws_worker *w, ptrdiff_t n)
+{
+    ws_err("%s: run_one returned at index %llu with %td spawned task%s never synced (each "
+           "ws_spawn or ws_spawn_at needs its ws_sync, or ws_pop and ws_join, before run_one "
+           "returns)",
+           w->pool->run->desc.name, (unsigned long long)w->current_index, n, n == 1 ? "" : "s");
+    abort();
+}
+
+/* After run_one, when the frame stack top moved (or range_top was marked
+ * by ws__attend_at): either run_one gave part
+ * of its range away (split_running_range: exactly one frame, and a shorter
+ * end), then take the new end and top; or it left frames unsynced. */
+__attribute__((noinline)) static void top_moved(ws_worker *w, uint64_t *end)
+{
+    ws_ctx *ctx = &w->base.ctx;
+    ws_frame *top = (ws_frame *)((uintptr_t)w->range_top & ~RANGE_TOP_AT_PUBLISHED);
+    ptrdiff_t split = w->range_end != *end;
+    ptrdiff_t left = ctx->fj_head - top - split;
+    /* Published frames above the record: _at spawns never synced (a sync
+     * brings fj_pub back down to the frame synced). */
+    if (left == 0 && ctx->fj_pub > ctx->fj_head)
+        left = ctx->fj_pub - ctx->fj_head;
+    if (left != 0)
+        frames_left_unsynced(w, left);
+    *end = w->range_end;
+    w->range_top = w->base.ctx.fj_head;
+}
+
+/* After run_one: one compare, as before the check of unsynced frames. */
 static inline void pick_up_split(ws_worker *w, uint64_t *end)
 {
-    if (WS_UNLIKELY(w->base.ctx.fj_head != w->range_top)) {
-        *end = w->range_end;
-        w->range_top = w->base.ctx.fj_head;
-    }
+    if (WS_UNLIKELY(w->base.ctx.fj_head != w->range_top))
+        top_moved(w, end);
 }
 
 /* The index loop when a journal or a resume set is in use: the same
@@ -774,11 +818,14 @@ static void worker_run(ws_worker *w)
      * arrived. */
     if (w->base.ctx.worker_id == 0 && p->jobs > 1)
         start_worker_thread(p, 1);
-    if (d->worker_init && d->worker_init(p->run->state, &w->base.ctx) != WS_OK) {
+    w->callback = "worker_init";
+    int init_status = d->worker_init ? d->worker_init(p->run->state, &w->base.ctx) : WS_OK;
+    w->callback = NULL;
+    if (init_status != WS_OK) {
         pthread_mutex_lock(&p->fail_lock);
         p->worker_init_failed = 1;
         ws_err("%s: worker_init failed on worker %u: %s", d->name, w->base.ctx.worker_id,
-               w->base.errbuf[0] ? w->base.errbuf : "(no message)");
+               w->base.errbuf[0] ? w->base.errbuf : WS_NO_MESSAGE);
         pthread_mutex_unlock(&p->fail_lock);
         ws_pool_request_stop();
         ready = 0;
@@ -792,8 +839,11 @@ static void worker_run(ws_worker *w)
     } else if (ready) {
         worker_loop(w);
     }
-    if (ready && d->worker_fini)
+    if (ready && d->worker_fini) {
+        w->callback = "worker_fini";
         d->worker_fini(p->run->state, &w->base.ctx);
+        w->callback = NULL;
+    }
     uint64_t total = now_ns() - t_start;
     uint64_t accounted = w->stats.busy_ns + w->stats.parked_ns;
     w->stats.idle_ns = total > accounted ? total - accounted : 0;
@@ -1014,6 +1064,12 @@ int ws_pool_where(unsigned *worker, uint64_t *index)
     *worker = w->base.ctx.worker_id;
     *index = w->current_index;
     return 1;
+}
+
+const char *ws_pool_worker_callback(void)
+{
+    ws_worker *w = this_worker;
+    return w ? w->callback : NULL;
 }
 
 /* A stop asked for while no pool runs (an interrupt between the plugin's

@@ -312,6 +312,63 @@ Test(failures, bus_error_is_reported)
 Test(failures, stack_overflow_on_a_worker_is_reported)
 {
     check_crash("stack", SIGSEGV, "fatal signal SIGSEGV (Segmentation fault)", "2");
+    assert_err_has(": stack overflow (a worker's stack is 256 MiB)\n");
+}
+
+Test(failures, a_null_write_is_no_stack_overflow)
+{
+    check_crash("segv", SIGSEGV, "at address 0x0\n", "1");
+    cr_assert_null(strstr(err_text, "stack overflow"), "stderr:\n%s", err_text);
+}
+
+/* Under the backtrace, one addr2line command for the plugin's frames,
+ * with the same offsets as the backtrace's "crash.so(+0x...)" frames. */
+Test(failures, crash_report_gives_an_addr2line_command)
+{
+    check_crash("abort", SIGABRT, "fatal signal SIGABRT (Aborted)", "1");
+    char want[PATH_MAX + 128];
+    snprintf(want, sizeof want, "wsrun: plugin functions and lines: addr2line -f -e %s 0x",
+             fixture("crash"));
+    const char *line = strstr(err_text, want);
+    cr_assert_not_null(line, "no '%s' in:\n%s", want, err_text);
+    const char *offsets = line + strlen(want) - 2, *end = strchr(line, '\n');
+    cr_assert_not_null(end);
+    int n = 0;
+    while (offsets < end) {
+        char frame[64];
+        size_t len = strcspn(offsets, " \n");
+        snprintf(frame, sizeof frame, "/crash.so(+%.*s)", (int)len, offsets);
+        cr_assert_not_null(strstr(err_text, frame), "%s is no backtrace frame:\n%s", frame,
+                           err_text);
+        n++;
+        offsets += len + 1;
+    }
+    cr_assert_geq(n, 2, "crash_now and its caller at least:\n%s", err_text);
+}
+
+/* A plugin path the shell would split is quoted, so the line still runs. */
+Test(failures, addr2line_command_quotes_a_path_with_a_space)
+{
+    char cmd[PATH_MAX * 3];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/q/sp ace' && cp '%s' '%s/q/sp ace/crash.so'", scratch,
+             fixture("crash"), scratch);
+    cr_assert_eq(system(cmd), 0);
+    int rc = RUN("q", "-p", "./sp ace/crash.so", "-n", "10", "-o", "at=3", "-o", "how=abort",
+                 "-j", "1");
+    cr_assert_eq(rc, 128 + SIGABRT, "stderr:\n%s", err_text);
+    assert_err_has("wsrun: plugin functions and lines: addr2line -f -e './sp ace/crash.so' 0x");
+}
+
+Test(failures, a_failure_without_a_message_says_how_to_give_one)
+{
+    int rc = RUN("i", "-p", fixture("crash"), "-n", "5", "-o", "where=init", "-o", "how=silent");
+    cr_assert_eq(rc, 2, "stderr:\n%s", err_text);
+    assert_err_has("wsrun: crash: init failed: (the plugin gave no message: return "
+                   "ws_fail(ctx, \"...\") gives one)\n");
+    rc = RUN("r", "-p", fixture("crash"), "-n", "5", "-o", "at=3", "-o", "how=silent", "-j", "1");
+    cr_assert_eq(rc, 1, "stderr:\n%s", err_text);
+    assert_err_has("wsrun: crash: index 3 failed (worker 0): failed (the plugin gave no "
+                   "message: return ws_fail(ctx, \"...\") gives one)\n");
 }
 
 /* At -j1 the only worker is worker 0, which runs on the main thread, on
@@ -321,6 +378,7 @@ Test(failures, stack_overflow_on_worker_0_is_reported)
 {
     check_crash("stack", SIGSEGV, "fatal signal SIGSEGV (Segmentation fault)", "1");
     assert_err_has("wsrun: crash: index 123 (worker 0)");
+    assert_err_has(": stack overflow (a worker's stack is 256 MiB)\n");
 }
 
 Test(failures, crash_in_init_or_finish_names_the_phase)
@@ -331,6 +389,67 @@ Test(failures, crash_in_init_or_finish_names_the_phase)
     rc = RUN("a", "-p", fixture("crash"), "-n", "5", "-o", "where=finish", "-o", "how=abort");
     cr_assert_eq(rc, 128 + SIGABRT);
     assert_err_has("wsrun: crash: in finish (main thread): fatal signal SIGABRT");
+}
+
+/* ----------------------------------------- a plugin that calls exit() */
+
+/* exit() from a callback would end wsrun with the plugin's status (0 for
+ * exit(0)), no finish, no word and the reports' temporaries left behind:
+ * wsrun names the callback and exits 3, leaving nothing in the folder. */
+static void check_exit(const char *dir, const char *where, const char *at, const char *jobs,
+                       const char *line)
+{
+    char where_opt[32], at_opt[32];
+    snprintf(where_opt, sizeof where_opt, "where=%s", where);
+    snprintf(at_opt, sizeof at_opt, "at=%s", at);
+    int rc = RUN(dir, "-p", fixture("crash"), "-n", "50", "-o", "how=exit", "-o", where_opt,
+                 "-o", at_opt, "-j", jobs, "--stats-json", "s.json", "--trace", "t.json");
+    cr_assert_eq(rc, 3, "where=%s: exit %d, want 3; stderr:\n%.3000s", where, rc, err_text);
+    assert_err_has(line);
+    cr_assert_eq(count_occurrences(err_text, "wsrun: "), 1, "one line only:\n%s", err_text);
+    dir_census c = census(dir, 0);
+    cr_assert_eq(c.visible + c.hidden, 0, "left in the folder: %d files, hidden: %s", c.visible,
+                 c.hidden_names);
+}
+
+Test(failures, exit_in_run_one_names_the_index_and_removes_temporaries)
+{
+    check_exit("r1", "run", "5", "1",
+               "wsrun: crash: called exit(0) in run_one at index 5 (worker 0): exiting with "
+               "status 3");
+    cr_assert_null(strstr(out_text, "finish"), "finish must not run after exit()");
+    check_exit("r2", "run", "37", "2", "wsrun: crash: called exit(0) in run_one at index 37 (worker ");
+}
+
+Test(failures, exit_in_other_callbacks_names_the_callback)
+{
+    check_exit("i", "init", "0", "2", "wsrun: crash: called exit(0) in init: exiting with status 3");
+    check_exit("f", "finish", "0", "2",
+               "wsrun: crash: called exit(0) in finish: exiting with status 3");
+    check_exit("wi", "worker_init", "1", "2",
+               "wsrun: crash: called exit(0) in worker_init (worker 1): exiting with status 3");
+    check_exit("wf", "worker_fini", "0", "2",
+               "wsrun: crash: called exit(0) in worker_fini (worker 0): exiting with status 3");
+}
+
+Test(failures, exit_status_of_the_plugin_is_named)
+{
+    int rc = RUN("s", "-p", fixture("crash"), "-n", "10", "-o", "how=exit", "-o", "status=7",
+                 "-o", "at=2");
+    cr_assert_eq(rc, 3);
+    assert_err_has("wsrun: crash: called exit(7) in run_one at index 2 (worker 0)");
+}
+
+/* The guard must leave ordinary endings alone. */
+Test(failures, exit_guard_leaves_normal_exits_alone)
+{
+    int rc = RUN("ok", "-p", fixture("crash"), "-n", "10", "-o", "at=-1", "--stats-json", "s.json");
+    cr_assert_eq(rc, 0, "stderr:\n%s", err_text);
+    cr_assert_eq(err_text[0], '\0', "stderr:\n%s", err_text);
+    rc = RUN("fail", "-p", fixture("crash"), "-n", "10", "-o", "at=3", "-o", "how=flaky",
+             "-o", "attempts=1");
+    cr_assert_eq(rc, 1, "stderr:\n%s", err_text);
+    cr_assert_null(strstr(err_text, "exit("), "stderr:\n%s", err_text);
 }
 
 Test(failures, journal_survives_a_crash)

@@ -226,6 +226,21 @@ Test(mpi, crash_on_one_rank_ends_the_job, .init = mpi_setup, .fini = work_teardo
     cr_assert(strstr(res.err, "fatal signal SIGABRT"), "%s", res.err);
 }
 
+/* exit() in a plugin's run_one on some rank: wsrun-mpi installs the same
+ * guard as wsrun (one line naming the rank, plugin and index; status 3). */
+Test(mpi, exit_in_run_one_is_named_and_ends_the_job, .init = mpi_setup, .fini = work_teardown,
+     .timeout = 120)
+{
+    char crash[PATH_MAX + 32];
+    snprintf(crash, sizeof crash, "%s/test-plugins/crash.so", work_build);
+    RUN_MPI(2, "--plugin '%s' --count 50 -j1 -o how=exit -o at=30", crash);
+    cr_assert_eq(res.status, 3, "exit %d: %s", res.status, res.err);
+    cr_assert_lt(res.seconds, PROMPT_S, "took %.1f s: %s", res.seconds, res.err);
+    cr_assert(strstr(res.err, ": crash: called exit(0) in run_one at index 30 (worker 0): "
+                              "exiting with status 3"),
+              "%s", res.err);
+}
+
 Test(mpi, ranks_that_disagree_on_the_count_do_not_run, .init = mpi_setup, .fini = work_teardown,
      .timeout = 120)
 {

@@ -124,6 +124,22 @@ done
 # then the crash report's status (128 + SIGABRT).
 expect fork-in-init 134 err "forkmisuse: fork-join (ws_spawn) is only possible in run_one and its tasks, not in init or finish" -- $W -p forkmisuse -n 1 -o where=init
 expect fork-too-deep 134 err "forkmisuse: fork-join nesting deeper than 1048576 frames on worker 0" -- $W -p forkmisuse -n 1 -o where=deep
+# A spawn never synced is named at the index whose run_one returned with
+# it (not a million indices later at the frame stack's end); the _at form
+# in a plugin built with WS_CHECK_SPAWNS (unsyncedat), which must still
+# give a correct plugin's results.
+UNSYNCED="run_one returned at index 5 with 1 spawned task never synced (each ws_spawn or ws_spawn_at needs its ws_sync, or ws_pop and ws_join, before run_one returns)"
+for j in 1 2; do
+    expect fork-unsynced-j$j 134 err "forkmisuse: $UNSYNCED" -- $W -p forkmisuse -n 100 -o where=unsynced -j $j
+    expect fork-unsynced-at-j$j 134 err "unsyncedat: $UNSYNCED" -- $W -p unsyncedat -n 100 -o where=unsynced_at -j $j
+    expect fork-unsynced-index-j$j 134 err "forkmisuse: index 5 (worker " -- $W -p forkmisuse -n 100 -o where=unsynced -j $j
+    expect fork-checked-fib-j$j 0 none "" -- $W -p unsyncedat -n 200 -o where=fib -j $j
+    expect fork-plain-fib-j$j 0 none "" -- $W -p forkmisuse -n 200 -o where=fib -j $j
+done
+# In any build, an _at frame a thief was given is caught: index 5 waits
+# until the other worker asks for work, then spawns and returns.
+expect fork-unsynced-at-asked 134 err "forkmisuse: $UNSYNCED" -- $W -p forkmisuse -n 100 -o where=unsynced_at_asked -j 2
+expect fork-plain-fib-j4 0 none "" -- $W -p forkmisuse -n 400 -o where=fib -j 4
 
 # ------------------------------------------------------------ plugin help
 expect plugin-help 0 out "opts 0.2 - test fixture: one option of each type" -- $W -p opts --help

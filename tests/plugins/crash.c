@@ -7,8 +7,12 @@
  *               ill (an undefined instruction), bus (SIGBUS from a
  *               truncated mapping), stack (unbounded recursion), or
  *               flaky: no crash, run_one fails (ws_fail) on its first
- *               `attempts` calls for index I, then succeeds (--retries)
- *   where=...   run (run_one at index I), init, or finish
+ *               `attempts` calls for index I, then succeeds (--retries),
+ *               exit: calls exit(status) (a plugin bug wsrun names), or
+ *               silent: the callback fails without a message
+ *   status=S    how=exit: the status given to exit (default 0)
+ *   where=...   run (run_one at index I), init, finish, or worker_init /
+ *               worker_fini (on the worker whose id is I)
  *   sleep_us=U  sleep U microseconds in every other index first
  * Never use it as an example (plugins/hello.c is the example).
  */
@@ -24,17 +28,19 @@
 
 #include "wsrun.h"
 
-enum { HOW_SEGV, HOW_ABORT, HOW_FPE, HOW_ILL, HOW_BUS, HOW_STACK, HOW_FLAKY };
-enum { WHERE_RUN, WHERE_INIT, WHERE_FINISH };
+enum { HOW_SEGV, HOW_ABORT, HOW_FPE, HOW_ILL, HOW_BUS, HOW_STACK, HOW_FLAKY, HOW_EXIT, HOW_SILENT };
+enum { WHERE_RUN, WHERE_INIT, WHERE_FINISH, WHERE_WORKER_INIT, WHERE_WORKER_FINI };
 
 static const ws_option crash_options[] = {
     {.name = "at", .type = WS_OPT_INT, .default_value = "0", .min = -1, .max = 1e18,
      .help = "index that crashes (-1: none)"},
     {.name = "how", .type = WS_OPT_ENUM, .default_value = "segv",
-     .choices = "segv|abort|fpe|ill|bus|stack|flaky", .help = "kind of crash"},
+     .choices = "segv|abort|fpe|ill|bus|stack|flaky|exit|silent", .help = "kind of crash"},
+    {.name = "status", .type = WS_OPT_INT, .default_value = "0", .min = 0, .max = 255,
+     .help = "how=exit: the status given to exit"},
     {.name = "attempts", .type = WS_OPT_INT, .default_value = "1", .min = 0, .max = 1000,
      .help = "how=flaky: failing calls before index I succeeds"},
-    {.name = "where", .type = WS_OPT_ENUM, .default_value = "run", .choices = "run|init|finish",
+    {.name = "where", .type = WS_OPT_ENUM, .default_value = "run", .choices = "run|init|finish|worker_init|worker_fini",
      .help = "callback that crashes"},
     {.name = "sleep_us", .type = WS_OPT_INT, .default_value = "0", .min = 0, .max = 1e6,
      .help = "microseconds to sleep in the other indices"},
@@ -42,7 +48,7 @@ static const ws_option crash_options[] = {
 };
 
 typedef struct crash_state {
-    int64_t at, sleep_us, attempts;
+    int64_t at, sleep_us, attempts, status;
     int how, where;
     _Atomic int64_t calls_at; /* calls of index `at` so far */
 } crash_state;
@@ -69,9 +75,10 @@ static int recurse(int depth)
 #if defined(__GNUC__)
 __attribute__((no_sanitize("undefined")))
 #endif
-static void crash_now(int how)
+static void crash_now(int how, int status)
 {
     switch (how) {
+    case HOW_EXIT: exit(status);
     case HOW_SEGV: *null_pointer = 1; break;
     case HOW_ABORT: abort();
     case HOW_FPE: {
@@ -107,9 +114,12 @@ static int crash_init(ws_ctx *ctx, void **state)
     s->where = ws_opt_enum(ctx, "where");
     s->sleep_us = ws_opt_int(ctx, "sleep_us");
     s->attempts = ws_opt_int(ctx, "attempts");
+    s->status = ws_opt_int(ctx, "status");
     *state = s;
+    if (s->where == WHERE_INIT && s->how == HOW_SILENT)
+        return -1;
     if (s->where == WHERE_INIT)
-        crash_now(s->how);
+        crash_now(s->how, (int)s->status);
     return WS_OK;
 }
 
@@ -117,8 +127,10 @@ static int crash_run_one(void *state, uint64_t index, ws_ctx *ctx)
 {
     crash_state *s = state;
     if (s->where == WHERE_RUN && s->at >= 0 && index == (uint64_t)s->at) {
+        if (s->how == HOW_SILENT)
+            return -1;
         if (s->how != HOW_FLAKY) {
-            crash_now(s->how);
+            crash_now(s->how, (int)s->status);
             return ws_fail(ctx, "the crash did not happen (fixture bug)");
         }
         int64_t call = atomic_fetch_add(&s->calls_at, 1);
@@ -141,9 +153,24 @@ static int crash_finish(void *state, int run_status, ws_ctx *ctx)
            (long long)atomic_load(&s->calls_at));
     fflush(stdout);
     if (s->where == WHERE_FINISH)
-        crash_now(s->how);
+        crash_now(s->how, (int)s->status);
     free(s);
     return WS_OK;
+}
+
+static int crash_worker_init(void *state, ws_ctx *ctx)
+{
+    crash_state *s = state;
+    if (s->where == WHERE_WORKER_INIT && ctx->worker_id == (uint64_t)s->at)
+        crash_now(s->how, (int)s->status);
+    return WS_OK;
+}
+
+static void crash_worker_fini(void *state, ws_ctx *ctx)
+{
+    crash_state *s = state;
+    if (s->where == WHERE_WORKER_FINI && ctx->worker_id == (uint64_t)s->at)
+        crash_now(s->how, (int)s->status);
 }
 
 static const ws_plugin crash = {
@@ -155,6 +182,8 @@ static const ws_plugin crash = {
     .init = crash_init,
     .run_one = crash_run_one,
     .finish = crash_finish,
+    .worker_init = crash_worker_init,
+    .worker_fini = crash_worker_fini,
 };
 
 WS_PLUGIN_DEFINE(crash)
