@@ -43,9 +43,28 @@
 #define WSRUN_H
 
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* C++ (11 and later): g++ has no `_Atomic T`, and <stdatomic.h> cannot be
+ * mixed with <atomic> before C++23.  So in C++ the few atomic fields below
+ * are plain integers of the same size and alignment (the static assertions
+ * after ws_plugin check the layout in both languages), and the inline code
+ * reads them only through WS__LOAD_RELAXED, which is gcc's/clang's
+ * __atomic_load_n there: the same instruction as C11's atomic_load_explicit
+ * on a lock-free integer, so C and C++ code agree on every access.
+ * std::atomic<T> is not used: it would make ws_frame and ws_ctx
+ * non-trivially copyable, and its layout is not promised to equal T's. */
+#ifdef __cplusplus
+#define WS__ATOMIC(T) T
+#define WS__LOAD_RELAXED(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#define WS__STATIC_ASSERT(cond, why) static_assert(cond, why)
+#else
+#include <stdatomic.h>
+#define WS__ATOMIC(T) _Atomic T
+#define WS__LOAD_RELAXED(p) atomic_load_explicit((p), memory_order_relaxed)
+#define WS__STATIC_ASSERT(cond, why) _Static_assert(cond, why)
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -266,9 +285,9 @@ typedef union ws_value {
 struct ws_frame {
     ws_task_fn fn; /* NULL while the frame runs on its owner */
     /* WS_FRAME_PENDING until a thief that ran it stores WS_FRAME_DONE. */
-    _Atomic uint32_t state;
+    WS__ATOMIC(uint32_t) state;
     /* Worker id + 1 of the thief that took it; 0 while not stolen. */
-    _Atomic uint32_t thief;
+    WS__ATOMIC(uint32_t) thief;
     int32_t status;  /* a stolen frame's return value, for its syncer */
     uint32_t reserved_;
     char *stolen_err; /* a stolen child's message, handed to the syncer */
@@ -293,14 +312,14 @@ struct ws_ctx {
     ws_frame *fj_limit; /* end of this worker's frame stack */
     /* Non-zero when a thief asked for work or the run must stop; the owner
      * polls it with a relaxed load (a plain load on x86). */
-    _Atomic uint32_t attention;
+    WS__ATOMIC(uint32_t) attention;
     uint32_t pad_;
 
     /* ABI 1.1.  The spawn fast path calls the runtime when the frame it
      * just wrote is at or above this address: fj_limit normally (the
      * stack holds one spare frame there, so that write is in bounds),
      * 0 while attention is non-zero.  One compare covers both. */
-    _Atomic uintptr_t fj_trigger;
+    WS__ATOMIC(uintptr_t) fj_trigger;
 };
 
 /* Slow paths of the fork-join calls, out of line in the runtime. */
@@ -347,7 +366,7 @@ static inline ws_frame *ws_frame_at(ws_ctx *ctx, ws_frame *top, ws_task_fn fn)
  * relaxed: a hint; a request missed now is seen at a later spawn. */
 #define WS__MUST_ATTEND(ctx, f)                                           \
     WS_UNLIKELY((uintptr_t)(f) >=                                         \
-                atomic_load_explicit(&(ctx)->fj_trigger, memory_order_relaxed))
+                WS__LOAD_RELAXED(&(ctx)->fj_trigger))
 
 /* Make `f` (the frame ws_frame_new just returned) runnable.  It is private
  * to this worker until a thief asks for work; then the oldest private frames
@@ -440,14 +459,14 @@ static inline int ws_join_at(ws_ctx *ctx, ws_frame *f)
  * this now and then so idle thieves are served.  Costs one plain load. */
 static inline void ws_poll(ws_ctx *ctx)
 {
-    if (WS_UNLIKELY(atomic_load_explicit(&ctx->attention, memory_order_relaxed)))
+    if (WS_UNLIKELY(WS__LOAD_RELAXED(&ctx->attention)))
         ws__attend(ctx);
 }
 
 /* ws_poll for code that uses the _at calls; `top` is its current top. */
 static inline void ws_poll_at(ws_ctx *ctx, ws_frame *top)
 {
-    if (WS_UNLIKELY(atomic_load_explicit(&ctx->attention, memory_order_relaxed)))
+    if (WS_UNLIKELY(WS__LOAD_RELAXED(&ctx->attention)))
         ws__attend_at(ctx, top);
 }
 
@@ -484,6 +503,31 @@ typedef struct ws_plugin {
     void (*worker_fini)(void *state, ws_ctx *ctx);
 } ws_plugin;
 
+/* The layout is the ABI: the same in C and C++ (where the atomic fields are
+ * plain integers), checked here for LP64 targets (x86-64, AArch64). */
+#if defined(__LP64__)
+WS__STATIC_ASSERT(sizeof(ws_frame) == 64 && offsetof(ws_frame, state) == 8 &&
+                      offsetof(ws_frame, thief) == 12 && offsetof(ws_frame, status) == 16 &&
+                      offsetof(ws_frame, stolen_err) == 24 && offsetof(ws_frame, ret) == 32 &&
+                      offsetof(ws_frame, arg) == 40,
+                  "ws_frame layout is ABI 1");
+WS__STATIC_ASSERT(sizeof(ws_ctx) == 72 && offsetof(ws_ctx, worker_data) == 8 &&
+                      offsetof(ws_ctx, run) == 16 && offsetof(ws_ctx, seed) == 24 &&
+                      offsetof(ws_ctx, fj_head) == 32 && offsetof(ws_ctx, fj_pub) == 40 &&
+                      offsetof(ws_ctx, fj_limit) == 48 && offsetof(ws_ctx, attention) == 56 &&
+                      offsetof(ws_ctx, fj_trigger) == 64,
+                  "ws_ctx layout is ABI 1");
+WS__STATIC_ASSERT(sizeof(ws_plugin) == 88 && offsetof(ws_plugin, name) == 16 &&
+                      offsetof(ws_plugin, options) == 40 && offsetof(ws_plugin, init) == 48 &&
+                      offsetof(ws_plugin, run_one) == 56 && offsetof(ws_plugin, finish) == 64 &&
+                      offsetof(ws_plugin, worker_init) == 72 &&
+                      offsetof(ws_plugin, worker_fini) == 80,
+                  "ws_plugin layout is ABI 1");
+#endif
+WS__STATIC_ASSERT(sizeof(((ws_frame *)0)->state) == 4 && sizeof(((ws_ctx *)0)->attention) == 4 &&
+                      sizeof(((ws_ctx *)0)->fj_trigger) == sizeof(uintptr_t),
+                  "atomic fields keep their integer's size");
+
 /* The smallest descriptor the loader accepts: every field above. */
 #define WS_PLUGIN_V1_SIZE ((uint32_t)(offsetof(ws_plugin, worker_fini) + sizeof(void (*)(void))))
 
@@ -492,9 +536,14 @@ typedef struct ws_plugin {
 /* Define the descriptor-returning function wsrun looks up.  It is a
  * function, not a data symbol, because dlsym is specified for functions
  * (PostgreSQL's module magic does the same). */
+#ifdef __cplusplus
+#define WS__EXTERN_C extern "C"
+#else
+#define WS__EXTERN_C
+#endif
 #define WS_PLUGIN_DEFINE(desc)                                            \
-    WS_EXPORT const ws_plugin *ws_plugin_descriptor(void);               \
-    WS_EXPORT const ws_plugin *ws_plugin_descriptor(void) { return &(desc); }
+    WS__EXTERN_C WS_EXPORT const ws_plugin *ws_plugin_descriptor(void);  \
+    WS__EXTERN_C WS_EXPORT const ws_plugin *ws_plugin_descriptor(void) { return &(desc); }
 
 /* ws_plugin.flags: each index's output stands alone (noise: one file per
  * index, written whole or not at all), so --resume may skip the indices a
