@@ -45,6 +45,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h> /* memcpy, for the typed tasks */
+#ifdef WS_DEBUG_FORKJOIN
+#include <stdio.h>  /* the typed tasks' misuse reports */
+#include <stdlib.h>
+#endif
 
 /* C++ (11 and later): g++ has no `_Atomic T`, and <stdatomic.h> cannot be
  * mixed with <atomic> before C++23.  So in C++ the few atomic fields below
@@ -473,6 +478,243 @@ static inline void ws_poll_at(ws_ctx *ctx, ws_frame *top)
 /* 1 when the run is stopping (a failure, or an interrupt): long tasks may
  * return early. */
 int ws_stopping(const ws_ctx *ctx);
+
+/* ------------------------------------------------------------------ */
+/* Typed tasks (ABI 1.3): the fast _at form, written for you.          */
+/*                                                                     */
+/*   WS_TASK_1(int64_t, fib, int64_t, n)                               */
+/*   {                                                                 */
+/*       if (n < 2)                                                    */
+/*           return n;                                                 */
+/*       WS_SPAWN(fib, n - 2);            // child: may be stolen      */
+/*       int64_t a = WS_CALL(fib, n - 1); // plain call, here          */
+/*       return a + WS_AWAIT(fib);        // the child's value         */
+/*   }                                                                 */
+/*   ... in run_one:  st->result = WS_RUN(ctx, fib, st->n);            */
+/*                                                                     */
+/* WS_TASK_<k>(RET, name, T1, a1, ..., Tk, ak), k = 0..4, declares the */
+/* task; the block after it is its body.  WS_VOID_TASK_<k>(name, ...)  */
+/* is the same for a task with no value.  In a body:                   */
+/*   WS_SPAWN(name, args...)  make the child runnable (a thief may run */
+/*                            it); costs the frame's stores, one load  */
+/*                            and one compare, as ws_spawn_at;         */
+/*   WS_AWAIT(name)           sync the LAST spawn not yet awaited and  */
+/*                            give its value: if nobody took it, a     */
+/*                            plain call (one load and compare first), */
+/*                            else wait for the thief (ws_join_at);    */
+/*   WS_CALL(name, args...)   a plain call of the task's body;         */
+/*   WS_POLL()                ws_poll_at at the current top;          */
+/*   WS_CTX                   the worker's ws_ctx.                     */
+/* Outside any task (run_one): WS_RUN(ctx, name, args...) calls it.    */
+/* The frame-stack top is a parameter of each body, so it stays in a   */
+/* register; bodies are static inline, so the compiler inlines the     */
+/* recursion as in serial code.                                        */
+/*                                                                     */
+/* What the macros rule out: an await always syncs the most recent     */
+/* unsynced spawn (LIFO by construction) and hands back its value at   */
+/* once (no frame to read later, so no reused frame to misread).  What */
+/* types cannot check, -DWS_DEBUG_FORKJOIN checks at run time and      */
+/* reports naming the task, then aborts: an await naming another task  */
+/* than the spawn it syncs, an await with no spawn left, and a body    */
+/* that returns with spawns not awaited.  Rules: arguments take at     */
+/* most 32 bytes in all (each at most 8-byte aligned), the value at    */
+/* most 8; both are copied with memcpy (plain data only).  Typed tasks */
+/* cannot fail (use ws_fail and the frame calls for that), and a body  */
+/* uses no ws_frame_new/ws_spawn/ws_sync of its own.                   */
+/* ------------------------------------------------------------------ */
+
+#if defined(__GNUC__)
+#define WS__UNUSED __attribute__((unused))
+#else
+#define WS__UNUSED
+#endif
+#define WS__STRIP(...) __VA_ARGS__
+/* A typed task's arguments, and later its value, live in the frame's ret
+ * and arg words: 32 contiguous bytes (the runtime never reads them). */
+#define WS__TASK_DATA(f) ((char *)(f) + offsetof(ws_frame, ret))
+#define WS__TASK_DATA_SIZE (sizeof(ws_value) * (1 + WS_FRAME_ARGS))
+
+#ifdef WS_DEBUG_FORKJOIN
+/* The debug build threads this record instead of the bare top. */
+typedef struct ws__task_check {
+    ws_frame *top;    /* next free frame of this body */
+    ws_frame *base;   /* the top the body started with */
+    const char *name; /* the task, for messages */
+} ws__task_check;
+
+static inline void ws__task_misuse(const ws_ctx *ctx, const char *task, const char *what,
+                                   const char *other)
+{
+    fprintf(stderr, "wsrun: %s: fork-join misuse in task %s: %s%s\n", ws_plugin_name(ctx), task,
+            what, other);
+    fflush(stderr);
+    abort();
+}
+
+static inline ws_frame *ws__task_pop(ws_ctx *ctx, ws__task_check *check, ws_task_fn fn,
+                                     const char *awaited)
+{
+    if (check->top == check->base)
+        ws__task_misuse(ctx, check->name, "no spawn left to sync for WS_AWAIT of ", awaited);
+    ws_frame *f = --check->top;
+    /* A private frame still holds the function its spawn set. */
+    if (f >= ctx->fj_pub && f->fn != fn)
+        ws__task_misuse(ctx, check->name,
+                        "the last unsynced spawn is of another task than WS_AWAIT's ", awaited);
+    return f;
+}
+
+static inline void ws__task_end(ws_ctx *ctx, const ws__task_check *check)
+{
+    if (check->top != check->base)
+        ws__task_misuse(ctx, check->name, "returned with spawns never synced (WS_AWAIT)", "");
+}
+
+#define WS__TOP_PARAM ws__task_check *ws__check
+#define WS__TOP (ws__check->top)
+#define WS__POP(name) ws__task_pop(ws__ctx, ws__check, name##_ws_task, #name)
+#define WS__CALL_DEF(RET, name, PARAMS, ARGS)                                     \
+    WS__UNUSED static inline RET name##_ws_call(ws_ctx *ws__c, ws_frame *ws__t WS__STRIP PARAMS) \
+    {                                                                             \
+        ws__task_check ws__k = {ws__t, ws__t, #name};                             \
+        RET ws__r = name##_ws_body(ws__c, &ws__k WS__STRIP ARGS);                 \
+        ws__task_end(ws__c, &ws__k);                                              \
+        return ws__r;                                                             \
+    }
+#define WS__VCALL_DEF(name, PARAMS, ARGS)                                         \
+    WS__UNUSED static inline void name##_ws_call(ws_ctx *ws__c, ws_frame *ws__t WS__STRIP PARAMS) \
+    {                                                                             \
+        ws__task_check ws__k = {ws__t, ws__t, #name};                             \
+        name##_ws_body(ws__c, &ws__k WS__STRIP ARGS);                             \
+        ws__task_end(ws__c, &ws__k);                                              \
+    }
+#else
+#define WS__TOP_PARAM ws_frame *ws__top
+#define WS__TOP ws__top
+#define WS__POP(name) (--ws__top)
+#define WS__CALL_DEF(RET, name, PARAMS, ARGS)                                     \
+    WS__UNUSED static inline RET name##_ws_call(ws_ctx *ws__c, ws_frame *ws__t WS__STRIP PARAMS) \
+    {                                                                             \
+        return name##_ws_body(ws__c, ws__t WS__STRIP ARGS);                       \
+    }
+#define WS__VCALL_DEF(name, PARAMS, ARGS)                                         \
+    WS__UNUSED static inline void name##_ws_call(ws_ctx *ws__c, ws_frame *ws__t WS__STRIP PARAMS) \
+    {                                                                             \
+        name##_ws_body(ws__c, ws__t WS__STRIP ARGS);                              \
+    }
+#endif
+
+/* What every task has: its argument record, the body's declaration, the
+ * call, and the typed spawn.  NARGS 0 stores nothing. */
+#define WS__TASK_COMMON(RET, name, NARGS, PARAMS, FIELDS, ARGS, STORE)            \
+    struct name##_ws_args {                                                       \
+        WS__STRIP FIELDS                                                          \
+    };                                                                            \
+    WS__STATIC_ASSERT(sizeof(struct name##_ws_args) <= WS__TASK_DATA_SIZE,        \
+                      "task " #name ": its arguments take more than 32 bytes");   \
+    static inline RET name##_ws_body(ws_ctx *ws__ctx WS__UNUSED,                  \
+                                     WS__TOP_PARAM WS__UNUSED WS__STRIP PARAMS);  \
+    WS__UNUSED static inline int name##_ws_task(ws_ctx *ws__c, ws_frame *ws__s);             \
+    WS__UNUSED static inline void name##_ws_spawn(ws_ctx *ws__c, ws_frame *ws__f WS__STRIP PARAMS) \
+    {                                                                             \
+        struct name##_ws_args ws__a;                                              \
+        WS__STRIP STORE                                                           \
+        ws__f->fn = name##_ws_task;                                               \
+        if (NARGS)                                                                \
+            memcpy(WS__TASK_DATA(ws__f), &ws__a, sizeof ws__a);                   \
+        ws_spawn_at(ws__c, ws__f);                                                \
+    }
+
+#define WS__TASK(RET, name, NARGS, PARAMS, FIELDS, ARGS, STORE, FROM_A)           \
+    WS__TASK_COMMON(RET, name, NARGS, PARAMS, FIELDS, ARGS, STORE)                \
+    WS__STATIC_ASSERT(sizeof(RET) <= sizeof(ws_value),                            \
+                      "task " #name ": its value takes more than 8 bytes");       \
+    WS__CALL_DEF(RET, name, PARAMS, ARGS)                                         \
+    WS__UNUSED static inline int name##_ws_task(ws_ctx *ws__c, ws_frame *ws__s)              \
+    {                                                                             \
+        struct name##_ws_args ws__a;                                              \
+        if (NARGS)                                                                \
+            memcpy(&ws__a, WS__TASK_DATA(ws__s), sizeof ws__a);                   \
+        RET ws__r = name##_ws_call(ws__c, ws__s + 1 WS__STRIP FROM_A);            \
+        memcpy(WS__TASK_DATA(ws__s), &ws__r, sizeof ws__r);                       \
+        return WS_OK;                                                             \
+    }                                                                             \
+    WS__UNUSED static inline RET name##_ws_await(ws_ctx *ws__c, ws_frame *ws__f)             \
+    {                                                                             \
+        if (WS_LIKELY(ws_pop_at(ws__c, ws__f))) {                                 \
+            struct name##_ws_args ws__a;                                          \
+            if (NARGS)                                                            \
+                memcpy(&ws__a, WS__TASK_DATA(ws__f), sizeof ws__a);               \
+            return name##_ws_call(ws__c, ws__f WS__STRIP FROM_A);                 \
+        }                                                                         \
+        (void)ws_join_at(ws__c, ws__f); /* typed tasks return WS_OK */            \
+        RET ws__r;                                                                \
+        memcpy(&ws__r, WS__TASK_DATA(ws__f), sizeof ws__r);                       \
+        return ws__r;                                                             \
+    }                                                                             \
+    static inline RET name##_ws_body(ws_ctx *ws__ctx WS__UNUSED,                  \
+                                     WS__TOP_PARAM WS__UNUSED WS__STRIP PARAMS)
+
+#define WS__VOID_TASK(name, NARGS, PARAMS, FIELDS, ARGS, STORE, FROM_A)           \
+    WS__TASK_COMMON(void, name, NARGS, PARAMS, FIELDS, ARGS, STORE)               \
+    WS__VCALL_DEF(name, PARAMS, ARGS)                                             \
+    WS__UNUSED static inline int name##_ws_task(ws_ctx *ws__c, ws_frame *ws__s)              \
+    {                                                                             \
+        struct name##_ws_args ws__a;                                              \
+        if (NARGS)                                                                \
+            memcpy(&ws__a, WS__TASK_DATA(ws__s), sizeof ws__a);                   \
+        name##_ws_call(ws__c, ws__s + 1 WS__STRIP FROM_A);                        \
+        return WS_OK;                                                             \
+    }                                                                             \
+    WS__UNUSED static inline void name##_ws_await(ws_ctx *ws__c, ws_frame *ws__f)            \
+    {                                                                             \
+        if (WS_LIKELY(ws_pop_at(ws__c, ws__f))) {                                 \
+            struct name##_ws_args ws__a;                                          \
+            if (NARGS)                                                            \
+                memcpy(&ws__a, WS__TASK_DATA(ws__f), sizeof ws__a);               \
+            name##_ws_call(ws__c, ws__f WS__STRIP FROM_A);                        \
+            return;                                                               \
+        }                                                                         \
+        (void)ws_join_at(ws__c, ws__f);                                           \
+    }                                                                             \
+    static inline void name##_ws_body(ws_ctx *ws__ctx WS__UNUSED,                 \
+                                      WS__TOP_PARAM WS__UNUSED WS__STRIP PARAMS)
+
+/* The argument lists of each arity: parameters, record fields, names,
+ * the stores into the record, the loads out of it. */
+#define WS__L0 (), (char ws__none;), (), (), ()
+#define WS__L1(T1, a1) (, T1 a1), (T1 a1;), (, a1), (ws__a.a1 = a1;), (, ws__a.a1)
+#define WS__L2(T1, a1, T2, a2)                                                    \
+    (, T1 a1, T2 a2), (T1 a1; T2 a2;), (, a1, a2), (ws__a.a1 = a1; ws__a.a2 = a2;), \
+        (, ws__a.a1, ws__a.a2)
+#define WS__L3(T1, a1, T2, a2, T3, a3)                                            \
+    (, T1 a1, T2 a2, T3 a3), (T1 a1; T2 a2; T3 a3;), (, a1, a2, a3),              \
+        (ws__a.a1 = a1; ws__a.a2 = a2; ws__a.a3 = a3;), (, ws__a.a1, ws__a.a2, ws__a.a3)
+#define WS__L4(T1, a1, T2, a2, T3, a3, T4, a4)                                    \
+    (, T1 a1, T2 a2, T3 a3, T4 a4), (T1 a1; T2 a2; T3 a3; T4 a4;), (, a1, a2, a3, a4), \
+        (ws__a.a1 = a1; ws__a.a2 = a2; ws__a.a3 = a3; ws__a.a4 = a4;),            \
+        (, ws__a.a1, ws__a.a2, ws__a.a3, ws__a.a4)
+#define WS__EXPAND(m, ...) m(__VA_ARGS__)
+
+#define WS_TASK_0(RET, name) WS__EXPAND(WS__TASK, RET, name, 0, WS__L0)
+#define WS_TASK_1(RET, name, ...) WS__EXPAND(WS__TASK, RET, name, 1, WS__L1(__VA_ARGS__))
+#define WS_TASK_2(RET, name, ...) WS__EXPAND(WS__TASK, RET, name, 2, WS__L2(__VA_ARGS__))
+#define WS_TASK_3(RET, name, ...) WS__EXPAND(WS__TASK, RET, name, 3, WS__L3(__VA_ARGS__))
+#define WS_TASK_4(RET, name, ...) WS__EXPAND(WS__TASK, RET, name, 4, WS__L4(__VA_ARGS__))
+#define WS_VOID_TASK_0(name) WS__EXPAND(WS__VOID_TASK, name, 0, WS__L0)
+#define WS_VOID_TASK_1(name, ...) WS__EXPAND(WS__VOID_TASK, name, 1, WS__L1(__VA_ARGS__))
+#define WS_VOID_TASK_2(name, ...) WS__EXPAND(WS__VOID_TASK, name, 2, WS__L2(__VA_ARGS__))
+#define WS_VOID_TASK_3(name, ...) WS__EXPAND(WS__VOID_TASK, name, 3, WS__L3(__VA_ARGS__))
+#define WS_VOID_TASK_4(name, ...) WS__EXPAND(WS__VOID_TASK, name, 4, WS__L4(__VA_ARGS__))
+
+/* Inside a task body (they use its hidden ctx and top). */
+#define WS_CTX ws__ctx
+#define WS_SPAWN(name, ...) (name##_ws_spawn(ws__ctx, WS__TOP, ##__VA_ARGS__), (void)++WS__TOP)
+#define WS_AWAIT(name) name##_ws_await(ws__ctx, WS__POP(name))
+#define WS_CALL(name, ...) name##_ws_call(ws__ctx, WS__TOP, ##__VA_ARGS__)
+#define WS_POLL() ws_poll_at(ws__ctx, WS__TOP)
+/* From run_one (or any code outside a task that holds ctx). */
+#define WS_RUN(ctx, name, ...) name##_ws_call((ctx), ws_frame_top(ctx), ##__VA_ARGS__)
 
 /* ------------------------------------------------------------------ */
 /* The descriptor.                                                     */
