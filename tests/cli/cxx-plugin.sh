@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # cxx-plugin.sh - C++ plugins work (issue 14): tests/plugins/cxx/cxxfork.cpp,
 # built by the Makefile with g++ and clang++ for C++11, 14, 17, 20 (and 2b)
-# (-Wall -Werror), loads in wsrun and computes fib through both forms of
-# the inline fork-join calls at -j1..4.  Run from the repository root;
+# (-Wall -Werror), loads in wsrun and computes fib through the plain and _at calls
+# and the typed task macros at -j1..4.  Run from the repository root;
 # needs $WSRUN_BUILD.  Writes nothing (its scratch folder stays empty).
 set -u
 
@@ -13,7 +13,7 @@ builds="gxx11 gxx14 gxx17 gxx20 clangxx11 clangxx14 clangxx17 clangxx20 clangxx2
 for b in $builds; do
     so=$FIXTURES/cxxfork_$b.so
     [ -f "$so" ] || { bad "$so not built (make tests-build)"; continue; }
-    for mode in plain at; do
+    for mode in plain at macro; do
         for j in 1 2 4; do
             out=$("$W" -p "$so" -j $j -o n=23 -o mode=$mode 2>&1)
             rc=$?

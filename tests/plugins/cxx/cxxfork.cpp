@@ -7,7 +7,8 @@
  * Options:
  *   n=N        fib(N) (default 22), printed by finish as "fib(N) = V"
  *   mode=M     plain: ws_frame_new / ws_spawn / ws_sync (default);
- *              at: ws_frame_at / ws_spawn_at / ws_pop_at / ws_join_at
+ *              at: ws_frame_at / ws_spawn_at / ws_pop_at / ws_join_at;
+ *              macro: the typed tasks (WS_TASK_1, WS_SPAWN, WS_AWAIT)
  * It must stay plain C++11 (no newer feature) so every build compiles it.
  */
 #include <cstdio>
@@ -24,13 +25,13 @@ namespace {
 
 struct Run {
     int64_t n = 0;
-    bool at_calls = false;
+    int form = 0; /* 0 plain, 1 at, 2 macro */
     int64_t result = -1;
 };
 
 const ws_option cxx_options[] = {
     {"n", WS_OPT_INT, "22", "compute fib(n)", nullptr, 0, 40},
-    {"mode", WS_OPT_ENUM, "plain", "which fork-join calls", "plain|at", 0, 0},
+    {"mode", WS_OPT_ENUM, "plain", "which fork-join calls", "plain|at|macro", 0, 0},
     {nullptr, WS_OPT_INT, nullptr, nullptr, nullptr, 0, 0},
 };
 
@@ -77,13 +78,22 @@ int fib_at_task(ws_ctx *ctx, ws_frame *self)
     return WS_OK;
 }
 
+WS_TASK_1(int64_t, fib_typed, int64_t, n)
+{
+    if (n < 2)
+        return n;
+    WS_SPAWN(fib_typed, n - 2);
+    const int64_t first = WS_CALL(fib_typed, n - 1);
+    return first + WS_AWAIT(fib_typed);
+}
+
 int cxx_init(ws_ctx *ctx, void **state)
 {
     Run *run = new (std::nothrow) Run();
     if (!run)
         return ws_fail(ctx, "out of memory");
     run->n = ws_opt_int(ctx, "n");
-    run->at_calls = ws_opt_enum(ctx, "mode") == 1;
+    run->form = ws_opt_enum(ctx, "mode");
     ws_set_count(ctx, 1);
     *state = run;
     return WS_OK;
@@ -92,7 +102,11 @@ int cxx_init(ws_ctx *ctx, void **state)
 int cxx_run_one(void *state, uint64_t, ws_ctx *ctx)
 {
     Run *run = static_cast<Run *>(state);
-    if (run->at_calls) {
+    if (run->form == 2) {
+        run->result = WS_RUN(ctx, fib_typed, run->n);
+        return WS_OK;
+    }
+    if (run->form == 1) {
         run->result = fib_at(ctx, ws_frame_top(ctx), run->n);
         return WS_OK;
     }
