@@ -707,6 +707,25 @@ static inline void ws__task_end(ws_ctx *ctx, const ws__task_check *check)
 #define WS_VOID_TASK_3(name, ...) WS__EXPAND(WS__VOID_TASK, name, 3, WS__L3(__VA_ARGS__))
 #define WS_VOID_TASK_4(name, ...) WS__EXPAND(WS__VOID_TASK, name, 4, WS__L4(__VA_ARGS__))
 
+/* Declarations only, for tasks that use each other (mutual recursion):
+ * WS_DECLARE_TASK_<k> / WS_DECLARE_VOID_TASK_<k> with the same arguments
+ * as the task's WS_TASK_<k>, before the first body that uses it. */
+#define WS__DECLARE(RET, name, NARGS, PARAMS, FIELDS, ARGS, STORE, FROM_A)        \
+    static inline int name##_ws_task(ws_ctx *ws__c, ws_frame *ws__s);             \
+    static inline void name##_ws_spawn(ws_ctx *ws__c, ws_frame *ws__f WS__STRIP PARAMS); \
+    static inline RET name##_ws_await(ws_ctx *ws__c, ws_frame *ws__f);           \
+    static inline RET name##_ws_call(ws_ctx *ws__c, ws_frame *ws__t WS__STRIP PARAMS)
+#define WS_DECLARE_TASK_0(RET, name) WS__EXPAND(WS__DECLARE, RET, name, 0, WS__L0)
+#define WS_DECLARE_TASK_1(RET, name, ...) WS__EXPAND(WS__DECLARE, RET, name, 1, WS__L1(__VA_ARGS__))
+#define WS_DECLARE_TASK_2(RET, name, ...) WS__EXPAND(WS__DECLARE, RET, name, 2, WS__L2(__VA_ARGS__))
+#define WS_DECLARE_TASK_3(RET, name, ...) WS__EXPAND(WS__DECLARE, RET, name, 3, WS__L3(__VA_ARGS__))
+#define WS_DECLARE_TASK_4(RET, name, ...) WS__EXPAND(WS__DECLARE, RET, name, 4, WS__L4(__VA_ARGS__))
+#define WS_DECLARE_VOID_TASK_0(name) WS_DECLARE_TASK_0(void, name)
+#define WS_DECLARE_VOID_TASK_1(name, ...) WS_DECLARE_TASK_1(void, name, __VA_ARGS__)
+#define WS_DECLARE_VOID_TASK_2(name, ...) WS_DECLARE_TASK_2(void, name, __VA_ARGS__)
+#define WS_DECLARE_VOID_TASK_3(name, ...) WS_DECLARE_TASK_3(void, name, __VA_ARGS__)
+#define WS_DECLARE_VOID_TASK_4(name, ...) WS_DECLARE_TASK_4(void, name, __VA_ARGS__)
+
 /* Inside a task body (they use its hidden ctx and top). */
 #define WS_CTX ws__ctx
 #define WS_SPAWN(name, ...) (name##_ws_spawn(ws__ctx, WS__TOP, ##__VA_ARGS__), (void)++WS__TOP)
