@@ -239,7 +239,9 @@ static inline ws_rng ws_rng_for(const ws_ctx *ctx, uint64_t index);
 
 /* ------------------------------------------------------------------ */
 /* Fork-join: spawn child tasks from run_one (or from a child) and     */
-/* wait for them.  Frames are synced in LIFO order.                    */
+/* wait for them.  Frames are synced in LIFO order.  The typed tasks   */
+/* (WS_TASK_k, below) write the fastest form for you; the calls here   */
+/* are what they are made of, and stay supported.                      */
 /*                                                                     */
 /*   ws_frame *f = ws_frame_new(ctx, child_fn);                        */
 /*   f->arg[0].i = n - 1;                                              */
