@@ -53,7 +53,11 @@ cant_compile value-too-big "its value takes more than 8 bytes" \
     'typedef struct { char b[16]; } blob;
 WS_TASK_1(blob, t, int, x) { blob r = {{0}}; r.b[0] = (char)x; return r; }'
 # ... and the same declarations compile when they fit (the check can pass).
-printf '#include "wsrun.h"\ntypedef struct { char b[16]; } blob;\nWS_TASK_2(int, t, blob, a, blob, b) { return a.b[0] + b.b[0]; }\n' >"$SCRATCH/fit.c"
+cat >"$SCRATCH/fit.c" <<'EOF'
+#include "wsrun.h"
+typedef struct { char b[16]; } blob;
+WS_TASK_2(int, t, blob, a, blob, b) { return a.b[0] + b.b[0]; }
+EOF
 check "32 bytes of arguments compile" cc -std=c11 -Iinclude -fsyntax-only "$SCRATCH/fit.c"
 
 cli_finish

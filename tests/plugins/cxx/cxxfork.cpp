@@ -122,8 +122,9 @@ int cxx_finish(void *state, int run_status, ws_ctx *)
 {
     Run *run = static_cast<Run *>(state);
     if (run_status == 0)
-        std::printf("%s (C++ %ld): fib(%lld) = %lld\n", CXXFORK_NAME, static_cast<long>(__cplusplus),
-                    static_cast<long long>(run->n), static_cast<long long>(run->result));
+        std::printf("%s (C++ %ld): fib(%lld) = %lld\n", CXXFORK_NAME,
+                    static_cast<long>(__cplusplus), static_cast<long long>(run->n),
+                    static_cast<long long>(run->result));
     delete run;
     return WS_OK;
 }
