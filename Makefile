@@ -99,7 +99,7 @@ $(BUILD)/test-plugins/%.so: tests/plugins/%.c include/wsrun.h $(wildcard tests/p
 
 # A C++ plugin, once per compiler and standard (issue 14: wsrun.h must build
 # as C++ with g++ and clang++); tests/cli/cxx-plugin.sh runs each.
-CXX_WARN := -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers
+CXX_WARN := -Wall -Wextra -Wpedantic -Werror -Wshadow -Wno-missing-field-initializers
 CXXFORK_BUILDS := gxx11 gxx14 gxx17 gxx20 clangxx11 clangxx14 clangxx17 clangxx20 clangxx2b
 TEST_PLUGINS += $(CXXFORK_BUILDS:%=$(BUILD)/test-plugins/cxxfork_%.so)
 

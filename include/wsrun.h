@@ -520,16 +520,27 @@ int ws_stopping(const ws_ctx *ctx);
 /* than the spawn it syncs, an await with no spawn left, and a body    */
 /* that returns with spawns not awaited.  Rules: arguments take at     */
 /* most 32 bytes in all (each at most 8-byte aligned), the value at    */
-/* most 8; both are copied with memcpy (plain data only).  Typed tasks */
-/* cannot fail (use ws_fail and the frame calls for that), and a body  */
-/* uses no ws_frame_new/ws_spawn/ws_sync of its own.                   */
+/* most 8; both are copied with memcpy (plain data only).  Two awaits */
+/* in one expression run in an order the compiler picks: give each its */
+/* own statement (a + WS_AWAIT(f) is fine, WS_AWAIT(f) - WS_AWAIT(f)   */
+/* is not).  Typed tasks cannot fail (use ws_fail and the frame calls  */
+/* for that), and a body uses no ws_frame_new/ws_spawn/ws_sync.        */
 /* ------------------------------------------------------------------ */
 
 #if defined(__GNUC__)
 #define WS__UNUSED __attribute__((unused))
+#define WS__ALWAYS_INLINE __attribute__((always_inline))
 #else
 #define WS__UNUSED
+#define WS__ALWAYS_INLINE
 #endif
+/* The top moves only inside these calls (a spawn after its arguments are
+ * evaluated, an await before it syncs): function calls, so a spawn, an
+ * await and a call in one expression never touch the top unsequenced. */
+WS__ALWAYS_INLINE static inline ws_frame *ws__pop_top(ws_frame **top)
+{
+    return --*top;
+}
 #define WS__STRIP(...) __VA_ARGS__
 /* A typed task's arguments, and later its value, live in the frame's ret
  * and arg words: 32 contiguous bytes (the runtime never reads them). */
@@ -593,7 +604,7 @@ static inline void ws__task_end(ws_ctx *ctx, const ws__task_check *check)
 #else
 #define WS__TOP_PARAM ws_frame *ws__top
 #define WS__TOP ws__top
-#define WS__POP(name) (--ws__top)
+#define WS__POP(name) ws__pop_top(&ws__top)
 #define WS__CALL_DEF(RET, name, PARAMS, ARGS)                                     \
     WS__UNUSED static inline RET name##_ws_call(ws_ctx *ws__c, ws_frame *ws__t WS__STRIP PARAMS) \
     {                                                                             \
@@ -617,10 +628,12 @@ static inline void ws__task_end(ws_ctx *ctx, const ws__task_check *check)
     static inline RET name##_ws_body(ws_ctx *ws__ctx WS__UNUSED,                  \
                                      WS__TOP_PARAM WS__UNUSED WS__STRIP PARAMS);  \
     WS__UNUSED static inline int name##_ws_task(ws_ctx *ws__c, ws_frame *ws__s);             \
-    WS__UNUSED static inline void name##_ws_spawn(ws_ctx *ws__c, ws_frame *ws__f WS__STRIP PARAMS) \
+    WS__UNUSED WS__ALWAYS_INLINE static inline void name##_ws_spawn(                \
+        ws_ctx *ws__c, ws_frame **ws__tp WS__STRIP PARAMS)                       \
     {                                                                             \
         struct name##_ws_args ws__a;                                              \
         WS__STRIP STORE                                                           \
+        ws_frame *ws__f = (*ws__tp)++;                                            \
         ws__f->fn = name##_ws_task;                                               \
         if (NARGS)                                                                \
             memcpy(WS__TASK_DATA(ws__f), &ws__a, sizeof ws__a);                   \
@@ -641,7 +654,8 @@ static inline void ws__task_end(ws_ctx *ctx, const ws__task_check *check)
         memcpy(WS__TASK_DATA(ws__s), &ws__r, sizeof ws__r);                       \
         return WS_OK;                                                             \
     }                                                                             \
-    WS__UNUSED static inline RET name##_ws_await(ws_ctx *ws__c, ws_frame *ws__f)             \
+    WS__UNUSED WS__ALWAYS_INLINE static inline RET name##_ws_await(ws_ctx *ws__c,   \
+                                                                   ws_frame *ws__f) \
     {                                                                             \
         if (WS_LIKELY(ws_pop_at(ws__c, ws__f))) {                                 \
             struct name##_ws_args ws__a;                                          \
@@ -668,7 +682,8 @@ static inline void ws__task_end(ws_ctx *ctx, const ws__task_check *check)
         name##_ws_call(ws__c, ws__s + 1 WS__STRIP FROM_A);                        \
         return WS_OK;                                                             \
     }                                                                             \
-    WS__UNUSED static inline void name##_ws_await(ws_ctx *ws__c, ws_frame *ws__f)            \
+    WS__UNUSED WS__ALWAYS_INLINE static inline void name##_ws_await(ws_ctx *ws__c,  \
+                                                                    ws_frame *ws__f) \
     {                                                                             \
         if (WS_LIKELY(ws_pop_at(ws__c, ws__f))) {                                 \
             struct name##_ws_args ws__a;                                          \
@@ -714,8 +729,9 @@ static inline void ws__task_end(ws_ctx *ctx, const ws__task_check *check)
  * as the task's WS_TASK_<k>, before the first body that uses it. */
 #define WS__DECLARE(RET, name, NARGS, PARAMS, FIELDS, ARGS, STORE, FROM_A)        \
     static inline int name##_ws_task(ws_ctx *ws__c, ws_frame *ws__s);             \
-    static inline void name##_ws_spawn(ws_ctx *ws__c, ws_frame *ws__f WS__STRIP PARAMS); \
-    static inline RET name##_ws_await(ws_ctx *ws__c, ws_frame *ws__f);           \
+    WS__ALWAYS_INLINE static inline void name##_ws_spawn(ws_ctx *ws__c,             \
+                                                         ws_frame **ws__tp WS__STRIP PARAMS); \
+    WS__ALWAYS_INLINE static inline RET name##_ws_await(ws_ctx *ws__c, ws_frame *ws__f); \
     static inline RET name##_ws_call(ws_ctx *ws__c, ws_frame *ws__t WS__STRIP PARAMS)
 #define WS_DECLARE_TASK_0(RET, name) WS__EXPAND(WS__DECLARE, RET, name, 0, WS__L0)
 #define WS_DECLARE_TASK_1(RET, name, ...) WS__EXPAND(WS__DECLARE, RET, name, 1, WS__L1(__VA_ARGS__))
@@ -730,12 +746,25 @@ static inline void ws__task_end(ws_ctx *ctx, const ws__task_check *check)
 
 /* Inside a task body (they use its hidden ctx and top). */
 #define WS_CTX ws__ctx
-#define WS_SPAWN(name, ...) (name##_ws_spawn(ws__ctx, WS__TOP, ##__VA_ARGS__), (void)++WS__TOP)
+#define WS_SPAWN(...) WS__BY_ARGS(WS__SPAWN_, __VA_ARGS__)(__VA_ARGS__)
 #define WS_AWAIT(name) name##_ws_await(ws__ctx, WS__POP(name))
-#define WS_CALL(name, ...) name##_ws_call(ws__ctx, WS__TOP, ##__VA_ARGS__)
+#define WS_CALL(...) WS__BY_ARGS(WS__CALL_, __VA_ARGS__)(ws__ctx, WS__TOP, __VA_ARGS__)
 #define WS_POLL() ws_poll_at(ws__ctx, WS__TOP)
 /* From run_one (or any code outside a task that holds ctx). */
-#define WS_RUN(ctx, name, ...) name##_ws_call((ctx), ws_frame_top(ctx), ##__VA_ARGS__)
+#define WS_RUN(ctx, ...) WS__BY_ARGS(WS__CALL_, __VA_ARGS__)((ctx), ws_frame_top(ctx), __VA_ARGS__)
+
+/* WS__BY_ARGS(prefix, name, args...) is prefix0 for no args, else
+ * prefixN: ISO C/C++ has no empty __VA_ARGS__ before C23/C++20, so the
+ * no-argument forms get their own macro (and -Wpedantic stays quiet). */
+#define WS__CAT(a, b) WS__CAT_(a, b)
+#define WS__CAT_(a, b) a##b
+#define WS__ARGS_ARE(...) WS__ARGS_ARE_(__VA_ARGS__, N, N, N, N, 0, ws__none)
+#define WS__ARGS_ARE_(name, a1, a2, a3, a4, n, ...) n
+#define WS__BY_ARGS(prefix, ...) WS__CAT(prefix, WS__ARGS_ARE(__VA_ARGS__))
+#define WS__SPAWN_0(name) name##_ws_spawn(ws__ctx, &WS__TOP)
+#define WS__SPAWN_N(name, ...) name##_ws_spawn(ws__ctx, &WS__TOP, __VA_ARGS__)
+#define WS__CALL_0(ctx, top, name) name##_ws_call(ctx, top)
+#define WS__CALL_N(ctx, top, name, ...) name##_ws_call(ctx, top, __VA_ARGS__)
 
 /* ------------------------------------------------------------------ */
 /* The descriptor.                                                     */

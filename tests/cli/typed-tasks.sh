@@ -60,4 +60,53 @@ WS_TASK_2(int, t, blob, a, blob, b) { return a.b[0] + b.b[0]; }
 EOF
 check "32 bytes of arguments compile" cc -std=c11 -Iinclude -fsyntax-only "$SCRATCH/fit.c"
 
+# Every arity, void or not, compiles without a warning under -Wpedantic
+# in C11 and C++11 (no empty __VA_ARGS__), release and debug builds.
+cat >"$SCRATCH/arity.c" <<'EOF'
+#include "wsrun.h"
+WS_TASK_0(int, zero) { return 0; }
+WS_VOID_TASK_0(nothing) { WS_POLL(); }
+WS_TASK_1(int64_t, fib, int64_t, n)
+{
+    if (n < 2)
+        return n;
+    WS_SPAWN(fib, n - 2);
+    int64_t a = WS_CALL(fib, n - 1);
+    return a + WS_AWAIT(fib);
+}
+WS_DECLARE_VOID_TASK_2(visit, int64_t *, acc, int, d);
+WS_VOID_TASK_2(visit, int64_t *, acc, int, d)
+{
+    if (d == 0) {
+        *acc += 1;
+        return;
+    }
+    WS_SPAWN(visit, acc, d - 1);
+    WS_CALL(visit, acc, d - 1);
+    WS_AWAIT(visit);
+}
+WS_TASK_3(int, three, int, a, int, b, int, c) { return a + b + c; }
+WS_TASK_4(double, four, int, a, double, b, char, c, void *, d)
+{
+    (void)d;
+    WS_SPAWN(zero);
+    WS_SPAWN(nothing);
+    WS_AWAIT(nothing);
+    return a + b + c + WS_AWAIT(zero) + WS_CALL(zero) + WS_CALL(three, 1, 2, 3);
+}
+int64_t use_all(ws_ctx *ctx);
+int64_t use_all(ws_ctx *ctx)
+{
+    int64_t acc = 0;
+    WS_RUN(ctx, visit, &acc, 3);
+    WS_RUN(ctx, nothing);
+    return WS_RUN(ctx, fib, 10) + acc + (int64_t)WS_RUN(ctx, four, 1, 2.0, 'a', 0) +
+           WS_RUN(ctx, zero);
+}
+EOF
+for flags in "cc -std=c11 -x c" "g++ -std=c++11 -x c++" "cc -std=c11 -x c -DWS_DEBUG_FORKJOIN"; do
+    if $flags -Wall -Wextra -Wpedantic -Werror -Iinclude -fsyntax-only "$SCRATCH/arity.c" >"$SCRATCH/cc.out" 2>&1; then ok
+    else bad "every arity with $flags -Wpedantic:"; head -5 "$SCRATCH/cc.out"; fi
+done
+
 cli_finish
