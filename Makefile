@@ -12,7 +12,7 @@ DESTDIR ?=
 # Debian packages the build and the tests need (installed by the targets
 # below when run as root; otherwise the exact apt-get line is printed).
 BUILD_PKGS := gcc make libc6-dev pkg-config libpng-dev zlib1g-dev
-TEST_PKGS  := $(BUILD_PKGS) libcriterion-dev python3 python3-numpy groff-base man-db
+TEST_PKGS  := $(BUILD_PKGS) libcriterion-dev python3 python3-numpy groff-base man-db g++
 # wsrun-mpi only (`make mpi`); the tests run it too.
 MPI_PKGS   := openmpi-bin libopenmpi-dev
 TEST_PKGS  += $(MPI_PKGS)
@@ -96,6 +96,20 @@ TEST_PLUGINS     := $(TEST_PLUGIN_SRCS:tests/plugins/%.c=$(BUILD)/test-plugins/%
 $(BUILD)/test-plugins/%.so: tests/plugins/%.c include/wsrun.h $(wildcard tests/plugins/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -fPIC -shared $< -o $@
+
+# A C++ plugin, once per compiler and standard (issue 14: wsrun.h must build
+# as C++ with g++ and clang++); tests/cli/cxx-plugin.sh runs each.
+CXX_WARN := -Wall -Wextra -Wpedantic -Werror -Wshadow -Wno-missing-field-initializers
+CXXFORK_BUILDS := gxx11 gxx14 gxx17 gxx20 clangxx11 clangxx14 clangxx17 clangxx20 clangxx2b
+TEST_PLUGINS += $(CXXFORK_BUILDS:%=$(BUILD)/test-plugins/cxxfork_%.so)
+
+$(BUILD)/test-plugins/cxxfork_gxx%.so: tests/plugins/cxx/cxxfork.cpp include/wsrun.h
+	@mkdir -p $(dir $@)
+	g++ -std=c++$* -O2 -g $(CXX_WARN) -Iinclude -fPIC -shared -DCXXFORK_NAME='"cxxfork_gxx$*"' $< -o $@
+
+$(BUILD)/test-plugins/cxxfork_clangxx%.so: tests/plugins/cxx/cxxfork.cpp include/wsrun.h
+	@mkdir -p $(dir $@)
+	clang++ -std=c++$* -O2 -g $(CXX_WARN) -Iinclude -fPIC -shared -DCXXFORK_NAME='"cxxfork_clangxx$*"' $< -o $@
 
 test: deps-test
 	@$(MAKE) --no-print-directory all tests-build

@@ -43,17 +43,41 @@
 #define WSRUN_H
 
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h> /* memcpy, for the typed tasks */
+#ifdef WS_DEBUG_FORKJOIN
+#include <stdio.h>  /* the typed tasks' misuse reports */
+#include <stdlib.h>
+#endif
+
+/* C++ (11 and later): g++ has no `_Atomic T`, and <stdatomic.h> cannot be
+ * mixed with <atomic> before C++23.  So in C++ the few atomic fields below
+ * are plain integers of the same size and alignment (the static assertions
+ * after ws_plugin check the layout in both languages), and the inline code
+ * reads them only through WS__LOAD_RELAXED, which is gcc's/clang's
+ * __atomic_load_n there: the same instruction as C11's atomic_load_explicit
+ * on a lock-free integer, so C and C++ code agree on every access.
+ * std::atomic<T> is not used: it would make ws_frame and ws_ctx
+ * non-trivially copyable, and its layout is not promised to equal T's. */
+#ifdef __cplusplus
+#define WS__ATOMIC(T) T
+#define WS__LOAD_RELAXED(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#define WS__STATIC_ASSERT(cond, why) static_assert(cond, why)
+#else
+#include <stdatomic.h>
+#define WS__ATOMIC(T) _Atomic T
+#define WS__LOAD_RELAXED(p) atomic_load_explicit((p), memory_order_relaxed)
+#define WS__STATIC_ASSERT(cond, why) _Static_assert(cond, why)
+#endif
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 #define WS_ABI_MAJOR 1
-#define WS_ABI_MINOR 2
-#define WS_VERSION "1.3.0"
+#define WS_ABI_MINOR 3
+#define WS_VERSION "1.4.0"
 
 #define WS_OK 0
 #define WS_ERR (-1)
@@ -215,7 +239,9 @@ static inline ws_rng ws_rng_for(const ws_ctx *ctx, uint64_t index);
 
 /* ------------------------------------------------------------------ */
 /* Fork-join: spawn child tasks from run_one (or from a child) and     */
-/* wait for them.  Frames are synced in LIFO order.                    */
+/* wait for them.  Frames are synced in LIFO order.  The typed tasks   */
+/* (WS_TASK_k, below) write the fastest form for you; the calls here   */
+/* are what they are made of, and stay supported.                      */
 /*                                                                     */
 /*   ws_frame *f = ws_frame_new(ctx, child_fn);                        */
 /*   f->arg[0].i = n - 1;                                              */
@@ -266,9 +292,9 @@ typedef union ws_value {
 struct ws_frame {
     ws_task_fn fn; /* NULL while the frame runs on its owner */
     /* WS_FRAME_PENDING until a thief that ran it stores WS_FRAME_DONE. */
-    _Atomic uint32_t state;
+    WS__ATOMIC(uint32_t) state;
     /* Worker id + 1 of the thief that took it; 0 while not stolen. */
-    _Atomic uint32_t thief;
+    WS__ATOMIC(uint32_t) thief;
     int32_t status;  /* a stolen frame's return value, for its syncer */
     uint32_t reserved_;
     char *stolen_err; /* a stolen child's message, handed to the syncer */
@@ -293,14 +319,14 @@ struct ws_ctx {
     ws_frame *fj_limit; /* end of this worker's frame stack */
     /* Non-zero when a thief asked for work or the run must stop; the owner
      * polls it with a relaxed load (a plain load on x86). */
-    _Atomic uint32_t attention;
+    WS__ATOMIC(uint32_t) attention;
     uint32_t pad_;
 
     /* ABI 1.1.  The spawn fast path calls the runtime when the frame it
      * just wrote is at or above this address: fj_limit normally (the
      * stack holds one spare frame there, so that write is in bounds),
      * 0 while attention is non-zero.  One compare covers both. */
-    _Atomic uintptr_t fj_trigger;
+    WS__ATOMIC(uintptr_t) fj_trigger;
 };
 
 /* Slow paths of the fork-join calls, out of line in the runtime. */
@@ -347,7 +373,7 @@ static inline ws_frame *ws_frame_at(ws_ctx *ctx, ws_frame *top, ws_task_fn fn)
  * relaxed: a hint; a request missed now is seen at a later spawn. */
 #define WS__MUST_ATTEND(ctx, f)                                           \
     WS_UNLIKELY((uintptr_t)(f) >=                                         \
-                atomic_load_explicit(&(ctx)->fj_trigger, memory_order_relaxed))
+                WS__LOAD_RELAXED(&(ctx)->fj_trigger))
 
 /* Make `f` (the frame ws_frame_new just returned) runnable.  It is private
  * to this worker until a thief asks for work; then the oldest private frames
@@ -458,20 +484,305 @@ static inline int ws_join_at(ws_ctx *ctx, ws_frame *f)
  * this now and then so idle thieves are served.  Costs one plain load. */
 static inline void ws_poll(ws_ctx *ctx)
 {
-    if (WS_UNLIKELY(atomic_load_explicit(&ctx->attention, memory_order_relaxed)))
+    if (WS_UNLIKELY(WS__LOAD_RELAXED(&ctx->attention)))
         ws__attend(ctx);
 }
 
 /* ws_poll for code that uses the _at calls; `top` is its current top. */
 static inline void ws_poll_at(ws_ctx *ctx, ws_frame *top)
 {
-    if (WS_UNLIKELY(atomic_load_explicit(&ctx->attention, memory_order_relaxed)))
+    if (WS_UNLIKELY(WS__LOAD_RELAXED(&ctx->attention)))
         ws__attend_at(ctx, top);
 }
 
 /* 1 when the run is stopping (a failure, or an interrupt): long tasks may
  * return early. */
 int ws_stopping(const ws_ctx *ctx);
+
+/* ------------------------------------------------------------------ */
+/* Typed tasks (ABI 1.3): the fast _at form, written for you.          */
+/*                                                                     */
+/*   WS_TASK_1(int64_t, fib, int64_t, n)                               */
+/*   {                                                                 */
+/*       if (n < 2)                                                    */
+/*           return n;                                                 */
+/*       WS_SPAWN(fib, n - 2);            // child: may be stolen      */
+/*       int64_t a = WS_CALL(fib, n - 1); // plain call, here          */
+/*       return a + WS_AWAIT(fib);        // the child's value         */
+/*   }                                                                 */
+/*   ... in run_one:  st->result = WS_RUN(ctx, fib, st->n);            */
+/*                                                                     */
+/* WS_TASK_<k>(RET, name, T1, a1, ..., Tk, ak), k = 0..4, declares the */
+/* task; the block after it is its body.  WS_VOID_TASK_<k>(name, ...)  */
+/* is the same for a task with no value.  In a body:                   */
+/*   WS_SPAWN(name, args...)  make the child runnable (a thief may run */
+/*                            it); costs the frame's stores, one load  */
+/*                            and one compare, as ws_spawn_at;         */
+/*   WS_AWAIT(name)           sync the LAST spawn not yet awaited and  */
+/*                            give its value: if nobody took it, a     */
+/*                            plain call (one load and compare first), */
+/*                            else wait for the thief (ws_join_at);    */
+/*   WS_CALL(name, args...)   a plain call of the task's body;         */
+/*   WS_POLL()                ws_poll_at at the current top;          */
+/*   WS_CTX                   the worker's ws_ctx.                     */
+/* Outside any task (run_one): WS_RUN(ctx, name, args...) calls it.    */
+/* The frame-stack top is a parameter of each body, so it stays in a   */
+/* register; bodies are static inline, so the compiler inlines the     */
+/* recursion as in serial code.                                        */
+/*                                                                     */
+/* What the macros rule out: an await always syncs the most recent     */
+/* unsynced spawn (LIFO by construction) and hands back its value at   */
+/* once (no frame to read later, so no reused frame to misread).  What */
+/* types cannot check, -DWS_DEBUG_FORKJOIN checks at run time and      */
+/* reports naming the task, then aborts: an await naming another task  */
+/* than the spawn it syncs, an await with no spawn left, and a body    */
+/* that returns with spawns not awaited.  Rules: arguments take at     */
+/* most 32 bytes in all (each at most 8-byte aligned), the value at    */
+/* most 8; both are copied with memcpy (plain data only).  Two awaits */
+/* in one expression run in an order the compiler picks: give each its */
+/* own statement (a + WS_AWAIT(f) is fine, WS_AWAIT(f) - WS_AWAIT(f)   */
+/* is not).  Typed tasks cannot fail (use ws_fail and the frame calls  */
+/* for that), and a body uses no ws_frame_new/ws_spawn/ws_sync.        */
+/* ------------------------------------------------------------------ */
+
+#if defined(__GNUC__)
+#define WS__UNUSED __attribute__((unused))
+#define WS__ALWAYS_INLINE __attribute__((always_inline))
+#else
+#define WS__UNUSED
+#define WS__ALWAYS_INLINE
+#endif
+/* The top moves only inside these calls (a spawn after its arguments are
+ * evaluated, an await before it syncs): function calls, so a spawn, an
+ * await and a call in one expression never touch the top unsequenced. */
+WS__ALWAYS_INLINE static inline ws_frame *ws__pop_top(ws_frame **top)
+{
+    return --*top;
+}
+#define WS__STRIP(...) __VA_ARGS__
+/* A typed task's arguments, and later its value, live in the frame's ret
+ * and arg words: 32 contiguous bytes (the runtime never reads them). */
+#define WS__TASK_DATA(f) ((char *)(f) + offsetof(ws_frame, ret))
+#define WS__TASK_DATA_SIZE (sizeof(ws_value) * (1 + WS_FRAME_ARGS))
+
+#ifdef WS_DEBUG_FORKJOIN
+/* The debug build threads this record instead of the bare top. */
+typedef struct ws__task_check {
+    ws_frame *top;    /* next free frame of this body */
+    ws_frame *base;   /* the top the body started with */
+    const char *name; /* the task, for messages */
+} ws__task_check;
+
+static inline void ws__task_misuse(const ws_ctx *ctx, const char *task, const char *what,
+                                   const char *other)
+{
+    fprintf(stderr, "wsrun: %s: fork-join misuse in task %s: %s%s\n", ws_plugin_name(ctx), task,
+            what, other);
+    fflush(stderr);
+    abort();
+}
+
+static inline ws_frame *ws__task_pop(ws_ctx *ctx, ws__task_check *check, ws_task_fn fn,
+                                     const char *awaited)
+{
+    if (check->top == check->base)
+        ws__task_misuse(ctx, check->name, "no spawn left to sync for WS_AWAIT of ", awaited);
+    ws_frame *f = --check->top;
+    /* A private frame still holds the function its spawn set. */
+    if (f >= ctx->fj_pub && f->fn != fn)
+        ws__task_misuse(ctx, check->name,
+                        "the last unsynced spawn is of another task than WS_AWAIT's ", awaited);
+    return f;
+}
+
+static inline void ws__task_end(ws_ctx *ctx, const ws__task_check *check)
+{
+    if (check->top != check->base)
+        ws__task_misuse(ctx, check->name, "returned with spawns never synced (WS_AWAIT)", "");
+}
+
+#define WS__TOP_PARAM ws__task_check *ws__check
+#define WS__TOP (ws__check->top)
+#define WS__POP(name) ws__task_pop(ws__ctx, ws__check, name##_ws_task, #name)
+#define WS__CALL_DEF(RET, name, PARAMS, ARGS)                                     \
+    WS__UNUSED static inline RET name##_ws_call(ws_ctx *ws__c, ws_frame *ws__t WS__STRIP PARAMS) \
+    {                                                                             \
+        ws__task_check ws__k = {ws__t, ws__t, #name};                             \
+        RET ws__r = name##_ws_body(ws__c, &ws__k WS__STRIP ARGS);                 \
+        ws__task_end(ws__c, &ws__k);                                              \
+        return ws__r;                                                             \
+    }
+#define WS__VCALL_DEF(name, PARAMS, ARGS)                                         \
+    WS__UNUSED static inline void name##_ws_call(ws_ctx *ws__c, ws_frame *ws__t WS__STRIP PARAMS) \
+    {                                                                             \
+        ws__task_check ws__k = {ws__t, ws__t, #name};                             \
+        name##_ws_body(ws__c, &ws__k WS__STRIP ARGS);                             \
+        ws__task_end(ws__c, &ws__k);                                              \
+    }
+#else
+#define WS__TOP_PARAM ws_frame *ws__top
+#define WS__TOP ws__top
+#define WS__POP(name) ws__pop_top(&ws__top)
+#define WS__CALL_DEF(RET, name, PARAMS, ARGS)                                     \
+    WS__UNUSED static inline RET name##_ws_call(ws_ctx *ws__c, ws_frame *ws__t WS__STRIP PARAMS) \
+    {                                                                             \
+        return name##_ws_body(ws__c, ws__t WS__STRIP ARGS);                       \
+    }
+#define WS__VCALL_DEF(name, PARAMS, ARGS)                                         \
+    WS__UNUSED static inline void name##_ws_call(ws_ctx *ws__c, ws_frame *ws__t WS__STRIP PARAMS) \
+    {                                                                             \
+        name##_ws_body(ws__c, ws__t WS__STRIP ARGS);                              \
+    }
+#endif
+
+/* What every task has: its argument record, the body's declaration, the
+ * call, and the typed spawn.  NARGS 0 stores nothing. */
+#define WS__TASK_COMMON(RET, name, NARGS, PARAMS, FIELDS, ARGS, STORE)            \
+    struct name##_ws_args {                                                       \
+        WS__STRIP FIELDS                                                          \
+    };                                                                            \
+    WS__STATIC_ASSERT(sizeof(struct name##_ws_args) <= WS__TASK_DATA_SIZE,        \
+                      "task " #name ": its arguments take more than 32 bytes");   \
+    static inline RET name##_ws_body(ws_ctx *ws__ctx WS__UNUSED,                  \
+                                     WS__TOP_PARAM WS__UNUSED WS__STRIP PARAMS);  \
+    WS__UNUSED static inline int name##_ws_task(ws_ctx *ws__c, ws_frame *ws__s);             \
+    WS__UNUSED WS__ALWAYS_INLINE static inline void name##_ws_spawn(                \
+        ws_ctx *ws__c, ws_frame **ws__tp WS__STRIP PARAMS)                       \
+    {                                                                             \
+        struct name##_ws_args ws__a;                                              \
+        WS__STRIP STORE                                                           \
+        ws_frame *ws__f = (*ws__tp)++;                                            \
+        ws__f->fn = name##_ws_task;                                               \
+        if (NARGS)                                                                \
+            memcpy(WS__TASK_DATA(ws__f), &ws__a, sizeof ws__a);                   \
+        ws_spawn_at(ws__c, ws__f);                                                \
+    }
+
+#define WS__TASK(RET, name, NARGS, PARAMS, FIELDS, ARGS, STORE, FROM_A)           \
+    WS__TASK_COMMON(RET, name, NARGS, PARAMS, FIELDS, ARGS, STORE)                \
+    WS__STATIC_ASSERT(sizeof(RET) <= sizeof(ws_value),                            \
+                      "task " #name ": its value takes more than 8 bytes");       \
+    WS__CALL_DEF(RET, name, PARAMS, ARGS)                                         \
+    WS__UNUSED static inline int name##_ws_task(ws_ctx *ws__c, ws_frame *ws__s)              \
+    {                                                                             \
+        struct name##_ws_args ws__a;                                              \
+        if (NARGS)                                                                \
+            memcpy(&ws__a, WS__TASK_DATA(ws__s), sizeof ws__a);                   \
+        RET ws__r = name##_ws_call(ws__c, ws__s + 1 WS__STRIP FROM_A);            \
+        memcpy(WS__TASK_DATA(ws__s), &ws__r, sizeof ws__r);                       \
+        return WS_OK;                                                             \
+    }                                                                             \
+    WS__UNUSED WS__ALWAYS_INLINE static inline RET name##_ws_await(ws_ctx *ws__c,   \
+                                                                   ws_frame *ws__f) \
+    {                                                                             \
+        if (WS_LIKELY(ws_pop_at(ws__c, ws__f))) {                                 \
+            struct name##_ws_args ws__a;                                          \
+            if (NARGS)                                                            \
+                memcpy(&ws__a, WS__TASK_DATA(ws__f), sizeof ws__a);               \
+            return name##_ws_call(ws__c, ws__f WS__STRIP FROM_A);                 \
+        }                                                                         \
+        (void)ws_join_at(ws__c, ws__f); /* typed tasks return WS_OK */            \
+        RET ws__r;                                                                \
+        memcpy(&ws__r, WS__TASK_DATA(ws__f), sizeof ws__r);                       \
+        return ws__r;                                                             \
+    }                                                                             \
+    static inline RET name##_ws_body(ws_ctx *ws__ctx WS__UNUSED,                  \
+                                     WS__TOP_PARAM WS__UNUSED WS__STRIP PARAMS)
+
+#define WS__VOID_TASK(name, NARGS, PARAMS, FIELDS, ARGS, STORE, FROM_A)           \
+    WS__TASK_COMMON(void, name, NARGS, PARAMS, FIELDS, ARGS, STORE)               \
+    WS__VCALL_DEF(name, PARAMS, ARGS)                                             \
+    WS__UNUSED static inline int name##_ws_task(ws_ctx *ws__c, ws_frame *ws__s)              \
+    {                                                                             \
+        struct name##_ws_args ws__a;                                              \
+        if (NARGS)                                                                \
+            memcpy(&ws__a, WS__TASK_DATA(ws__s), sizeof ws__a);                   \
+        name##_ws_call(ws__c, ws__s + 1 WS__STRIP FROM_A);                        \
+        return WS_OK;                                                             \
+    }                                                                             \
+    WS__UNUSED WS__ALWAYS_INLINE static inline void name##_ws_await(ws_ctx *ws__c,  \
+                                                                    ws_frame *ws__f) \
+    {                                                                             \
+        if (WS_LIKELY(ws_pop_at(ws__c, ws__f))) {                                 \
+            struct name##_ws_args ws__a;                                          \
+            if (NARGS)                                                            \
+                memcpy(&ws__a, WS__TASK_DATA(ws__f), sizeof ws__a);               \
+            name##_ws_call(ws__c, ws__f WS__STRIP FROM_A);                        \
+            return;                                                               \
+        }                                                                         \
+        (void)ws_join_at(ws__c, ws__f);                                           \
+    }                                                                             \
+    static inline void name##_ws_body(ws_ctx *ws__ctx WS__UNUSED,                 \
+                                      WS__TOP_PARAM WS__UNUSED WS__STRIP PARAMS)
+
+/* The argument lists of each arity: parameters, record fields, names,
+ * the stores into the record, the loads out of it. */
+#define WS__L0 (), (char ws__none;), (), (), ()
+#define WS__L1(T1, a1) (, T1 a1), (T1 a1;), (, a1), (ws__a.a1 = a1;), (, ws__a.a1)
+#define WS__L2(T1, a1, T2, a2)                                                    \
+    (, T1 a1, T2 a2), (T1 a1; T2 a2;), (, a1, a2), (ws__a.a1 = a1; ws__a.a2 = a2;), \
+        (, ws__a.a1, ws__a.a2)
+#define WS__L3(T1, a1, T2, a2, T3, a3)                                            \
+    (, T1 a1, T2 a2, T3 a3), (T1 a1; T2 a2; T3 a3;), (, a1, a2, a3),              \
+        (ws__a.a1 = a1; ws__a.a2 = a2; ws__a.a3 = a3;), (, ws__a.a1, ws__a.a2, ws__a.a3)
+#define WS__L4(T1, a1, T2, a2, T3, a3, T4, a4)                                    \
+    (, T1 a1, T2 a2, T3 a3, T4 a4), (T1 a1; T2 a2; T3 a3; T4 a4;), (, a1, a2, a3, a4), \
+        (ws__a.a1 = a1; ws__a.a2 = a2; ws__a.a3 = a3; ws__a.a4 = a4;),            \
+        (, ws__a.a1, ws__a.a2, ws__a.a3, ws__a.a4)
+#define WS__EXPAND(m, ...) m(__VA_ARGS__)
+
+#define WS_TASK_0(RET, name) WS__EXPAND(WS__TASK, RET, name, 0, WS__L0)
+#define WS_TASK_1(RET, name, ...) WS__EXPAND(WS__TASK, RET, name, 1, WS__L1(__VA_ARGS__))
+#define WS_TASK_2(RET, name, ...) WS__EXPAND(WS__TASK, RET, name, 2, WS__L2(__VA_ARGS__))
+#define WS_TASK_3(RET, name, ...) WS__EXPAND(WS__TASK, RET, name, 3, WS__L3(__VA_ARGS__))
+#define WS_TASK_4(RET, name, ...) WS__EXPAND(WS__TASK, RET, name, 4, WS__L4(__VA_ARGS__))
+#define WS_VOID_TASK_0(name) WS__EXPAND(WS__VOID_TASK, name, 0, WS__L0)
+#define WS_VOID_TASK_1(name, ...) WS__EXPAND(WS__VOID_TASK, name, 1, WS__L1(__VA_ARGS__))
+#define WS_VOID_TASK_2(name, ...) WS__EXPAND(WS__VOID_TASK, name, 2, WS__L2(__VA_ARGS__))
+#define WS_VOID_TASK_3(name, ...) WS__EXPAND(WS__VOID_TASK, name, 3, WS__L3(__VA_ARGS__))
+#define WS_VOID_TASK_4(name, ...) WS__EXPAND(WS__VOID_TASK, name, 4, WS__L4(__VA_ARGS__))
+
+/* Declarations only, for tasks that use each other (mutual recursion):
+ * WS_DECLARE_TASK_<k> / WS_DECLARE_VOID_TASK_<k> with the same arguments
+ * as the task's WS_TASK_<k>, before the first body that uses it. */
+#define WS__DECLARE(RET, name, NARGS, PARAMS, FIELDS, ARGS, STORE, FROM_A)        \
+    static inline int name##_ws_task(ws_ctx *ws__c, ws_frame *ws__s);             \
+    WS__ALWAYS_INLINE static inline void name##_ws_spawn(ws_ctx *ws__c,             \
+                                                         ws_frame **ws__tp WS__STRIP PARAMS); \
+    WS__ALWAYS_INLINE static inline RET name##_ws_await(ws_ctx *ws__c, ws_frame *ws__f); \
+    static inline RET name##_ws_call(ws_ctx *ws__c, ws_frame *ws__t WS__STRIP PARAMS)
+#define WS_DECLARE_TASK_0(RET, name) WS__EXPAND(WS__DECLARE, RET, name, 0, WS__L0)
+#define WS_DECLARE_TASK_1(RET, name, ...) WS__EXPAND(WS__DECLARE, RET, name, 1, WS__L1(__VA_ARGS__))
+#define WS_DECLARE_TASK_2(RET, name, ...) WS__EXPAND(WS__DECLARE, RET, name, 2, WS__L2(__VA_ARGS__))
+#define WS_DECLARE_TASK_3(RET, name, ...) WS__EXPAND(WS__DECLARE, RET, name, 3, WS__L3(__VA_ARGS__))
+#define WS_DECLARE_TASK_4(RET, name, ...) WS__EXPAND(WS__DECLARE, RET, name, 4, WS__L4(__VA_ARGS__))
+#define WS_DECLARE_VOID_TASK_0(name) WS_DECLARE_TASK_0(void, name)
+#define WS_DECLARE_VOID_TASK_1(name, ...) WS_DECLARE_TASK_1(void, name, __VA_ARGS__)
+#define WS_DECLARE_VOID_TASK_2(name, ...) WS_DECLARE_TASK_2(void, name, __VA_ARGS__)
+#define WS_DECLARE_VOID_TASK_3(name, ...) WS_DECLARE_TASK_3(void, name, __VA_ARGS__)
+#define WS_DECLARE_VOID_TASK_4(name, ...) WS_DECLARE_TASK_4(void, name, __VA_ARGS__)
+
+/* Inside a task body (they use its hidden ctx and top). */
+#define WS_CTX ws__ctx
+#define WS_SPAWN(...) WS__BY_ARGS(WS__SPAWN_, __VA_ARGS__)(__VA_ARGS__)
+#define WS_AWAIT(name) name##_ws_await(ws__ctx, WS__POP(name))
+#define WS_CALL(...) WS__BY_ARGS(WS__CALL_, __VA_ARGS__)(ws__ctx, WS__TOP, __VA_ARGS__)
+#define WS_POLL() ws_poll_at(ws__ctx, WS__TOP)
+/* From run_one (or any code outside a task that holds ctx). */
+#define WS_RUN(ctx, ...) WS__BY_ARGS(WS__CALL_, __VA_ARGS__)((ctx), ws_frame_top(ctx), __VA_ARGS__)
+
+/* WS__BY_ARGS(prefix, name, args...) is prefix0 for no args, else
+ * prefixN: ISO C/C++ has no empty __VA_ARGS__ before C23/C++20, so the
+ * no-argument forms get their own macro (and -Wpedantic stays quiet). */
+#define WS__CAT(a, b) WS__CAT_(a, b)
+#define WS__CAT_(a, b) a##b
+#define WS__ARGS_ARE(...) WS__ARGS_ARE_(__VA_ARGS__, N, N, N, N, 0, ws__none)
+#define WS__ARGS_ARE_(name, a1, a2, a3, a4, n, ...) n
+#define WS__BY_ARGS(prefix, ...) WS__CAT(prefix, WS__ARGS_ARE(__VA_ARGS__))
+#define WS__SPAWN_0(name) name##_ws_spawn(ws__ctx, &WS__TOP)
+#define WS__SPAWN_N(name, ...) name##_ws_spawn(ws__ctx, &WS__TOP, __VA_ARGS__)
+#define WS__CALL_0(ctx, top, name) name##_ws_call(ctx, top)
+#define WS__CALL_N(ctx, top, name, ...) name##_ws_call(ctx, top, __VA_ARGS__)
 
 /* ------------------------------------------------------------------ */
 /* The descriptor.                                                     */
@@ -502,6 +813,31 @@ typedef struct ws_plugin {
     void (*worker_fini)(void *state, ws_ctx *ctx);
 } ws_plugin;
 
+/* The layout is the ABI: the same in C and C++ (where the atomic fields are
+ * plain integers), checked here for LP64 targets (x86-64, AArch64). */
+#if defined(__LP64__)
+WS__STATIC_ASSERT(sizeof(ws_frame) == 64 && offsetof(ws_frame, state) == 8 &&
+                      offsetof(ws_frame, thief) == 12 && offsetof(ws_frame, status) == 16 &&
+                      offsetof(ws_frame, stolen_err) == 24 && offsetof(ws_frame, ret) == 32 &&
+                      offsetof(ws_frame, arg) == 40,
+                  "ws_frame layout is ABI 1");
+WS__STATIC_ASSERT(sizeof(ws_ctx) == 72 && offsetof(ws_ctx, worker_data) == 8 &&
+                      offsetof(ws_ctx, run) == 16 && offsetof(ws_ctx, seed) == 24 &&
+                      offsetof(ws_ctx, fj_head) == 32 && offsetof(ws_ctx, fj_pub) == 40 &&
+                      offsetof(ws_ctx, fj_limit) == 48 && offsetof(ws_ctx, attention) == 56 &&
+                      offsetof(ws_ctx, fj_trigger) == 64,
+                  "ws_ctx layout is ABI 1");
+WS__STATIC_ASSERT(sizeof(ws_plugin) == 88 && offsetof(ws_plugin, name) == 16 &&
+                      offsetof(ws_plugin, options) == 40 && offsetof(ws_plugin, init) == 48 &&
+                      offsetof(ws_plugin, run_one) == 56 && offsetof(ws_plugin, finish) == 64 &&
+                      offsetof(ws_plugin, worker_init) == 72 &&
+                      offsetof(ws_plugin, worker_fini) == 80,
+                  "ws_plugin layout is ABI 1");
+#endif
+WS__STATIC_ASSERT(sizeof(((ws_frame *)0)->state) == 4 && sizeof(((ws_ctx *)0)->attention) == 4 &&
+                      sizeof(((ws_ctx *)0)->fj_trigger) == sizeof(uintptr_t),
+                  "atomic fields keep their integer's size");
+
 /* The smallest descriptor the loader accepts: every field above. */
 #define WS_PLUGIN_V1_SIZE ((uint32_t)(offsetof(ws_plugin, worker_fini) + sizeof(void (*)(void))))
 
@@ -510,9 +846,14 @@ typedef struct ws_plugin {
 /* Define the descriptor-returning function wsrun looks up.  It is a
  * function, not a data symbol, because dlsym is specified for functions
  * (PostgreSQL's module magic does the same). */
+#ifdef __cplusplus
+#define WS__EXTERN_C extern "C"
+#else
+#define WS__EXTERN_C
+#endif
 #define WS_PLUGIN_DEFINE(desc)                                            \
-    WS_EXPORT const ws_plugin *ws_plugin_descriptor(void);               \
-    WS_EXPORT const ws_plugin *ws_plugin_descriptor(void) { return &(desc); }
+    WS__EXTERN_C WS_EXPORT const ws_plugin *ws_plugin_descriptor(void);  \
+    WS__EXTERN_C WS_EXPORT const ws_plugin *ws_plugin_descriptor(void) { return &(desc); }
 
 /* ws_plugin.flags: each index's output stands alone (noise: one file per
  * index, written whole or not at all), so --resume may skip the indices a

@@ -13,7 +13,8 @@
  * chains to bushes.  Every task counts itself and XORs its key into
  * run-wide totals: finish fails unless every task ran exactly once, and an
  * index fails unless the checksum its tasks returned matches the serial
- * walk.  With fail-depth=D every node at depth D fails, to check that an
+ * walk.  With fail-depth=D every node at depth D fails (it marks its tree
+ * failed and spawns nothing; the index then fails), to check that an
  * error from deep inside a tree reaches the user.  Must never be used
  * to measure speed: the shared counters are contended on purpose.
  */
@@ -24,8 +25,6 @@
 #include "wsrun.h"
 
 #define FORKTREE_DEFAULT_COUNT 16
-#define DEPTH_BITS 24 /* arg[1] carries budget << DEPTH_BITS | depth */
-#define DEPTH_MASK ((UINT64_C(1) << DEPTH_BITS) - 1)
 #define GOLDEN UINT64_C(0x9e3779b97f4a7c15)
 
 typedef struct forktree_state {
@@ -43,6 +42,7 @@ typedef struct tree_ctx {
     forktree_state *st;
     uint64_t max_children;
     uint64_t index;
+    atomic_int failed; /* a node at fail-depth ran */
 } tree_ctx;
 
 static const ws_option forktree_options[] = {
@@ -85,57 +85,34 @@ static uint64_t child_key(uint64_t key, uint64_t j)
     return ws_mix64(key ^ ((j + 1) * GOLDEN + 0x2545f4914f6cdd1dULL));
 }
 
-static int forktree_task(ws_ctx *ctx, ws_frame *self);
-
-static int visit(ws_ctx *ctx, const tree_ctx *t, uint64_t key, uint64_t budget, uint64_t depth,
-                 uint64_t *out)
+/* A typed task (wsrun.h's WS_TASK_4): a node's checksum is the sum of
+ * the mixed keys of its subtree.  Typed tasks cannot fail, so a node at
+ * fail-depth records the failure in its tree and stops there (no
+ * children); run_one reports it once the whole tree is synced. */
+WS_TASK_4(uint64_t, visit, tree_ctx *, t, uint64_t, key, uint64_t, budget, uint64_t, depth)
 {
     forktree_state *st = t->st;
     uint64_t mixed = ws_mix64(key);
     /* relaxed: totals read by finish after the pool has joined. */
     atomic_fetch_add_explicit(&st->executions, 1, memory_order_relaxed);
     atomic_fetch_xor_explicit(&st->executed_xor, mixed, memory_order_relaxed);
-    if ((int64_t)depth == st->fail_depth)
-        return ws_fail(ctx, "tree %llu: node at depth %llu failed on purpose",
-                       (unsigned long long)t->index, (unsigned long long)depth);
+    if ((int64_t)depth == st->fail_depth) {
+        /* relaxed: run_one reads it after syncing every task of the tree,
+         * and each sync orders the child's work before what follows it. */
+        atomic_store_explicit(&t->failed, 1, memory_order_relaxed);
+        return mixed;
+    }
     uint64_t k = node_children(key, budget, t->max_children);
     uint64_t rest = budget - 1, sum = mixed;
-    int rc = WS_OK;
-    if (k == 0) {
-        *out = sum;
-        return WS_OK;
-    }
-    ws_frame *kids[k]; /* k <= max-children (1000) */
-    for (uint64_t j = 0; j + 1 < k; j++) {
-        ws_frame *f = ws_frame_new(ctx, forktree_task);
-        f->arg[0].u = child_key(key, j);
-        f->arg[1].u = child_share(key, j, k, &rest) << DEPTH_BITS | (depth + 1);
-        f->arg[2].p = (void *)t;
-        ws_spawn(ctx, f);
-        kids[j] = f;
-    }
-    uint64_t last_budget = child_share(key, k - 1, k, &rest), sub;
-    rc = visit(ctx, t, child_key(key, k - 1), last_budget, depth + 1, &sub);
-    sum += sub;
-    for (uint64_t j = k - 1; j-- > 0;) {
-        ws_frame *f = kids[j];
-        int rc_child = WS_SYNC(ctx, f, forktree_task);
-        sum += f->ret.u; /* read now: the next sync may reuse this frame */
-        if (rc == WS_OK)
-            rc = rc_child;
-    }
-    *out = sum;
-    return rc;
-}
-
-static int forktree_task(ws_ctx *ctx, ws_frame *self)
-{
-    const tree_ctx *t = self->arg[2].p;
-    uint64_t sum;
-    int rc = visit(ctx, t, self->arg[0].u, self->arg[1].u >> DEPTH_BITS,
-                   self->arg[1].u & DEPTH_MASK, &sum);
-    self->ret.u = sum;
-    return rc;
+    if (k == 0)
+        return sum;
+    for (uint64_t j = 0; j + 1 < k; j++)
+        WS_SPAWN(visit, t, child_key(key, j), child_share(key, j, k, &rest), depth + 1);
+    uint64_t last_budget = child_share(key, k - 1, k, &rest);
+    sum += WS_CALL(visit, t, child_key(key, k - 1), last_budget, depth + 1);
+    for (uint64_t j = k - 1; j-- > 0;)
+        sum += WS_AWAIT(visit);
+    return sum;
 }
 
 /* The same tree walked serially with an explicit stack (a 10^5-deep chain
@@ -199,7 +176,7 @@ static int forktree_run_one(void *state, uint64_t index, ws_ctx *ctx)
     forktree_state *st = state;
     ws_rng rng = ws_rng_for(ctx, index);
     uint64_t key = ws_rng_next(&rng), budget;
-    tree_ctx t = {st, 1, index};
+    tree_ctx t = {st, 1, index, 0};
     if (index == 0) {
         budget = (uint64_t)st->chain;
     } else {
@@ -211,9 +188,10 @@ static int forktree_run_one(void *state, uint64_t index, ws_ctx *ctx)
         return ws_fail(ctx, "out of memory walking tree %llu", (unsigned long long)index);
     atomic_fetch_add_explicit(&st->expected_nodes, budget, memory_order_relaxed);
     atomic_fetch_xor_explicit(&st->expected_xor, want_xor, memory_order_relaxed);
-    int rc = visit(ctx, &t, key, budget, 0, &got_sum);
-    if (rc != WS_OK)
-        return rc;
+    got_sum = WS_RUN(ctx, visit, &t, key, budget, 0);
+    if (atomic_load_explicit(&t.failed, memory_order_relaxed))
+        return ws_fail(ctx, "tree %llu: node at depth %lld failed on purpose",
+                       (unsigned long long)index, (long long)st->fail_depth);
     if (got_sum != want_sum)
         return ws_fail(ctx, "tree %llu (%llu nodes, branching <= %llu): checksum %016llx, serial walk %016llx",
                        (unsigned long long)index, (unsigned long long)budget,

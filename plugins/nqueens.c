@@ -34,56 +34,30 @@ static const ws_option nq_options[] = {
     {NULL, 0, NULL, NULL, NULL, 0, 0},
 };
 
-static int nq_task(ws_ctx *ctx, ws_frame *self);
-
-static int nq_compute(ws_ctx *ctx, const nq_state *st, uint32_t cols, uint32_t left,
-                      uint32_t right, uint64_t *out)
+/* A typed task (wsrun.h's WS_TASK_4): the board travels as the task's
+ * arguments, the count comes back as its value.  Children are awaited in
+ * the reverse order of their spawns, as WS_AWAIT always does. */
+WS_TASK_4(uint64_t, nq_count, const nq_state *, st, uint32_t, cols, uint32_t, left, uint32_t,
+          right)
 {
-    if (cols == st->all) {
-        *out = 1;
-        return WS_OK;
-    }
-    if (st->cutoff > 0 && __builtin_popcount(cols) >= st->cutoff) {
-        *out = nq_serial(st->all, cols, left, right);
-        return WS_OK;
-    }
+    if (cols == st->all)
+        return 1;
+    if (st->cutoff > 0 && __builtin_popcount(cols) >= st->cutoff)
+        return nq_serial(st->all, cols, left, right);
     uint32_t free_cols = st->all & ~(cols | left | right);
-    if (!free_cols) {
-        *out = 0;
-        return WS_OK;
-    }
-    ws_frame *children[32];
+    if (!free_cols)
+        return 0;
     int spawned = 0;
     uint32_t bit = free_cols & -free_cols;
     for (free_cols ^= bit; free_cols; free_cols ^= bit) {
-        ws_frame *f = ws_frame_new(ctx, nq_task);
-        f->arg[0].u = (uint64_t)(cols | bit) << 32 | (uint32_t)((left | bit) << 1);
-        f->arg[1].u = (right | bit) >> 1;
-        f->arg[2].p = (void *)st;
-        ws_spawn(ctx, f);
-        children[spawned++] = f;
+        WS_SPAWN(nq_count, st, cols | bit, (left | bit) << 1, (right | bit) >> 1);
+        spawned++;
         bit = free_cols & -free_cols;
     }
-    uint64_t total;
-    int rc = nq_compute(ctx, st, cols | bit, (left | bit) << 1, (right | bit) >> 1, &total);
-    while (spawned > 0) {
-        ws_frame *f = children[--spawned];
-        int rc_child = WS_SYNC(ctx, f, nq_task);
-        total += f->ret.u; /* read now: the next sync may reuse this frame */
-        if (rc == WS_OK)
-            rc = rc_child;
-    }
-    *out = total;
-    return rc;
-}
-
-static int nq_task(ws_ctx *ctx, ws_frame *self)
-{
-    uint64_t count;
-    int rc = nq_compute(ctx, self->arg[2].p, (uint32_t)(self->arg[0].u >> 32),
-                        (uint32_t)self->arg[0].u, (uint32_t)self->arg[1].u, &count);
-    self->ret.u = count;
-    return rc;
+    uint64_t total = WS_CALL(nq_count, st, cols | bit, (left | bit) << 1, (right | bit) >> 1);
+    while (spawned-- > 0)
+        total += WS_AWAIT(nq_count);
+    return total;
 }
 
 /* Spawned tasks, counted serially once (for ns per spawn): every safe
@@ -125,7 +99,8 @@ static int nq_run_one(void *state, uint64_t index, ws_ctx *ctx)
 {
     nq_state *st = state;
     (void)index;
-    return nq_compute(ctx, st, 0, 0, 0, &st->result);
+    st->result = WS_RUN(ctx, nq_count, st, 0, 0, 0);
+    return WS_OK;
 }
 
 static int nq_finish(void *state, int run_status, ws_ctx *ctx)

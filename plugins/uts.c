@@ -49,58 +49,34 @@ static const ws_option uts_options[] = {
     {NULL, 0, NULL, NULL, NULL, 0, 0},
 };
 
-static int uts_task(ws_ctx *ctx, ws_frame *self);
+/* Typed tasks (wsrun.h): uts_count counts the subtree of a node it is
+ * given; each child but the last is spawned as uts_child_count, which
+ * makes the child node from its parent (the hashing runs in the child, on
+ * whichever worker takes it) and counts it.  The parent awaits its
+ * children, so its node outlives them. */
+WS_DECLARE_TASK_3(uint64_t, uts_child_count, const uts_params *, p, const uts_node *, parent,
+                  uint32_t, index);
 
 /* Nodes in the subtree of `node`, node included. */
-static int uts_visit(ws_ctx *ctx, const uts_params *p, const uts_node *node, uint64_t *out)
+WS_TASK_2(uint64_t, uts_count, const uts_params *, p, const uts_node *, node)
 {
     int k = uts_num_children(p, node);
-    uint64_t total = 1;
-    int rc = WS_OK;
-    if (k > 0) {
-        /* Only a binomial root has more than UTS_MAX_CHILDREN children. */
-        ws_frame *few[UTS_MAX_CHILDREN];
-        ws_frame **children = few;
-        if (k - 1 > UTS_MAX_CHILDREN) {
-            children = malloc((size_t)(k - 1) * sizeof *children);
-            if (!children)
-                return ws_fail(ctx, "out of memory for the %d children of the root", k);
-        }
-        for (int i = 0; i < k - 1; i++) {
-            ws_frame *f = ws_frame_new(ctx, uts_task);
-            f->arg[0].p = (void *)p;
-            f->arg[1].p = (void *)node; /* we wait for the child: our node outlives it */
-            f->arg[2].u = (uint64_t)i;
-            ws_spawn(ctx, f);
-            children[i] = f;
-        }
-        uts_node last;
-        uts_child(node, (uint32_t)(k - 1), &last);
-        uint64_t sub;
-        rc = uts_visit(ctx, p, &last, &sub);
-        total += sub;
-        for (int i = k - 2; i >= 0; i--) {
-            int rc_child = WS_SYNC(ctx, children[i], uts_task);
-            total += children[i]->ret.u; /* read now: the next sync may reuse the frame */
-            if (rc == WS_OK)
-                rc = rc_child;
-        }
-        if (children != few)
-            free(children);
-    }
-    *out = total;
-    return rc;
+    if (k <= 0)
+        return 1;
+    for (int i = 0; i < k - 1; i++)
+        WS_SPAWN(uts_child_count, p, node, (uint32_t)i);
+    uint64_t total = 1 + WS_CALL(uts_child_count, p, node, (uint32_t)(k - 1));
+    for (int i = k - 2; i >= 0; i--)
+        total += WS_AWAIT(uts_child_count);
+    return total;
 }
 
-static int uts_task(ws_ctx *ctx, ws_frame *self)
+WS_TASK_3(uint64_t, uts_child_count, const uts_params *, p, const uts_node *, parent, uint32_t,
+          index)
 {
-    const uts_params *p = self->arg[0].p;
     uts_node node;
-    uts_child(self->arg[1].p, (uint32_t)self->arg[2].u, &node);
-    uint64_t count;
-    int rc = uts_visit(ctx, p, &node, &count);
-    self->ret.u = count;
-    return rc;
+    uts_child(parent, index, &node);
+    return WS_CALL(uts_count, p, &node);
 }
 
 static uint64_t uts_spawns(const uts_params *p, const uts_node *n)
@@ -155,7 +131,8 @@ static int uts_run_one(void *state, uint64_t index, ws_ctx *ctx)
     uts_node root;
     (void)index;
     uts_root(&st->params, &root);
-    return uts_visit(ctx, &st->params, &root, &st->nodes);
+    st->nodes = WS_RUN(ctx, uts_count, &st->params, &root);
+    return WS_OK;
 }
 
 static int uts_finish(void *state, int run_status, ws_ctx *ctx)

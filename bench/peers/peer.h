@@ -2,7 +2,8 @@
  * peer.h - what every benchmark peer in bench/peers/ shares: the command
  * line ("-j N key=value ..."), a monotonic clock, and the output format
  * bench/run.sh reads ("time_s <seconds>" and "cpu_s <seconds>" beside the
- * plugin's own result line).  C and C++; never includes wsrun.h (C++ cannot: it uses _Atomic).
+ * plugin's own result line).  C and C++; never includes wsrun.h: a peer is
+ * what a user writes without wsrun.
  *
  * A peer must time the same span as the plugins: the parallel work, from
  * just before it starts to just after it ends, with the thread pool started

@@ -10,8 +10,9 @@
  *   wsrun --plugin ./template.so --count 1000 -o scale=2
  *
  * As written it does a small real job so you can see every part work:
- * for each index i it adds scale * i to a total, and prints the total at
- * the end (the sum of 0..N-1 times scale, easy to check by hand).
+ * for each index i it adds scale * i to a total (worked out by a small
+ * fork-join task, to show one), and prints the total at the end (the sum
+ * of 0..N-1 times scale, easy to check by hand).
  *
  * Rules that keep a plugin correct (wsrun-plugin(7) has them all):
  * run_one runs on many threads at once, so anything it changes in the
@@ -56,15 +57,32 @@ static int template_init(ws_ctx *ctx, void **state)
     return WS_OK;
 }
 
+/* Optional: fork-join inside one index (docs/plugins.md, section 6).  A
+ * typed task splits [lo, hi) in two, spawns one half (an idle worker may
+ * steal it), does the other half itself and awaits the spawned one; the
+ * value comes back from WS_AWAIT.  Here it adds `scale` once per number in
+ * [lo, hi), so the result is scale * (hi - lo).  Delete it if an index is
+ * small work. */
+WS_TASK_3(uint64_t, template_range, uint64_t, lo, uint64_t, hi, uint64_t, scale)
+{
+    if (hi - lo <= 64) /* small enough: do it serially */
+        return (hi - lo) * scale;
+    uint64_t mid = lo + (hi - lo) / 2;
+    WS_SPAWN(template_range, lo, mid, scale);                 /* a child task */
+    uint64_t upper = WS_CALL(template_range, mid, hi, scale); /* here, now */
+    return upper + WS_AWAIT(template_range);                  /* the child's value */
+}
+
 /* (2) Your work for one index.  Any worker thread, many at once, in no
  * particular order.  For random numbers use ws_rng_for(ctx, index): the
  * stream depends only on --seed and the index, never on the worker. */
 static int template_run_one(void *state, uint64_t index, ws_ctx *ctx)
 {
     template_state *s = state;
-    (void)ctx; /* needed for ws_fail, ws_log, ws_rng_for, options */
+    /* ctx: for ws_fail, ws_log, ws_rng_for, options, and fork-join. */
+    uint64_t part = WS_RUN(ctx, template_range, 0, index, s->scale); /* scale * index */
     /* relaxed: the total is only read after every worker stopped. */
-    atomic_fetch_add_explicit(&s->total, s->scale * index, memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->total, part, memory_order_relaxed);
     return WS_OK;
 }
 

@@ -92,11 +92,14 @@ check "template builds with -Wall -Wextra -Werror" cc -std=c11 -Wall -Wextra -We
 
 # ------------------------------------------------------------ the tutorial, against the install
 mkdir -p "$SCRATCH/tutorial"
-cp docs/tutorial/primes.c "$SCRATCH/tutorial/"
+cp docs/tutorial/primes.c docs/tutorial/treesum.c "$SCRATCH/tutorial/"
 check "tutorial plugin is under 40 lines" test "$(wc -l <docs/tutorial/primes.c)" -lt 40
 check "tutorial builds with -Wall -Wextra -Werror" cc -std=c11 -Wall -Wextra -Werror -Wshadow \
     -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers \
     $(pkg-config --cflags wsrun) -fPIC -shared docs/tutorial/primes.c -o "$SCRATCH/strict.so"
+check "fork-join tutorial builds with -Wall -Wextra -Werror" cc -std=c11 -Wall -Wextra -Werror \
+    -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers \
+    $(pkg-config --cflags wsrun) -fPIC -shared docs/tutorial/treesum.c -o "$SCRATCH/strict.so"
 if PATH=$PREFIX/bin:$PATH /usr/bin/python3 tests/py/check_doc.py docs/plugins.md "$SCRATCH/tutorial" >"$SCRATCH/doc.log" 2>&1; then ok
 else bad "docs/plugins.md does not match what the installed wsrun does:"; sed 's/^/  /' "$SCRATCH/doc.log"; fi
 

@@ -69,7 +69,7 @@ export_fixtures() { export WSRUN_PLUGIN_PATH=$FIXTURES; }
 expect no-args 2 err "wsrun: --plugin is required" -- $W
 expect help 0 out "usage: wsrun --plugin NAME" -- $W --help
 expect help-short 0 out "Exit status: 0" -- $W -h
-expect version 0 out "wsrun 1.3.0 (plugin ABI 1.2)" -- $W --version
+expect version 0 out "wsrun 1.4.0 (plugin ABI 1.3)" -- $W --version
 expect version-short 0 out "plugin ABI 1." -- $W -V
 expect unknown-long 2 err "wsrun: unknown option '--bogus'" -- $W --bogus
 expect unknown-short 2 err "wsrun: unknown option '-x'" -- $W -x
@@ -119,6 +119,15 @@ expect abi10-help 0 out "built for plugin ABI 1.0" -- $W -p abi10 --help
 for j in 1 2 3 4; do
     expect abi10-top-j$j 0 out "fib(24) = 46368" -- $W -p abi10 -j $j -o n=24 -o mode=top
     expect abi10-implicit-j$j 0 out "fib(22) = 17711" -- $W -p abi10 -j $j -o n=22 -o mode=implicit
+done
+# ... and plugins built against the frozen 1.1 and 1.2 headers (the _at
+# calls and the plain calls).
+for abi in 11 12; do
+    expect abi$abi-help 0 out "built for plugin ABI ${abi:0:1}.${abi:1:1}" -- $W -p abi$abi --help
+    for j in 1 2 3 4; do
+        expect abi$abi-at-j$j 0 out "fib(24) = 46368" -- $W -p abi$abi -j $j -o n=24 -o mode=at
+        expect abi$abi-plain-j$j 0 out "fib(22) = 17711" -- $W -p abi$abi -j $j -o n=22 -o mode=plain
+    done
 done
 # Fork-join where it cannot work: refused with a message naming the plugin,
 # then the crash report's status (128 + SIGABRT).
