@@ -1189,6 +1189,7 @@ int ws_pool_run(ws_run *run, ws_pool_result *result)
     /* seq_cst: the Dekker pair with ws_pool_request_stop (see there); it
      * also releases the workers' fields above to a signal handler or
      * progress reader that loads the pointer. */
+    WS_HOOK("pool_run.before_publish");
     atomic_store(&current_pool, &pool);
     /* A stop that came before the pool existed applies to this run; one that
      * comes from now on finds the pool.  seq_cst: see above. */

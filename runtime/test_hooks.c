@@ -40,7 +40,10 @@ static void fuzz(unsigned long long seed)
     }
     fuzz_state = fuzz_state * 6364136223846793005u + 1442695040888963407u;
     unsigned r = (unsigned)(fuzz_state >> 58); /* 0..63 */
-    if (r < 8)
+    if (r == 63 && ((fuzz_state >> 40) & 7) == 0) /* 1 in 512: a long pause */
+        for (unsigned k = 0; k < 32; k++)
+            sched_yield();
+    else if (r < 8)
         sched_yield();
     else if (r < 16)
         for (volatile unsigned spin = 0; spin < 64u * (r - 7); spin++)

@@ -20,8 +20,8 @@ void ws_test_hook(const char *point);
 typedef void (*ws_test_hook_fn)(const char *point);
 void ws_test_hook_set(ws_test_hook_fn fn);
 /* Schedule fuzzing: from now on every point yields (about 1 in 8) or spins
- * a few hundred cycles (1 in 8) by a per-thread stream derived from `seed`;
- * seed 0 turns it off. */
+ * a few hundred cycles (1 in 8), and 1 in 512 pauses for 32 yields, by a
+ * per-thread stream derived from `seed`; seed 0 turns it off. */
 void ws_test_fuzz_set(unsigned long long seed);
 #else
 #define WS_HOOK(point) ((void)0)
