@@ -166,12 +166,13 @@ int ws_deque_steal_unless(ws_deque *q, uintptr_t *item, _Atomic uint32_t *done_f
     uintptr_t x = atomic_load_explicit(&a->slot[t & (a->capacity - 1)], memory_order_relaxed);
     WS_HOOK("steal.before_cas");
     /* acquire: pairs with the release store of DONE by the thief that ran
-     * the frame the caller waits for.  A DONE seen here means that frame
-     * and all its descendants finished, so whatever this deque holds now
-     * is not the caller's to run (a waiting worker runs only descendants
-     * of the frame it waits for); if DONE is stored after this load, the
-     * item read above was pushed while that frame still ran, i.e. it is a
-     * descendant (the thief's deque held only that frame's work then). */
+     * the frame the caller waits for.  DONE seen: that frame and all its
+     * descendants finished, so nothing here is the caller's to run (a
+     * waiting worker runs only descendants of what it waits for).  Not
+     * seen: the bottom we acquired above was stored before DONE (a later
+     * one would carry DONE with it, by its release), so the item at t was
+     * pushed while the frame ran, when the thief's deque held only its
+     * descendants; if the slot was reused since, the CAS below fails. */
     if (done_flag && atomic_load_explicit(done_flag, memory_order_acquire) == 1)
         return WS_DEQUE_EMPTY;
     /* seq_cst on success: totally ordered with the owner's CAS in take and
