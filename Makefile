@@ -81,12 +81,40 @@ run: deps all
 	cd out && ../$(BUILD)/wsrun --plugin noise.so --count 2000
 	@echo "wrote $$(ls out | grep -c '^image_.*\.png$$') images to out/"
 
+# ------------------------------------------------ test hooks, schedule fuzz
+# The test binaries, the TSan programs and the soak link a runtime copy
+# built with -DWS_TEST_HOOKS: its WS_HOOK points (runtime/test_hooks.h)
+# let tests hold a thread at a named point and let sched_fuzz inject
+# seeded yields and spins.  build/wsrun and the plugins never have them.
+TEST_RT := $(BUILD)/hooks/libwsrt.a
+$(BUILD)/hooks/obj/%.o: %.c include/wsrun.h $(wildcard runtime/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -DWS_TEST_HOOKS -c $< -o $@
+$(TEST_RT): $(RUNTIME_SRCS:%.c=$(BUILD)/hooks/obj/%.o)
+	rm -f $@
+	ar rcs $@ $^
+$(BUILD)/tsan/%: TSAN_FLAGS += -DWS_TEST_HOOKS
+$(BUILD)/sched_fuzz: tests/sched_fuzz.c tests/stress.h $(TEST_RT)
+	$(CC) $(CFLAGS_ALL) -DWS_TEST_HOOKS -Itests $(EXPORT_DYNAMIC) $< $(TEST_RT) -o $@ -ldl -lm
+$(BUILD)/tsan/sched_fuzz: tests/sched_fuzz.c tests/stress.h $(RUNTIME_SRCS:%.c=$(BUILD)/tsan/%.o)
+	$(CC) $(TSAN_FLAGS) -Itests $(EXPORT_DYNAMIC) $< $(filter %.o,$^) -o $@ -ldl -lm
+# make soak runs it first for a third of SOAK_SECONDS each, plain and
+# TSan (soak-ci: 10 s + 10 s).
+SCHED_FUZZ_SECONDS ?= $(shell echo $$(( $(SOAK_SECONDS) / 3 )))
+.PHONY: sched-fuzz sched-fuzz-ci
+sched-fuzz: $(BUILD)/sched_fuzz $(BUILD)/tsan/sched_fuzz
+	SCHED_FUZZ_SECONDS=$(SCHED_FUZZ_SECONDS) $(BUILD)/sched_fuzz
+	SCHED_FUZZ_SECONDS=$(SCHED_FUZZ_SECONDS) TSAN_OPTIONS="halt_on_error=1 exitcode=66" setarch -R $(BUILD)/tsan/sched_fuzz
+sched-fuzz-ci:
+	@$(MAKE) --no-print-directory sched-fuzz SCHED_FUZZ_SECONDS=10
+soak: sched-fuzz
+
 # ---------------------------------------------------------------- tests
 TEST_LIBS := -lcriterion -ldl -lm $(PNG_LIBS)
 
-$(BUILD)/tests/test_%: tests/test_%.c $(BUILD)/libwsrt.a $(wildcard tests/*.h) include/wsrun.h
+$(BUILD)/tests/test_%: tests/test_%.c $(TEST_RT) $(wildcard tests/*.h) include/wsrun.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(PNG_CFLAGS) -Itests $(EXPORT_DYNAMIC) $< $(BUILD)/libwsrt.a -o $@ $(TEST_LIBS)
+	$(CC) $(CFLAGS_ALL) -DWS_TEST_HOOKS $(PNG_CFLAGS) -Itests $(EXPORT_DYNAMIC) $< $(TEST_RT) -o $@ $(TEST_LIBS)
 
 # Test fixture plugins (bad descriptors, deliberate failures): built apart
 # from the real plugins so `wsrun --plugin` never finds them by name.
@@ -179,8 +207,8 @@ test-tsan-cli:
 # Soak: deque, pool, fork-join and journal stress at -j 2..16 for
 # SOAK_SECONDS; soak-ci is the 60-second version (half of it under TSan).
 SOAK_SECONDS ?= 600
-$(BUILD)/soak: tests/soak.c tests/stress.h $(BUILD)/libwsrt.a
-	$(CC) $(CFLAGS_ALL) -Itests $(EXPORT_DYNAMIC) $< $(BUILD)/libwsrt.a -o $@ -ldl -lm
+$(BUILD)/soak: tests/soak.c tests/stress.h $(TEST_RT)
+	$(CC) $(CFLAGS_ALL) -DWS_TEST_HOOKS -Itests $(EXPORT_DYNAMIC) $< $(TEST_RT) -o $@ -ldl -lm
 
 $(TSAN_DIR)/soak: tests/soak.c tests/stress.h $(TSAN_RUNTIME_OBJS)
 	@mkdir -p $(dir $@)

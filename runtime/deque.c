@@ -3,12 +3,15 @@
  * Le et al., PPoPP 2013, Figure 1, with two deliberate strengthenings that
  * cost nothing on x86 and let ThreadSanitizer see the synchronisation:
  * the release fence + relaxed store of bottom in push is a release store,
- * and the array pointer is read with acquire instead of consume.
+ * and the array pointer is read with acquire instead of consume; and take's
+ * stores of bottom are release (see ws_deque_take).
  * Must never block, allocate on take/steal, or free a live array.
  */
 #include "deque.h"
 
 #include <stdlib.h>
+
+#include "test_hooks.h"
 
 static ws_deque_array *array_new(int64_t capacity)
 {
@@ -83,6 +86,7 @@ int ws_deque_push(ws_deque *q, uintptr_t item)
      * it is atomic because a slow thief may read the same slot after a
      * wrap-around (its CAS on top then fails). */
     atomic_store_explicit(&a->slot[b & (a->capacity - 1)], item, memory_order_relaxed);
+    WS_HOOK("push.before_publish");
     /* release: everything written before the push (the item and what it
      * points to) is visible to a thief that acquires this bottom. */
     atomic_store_explicit(&q->bottom, b + 1, memory_order_release);
@@ -94,15 +98,25 @@ int ws_deque_take(ws_deque *q, uintptr_t *item)
     /* relaxed: only the owner writes bottom and the array pointer. */
     int64_t b = atomic_load_explicit(&q->bottom, memory_order_relaxed) - 1;
     ws_deque_array *a = atomic_load_explicit(&q->array, memory_order_relaxed);
-    atomic_store_explicit(&q->bottom, b, memory_order_relaxed);
+    /* release (here and in the two restores below): push's release store
+     * of bottom is acquired by a thief that may read a bottom written
+     * later by take.  C11 (5.1.2.4) lets later relaxed stores by the same
+     * thread continue push's release sequence; C++20 (P0982) and RC11/LLVM
+     * dropped that rule, so with relaxed stores here a thief that reads
+     * take's bottom would no longer synchronise with the push of the item
+     * it steals.  Release on every store of bottom keeps that synchronises-
+     * with edge under both models.  It cannot be tested on x86 (every store
+     * is a release there; the same mov is emitted), so it is argued here. */
+    atomic_store_explicit(&q->bottom, b, memory_order_release);
+    WS_HOOK("take.before_fence");
     /* seq_cst fence: the store of bottom must be ordered before the load of
      * top (store-load), so that a thief and the owner cannot both miss each
      * other's claim on the last item.  Pairs with the fence in steal. */
     atomic_thread_fence(memory_order_seq_cst);
     int64_t t = atomic_load_explicit(&q->top, memory_order_relaxed);
     if (t > b) {
-        /* Empty: restore bottom.  relaxed: owner-only variable. */
-        atomic_store_explicit(&q->bottom, b + 1, memory_order_relaxed);
+        /* Empty: restore bottom.  release: see the first store above. */
+        atomic_store_explicit(&q->bottom, b + 1, memory_order_release);
         return WS_DEQUE_EMPTY;
     }
     /* relaxed: the owner wrote this slot. */
@@ -111,13 +125,14 @@ int ws_deque_take(ws_deque *q, uintptr_t *item)
         *item = x; /* more than one item: no thief can reach slot b */
         return WS_DEQUE_GOT;
     }
+    WS_HOOK("take.before_last_cas");
     /* The last item: race the thieves for it by advancing top.
      * seq_cst on success: totally ordered with the thieves' CASes;
      * relaxed on failure: we only learn that a thief won. */
     int won = atomic_compare_exchange_strong_explicit(&q->top, &t, t + 1, memory_order_seq_cst,
                                                       memory_order_relaxed);
-    /* relaxed: owner-only variable; the deque is empty either way. */
-    atomic_store_explicit(&q->bottom, b + 1, memory_order_relaxed);
+    /* release: see the first store above; the deque is empty either way. */
+    atomic_store_explicit(&q->bottom, b + 1, memory_order_release);
     if (!won)
         return WS_DEQUE_EMPTY;
     *item = x;
@@ -126,6 +141,12 @@ int ws_deque_take(ws_deque *q, uintptr_t *item)
 
 int ws_deque_steal(ws_deque *q, uintptr_t *item)
 {
+    return ws_deque_steal_unless(q, item, NULL);
+}
+
+int ws_deque_steal_unless(ws_deque *q, uintptr_t *item, _Atomic uint32_t *done_flag)
+{
+    WS_HOOK("steal.begin");
     /* acquire: pairs with other thieves' CAS, so we read the slot after
      * seeing the top they left. */
     int64_t t = atomic_load_explicit(&q->top, memory_order_acquire);
@@ -137,11 +158,23 @@ int ws_deque_steal(ws_deque *q, uintptr_t *item)
     int64_t b = atomic_load_explicit(&q->bottom, memory_order_acquire);
     if (t >= b)
         return WS_DEQUE_EMPTY;
+    WS_HOOK("steal.before_slot");
     /* acquire: pairs with the release store in grow (the copied slots). */
     ws_deque_array *a = atomic_load_explicit(&q->array, memory_order_acquire);
     /* relaxed: the value is only used if the CAS below confirms that top was
      * still t, i.e. that this slot had not been reused. */
     uintptr_t x = atomic_load_explicit(&a->slot[t & (a->capacity - 1)], memory_order_relaxed);
+    WS_HOOK("steal.before_cas");
+    /* acquire: pairs with the release store of DONE by the thief that ran
+     * the frame the caller waits for.  DONE seen: that frame and all its
+     * descendants finished, so nothing here is the caller's to run (a
+     * waiting worker runs only descendants of what it waits for).  Not
+     * seen: the bottom we acquired above was stored before DONE (a later
+     * one would carry DONE with it, by its release), so the item at t was
+     * pushed while the frame ran, when the thief's deque held only its
+     * descendants; if the slot was reused since, the CAS below fails. */
+    if (done_flag && atomic_load_explicit(done_flag, memory_order_acquire) == 1)
+        return WS_DEQUE_EMPTY;
     /* seq_cst on success: totally ordered with the owner's CAS in take and
      * with other thieves; relaxed on failure: nothing was read that counts. */
     if (!atomic_compare_exchange_strong_explicit(&q->top, &t, t + 1, memory_order_seq_cst,

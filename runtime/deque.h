@@ -45,6 +45,11 @@ int ws_deque_take(ws_deque *q, uintptr_t *item);
  * WS_DEQUE_LOST_RACE when another thief or the owner took it first. */
 int ws_deque_steal(ws_deque *q, uintptr_t *item);
 
+/* As ws_deque_steal, but gives up (WS_DEQUE_EMPTY) when *done_flag reads 1
+ * (WS_FRAME_DONE) after the item was read and before it is claimed: a
+ * worker waiting for a frame steals only while that frame runs. */
+int ws_deque_steal_unless(ws_deque *q, uintptr_t *item, _Atomic uint32_t *done_flag);
+
 /* A racy size estimate for heuristics (never for correctness). */
 static inline int64_t ws_deque_size_hint(ws_deque *q)
 {

@@ -33,6 +33,7 @@
 #include "own_stack.h"
 #include "placement.h"
 #include "standby.h"
+#include "test_hooks.h"
 
 #define ATTN_REQUEST WS_ATTN_REQUEST
 #define ATTN_STOP WS_ATTN_STOP
@@ -42,6 +43,10 @@
  * fast path writes a frame before its one compare finds it past the end. */
 #define FRAME_STACK_FRAMES ((size_t)1 << 20)
 #define FRAME_STACK_BYTES ((FRAME_STACK_FRAMES + 1) * sizeof(ws_frame))
+/* Split-off index ranges waiting for their sync (see push_split): each
+ * nested range loop adds at most 64 (halving a 64-bit range). */
+#define SPLIT_FRAMES ((size_t)1 << 16)
+#define SPLIT_BYTES (SPLIT_FRAMES * sizeof(ws_frame))
 #define WORKER_STACK_BYTES WS_WORKER_STACK_BYTES
 #define MAX_FAILURES_PRINTED 20
 #define STEAL_ROUNDS_BEFORE_YIELD 4
@@ -56,6 +61,8 @@ typedef struct ws_worker {
     ws_pool *pool;
     ws_deque deque;
     ws_frame *frames;
+    ws_frame *splits; /* split-off ranges, off the fork-join stack */
+    size_t n_splits;
     int (*run_one)(void *, uint64_t, ws_ctx *);
     void *state;
     uint64_t victim_rng;
@@ -71,7 +78,8 @@ typedef struct ws_worker {
     const char *volatile callback;
     /* The innermost index loop running on this worker: the frame-stack top
      * it gives run_one, and its current end.  Lets a ws_poll inside a long
-     * run_one hand the rest of the range to a thief (owner-only fields). */
+     * run_one hand the rest of the range to a thief (owner-only fields);
+     * the loop sees range_end shrink and stops there. */
     ws_frame *range_top;
     uint64_t range_end;
     _Alignas(64) _Atomic uint64_t progress; /* indices done; read by the main thread */
@@ -222,8 +230,18 @@ void ws_attention_raise(ws_ctx *ctx, uint32_t bit)
  * some bit is still set. */
 static void clear_attention(ws_ctx *ctx, uint32_t bit)
 {
-    /* relaxed: the seq_cst pair below is what orders against thieves. */
-    atomic_fetch_and_explicit(&ctx->attention, ~bit, memory_order_relaxed);
+    /* seq_cst: the argument above needs this RMW in the total order S too.
+     * Relaxed, C11 (7.17.3p3) lets our seq_cst load below read this RMW's
+     * value even when the thief's fetch_or comes later in attention's
+     * modification order and earlier in S (a non-seq_cst write that does
+     * not happen before it): the load misses the bit although the thief's
+     * store of 0 came before our store of the limit, so the trigger stays
+     * at the limit with a request set and _at spawns stop publishing.  As
+     * a seq_cst RMW it is in S: either before the fetch_or (then the load,
+     * later in S, reads the fetch_or or a later value) or after it (then it
+     * read the bit and left it).  On x86 both compile to the same lock'ed
+     * instruction, so no test can tell them apart: argued here instead. */
+    atomic_fetch_and_explicit(&ctx->attention, ~bit, memory_order_seq_cst);
     atomic_store_explicit(&ctx->fj_trigger, (uintptr_t)ctx->fj_limit, memory_order_seq_cst);
     if (atomic_load_explicit(&ctx->attention, memory_order_seq_cst))
         atomic_store_explicit(&ctx->fj_trigger, 0, memory_order_relaxed);
@@ -266,29 +284,53 @@ static int range_task(ws_ctx *ctx, ws_frame *self);
 /* Set in a worker's range_top by ws__attend_at: see top_moved. */
 #define RANGE_TOP_AT_PUBLISHED ((uintptr_t)1)
 
+/* Publish [begin, end) as a new range frame for thieves.  It goes on the
+ * worker's split stack, never on the fork-join frame stack: run_one (and
+ * plugins built for 1.0-1.2, whose inline code cannot change) may hold a
+ * top it read before a ws_poll and spawn there with the _at calls, which
+ * would overwrite a frame put at that top.  The deque still holds it in
+ * sync order: the range loop syncs it (sync_splits) after everything
+ * pushed later, i.e. run_one's own children, was synced. */
+static void push_split(ws_worker *w, uint64_t begin, uint64_t end)
+{
+    if (w->n_splits == SPLIT_FRAMES) {
+        ws_err("index ranges nested deeper than %zu splits on worker %u", SPLIT_FRAMES,
+               w->base.ctx.worker_id);
+        abort();
+    }
+    ws_frame *half = &w->splits[w->n_splits++];
+    half->fn = range_task;
+    half->arg[0].u = begin;
+    half->arg[1].u = end;
+    /* relaxed: published by the release store of bottom in push. */
+    atomic_store_explicit(&half->state, WS_FRAME_PENDING, memory_order_relaxed);
+    atomic_store_explicit(&half->thief, 0, memory_order_relaxed);
+    if (ws_deque_push(&w->deque, (uintptr_t)half) != 0) {
+        ws_err("out of memory growing the deque of worker %u", w->base.ctx.worker_id);
+        abort();
+    }
+    w->stats.publishes++;
+    w->stats.splits++;
+    w->range_end = begin;
+}
+
 /* Inside run_one, with nothing of its own to publish: give a thief the
  * upper half of the indices after the running one (all of them when one is
- * left), as a new range frame.  Only when run_one has no frames of its own
- * on the stack, so the new frame sits below anything it spawns later and
- * the LIFO order of syncs holds.  The index loop sees the frame stack top
- * move when run_one returns and picks up the shortened end. */
+ * left).  Only when run_one has no frames of its own published (fj_pub)
+ * or recorded (fj_head), so the split sits below anything it publishes
+ * later in the deque and the LIFO order of syncs holds.  The index loop
+ * sees range_end shrink when run_one returns. */
 static int split_running_range(ws_worker *w)
 {
     ws_ctx *ctx = &w->base.ctx;
-    if (!w->range_top || ctx->fj_head != w->range_top || w->current_index == UINT64_MAX ||
-        ctx->fj_head >= ctx->fj_limit)
+    if (!w->range_top || ctx->fj_head != w->range_top || ctx->fj_pub > w->range_top ||
+        w->current_index == UINT64_MAX)
         return 0;
     uint64_t next = w->current_index + 1, end = w->range_end;
     if (next >= end)
         return 0;
-    uint64_t mid = next + (end - next) / 2;
-    ws_frame *rest = ws_frame_new(ctx, range_task);
-    rest->arg[0].u = mid;
-    rest->arg[1].u = end;
-    w->range_end = mid;
-    w->stats.splits++;
-    ctx->fj_head = rest + 1;
-    return publish_half(w) > 0;
+    push_split(w, next + (end - next) / 2, end);
+    return 1;
 }
 
 void ws__attend(ws_ctx *ctx)
@@ -309,8 +351,9 @@ void ws__attend(ws_ctx *ctx)
  * top of the frame stack, one past the frame just spawned.  ctx's own
  * record (fj_head) is set to it while publishing and restored after,
  * since _at code does not keep that record and implicit code above it
- * relies on it.  Never splits a running range: that puts a frame at the
- * top, where _at code would overwrite it. */
+ * relies on it.  Never splits a running range: the caller has frames of
+ * its own outstanding (the one just spawned), which must be synced before
+ * a split-off range. */
 void ws__attend_at(ws_ctx *ctx, ws_frame *top)
 {
     if (WS_UNLIKELY(top > ctx->fj_limit))
@@ -397,6 +440,15 @@ static void run_stolen(ws_worker *w, ws_frame *f, unsigned victim)
     w->stats.steals++;
     w->stats.tasks++;
     w->nesting++;
+    /* The stolen frame runs in the middle of a task of ours that waits (a
+     * sync), and that task may have recorded a message already (ws_fail,
+     * then a sync before it returns): keep it aside, give the stolen frame
+     * an empty buffer, and put the message back after.  A worker with
+     * nothing running (worker_loop) has an empty buffer: no copy then. */
+    char kept_msg[WS_ERRBUF];
+    int kept = w->base.errbuf[0] != '\0';
+    if (kept)
+        memcpy(kept_msg, w->base.errbuf, WS_ERRBUF);
     w->base.errbuf[0] = '\0';
     ws_frame *copy = ctx->fj_head;
     if (WS_UNLIKELY(copy >= ctx->fj_limit))
@@ -419,6 +471,10 @@ static void run_stolen(ws_worker *w, ws_frame *f, unsigned victim)
     f->status = status;
     if (status != WS_OK)
         f->stolen_err = strdup(w->base.errbuf[0] ? w->base.errbuf : "child task failed");
+    if (kept)
+        memcpy(w->base.errbuf, kept_msg, WS_ERRBUF);
+    else
+        w->base.errbuf[0] = '\0';
     /* release: the owner that acquires DONE sees status, ret and the
      * frame's side effects. */
     atomic_store_explicit(&f->state, WS_FRAME_DONE, memory_order_release);
@@ -432,12 +488,14 @@ static uint32_t next_victim(ws_worker *w)
     return v >= w->base.ctx.worker_id ? v + 1 : v;
 }
 
-/* One steal attempt on `victim`; runs the frame if one was taken. */
-static int try_steal_from(ws_worker *w, ws_worker *victim)
+/* One steal attempt on `victim`; runs the frame if one was taken.  With
+ * `waited_state` (the state of a frame this worker waits for), gives up if
+ * that frame is done before the item is claimed (leapfrogging). */
+static int try_steal_from(ws_worker *w, ws_worker *victim, _Atomic uint32_t *waited_state)
 {
     uintptr_t item;
     w->stats.steal_tries++;
-    int r = ws_deque_steal(&victim->deque, &item);
+    int r = ws_deque_steal_unless(&victim->deque, &item, waited_state);
     if (r == WS_DEQUE_GOT) {
         wake_one(w->pool);
         if (w->pool->run->trace) {
@@ -465,6 +523,39 @@ static int finish_sync(ws_ctx *ctx, ws_frame *f)
     return status;
 }
 
+/* Until the thief of f (published, then stolen) marks it done: help that
+ * thief with frames from its deque, which can only be f's descendants (it
+ * took f from our deque while its own was empty, and thieves always take
+ * the oldest frame first). */
+static void wait_for_thief(ws_worker *w, ws_frame *f)
+{
+    unsigned fails = 0;
+    /* acquire: pairs with the release store of DONE in run_stolen. */
+    while (atomic_load_explicit(&f->state, memory_order_acquire) != WS_FRAME_DONE) {
+        /* relaxed: a stale 0 only delays helping by one round. */
+        uint32_t thief = atomic_load_explicit(&f->thief, memory_order_relaxed);
+        WS_HOOK("sync.before_help");
+        /* The thief may finish f between the load of state above and its
+         * steal, then take unrelated work and publish part of it: the
+         * steal re-checks f's state before it claims an item (deque.c),
+         * so this worker runs only f's descendants, as the header says. */
+        int helped = thief && try_steal_from(w, w->pool->workers[thief - 1], &f->state);
+        WS_HOOK("sync.after_help");
+        if (helped) {
+            fails = 0;
+            continue;
+        }
+        if (++fails < 64)
+            continue;
+        if (fails < 256)
+            sched_yield();
+        else {
+            struct timespec ts = {0, fails < 1024 ? 20000 : 200000};
+            nanosleep(&ts, NULL);
+        }
+    }
+}
+
 int ws__sync_slow(ws_ctx *ctx, ws_frame *f)
 {
     ws_worker *w = worker_of(ctx);
@@ -481,30 +572,32 @@ int ws__sync_slow(ws_ctx *ctx, ws_frame *f)
         return ws_sync(ctx, f);
     }
     /* Stolen.  f stays reserved (fj_head = f + 1) while its thief writes
-     * into it; help the thief with frames from its deque, which can only be
-     * f's descendants (it took f from our deque while its own was empty, and
-     * thieves always take the oldest frame first). */
-    unsigned fails = 0;
-    /* acquire: pairs with the release store of DONE in run_stolen. */
-    while (atomic_load_explicit(&f->state, memory_order_acquire) != WS_FRAME_DONE) {
-        /* relaxed: a stale 0 only delays helping by one round. */
-        uint32_t thief = atomic_load_explicit(&f->thief, memory_order_relaxed);
-        if (thief && try_steal_from(w, w->pool->workers[thief - 1])) {
-            fails = 0;
-            continue;
-        }
-        if (++fails < 64)
-            continue;
-        if (fails < 256)
-            sched_yield();
-        else {
-            struct timespec ts = {0, fails < 1024 ? 20000 : 200000};
-            nanosleep(&ts, NULL);
-        }
-    }
+     * into it. */
+    wait_for_thief(w, f);
     ctx->fj_head = f;
     ctx->fj_pub = f;
     return finish_sync(ctx, f);
+}
+
+/* Sync the ranges this worker split off since its split stack held `base`
+ * frames, newest first: run one here if no thief took it, else wait. */
+static void sync_splits(ws_worker *w, size_t base)
+{
+    while (w->n_splits > base) {
+        ws_frame *half = &w->splits[w->n_splits - 1];
+        uintptr_t item;
+        if (ws_deque_take(&w->deque, &item) == WS_DEQUE_GOT) {
+            if ((ws_frame *)item != half) {
+                ws_err("internal error: split ranges synced out of order on worker %u",
+                       w->base.ctx.worker_id);
+                abort();
+            }
+            range_task(&w->base.ctx, half); /* its own splits go above it */
+        } else {
+            wait_for_thief(w, half);
+        }
+        w->n_splits--;
+    }
 }
 
 /* ------------------------------------------------------- index ranges */
@@ -566,27 +659,19 @@ static int index_failed(ws_worker *w, uint64_t index)
 }
 
 /* Split the rest of [i, *end) for a thief that asked: the upper half
- * becomes a frame, published at once. */
+ * becomes a range frame, published at once (push_split).  With one index
+ * left, publish other frames if any (not ws__attend, which could give
+ * away index i that this loop runs next). */
 static void split_for_thief(ws_worker *w, uint64_t i, uint64_t *end)
 {
     ws_ctx *ctx = &w->base.ctx;
-    /* Two or more indices left (and room on the frame stack): the upper
-     * half becomes a frame on top.  Then publish, which hands out that half
-     * or, with nothing split, other frames if any (not ws__attend, which
-     * could give away index i that this loop runs next). */
-    if (*end - i >= 2 && ctx->fj_head < ctx->fj_limit) {
-        uint64_t mid = i + (*end - i) / 2;
-        ws_frame *half = ws_frame_new(ctx, range_task);
-        half->arg[0].u = mid;
-        half->arg[1].u = *end;
-        ctx->fj_head = half + 1;
-        *end = mid;
-        w->stats.splits++;
-        w->range_end = mid;
-        w->range_top = ctx->fj_head;
-    }
-    if (publish_half(w) > 0)
+    if (*end - i >= 2) {
+        push_split(w, i + (*end - i) / 2, *end);
+        *end = w->range_end;
         clear_attention(ctx, ATTN_REQUEST);
+    } else if (publish_half(w) > 0) {
+        clear_attention(ctx, ATTN_REQUEST);
+    }
 }
 
 /* run_one returned with frames it spawned and never synced (a plugin bug:
@@ -602,31 +687,31 @@ __attribute__((noinline, cold)) static void frames_left_unsynced(ws_worker *w, p
     abort();
 }
 
-/* After run_one, when the frame stack top moved (or range_top was marked
- * by ws__attend_at): either run_one gave part
- * of its range away (split_running_range: exactly one frame, and a shorter
- * end), then take the new end and top; or it left frames unsynced. */
-__attribute__((noinline)) static void top_moved(ws_worker *w, uint64_t *end)
+/* After run_one, when the frame stack top moved or range_top was marked by
+ * ws__attend_at.  Split-off ranges never go on the frame stack (push_split),
+ * so a moved top means frames run_one left unsynced; with the mark, _at
+ * frames published above the record and never synced (a sync brings fj_pub
+ * back down to the frame synced). */
+__attribute__((noinline)) static void top_moved(ws_worker *w)
 {
     ws_ctx *ctx = &w->base.ctx;
     ws_frame *top = (ws_frame *)((uintptr_t)w->range_top & ~RANGE_TOP_AT_PUBLISHED);
-    ptrdiff_t split = w->range_end != *end;
-    ptrdiff_t left = ctx->fj_head - top - split;
-    /* Published frames above the record: _at spawns never synced (a sync
-     * brings fj_pub back down to the frame synced). */
+    ptrdiff_t left = ctx->fj_head - top;
     if (left == 0 && ctx->fj_pub > ctx->fj_head)
         left = ctx->fj_pub - ctx->fj_head;
     if (left != 0)
         frames_left_unsynced(w, left);
-    *end = w->range_end;
-    w->range_top = w->base.ctx.fj_head;
+    w->range_top = top;
 }
 
-/* After run_one: one compare, as before the check of unsynced frames. */
+/* After run_one: check that it left no frame behind, and take the new end
+ * if it gave part of the range away (split_running_range). */
 static inline void pick_up_split(ws_worker *w, uint64_t *end)
 {
     if (WS_UNLIKELY(w->base.ctx.fj_head != w->range_top))
-        top_moved(w, end);
+        top_moved(w);
+    if (WS_UNLIKELY(w->range_end != *end))
+        *end = w->range_end;
 }
 
 /* The index loop when a journal or a resume set is in use: the same
@@ -667,7 +752,7 @@ static int range_task(ws_ctx *ctx, ws_frame *self)
 {
     ws_worker *w = worker_of(ctx);
     uint64_t i = self->arg[0].u, end = self->arg[1].u;
-    ws_frame *first_split = ctx->fj_head;
+    size_t split_base = w->n_splits;
     int (*run_one)(void *, uint64_t, ws_ctx *) = w->run_one;
     void *state = w->state;
     uint64_t done = atomic_load_explicit(&w->progress, memory_order_relaxed);
@@ -703,8 +788,7 @@ static int range_task(ws_ctx *ctx, ws_frame *self)
     w->stats.indices += i - start;
     if (w->pool->run->trace && i > start)
         trace_event(w, WS_TRACE_RANGE, t0, now_ns(), start, i);
-    while (ctx->fj_head > first_split)
-        ws_sync(ctx, ctx->fj_head - 1);
+    sync_splits(w, split_base);
     return WS_OK;
 }
 
@@ -726,7 +810,7 @@ static void worker_loop(ws_worker *w)
                 uint64_t t0 = now_ns();
                 /* relaxed: a display-only flag. */
                 atomic_store_explicit(&w->busy, 1, memory_order_relaxed);
-                got = try_steal_from(w, victim);
+                got = try_steal_from(w, victim, NULL);
                 atomic_store_explicit(&w->busy, 0, memory_order_relaxed);
                 if (got)
                     t_busy += now_ns() - t0;
@@ -976,7 +1060,15 @@ static ws_worker *worker_new(ws_pool *p, unsigned id)
         free(w);
         return NULL;
     }
+    w->splits = mmap(NULL, SPLIT_BYTES, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (w->splits == MAP_FAILED) {
+        munmap(w->frames, FRAME_STACK_BYTES);
+        free(w);
+        return NULL;
+    }
     if (ws_deque_init(&w->deque, 8) != 0) {
+        munmap(w->splits, SPLIT_BYTES);
         munmap(w->frames, FRAME_STACK_BYTES);
         free(w);
         return NULL;
@@ -999,6 +1091,7 @@ static void worker_free(ws_worker *w)
     ws_deque_destroy(&w->deque);
     free(w->trace.events);
     munmap(w->frames, FRAME_STACK_BYTES);
+    munmap(w->splits, SPLIT_BYTES);
     free(w);
 }
 
@@ -1078,13 +1171,22 @@ static _Atomic int stop_before_start;
 
 void ws_pool_request_stop(void)
 {
+    /* seq_cst (this store, pool_enter's load of current_pool, and in
+     * ws_pool_run the store of current_pool and the exchange): Dekker.
+     * The flag goes up before we look for a pool and the pool is
+     * published before the run looks at the flag, so in the total order
+     * either we find the pool or the run finds the flag (or both; then
+     * stopping twice is harmless).  Looking first and storing after, as
+     * before, let a run start in between and miss the stop, which then
+     * stopped the next run instead. */
+    atomic_store(&stop_before_start, 1);
+    WS_HOOK("request_stop.flag_stored");
     ws_pool *p = pool_enter();
-    if (!p) {
-        /* relaxed: ws_pool_run reads it after publishing its pool with a
-         * seq_cst store, and checks again (exchange) below. */
-        atomic_store_explicit(&stop_before_start, 1, memory_order_relaxed);
-        return;
-    }
+    if (!p)
+        return; /* the next pool to start reads the flag */
+    /* seq_cst: consume the flag (it was meant for this pool) so that the
+     * next run does not start stopped. */
+    atomic_exchange(&stop_before_start, 0);
     /* relaxed: flags only; lock-free atomics keep this signal-safe. */
     atomic_store_explicit(&p->stopping, 1, memory_order_relaxed);
     for (unsigned i = 0; i < p->jobs; i++)
@@ -1142,13 +1244,16 @@ int ws_pool_run(ws_run *run, ws_pool_result *result)
     ws_placement_read(&pool.place, pool.jobs);
     /* Threads ws_pool_prepare started beyond this run's workers end now. */
     ws_standby_drop_from(pool.jobs);
-    /* release: the workers' fields above are visible to a signal handler
-     * or progress reader that acquires the pointer. */
-    atomic_store_explicit(&current_pool, &pool, memory_order_release);
+    /* seq_cst: the Dekker pair with ws_pool_request_stop (see there); it
+     * also releases the workers' fields above to a signal handler or
+     * progress reader that loads the pointer. */
+    WS_HOOK("pool_run.before_publish");
+    atomic_store(&current_pool, &pool);
     /* A stop that came before the pool existed applies to this run; one that
-     * comes from now on finds the pool. */
+     * comes from now on finds the pool.  seq_cst: see above. */
     if (atomic_exchange(&stop_before_start, 0))
         ws_pool_request_stop();
+    WS_HOOK("pool_run.stop_checked");
     uint64_t t0 = now_ns();
     for (unsigned i = 0; i < pool.jobs; i++)
         pool.workers[i]->t_origin = t0;
