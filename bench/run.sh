@@ -601,6 +601,14 @@ say "bench: $MODE mode on $(sed -n 's/^cpu_model=//p' "$META" | tail -1), $NCPU 
 awk -v l="$load1" 'BEGIN{exit !(l > 0.5)}' &&
     say "bench: WARNING: the machine is busy (load $load1): timings will be noisy"
 
+# The wake-up microbenchmark (bench/wake_latency.c, built by make bench):
+# published work to a parked worker running it; its line goes to meta.txt.
+if [ -x "$BDIR/bench/wake_latency" ]; then
+    line=$("$BDIR/bench/wake_latency" "$([ "$QUICK" = 1 ] && echo 100 || echo 300)") ||
+        die "the wake-up microbenchmark failed"
+    say "bench: $line"
+    echo "wake_latency=${line#wake_latency: }" >>"$META"
+fi
 wants fib && bench_fib
 wants nqueens && bench_nqueens
 wants uts && bench_uts
