@@ -29,6 +29,9 @@
 #                       /usr/bin/python3); it must import numpy and cv2
 #   BENCH_FIB_OMP_N=n   fib's size for OpenMP tasks, libgomp and libomp alike
 #                       (default 35, quick 27)
+#   BENCH_FIB_N, BENCH_UTS_TREES, BENCH_SPIN_SHAPES, BENCH_SPIN_COUNT,
+#   BENCH_EMPTY_COUNT, BENCH_REPS, BENCH_JOBS="1 2 4"
+#                       override the mode's sizes, runs per case and -j list
 #   BENCH_POOL_PROCS=N  noise also runs the seed's Example 1 with Pool(N) at
 #                       -j N ("python-pool-N"), beside its Pool(2) case
 #   BENCH_ONLY="w ..."  only these workloads, in the suite's order: fib
@@ -121,6 +124,10 @@ else
 fi
 JMAX=$NCPU
 FIB_OMP_N=${BENCH_FIB_OMP_N:-$FIB_OMP_N}
+# Size overrides (the 16-core script, bench/lent16.sh, and its dry run).
+FIB_N=${BENCH_FIB_N:-$FIB_N} UTS_TREES=${BENCH_UTS_TREES:-$UTS_TREES} REPS=${BENCH_REPS:-$REPS}
+SPIN_SHAPES=${BENCH_SPIN_SHAPES:-$SPIN_SHAPES} SPIN_COUNT=${BENCH_SPIN_COUNT:-$SPIN_COUNT}
+EMPTY_COUNT=${BENCH_EMPTY_COUNT:-$EMPTY_COUNT} JOBS=${BENCH_JOBS:-$JOBS}
 POOL_PROCS=${BENCH_POOL_PROCS:-}
 
 # ------------------------------------------------------------ building the peers
