@@ -273,10 +273,15 @@ valgrind:
 	echo "valgrind: no errors, no leaks"
 
 # ---------------------------------------------------------------- bench
-bench: all
+# The wake-up microbenchmark (bench/wake_latency.c), run by bench/run.sh.
+$(BUILD)/bench/wake_latency: bench/wake_latency.c $(BUILD)/libwsrt.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $< $(BUILD)/libwsrt.a -o $@ -ldl -lm
+
+bench: all $(BUILD)/bench/wake_latency
 	@BUILD=$(BUILD) bench/run.sh
 
-bench-quick: all
+bench-quick: all $(BUILD)/bench/wake_latency
 	@BUILD=$(BUILD) BENCH_QUICK=1 bench/run.sh
 
 # ---------------------------------------------------------------- MPI

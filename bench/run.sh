@@ -4,7 +4,8 @@
 #
 # For each workload it runs wsrun at -j 1..N (N = the CPUs this process may
 # use; 1,2,4,8,.. beyond 8) and, in the same run, the peers from
-# bench/peers/: serial C, OpenMP (libgomp) tasks and loops, oneTBB, and the
+# bench/peers/: serial C, OpenMP tasks and loops (gcc's libgomp, and LLVM's
+# libomp: the same sources built with clang), oneTBB, and the
 # seed's Python examples.  Runs of different programs are interleaved, so a
 # disturbance hits all of them alike; each time is the median of several
 # runs.  Raw runs go to $BUILD/bench/raw.csv; bench/report.py turns them
@@ -26,7 +27,11 @@
 #                       libtbb the tbb peers load (LD_LIBRARY_PATH), not dpkg
 #   BENCH_PYTHON=path   the python3 of the seed's examples (default
 #                       /usr/bin/python3); it must import numpy and cv2
-#   BENCH_FIB_OMP_N=n   fib's size for libgomp tasks (default 35, quick 27)
+#   BENCH_FIB_OMP_N=n   fib's size for OpenMP tasks, libgomp and libomp alike
+#                       (default 35, quick 27)
+#   BENCH_FIB_N, BENCH_UTS_TREES, BENCH_SPIN_SHAPES, BENCH_SPIN_COUNT,
+#   BENCH_EMPTY_COUNT, BENCH_REPS, BENCH_JOBS="1 2 4"
+#                       override the mode's sizes, runs per case and -j list
 #   BENCH_POOL_PROCS=N  noise also runs the seed's Example 1 with Pool(N) at
 #                       -j N ("python-pool-N"), beside its Pool(2) case
 #   BENCH_ONLY="w ..."  only these workloads, in the suite's order: fib
@@ -79,7 +84,7 @@ case ${BENCH_POOL_PROCS:-2} in '' | *[!0-9]* | 0) die "BENCH_POOL_PROCS must be 
 [ -x "$WSRUN" ] || die "$WSRUN not found: run 'make BUILD=$BUILD all' first"
 if [ "$PREBUILT" != 1 ]; then
     scripts/need-debian-packages gcc g++ libtbb-dev gnuplot-nox python3-numpy python3-opencv \
-        hyperfine libpng-dev pkg-config || die "missing Debian packages (see above)"
+        hyperfine libpng-dev pkg-config clang libomp-dev || die "missing Debian packages (see above)"
 fi
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/wsrun-bench.XXXXXX") || die "cannot make a temporary folder"
@@ -119,6 +124,10 @@ else
 fi
 JMAX=$NCPU
 FIB_OMP_N=${BENCH_FIB_OMP_N:-$FIB_OMP_N}
+# Size overrides (the 16-core script, bench/lent16.sh, and its dry run).
+FIB_N=${BENCH_FIB_N:-$FIB_N} UTS_TREES=${BENCH_UTS_TREES:-$UTS_TREES} REPS=${BENCH_REPS:-$REPS}
+SPIN_SHAPES=${BENCH_SPIN_SHAPES:-$SPIN_SHAPES} SPIN_COUNT=${BENCH_SPIN_COUNT:-$SPIN_COUNT}
+EMPTY_COUNT=${BENCH_EMPTY_COUNT:-$EMPTY_COUNT} JOBS=${BENCH_JOBS:-$JOBS}
 POOL_PROCS=${BENCH_POOL_PROCS:-}
 
 # ------------------------------------------------------------ building the peers
@@ -153,6 +162,23 @@ build_peers() {
     stale "$PEERS/empty_load.o" bench/peers/empty_load.c &&
         build_one empty_load.o gcc $CFLAGS $INC -c bench/peers/empty_load.c -o "$PEERS/empty_load.o"
     wait || BUILD_FAILED=1
+    # LLVM's libomp peers: the libgomp peers' sources built with clang
+    # (*_llvm_omp), after the objects they link are there.
+    stale "$PEERS/spin_peer_clang.o" bench/peers/spin_peer.c &&
+        build_one spin_peer_clang.o clang $CFLAGS $INC -c bench/peers/spin_peer.c -o "$PEERS/spin_peer_clang.o"
+    stale "$PEERS/empty_load_clang.o" bench/peers/empty_load.c &&
+        build_one empty_load_clang.o clang $CFLAGS $INC -c bench/peers/empty_load.c -o "$PEERS/empty_load_clang.o"
+    wait || BUILD_FAILED=1
+    for n in fib nqueens uts; do
+        stale "$PEERS/${n}_llvm_omp" "bench/peers/${n}_omp.c" &&
+            build_one "${n}_llvm_omp" clang $CFLAGS -fopenmp $INC "bench/peers/${n}_omp.c" -o "$PEERS/${n}_llvm_omp" -lm
+    done
+    stale "$PEERS/spin_llvm_omp" bench/peers/spin_omp.c "$PEERS/spin_peer_clang.o" &&
+        build_one spin_llvm_omp clang $CFLAGS -fopenmp $INC bench/peers/spin_omp.c "$PEERS/spin_peer_clang.o" \
+            -o "$PEERS/spin_llvm_omp" -lm
+    stale "$PEERS/empty_llvm_omp" bench/peers/empty_omp.c "$PEERS/empty_load_clang.o" &&
+        build_one empty_llvm_omp clang $CFLAGS -fopenmp $INC bench/peers/empty_omp.c "$PEERS/empty_load_clang.o" \
+            -o "$PEERS/empty_llvm_omp" -ldl
     for n in fib nqueens uts; do
         stale "$PEERS/${n}_serial" "bench/peers/${n}_serial.c" &&
             build_one "${n}_serial" gcc $CFLAGS $INC "bench/peers/${n}_serial.c" -o "$PEERS/${n}_serial" -lm
@@ -175,8 +201,8 @@ build_peers() {
         build_one empty_tbb g++ $CXXFLAGS $INC bench/peers/empty_tbb.cpp "$PEERS/empty_load.o" -o "$PEERS/empty_tbb" -ltbb -ldl
     # The noise, read and fill peers belong to other parts of the project:
     # built when present, with libpng (and OpenMP when they use it).
-    for src in bench/peers/noise_serial.c bench/peers/read_serial.c bench/peers/fill_omp.c \
-        bench/peers/memset_bench.c; do
+    for src in bench/peers/noise_serial.c bench/peers/noise_omp.c bench/peers/read_serial.c \
+        bench/peers/fill_omp.c bench/peers/memset_bench.c; do
         [ -f "$src" ] || continue
         n=$(basename "$src" .c)
         local omp=""
@@ -194,14 +220,15 @@ build_peers() {
 # of the project count when their source is here, as build_peers builds them.
 check_prebuilt() {
     local need="" n f lib how
-    wants fib && need+=" peers/fib_serial peers/fib_omp peers/fib_tbb plugins/fib.so"
-    wants nqueens && need+=" peers/nqueens_serial peers/nqueens_omp peers/nqueens_tbb plugins/nqueens.so"
-    wants uts && need+=" peers/uts_serial peers/uts_omp peers/uts_tbb plugins/uts.so"
-    wants spin && need+=" peers/spin_serial peers/spin_omp peers/spin_tbb plugins/spin.so"
-    wants empty && need+=" peers/empty_loop peers/empty_omp peers/empty_tbb plugins/empty.so"
+    local w
+    for w in fib nqueens uts spin; do
+        wants $w && need+=" peers/${w}_serial peers/${w}_omp peers/${w}_llvm_omp peers/${w}_tbb plugins/$w.so"
+    done
+    wants empty && need+=" peers/empty_loop peers/empty_omp peers/empty_llvm_omp peers/empty_tbb plugins/empty.so"
     wants longtask && need+=" plugins/spin.so"
     wants noise && need+=" plugins/noise.so"
     wants noise && [ -f bench/peers/noise_serial.c ] && need+=" peers/noise_serial"
+    wants noise && [ -f bench/peers/noise_omp.c ] && need+=" peers/noise_omp"
     if wants readfill; then
         need+=" plugins/noise.so"
         for n in read_serial fill_omp memset_bench; do
@@ -327,6 +354,7 @@ bench_fib() {
         add_case "n=$FIB_N" wsrun "$j" "$want" "" ws --plugin fib -j "$j" -o "n=$FIB_N" -o timing=on
         add_case "n=$FIB_N" tbb-task_group "$j" "$want" "" "$PEERS/fib_tbb" -j "$j" "n=$FIB_N"
         add_case "n=$FIB_OMP_N" omp-task "$j" "" "" "$PEERS/fib_omp" -j "$j" "n=$FIB_OMP_N"
+        add_case "n=$FIB_OMP_N" llvm-omp-task "$j" "" "" "$PEERS/fib_llvm_omp" -j "$j" "n=$FIB_OMP_N"
     done
     add_cpu_probes end fib
     REPS=$((REPS * SCALING_REPS_FACTOR)) run_cases fib
@@ -341,6 +369,7 @@ bench_nqueens() {
     for j in $JOBS; do
         add_case "n=$NQ_N" wsrun "$j" "$want" "" ws --plugin nqueens -j "$j" -o "n=$NQ_N" -o timing=on
         add_case "n=$NQ_N" omp-task "$j" "$want" "" "$PEERS/nqueens_omp" -j "$j" "n=$NQ_N"
+        add_case "n=$NQ_N" llvm-omp-task "$j" "$want" "" "$PEERS/nqueens_llvm_omp" -j "$j" "n=$NQ_N"
         add_case "n=$NQ_N" tbb-task_group "$j" "$want" "" "$PEERS/nqueens_tbb" -j "$j" "n=$NQ_N"
     done
     add_cpu_probes end nqueens
@@ -356,6 +385,7 @@ bench_uts() {
         for j in $JOBS; do
             add_case "$tree" wsrun "$j" "" "" ws --plugin uts -j "$j" -o "tree=$tree" -o timing=on
             add_case "$tree" omp-task "$j" "" "" "$PEERS/uts_omp" -j "$j" "tree=$tree"
+            add_case "$tree" llvm-omp-task "$j" "" "" "$PEERS/uts_llvm_omp" -j "$j" "tree=$tree"
             add_case "$tree" tbb-task_group "$j" "" "" "$PEERS/uts_tbb" -j "$j" "tree=$tree"
         done
         add_cpu_probes end "$tree"
@@ -364,7 +394,7 @@ bench_uts() {
 }
 
 bench_spin() {
-    local ipu shape j common
+    local ipu shape j common sched
     ipu=$("$PEERS/spin_serial" calibrate=1 | awk '$1 == "iters_per_us" {print $2}')
     [ -n "$ipu" ] || die "spin calibration failed"
     echo "spin_iters_per_us=$ipu" >>"$META"
@@ -378,6 +408,9 @@ bench_spin() {
             add_case "$shape" omp-static "$j" "" "" "$PEERS/spin_omp" -j "$j" schedule=static $common
             add_case "$shape" omp-dynamic "$j" "" "" "$PEERS/spin_omp" -j "$j" schedule=dynamic $common
             add_case "$shape" omp-guided "$j" "" "" "$PEERS/spin_omp" -j "$j" schedule=guided $common
+            for sched in static dynamic guided; do
+                add_case "$shape" "llvm-omp-$sched" "$j" "" "" "$PEERS/spin_llvm_omp" -j "$j" "schedule=$sched" $common
+            done
             add_case "$shape" tbb-parallel_for "$j" "" "" "$PEERS/spin_tbb" -j "$j" $common
         done
         run_cases spin
@@ -391,6 +424,8 @@ bench_empty() {
     for j in $JOBS; do
         add_case "$EMPTY_COUNT" wsrun "$j" "$want" "" ws --plugin empty --count "$EMPTY_COUNT" -j "$j" -o timing=on
         add_case "$EMPTY_COUNT" omp-static "$j" "$want" "" "$PEERS/empty_omp" -j "$j" "so=$so" "count=$EMPTY_COUNT"
+        add_case "$EMPTY_COUNT" llvm-omp-static "$j" "$want" "" "$PEERS/empty_llvm_omp" -j "$j" "so=$so" \
+            "count=$EMPTY_COUNT"
         add_case "$EMPTY_COUNT" tbb-parallel_for "$j" "$want" "" "$PEERS/empty_tbb" -j "$j" "so=$so" "count=$EMPTY_COUNT"
     done
     run_cases empty
@@ -416,6 +451,10 @@ bench_noise() {
     for j in $JOBS; do
         add_case "$NOISE_COUNT" wsrun "$j" "" "$prep" ws --plugin noise --count "$NOISE_COUNT" -j "$j" -q \
             -o "prefix=$dir/image_"
+        # The OpenMP C writer, same PNG settings and bytes (bench/peers/noise_omp.c).
+        [ -x "$PEERS/noise_omp" ] &&
+            add_case "$NOISE_COUNT" omp-for "$j" "" "$prep" env OMP_NUM_THREADS="$j" "$PEERS/noise_omp" \
+                "$dir" "$NOISE_COUNT"
     done
     if [ -x "$PEERS/noise_serial" ]; then
         add_case "$NOISE_COUNT" noise_serial 1 "" "$prep" "$PEERS/noise_serial" "$dir" "$NOISE_COUNT"
@@ -438,6 +477,9 @@ bench_noise() {
         for j in $JOBS; do
             add_case "$NOISE_COUNT" wsrun-disk "$j" "" "$prep" ws --plugin noise --count "$NOISE_COUNT" \
                 -j "$j" -q -o "prefix=$disk/image_"
+            [ -x "$PEERS/noise_omp" ] &&
+                add_case "$NOISE_COUNT" omp-for-disk "$j" "" "$prep" env OMP_NUM_THREADS="$j" \
+                    "$PEERS/noise_omp" "$disk" "$NOISE_COUNT"
         done
         [ -f bench/peers/seed_example1.py ] &&
             add_case "$NOISE_COUNT" python-pool-disk 2 "" "$prep" "$PY" bench/peers/seed_example1.py "$disk" \
@@ -532,6 +574,13 @@ tbb_version() {
         dpkg-query -W -f='${Version}' libtbb-dev 2>/dev/null
     fi
 }
+libomp_version() { # LLVM's OpenMP runtime the *_llvm_omp peers load
+    if [ "$PREBUILT" = 1 ]; then
+        ldd "$PEERS/fib_llvm_omp" 2>/dev/null | awk '$1 ~ /^libomp\.so/ {print $1 ($3 == "not" ? " not found" : " from " $3); exit}'
+    else
+        dpkg-query -W -f='${Version}' libomp-dev 2>/dev/null
+    fi
+}
 if [ "$APPEND" != 1 ]; then
     : >"$RAW"
     : >"$META"
@@ -545,6 +594,7 @@ fi
     echo "kernel=$(uname -r)"
     echo "gcc=$(gcc_version)"
     echo "tbb=$(tbb_version)"
+    echo "libomp=$(libomp_version)"
     echo "load_start=$(cut -d' ' -f1-3 /proc/loadavg)"
     echo "reps=$REPS"
     echo "scaling_reps=$((REPS * SCALING_REPS_FACTOR))"
@@ -558,6 +608,14 @@ say "bench: $MODE mode on $(sed -n 's/^cpu_model=//p' "$META" | tail -1), $NCPU 
 awk -v l="$load1" 'BEGIN{exit !(l > 0.5)}' &&
     say "bench: WARNING: the machine is busy (load $load1): timings will be noisy"
 
+# The wake-up microbenchmark (bench/wake_latency.c, built by make bench):
+# published work to a parked worker running it; its line goes to meta.txt.
+if [ -x "$BDIR/bench/wake_latency" ]; then
+    line=$("$BDIR/bench/wake_latency" "$([ "$QUICK" = 1 ] && echo 100 || echo 300)") ||
+        die "the wake-up microbenchmark failed"
+    say "bench: $line"
+    echo "wake_latency=${line#wake_latency: }" >>"$META"
+fi
 wants fib && bench_fib
 wants nqueens && bench_nqueens
 wants uts && bench_uts

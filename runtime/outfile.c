@@ -1,36 +1,139 @@
 /*
- * outfile.c - ws_outfile_*: write a file under a temporary name in the
- * target's own folder (".<name>.tmp.<pid>.<counter>") and rename it into
- * place only when the plugin commits, so a crash or a failed task never
- * leaves a half-written file under the final name.
+ * outfile.c - ws_outfile_*: write a file that appears under its final name
+ * only when the plugin commits, so a crash or a failed task never leaves a
+ * half-written file under the final name.
  *
- * Must never leave the temporary file behind on any failure it sees, and
- * never overwrite a file by any other means than rename (which is atomic
- * within one folder, which is why the temporary lives beside the target).
+ * Two ways, one promise:
+ *  - an anonymous file (O_TMPFILE) in the target's folder, linked into
+ *    place at commit (linkat of /proc/self/fd/N with AT_SYMLINK_FOLLOW,
+ *    which, unlike AT_EMPTY_PATH, needs no capability on older kernels).
+ *    One metadata operation per file, and a crash leaves nothing to clean.
+ *    linkat never replaces: when the target exists, the file is linked
+ *    under a temporary name and renamed over it (below).
+ *  - a named temporary ".<name>.tmp.<pid>.<counter>" beside the target,
+ *    renamed into place at commit: when the file system has no O_TMPFILE,
+ *    /proc is not mounted, or the test hook asks for it.
+ *
+ * Must never leave a temporary behind on any failure it sees, and never
+ * replace a file by any other means than rename (atomic within one folder,
+ * which is why every temporary lives beside its target), and never replace
+ * anything but a regular file or a symbolic link.
  *
  * A plugin that wraps out->fd in a FILE* (fdopen) must fclose that FILE
  * itself and set out->fd = -1 before ws_outfile_commit; commit then only
- * checks nothing is left open and renames.
+ * checks nothing is left open and links or renames.  For that reason the
+ * anonymous file is held by a second descriptor of the runtime's own,
+ * named in temp_path as "/proc/self/fd/<n>".
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/stat.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "crash.h"
+#include "outfile.h"
 #include "wsrun.h"
+
+#define PROC_FD "/proc/self/fd/"
 
 /* Distinguishes temporaries of one process; the pid distinguishes
  * processes sharing a folder. */
 static _Atomic uint64_t temp_counter;
 
+/* glibc no longer caches getpid (one system call each): cached here, and
+ * forgotten in a forked child (pthread_atfork) so the child names its
+ * temporaries with its own pid.  Relaxed: every thread that computes it
+ * stores the same value. */
+static _Atomic long cached_pid;
+/* Whether /proc/self/fd can be linked from (probed once). */
+static int proc_fd_usable;
+/* ws_outfile_test_force_named; relaxed: set by a test between runs. */
+static _Atomic int force_named;
+static pthread_once_t setup_once = PTHREAD_ONCE_INIT;
+
+static void forget_pid(void)
+{
+    atomic_store_explicit(&cached_pid, 0, memory_order_relaxed);
+}
+
+static void setup(void)
+{
+    proc_fd_usable = access(PROC_FD, X_OK) == 0;
+    pthread_atfork(NULL, NULL, forget_pid);
+}
+
+static long my_pid(void)
+{
+    long pid = atomic_load_explicit(&cached_pid, memory_order_relaxed);
+    if (pid == 0) {
+        pid = (long)getpid();
+        atomic_store_explicit(&cached_pid, pid, memory_order_relaxed);
+    }
+    return pid;
+}
+
+void ws_outfile_test_force_named(int on)
+{
+    atomic_store_explicit(&force_named, on, memory_order_relaxed);
+}
+
 /* strerror is not guaranteed thread-safe; the GNU strerror_r is. */
 static const char *reason(int err, char *buf, size_t size)
 {
     return strerror_r(err, buf, size);
+}
+
+static int is_anonymous(const ws_outfile *out)
+{
+    return strncmp(out->temp_path, PROC_FD, sizeof PROC_FD - 1) == 0;
+}
+
+/* "<folder>.<base>.tmp.<pid>.<n>" into buf; -1 when it does not fit. */
+static int temp_name(char *buf, size_t size, const char *path, int dir_len, const char *base)
+{
+    uint64_t n = atomic_fetch_add_explicit(&temp_counter, 1, memory_order_relaxed);
+    int written = snprintf(buf, size, "%.*s.%s.tmp.%ld.%llu", dir_len, path, base, my_pid(),
+                           (unsigned long long)n);
+    return written < 0 || (size_t)written >= size ? -1 : 0;
+}
+
+/* Split path into its folder part (with the slash; may be empty) and base. */
+static const char *base_of(const char *path, int *dir_len)
+{
+    const char *slash = strrchr(path, '/');
+    *dir_len = slash ? (int)(slash - path + 1) : 0;
+    return slash ? slash + 1 : path;
+}
+
+/* An anonymous file in path's folder: 0 and out->fd, temp_path set; -1
+ * (errno kept) when O_TMPFILE cannot be used there. */
+static int open_anonymous(ws_outfile *out, const char *path, int dir_len)
+{
+    char dir[4096];
+    if (dir_len == 0)
+        memcpy(dir, ".", 2);
+    else {
+        memcpy(dir, path, (size_t)dir_len);
+        dir[dir_len] = '\0';
+    }
+    int fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
+    if (fd < 0)
+        return -1;
+    int keep = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (keep < 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    snprintf(out->temp_path, sizeof out->temp_path, PROC_FD "%d", keep);
+    out->fd = fd;
+    return 0;
 }
 
 int ws_outfile_open(ws_ctx *ctx, ws_outfile *out, const char *path)
@@ -44,12 +147,18 @@ int ws_outfile_open(ws_ctx *ctx, ws_outfile *out, const char *path)
         return ws_fail(ctx, "cannot write a file with an empty name");
     if (len >= sizeof out->final_path)
         return ws_fail(ctx, "output path too long (%zu bytes): %.80s...", len, path);
-    const char *slash = strrchr(path, '/');
-    const char *base = slash ? slash + 1 : path;
+    int dir_len;
+    const char *base = base_of(path, &dir_len);
     if (!*base)
         return ws_fail(ctx, "output path '%s' names a folder, not a file", path);
-    int dir_len = slash ? (int)(slash - path + 1) : 0; /* with the slash */
     memcpy(out->final_path, path, len + 1);
+
+    pthread_once(&setup_once, setup);
+    /* Any failure here (no O_TMPFILE, no such folder, no permission) falls
+     * to the named temporary, which names the reason if it fails too. */
+    if (proc_fd_usable && !atomic_load_explicit(&force_named, memory_order_relaxed) &&
+        open_anonymous(out, path, dir_len) == 0)
+        return WS_OK;
 
     /* Renaming over a device, pipe or folder would replace it (as root,
      * even /dev/null): only a missing path or a regular file is replaced. */
@@ -60,10 +169,7 @@ int ws_outfile_open(ws_ctx *ctx, ws_outfile *out, const char *path)
     /* O_EXCL: never open someone else's file; a name left by a crashed
      * run with the same pid is skipped by taking the next counter. */
     for (int attempt = 0; attempt < 100; attempt++) {
-        uint64_t n = atomic_fetch_add_explicit(&temp_counter, 1, memory_order_relaxed);
-        int written = snprintf(out->temp_path, sizeof out->temp_path, "%.*s.%s.tmp.%ld.%llu",
-                               dir_len, path, base, (long)getpid(), (unsigned long long)n);
-        if (written < 0 || (size_t)written >= sizeof out->temp_path) {
+        if (temp_name(out->temp_path, sizeof out->temp_path, path, dir_len, base) != 0) {
             out->temp_path[0] = '\0';
             return ws_fail(ctx, "output path too long for a temporary name: %s", path);
         }
@@ -81,11 +187,49 @@ int ws_outfile_open(ws_ctx *ctx, ws_outfile *out, const char *path)
                    path, base, reason(e, why, sizeof why));
 }
 
-/* The temporary is gone (renamed or removed): stop tracking it. */
+/* The temporary is gone (renamed, removed, or its last descriptor closed):
+ * stop tracking it. */
 static void forget_temp(ws_outfile *out)
 {
-    ws_crash_untrack_temp(out->temp_path);
+    if (is_anonymous(out))
+        close(atoi(out->temp_path + sizeof PROC_FD - 1));
+    else
+        ws_crash_untrack_temp(out->temp_path);
     out->temp_path[0] = '\0';
+}
+
+/* The target exists, so linkat cannot place the anonymous file: link it
+ * under a fresh temporary name instead, to be renamed over the target.
+ * WS_OK with temp_path the named temporary (tracked). */
+static int name_anonymous(ws_ctx *ctx, ws_outfile *out)
+{
+    char why[128], named[sizeof out->temp_path];
+    struct stat st;
+    if (lstat(out->final_path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
+        forget_temp(out);
+        return ws_fail(ctx, "will not replace %s: it exists and is not a regular file",
+                       out->final_path);
+    }
+    int dir_len;
+    const char *base = base_of(out->final_path, &dir_len);
+    for (int attempt = 0; attempt < 100; attempt++) {
+        if (temp_name(named, sizeof named, out->final_path, dir_len, base) != 0) {
+            forget_temp(out);
+            return ws_fail(ctx, "output path too long for a temporary name: %s", out->final_path);
+        }
+        if (linkat(AT_FDCWD, out->temp_path, AT_FDCWD, named, AT_SYMLINK_FOLLOW) == 0) {
+            forget_temp(out); /* the named link keeps the file */
+            memcpy(out->temp_path, named, strlen(named) + 1);
+            ws_crash_track_temp(out->temp_path);
+            return WS_OK;
+        }
+        if (errno != EEXIST)
+            break;
+    }
+    int e = errno;
+    forget_temp(out);
+    return ws_fail(ctx, "cannot create %s (as temporary %.*s.%s.tmp.*): %s", out->final_path,
+                   dir_len, out->final_path, base, reason(e, why, sizeof why));
 }
 
 int ws_outfile_commit(ws_ctx *ctx, ws_outfile *out)
@@ -99,11 +243,25 @@ int ws_outfile_commit(ws_ctx *ctx, ws_outfile *out)
         out->fd = -1;
         if (rc != 0) {
             int e = errno;
-            unlink(out->temp_path);
-            forget_temp(out);
+            ws_outfile_abort(out);
             return ws_fail(ctx, "cannot write %s: %s", out->final_path,
                            reason(e, why, sizeof why));
         }
+    }
+    if (is_anonymous(out)) {
+        /* linkat fails with EEXIST rather than replace: then the slow way. */
+        if (linkat(AT_FDCWD, out->temp_path, AT_FDCWD, out->final_path, AT_SYMLINK_FOLLOW) == 0) {
+            forget_temp(out);
+            return WS_OK;
+        }
+        int e = errno;
+        if (e != EEXIST) {
+            forget_temp(out);
+            return ws_fail(ctx, "cannot create %s: %s", out->final_path,
+                           reason(e, why, sizeof why));
+        }
+        if (name_anonymous(ctx, out) != WS_OK)
+            return WS_ERR;
     }
     if (rename(out->temp_path, out->final_path) != 0) {
         int e = errno;
@@ -122,7 +280,8 @@ void ws_outfile_abort(ws_outfile *out)
     if (out->fd >= 0)
         close(out->fd);
     out->fd = -1;
-    if (out->temp_path[0])
+    if (out->temp_path[0] && !is_anonymous(out))
         unlink(out->temp_path);
-    forget_temp(out);
+    if (out->temp_path[0])
+        forget_temp(out);
 }

@@ -30,6 +30,7 @@
 
 #include "deque.h"
 #include "futex.h"
+#include "wake.h"
 #include "own_stack.h"
 #include "placement.h"
 #include "standby.h"
@@ -276,6 +277,7 @@ static size_t publish_half(ws_worker *w)
         give--;
     }
     ctx->fj_pub = f;
+    ws_wake_after_publish(&w->pool->sleepers, &w->pool->wake_seq); /* a parked thief: wake.h */
     return given;
 }
 
@@ -312,6 +314,7 @@ static void push_split(ws_worker *w, uint64_t begin, uint64_t end)
     w->stats.publishes++;
     w->stats.splits++;
     w->range_end = begin;
+    ws_wake_after_publish(&w->pool->sleepers, &w->pool->wake_seq); /* as publish_half */
 }
 
 /* Inside run_one, with nothing of its own to publish: give a thief the
@@ -794,6 +797,16 @@ static int range_task(ws_ctx *ctx, ws_frame *self)
 
 /* ------------------------------------------------------------ workers */
 
+/* The sleeper's last look (wake.h, s3): a frame published before its
+ * count went up is seen here. */
+static int anything_published(ws_pool *p)
+{
+    for (unsigned k = 0; k < p->jobs; k++)
+        if (ws_deque_size_hint(&p->workers[k]->deque) > 0)
+            return 1;
+    return 0;
+}
+
 static void worker_loop(ws_worker *w)
 {
     ws_pool *p = w->pool;
@@ -831,12 +844,12 @@ static void worker_loop(ws_worker *w)
         /* Park.  The timeout bounds a missed wake-up; it grows while
          * nothing turns up so an idle worker costs next to no CPU. */
         uint64_t t0 = now_ns();
-        /* acquire: a wake after this load changes the word, and the wait
-         * returns at once. */
-        uint32_t seq = atomic_load_explicit(&p->wake_seq, memory_order_acquire);
-        atomic_fetch_add_explicit(&p->sleepers, 1, memory_order_relaxed);
-        if (!atomic_load_explicit(&p->done, memory_order_acquire))
-            ws_futex_wait(&p->wake_seq, seq, park_ns);
+        /* The sleeper's half of wake.h's handshake with publish_half: a
+         * frame published before the count went up is seen by the last
+         * look; one published after it comes with a wake-up. */
+        uint32_t seq = ws_wake_prepare_park(&p->sleepers, &p->wake_seq);
+        if (!atomic_load_explicit(&p->done, memory_order_acquire) && !anything_published(p))
+            ws_futex_wait(&p->wake_seq, seq, ws_wake_park_timeout(park_ns));
         atomic_fetch_sub_explicit(&p->sleepers, 1, memory_order_relaxed);
         uint64_t t1 = now_ns();
         t_parked += t1 - t0;

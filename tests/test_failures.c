@@ -515,6 +515,37 @@ static int wait_for_file(const char *dir, const char *prefix, double seconds)
     return 0;
 }
 
+/* Whether process `pid` holds an output being written in `dir`: an
+ * anonymous file (O_TMPFILE, its /proc link ends "(deleted)") or a named
+ * temporary (".NAME.tmp."). */
+static int wait_for_output_open(pid_t pid, const char *dir, double seconds)
+{
+    char fds[64], want[PATH_MAX], link[PATH_MAX * 2], target[PATH_MAX];
+    snprintf(fds, sizeof fds, "/proc/%d/fd", (int)pid);
+    snprintf(want, sizeof want, "%s/%s/", scratch, dir);
+    double deadline = now_s() + seconds;
+    while (now_s() < deadline) {
+        DIR *d = opendir(fds);
+        struct dirent *e;
+        while (d && (e = readdir(d))) {
+            snprintf(link, sizeof link, "%s/%s", fds, e->d_name);
+            ssize_t n = readlink(link, target, sizeof target - 1);
+            if (n <= 0)
+                continue;
+            target[n] = '\0';
+            if (strncmp(target, want, strlen(want)) == 0 &&
+                (strstr(target, "(deleted)") || strstr(target, ".tmp."))) {
+                closedir(d);
+                return 1;
+            }
+        }
+        if (d)
+            closedir(d);
+        sleep_ms(2);
+    }
+    return 0;
+}
+
 Test(failures, interrupt_leaves_only_whole_files)
 {
     cr_assert_eq(RUN("ref", "-p", "noise", "-n", "1", "-o", "width=512", "-o", "height=512"), 0);
@@ -543,7 +574,7 @@ Test(failures, second_sigint_exits_at_once_and_removes_temporaries)
     /* Images of 48 MB take long enough to catch them being written. */
     pid_t pid = START("a", "-p", "noise", "-n", "8", "-o", "width=7000", "-o", "height=7000",
                       "-j", "2");
-    cr_assert(wait_for_file("a", ".image_", 30), "no temporary appeared");
+    cr_assert(wait_for_output_open(pid, "a", 30), "no output was being written");
     kill(pid, SIGINT);
     sleep_ms(20);
     double t0 = now_s();

@@ -2,7 +2,11 @@
  * test_outfile.c - ws_outfile_* (runtime/outfile.c): a file appears under
  * its final name only on commit, with exactly the bytes written; abort and
  * every failure leave neither the file nor its temporary behind; messages
- * name the path and the system's reason.
+ * name the path and the system's reason.  Both ways are covered: the
+ * anonymous file (O_TMPFILE, linked at commit; the default where the file
+ * system has it, as /tmp here) and the named temporary renamed into place
+ * (forced by ws_outfile_test_force_named, as on a file system without
+ * O_TMPFILE).
  *
  * Never writes outside a fresh folder under /tmp, which it removes.
  */
@@ -17,6 +21,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sys/wait.h>
+
+#include "outfile.h"
 #include "run.h"
 
 static char scratch[256];
@@ -30,10 +37,12 @@ static void setup(void)
     memset(&run, 0, sizeof run);
     run.desc.name = "t";
     ws_ctx_base_init(&base, &run, 0);
+    ws_outfile_test_force_named(0);
 }
 
 static void teardown(void)
 {
+    ws_outfile_test_force_named(0);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", scratch);
     if (system(cmd) != 0)
@@ -88,6 +97,7 @@ static int exists(const char *path)
 
 Test(outfile, appears_only_on_commit)
 {
+    ws_outfile_test_force_named(1);
     char target[300];
     path_in(target, sizeof target, "a.txt");
     ws_outfile out;
@@ -149,6 +159,7 @@ Test(outfile, missing_folder_is_named_with_reason)
 
 Test(outfile, failed_rename_removes_temporary)
 {
+    ws_outfile_test_force_named(1);
     char target[300], inside[320];
     path_in(target, sizeof target, "taken");
     ws_outfile out;
@@ -167,6 +178,7 @@ Test(outfile, failed_rename_removes_temporary)
 
 Test(outfile, never_replaces_a_device_pipe_or_folder)
 {
+    ws_outfile_test_force_named(1);
     char fifo[300], dir[300];
     path_in(fifo, sizeof fifo, "pipe");
     cr_assert_eq(mkfifo(fifo, 0666), 0);
@@ -205,6 +217,7 @@ Test(outfile, bad_names)
 
 Test(outfile, relative_name_uses_current_folder)
 {
+    ws_outfile_test_force_named(1);
     cr_assert_eq(chdir(scratch), 0);
     ws_outfile out;
     cr_assert_eq(ws_outfile_open(CTX, &out, "rel.bin"), WS_OK, "%s", ws_ctx_error(CTX));
@@ -242,4 +255,127 @@ Test(outfile, concurrent_writers_get_distinct_temporaries)
     cr_assert_eq(ws_outfile_commit(CTX, &b), WS_OK);
     assert_file_is(target, "second");
     cr_assert_eq(count_entries(scratch, ".tmp."), 0);
+}
+
+/* ---- the anonymous file (O_TMPFILE) ---- */
+
+static int anonymous(const ws_outfile *out)
+{
+    return strncmp(out->temp_path, "/proc/self/fd/", 14) == 0;
+}
+
+Test(outfile, anonymous_appears_only_on_commit_and_leaves_no_name)
+{
+    cr_assert_eq(chdir(scratch), 0); /* a relative name: the current folder */
+    ws_outfile out;
+    cr_assert_eq(ws_outfile_open(CTX, &out, "anon.txt"), WS_OK, "%s", ws_ctx_error(CTX));
+    cr_assert(anonymous(&out), "not an anonymous file: %s", out.temp_path);
+    write_all(out.fd, "payload");
+    cr_assert_eq(count_entries(scratch, ""), 0, "a name exists before commit");
+    cr_assert_eq(ws_outfile_commit(CTX, &out), WS_OK, "%s", ws_ctx_error(CTX));
+    assert_file_is("anon.txt", "payload");
+    cr_assert_eq(count_entries(scratch, ""), 1, "something beside the target");
+    cr_assert_eq(out.fd, -1);
+    cr_assert_str_eq(out.temp_path, "");
+}
+
+Test(outfile, anonymous_replaces_an_existing_target_by_rename)
+{
+    char target[300];
+    path_in(target, sizeof target, "old.txt");
+    FILE *f = fopen(target, "w");
+    fputs("old", f);
+    fclose(f);
+    ws_outfile out;
+    cr_assert_eq(ws_outfile_open(CTX, &out, target), WS_OK);
+    cr_assert(anonymous(&out));
+    write_all(out.fd, "new content");
+    assert_file_is(target, "old");
+    cr_assert_eq(ws_outfile_commit(CTX, &out), WS_OK, "%s", ws_ctx_error(CTX));
+    assert_file_is(target, "new content");
+    cr_assert_eq(count_entries(scratch, ".tmp."), 0, "temporary left behind");
+    cr_assert_eq(count_entries(scratch, ""), 1);
+}
+
+Test(outfile, anonymous_survives_the_plugin_closing_its_descriptor)
+{
+    char target[300];
+    path_in(target, sizeof target, "stdio.txt");
+    ws_outfile out;
+    cr_assert_eq(ws_outfile_open(CTX, &out, target), WS_OK);
+    cr_assert(anonymous(&out));
+    FILE *f = fdopen(out.fd, "wb");
+    fputs("via stdio", f);
+    cr_assert_eq(fclose(f), 0);
+    out.fd = -1;
+    cr_assert_eq(ws_outfile_commit(CTX, &out), WS_OK, "%s", ws_ctx_error(CTX));
+    assert_file_is(target, "via stdio");
+}
+
+Test(outfile, anonymous_abort_leaves_nothing_open)
+{
+    char target[300];
+    path_in(target, sizeof target, "gone.txt");
+    ws_outfile out;
+    cr_assert_eq(ws_outfile_open(CTX, &out, target), WS_OK);
+    cr_assert(anonymous(&out));
+    int held = atoi(out.temp_path + 14), fd = out.fd;
+    write_all(out.fd, "half");
+    ws_outfile_abort(&out);
+    cr_assert(!exists(target));
+    cr_assert_eq(count_entries(scratch, ""), 0);
+    cr_assert_eq(fcntl(held, F_GETFD), -1, "the runtime's descriptor is still open");
+    cr_assert_eq(fcntl(fd, F_GETFD), -1, "the plugin's descriptor is still open");
+    ws_outfile_abort(&out);
+}
+
+Test(outfile, anonymous_never_replaces_a_pipe_or_folder)
+{
+    char fifo[300], dir[300];
+    path_in(fifo, sizeof fifo, "pipe");
+    path_in(dir, sizeof dir, "folder");
+    ws_outfile a, b;
+    cr_assert_eq(ws_outfile_open(CTX, &a, fifo), WS_OK);
+    cr_assert_eq(ws_outfile_open(CTX, &b, dir), WS_OK);
+    cr_assert(anonymous(&a) && anonymous(&b));
+    /* they appear after the open, so only the commit can see them */
+    cr_assert_eq(mkfifo(fifo, 0666), 0);
+    cr_assert_eq(mkdir(dir, 0777), 0);
+    write_all(a.fd, "x");
+    cr_assert_eq(ws_outfile_commit(CTX, &a), WS_ERR);
+    cr_assert(strstr(ws_ctx_error(CTX), "not a regular file") && strstr(ws_ctx_error(CTX), fifo),
+              "%s", ws_ctx_error(CTX));
+    cr_assert_eq(ws_outfile_commit(CTX, &b), WS_ERR);
+    cr_assert(strstr(ws_ctx_error(CTX), "not a regular file"), "%s", ws_ctx_error(CTX));
+    struct stat st;
+    cr_assert(lstat(fifo, &st) == 0 && S_ISFIFO(st.st_mode), "the pipe was replaced");
+    cr_assert(lstat(dir, &st) == 0 && S_ISDIR(st.st_mode), "the folder was replaced");
+    cr_assert_eq(count_entries(scratch, ".tmp."), 0);
+    cr_assert_eq(a.fd, -1);
+    cr_assert_str_eq(a.temp_path, "");
+}
+
+/* The pid in a named temporary is cached: a forked child must use its own. */
+Test(outfile, named_temporary_in_a_forked_child_carries_its_pid)
+{
+    ws_outfile_test_force_named(1);
+    char target[300];
+    path_in(target, sizeof target, "forked.txt");
+    ws_outfile out;
+    cr_assert_eq(ws_outfile_open(CTX, &out, target), WS_OK); /* caches the parent's pid */
+    ws_outfile_abort(&out);
+    pid_t child = fork();
+    cr_assert_geq(child, 0);
+    if (child == 0) {
+        char prefix[300];
+        snprintf(prefix, sizeof prefix, "%s/.forked.txt.tmp.%ld.", scratch, (long)getpid());
+        int ok = ws_outfile_open(CTX, &out, target) == WS_OK &&
+                 strncmp(out.temp_path, prefix, strlen(prefix)) == 0;
+        ws_outfile_abort(&out);
+        _exit(ok ? 0 : 1);
+    }
+    int status;
+    cr_assert_eq(waitpid(child, &status, 0), child);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child named its temporary "
+              "with another pid");
 }

@@ -1,0 +1,115 @@
+/*
+ * noise_omp.c - benchmark peer for the noise plugin: the OpenMP loop a C
+ * programmer would write, with the same PNG settings as `wsrun --plugin
+ * noise` (8-bit gray, zlib level 0, filter NONE, default strategy) and the
+ * same pixels (tasks/noise_pixels.h), so its files are byte-identical to
+ * the plugin's.  Straight to the final names with stdio (no temporary, no
+ * rename), libpng's default allocator, one pixel buffer per thread, and
+ * glibc's heap trim turned off (mallopt) so libpng's ~270 KB per image is
+ * not handed back to the kernel and faulted in again: the best a careful
+ * user would do.  Measuring only; it stops at the first error.
+ *
+ *   OMP_NUM_THREADS=N noise_omp OUTDIR COUNT [width height level [seed]]
+ *
+ * Build: gcc -std=c11 -D_GNU_SOURCE -O2 -fopenmp -Iinclude -Itasks \
+ *          $(pkg-config --cflags libpng) bench/peers/noise_omp.c \
+ *          -o noise_omp $(pkg-config --libs libpng) -lz
+ */
+#include <malloc.h>
+#include <png.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "wsrun.h"
+#include "noise_pixels.h"
+
+static long parse_arg(const char *text, const char *what, long lo, long hi)
+{
+    char *end;
+    long v = strtol(text, &end, 10);
+    if (*text == '\0' || *end != '\0' || v < lo || v > hi) {
+        fprintf(stderr, "noise_omp: %s '%s' must be %ld..%ld\n", what, text, lo, hi);
+        exit(2);
+    }
+    return v;
+}
+
+static int write_one(const char *path, const unsigned char *pixels, uint32_t width,
+                     uint32_t height, int level)
+{
+    FILE *fp = fopen(path, "wb");
+    if (!fp) {
+        perror(path);
+        return -1;
+    }
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    if (!info || setjmp(png_jmpbuf(png))) {
+        fprintf(stderr, "noise_omp: libpng failed on %s\n", path);
+        png_destroy_write_struct(&png, &info);
+        fclose(fp);
+        return -1;
+    }
+    png_init_io(png, fp);
+    png_set_IHDR(png, info, width, height, 8, PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE,
+                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_NONE);
+    png_set_compression_level(png, level);
+    png_write_info(png, info);
+    for (uint32_t y = 0; y < height; y++)
+        png_write_row(png, pixels + (size_t)y * width);
+    png_write_end(png, info);
+    png_destroy_write_struct(&png, &info);
+    if (fclose(fp) != 0) {
+        perror(path);
+        return -1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 3 && argc != 6 && argc != 7) {
+        fprintf(stderr, "usage: OMP_NUM_THREADS=N noise_omp OUTDIR COUNT [width height level [seed]]\n");
+        return 2;
+    }
+    mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024); /* keep freed memory for the next image */
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024 * 1024); /* and zlib's window out of mmap */
+    const char *dir = argv[1];
+    long count = parse_arg(argv[2], "COUNT", 0, 100000000);
+    uint32_t width = argc > 3 ? (uint32_t)parse_arg(argv[3], "width", 1, 16384) : 100;
+    uint32_t height = argc > 3 ? (uint32_t)parse_arg(argv[4], "height", 1, 16384) : 100;
+    int level = argc > 3 ? (int)parse_arg(argv[5], "level", 0, 9) : 0;
+    uint64_t seed = argc > 6 ? strtoull(argv[6], NULL, 10) : 0;
+    size_t nbytes = (size_t)width * height;
+    int failed = 0;
+
+#pragma omp parallel
+    {
+        unsigned char *pixels = malloc(nbytes);
+        char path[4096];
+        if (!pixels) {
+#pragma omp atomic write
+            failed = 1;
+        }
+#pragma omp for schedule(dynamic, 8)
+        for (long i = 0; i < count; i++) {
+            int stop;
+#pragma omp atomic read
+            stop = failed;
+            if (stop || !pixels)
+                continue;
+            snprintf(path, sizeof path, "%s/image_%ld.png", dir, i);
+            ws_noise_pixels(seed, (uint64_t)i, pixels, nbytes);
+            if (write_one(path, pixels, width, height, level) != 0) {
+#pragma omp atomic write
+                failed = 1;
+            }
+        }
+        free(pixels);
+    }
+    if (failed)
+        fprintf(stderr, "noise_omp: stopped at the first error\n");
+    return failed ? 1 : 0;
+}
