@@ -513,7 +513,7 @@ static int check_args(const ws_scaling_args *a, const char *clash, ws_scaling_st
                "-j of the list)", clash);
         return -1;
     }
-    if (a->list && *a->list) {
+    if (a->list) { /* "--scaling=" is an empty list, bare --scaling the default */
         if (ws_scaling_parse_list(a->list, &s->jobs, &s->n_jobs, err, sizeof err) != 0) {
             ws_err("%s", err);
             return -1;

@@ -181,7 +181,10 @@ void ws_scaling_write_plot_script(FILE *out, const ws_scaling_study *s)
     fprintf(out, "set xlabel \"-j (worker threads)\"\nset ylabel \"speedup over -j %u\"\n", lo);
     fprintf(out, "set key top left\nset grid\n");
     fprintf(out, "set xrange [%g:%g]\n", lo - 0.2 * lo, hi + 0.05 * hi + 0.2);
-    fprintf(out, "$speedup << EOD\n");
+    fprintf(out, "set xtics (");
+    for (size_t k = 0; k < s->n_jobs; k++)
+        fprintf(out, "%s%u", k ? ", " : "", s->jobs[k]);
+    fprintf(out, ")\n$speedup << EOD\n");
     for (size_t k = 0; k < s->n_jobs; k++) {
         double m = ws_scaling_median(s, k, span_of);
         fprintf(out, "%u %.6f\n", s->jobs[k], m > 0 ? base / m : 0.0);
