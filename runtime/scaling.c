@@ -30,127 +30,6 @@
 
 extern char **environ;
 
-/* ------------------------------------------------------------ the list */
-
-const char *ws_scaling_orphan_option(const ws_scaling_args *a)
-{
-    if (a->given)
-        return NULL;
-    return a->repeat        ? "--repeat"
-           : a->csv_path    ? "--scaling-csv"
-           : a->plot_path   ? "--scaling-plot"
-           : a->keep_output ? "--scaling-keep-output"
-           : a->allow_diff  ? "--scaling-allow-diff"
-                            : NULL;
-}
-
-static int add_job(unsigned *jobs, size_t *n, unsigned j, const char *text, char *err,
-                   size_t err_size)
-{
-    for (size_t k = 0; k < *n; k++)
-        if (jobs[k] == j)
-            return ws_errf(err, err_size, "--scaling: -j %u is given twice in '%s'", j, text);
-    jobs[(*n)++] = j;
-    return 0;
-}
-
-static int parse_one(const char *item, const char *text, unsigned *out, char *err,
-                     size_t err_size)
-{
-    uint64_t v;
-    if (ws_parse_u64(item, UINT64_MAX, &v) != 0)
-        return ws_errf(err, err_size,
-                       "--scaling: '%s' is not a number of jobs or a range A-B (in '%s')", item,
-                       text);
-    if (v < 1 || v > WS_SCALING_MAX_JOBS)
-        return ws_errf(err, err_size, "--scaling: %s is out of range 1..%d (in '%s')", item,
-                       WS_SCALING_MAX_JOBS, text);
-    *out = (unsigned)v;
-    return 0;
-}
-
-static int ascending(const void *a, const void *b)
-{
-    unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
-    return (x > y) - (x < y);
-}
-
-int ws_scaling_parse_list(const char *text, unsigned **jobs_out, size_t *n_out, char *err,
-                          size_t err_size)
-{
-    unsigned *jobs = calloc(WS_SCALING_MAX_JOBS, sizeof *jobs);
-    char *copy = strdup(text);
-    size_t n = 0;
-    int rc = -1;
-    if (!jobs || !copy) {
-        ws_errf(err, err_size, "out of memory");
-        goto out;
-    }
-    if (!*text) {
-        ws_errf(err, err_size, "--scaling: empty list (expected e.g. 1,2,4 or 1-16)");
-        goto out;
-    }
-    char *item = copy;
-    for (;;) {
-        char *comma = strchr(item, ',');
-        if (comma)
-            *comma = '\0';
-        if (!*item) {
-            ws_errf(err, err_size, "--scaling: empty value in '%s' (expected e.g. 1,2,4 or 1-16)",
-                    text);
-            goto out;
-        }
-        char *dash = strchr(item, '-');
-        unsigned lo, hi;
-        if (dash) {
-            *dash = '\0';
-            if (parse_one(item, text, &lo, err, err_size) != 0 ||
-                parse_one(dash + 1, text, &hi, err, err_size) != 0)
-                goto out;
-            if (lo > hi) {
-                ws_errf(err, err_size, "--scaling: range '%u-%u' goes down (write it %u-%u)",
-                        lo, hi, hi, lo);
-                goto out;
-            }
-        } else if (parse_one(item, text, &lo, err, err_size) != 0) {
-            goto out;
-        } else {
-            hi = lo;
-        }
-        for (unsigned j = lo; j <= hi; j++)
-            if (add_job(jobs, &n, j, text, err, err_size) != 0)
-                goto out;
-        if (!comma)
-            break;
-        item = comma + 1;
-    }
-    qsort(jobs, n, sizeof *jobs, ascending);
-    *jobs_out = jobs;
-    *n_out = n;
-    jobs = NULL;
-    rc = 0;
-out:
-    free(jobs);
-    free(copy);
-    return rc;
-}
-
-int ws_scaling_default_list(unsigned cpus, unsigned **jobs_out, size_t *n_out)
-{
-    unsigned *jobs = calloc(32, sizeof *jobs);
-    if (!jobs)
-        return -1;
-    size_t n = 0;
-    if (cpus < 1)
-        cpus = 1;
-    for (unsigned j = 1; j < cpus; j *= 2)
-        jobs[n++] = j;
-    jobs[n++] = cpus;
-    *jobs_out = jobs;
-    *n_out = n;
-    return 0;
-}
-
 /* ------------------------------------------------------------ the machine */
 
 static unsigned cpus_allowed(void)
@@ -436,8 +315,10 @@ static int draw_plot(const ws_scaling_study *s, ws_report_file *plot)
 {
     int script[2];
     fflush(plot->fp);
-    if (pipe2(script, O_CLOEXEC) != 0)
-        return ws_err("--scaling-plot: cannot start gnuplot: %s", strerror(errno)), -1;
+    if (pipe2(script, O_CLOEXEC) != 0) {
+        ws_err("--scaling-plot: cannot start gnuplot: %s", strerror(errno));
+        return -1;
+    }
     pid_t pid = fork();
     if (pid == 0) {
         if (dup2(script[0], STDIN_FILENO) < 0 || dup2(fileno(plot->fp), STDOUT_FILENO) < 0)
@@ -482,13 +363,17 @@ static int commit_files(const ws_scaling_study *s, study_files *f)
     if (f->want_csv) {
         ws_scaling_write_csv(f->csv.fp, s);
         f->want_csv = 0;
-        if (ws_report_commit(&f->csv, err, sizeof err) != 0)
-            rc = -1, ws_err("%s", err);
+        if (ws_report_commit(&f->csv, err, sizeof err) != 0) {
+            ws_err("%s", err);
+            rc = -1;
+        }
     }
     if (f->want_keep) {
         f->want_keep = 0;
-        if (ws_report_commit(&f->keep, err, sizeof err) != 0)
-            rc = -1, ws_err("%s", err);
+        if (ws_report_commit(&f->keep, err, sizeof err) != 0) {
+            ws_err("%s", err);
+            rc = -1;
+        }
     }
     if (f->want_plot) {
         f->want_plot = 0;
@@ -496,7 +381,8 @@ static int commit_files(const ws_scaling_study *s, study_files *f)
             ws_report_abort(&f->plot);
             rc = -1;
         } else if (ws_report_commit(&f->plot, err, sizeof err) != 0) {
-            rc = -1, ws_err("%s", err);
+            ws_err("%s", err);
+            rc = -1;
         }
     }
     return rc;
@@ -611,7 +497,7 @@ int ws_scaling_main(const ws_scaling_args *args, const char *plugin, const char 
         if (commit_files(&s, &files) != 0)
             status = WS_EXIT_TASK_FAILED;
     } else if (interrupted_by) {
-        ws_err("--scaling: interrupted by %s during round %u of %u: %s", 
+        ws_err("--scaling: interrupted by %s during round %u of %u: %s",
                ws_signal_name(interrupted_by), s.rounds_done + 1, s.rounds,
                s.rounds_done ? "the table holds the rounds done; no file was written"
                              : "no round was done; no file was written");

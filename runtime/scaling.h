@@ -4,7 +4,7 @@
  * and round, each run a fresh wsrun process; the child's half
  * (scaling_child.c) reports that run's parallel span back through an
  * inherited pipe; scaling_report.c prints the table and writes the CSV and
- * the plot.
+ * the plot; scaling_list.c reads the -j list.
  *
  * Never included by plugins.  Nothing here may change a run that was not
  * started by a study: the child calls are no-ops there.
