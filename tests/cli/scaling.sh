@@ -131,6 +131,9 @@ refuse "LIST decimal" "wsrun: --scaling: '1.5' is not a number of jobs" "${P[@]}
 refuse "repeat 0" "wsrun: --repeat: expected a whole number from 1 to 1000, got '0'" "${P[@]}" --scaling 1 --repeat 0
 refuse "repeat 1001" "wsrun: --repeat: expected a whole number from 1 to 1000, got '1001'" "${P[@]}" --scaling 1 --repeat 1001
 refuse "repeat word" "wsrun: --repeat: expected a whole number from 1 to 1000, got 'x'" "${P[@]}" --scaling 1 --repeat x
+for o in --repeat --scaling-csv --scaling-plot --scaling-keep-output; do
+    refuse "missing value $o" "wsrun: option '$o' needs a value (see wsrun --help)" -p "$FIX" -n 10 --scaling 1 "$o"
+done
 refuse "repeat without --scaling" "wsrun: --repeat needs --scaling" -p "$FIX" -n 10 --repeat 3
 refuse "CSV without --scaling" "wsrun: --scaling-csv needs --scaling" -p "$FIX" -n 10 --scaling-csv c.csv
 refuse "-j with --scaling" "wsrun: --jobs cannot be used with --scaling" "${P[@]}" --scaling 1 -j 2
