@@ -395,8 +395,8 @@ static int check_args(const ws_scaling_args *a, const char *clash, ws_scaling_st
 {
     char err[512];
     if (clash) {
-        ws_err("%s cannot be used with --scaling (each run of the study is a plain run at the "
-               "-j of the list)", clash);
+        ws_err("%s cannot be used with --scaling (its runs are plain wsrun runs, one per -j of "
+               "the list)", clash);
         return -1;
     }
     if (a->list) { /* "--scaling=" is an empty list, bare --scaling the default */
