@@ -83,6 +83,17 @@ check "--scaling=3,2 exits 0" test $? -eq 0
 check "... speedup and efficiency 1.00 at -j 2, rows ascending" table_csv_agree base.txt b.csv 2 2 3
 check "... says so" grep -q "^speedup and efficiency: against -j 2;" base.txt
 
+# the default list: 1, 2, 4, ... below the CPUs allowed, and that number
+cpus=$(nproc)
+want=""
+for ((j = 1; j < cpus; j *= 2)); do want="$want$j,"; done
+want="$want$cpus"
+"$W" -p "$FIX" -n 10 --scaling --repeat 1 >default.txt 2>err.txt
+check "bare --scaling (before --repeat) exits 0" test $? -eq 0
+check "... runs -j $want (the CPUs allowed: $cpus)" grep -q "^wsrun --scaling: plugin .*, -j $want, 1 round interleaved" default.txt
+check "... one row per -j" test "$(grep -cE '^ +[0-9]+ +[0-9]+\.[0-9]{6} ' default.txt)" -eq "$(echo "$want" | tr ',' '\n' | wc -l)"
+check "... and says how many CPUs" grep -q "^machine: .*, $cpus CPUs allowed," default.txt
+
 # ------------------------------------------------------------ static state, output kept
 "$W" -p "$FIX" -n 1000 --scaling 1-2 --repeat 3 --scaling-keep-output kept.txt >static.txt 2>err.txt
 check "static state: exits 0" test $? -eq 0
