@@ -435,6 +435,7 @@ static int interrupt_after_round(void)
 static int run_rounds(ws_scaling_study *s, char **argv, study_files *files)
 {
     int hook_round = interrupt_after_round();
+    int show_rounds = isatty(STDERR_FILENO);
     for (unsigned r = 0; r < s->rounds; r++) {
         for (size_t k = 0; k < s->n_jobs; k++) {
             if (interrupted_by)
@@ -454,6 +455,8 @@ static int run_rounds(ws_scaling_study *s, char **argv, study_files *files)
             }
         }
         s->rounds_done = r + 1;
+        if (show_rounds) /* a long study on a terminal says how far it got */
+            ws_err("--scaling: round %u of %u done", r + 1, s->rounds);
         if (hook_round == (int)(r + 1))
             raise(SIGINT);
     }
