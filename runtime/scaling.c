@@ -104,6 +104,7 @@ static void catch_interrupts(struct sigaction *saved_int, struct sigaction *save
 
 typedef struct run_outcome {
     int started, exited, code, signo, reported;
+    int start_errno; /* why it did not start */
 } run_outcome;
 
 /* environ without WSRUN_SCALING_CHILD, plus ours ("<fd>,<jobs>"). */
@@ -195,9 +196,12 @@ static void run_once(char **argv, unsigned jobs, ws_scaling_run *run, FILE *keep
 {
     memset(o, 0, sizeof *o);
     int out_pipe[2], report_pipe[2];
-    if (pipe2(out_pipe, O_CLOEXEC) != 0)
+    if (pipe2(out_pipe, O_CLOEXEC) != 0) {
+        o->start_errno = errno;
         return;
+    }
     if (pipe2(report_pipe, O_CLOEXEC) != 0) {
+        o->start_errno = errno;
         close(out_pipe[0]);
         close(out_pipe[1]);
         return;
@@ -205,6 +209,7 @@ static void run_once(char **argv, unsigned jobs, ws_scaling_run *run, FILE *keep
     char entry[96];
     char **env = child_environment(report_pipe[1], jobs, entry, sizeof entry);
     pid_t pid = env ? fork() : -1;
+    o->start_errno = env ? errno : ENOMEM;
     if (pid == 0) { /* only async-signal-safe calls until exec */
         if (dup2(out_pipe[1], STDOUT_FILENO) < 0 || fcntl(report_pipe[1], F_SETFD, 0) != 0)
             _exit(127);
@@ -228,7 +233,7 @@ static void run_once(char **argv, unsigned jobs, ws_scaling_run *run, FILE *keep
         kill(pid, interrupted_by);
     char report[256];
     collect(out_pipe[0], report_pipe[0], run, keep, report, sizeof report);
-    int status;
+    int status = -1; /* neither exited nor signalled, should waitpid fail */
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
     running_child = 0;
@@ -244,7 +249,7 @@ static void run_once(char **argv, unsigned jobs, ws_scaling_run *run, FILE *keep
 static void describe_failure(const run_outcome *o, char *buf, size_t size)
 {
     if (!o->started)
-        snprintf(buf, size, "could not start a run: %s", strerror(errno));
+        snprintf(buf, size, "could not start a run: %s", strerror(o->start_errno));
     else if (o->signo)
         snprintf(buf, size, "the run was killed by %s",
                  ws_signal_name(o->signo) ? ws_signal_name(o->signo) : "a signal");
@@ -253,8 +258,10 @@ static void describe_failure(const run_outcome *o, char *buf, size_t size)
                             "refused: see above)");
     else if (o->code != 0)
         snprintf(buf, size, "the run exited with status %d (see above)", o->code);
-    else
+    else if (o->exited)
         snprintf(buf, size, "the run exited 0 without reporting its span");
+    else
+        snprintf(buf, size, "the run's end could not be observed (waitpid failed)");
 }
 
 /* ------------------------------------------------------------ the files */

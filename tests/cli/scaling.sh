@@ -172,6 +172,10 @@ check "... after the run's own message" grep -q "^wsrun: scalefix: index 0 faile
 check "... no later run started (one failure message)" test "$(grep -c 'index 0 failed' err.txt)" -eq 1
 check "... no table (no round was done) and no CSV" test ! -s out.txt -a ! -e c.csv
 
+"$W" -p "$FIX" -n 100 -o exit_jobs=1 --scaling 1,2 --repeat 2 >out.txt 2>err.txt
+check "a run that exits 0 before finish: exit 1" test $? -eq 1
+check "... the study says it reported no span" grep -qx "wsrun: --scaling: round 1 of 2, -j 1: the run exited 0 without reporting its span" err.txt
+
 # ------------------------------------------------------------ Ctrl-C after round 1 (test hook)
 WSRUN_TEST_SCALING_INTERRUPT_AFTER_ROUND=1 "$W" -p "$FIX" -n 100 --scaling 1,2 --repeat 4 \
     --scaling-csv c.csv --scaling-keep-output k.txt >int.txt 2>err.txt

@@ -6,23 +6,28 @@
  *   print_jobs=on  the output also names -j (it then depends on -j, which
  *                  the study's determinism check must flag)
  *   fail_jobs=N    index 0 fails when the run has -j N
+ *   exit_jobs=N    index 0 ends the process with exit(0) at -j N, before
+ *                  finish (the run then never reports its span)
  * Never used as an example: it exists to be compared and to fail.
  */
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "wsrun.h"
 
 static unsigned init_calls;          /* static on purpose: see the top */
 static _Atomic uint64_t index_sum;
 static int print_jobs;
-static int64_t fail_jobs;
+static int64_t fail_jobs, exit_jobs;
 
 static const ws_option scalefix_options[] = {
     {.name = "print_jobs", .type = WS_OPT_BOOL, .default_value = "off",
      .help = "name -j in the output"},
     {.name = "fail_jobs", .type = WS_OPT_INT, .default_value = "0", .min = 0, .max = 4096,
      .help = "index 0 fails at this -j (0: never)"},
+    {.name = "exit_jobs", .type = WS_OPT_INT, .default_value = "0", .min = 0, .max = 4096,
+     .help = "index 0 calls exit(0) at this -j (0: never)"},
     {NULL}};
 
 static int scalefix_init(ws_ctx *ctx, void **state)
@@ -31,6 +36,7 @@ static int scalefix_init(ws_ctx *ctx, void **state)
     init_calls++;
     print_jobs = ws_opt_bool(ctx, "print_jobs");
     fail_jobs = ws_opt_int(ctx, "fail_jobs");
+    exit_jobs = ws_opt_int(ctx, "exit_jobs");
     return WS_OK;
 }
 
@@ -39,6 +45,8 @@ static int scalefix_run_one(void *state, uint64_t index, ws_ctx *ctx)
     (void)state;
     if (index == 0 && fail_jobs == (int64_t)ws_run_jobs(ctx))
         return ws_fail(ctx, "fails at -j %u on purpose (fail_jobs)", ws_run_jobs(ctx));
+    if (index == 0 && exit_jobs == (int64_t)ws_run_jobs(ctx))
+        exit(0);
     /* relaxed: only the total matters, read after the pool has joined */
     atomic_fetch_add_explicit(&index_sum, index, memory_order_relaxed);
     return WS_OK;
