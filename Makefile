@@ -13,6 +13,8 @@ DESTDIR ?=
 # below when run as root; otherwise the exact apt-get line is printed).
 BUILD_PKGS := gcc make libc6-dev pkg-config libpng-dev zlib1g-dev
 TEST_PKGS  := $(BUILD_PKGS) libcriterion-dev python3 python3-numpy groff-base man-db g++
+# wsrun --scaling-plot draws with gnuplot (tests/cli/scaling.sh checks the PNG).
+TEST_PKGS  += gnuplot-nox
 # wsrun-mpi only (`make mpi`); the tests run it too.
 MPI_PKGS   := openmpi-bin libopenmpi-dev
 TEST_PKGS  += $(MPI_PKGS)

@@ -30,6 +30,7 @@
 #include "pool.h"
 #include "discover.h"
 #include "run_reports.h"
+#include "scaling.h"
 #include "shard.h"
 
 #define MAX_JOBS 4096
@@ -55,6 +56,8 @@ typedef struct cli_args {
     int list_plugins;
     int shard_given; /* --shard K/N */
     uint64_t shard_k, shard_n;
+    int jobs_given;
+    ws_scaling_args scaling; /* --scaling and its options (scaling.h) */
 } cli_args;
 
 /* wsrun-mpi's hooks (ws_cli_main_hooked); NULL for plain wsrun. */
@@ -73,6 +76,12 @@ enum {
     OPT_JOURNAL,
     OPT_RESUME,
     OPT_SHARD,
+    OPT_SCALING,
+    OPT_REPEAT,
+    OPT_SCALING_CSV,
+    OPT_SCALING_PLOT,
+    OPT_SCALING_KEEP_OUTPUT,
+    OPT_SCALING_ALLOW_DIFF,
 };
 
 static const struct option long_options[] = {
@@ -93,6 +102,12 @@ static const struct option long_options[] = {
     {"journal", required_argument, NULL, OPT_JOURNAL},
     {"resume", no_argument, NULL, OPT_RESUME},
     {"shard", required_argument, NULL, OPT_SHARD},
+    {"scaling", optional_argument, NULL, OPT_SCALING},
+    {"repeat", required_argument, NULL, OPT_REPEAT},
+    {"scaling-csv", required_argument, NULL, OPT_SCALING_CSV},
+    {"scaling-plot", required_argument, NULL, OPT_SCALING_PLOT},
+    {"scaling-keep-output", required_argument, NULL, OPT_SCALING_KEEP_OUTPUT},
+    {"scaling-allow-diff", no_argument, NULL, OPT_SCALING_ALLOW_DIFF},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -132,6 +147,15 @@ static void print_usage(FILE *out)
             "      --stats-json FILE  write them as JSON to FILE ('-': stdout)\n"
             "      --trace FILE    write a Chrome trace-event JSON of the schedule to FILE\n"
             "                      (open it in Perfetto or chrome://tracing)\n"
+            "      --scaling [LIST]  scaling study: run the command once per -j of LIST\n"
+            "                      (1,2,4 or 1-16; default 1,2,4,.. and the CPUs allowed)\n"
+            "                      per round, each run a fresh process, and print a table\n"
+            "                      of its parallel span (docs/benchmarks.md)\n"
+            "      --repeat R      rounds of the study, 1..1000 (default 5)\n"
+            "      --scaling-csv FILE  write the study's per-round figures as CSV\n"
+            "      --scaling-plot FILE.png  draw speedup against -j (needs gnuplot)\n"
+            "      --scaling-keep-output FILE  save the first run's stdout (captured)\n"
+            "      --scaling-allow-diff  the runs' outputs may differ (no warning)\n"
             "      --list-plugins  list the plugins on the search path and exit\n"
             "  -h, --help          this help; with --plugin, the plugin's options\n"
             "  -V, --version       version and plugin ABI\n"
@@ -217,6 +241,7 @@ static int parse_args(int argc, char **argv, cli_args *a)
             if (parse_number("--jobs", optarg, 1, MAX_JOBS, &value) != 0)
                 return -1;
             a->jobs = (unsigned)value;
+            a->jobs_given = 1;
             break;
         case 'o': a->assignments[a->n_assignments++] = optarg; break;
         case OPT_SEED:
@@ -247,6 +272,18 @@ static int parse_args(int argc, char **argv, cli_args *a)
             a->shard_given = 1;
             break;
         }
+        case OPT_SCALING:
+            /* "--scaling 1,2" as well as "--scaling=1,2"; bare: the default */
+            if (!optarg && optind < argc && argv[optind][0] != '-')
+                optarg = argv[optind++];
+            a->scaling.given = 1;
+            a->scaling.list = optarg;
+            break;
+        case OPT_REPEAT: a->scaling.repeat = optarg; break;
+        case OPT_SCALING_CSV: a->scaling.csv_path = optarg; break;
+        case OPT_SCALING_PLOT: a->scaling.plot_path = optarg; break;
+        case OPT_SCALING_KEEP_OUTPUT: a->scaling.keep_output = optarg; break;
+        case OPT_SCALING_ALLOW_DIFF: a->scaling.allow_diff = 1; break;
         case 'h': a->help = 1; break;
         case 'V': a->version = 1; break;
         case ':':
@@ -270,9 +307,25 @@ static int parse_args(int argc, char **argv, cli_args *a)
         ws_err("--resume needs --journal FILE (the journal of the run to resume)");
         return -1;
     }
+    const char *orphan = ws_scaling_orphan_option(&a->scaling);
+    if (orphan) {
+        ws_err("%s needs --scaling (it is an option of the scaling study)", orphan);
+        return -1;
+    }
     if (a->jobs == 0)
         a->jobs = default_jobs();
     return 0;
+}
+
+/* --scaling: what a study cannot honour, for its message. */
+static const char *scaling_clash(const cli_args *a)
+{
+    return cli_hooks            ? "wsrun-mpi"
+           : a->jobs_given      ? "--jobs"
+           : a->trace_path      ? "--trace"
+           : a->stats_json_path ? "--stats-json"
+           : a->journal_path    ? "--journal"
+                                : NULL;
 }
 
 static void print_plugin_help(const ws_run *run)
@@ -545,6 +598,7 @@ static int run_plugin(ws_run *run, const cli_args *a)
         return ws_interrupted() ? 128 + ws_interrupted() : WS_EXIT_USAGE;
     }
     ws_crash_set_phase(NULL);
+    ws_scaling_child_span_start(); /* a --scaling run's span: from here ... */
     ws_journal *journal = NULL;
     int status = WS_EXIT_OK;
     int run_status = 1;
@@ -572,6 +626,7 @@ static int run_plugin(ws_run *run, const cli_args *a)
             status = WS_EXIT_TASK_FAILED;
     }
     ws_journal_finish(journal);
+    ws_scaling_child_span_end(&result); /* ... to here */
     ws_ctx_clear_error(ctx);
     ws_crash_set_phase("finish");
     if (run->desc.finish && run->desc.finish(run->state, run_status, ctx) != WS_OK) {
@@ -608,6 +663,16 @@ int ws_cli_main_hooked(int argc, char **argv, const ws_cli_hooks *hooks)
         free(a.assignments);
         return WS_EXIT_USAGE;
     }
+    /* A run of a --scaling study: a plain run at the study's -j. */
+    int child = cli_hooks ? 0 : ws_scaling_child_take(&a.jobs);
+    if (child < 0) {
+        free(a.assignments);
+        return WS_EXIT_USAGE;
+    }
+    if (child) {
+        a.scaling.given = 0;
+        a.progress = PROGRESS_OFF;
+    }
     if (a.version) {
         printf("wsrun %s (plugin ABI %d.%d)\n", WS_VERSION, WS_ABI_MAJOR, WS_ABI_MINOR);
         free(a.assignments);
@@ -626,6 +691,11 @@ int ws_cli_main_hooked(int argc, char **argv, const ws_cli_hooks *hooks)
         }
         ws_err("--plugin is required (see wsrun --help)");
         return WS_EXIT_USAGE;
+    }
+    if (a.scaling.given && !a.help) {
+        int study = ws_scaling_main(&a.scaling, a.plugin, scaling_clash(&a), argv);
+        free(a.assignments);
+        return study;
     }
 
     ws_run run;

@@ -1,0 +1,91 @@
+/*
+ * scaling_child.c - the run's half of `wsrun --scaling` (scaling.h).  A
+ * run started by a study finds WSRUN_SCALING_CHILD=<fd>,<jobs> in its
+ * environment; it runs at that -j and, just before finish, writes one line
+ * into the fd: the parallel span (end of init to start of finish; the pool's
+ * threads were started before it, while the plugin loaded), the process's
+ * CPU time over the same span, and the pool's steals and parked time.
+ *
+ * Must never change a run that no study started (every call is a no-op
+ * then), and never let the variable or the fd reach the plugin's own child
+ * processes.
+ */
+#include "scaling.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "options.h"
+#include "pool.h"
+#include "run.h"
+#include "stats_json.h"
+
+static int report_fd = -1;
+static struct timespec span_wall, span_cpu;
+
+int ws_scaling_child_take(unsigned *jobs)
+{
+    const char *value = getenv(WS_SCALING_CHILD_ENV);
+    if (!value)
+        return 0;
+    char text[64], shown[64];
+    snprintf(text, sizeof text, "%s", value);
+    snprintf(shown, sizeof shown, "%s", value);
+    unsetenv(WS_SCALING_CHILD_ENV);
+    char *comma = strchr(text, ',');
+    uint64_t fd = 0, j = 0;
+    if (comma)
+        *comma = '\0';
+    if (!comma || ws_parse_u64(text, 1 << 20, &fd) != 0 ||
+        ws_parse_u64(comma + 1, WS_SCALING_MAX_JOBS, &j) != 0 || j == 0 ||
+        fcntl((int)fd, F_SETFD, FD_CLOEXEC) != 0) {
+        ws_err("%s='%s' is malformed: wsrun --scaling sets it for its own runs only",
+               WS_SCALING_CHILD_ENV, shown);
+        return -1;
+    }
+    report_fd = (int)fd;
+    *jobs = (unsigned)j;
+    return 1;
+}
+
+void ws_scaling_child_span_start(void)
+{
+    if (report_fd < 0)
+        return;
+    clock_gettime(CLOCK_MONOTONIC, &span_wall);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &span_cpu);
+}
+
+static uint64_t ns_since(const struct timespec *t0, clockid_t clock)
+{
+    struct timespec now;
+    clock_gettime(clock, &now);
+    int64_t ns = (int64_t)(now.tv_sec - t0->tv_sec) * 1000000000LL + (now.tv_nsec - t0->tv_nsec);
+    return ns > 0 ? (uint64_t)ns : 0;
+}
+
+void ws_scaling_child_span_end(const ws_pool_result *result)
+{
+    if (report_fd < 0)
+        return;
+    uint64_t wall_ns = ns_since(&span_wall, CLOCK_MONOTONIC);
+    uint64_t cpu_ns = ns_since(&span_cpu, CLOCK_PROCESS_CPUTIME_ID);
+    ws_worker_stats total;
+    ws_stats_total(result, &total);
+    char line[160];
+    int len = snprintf(line, sizeof line, "wsrun-scaling-1 %llu %llu %llu %llu\n",
+                       (unsigned long long)wall_ns, (unsigned long long)cpu_ns,
+                       (unsigned long long)total.steals, (unsigned long long)total.parked_ns);
+    /* The parent reads until end of file; a short pipe write cannot
+     * happen for a line this size (PIPE_BUF), EINTR can. */
+    ssize_t n;
+    do
+        n = write(report_fd, line, (size_t)len);
+    while (n < 0 && errno == EINTR);
+    close(report_fd);
+    report_fd = -1;
+}
