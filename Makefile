@@ -37,8 +37,9 @@ TEST_SRCS    := $(wildcard tests/test_*.c)
 TESTS        := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 TSAN_SRCS    := $(wildcard tests/tsan_*.c)
 
-# The executable exports its ws_* functions so plugins resolve them at dlopen.
-EXPORT_DYNAMIC := -Wl,--export-dynamic
+# The executable exports exactly the functions include/wsrun.h declares
+# WS_API, so plugins resolve them at dlopen (the rules: "Public API" below).
+EXPORT_DYNAMIC = -Wl,--dynamic-list=$(BUILD)/wsrun.dynlist
 
 .PHONY: test-asan test-tsan-cli test-plugins soak soak-tsan soak-ci fuzz fuzz-build fuzz-ci valgrind
 .PHONY: mpi mpi-build bench-mpi all run test test-unit test-cli test-tsan bench bench-quick clean deps deps-test install uninstall
@@ -279,6 +280,23 @@ $(BUILD)/wsrun-mpi: $(MPI_OBJS) $(BUILD)/libwsrt.a
 # The MPI path against the single-process path (bench/mpi.sh).
 bench-mpi: mpi
 	@BUILD=$(BUILD) bench/mpi.sh
+
+# ---------------------------------------------------------------- Public API
+# Only what include/wsrun.h declares WS_API leaves wsrun: the runtime is
+# compiled with hidden visibility (the header marks its functions default),
+# and every program linked with $(EXPORT_DYNAMIC) exports the names listed
+# from the header (tests/cli/exports.sh checks both).  The objects wait for
+# the list, so every program made of them finds it there when it links.
+PUBLIC_API_OBJS := $(RUNTIME_OBJS) $(BUILD)/obj/runtime/main.o $(MPI_OBJS)
+$(PUBLIC_API_OBJS): CFLAGS_ALL += -fvisibility=hidden
+$(TSAN_RUNTIME_OBJS): TSAN_FLAGS += -fvisibility=hidden
+$(FUZZ_RUNTIME_OBJS): FUZZ_FLAGS += -fvisibility=hidden
+$(PUBLIC_API_OBJS) $(TSAN_RUNTIME_OBJS) $(FUZZ_RUNTIME_OBJS): | $(BUILD)/wsrun.dynlist
+
+$(BUILD)/wsrun.dynlist: include/wsrun.h scripts/public-functions
+	@mkdir -p $(dir $@)
+	scripts/public-functions --dynlist include/wsrun.h > $@.tmp
+	mv $@.tmp $@
 
 # ---------------------------------------------------------------- install
 # PREFIX is where wsrun will live (written into wsrun.pc); DESTDIR only
