@@ -67,10 +67,11 @@ $(BUILD)/libwsrt.a: $(RUNTIME_OBJS)
 $(BUILD)/wsrun: $(BUILD)/obj/runtime/main.o $(BUILD)/libwsrt.a
 	$(CC) $(CFLAGS_ALL) $(EXPORT_DYNAMIC) $^ -o $@ -ldl -lm
 
-# Plugins: position-independent, undefined ws_* symbols left to the host.
-$(BUILD)/plugins/%.so: tasks/%.c include/wsrun.h $(wildcard tasks/*.h)
+# Plugins: position-independent, undefined ws_* symbols left to the host;
+# the built-in ones (tasks/*.c) link the shared helpers of tasks/common/.
+$(BUILD)/plugins/%.so: tasks/%.c include/wsrun.h $(wildcard tasks/*.h tasks/common/*.h) $(BUILD)/libwstasks.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(PNG_CFLAGS) -fPIC -shared $< -o $@ $(PNG_LIBS) -lm
+	$(CC) $(CFLAGS_ALL) $(PNG_CFLAGS) -fPIC -shared $< $(BUILD)/libwstasks.a -o $@ $(PNG_LIBS) -lm
 
 $(BUILD)/plugins/%.so: plugins/%.c include/wsrun.h $(wildcard plugins/*.h)
 	@mkdir -p $(dir $@)
@@ -213,8 +214,8 @@ $(FUZZ_DIR)/%.o: %.c include/wsrun.h $(wildcard runtime/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -c $< -o $@
 
-$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_RUNTIME_OBJS) $(wildcard tasks/*.h)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $< $(FUZZ_RUNTIME_OBJS) -o $@ -ldl -lm $(PNG_LIBS)
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_RUNTIME_OBJS) $(wildcard tasks/*.h tasks/common/*.h)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $< $(filter %.o,$^) -o $@ -ldl -lm $(PNG_LIBS)
 
 fuzz-build: $(FUZZ_BINS)
 
@@ -297,6 +298,30 @@ $(BUILD)/wsrun.dynlist: include/wsrun.h scripts/public-functions
 	@mkdir -p $(dir $@)
 	scripts/public-functions --dynlist include/wsrun.h > $@.tmp
 	mv $@.tmp $@
+
+# ---------------------------------------------------------------- task helpers
+# Code the built-in plugins share (tasks/common/: input selection, PNG
+# decoding, manifest text), compiled once into a static library of
+# position-independent, hidden objects that each plugin links: a plugin
+# exports none of it, and never binds to wsrun's own symbols.
+TASKS_LIB_SRCS := $(wildcard tasks/common/*.c)
+TASKS_LIB_OBJS := $(TASKS_LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+
+$(BUILD)/obj/tasks/common/%.o: tasks/common/%.c $(wildcard tasks/common/*.h) include/wsrun.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(PNG_CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+
+$(BUILD)/libwstasks.a: $(TASKS_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+# test_read checks the input order (ws_natural_cmp; the runtime again after
+# the helpers, for their ws_fail calls); fuzz_png decodes with png_read.c
+# built with the fuzzer's instrumentation.
+$(BUILD)/tests/test_read: $(BUILD)/libwstasks.a
+$(BUILD)/tests/test_read: TEST_LIBS := $(BUILD)/libwstasks.a $(BUILD)/libwsrt.a $(TEST_LIBS)
+$(FUZZ_DIR)/fuzz_png: $(FUZZ_DIR)/tasks/common/png_read.o
 
 # ---------------------------------------------------------------- install
 # PREFIX is where wsrun will live (written into wsrun.pc); DESTDIR only

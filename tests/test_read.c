@@ -13,7 +13,7 @@
 #include <sys/mount.h>
 
 #include "wsrun.h"
-#include "../tasks/input.h"
+#include "../tasks/common/input.h"
 #include "../tasks/xxh64.h"
 #include "readfill_util.h"
 
