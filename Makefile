@@ -305,7 +305,13 @@ $(BUILD)/wsrun.dynlist: include/wsrun.h scripts/public-functions
 # position-independent, hidden objects that each plugin links: a plugin
 # exports none of it, and never binds to wsrun's own symbols.
 TASKS_LIB_SRCS := $(wildcard tasks/common/*.c)
-TASKS_LIB_OBJS := $(TASKS_LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+# The JSON string escaper is the runtime's own source, compiled again here:
+# one escaper, and each side has its own hidden copy.
+TASKS_LIB_OBJS := $(TASKS_LIB_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/tasks/common/json_escape.o
+
+$(BUILD)/obj/tasks/common/json_escape.o: runtime/json_escape.c runtime/json_escape.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -fPIC -fvisibility=hidden -c $< -o $@
 
 $(BUILD)/obj/tasks/common/%.o: tasks/common/%.c $(wildcard tasks/common/*.h) include/wsrun.h
 	@mkdir -p $(dir $@)

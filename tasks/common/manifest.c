@@ -14,6 +14,7 @@
 
 #include "wsrun.h"
 #include "manifest.h"
+#include "../../runtime/json_escape.h"
 
 void ws_textout_flush(ws_textout *t)
 {
@@ -129,21 +130,14 @@ void ws_textout_tsv_field(ws_textout *t, const char *s)
  * are UTF-8 on any sane system, and JSON allows raw UTF-8. */
 void ws_textout_json_string(ws_textout *t, const char *s)
 {
+    char room[WS_JSON_ESCAPE_MAX];
     ws_textout_put(t, "\"", 1);
-    const char *plain = s;
-    while (*plain && *plain != '"' && *plain != '\\' && (unsigned char)*plain >= 0x20)
-        plain++;
-    ws_textout_put(t, s, (size_t)(plain - s));
-    for (s = plain; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') {
-            char esc[2] = {'\\', (char)c};
-            ws_textout_put(t, esc, 2);
-        } else if (c < 0x20) {
-            ws_textout_printf(t, "\\u%04x", c);
-        } else {
+    for (; *s; s++) {
+        const char *escape = ws_json_escape((unsigned char)*s, room);
+        if (escape)
+            ws_textout_str(t, escape);
+        else
             ws_textout_put(t, s, 1);
-        }
     }
     ws_textout_put(t, "\"", 1);
 }
