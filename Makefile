@@ -39,8 +39,9 @@ TEST_SRCS    := $(wildcard tests/test_*.c)
 TESTS        := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 TSAN_SRCS    := $(wildcard tests/tsan_*.c)
 
-# The executable exports its ws_* functions so plugins resolve them at dlopen.
-EXPORT_DYNAMIC := -Wl,--export-dynamic
+# The executable exports exactly the functions include/wsrun.h declares
+# WS_API, so plugins resolve them at dlopen (the rules: "Public API" below).
+EXPORT_DYNAMIC = -Wl,--dynamic-list=$(BUILD)/wsrun.dynlist
 
 .PHONY: test-asan test-tsan-cli test-plugins soak soak-tsan soak-ci fuzz fuzz-build fuzz-ci valgrind
 .PHONY: mpi mpi-build bench-mpi all run test test-unit test-cli test-tsan bench bench-quick clean deps deps-test install uninstall
@@ -68,10 +69,11 @@ $(BUILD)/libwsrt.a: $(RUNTIME_OBJS)
 $(BUILD)/wsrun: $(BUILD)/obj/runtime/main.o $(BUILD)/libwsrt.a
 	$(CC) $(CFLAGS_ALL) $(EXPORT_DYNAMIC) $^ -o $@ -ldl -lm
 
-# Plugins: position-independent, undefined ws_* symbols left to the host.
-$(BUILD)/plugins/%.so: tasks/%.c include/wsrun.h $(wildcard tasks/*.h)
+# Plugins: position-independent, undefined ws_* symbols left to the host;
+# the built-in ones (tasks/*.c) link the shared helpers of tasks/common/.
+$(BUILD)/plugins/%.so: tasks/%.c include/wsrun.h $(wildcard tasks/*.h tasks/common/*.h) $(BUILD)/libwstasks.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(PNG_CFLAGS) -fPIC -shared $< -o $@ $(PNG_LIBS) -lm
+	$(CC) $(CFLAGS_ALL) $(PNG_CFLAGS) -fPIC -shared $< $(BUILD)/libwstasks.a -o $@ $(PNG_LIBS) -lm
 
 $(BUILD)/plugins/%.so: plugins/%.c include/wsrun.h $(wildcard plugins/*.h)
 	@mkdir -p $(dir $@)
@@ -242,8 +244,8 @@ $(FUZZ_DIR)/%.o: %.c include/wsrun.h $(wildcard runtime/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -c $< -o $@
 
-$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_RUNTIME_OBJS) $(wildcard tasks/*.h)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $< $(FUZZ_RUNTIME_OBJS) -o $@ -ldl -lm $(PNG_LIBS)
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_RUNTIME_OBJS) $(wildcard tasks/*.h tasks/common/*.h)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $< $(filter %.o,$^) -o $@ -ldl -lm $(PNG_LIBS)
 
 fuzz-build: $(FUZZ_BINS)
 
@@ -314,6 +316,53 @@ $(BUILD)/wsrun-mpi: $(MPI_OBJS) $(BUILD)/libwsrt.a
 # The MPI path against the single-process path (bench/mpi.sh).
 bench-mpi: mpi
 	@BUILD=$(BUILD) bench/mpi.sh
+
+# ---------------------------------------------------------------- Public API
+# Only what include/wsrun.h declares WS_API leaves wsrun: the runtime is
+# compiled with hidden visibility (the header marks its functions default),
+# and every program linked with $(EXPORT_DYNAMIC) exports the names listed
+# from the header (tests/cli/exports.sh checks both).  The objects wait for
+# the list, so every program made of them finds it there when it links.
+PUBLIC_API_OBJS := $(RUNTIME_OBJS) $(BUILD)/obj/runtime/main.o $(MPI_OBJS)
+$(PUBLIC_API_OBJS): CFLAGS_ALL += -fvisibility=hidden
+$(TSAN_RUNTIME_OBJS): TSAN_FLAGS += -fvisibility=hidden
+$(FUZZ_RUNTIME_OBJS): FUZZ_FLAGS += -fvisibility=hidden
+$(PUBLIC_API_OBJS) $(TSAN_RUNTIME_OBJS) $(FUZZ_RUNTIME_OBJS): | $(BUILD)/wsrun.dynlist
+
+$(BUILD)/wsrun.dynlist: include/wsrun.h scripts/public-functions
+	@mkdir -p $(dir $@)
+	scripts/public-functions --dynlist include/wsrun.h > $@.tmp
+	mv $@.tmp $@
+
+# ---------------------------------------------------------------- task helpers
+# Code the built-in plugins share (tasks/common/: input selection, PNG
+# decoding, manifest text), compiled once into a static library of
+# position-independent, hidden objects that each plugin links: a plugin
+# exports none of it, and never binds to wsrun's own symbols.
+TASKS_LIB_SRCS := $(wildcard tasks/common/*.c)
+# The JSON string escaper is the runtime's own source, compiled again here:
+# one escaper, and each side has its own hidden copy.
+TASKS_LIB_OBJS := $(TASKS_LIB_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/tasks/common/json_escape.o
+
+$(BUILD)/obj/tasks/common/json_escape.o: runtime/json_escape.c runtime/json_escape.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -fPIC -fvisibility=hidden -c $< -o $@
+
+$(BUILD)/obj/tasks/common/%.o: tasks/common/%.c $(wildcard tasks/common/*.h) include/wsrun.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(PNG_CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+
+$(BUILD)/libwstasks.a: $(TASKS_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+# test_read checks the input order (ws_natural_cmp; the runtime again after
+# the helpers, for their ws_fail calls); fuzz_png decodes with png_read.c
+# built with the fuzzer's instrumentation.
+$(BUILD)/tests/test_read: $(BUILD)/libwstasks.a
+$(BUILD)/tests/test_read: TEST_LIBS := $(BUILD)/libwstasks.a $(BUILD)/libwsrt.a $(TEST_LIBS)
+$(FUZZ_DIR)/fuzz_png: $(FUZZ_DIR)/tasks/common/png_read.o
 
 # ---------------------------------------------------------------- install
 # PREFIX is where wsrun will live (written into wsrun.pc); DESTDIR only

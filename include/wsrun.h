@@ -94,6 +94,12 @@ extern "C" {
 #define WS_EXPORT
 #endif
 
+/* Marks each function wsrun exports to plugins.  wsrun exports exactly the
+ * functions declared WS_API here, no other (its build lists them from this
+ * header: scripts/public-functions; tests/cli/exports.sh checks it), so a
+ * function without it is not there for a plugin at run time. */
+#define WS_API WS_EXPORT
+
 typedef struct ws_ctx ws_ctx;
 typedef struct ws_frame ws_frame;
 typedef struct ws_run ws_run;
@@ -123,12 +129,12 @@ typedef struct ws_option {
 /* Option values, by name.  Calling these with a name the plugin did not
  * declare, or of another type, is a plugin bug: wsrun aborts with a message.
  * May be called from any thread after the options were parsed. */
-int64_t ws_opt_int(const ws_ctx *ctx, const char *name);
-double ws_opt_double(const ws_ctx *ctx, const char *name);
-const char *ws_opt_str(const ws_ctx *ctx, const char *name); /* NULL if unset */
-int ws_opt_bool(const ws_ctx *ctx, const char *name);
-int ws_opt_enum(const ws_ctx *ctx, const char *name); /* index in choices */
-int ws_opt_given(const ws_ctx *ctx, const char *name); /* set with -o */
+WS_API int64_t ws_opt_int(const ws_ctx *ctx, const char *name);
+WS_API double ws_opt_double(const ws_ctx *ctx, const char *name);
+WS_API const char *ws_opt_str(const ws_ctx *ctx, const char *name); /* NULL if unset */
+WS_API int ws_opt_bool(const ws_ctx *ctx, const char *name);
+WS_API int ws_opt_enum(const ws_ctx *ctx, const char *name); /* index in choices */
+WS_API int ws_opt_given(const ws_ctx *ctx, const char *name); /* set with -o */
 
 /* ------------------------------------------------------------------ */
 /* The run: what init may read and set.                               */
@@ -136,23 +142,24 @@ int ws_opt_given(const ws_ctx *ctx, const char *name); /* set with -o */
 
 #define WS_COUNT_UNSET UINT64_MAX
 
-uint64_t ws_run_count(const ws_ctx *ctx); /* WS_COUNT_UNSET in init if --count was not given */
-int ws_count_given(const ws_ctx *ctx);    /* 1 when the user gave --count */
-void ws_set_count(ws_ctx *ctx, uint64_t count); /* init only; ignored if --count was given */
-uint64_t ws_run_seed(const ws_ctx *ctx);
-unsigned ws_run_jobs(const ws_ctx *ctx);
-int ws_run_quiet(const ws_ctx *ctx);
-const char *ws_plugin_name(const ws_ctx *ctx);
+/* ws_run_count is WS_COUNT_UNSET in init if --count was not given. */
+WS_API uint64_t ws_run_count(const ws_ctx *ctx);
+WS_API int ws_count_given(const ws_ctx *ctx);    /* 1 when the user gave --count */
+WS_API void ws_set_count(ws_ctx *ctx, uint64_t count); /* init only; ignored if --count was given */
+WS_API uint64_t ws_run_seed(const ws_ctx *ctx);
+WS_API unsigned ws_run_jobs(const ws_ctx *ctx);
+WS_API int ws_run_quiet(const ws_ctx *ctx);
+WS_API const char *ws_plugin_name(const ws_ctx *ctx);
 
 /* Record an error message for the current callback and return WS_ERR, so a
  * plugin writes "return ws_fail(ctx, "cannot open %s: %s", path, why);".
  * wsrun prints it on one line with the plugin name and the index. */
-int ws_fail(ws_ctx *ctx, const char *fmt, ...) WS_PRINTF(2, 3);
-int ws_vfail(ws_ctx *ctx, const char *fmt, va_list ap);
+WS_API int ws_fail(ws_ctx *ctx, const char *fmt, ...) WS_PRINTF(2, 3);
+WS_API int ws_vfail(ws_ctx *ctx, const char *fmt, va_list ap);
 
 /* Print a diagnostic line to stderr (prefixed "wsrun: <plugin>: "), unless
  * --quiet.  Thread-safe; lines never interleave. */
-void ws_log(const ws_ctx *ctx, const char *fmt, ...) WS_PRINTF(2, 3);
+WS_API void ws_log(const ws_ctx *ctx, const char *fmt, ...) WS_PRINTF(2, 3);
 
 /* ------------------------------------------------------------------ */
 /* Writing files safely: a temporary name in the target's folder,      */
@@ -167,12 +174,12 @@ typedef struct ws_outfile {
 
 /* Open a temporary file beside `path`.  On failure returns WS_ERR with a
  * message naming the path and the system's reason (via ws_fail). */
-int ws_outfile_open(ws_ctx *ctx, ws_outfile *out, const char *path);
+WS_API int ws_outfile_open(ws_ctx *ctx, ws_outfile *out, const char *path);
 /* fsync-less close and rename into place; WS_ERR with a message on failure
  * (the temporary file is removed then). */
-int ws_outfile_commit(ws_ctx *ctx, ws_outfile *out);
+WS_API int ws_outfile_commit(ws_ctx *ctx, ws_outfile *out);
 /* Close and remove the temporary file; never fails. */
-void ws_outfile_abort(ws_outfile *out);
+WS_API void ws_outfile_abort(ws_outfile *out);
 
 /* ------------------------------------------------------------------ */
 /* Deterministic random numbers: a counter-based stream per (seed,     */
@@ -330,12 +337,12 @@ struct ws_ctx {
 };
 
 /* Slow paths of the fork-join calls, out of line in the runtime. */
-void ws__attend(ws_ctx *ctx);
-int ws__sync_slow(ws_ctx *ctx, ws_frame *f);
-void ws__frames_exhausted(ws_ctx *ctx);
+WS_API void ws__attend(ws_ctx *ctx);
+WS_API int ws__sync_slow(ws_ctx *ctx, ws_frame *f);
+WS_API void ws__frames_exhausted(ws_ctx *ctx);
 /* ABI 1.1: the same, told the top of the frame stack (the _at calls). */
-void ws__attend_at(ws_ctx *ctx, ws_frame *top);
-int ws__join_at(ws_ctx *ctx, ws_frame *f);
+WS_API void ws__attend_at(ws_ctx *ctx, ws_frame *top);
+WS_API int ws__join_at(ws_ctx *ctx, ws_frame *f);
 
 static inline ws_rng ws_rng_for(const ws_ctx *ctx, uint64_t index)
 {
@@ -497,7 +504,7 @@ static inline void ws_poll_at(ws_ctx *ctx, ws_frame *top)
 
 /* 1 when the run is stopping (a failure, or an interrupt): long tasks may
  * return early. */
-int ws_stopping(const ws_ctx *ctx);
+WS_API int ws_stopping(const ws_ctx *ctx);
 
 /* ------------------------------------------------------------------ */
 /* Typed tasks (ABI 1.3): the fast _at form, written for you.          */

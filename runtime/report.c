@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "json_escape.h"
 #include "run.h"
 
 int ws_report_open(ws_report_file *f, const char *option, const char *path, char *err,
@@ -103,19 +104,13 @@ void ws_json_string(FILE *fp, const char *s)
         return;
     }
     putc('"', fp);
+    char room[WS_JSON_ESCAPE_MAX];
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"': fputs("\\\"", fp); break;
-        case '\\': fputs("\\\\", fp); break;
-        case '\n': fputs("\\n", fp); break;
-        case '\t': fputs("\\t", fp); break;
-        case '\r': fputs("\\r", fp); break;
-        default:
-            if (*p < 0x20)
-                fprintf(fp, "\\u%04x", *p);
-            else
-                putc(*p, fp); /* UTF-8 passes through; JSON allows it */
-        }
+        const char *escape = ws_json_escape(*p, room);
+        if (escape)
+            fputs(escape, fp);
+        else
+            putc(*p, fp);
     }
     putc('"', fp);
 }

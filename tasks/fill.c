@@ -25,10 +25,10 @@
 #include <unistd.h>
 
 #include "wsrun.h"
-#include "input.h"
+#include "common/input.h"
 #include "noise_pixels.h"
 #include "npy.h"
-#include "png_read.h"
+#include "common/png_read.h"
 
 enum { SOURCE_FILES = 0, SOURCE_NOISE = 1, SOURCE_CONSTANT = 2, SOURCE_INDEX = 3 };
 static const char *const source_names[] = {"files", "noise", "constant", "index"};

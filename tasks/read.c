@@ -21,10 +21,10 @@
 #include <unistd.h>
 
 #include "wsrun.h"
-#include "input.h"
-#include "manifest.h"
+#include "common/input.h"
+#include "common/manifest.h"
 #include "noise_pixels.h"
-#include "png_read.h"
+#include "common/png_read.h"
 #include "xxh64.h"
 
 enum { MODE_PNG = 0, MODE_RAW = 1, MODE_AUTO = 2 };

@@ -13,7 +13,7 @@
 #include <sys/mount.h>
 
 #include "wsrun.h"
-#include "../tasks/input.h"
+#include "../tasks/common/input.h"
 #include "../tasks/xxh64.h"
 #include "readfill_util.h"
 
@@ -163,6 +163,19 @@ Test(read, manifest_of_noise_images_is_ordered_and_matches_libpng)
     free(j1_err);
     free(j1);
     free(j4);
+    free(r);
+}
+
+/* The manifest's JSON strings use the runtime's escaper (trace, stats):
+ * short forms for tab, newline and return, \u00XX for other controls. */
+Test(read, json_escapes_names_as_the_reports_do)
+{
+    rf_result *r = malloc(sizeof *r);
+    rf_write_gray(work_path("q\"b\\s\tn\x01.png"), 4, 3, 1);
+    rf_wsrun(r, NULL, "read", "-o", "input=.", "-o", "format=json", "-q");
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    cr_expect_not_null(strstr(r->out, "\"path\": \"./q\\\"b\\\\s\\tn\\u0001.png\""),
+                       "json: %s", r->out);
     free(r);
 }
 

@@ -1,6 +1,6 @@
 /*
  * fuzz_png.c - libFuzzer target: the PNG decoding path of the read and
- * fill plugins (tasks/png_read.h): header precheck, libpng's decoder with
+ * fill plugins (tasks/common/png_read.c): header precheck, libpng's decoder with
  * each conversion, and decoding into a buffer sized from what the header
  * promised.  The first input byte picks the conversion; the rest is the
  * file.  A crash, a sanitizer report or a decoder writing past the
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "png_read.h"
+#include "common/png_read.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

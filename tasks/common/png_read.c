@@ -1,18 +1,10 @@
 /*
- * png_read.h - load a file and decode it as PNG with libpng, for the read
- * and fill plugins: every colour type and bit depth libpng accepts, kept as
- * stored (samples of 8 or 16 bits, 16-bit ones little-endian on every
- * host) or converted to 8-bit gray or RGB.  An image larger than the caller's pixel limit is
- * refused from its IHDR, before any buffer for it is allocated.
- *
- * Header-only static functions.  One ws_png_reader per thread; it must
- * never be shared between threads, never print (libpng's warnings are
- * dropped, its errors become the reader's message), and never touch
- * process-wide state.
+ * png_read.c - load a file and decode it as PNG with libpng, for the read
+ * and fill plugins (png_read.h says what callers get).  One ws_png_reader
+ * per thread; it must never be shared between threads, never print
+ * (libpng's warnings are dropped, its errors become the reader's message),
+ * and never touch process-wide state.
  */
-#ifndef WS_PNG_READ_H
-#define WS_PNG_READ_H
-
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -25,35 +17,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum { WS_CONVERT_KEEP = 0, WS_CONVERT_GRAY = 1, WS_CONVERT_RGB = 2 };
-#define WS_CONVERT_CHOICES "keep|gray|rgb"
-
-/* 100 megapixels: any photo; a 1,000,000 x 1,000,000 header is refused. */
-#define WS_DEFAULT_MAX_PIXELS "100000000"
+#include "png_read.h"
 
 static const unsigned char ws_png_signature[8] = {137, 80, 78, 71, 13, 10, 26, 10};
 
-/* The decoded image as the caller receives it (after any conversion). */
-typedef struct ws_image_info {
-    uint32_t width, height;
-    uint32_t channels;  /* 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA */
-    uint32_t bit_depth; /* 8 or 16 */
-    uint64_t row_bytes;
-    uint64_t bytes; /* height * row_bytes */
-} ws_image_info;
-
-typedef struct ws_png_reader {
-    unsigned char *file; /* the whole file */
-    size_t file_len, file_cap;
-    size_t pos; /* libpng's read position in file */
-    png_structp png;
-    png_infop info;
-    png_bytep *rows;
-    size_t rows_cap;
-    char why[256]; /* the reason of the last failure */
-} ws_png_reader;
-
-static inline void ws_png_reader_fini(ws_png_reader *r)
+void ws_png_reader_fini(ws_png_reader *r)
 {
     if (r->png)
         png_destroy_read_struct(&r->png, &r->info, NULL);
@@ -62,7 +30,7 @@ static inline void ws_png_reader_fini(ws_png_reader *r)
     memset(r, 0, sizeof *r);
 }
 
-static inline void ws_png_reader_close(ws_png_reader *r)
+void ws_png_reader_close(ws_png_reader *r)
 {
     if (r->png)
         png_destroy_read_struct(&r->png, &r->info, NULL);
@@ -71,7 +39,7 @@ static inline void ws_png_reader_close(ws_png_reader *r)
 }
 
 /* Read the whole file into r->file.  0, or -1 with r->why set. */
-static inline int ws_file_load(ws_png_reader *r, const char *path)
+int ws_file_load(ws_png_reader *r, const char *path)
 {
     r->file_len = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -128,30 +96,30 @@ static inline int ws_file_load(ws_png_reader *r, const char *path)
     return 0;
 }
 
-static inline int ws_is_png_data(const unsigned char *p, size_t len)
+int ws_is_png_data(const unsigned char *p, size_t len)
 {
     return len >= sizeof ws_png_signature && memcmp(p, ws_png_signature, sizeof ws_png_signature) == 0;
 }
 
-static inline uint32_t ws_be32(const unsigned char *p)
+static uint32_t ws_be32(const unsigned char *p)
 {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
 }
 
-static inline void ws_png_on_read_error(png_structp png, png_const_charp msg)
+static void ws_png_on_read_error(png_structp png, png_const_charp msg)
 {
     ws_png_reader *r = (ws_png_reader *)png_get_error_ptr(png);
     snprintf(r->why, sizeof r->why, "bad PNG: %s", msg);
     png_longjmp(png, 1);
 }
 
-static inline void ws_png_on_read_warning(png_structp png, png_const_charp msg)
+static void ws_png_on_read_warning(png_structp png, png_const_charp msg)
 {
     (void)png;
     (void)msg; /* warnings (bad ancillary chunks) do not change the pixels */
 }
 
-static inline void ws_png_read_from_memory(png_structp png, png_bytep out, size_t n)
+static void ws_png_read_from_memory(png_structp png, png_bytep out, size_t n)
 {
     ws_png_reader *r = (ws_png_reader *)png_get_io_ptr(png);
     if (n > r->file_len - r->pos)
@@ -163,7 +131,7 @@ static inline void ws_png_read_from_memory(png_structp png, png_bytep out, size_
 /* Check the file's signature and IHDR by hand, before libpng allocates
  * anything: not a PNG, empty, or more pixels than max_pixels.  0, or -1
  * with r->why set. */
-static inline int ws_png_precheck(ws_png_reader *r, uint64_t max_pixels)
+static int ws_png_precheck(ws_png_reader *r, uint64_t max_pixels)
 {
     if (r->file_len == 0) {
         snprintf(r->why, sizeof r->why, "empty file (0 bytes), not a PNG");
@@ -197,8 +165,7 @@ static inline int ws_png_precheck(ws_png_reader *r, uint64_t max_pixels)
 /* Read the header of the file in r->file; choose the transforms for
  * `convert`.  On success *out describes the pixels ws_png_read_pixels will
  * produce.  0, or -1 with r->why set (the reader is closed then). */
-static inline int ws_png_open_loaded(ws_png_reader *r, int convert, uint64_t max_pixels,
-                              ws_image_info *out)
+int ws_png_open_loaded(ws_png_reader *r, int convert, uint64_t max_pixels, ws_image_info *out)
 {
     ws_png_reader_close(r);
     if (ws_png_precheck(r, max_pixels) != 0)
@@ -279,8 +246,8 @@ static inline int ws_png_open_loaded(ws_png_reader *r, int convert, uint64_t max
 }
 
 /* As ws_png_open_loaded, for the file at `path`. */
-static inline int ws_png_open(ws_png_reader *r, const char *path, int convert, uint64_t max_pixels,
-                       ws_image_info *out)
+int ws_png_open(ws_png_reader *r, const char *path, int convert, uint64_t max_pixels,
+                ws_image_info *out)
 {
     ws_png_reader_close(r);
     if (ws_file_load(r, path) != 0)
@@ -291,7 +258,7 @@ static inline int ws_png_open(ws_png_reader *r, const char *path, int convert, u
 /* Decode the pixels of the image ws_png_open described into `dest`, row y
  * at dest + y * stride, then read to the end of the file so damage after
  * the pixels is noticed too.  Closes the reader.  0, or -1 with r->why. */
-static inline int ws_png_read_pixels(ws_png_reader *r, unsigned char *dest, size_t stride)
+int ws_png_read_pixels(ws_png_reader *r, unsigned char *dest, size_t stride)
 {
     png_structp png = r->png;
     uint32_t height = png_get_image_height(png, r->info);
@@ -316,5 +283,3 @@ static inline int ws_png_read_pixels(ws_png_reader *r, unsigned char *dest, size
     ws_png_reader_close(r);
     return 0;
 }
-
-#endif

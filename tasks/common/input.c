@@ -1,19 +1,10 @@
 /*
- * input.h - choosing the input files of the read and fill plugins: the
- * `-o input=` spec (glob, folder, list file or `-` for stdin, a single
- * image, or a printf pattern such as image_%d.png) becomes an ordered list
- * of paths, where path i is the file of index i.  A file named as an image
- * (photo.png, PHOTO.PNG) is one image, whatever its bytes, so a broken one
- * is reported as a broken image; any other file is a list of paths unless
- * it starts with the PNG signature.  Paths from a list remember their line,
- * so an error names the list and the line.  Header-only static functions,
- * used from init on the main thread (ws_input_origin from any thread, as
- * it only reads).  Must never print (errors go back through ws_fail) and
- * never read the files themselves beyond a PNG signature check.
+ * input.c - choosing the input files of the read and fill plugins (see
+ * input.h for what each spec means).  Used from init on the main thread
+ * (ws_input_origin from any thread, as it only reads).  Must never print
+ * (errors go back through ws_fail) and never read the files themselves
+ * beyond a PNG signature check.
  */
-#ifndef WS_INPUT_H
-#define WS_INPUT_H
-
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -30,16 +21,9 @@
 #include <unistd.h>
 
 #include "wsrun.h"
+#include "input.h"
 
-typedef struct ws_input {
-    char **paths; /* n paths, each its own allocation */
-    size_t n;
-    size_t cap;
-    char *list;    /* the list file the paths came from ("stdin" for -), or NULL */
-    size_t *lines; /* with list: the line of path i, counting from 1 (cap entries) */
-} ws_input;
-
-static inline void ws_input_free(ws_input *in)
+void ws_input_free(ws_input *in)
 {
     for (size_t i = 0; i < in->n; i++)
         free(in->paths[i]);
@@ -52,12 +36,7 @@ static inline void ws_input_free(ws_input *in)
     in->n = in->cap = 0;
 }
 
-/* Room for ws_input_origin's text: a list's path and a line number. */
-#define WS_INPUT_ORIGIN_MAX (PATH_MAX + 32)
-
-/* "list.txt:3: " when path i came from line 3 of list.txt, else "": the
- * prefix of every message about path i, so the user finds the line to fix. */
-static inline const char *ws_input_origin(const ws_input *in, size_t i, char *buf, size_t size)
+const char *ws_input_origin(const ws_input *in, size_t i, char *buf, size_t size)
 {
     if (!in->list || !in->lines || i >= in->n)
         return "";
@@ -66,7 +45,7 @@ static inline const char *ws_input_origin(const ws_input *in, size_t i, char *bu
 }
 
 /* Takes ownership of `path` (even on failure). */
-static inline int ws_input_push(ws_input *in, char *path)
+static int ws_input_push(ws_input *in, char *path)
 {
     if (!path)
         return -1;
@@ -84,15 +63,12 @@ static inline int ws_input_push(ws_input *in, char *path)
     return 0;
 }
 
-static inline int ws_is_digit(char c)
+static int ws_is_digit(char c)
 {
     return c >= '0' && c <= '9';
 }
 
-/* Natural order: runs of digits compare by value, so image_2 < image_10;
- * everything else compares byte by byte.  Names equal by that rule (a1
- * and a01) fall back to plain byte order, so the order is total. */
-static inline int ws_natural_cmp(const char *a, const char *b)
+int ws_natural_cmp(const char *a, const char *b)
 {
     const char *a_start = a, *b_start = b;
     while (*a && *b) {
@@ -127,12 +103,12 @@ static inline int ws_natural_cmp(const char *a, const char *b)
     return c < 0 ? -1 : c > 0;
 }
 
-static inline int ws_natural_cmp_ptr(const void *a, const void *b)
+static int ws_natural_cmp_ptr(const void *a, const void *b)
 {
     return ws_natural_cmp(*(char *const *)a, *(char *const *)b);
 }
 
-static inline void ws_input_sort(ws_input *in)
+static void ws_input_sort(ws_input *in)
 {
     if (in->n > 1)
         qsort(in->paths, in->n, sizeof *in->paths, ws_natural_cmp_ptr);
@@ -153,7 +129,7 @@ typedef struct ws_index_pattern {
 
 /* 1: a pattern (parsed into *p); 0: no conversion at all; -1: a '%' that is
  * not one supported conversion (message in why). */
-static inline int ws_pattern_parse(const char *text, ws_index_pattern *p, char *why, size_t why_size)
+static int ws_pattern_parse(const char *text, ws_index_pattern *p, char *why, size_t why_size)
 {
     int found = 0;
     memset(p, 0, sizeof *p);
@@ -197,7 +173,7 @@ static inline int ws_pattern_parse(const char *text, ws_index_pattern *p, char *
 
 /* The pattern's path for `index`, with %% turned into %.  NULL when out of
  * memory. */
-static inline char *ws_pattern_path(const ws_index_pattern *p, uint64_t index)
+static char *ws_pattern_path(const ws_index_pattern *p, uint64_t index)
 {
     char number[64];
     snprintf(number, sizeof number, p->zero_pad ? "%0*" PRIu64 : "%*" PRIu64, p->width, index);
@@ -222,7 +198,7 @@ static inline char *ws_pattern_path(const ws_index_pattern *p, uint64_t index)
     return out;
 }
 
-static inline int ws_path_exists(const char *path)
+static int ws_path_exists(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0;
@@ -241,7 +217,7 @@ typedef struct ws_index_set {
 
 /* 0 with *set filled, or -1 when the fast path does not apply (a '%' or
  * an unreadable folder): then every index is checked with stat. */
-static inline int ws_index_set_build(const ws_index_pattern *p, ws_index_set *set)
+static int ws_index_set_build(const ws_index_pattern *p, ws_index_set *set)
 {
     memset(set, 0, sizeof *set);
     const char *text = p->text;
@@ -328,7 +304,7 @@ static inline int ws_index_set_build(const ws_index_pattern *p, ws_index_set *se
     return 0;
 }
 
-static inline int ws_input_from_pattern(ws_ctx *ctx, const char *spec, const ws_index_pattern *p,
+static int ws_input_from_pattern(ws_ctx *ctx, const char *spec, const ws_index_pattern *p,
                                         ws_input *in)
 {
     int count_given = ws_count_given(ctx);
@@ -370,7 +346,7 @@ static inline int ws_input_from_pattern(ws_ctx *ctx, const char *spec, const ws_
  * against one folder listing with fnmatch, as glob(3) would, but without
  * glob's stat of every match (GLOB_MARK) or of every name: d_type tells the
  * folders apart.  -1 when that shortcut does not apply. */
-static inline int ws_glob_one_folder(const char *spec, ws_input *in, int *out_of_memory)
+static int ws_glob_one_folder(const char *spec, ws_input *in, int *out_of_memory)
 {
     const char *slash = strrchr(spec, '/');
     size_t base_at = slash ? (size_t)(slash - spec) + 1 : 0;
@@ -410,7 +386,7 @@ static inline int ws_glob_one_folder(const char *spec, ws_input *in, int *out_of
     return 0;
 }
 
-static inline int ws_input_from_glob(ws_ctx *ctx, const char *spec, ws_input *in)
+static int ws_input_from_glob(ws_ctx *ctx, const char *spec, ws_input *in)
 {
     int out_of_memory = 0;
     if (ws_glob_one_folder(spec, in, &out_of_memory) == 0) {
@@ -448,7 +424,7 @@ static inline int ws_input_from_glob(ws_ctx *ctx, const char *spec, ws_input *in
 
 /* Regular files (or links to them) of a folder, without hidden files: the
  * temporaries of an unfinished run start with a dot. */
-static inline int ws_input_from_folder(ws_ctx *ctx, const char *spec, ws_input *in)
+static int ws_input_from_folder(ws_ctx *ctx, const char *spec, ws_input *in)
 {
     DIR *dir = opendir(spec);
     if (!dir)
@@ -486,7 +462,7 @@ static inline int ws_input_from_folder(ws_ctx *ctx, const char *spec, ws_input *
 }
 
 /* As ws_input_push, recording that the path is line `line` of the list. */
-static inline int ws_input_push_listed(ws_input *in, char *path, size_t line)
+static int ws_input_push_listed(ws_input *in, char *path, size_t line)
 {
     size_t cap_before = in->cap;
     if (ws_input_push(in, path) != 0)
@@ -505,7 +481,7 @@ static inline int ws_input_push_listed(ws_input *in, char *path, size_t line)
  * trailing '\r' is dropped.  Relative paths are taken from the current
  * folder, as a shell would.  A NUL byte means the file is no list (an
  * image named without its extension, say): an error naming the line. */
-static inline int ws_input_from_list(ws_ctx *ctx, const char *spec, FILE *f, ws_input *in)
+static int ws_input_from_list(ws_ctx *ctx, const char *spec, FILE *f, ws_input *in)
 {
     in->list = strdup(spec);
     if (!in->list)
@@ -538,7 +514,7 @@ static inline int ws_input_from_list(ws_ctx *ctx, const char *spec, FILE *f, ws_
     return WS_OK;
 }
 
-static inline int ws_file_is_png(const char *path)
+static int ws_file_is_png(const char *path)
 {
     static const unsigned char signature[8] = {137, 80, 78, 71, 13, 10, 26, 10};
     unsigned char head[8];
@@ -554,7 +530,7 @@ static inline int ws_file_is_png(const char *path)
  * is decoded; the others are here so that photo.jpg is refused as "not a
  * PNG file" (or read whole with mode=raw) instead of being taken for a
  * list of paths. */
-static inline int ws_has_image_extension(const char *path)
+static int ws_has_image_extension(const char *path)
 {
     static const char *const ws_image_extensions[] = {"png", "apng", "jpg",  "jpeg", "gif",
                                                       "bmp", "tif",  "tiff", "webp", NULL};
@@ -568,16 +544,12 @@ static inline int ws_has_image_extension(const char *path)
     return 0;
 }
 
-static inline int ws_has_glob_chars(const char *s)
+static int ws_has_glob_chars(const char *s)
 {
     return strpbrk(s, "*?[") != NULL;
 }
 
-/* Resolve `spec` into in->paths and settle the run's count: without
- * --count it becomes the number of files found; with --count the first
- * `count` files are used, and asking for more than exist is an error that
- * names the first missing one. */
-static inline int ws_input_select(ws_ctx *ctx, const char *spec, ws_input *in)
+int ws_input_select(ws_ctx *ctx, const char *spec, ws_input *in)
 {
     memset(in, 0, sizeof *in);
     if (!spec || !*spec)
@@ -661,5 +633,3 @@ static inline int ws_input_select(ws_ctx *ctx, const char *spec, ws_input *in)
     }
     return WS_OK;
 }
-
-#endif

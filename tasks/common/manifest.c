@@ -1,14 +1,10 @@
 /*
- * manifest.h - buffered text output to a descriptor for the read plugin's
- * manifest, with the quoting each format needs (CSV per RFC 4180, JSON
- * strings, TSV with backslash escapes).  Header-only static functions, used
- * from finish on the main thread.  Must never use stdio on the descriptor
- * (the runtime owns stdout's FILE) and never lose a write error: the first
- * one is kept and reported by the caller.
+ * manifest.c - buffered text output to a descriptor for the read plugin's
+ * manifest, with the quoting each format needs (manifest.h).  Used from
+ * finish on the main thread.  Must never use stdio on the descriptor (the
+ * runtime owns stdout's FILE) and never lose a write error: the first one
+ * is kept and reported by the caller.
  */
-#ifndef WS_MANIFEST_H
-#define WS_MANIFEST_H
-
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -17,15 +13,10 @@
 #include <unistd.h>
 
 #include "wsrun.h"
+#include "manifest.h"
+#include "../../runtime/json_escape.h"
 
-typedef struct ws_textout {
-    int fd;
-    int err; /* errno of the first failed write, 0 if none */
-    size_t len;
-    char buf[1 << 16];
-} ws_textout;
-
-static inline void ws_textout_flush(ws_textout *t)
+void ws_textout_flush(ws_textout *t)
 {
     size_t done = 0;
     while (!t->err && done < t->len) {
@@ -41,7 +32,7 @@ static inline void ws_textout_flush(ws_textout *t)
     t->len = 0;
 }
 
-static inline void ws_textout_put(ws_textout *t, const char *s, size_t n)
+static void ws_textout_put(ws_textout *t, const char *s, size_t n)
 {
     while (n) {
         if (t->len == sizeof t->buf)
@@ -55,12 +46,12 @@ static inline void ws_textout_put(ws_textout *t, const char *s, size_t n)
     }
 }
 
-static inline void ws_textout_str(ws_textout *t, const char *s)
+void ws_textout_str(ws_textout *t, const char *s)
 {
     ws_textout_put(t, s, strlen(s));
 }
 
-static inline void ws_textout_char(ws_textout *t, char c)
+void ws_textout_char(ws_textout *t, char c)
 {
     if (t->len == sizeof t->buf)
         ws_textout_flush(t);
@@ -69,7 +60,7 @@ static inline void ws_textout_char(ws_textout *t, char c)
 
 /* Numbers without printf: a 2000-row manifest is formatted in finish,
  * which runs alone, so its cost is not shared by the workers. */
-static inline void ws_textout_u64(ws_textout *t, uint64_t v)
+void ws_textout_u64(ws_textout *t, uint64_t v)
 {
     char digits[20];
     int n = 0;
@@ -81,7 +72,7 @@ static inline void ws_textout_u64(ws_textout *t, uint64_t v)
 }
 
 /* 16 lowercase hex digits. */
-static inline void ws_textout_hex64(ws_textout *t, uint64_t v)
+void ws_textout_hex64(ws_textout *t, uint64_t v)
 {
     static const char hex[] = "0123456789abcdef";
     char out[16];
@@ -90,8 +81,7 @@ static inline void ws_textout_hex64(ws_textout *t, uint64_t v)
     ws_textout_put(t, out, sizeof out);
 }
 
-static inline void ws_textout_printf(ws_textout *t, const char *fmt, ...) WS_PRINTF(2, 3);
-static inline void ws_textout_printf(ws_textout *t, const char *fmt, ...)
+void ws_textout_printf(ws_textout *t, const char *fmt, ...)
 {
     char line[512];
     va_list ap;
@@ -103,7 +93,7 @@ static inline void ws_textout_printf(ws_textout *t, const char *fmt, ...)
 }
 
 /* A CSV field: quoted (with "" for a quote) only when it has to be. */
-static inline void ws_textout_csv_field(ws_textout *t, const char *s)
+void ws_textout_csv_field(ws_textout *t, const char *s)
 {
     if (!strpbrk(s, ",\"\r\n")) {
         ws_textout_str(t, s);
@@ -119,7 +109,7 @@ static inline void ws_textout_csv_field(ws_textout *t, const char *s)
 }
 
 /* A TSV field: tab, newline, return and backslash become \t \n \r \\. */
-static inline void ws_textout_tsv_field(ws_textout *t, const char *s)
+void ws_textout_tsv_field(ws_textout *t, const char *s)
 {
     if (!strpbrk(s, "\t\n\r\\")) {
         ws_textout_str(t, s);
@@ -138,25 +128,16 @@ static inline void ws_textout_tsv_field(ws_textout *t, const char *s)
 
 /* A JSON string with its quotes.  Bytes >= 0x80 pass through: file names
  * are UTF-8 on any sane system, and JSON allows raw UTF-8. */
-static inline void ws_textout_json_string(ws_textout *t, const char *s)
+void ws_textout_json_string(ws_textout *t, const char *s)
 {
+    char room[WS_JSON_ESCAPE_MAX];
     ws_textout_put(t, "\"", 1);
-    const char *plain = s;
-    while (*plain && *plain != '"' && *plain != '\\' && (unsigned char)*plain >= 0x20)
-        plain++;
-    ws_textout_put(t, s, (size_t)(plain - s));
-    for (s = plain; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') {
-            char esc[2] = {'\\', (char)c};
-            ws_textout_put(t, esc, 2);
-        } else if (c < 0x20) {
-            ws_textout_printf(t, "\\u%04x", c);
-        } else {
+    for (; *s; s++) {
+        const char *escape = ws_json_escape((unsigned char)*s, room);
+        if (escape)
+            ws_textout_str(t, escape);
+        else
             ws_textout_put(t, s, 1);
-        }
     }
     ws_textout_put(t, "\"", 1);
 }
-
-#endif
