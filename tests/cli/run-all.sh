@@ -173,11 +173,14 @@ expect quiet 0 none "" -- $W -p hello -n 10 -o every=1 -q
 expect hello-logs 0 err "wsrun: hello: hello from index 4 on worker" -- $W -p hello -n 10 -o every=2 -j 1
 
 # Interrupt: SIGTERM mid-run stops handing out indices; finish still runs.
+# The signal goes once an index runs (the fixture's ready file) and the
+# indices wait for the stop (hold): the outcome never depends on a clock.
 case_name=interrupt
-cmd=("$W" -p "$FIXTURES/failat.so" -n 100000 -o sleep_us=1000 -j 2)
+rm -f "$SCRATCH/ready"
+cmd=("$W" -p "$FIXTURES/failat.so" -n 100000 -o "ready=$SCRATCH/ready" -o hold=true -j 2)
 "${cmd[@]}" >"$OUT" 2>"$ERR" </dev/null &
 pid=$!
-sleep 0.5
+while [ ! -e "$SCRATCH/ready" ] && kill -0 "$pid" 2>/dev/null; do sleep 0.01; done
 kill -TERM "$pid"
 wait "$pid"
 rc=$?

@@ -7,18 +7,27 @@
  *   every=K       also fail every index divisible by K (default 0: none)
  *   set_count=N   call ws_set_count(N) in init (default -1: do not)
  *   finish_fail   make finish fail
- *   sleep_us=U    sleep U microseconds per index (progress/interrupt tests)
+ *   sleep_us=U    sleep U microseconds per index (progress tests)
+ *   ready=PATH    the first index creates PATH: a test waits for it, so a
+ *                 signal it sends lands while indices run
+ *   hold          every index waits until the run stops (ws_stopping):
+ *                 only a stop (an interrupt) ends the run, never a clock
  */
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "wsrun.h"
 
 typedef struct failat_state {
     int64_t at, every, sleep_us;
-    int finish_fail;
+    int finish_fail, hold;
+    char *ready;
+    _Atomic int ready_made;
     _Atomic uint64_t calls;
 } failat_state;
 
@@ -33,6 +42,9 @@ static const ws_option failat_options[] = {
      .help = "make finish fail"},
     {.name = "sleep_us", .type = WS_OPT_INT, .default_value = "0", .min = 0, .max = 1e6,
      .help = "microseconds to sleep per index"},
+    {.name = "ready", .type = WS_OPT_STRING, .help = "file the first index creates"},
+    {.name = "hold", .type = WS_OPT_BOOL, .default_value = "false",
+     .help = "every index waits until the run stops"},
     {.name = NULL},
 };
 
@@ -45,6 +57,12 @@ static int failat_init(ws_ctx *ctx, void **state)
     s->every = ws_opt_int(ctx, "every");
     s->sleep_us = ws_opt_int(ctx, "sleep_us");
     s->finish_fail = ws_opt_bool(ctx, "finish_fail");
+    s->hold = ws_opt_bool(ctx, "hold");
+    const char *ready = ws_opt_str(ctx, "ready");
+    if (ready && !(s->ready = strdup(ready))) {
+        free(s);
+        return ws_fail(ctx, "out of memory");
+    }
     int64_t count = ws_opt_int(ctx, "set_count");
     if (count >= 0)
         ws_set_count(ctx, (uint64_t)count);
@@ -60,6 +78,16 @@ static int failat_run_one(void *state, uint64_t index, ws_ctx *ctx)
         struct timespec t = {0, (long)s->sleep_us * 1000};
         nanosleep(&t, NULL);
     }
+    if (s->ready && !atomic_exchange(&s->ready_made, 1)) {
+        int fd = open(s->ready, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd < 0)
+            return ws_fail(ctx, "cannot create %s", s->ready);
+        close(fd);
+    }
+    while (s->hold && !ws_stopping(ctx)) {
+        struct timespec t = {0, 1000000}; /* a polling interval, not a deadline */
+        nanosleep(&t, NULL);
+    }
     if ((s->at >= 0 && index == (uint64_t)s->at) ||
         (s->every > 0 && index % (uint64_t)s->every == 0))
         return ws_fail(ctx, "deliberate failure at index %llu", (unsigned long long)index);
@@ -73,6 +101,7 @@ static int failat_finish(void *state, int run_status, ws_ctx *ctx)
            (unsigned long long)atomic_load(&s->calls), (unsigned long long)ws_run_count(ctx));
     fflush(stdout);
     int finish_fail = s->finish_fail;
+    free(s->ready);
     free(s);
     if (finish_fail)
         return ws_fail(ctx, "deliberate finish failure");
