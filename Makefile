@@ -46,6 +46,7 @@ EXPORT_DYNAMIC := -Wl,--export-dynamic
 
 .PHONY: test-asan test-tsan-cli test-plugins soak soak-tsan soak-ci fuzz fuzz-build fuzz-ci valgrind
 .PHONY: mpi mpi-build bench-mpi all run test test-unit test-cli test-tsan bench bench-quick clean deps deps-test install uninstall
+.PHONY: check-fresh
 # Keep intermediate objects (the TSan/ASan builds) so reruns do not rebuild.
 .SECONDARY:
 .DEFAULT_GOAL := all
@@ -311,6 +312,13 @@ uninstall:
 	    $(DESTDIR)$(MANDIR)/man1/wsrun.1 $(DESTDIR)$(MANDIR)/man7/wsrun-plugin.7 \
 	    $(DESTDIR)$(BINDIR)/wsrun-mpi $(DESTDIR)$(MANDIR)/man1/wsrun-mpi.1
 	-rmdir $(DESTDIR)$(PLUGINDIR) 2>/dev/null
+
+# ---------------------------------------------------------------- fresh machine
+# The README's set-up (make run, make test) on a fresh minimal Debian 12
+# root with the committed HEAD cloned into /root/wsrun (scripts/check-fresh;
+# root only; CHECK_FRESH_ARGS=--twice runs make test twice).
+check-fresh:
+	@scripts/check-fresh $(CHECK_FRESH_ARGS)
 
 clean:
 	rm -rf $(BUILD)
