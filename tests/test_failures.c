@@ -87,20 +87,26 @@ static pid_t start_in(const char *dir, const char *const *args)
     cr_assert(pid >= 0);
     if (pid == 0) {
         char path[PATH_MAX + 32];
-        if (chdir(cwd) != 0)
+        if (chdir(cwd) != 0) {
+            fprintf(stderr, "test harness: chdir %s: %s\n", cwd, strerror(errno));
             _exit(120);
+        }
         snprintf(path, sizeof path, "%s/.stdout", scratch);
         int o = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
         snprintf(path, sizeof path, "%s/.stderr", scratch);
         int e = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
         int z = open("/dev/null", O_RDONLY);
-        if (o < 0 || e < 0 || z < 0)
+        if (o < 0 || e < 0 || z < 0) {
+            fprintf(stderr, "test harness: cannot open .stdout, .stderr or /dev/null in %s: %s\n",
+                    scratch, strerror(errno));
             _exit(121);
+        }
         dup2(z, 0);
         dup2(o, 1);
         dup2(e, 2);
         unsetenv("WSRUN_PLUGIN_PATH");
         execv(wsrun, (char *const *)argv);
+        fprintf(stderr, "test harness: exec %s: %s\n", wsrun, strerror(errno)); /* to .stderr */
         _exit(122);
     }
     return pid;
