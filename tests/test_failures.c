@@ -273,12 +273,11 @@ static void check_crash(const char *how, int sig, const char *name_and_meaning,
 {
     char how_opt[32];
     snprintf(how_opt, sizeof how_opt, "how=%s", how);
-    double t0 = now_s();
+    /* RUN's hang guard fails a crash that does not end the process. */
     int rc = RUN("a", "-p", fixture("crash"), "-n", "200", "-o", "at=123", "-o", how_opt, "-j",
                  jobs);
     cr_assert_eq(rc, 128 + sig, "how=%s: exit %d, want %d; stderr:\n%.3000s", how, rc, 128 + sig,
                  err_text);
-    cr_assert(now_s() - t0 < 30, "how=%s took %.1f s", how, now_s() - t0);
     assert_err_has("wsrun: crash: index 123 (worker ");
     assert_err_has(name_and_meaning);
     assert_err_has("wsrun: backtrace (most recent call first):");
