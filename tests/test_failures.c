@@ -424,43 +424,49 @@ static int wait_for_text(const char *name, const char *text, double seconds)
 
 Test(failures, interrupt_leaves_only_whole_files)
 {
-    cr_assert_eq(RUN("ref", "-p", "noise", "-n", "1", "-o", "width=512", "-o", "height=512"), 0);
-    off_t want = size_of("ref", "image_0.png");
-    cr_assert(want > 512 * 512);
-    pid_t pid = START("a", "-p", "noise", "-n", "3000", "-o", "width=512", "-o", "height=512",
-                      "-j", "2");
-    cr_assert(wait_for_file("a", "image_", 20), "no image appeared");
+    /* Each index writes half its file, then waits for the stop, then
+     * writes the rest and renames it (the fixture's write= and hold): the
+     * interrupt always lands mid-file, and the run can end only by it. */
+    char ready[PATH_MAX + 16];
+    snprintf(ready, sizeof ready, "ready=%s/ready", scratch);
+    pid_t pid = START("a", "-p", fixture("failat"), "-n", "3000", "-o", "write=image_", "-o",
+                      "hold=true", "-o", ready, "-j", "2");
+    cr_assert(wait_for_file(".", "ready", HANG_SECONDS), "no index started");
+    cr_assert(wait_for_file("a", ".image_", HANG_SECONDS), "no temporary appeared");
     kill(pid, SIGINT);
-    int rc = finish(pid, 60);
+    int rc = finish(pid, HANG_SECONDS);
     cr_assert_eq(rc, 130, "%s", err_text);
     unsigned long long done = 0;
     const char *p = strstr(err_text, "interrupted by SIGINT: ");
     cr_assert_not_null(p, "%s", err_text);
     cr_assert_eq(sscanf(p, "interrupted by SIGINT: %llu of 3000", &done), 1);
-    dir_census c = census("a", want);
+    dir_census c = census("a", 65536); /* the fixture's FILE_BYTES */
     cr_assert_eq(c.hidden, 0, "temporaries left: %s", c.hidden_names);
-    cr_assert_eq(c.wrong_size, 0, "%d partial images", c.wrong_size);
+    cr_assert_eq(c.wrong_size, 0, "%d partial files", c.wrong_size);
     cr_assert_eq((unsigned long long)c.visible, done, "%d files for %llu indices done", c.visible,
                  done);
-    cr_assert(done < 3000, "the run ended before the interrupt");
+    cr_assert(done >= 1 && done <= 2, "%llu done: only the 2 running indices may finish", done);
 }
 
 Test(failures, second_sigint_exits_at_once_and_removes_temporaries)
 {
-    /* Images of 48 MB take long enough to catch them being written. */
-    pid_t pid = START("a", "-p", "noise", "-n", "8", "-o", "width=7000", "-o", "height=7000",
-                      "-j", "2");
-    cr_assert(wait_for_file("a", ".image_", 30), "no temporary appeared");
+    /* Each index opens its temporary and never ends (the fixture's
+     * stuck): after the first SIGINT the run waits for them for ever, so
+     * only the second can end it, and it must remove the temporaries. */
+    pid_t pid = START("a", "-p", fixture("failat"), "-n", "8", "-o", "write=image_", "-o",
+                      "stuck=true", "-j", "2");
+    cr_assert(wait_for_file("a", ".image_", HANG_SECONDS), "no temporary appeared");
     kill(pid, SIGINT);
     /* The second one once wsrun has taken the first (its message). */
     cr_assert(wait_for_text(".stderr", "stopping after the running tasks", HANG_SECONDS),
               "the first SIGINT was not acknowledged");
     kill(pid, SIGINT);
-    int rc = finish(pid, 30); /* a hang guard: the exit must not wait for the tasks */
+    int rc = finish(pid, HANG_SECONDS); /* a hang guard: the tasks never end by themselves */
     cr_assert_eq(rc, 130, "%s", err_text);
     assert_err_has("wsrun: second SIGINT: exiting at once with status 130");
     dir_census c = census("a", 0);
     cr_assert_eq(c.hidden, 0, "temporaries left: %s", c.hidden_names);
+    cr_assert_eq(c.visible, 0, "a file was finished: the tasks never end");
 }
 
 /* ---------------------------------------------------- journal, resume */

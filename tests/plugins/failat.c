@@ -12,6 +12,10 @@
  *                 signal it sends lands while indices run
  *   hold          every index waits until the run stops (ws_stopping):
  *                 only a stop (an interrupt) ends the run, never a clock
+ *   write=PREFIX  each index writes PREFIX<index> (FILE_BYTES bytes) with
+ *                 ws_outfile: a temporary first, renamed when whole
+ *   stuck         with write: each index, its temporary open, never ends
+ *                 (only a second interrupt can end the run)
  */
 #include <fcntl.h>
 #include <stdatomic.h>
@@ -25,8 +29,8 @@
 
 typedef struct failat_state {
     int64_t at, every, sleep_us;
-    int finish_fail, hold;
-    char *ready;
+    int finish_fail, hold, stuck;
+    char *ready, *write_prefix;
     _Atomic int ready_made;
     _Atomic uint64_t calls;
 } failat_state;
@@ -45,6 +49,9 @@ static const ws_option failat_options[] = {
     {.name = "ready", .type = WS_OPT_STRING, .help = "file the first index creates"},
     {.name = "hold", .type = WS_OPT_BOOL, .default_value = "false",
      .help = "every index waits until the run stops"},
+    {.name = "write", .type = WS_OPT_STRING, .help = "each index writes PREFIX<index>"},
+    {.name = "stuck", .type = WS_OPT_BOOL, .default_value = "false",
+     .help = "with write: each index never ends, its temporary open"},
     {.name = NULL},
 };
 
@@ -58,8 +65,11 @@ static int failat_init(ws_ctx *ctx, void **state)
     s->sleep_us = ws_opt_int(ctx, "sleep_us");
     s->finish_fail = ws_opt_bool(ctx, "finish_fail");
     s->hold = ws_opt_bool(ctx, "hold");
-    const char *ready = ws_opt_str(ctx, "ready");
-    if (ready && !(s->ready = strdup(ready))) {
+    s->stuck = ws_opt_bool(ctx, "stuck");
+    const char *ready = ws_opt_str(ctx, "ready"), *prefix = ws_opt_str(ctx, "write");
+    if ((ready && !(s->ready = strdup(ready))) ||
+        (prefix && !(s->write_prefix = strdup(prefix)))) {
+        free(s->ready);
         free(s);
         return ws_fail(ctx, "out of memory");
     }
@@ -68,6 +78,38 @@ static int failat_init(ws_ctx *ctx, void **state)
         ws_set_count(ctx, (uint64_t)count);
     *state = s;
     return WS_OK;
+}
+
+enum { FILE_BYTES = 65536 };
+
+static void pause_a_moment(void)
+{
+    struct timespec t = {0, 1000000}; /* a polling interval, not a deadline */
+    nanosleep(&t, NULL);
+}
+
+/* write=: half the file, the holds, then the rest and the rename. */
+static int write_index(failat_state *s, uint64_t index, ws_ctx *ctx)
+{
+    char path[4096], block[FILE_BYTES / 2];
+    snprintf(path, sizeof path, "%s%llu", s->write_prefix, (unsigned long long)index);
+    memset(block, 'a' + (int)(index % 26), sizeof block);
+    ws_outfile out;
+    if (ws_outfile_open(ctx, &out, path) != WS_OK)
+        return WS_ERR;
+    if (write(out.fd, block, sizeof block) != (ssize_t)sizeof block) {
+        ws_outfile_abort(&out);
+        return ws_fail(ctx, "cannot write %s", path);
+    }
+    while (s->stuck)
+        pause_a_moment();
+    while (s->hold && !ws_stopping(ctx))
+        pause_a_moment();
+    if (write(out.fd, block, sizeof block) != (ssize_t)sizeof block) {
+        ws_outfile_abort(&out);
+        return ws_fail(ctx, "cannot write %s", path);
+    }
+    return ws_outfile_commit(ctx, &out);
 }
 
 static int failat_run_one(void *state, uint64_t index, ws_ctx *ctx)
@@ -84,10 +126,10 @@ static int failat_run_one(void *state, uint64_t index, ws_ctx *ctx)
             return ws_fail(ctx, "cannot create %s", s->ready);
         close(fd);
     }
-    while (s->hold && !ws_stopping(ctx)) {
-        struct timespec t = {0, 1000000}; /* a polling interval, not a deadline */
-        nanosleep(&t, NULL);
-    }
+    if (s->write_prefix)
+        return write_index(s, index, ctx);
+    while (s->hold && !ws_stopping(ctx))
+        pause_a_moment();
     if ((s->at >= 0 && index == (uint64_t)s->at) ||
         (s->every > 0 && index % (uint64_t)s->every == 0))
         return ws_fail(ctx, "deliberate failure at index %llu", (unsigned long long)index);
@@ -102,6 +144,7 @@ static int failat_finish(void *state, int run_status, ws_ctx *ctx)
     fflush(stdout);
     int finish_fail = s->finish_fail;
     free(s->ready);
+    free(s->write_prefix);
     free(s);
     if (finish_fail)
         return ws_fail(ctx, "deliberate finish failure");
