@@ -141,7 +141,7 @@ test-tsan: $(TSAN_BINS)
 ASAN_BUILD := $(BUILD)/asan
 ASAN_OPT   := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 ASAN_ENV   := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=0 \
-              LSAN_OPTIONS="suppressions='$(CURDIR)/tests/lsan.supp'" \
+              LSAN_OPTIONS="suppressions='$(CURDIR)/tests/lsan.supp':print_suppressions=0" \
               UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 # Open MPI keeps allocations to exit inside components it has unloaded,
