@@ -14,7 +14,11 @@
 
 #include "dist_util.h"
 
-#define MPIRUN "mpirun --allow-run-as-root --oversubscribe"
+/* Each mpirun keeps its session folder in the test's own folder: Criterion
+ * runs tests side by side, and two mpiruns creating the shared default
+ * /tmp/ompi.<host>.<uid> at once can fail ("A call to mkdir was unable
+ * to create the desired directory ... File exists"). */
+#define MPIRUN "mpirun --allow-run-as-root --oversubscribe --mca orte_tmpdir_base '%s'"
 /* A failure must end the whole job: the failure tests hold every other
  * index until the stop reaches its rank (tally's hold_from), so a stop that
  * does not spread hangs the job into the test's timeout instead of racing
@@ -34,7 +38,7 @@ static void mpi_setup(void)
 
 /* mpirun -n RANKS wsrun-mpi ARGS */
 #define RUN_MPI(ranks, fmt, ...)                                                                \
-    du_run(&res, MPIRUN " -n %d '%s/wsrun-mpi' " fmt, ranks, work_build, __VA_ARGS__)
+    du_run(&res, MPIRUN " -n %d '%s/wsrun-mpi' " fmt, work_dir, ranks, work_build, __VA_ARGS__)
 
 static const char *tally(void)
 {
