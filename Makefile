@@ -4,7 +4,11 @@
 # plugins/*.c (or plugins/<name>/<name>.c) each become build/plugins/<name>.so,
 # and tests/test_*.c each become a Criterion binary.
 
-CC      ?= gcc
+# make predefines CC (as cc), so `CC ?= gcc` would never apply: gcc unless
+# the command line or the environment names another compiler.
+ifeq ($(origin CC),default)
+CC      := gcc
+endif
 BUILD   ?= build
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -45,6 +49,7 @@ EXPORT_DYNAMIC = -Wl,--dynamic-list=$(BUILD)/wsrun.dynlist
 
 .PHONY: test-asan test-tsan-cli test-plugins soak soak-tsan soak-ci fuzz fuzz-build fuzz-ci valgrind
 .PHONY: mpi mpi-build bench-mpi all run test test-unit test-cli test-tsan bench bench-quick clean deps deps-test install uninstall
+.PHONY: check-fresh
 # Keep intermediate objects (the TSan/ASan builds) so reruns do not rebuild.
 .SECONDARY:
 .DEFAULT_GOAL := all
@@ -182,7 +187,7 @@ test-tsan: $(TSAN_BINS)
 ASAN_BUILD := $(BUILD)/asan
 ASAN_OPT   := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 ASAN_ENV   := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=0 \
-              LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+              LSAN_OPTIONS="suppressions='$(CURDIR)/tests/lsan.supp':print_suppressions=0" \
               UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 # Open MPI keeps allocations to exit inside components it has unloaded,
@@ -266,13 +271,13 @@ VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=
 valgrind:
 	@scripts/need-debian-packages valgrind
 	@$(MAKE) --no-print-directory all
-	@set -e; d=$$(mktemp -d /tmp/wsrun-valgrind.XXXXXX); trap 'rm -rf "$$d"' EXIT; w=$$(pwd)/$(BUILD)/wsrun; \
+	@set -e; d=$$(mktemp -d /tmp/wsrun-valgrind.XXXXXX); trap 'rm -rf "$$d"' EXIT; w="$$(pwd)/$(BUILD)/wsrun"; \
 	cd "$$d"; \
-	echo "== valgrind noise"; $(VALGRIND) $$w -p noise -n 40 -j 2 -o width=32 -o height=24; \
-	echo "== valgrind read"; $(VALGRIND) $$w -p read -o input='image_*.png' -o output=manifest.csv -j 2; \
-	echo "== valgrind fill"; $(VALGRIND) $$w -p fill -o input='image_*.png' -o output=a.npy -j 2; \
-	echo "== valgrind journal + resume"; $(VALGRIND) $$w -p noise -n 40 -j 2 --journal j --resume -q; \
-	echo "== valgrind failing index"; rc=0; $(VALGRIND) $$w -p noise -n 4 -o prefix=no/such/dir/ -q 2>/dev/null || rc=$$?; \
+	echo "== valgrind noise"; $(VALGRIND) "$$w" -p noise -n 40 -j 2 -o width=32 -o height=24; \
+	echo "== valgrind read"; $(VALGRIND) "$$w" -p read -o input='image_*.png' -o output=manifest.csv -j 2; \
+	echo "== valgrind fill"; $(VALGRIND) "$$w" -p fill -o input='image_*.png' -o output=a.npy -j 2; \
+	echo "== valgrind journal + resume"; $(VALGRIND) "$$w" -p noise -n 40 -j 2 --journal j --resume -q; \
+	echo "== valgrind failing index"; rc=0; $(VALGRIND) "$$w" -p noise -n 4 -o prefix=no/such/dir/ -q 2>/dev/null || rc=$$?; \
 	[ $$rc -eq 1 ] || { echo "valgrind: failing run exited $$rc, expected 1"; exit 1; }; \
 	echo "valgrind: no errors, no leaks"
 
@@ -290,8 +295,9 @@ bench-quick: all $(BUILD)/bench/wake_latency
 
 # ---------------------------------------------------------------- MPI
 # wsrun-mpi (docs/distributed.md): the same CLI on MPI ranks that share the
-# index space.  Built only by `make mpi` (or `make MPI=1`, or for the
-# tests); wsrun itself never needs MPI.
+# index space.  Built by `make mpi` (or `make MPI=1`), and for the tests;
+# only the first two leave $(MPI_STAMP), which is what makes `make install`
+# install it.  wsrun itself never needs MPI.
 MPICC    ?= mpicc
 MPI_SRCS := $(wildcard runtime/mpi/*.c)
 MPI_OBJS := $(MPI_SRCS:%.c=$(BUILD)/obj/%.o)
@@ -300,7 +306,9 @@ mpi:
 	@scripts/need-debian-packages $(BUILD_PKGS) $(MPI_PKGS)
 	@$(MAKE) --no-print-directory mpi-build
 
+MPI_STAMP := $(BUILD)/wsrun-mpi.wanted
 mpi-build: $(BUILD)/wsrun-mpi $(PLUGINS)
+	@touch $(MPI_STAMP)
 
 ifeq ($(MPI),1)
 all: mpi
@@ -388,8 +396,9 @@ install: all $(MAN_PAGES) wsrun.pc.in
 	chmod 644 $(DESTDIR)$(PCDIR)/wsrun.pc
 	install -m 644 docs/man/wsrun.1 $(DESTDIR)$(MANDIR)/man1/wsrun.1
 	install -m 644 docs/man/wsrun-plugin.7 $(DESTDIR)$(MANDIR)/man7/wsrun-plugin.7
-	@# wsrun-mpi and its page, when `make mpi` built it
-	if [ -x $(BUILD)/wsrun-mpi ]; then \
+	@# wsrun-mpi and its page, only after `make mpi` or with MPI=1 (the
+	@# stamp): the copy `make test` builds for its tests is not installed.
+	if [ -f $(MPI_STAMP) ] && [ -x $(BUILD)/wsrun-mpi ]; then \
 	    install -m 755 $(BUILD)/wsrun-mpi $(DESTDIR)$(BINDIR)/wsrun-mpi && \
 	    install -m 644 docs/man/wsrun-mpi.1 $(DESTDIR)$(MANDIR)/man1/wsrun-mpi.1; fi
 
@@ -401,6 +410,13 @@ uninstall:
 	    $(DESTDIR)$(MANDIR)/man1/wsrun.1 $(DESTDIR)$(MANDIR)/man7/wsrun-plugin.7 \
 	    $(DESTDIR)$(BINDIR)/wsrun-mpi $(DESTDIR)$(MANDIR)/man1/wsrun-mpi.1
 	-rmdir $(DESTDIR)$(PLUGINDIR) 2>/dev/null
+
+# ---------------------------------------------------------------- fresh machine
+# The README's set-up (make run, make test) on a fresh minimal Debian 12
+# root with the committed HEAD cloned into /root/wsrun (scripts/check-fresh;
+# root only; CHECK_FRESH_ARGS=--twice runs make test twice).
+check-fresh:
+	@scripts/check-fresh $(CHECK_FRESH_ARGS)
 
 clean:
 	rm -rf $(BUILD)

@@ -359,11 +359,14 @@ static double seconds_since(const struct timespec *start)
     return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) * 1e-9;
 }
 
-static void draw_progress(const progress *p)
+static uint64_t progress_now(void)
 {
-    uint64_t done = cli_hooks && cli_hooks->progress_done
-                        ? cli_hooks->progress_done(cli_hooks->arg)
-                        : ws_pool_progress();
+    return cli_hooks && cli_hooks->progress_done ? cli_hooks->progress_done(cli_hooks->arg)
+                                                 : ws_pool_progress();
+}
+
+static void draw_progress(const progress *p, uint64_t done)
+{
     if (done > p->total)
         done = p->total;
     double elapsed = seconds_since(&p->start);
@@ -390,7 +393,7 @@ static void *progress_main(void *arg)
     pthread_mutex_lock(&p->lock);
     while (!p->stop) {
         pthread_mutex_unlock(&p->lock);
-        draw_progress(p);
+        draw_progress(p, progress_now());
         pthread_mutex_lock(&p->lock);
         struct timespec until;
         clock_gettime(CLOCK_MONOTONIC, &until);
@@ -426,7 +429,8 @@ static int progress_start(progress *p, uint64_t total, const char *plugin)
     return 0;
 }
 
-static void progress_stop(progress *p)
+/* Stop the redraws; the line stays drawn until progress_end. */
+static void progress_stop_redraws(progress *p)
 {
     pthread_mutex_lock(&p->lock);
     p->stop = 1;
@@ -435,7 +439,25 @@ static void progress_stop(progress *p)
     pthread_join(p->thread, NULL);
     pthread_cond_destroy(&p->wake);
     pthread_mutex_destroy(&p->lock);
+}
+
+/* One last line with the final count `done`, then erase it.  The last
+ * line must not depend on the timer: a run shorter than a period, or a
+ * thread scheduled late, would otherwise show no line or a stale count (on
+ * a terminal the erase follows at once; a log keeps the final count). */
+static void progress_end(progress *p, uint64_t done)
+{
+    draw_progress(p, done);
     ws_log_progress_clear();
+}
+
+/* What the pool finished: run, failed, or skipped as done by a resume. */
+static uint64_t pool_final_count(const ws_pool_result *r)
+{
+    uint64_t n = r->indices_done + r->failed;
+    for (unsigned w = 0; r->workers && w < r->jobs; w++)
+        n += r->workers[w].skipped;
+    return n;
 }
 
 /* --------------------------------------------------------------- stats */
@@ -516,8 +538,10 @@ static int run_indices(ws_run *run, int show_progress, ws_pool_result *result)
     progress p;
     int progress_on = show_progress && progress_start(&p, total, run->desc.name) == 0;
     int rc = ws_pool_run(run, result);
-    if (progress_on)
-        progress_stop(&p);
+    if (progress_on) {
+        progress_stop_redraws(&p);
+        progress_end(&p, pool_final_count(result));
+    }
     if (rc != 0)
         return 1;
     uint64_t skipped = 0; /* --resume: done by an earlier run */
@@ -555,8 +579,12 @@ static int run_indices_hooked(ws_run *run, int show_progress, ws_pool_result *re
                       progress_start(&p, run_total(run), run->desc.name) == 0;
     int rc = ws_interrupted() ? 0 : ws_pool_run(run, result);
     if (progress_on)
-        progress_stop(&p);
-    return cli_hooks->after_pool(cli_hooks->arg, run, result, rc, ws_interrupted());
+        progress_stop_redraws(&p);
+    /* after_pool gathers every rank's final count: the last line shows it. */
+    int status = cli_hooks->after_pool(cli_hooks->arg, run, result, rc, ws_interrupted());
+    if (progress_on) /* the hook's count: all ranks, final after after_pool */
+        progress_end(&p, progress_now());
+    return status;
 }
 
 /* wsrun-mpi: each rank writes its own report, trace.json -> trace.rank1.json

@@ -99,4 +99,8 @@ void ws_journal_finish(ws_journal *j);
  * about to end the process (async-signal-safe; may duplicate records). */
 void ws_journal_flush_from_signal(void);
 
+/* Tests only: the clock (nanoseconds, monotonic) that ages the batches;
+ * NULL restores the system's.  Set it before any journal is attached. */
+void ws_journal_set_clock(uint64_t (*now_ns)(void));
+
 #endif

@@ -5,7 +5,8 @@
  * its exit status, stdout, stderr and peak memory, and writing and decoding
  * PNGs with libpng directly, independently of the plugins' own decoder.
  *
- * Never writes outside its own /tmp/test_readfill.* folder, and removes it.
+ * Never writes outside its own /tmp/test_readfill.* folder (and, for a run
+ * as nobody, a /tmp/test_readfill_bin.* copy of wsrun), and removes them.
  */
 #ifndef TEST_READFILL_UTIL_H
 #define TEST_READFILL_UTIL_H
@@ -62,12 +63,68 @@ static inline void rf_slurp(int fd, char *buf, size_t cap)
     close(fd);
 }
 
+/* Copy `from` to `to` with `mode`; fails the test on any error. */
+static inline void rf_copy_file(const char *from, const char *to, mode_t mode)
+{
+    int in = open(from, O_RDONLY | O_CLOEXEC);
+    cr_assert(in >= 0, "open %s: %s", from, strerror(errno));
+    int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    cr_assert(out >= 0, "create %s: %s", to, strerror(errno));
+    char buf[65536];
+    ssize_t n;
+    while ((n = read(in, buf, sizeof buf)) > 0)
+        cr_assert_eq(write(out, buf, (size_t)n), n, "write %s: %s", to, strerror(errno));
+    cr_assert_eq(n, 0, "read %s: %s", from, strerror(errno));
+    close(in);
+    cr_assert_eq(fchmod(out, mode), 0, "chmod %s: %s", to, strerror(errno)); /* umask */
+    cr_assert_eq(close(out), 0, "close %s: %s", to, strerror(errno));
+}
+
+/* Another user cannot reach the build when the clone lives under a 0700
+ * folder (/root on Debian): copy wsrun and the plugin into a fresh 0755
+ * folder in /tmp for the run as nobody.  `dir` gets the folder (removed by
+ * rf_remove_copy). */
+static inline void rf_copy_for_nobody(const char *plugin, char *dir, size_t dir_size,
+                                      char *wsrun, size_t wsrun_size, char *plugin_path,
+                                      size_t plugin_size)
+{
+    snprintf(dir, dir_size, "/tmp/test_readfill_bin.XXXXXX");
+    cr_assert_not_null(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
+    cr_assert_eq(chmod(dir, 0755), 0, "chmod %s: %s", dir, strerror(errno));
+    char from[PATH_MAX + 64];
+    snprintf(wsrun, wsrun_size, "%s/wsrun", dir);
+    snprintf(from, sizeof from, "%s/wsrun", work_build);
+    rf_copy_file(from, wsrun, 0755);
+    snprintf(plugin_path, plugin_size, "%s/%s.so", dir, plugin);
+    snprintf(from, sizeof from, "%s/plugins/%s.so", work_build, plugin);
+    rf_copy_file(from, plugin_path, 0755);
+}
+
+static inline void rf_remove_copy(const char *dir, const char *wsrun, const char *plugin_path)
+{
+    unlink(wsrun);
+    unlink(plugin_path);
+    cr_assert_eq(rmdir(dir), 0, "rmdir %s: %s", dir, strerror(errno));
+}
+
+/* In the child: say why wsrun could not start (on the captured stderr),
+ * then exit with `code` (120-124, which the parent reports). */
+static inline _Noreturn void rf_child_fail(int err_fd, int code, const char *what,
+                                           const char *detail)
+{
+    dprintf(err_fd, "test harness: %s%s: %s\n", what, detail ? detail : "", strerror(errno));
+    _exit(code);
+}
+
 /* Run `wsrun --plugin <plugin> args...` (NULL-terminated). */
 static inline void rf_wsrun_v(rf_result *r, const rf_opts *o, const char *plugin, const char **args)
 {
-    char wsrun[PATH_MAX + 16], plugin_path[PATH_MAX + 64];
+    char wsrun[PATH_MAX + 16], plugin_path[PATH_MAX + 64], copy_dir[64] = "";
     snprintf(wsrun, sizeof wsrun, "%s/wsrun", work_build);
     snprintf(plugin_path, sizeof plugin_path, "%s/plugins/%s.so", work_build, plugin);
+    if (o && o->as_nobody)
+        rf_copy_for_nobody(plugin, copy_dir, sizeof copy_dir, wsrun, sizeof wsrun, plugin_path,
+                           sizeof plugin_path);
     const char *argv[64];
     int argc = 0;
     argv[argc++] = wsrun;
@@ -85,21 +142,22 @@ static inline void rf_wsrun_v(rf_result *r, const rf_opts *o, const char *plugin
     pid_t pid = fork();
     cr_assert(pid >= 0, "fork: %s", strerror(errno));
     if (pid == 0) {
-        if (chdir(o && o->cwd ? o->cwd : work_dir) != 0)
-            _exit(120);
+        const char *cwd = o && o->cwd ? o->cwd : work_dir;
+        if (chdir(cwd) != 0)
+            rf_child_fail(err_fd, 120, "chdir ", cwd);
         int in = open(o && o->stdin_path ? o->stdin_path : "/dev/null", O_RDONLY);
         if (in < 0 || dup2(in, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
-            _exit(121);
+            rf_child_fail(err_fd, 121, "redirect stdin/stdout/stderr", NULL);
         if (o && o->fsize_limit) {
             struct rlimit lim = {(rlim_t)o->fsize_limit, (rlim_t)o->fsize_limit};
             signal(SIGXFSZ, SIG_IGN); /* so writes fail with EFBIG instead */
             if (setrlimit(RLIMIT_FSIZE, &lim) != 0)
-                _exit(122);
+                rf_child_fail(err_fd, 122, "setrlimit RLIMIT_FSIZE", NULL);
         }
         if (o && o->as_nobody && (setgid(65534) != 0 || setuid(65534) != 0))
-            _exit(123);
+            rf_child_fail(err_fd, 123, "drop to uid/gid 65534", NULL);
         execv(wsrun, (char *const *)argv);
-        _exit(124);
+        rf_child_fail(err_fd, 124, "exec ", wsrun);
     }
     int status;
     struct rusage ru;
@@ -108,6 +166,8 @@ static inline void rf_wsrun_v(rf_result *r, const rf_opts *o, const char *plugin
     r->maxrss_kb = ru.ru_maxrss;
     rf_slurp(out_fd, r->out, sizeof r->out);
     rf_slurp(err_fd, r->err, sizeof r->err);
+    if (copy_dir[0])
+        rf_remove_copy(copy_dir, wsrun, plugin_path);
     cr_assert(r->status < 120 || r->status > 124, "could not start wsrun (%d): %s", r->status,
               r->err);
 }
@@ -316,9 +376,10 @@ static inline void rf_write_huge_header(const char *path, uint32_t width, uint32
     rf_write_file(path, buf, n);
 }
 
-/* 1 when the child, dropped to nobody, still could read a chmod 000 file
- * (then the unreadable-file test cannot be arranged here). */
-static inline int rf_nobody_can_read(const char *path)
+/* Why a run as nobody cannot show a chmod 000 file failing here, or NULL
+ * when it can: the child cannot change user (root without CAP_SETUID, as
+ * in some containers), or nobody still reads the file. */
+static inline const char *rf_nobody_cannot_test(const char *path)
 {
     pid_t pid = fork();
     if (pid == 0) {
@@ -329,7 +390,11 @@ static inline int rf_nobody_can_read(const char *path)
     }
     int status;
     waitpid(pid, &status, 0);
-    return !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return NULL;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 2)
+        return "running as root but cannot change to uid 65534 (no CAP_SETUID?)";
+    return "running as root and uid 65534 still reads a mode 000 file";
 }
 
 #endif

@@ -8,6 +8,7 @@
  * Never depends on a built plugin: tables are declared right here.
  */
 #include <criterion/criterion.h>
+#include "expect_abort.h"
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -285,14 +286,30 @@ Test(option_table, plugin_bugs_are_refused)
 
 /* ------------------------------------------- queries on a plugin bug */
 
-Test(options, undeclared_name_aborts, .signal = SIGABRT)
+static void query_undeclared(void *arg)
 {
+    (void)arg;
     ws_opt_int(CTX, "nope");
 }
 
-Test(options, wrong_type_aborts, .signal = SIGABRT)
+static void query_wrong_type(void *arg)
 {
+    (void)arg;
     ws_opt_str(CTX, "n");
+}
+
+Test(options, undeclared_name_aborts)
+{
+    expect_abort_saying(query_undeclared, NULL,
+                        "wsrun: plugin bug: t: ws_opt_int(\"nope\"): the plugin declares no "
+                        "such option");
+}
+
+Test(options, wrong_type_aborts)
+{
+    expect_abort_saying(query_wrong_type, NULL,
+                        "wsrun: plugin bug: t: ws_opt_str(\"n\"): the option is of type int, "
+                        "not string");
 }
 
 /* ---------------------------------------------------- ws_parse_u64 */

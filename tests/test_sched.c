@@ -8,6 +8,7 @@
  * keep_going.
  */
 #include <criterion/criterion.h>
+#include "expect_abort.h"
 #include <criterion/redirect.h>
 #include <dirent.h>
 #include <pthread.h>
@@ -349,22 +350,37 @@ static int overflow_run_one(void *state, uint64_t index, ws_ctx *ctx)
     return WS_OK;
 }
 
-Test(forkjoin, spawning_past_the_frame_stack_aborts, .signal = SIGABRT)
+static void spawn_past_the_frame_stack(void *arg)
 {
+    (void)arg;
     ws_run run;
     ws_pool_result res;
     test_run_init(&run, "deep", 1, 1, overflow_run_one, NULL);
     ws_pool_run(&run, &res);
 }
 
-Test(forkjoin, spawning_off_a_worker_thread_aborts, .signal = SIGABRT)
+static void spawn_off_a_worker_thread(void *arg)
 {
+    (void)arg;
     ws_run run;
     test_run_init(&run, "main", 1, 1, overflow_run_one, NULL);
     ws_ctx_base base;
     ws_ctx_base_init(&base, &run, UINT32_MAX);
     ws_frame *f = ws_frame_new(&base.ctx, leaf_task);
     ws_spawn(&base.ctx, f);
+}
+
+Test(forkjoin, spawning_past_the_frame_stack_aborts)
+{
+    expect_abort_saying(spawn_past_the_frame_stack, NULL,
+                        "wsrun: deep: fork-join nesting deeper than 1048576 frames on worker 0");
+}
+
+Test(forkjoin, spawning_off_a_worker_thread_aborts)
+{
+    expect_abort_saying(spawn_off_a_worker_thread, NULL,
+                        "wsrun: main: fork-join (ws_spawn) is only possible in run_one and its "
+                        "tasks, not in init or finish");
 }
 
 /* A thief's request must survive a ws_poll that has nothing to publish

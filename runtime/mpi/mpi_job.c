@@ -213,6 +213,39 @@ static void monitor_tick(ws_mpi_job *job, const ws_ctx *ctx)
         ws_pool_request_stop(); /* another rank failed: stop mid-block */
 }
 
+/* After the pool: add what this rank did since the monitor's last tick, so
+ * that once every rank has passed the gather that follows, SLOT_DONE holds
+ * the job's final count.  MPI_Win_flush completes the sum at rank 0 before
+ * this rank enters the gather. */
+static void push_final_progress(ws_mpi_job *job, const struct ws_pool_result *r)
+{
+    /* The pool is gone (ws_pool_progress reads 0): count from its result. */
+    uint64_t local = r->indices_done + r->failed;
+    for (unsigned w = 0; r->workers && w < r->jobs; w++)
+        local += r->workers[w].skipped;
+    uint64_t delta = local > job->pushed_done ? local - job->pushed_done : 0;
+    uint64_t done_before = 0;
+    pthread_mutex_lock(&job->mpi_lock);
+    MPI_Fetch_and_op(&delta, &done_before, MPI_UINT64_T, 0, SLOT_DONE, MPI_SUM, job->win);
+    MPI_Win_flush(0, job->win);
+    pthread_mutex_unlock(&job->mpi_lock);
+    job->pushed_done += delta;
+}
+
+/* Rank 0, after the gather: every rank's final push has completed at rank
+ * 0 (each flushed before the gather), so this read is the final count. */
+static void read_final_progress(ws_mpi_job *job)
+{
+    uint64_t done = 0;
+    pthread_mutex_lock(&job->mpi_lock);
+    MPI_Fetch_and_op(NULL, &done, MPI_UINT64_T, 0, SLOT_DONE, MPI_NO_OP, job->win);
+    MPI_Win_flush(0, job->win);
+    pthread_mutex_unlock(&job->mpi_lock);
+    /* relaxed: only the progress line reads it, after the pool's threads
+     * have been joined by this same thread. */
+    atomic_store_explicit(&job->job_done, done, memory_order_relaxed);
+}
+
 static void *monitor_main(void *arg)
 {
     ws_mpi_job *job = arg;
@@ -411,6 +444,7 @@ static int hook_after_pool(void *arg, ws_run *run, const struct ws_pool_result *
     if (job->phase != PHASE_RUNNING)
         fatal("internal error: after_pool without a running MPI job");
     monitor_stop(job);
+    push_final_progress(job, result);
     /* A stop here that nobody raised yet (it came in the monitor's last
      * period) still has to reach ranks that are working. */
     if ((result->stopped_early && !atomic_load(&job->stop_seen)) || pool_rc != 0 ||
@@ -424,6 +458,8 @@ static int hook_after_pool(void *arg, ws_run *run, const struct ws_pool_result *
     uint64_t t0 = now_ns();
     allgather_u64(mine, ROW_FIELDS, job->rows);
     job->end_wait_ns = now_ns() - t0;
+    if (job->rank == 0)
+        read_final_progress(job);
     job->run_s = MPI_Wtime() - job->t_run0;
     job->phase = PHASE_POOL_DONE;
     ws_mpi_summary s = summary_of(job);

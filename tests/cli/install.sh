@@ -20,8 +20,21 @@ VERSION=$(sed -n 's/^#define WS_VERSION "\(.*\)"/\1/p' include/wsrun.h)
 # What the Makefile builds: tasks/*.c and plugins/*.c, one .so each.
 PLUGIN_FILES=$(for f in tasks/*.c plugins/*.c; do basename "$f" .c; done | sed 's/$/.so/')
 
+# wsrun-mpi is installed only after `make mpi` or with MPI=1, which leave
+# a stamp; the copy `make test` builds for its tests is not.  The stamp is
+# named here, so this test neither needs nor touches the build's own.
+STAMP=$SCRATCH/wsrun-mpi.wanted
+if [ -x "$BUILD/wsrun-mpi" ]; then
+    make -s --no-print-directory BUILD="$BUILD" PREFIX="$SCRATCH/nompi" MPI_STAMP="$STAMP" \
+        install >"$SCRATCH/make.log" 2>&1
+    check "without make mpi's stamp, make install installs no wsrun-mpi" \
+        test ! -e "$SCRATCH/nompi/bin/wsrun-mpi" -a -x "$SCRATCH/nompi/bin/wsrun"
+    rm -rf "$SCRATCH/nompi"
+    touch "$STAMP" # as `make mpi` leaves it
+fi
+
 # ------------------------------------------------------------ install
-if ! make -s --no-print-directory BUILD="$BUILD" PREFIX="$PREFIX" install >"$SCRATCH/make.log" 2>&1; then
+if ! make -s --no-print-directory BUILD="$BUILD" PREFIX="$PREFIX" MPI_STAMP="$STAMP" install >"$SCRATCH/make.log" 2>&1; then
     bad "make install failed:"; sed 's/^/  /' "$SCRATCH/make.log"
     echo "install: $passed passed, $failed failed"; exit 1
 fi
@@ -32,7 +45,7 @@ fi
     echo lib/pkgconfig/wsrun.pc
     echo share/man/man1/wsrun.1
     echo share/man/man7/wsrun-plugin.7
-    if [ -x "$BUILD/wsrun-mpi" ]; then # built by `make mpi`, and for the tests
+    if [ -x "$BUILD/wsrun-mpi" ]; then # with the stamp of `make mpi`
         echo bin/wsrun-mpi
         echo share/man/man1/wsrun-mpi.1
     fi
@@ -113,7 +126,7 @@ check "uninstall leaves shared folders" test -d "$PREFIX/bin" -a -d "$PREFIX/inc
 
 # ------------------------------------------------------------ DESTDIR staging
 STAGE=$SCRATCH/stage
-make -s --no-print-directory BUILD="$BUILD" DESTDIR="$STAGE" PREFIX=/opt/wsrun install >"$SCRATCH/make.log" 2>&1
+make -s --no-print-directory BUILD="$BUILD" DESTDIR="$STAGE" PREFIX=/opt/wsrun MPI_STAMP="$STAMP" install >"$SCRATCH/make.log" 2>&1
 check "DESTDIR install succeeds" test $? -eq 0
 (cd "$STAGE/opt/wsrun" 2>/dev/null && find . -type f | sed 's|^\./||' | sort) >"$SCRATCH/got.txt"
 check "DESTDIR install stages the same files under DESTDIR/PREFIX" cmp -s "$SCRATCH/want.txt" "$SCRATCH/got.txt"

@@ -7,18 +7,31 @@
  *   every=K       also fail every index divisible by K (default 0: none)
  *   set_count=N   call ws_set_count(N) in init (default -1: do not)
  *   finish_fail   make finish fail
- *   sleep_us=U    sleep U microseconds per index (progress/interrupt tests)
+ *   sleep_us=U    sleep U microseconds per index (progress tests)
+ *   ready=PATH    the first index creates PATH: a test waits for it, so a
+ *                 signal it sends lands while indices run
+ *   hold          every index waits until the run stops (ws_stopping):
+ *                 only a stop (an interrupt) ends the run, never a clock
+ *   write=PREFIX  each index writes PREFIX<index> (FILE_BYTES bytes) with
+ *                 ws_outfile: a temporary first, renamed when whole
+ *   stuck         with write: each index, its temporary open, never ends
+ *                 (only a second interrupt can end the run)
  */
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "wsrun.h"
 
 typedef struct failat_state {
     int64_t at, every, sleep_us;
-    int finish_fail;
+    int finish_fail, hold, stuck;
+    char *ready, *write_prefix;
+    _Atomic int ready_made;
     _Atomic uint64_t calls;
 } failat_state;
 
@@ -33,6 +46,12 @@ static const ws_option failat_options[] = {
      .help = "make finish fail"},
     {.name = "sleep_us", .type = WS_OPT_INT, .default_value = "0", .min = 0, .max = 1e6,
      .help = "microseconds to sleep per index"},
+    {.name = "ready", .type = WS_OPT_STRING, .help = "file the first index creates"},
+    {.name = "hold", .type = WS_OPT_BOOL, .default_value = "false",
+     .help = "every index waits until the run stops"},
+    {.name = "write", .type = WS_OPT_STRING, .help = "each index writes PREFIX<index>"},
+    {.name = "stuck", .type = WS_OPT_BOOL, .default_value = "false",
+     .help = "with write: each index never ends, its temporary open"},
     {.name = NULL},
 };
 
@@ -45,11 +64,52 @@ static int failat_init(ws_ctx *ctx, void **state)
     s->every = ws_opt_int(ctx, "every");
     s->sleep_us = ws_opt_int(ctx, "sleep_us");
     s->finish_fail = ws_opt_bool(ctx, "finish_fail");
+    s->hold = ws_opt_bool(ctx, "hold");
+    s->stuck = ws_opt_bool(ctx, "stuck");
+    const char *ready = ws_opt_str(ctx, "ready"), *prefix = ws_opt_str(ctx, "write");
+    if ((ready && !(s->ready = strdup(ready))) ||
+        (prefix && !(s->write_prefix = strdup(prefix)))) {
+        free(s->ready);
+        free(s);
+        return ws_fail(ctx, "out of memory");
+    }
     int64_t count = ws_opt_int(ctx, "set_count");
     if (count >= 0)
         ws_set_count(ctx, (uint64_t)count);
     *state = s;
     return WS_OK;
+}
+
+enum { FILE_BYTES = 65536 };
+
+static void pause_a_moment(void)
+{
+    struct timespec t = {0, 1000000}; /* a polling interval, not a deadline */
+    nanosleep(&t, NULL);
+}
+
+/* write=: half the file, the holds, then the rest and the rename. */
+static int write_index(failat_state *s, uint64_t index, ws_ctx *ctx)
+{
+    char path[4096], block[FILE_BYTES / 2];
+    snprintf(path, sizeof path, "%s%llu", s->write_prefix, (unsigned long long)index);
+    memset(block, 'a' + (int)(index % 26), sizeof block);
+    ws_outfile out;
+    if (ws_outfile_open(ctx, &out, path) != WS_OK)
+        return WS_ERR;
+    if (write(out.fd, block, sizeof block) != (ssize_t)sizeof block) {
+        ws_outfile_abort(&out);
+        return ws_fail(ctx, "cannot write %s", path);
+    }
+    while (s->stuck)
+        pause_a_moment();
+    while (s->hold && !ws_stopping(ctx))
+        pause_a_moment();
+    if (write(out.fd, block, sizeof block) != (ssize_t)sizeof block) {
+        ws_outfile_abort(&out);
+        return ws_fail(ctx, "cannot write %s", path);
+    }
+    return ws_outfile_commit(ctx, &out);
 }
 
 static int failat_run_one(void *state, uint64_t index, ws_ctx *ctx)
@@ -60,6 +120,16 @@ static int failat_run_one(void *state, uint64_t index, ws_ctx *ctx)
         struct timespec t = {0, (long)s->sleep_us * 1000};
         nanosleep(&t, NULL);
     }
+    if (s->ready && !atomic_exchange(&s->ready_made, 1)) {
+        int fd = open(s->ready, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd < 0)
+            return ws_fail(ctx, "cannot create %s", s->ready);
+        close(fd);
+    }
+    if (s->write_prefix)
+        return write_index(s, index, ctx);
+    while (s->hold && !ws_stopping(ctx))
+        pause_a_moment();
     if ((s->at >= 0 && index == (uint64_t)s->at) ||
         (s->every > 0 && index % (uint64_t)s->every == 0))
         return ws_fail(ctx, "deliberate failure at index %llu", (unsigned long long)index);
@@ -73,6 +143,8 @@ static int failat_finish(void *state, int run_status, ws_ctx *ctx)
            (unsigned long long)atomic_load(&s->calls), (unsigned long long)ws_run_count(ctx));
     fflush(stdout);
     int finish_fail = s->finish_fail;
+    free(s->ready);
+    free(s->write_prefix);
     free(s);
     if (finish_fail)
         return ws_fail(ctx, "deliberate finish failure");

@@ -12,6 +12,12 @@
  *   crash_rank=R      rank R aborts (SIGABRT) at its first index
  *   init_fail_rank=R  init fails on rank R
  *   count_base=N      init sets the count N + rank (ranks disagree)
+ *   wait_ranks=N      each rank's first index waits until N ranks have
+ *                     started one (marker files dir/started.<rank>), so
+ *                     every rank gets work however fast the others are
+ *   hold_from=I       indices >= I that do not fail on purpose wait until
+ *                     the run stops (ws_stopping): the run can only end
+ *                     by a stop reaching this rank, never by racing it
  * Never used as an example: it exists to be counted and to fail.
  */
 #include <errno.h>
@@ -27,7 +33,7 @@
 
 typedef struct tally_state {
     char dir[3000];
-    int64_t sleep_us, fail_index, fail_rank, crash_rank;
+    int64_t sleep_us, fail_index, fail_rank, crash_rank, wait_ranks, hold_from;
     int rank;
     _Atomic int first_done; /* this rank ran its first index */
 } tally_state;
@@ -50,6 +56,10 @@ static const ws_option tally_options[] = {
      .help = "rank whose init fails (-1: none)"},
     {.name = "count_base", .type = WS_OPT_INT, .default_value = "-1", .min = -1, .max = 1e12,
      .help = "set the count to this plus the rank (-1: do not)"},
+    {.name = "wait_ranks", .type = WS_OPT_INT, .default_value = "0", .min = 0, .max = 1e6,
+     .help = "first index of each rank waits until this many ranks started (0: none)"},
+    {.name = "hold_from", .type = WS_OPT_INT, .default_value = "-1", .min = -1, .max = 1e18,
+     .help = "indices from this one wait until the run stops (-1: none)"},
     {.name = NULL},
 };
 
@@ -77,6 +87,8 @@ static int tally_init(ws_ctx *ctx, void **state)
     s->fail_index = ws_opt_int(ctx, "fail_index");
     s->fail_rank = ws_opt_int(ctx, "fail_rank");
     s->crash_rank = ws_opt_int(ctx, "crash_rank");
+    s->wait_ranks = ws_opt_int(ctx, "wait_ranks");
+    s->hold_from = ws_opt_int(ctx, "hold_from");
     s->rank = launcher_rank();
     if (ws_opt_int(ctx, "init_fail_rank") == s->rank) {
         free(s);
@@ -119,6 +131,33 @@ static void tally_worker_fini(void *state, ws_ctx *ctx)
     ctx->worker_data = NULL;
 }
 
+static void pause_a_moment(void)
+{
+    struct timespec t = {0, 1000000}; /* a polling interval, not a deadline */
+    nanosleep(&t, NULL);
+}
+
+/* Mark this rank started, then wait for `want` ranks' marks. */
+static int wait_for_ranks(const tally_state *s, ws_ctx *ctx)
+{
+    char path[3200];
+    snprintf(path, sizeof path, "%s/started.%d", s->dir, s->rank);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0)
+        return ws_fail(ctx, "cannot create %s: %s", path, strerror(errno));
+    close(fd);
+    for (;;) {
+        int seen = 0;
+        for (int r = 0; r < s->wait_ranks; r++) {
+            snprintf(path, sizeof path, "%s/started.%d", s->dir, r);
+            seen += access(path, F_OK) == 0;
+        }
+        if (seen >= s->wait_ranks || ws_stopping(ctx))
+            return WS_OK;
+        pause_a_moment();
+    }
+}
+
 static int tally_run_one(void *state, uint64_t index, ws_ctx *ctx)
 {
     tally_state *s = state;
@@ -130,10 +169,18 @@ static int tally_run_one(void *state, uint64_t index, ws_ctx *ctx)
         struct timespec t = {s->sleep_us / 1000000, (long)(s->sleep_us % 1000000) * 1000};
         nanosleep(&t, NULL);
     }
+    if (first && s->wait_ranks > 0) {
+        int rc = wait_for_ranks(s, ctx);
+        if (rc != WS_OK)
+            return rc;
+    }
     if ((s->fail_index >= 0 && index == (uint64_t)s->fail_index) ||
         (first && s->fail_rank == s->rank))
         return ws_fail(ctx, "deliberate failure at index %llu on rank %d",
                        (unsigned long long)index, s->rank);
+    if (s->hold_from >= 0 && index >= (uint64_t)s->hold_from)
+        while (!ws_stopping(ctx))
+            pause_a_moment();
     char line[48];
     int n = snprintf(line, sizeof line, "%llu %d\n", (unsigned long long)index, s->rank);
     if (write(w->fd, line, (size_t)n) != n)
