@@ -115,9 +115,11 @@ static int crash_init(ws_ctx *ctx, void **state)
     s->sleep_us = ws_opt_int(ctx, "sleep_us");
     s->attempts = ws_opt_int(ctx, "attempts");
     s->status = ws_opt_int(ctx, "status");
-    *state = s;
-    if (s->where == WHERE_INIT && s->how == HOW_SILENT)
+    if (s->where == WHERE_INIT && s->how == HOW_SILENT) {
+        free(s); /* finish is not called after a failed init */
         return -1;
+    }
+    *state = s;
     if (s->where == WHERE_INIT)
         crash_now(s->how, (int)s->status);
     return WS_OK;
