@@ -681,42 +681,67 @@ static int same_file(const char *a, const char *b)
     return same;
 }
 
+/* Whether journal scratch/name holds at least `want` whole records. */
+static int journal_has_records(const char *name, uint64_t want)
+{
+    char path[PATH_MAX * 2];
+    snprintf(path, sizeof path, "%s/%s", scratch, name);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    static unsigned char data[1 << 20];
+    size_t len = fread(data, 1, sizeof data, f);
+    fclose(f);
+    const unsigned char *nl = memchr(data, '\n', len);
+    return nl && (len - (size_t)(nl - data) - 1) / WS_JOURNAL_RECORD >= want;
+}
+
 Test(failures, sigkill_then_resume_gives_identical_files_without_redoing_work)
 {
-    enum { COUNT = 8000 };
-    const char *noise_args[] = {"-p", "noise", "-n", "8000", "-o", "width=48", "-o", "height=48",
-                                "-j", "2"};
-#define NOISE_ARGS noise_args[0], noise_args[1], noise_args[2], noise_args[3], noise_args[4], \
-                   noise_args[5], noise_args[6], noise_args[7], noise_args[8], noise_args[9]
-    cr_assert_eq(RUN("ref", NOISE_ARGS), 0, "%s", err_text);
+    /* holdwrite's indices >= HOLD_FROM stop half-way while scratch/hold
+     * exists: every index below it finishes, none above it does, and each
+     * worker's last partial batch (under WS_JOURNAL_BATCH records) is never
+     * written, so the journal reaches HOLD_FROM - JOBS * BATCH records and
+     * stays below HOLD_FROM: the kill lands there, whatever the speed. */
+    enum { JOBS = 2, HOLD_FROM = 8 * WS_JOURNAL_BATCH, COUNT = 2 * HOLD_FROM };
+    char count_text[32], hold_text[64];
+    snprintf(count_text, sizeof count_text, "%d", COUNT);
+    snprintf(hold_text, sizeof hold_text, "hold_from=%d", HOLD_FROM);
+#define HOLD_ARGS "-p", fixture("holdwrite"), "-n", count_text, "-o", hold_text, "-o", \
+                  "hold_file=../hold", "-j", "2"
+    /* The reference, unheld: no hold file yet (same options as the rest). */
+    cr_assert_eq(RUN("ref", HOLD_ARGS), 0, "%s", err_text);
 
-    pid_t pid = START("run", NOISE_ARGS, "--journal", "../j");
-    /* Kill once a thousand indices are on record, mid-run: 16-byte records
-     * after one header line (under 1 KiB: plugin, count, seed, options). */
-    char journal[PATH_MAX];
-    snprintf(journal, sizeof journal, "%s/j", scratch);
-    double deadline = now_s() + 30;
-    struct stat st;
-    while (now_s() < deadline && !(stat(journal, &st) == 0 && st.st_size > 1024 + 1000 * 16))
-        sleep_ms(1);
+    char hold[PATH_MAX];
+    snprintf(hold, sizeof hold, "%s/hold", scratch);
+    FILE *h = fopen(hold, "w");
+    cr_assert_not_null(h);
+    fclose(h);
+    pid_t pid = START("run", HOLD_ARGS, "--journal", "../j");
+    double deadline = now_s() + HANG_SECONDS; /* a hang guard only */
+    while (!journal_has_records("j", HOLD_FROM - JOBS * WS_JOURNAL_BATCH)) {
+        cr_assert(now_s() < deadline, "the journal never reached its records");
+        sleep_ms(2);
+    }
     kill(pid, SIGKILL);
-    int rc = finish(pid, 10);
+    int rc = finish(pid, HANG_SECONDS);
     cr_assert_eq(rc, 128 + SIGKILL, "the run ended before the kill (rc %d)", rc);
+    cr_assert_eq(unlink(hold), 0);
 
     uint64_t ignored;
     uint64_t recorded = journal_done(".", "j", COUNT, &ignored);
-    cr_assert(recorded >= 1000 && recorded < COUNT, "journal holds %llu",
-              (unsigned long long)recorded);
+    cr_assert(recorded >= HOLD_FROM - JOBS * WS_JOURNAL_BATCH && recorded <= HOLD_FROM,
+              "journal holds %llu", (unsigned long long)recorded);
     cr_assert_eq(ignored, 0);
 
-    rc = RUN("run", NOISE_ARGS, "--journal", "../j", "--resume", "--stats");
+    rc = RUN("run", HOLD_ARGS, "--journal", "../j", "--resume", "--stats");
     cr_assert_eq(rc, 0, "%s", err_text);
     char line[160];
-    snprintf(line, sizeof line, "resuming from journal ../j: %llu of 8000 indices already done",
-             (unsigned long long)recorded);
+    snprintf(line, sizeof line, "resuming from journal ../j: %llu of %d indices already done",
+             (unsigned long long)recorded, COUNT);
     assert_err_has(line);
     /* The resumed run ran exactly the indices the journal lacked. */
-    snprintf(line, sizeof line, "8000 indices (%llu ok, 0 failed)",
+    snprintf(line, sizeof line, "%d indices (%llu ok, 0 failed)", COUNT,
              (unsigned long long)(COUNT - recorded));
     assert_err_has(line);
     /* Every index on record once: none was done twice. */
@@ -730,19 +755,19 @@ Test(failures, sigkill_then_resume_gives_identical_files_without_redoing_work)
     cr_assert_eq(ref.visible, COUNT);
     for (int i = 0; i < COUNT; i++) {
         char a[PATH_MAX + 64], b[PATH_MAX + 64];
-        snprintf(a, sizeof a, "%s/ref/image_%d.png", scratch, i);
-        snprintf(b, sizeof b, "%s/run/image_%d.png", scratch, i);
-        cr_assert(same_file(a, b), "image_%d.png differs", i);
+        snprintf(a, sizeof a, "%s/ref/data_%d.dat", scratch, i);
+        snprintf(b, sizeof b, "%s/run/data_%d.dat", scratch, i);
+        cr_assert(same_file(a, b), "data_%d.dat differs", i);
     }
     /* SIGKILL cannot be caught: only the killed process's temporaries of
      * its last tasks may remain (docs/failures.md says how to remove them). */
-    cr_assert(run.hidden <= 2, "hidden files: %s", run.hidden_names);
+    cr_assert(run.hidden <= JOBS, "hidden files: %s", run.hidden_names);
     char killed[32];
     snprintf(killed, sizeof killed, ".tmp.%d.", (int)pid);
     for (char *name = strtok(run.hidden_names, " "); name; name = strtok(NULL, " "))
-        cr_assert(strncmp(name, ".image_", 7) == 0 && strstr(name, killed),
+        cr_assert(strncmp(name, ".data_", 6) == 0 && strstr(name, killed),
                   "unexpected hidden file %s", name);
-#undef NOISE_ARGS
+#undef HOLD_ARGS
 }
 
 Test(failures, resume_refuses_another_commands_journal)
