@@ -22,10 +22,11 @@
  * plugin's ws_log lines go there.
  *
  * Threads: one run at a time per pool (a second concurrent call on the same
- * pool returns 2); separate pools are independent and may be used from
- * separate threads.  Never call ws_pool_* from inside a task, run_one or a
- * callback of a run (that returns 2 and runs nothing).  The thread that
- * calls a run function becomes worker 0 for the run's duration.
+ * pool returns 2 and leaves the running call's message alone); separate
+ * pools are independent and may be used from separate threads.  Never call
+ * ws_pool_* from inside a task, run_one or a callback of a run: that
+ * returns 2 and runs nothing.  The thread that calls a run function
+ * becomes worker 0 for the run's duration (init and finish run on it too).
  */
 #ifndef WSRUN_EMBED_H
 #define WSRUN_EMBED_H

@@ -232,11 +232,15 @@ static int run_checked(ws_pool *pool, wsrt_embed_run *er, ws_pool_stats *stats)
     return status;
 }
 
+static void end_run(ws_pool *pool)
+{
+    /* release: see begin_run. */
+    atomic_store_explicit(&pool->busy, 0, memory_order_release);
+}
+
 /* The checks every run starts with; takes the pool (busy) when it may run. */
 static int begin_run(ws_pool *pool)
 {
-    if (wsrt_embed_in_task())
-        return refuse(pool, "ws_pool_* called from inside a task or callback of a run");
     /* acq_rel: taking the pool acquires what the previous run left in it
      * (its error text, the runtime's state), and the release in end_run
      * publishes ours to the next taker. */
@@ -244,14 +248,13 @@ static int begin_run(ws_pool *pool)
         /* No write to pool->error: the run in progress owns it. */
         return WS_POOL_REFUSED;
     }
+    if (wsrt_embed_in_task()) {
+        refuse(pool, "ws_pool_* called from inside a task or callback of a run");
+        end_run(pool);
+        return WS_POOL_REFUSED;
+    }
     pool->error[0] = '\0';
     return WS_POOL_OK;
-}
-
-static void end_run(ws_pool *pool)
-{
-    /* release: see begin_run. */
-    atomic_store_explicit(&pool->busy, 0, memory_order_release);
 }
 
 static void embed_run_setup(wsrt_embed_run *er, const ws_pool *pool)
