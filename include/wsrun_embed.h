@@ -75,8 +75,9 @@ WS_API ws_pool *ws_pool_create(unsigned jobs, uint64_t seed);
  * then init, the indices, and finish, which is always called after a
  * successful init and never without one.  count: the number of indices
  * (at most 2^63-1), or WS_COUNT_UNSET to let init choose (ws_set_count);
- * a count given here wins over init's.  stats may be NULL.  Returns 0, 1
- * or 2 (top of this file). */
+ * a count given here wins over init's.  stats may be NULL; it is written
+ * once init has run (zero counts when init failed), not when the call is
+ * refused before.  Returns 0, 1 or 2 (top of this file). */
 WS_API int ws_pool_run_plugin(ws_pool *pool, const ws_plugin *plugin, uint64_t count,
                               const char *const *options, size_t n_options,
                               ws_pool_stats *stats);
@@ -87,8 +88,9 @@ WS_API int ws_pool_run_plugin(ws_pool *pool, const ws_plugin *plugin, uint64_t c
 typedef int (*ws_pool_fn)(void *arg, uint64_t index, ws_ctx *ctx);
 
 /* Call fn(arg, i, ctx) once for every i in 0..count-1 on the pool's
- * workers; the first failure stops the rest.  stats may be NULL.  Returns
- * 0, 1 or 2 (top of this file); in messages the run is named "ws_pool_for". */
+ * workers; the first failure stops the rest.  stats may be NULL (written
+ * unless the call is refused).  Returns 0, 1 or 2 (top of this file); in
+ * messages the run is named "ws_pool_for". */
 WS_API int ws_pool_for(ws_pool *pool, uint64_t count, ws_pool_fn fn, void *arg,
                        ws_pool_stats *stats);
 
