@@ -49,7 +49,7 @@ EXPORT_DYNAMIC = -Wl,--dynamic-list=$(BUILD)/wsrun.dynlist
 
 .PHONY: test-asan test-tsan-cli test-plugins soak soak-tsan soak-ci fuzz fuzz-build fuzz-ci valgrind
 .PHONY: mpi mpi-build bench-mpi all run test test-unit test-cli test-tsan bench bench-quick clean deps deps-test install uninstall
-.PHONY: check-fresh
+.PHONY: check-fresh lib test-embed
 # Keep intermediate objects (the TSan/ASan builds) so reruns do not rebuild.
 .SECONDARY:
 .DEFAULT_GOAL := all
@@ -62,7 +62,7 @@ deps:
 deps-test:
 	@scripts/need-debian-packages $(TEST_PKGS)
 
-$(BUILD)/obj/%.o: %.c include/wsrun.h $(wildcard runtime/*.h)
+$(BUILD)/obj/%.o: %.c $(wildcard include/*.h runtime/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
@@ -96,7 +96,7 @@ run: deps all
 # let tests hold a thread at a named point and let sched_fuzz inject
 # seeded yields and spins.  build/wsrun and the plugins never have them.
 TEST_RT := $(BUILD)/hooks/libwsrt.a
-$(BUILD)/hooks/obj/%.o: %.c include/wsrun.h $(wildcard runtime/*.h)
+$(BUILD)/hooks/obj/%.o: %.c $(wildcard include/*.h runtime/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -DWS_TEST_HOOKS -c $< -o $@
 $(TEST_RT): $(RUNTIME_SRCS:%.c=$(BUILD)/hooks/obj/%.o)
@@ -121,7 +121,7 @@ soak: sched-fuzz
 # ---------------------------------------------------------------- tests
 TEST_LIBS := -lcriterion -ldl -lm $(PNG_LIBS)
 
-$(BUILD)/tests/test_%: tests/test_%.c $(TEST_RT) $(wildcard tests/*.h) include/wsrun.h
+$(BUILD)/tests/test_%: tests/test_%.c $(TEST_RT) $(wildcard tests/*.h include/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -DWS_TEST_HOOKS $(PNG_CFLAGS) -Itests $(EXPORT_DYNAMIC) $< $(TEST_RT) -o $@ $(TEST_LIBS)
 
@@ -150,7 +150,7 @@ $(BUILD)/test-plugins/cxxfork_clangxx%.so: tests/plugins/cxx/cxxfork.cpp include
 
 test: deps-test
 	@$(MAKE) --no-print-directory all tests-build
-	@$(MAKE) --no-print-directory test-unit test-cli test-tsan test-asan soak-ci fuzz-ci
+	@$(MAKE) --no-print-directory test-unit test-cli test-embed test-tsan test-asan soak-ci fuzz-ci
 
 tests-build: $(TESTS) $(TEST_PLUGINS) $(BUILD)/wsrun-mpi
 
@@ -167,7 +167,7 @@ TSAN_FLAGS := $(CSTD) -O1 -g -fsanitize=thread $(WARN) -pthread -Iinclude -Irunt
 TSAN_RUNTIME_OBJS := $(RUNTIME_SRCS:%.c=$(TSAN_DIR)/%.o)
 TSAN_BINS := $(TSAN_SRCS:tests/%.c=$(TSAN_DIR)/%)
 
-$(TSAN_DIR)/%.o: %.c include/wsrun.h $(wildcard runtime/*.h)
+$(TSAN_DIR)/%.o: %.c $(wildcard include/*.h runtime/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(TSAN_FLAGS) -c $< -o $@
 
@@ -245,7 +245,7 @@ FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 FUZZ_RUNTIME_OBJS := $(RUNTIME_SRCS:%.c=$(FUZZ_DIR)/%.o)
 
-$(FUZZ_DIR)/%.o: %.c include/wsrun.h $(wildcard runtime/*.h)
+$(FUZZ_DIR)/%.o: %.c $(wildcard include/*.h runtime/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -c $< -o $@
 
@@ -372,28 +372,78 @@ $(BUILD)/tests/test_read: $(BUILD)/libwstasks.a
 $(BUILD)/tests/test_read: TEST_LIBS := $(BUILD)/libwstasks.a $(BUILD)/libwsrt.a $(TEST_LIBS)
 $(FUZZ_DIR)/fuzz_png: $(FUZZ_DIR)/tasks/common/png_read.o
 
+# ---------------------------------------------------------------- libwsrun
+# The embedding library (include/wsrun_embed.h, docs/embedding.md): the
+# runtime less the command layer, compiled again position-independent, as
+# build/libwsrun.so (soname libwsrun.so.1) and build/libwsrun.a.  wsrun
+# itself keeps linking its own objects statically (no rpath, nothing to
+# install beside it).  The command layer is named here, so a new runtime
+# file is library code unless listed: the library links with --no-undefined,
+# so library code that calls into the command fails the link, loudly.
+WS_VERSION = $(shell sed -n 's/^\#define WS_VERSION "\(.*\)"/\1/p' include/wsrun.h)
+LIB_COMMAND_SRCS := $(addprefix runtime/,main.c cli.c args.c session.c progress.c crash.c \
+                      plugin_exit.c discover.c journal.c shard.c report.c run_reports.c \
+                      stats_json.c trace.c) $(wildcard runtime/scaling*.c)
+LIB_SRCS   := $(filter-out $(LIB_COMMAND_SRCS),$(wildcard runtime/*.c))
+LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/pic/%.o)
+LIB_SONAME := libwsrun.so.1
+LIB_REAL    = libwsrun.so.$(WS_VERSION)
+LIB_MAP    := $(BUILD)/libwsrun.map
+
+lib: $(BUILD)/libwsrun.so $(BUILD)/libwsrun.a
+
+$(BUILD)/pic/%.o: %.c $(wildcard include/*.h runtime/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -fPIC -fvisibility=hidden -c $< -o $@
+
+# Exactly the WS_API functions of the two headers leave the library.
+$(LIB_MAP): include/wsrun.h include/wsrun_embed.h scripts/public-functions
+	@mkdir -p $(dir $@)
+	scripts/public-functions --version-script include/wsrun.h include/wsrun_embed.h > $@.tmp
+	mv $@.tmp $@
+
+$(BUILD)/libwsrun.so: $(LIB_OBJS) $(LIB_MAP)
+	$(CC) $(CFLAGS_ALL) -shared -Wl,-soname,$(LIB_SONAME) -Wl,--no-undefined \
+	    -Wl,--version-script=$(LIB_MAP) $(LIB_OBJS) -o $(BUILD)/$(LIB_REAL) -ldl -lm
+	ln -sf $(LIB_REAL) $(BUILD)/$(LIB_SONAME)
+	ln -sf $(LIB_SONAME) $@
+
+$(BUILD)/libwsrun.a: $(LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+# The example of docs/embedding.md, built against an installed copy
+# (tests/embed.sh: shared, static, and as C++).
+test-embed: all lib
+	@WSRUN_BUILD=$(BUILD) tests/embed.sh
+
 # ---------------------------------------------------------------- install
 # PREFIX is where wsrun will live (written into wsrun.pc); DESTDIR only
 # stages the files (packaging).  The installed wsrun finds the plugins in
 # $(PREFIX)/lib/wsrun by itself: it looks in <its folder>/../lib/wsrun.
 BINDIR     = $(PREFIX)/bin
+LIBDIR     = $(PREFIX)/lib
 PLUGINDIR  = $(PREFIX)/lib/wsrun
 INCLUDEDIR = $(PREFIX)/include
 PCDIR      = $(PREFIX)/lib/pkgconfig
 MANDIR     = $(PREFIX)/share/man
-WS_VERSION = $(shell sed -n 's/^\#define WS_VERSION "\(.*\)"/\1/p' include/wsrun.h)
 MAN_PAGES := docs/man/wsrun.1 docs/man/wsrun-plugin.7
 
-install: all $(MAN_PAGES) wsrun.pc.in
+install: all lib $(MAN_PAGES) wsrun.pc.in libwsrun.pc.in
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(INCLUDEDIR) \
 	    $(DESTDIR)$(PCDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
 	install -m 755 $(BUILD)/wsrun $(DESTDIR)$(BINDIR)/wsrun
 	install -m 755 $(PLUGINS) $(DESTDIR)$(PLUGINDIR)/
-	install -m 644 include/wsrun.h $(DESTDIR)$(INCLUDEDIR)/wsrun.h
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(WS_VERSION)|g' wsrun.pc.in \
-	    > $(DESTDIR)$(PCDIR)/wsrun.pc.tmp
-	mv $(DESTDIR)$(PCDIR)/wsrun.pc.tmp $(DESTDIR)$(PCDIR)/wsrun.pc
-	chmod 644 $(DESTDIR)$(PCDIR)/wsrun.pc
+	install -m 644 include/wsrun.h include/wsrun_embed.h $(DESTDIR)$(INCLUDEDIR)/
+	for pc in wsrun libwsrun; do \
+	    sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(WS_VERSION)|g' $$pc.pc.in \
+	        > $(DESTDIR)$(PCDIR)/$$pc.pc.tmp && \
+	    mv $(DESTDIR)$(PCDIR)/$$pc.pc.tmp $(DESTDIR)$(PCDIR)/$$pc.pc && \
+	    chmod 644 $(DESTDIR)$(PCDIR)/$$pc.pc || exit 1; done
+	install -m 755 $(BUILD)/$(LIB_REAL) $(DESTDIR)$(LIBDIR)/$(LIB_REAL)
+	ln -sf $(LIB_REAL) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
+	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libwsrun.so
+	install -m 644 $(BUILD)/libwsrun.a $(DESTDIR)$(LIBDIR)/libwsrun.a
 	install -m 644 docs/man/wsrun.1 $(DESTDIR)$(MANDIR)/man1/wsrun.1
 	install -m 644 docs/man/wsrun-plugin.7 $(DESTDIR)$(MANDIR)/man7/wsrun-plugin.7
 	@# wsrun-mpi and its page, only after `make mpi` or with MPI=1 (the
@@ -407,6 +457,9 @@ install: all $(MAN_PAGES) wsrun.pc.in
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/wsrun $(PLUGIN_NAMES:%=$(DESTDIR)$(PLUGINDIR)/%.so) \
 	    $(DESTDIR)$(INCLUDEDIR)/wsrun.h $(DESTDIR)$(PCDIR)/wsrun.pc \
+	    $(DESTDIR)$(INCLUDEDIR)/wsrun_embed.h $(DESTDIR)$(PCDIR)/libwsrun.pc \
+	    $(DESTDIR)$(LIBDIR)/$(LIB_REAL) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME) \
+	    $(DESTDIR)$(LIBDIR)/libwsrun.so $(DESTDIR)$(LIBDIR)/libwsrun.a \
 	    $(DESTDIR)$(MANDIR)/man1/wsrun.1 $(DESTDIR)$(MANDIR)/man7/wsrun-plugin.7 \
 	    $(DESTDIR)$(BINDIR)/wsrun-mpi $(DESTDIR)$(MANDIR)/man1/wsrun-mpi.1
 	-rmdir $(DESTDIR)$(PLUGINDIR) 2>/dev/null

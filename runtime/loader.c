@@ -169,27 +169,38 @@ static void name_from_path(const char *path, char *name, size_t size)
         name[len - 3] = '\0';
 }
 
+/* The checks every descriptor passes, file or not; `who` starts each
+ * message ("plugin <path>" for a file). */
+static int check_fields(const ws_plugin *desc, const char *who, char *err, size_t err_size)
+{
+    if (desc->abi_major != WS_ABI_MAJOR)
+        return ws_errf(err, err_size,
+                    "%s: plugin ABI major mismatch: expected %d, found %u (rebuild it "
+                    "against this wsrun's wsrun.h)",
+                    who, WS_ABI_MAJOR, desc->abi_major);
+    if (desc->struct_size < WS_PLUGIN_V1_SIZE)
+        return ws_errf(err, err_size,
+                    "%s: descriptor struct_size %u is below the ABI %d minimum of %u",
+                    who, desc->struct_size, WS_ABI_MAJOR, (unsigned)WS_PLUGIN_V1_SIZE);
+    /* struct_size covers every v1 field from here on. */
+    if (desc->flags & ~WS_PLUGIN_KNOWN_FLAGS)
+        return ws_errf(err, err_size, "%s: descriptor flags 0x%x are unknown to wsrun %s",
+                    who, desc->flags & ~WS_PLUGIN_KNOWN_FLAGS, WS_VERSION);
+    if (!desc->name)
+        return ws_errf(err, err_size, "%s: descriptor has no name", who);
+    if (!desc->run_one)
+        return ws_errf(err, err_size, "%s: descriptor has no run_one callback", who);
+    return 0;
+}
+
 int ws_loader_check(const ws_plugin *desc, const char *path, char *err, size_t err_size)
 {
     if (!desc)
         return ws_errf(err, err_size, "plugin %s: ws_plugin_descriptor() returned NULL", path);
-    if (desc->abi_major != WS_ABI_MAJOR)
-        return ws_errf(err, err_size,
-                    "plugin %s: plugin ABI major mismatch: expected %d, found %u (rebuild it "
-                    "against this wsrun's wsrun.h)",
-                    path, WS_ABI_MAJOR, desc->abi_major);
-    if (desc->struct_size < WS_PLUGIN_V1_SIZE)
-        return ws_errf(err, err_size,
-                    "plugin %s: descriptor struct_size %u is below the ABI %d minimum of %u",
-                    path, desc->struct_size, WS_ABI_MAJOR, (unsigned)WS_PLUGIN_V1_SIZE);
-    /* struct_size covers every v1 field from here on. */
-    if (desc->flags & ~WS_PLUGIN_KNOWN_FLAGS)
-        return ws_errf(err, err_size, "plugin %s: descriptor flags 0x%x are unknown to wsrun %s",
-                    path, desc->flags & ~WS_PLUGIN_KNOWN_FLAGS, WS_VERSION);
-    if (!desc->name)
-        return ws_errf(err, err_size, "plugin %s: descriptor has no name", path);
-    if (!desc->run_one)
-        return ws_errf(err, err_size, "plugin %s: descriptor has no run_one callback", path);
+    char who[4200];
+    snprintf(who, sizeof who, "plugin %s", path);
+    if (check_fields(desc, who, err, err_size) != 0)
+        return -1;
     char expected[256];
     name_from_path(path, expected, sizeof expected);
     if (strcmp(desc->name, expected) != 0)
@@ -197,6 +208,36 @@ int ws_loader_check(const ws_plugin *desc, const char *path, char *err, size_t e
                     "plugin %s: descriptor name '%s' does not match the file name (expected "
                     "'%s')",
                     path, desc->name, expected);
+    return 0;
+}
+
+/* Copy a descriptor into a full current struct, reading no byte past its
+ * own struct_size (the header first: it says how much there is). */
+static void copy_descriptor(ws_plugin *copy, const ws_plugin *found)
+{
+    memset(copy, 0, sizeof *copy);
+    size_t header = offsetof(ws_plugin, flags);
+    memcpy(copy, found, header);
+    size_t n = found->struct_size < sizeof *copy ? found->struct_size : sizeof *copy;
+    if (n > header)
+        memcpy(copy, found, n);
+}
+
+int wsrt_loader_adopt(ws_run *run, const ws_plugin *desc, char *err, size_t err_size)
+{
+    if (!desc)
+        return ws_errf(err, err_size, "no descriptor (NULL)");
+    ws_plugin copy;
+    copy_descriptor(&copy, desc);
+    char who[300];
+    snprintf(who, sizeof who, "descriptor '%.200s'",
+             copy.struct_size >= WS_PLUGIN_V1_SIZE && copy.name ? copy.name : "?");
+    if (check_fields(&copy, who, err, err_size) != 0)
+        return -1;
+    run->desc = copy;
+    run->plugin = &run->desc;
+    run->plugin_path = NULL;
+    run->dl_handle = NULL;
     return 0;
 }
 
@@ -224,13 +265,8 @@ int ws_loader_open(ws_run *run, const char *path, char *err, size_t err_size)
     /* Check the header before copying: struct_size says how much to read. */
     ws_plugin copy;
     memset(&copy, 0, sizeof copy);
-    if (found) {
-        size_t header = offsetof(ws_plugin, flags);
-        memcpy(&copy, found, header);
-        size_t n = found->struct_size < sizeof copy ? found->struct_size : sizeof copy;
-        if (n > header)
-            memcpy(&copy, found, n);
-    }
+    if (found)
+        copy_descriptor(&copy, found);
     if (ws_loader_check(found ? &copy : NULL, path, err, err_size) != 0) {
         dlclose(handle);
         return -1;

@@ -34,6 +34,12 @@ int ws_loader_each_dir(const char *search_path, const char *exe_path,
  * struct_size allows, the rest.  0 when wsrun can use it. */
 int ws_loader_check(const ws_plugin *desc, const char *path, char *err, size_t err_size);
 
+/* The loader's checks and copy for a descriptor that comes from no file
+ * (an embedding program's own, wsrun_embed.h): as ws_loader_check less the
+ * file-name rule, then copied as ws_loader_open copies; sets run->desc and
+ * run->plugin (no path, no handle).  The messages start "descriptor 'NAME'". */
+int wsrt_loader_adopt(ws_run *run, const ws_plugin *desc, char *err, size_t err_size);
+
 /* dlopen `path` (RTLD_NOW | RTLD_LOCAL), call its descriptor function,
  * check the descriptor and copy it into run->desc (bytes beyond the
  * plugin's struct_size are zero); sets run->plugin, run->plugin_path and

@@ -39,6 +39,24 @@
 #include "outfile.h"
 #include "wsrun.h"
 
+/* The command's crash handler (runtime/crash.c) removes tracked temporaries
+ * when wsrun must exit at once; libwsrun has no such handler (a library
+ * installs none), so there the calls are weak and do nothing. */
+extern void ws_crash_track_temp(const char *path) __attribute__((weak, visibility("hidden")));
+extern void ws_crash_untrack_temp(const char *path) __attribute__((weak, visibility("hidden")));
+
+static void track_temp(const char *path)
+{
+    if (ws_crash_track_temp)
+        ws_crash_track_temp(path);
+}
+
+static void untrack_temp(const char *path)
+{
+    if (ws_crash_untrack_temp)
+        ws_crash_untrack_temp(path);
+}
+
 #define PROC_FD "/proc/self/fd/"
 
 /* Distinguishes temporaries of one process; the pid distinguishes
@@ -175,7 +193,7 @@ int ws_outfile_open(ws_ctx *ctx, ws_outfile *out, const char *path)
         }
         out->fd = open(out->temp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
         if (out->fd >= 0) {
-            ws_crash_track_temp(out->temp_path); /* removed if wsrun must exit at once */
+            track_temp(out->temp_path); /* removed if wsrun must exit at once */
             return WS_OK;
         }
         if (errno != EEXIST)
@@ -194,7 +212,7 @@ static void forget_temp(ws_outfile *out)
     if (is_anonymous(out))
         close(atoi(out->temp_path + sizeof PROC_FD - 1));
     else
-        ws_crash_untrack_temp(out->temp_path);
+        untrack_temp(out->temp_path);
     out->temp_path[0] = '\0';
 }
 
@@ -220,7 +238,7 @@ static int name_anonymous(ws_ctx *ctx, ws_outfile *out)
         if (linkat(AT_FDCWD, out->temp_path, AT_FDCWD, named, AT_SYMLINK_FOLLOW) == 0) {
             forget_temp(out); /* the named link keeps the file */
             memcpy(out->temp_path, named, strlen(named) + 1);
-            ws_crash_track_temp(out->temp_path);
+            track_temp(out->temp_path);
             return WS_OK;
         }
         if (errno != EEXIST)

@@ -154,7 +154,7 @@ static unsigned n_retired, cap_retired;
 static _Thread_local ws_worker *this_worker;
 
 /* Set up per-thread crash reporting (runtime/crash.c), if linked in. */
-extern void ws_crash_thread_init(void) __attribute__((weak));
+extern void ws_crash_thread_init(void) __attribute__((weak, visibility("hidden")));
 
 static uint64_t now_ns(void)
 {

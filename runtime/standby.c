@@ -44,7 +44,7 @@ static unsigned n_slots;
 static ws_placement place;
 static size_t stack_bytes;
 
-extern void ws_crash_thread_init(void) __attribute__((weak));
+extern void ws_crash_thread_init(void) __attribute__((weak, visibility("hidden")));
 
 static uint64_t now_ns(void)
 {

@@ -2,7 +2,8 @@
 # exports.sh - wsrun exports to plugins exactly the functions
 # include/wsrun.h declares WS_API (issue 16): no internal ws_ function in
 # the dynamic symbol table of wsrun, wsrun-mpi or a test binary that loads
-# plugins, none of the header's missing; every built plugin needs only
+# plugins, none of the header's missing; libwsrun.so exports exactly those
+# of wsrun.h and wsrun_embed.h; every built plugin needs only
 # those; a plugin that calls an internal function fails to load naming it.
 # Needs nm (binutils, which gcc depends on) and cc.  Run from anywhere;
 # writes only into its scratch folder under /tmp.
@@ -18,12 +19,13 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 check "the header declares the fork-join slow paths WS_API" grep -qx 'ws__join_at' "$SCRATCH/api"
 check "the header declares ws_fail WS_API" grep -qx 'ws_fail' "$SCRATCH/api"
 
-# exports_match BINARY: its defined dynamic ws* symbols equal the list.
+# exports_match BINARY [LIST]: its defined dynamic ws* symbols equal the
+# list (default: wsrun.h's).
 exports_match() {
-    local bin=$1 extra missing
+    local bin=$1 list=${2:-$SCRATCH/api} extra missing
     nm -D --defined-only "$bin" | awk '$3 ~ /^ws/ { print $3 }' | LC_ALL=C sort -u >"$SCRATCH/have"
-    extra=$(LC_ALL=C comm -23 "$SCRATCH/have" "$SCRATCH/api" | tr '\n' ' ')
-    missing=$(LC_ALL=C comm -13 "$SCRATCH/have" "$SCRATCH/api" | tr '\n' ' ')
+    extra=$(LC_ALL=C comm -23 "$SCRATCH/have" "$list" | tr '\n' ' ')
+    missing=$(LC_ALL=C comm -13 "$SCRATCH/have" "$list" | tr '\n' ' ')
     if [ -z "$extra" ] && [ -z "$missing" ]; then ok
     else bad "${bin#"$BUILD"/} exports $(wc -l <"$SCRATCH/have") ws symbols; not in the header: ${extra:-none}; missing: ${missing:-none}"; fi
 }
@@ -32,6 +34,18 @@ exports_match "$W"
 for bin in "$BUILD/wsrun-mpi" "$BUILD/tests/test_loader" "$BUILD/tests/test_discover"; do
     [ -x "$bin" ] && exports_match "$bin"
 done
+
+# libwsrun.so (make lib; checked when built) exports exactly the WS_API
+# functions of wsrun.h and wsrun_embed.h, and leaves no ws symbol undefined
+# for a program to interpose; wsrun itself exports none of the embedding API.
+"$ROOT/scripts/public-functions" "$ROOT/include/wsrun.h" "$ROOT/include/wsrun_embed.h" \
+    >"$SCRATCH/api_lib" || { echo "exports: scripts/public-functions failed on the two headers"; exit 2; }
+check "wsrun_embed.h declares ws_pool_create WS_API" grep -qx 'ws_pool_create' "$SCRATCH/api_lib"
+if [ -f "$BUILD/libwsrun.so" ]; then
+    exports_match "$BUILD/libwsrun.so" "$SCRATCH/api_lib"
+    undefined=$(nm -D --undefined-only "$BUILD/libwsrun.so" | awk '$2 ~ /^ws/ { print $2 }' | tr '\n' ' ')
+    check "libwsrun.so needs no ws symbol from outside (needs: ${undefined:-none})" test -z "$undefined"
+fi
 
 # Every plugin (built-in, fixture, C++, frozen older ABI) needs from wsrun
 # only functions the header declares.

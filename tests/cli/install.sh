@@ -6,6 +6,7 @@
 # plugins through the installed wsrun with no WSRUN_PLUGIN_PATH, checks the
 # tutorial docs/plugins.md against the installed wsrun (tests/py/check_doc.py),
 # then uninstalls and checks nothing is left.  Also a DESTDIR-staged install.
+# (The embedding library itself is built against and run by tests/embed.sh.)
 # Run from the repository root (`make test-cli` does); needs $WSRUN_BUILD.
 # Writes only into a fresh folder under /tmp, which it removes.
 set -u
@@ -41,6 +42,10 @@ fi
 {
     echo bin/wsrun
     echo include/wsrun.h
+    echo include/wsrun_embed.h
+    echo "lib/libwsrun.so.$VERSION"
+    echo lib/libwsrun.a
+    echo lib/pkgconfig/libwsrun.pc
     for p in $PLUGIN_FILES; do echo "lib/wsrun/$p"; done
     echo lib/pkgconfig/wsrun.pc
     echo share/man/man1/wsrun.1
@@ -119,8 +124,8 @@ else bad "docs/plugins.md does not match what the installed wsrun does:"; sed 's
 # ------------------------------------------------------------ uninstall
 make -s --no-print-directory BUILD="$BUILD" PREFIX="$PREFIX" uninstall >"$SCRATCH/make.log" 2>&1
 check "make uninstall succeeds" test $? -eq 0
-left=$(find "$PREFIX" -type f | sed "s|^$PREFIX/||")
-check "uninstall leaves no file (left: $left)" test -z "$left"
+left=$(find "$PREFIX" ! -type d | sed "s|^$PREFIX/||")
+check "uninstall leaves no file or link (left: $left)" test -z "$left"
 check "uninstall removes lib/wsrun" test ! -e "$PREFIX/lib/wsrun"
 check "uninstall leaves shared folders" test -d "$PREFIX/bin" -a -d "$PREFIX/include"
 
@@ -131,7 +136,10 @@ check "DESTDIR install succeeds" test $? -eq 0
 (cd "$STAGE/opt/wsrun" 2>/dev/null && find . -type f | sed 's|^\./||' | sort) >"$SCRATCH/got.txt"
 check "DESTDIR install stages the same files under DESTDIR/PREFIX" cmp -s "$SCRATCH/want.txt" "$SCRATCH/got.txt"
 check "staged wsrun.pc names the final prefix" grep -qx "prefix=/opt/wsrun" "$STAGE/opt/wsrun/lib/pkgconfig/wsrun.pc"
+check "staged libwsrun.pc names the final prefix" grep -qx "prefix=/opt/wsrun" "$STAGE/opt/wsrun/lib/pkgconfig/libwsrun.pc"
+check "staged libwsrun.so.1 links to the staged library" \
+    test "$(readlink "$STAGE/opt/wsrun/lib/libwsrun.so.1")" = "libwsrun.so.$VERSION"
 make -s --no-print-directory BUILD="$BUILD" DESTDIR="$STAGE" PREFIX=/opt/wsrun uninstall >"$SCRATCH/make.log" 2>&1
-check "DESTDIR uninstall leaves no file" test -z "$(find "$STAGE" -type f)"
+check "DESTDIR uninstall leaves no file or link" test -z "$(find "$STAGE" ! -type d)"
 
 cli_finish

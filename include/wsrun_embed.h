@@ -1,0 +1,109 @@
+/*
+ * wsrun_embed.h - embedding wsrun: run work on a wsrun pool inside your
+ * own program, with no plugin file and no wsrun command (libwsrun,
+ * `pkg-config --cflags --libs libwsrun`; docs/embedding.md).
+ *
+ * A program creates a pool, runs either a ws_plugin descriptor it defines
+ * itself or a plain function over the indices 0..count-1 (fork-join of
+ * wsrun.h works inside both), reads the result and the statistics, and
+ * destroys the pool.  The library never installs signal handlers and never
+ * calls exit(); this header must never expose the runtime's internals.
+ *
+ * Return values of the run functions, the same as wsrun's exit status:
+ *   0 (WS_POOL_OK)      every index succeeded, and finish did;
+ *   1 (WS_POOL_FAILED)  an index failed, finish failed, or the worker
+ *                       threads could not start;
+ *   2 (WS_POOL_REFUSED) nothing ran: a bad argument, a bad descriptor, a
+ *                       bad "key=value" option, init failed, the count is
+ *                       unknown, or the pool is busy with another run.
+ * After 1 or 2, ws_pool_error(pool) is a one-line message saying why (a
+ * failed index is named in it).  Like the command, the runtime also prints
+ * each failed index (the first 20) on stderr as a "wsrun: " line, and a
+ * plugin's ws_log lines go there.
+ *
+ * Threads: one run at a time per pool (a second concurrent call on the same
+ * pool returns 2 and leaves the running call's message alone); separate
+ * pools are independent and may be used from separate threads.  Never call
+ * ws_pool_* from inside a task, run_one or a callback of a run: that
+ * returns 2 and runs nothing.  The thread that calls a run function
+ * becomes worker 0 for the run's duration (init and finish run on it too).
+ */
+#ifndef WSRUN_EMBED_H
+#define WSRUN_EMBED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wsrun.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum { WS_POOL_OK = 0, WS_POOL_FAILED = 1, WS_POOL_REFUSED = 2 };
+
+typedef struct ws_pool ws_pool;
+
+/* What a run did.  Set struct_size = sizeof(ws_pool_stats) before the call:
+ * the library writes only that many bytes, so a program built against this
+ * header keeps working with a later libwsrun whose struct has grown (new
+ * fields are only ever appended). */
+typedef struct ws_pool_stats {
+    uint32_t struct_size; /* the caller's sizeof(ws_pool_stats) */
+    uint32_t jobs;        /* workers of the run */
+    uint64_t count;       /* indices of the run (after the plugin's init) */
+    uint64_t done;        /* indices whose run_one (or fn) succeeded */
+    uint64_t failed;      /* indices that failed */
+    uint64_t wall_ns;     /* from the first worker's start to the last one's end */
+    uint64_t tasks;       /* frames run: index ranges and fork-join children */
+    uint64_t steals;      /* frames taken from another worker */
+    uint64_t steal_tries; /* attempts to take one */
+} ws_pool_stats;
+
+/* A pool of `jobs` workers (1..4096; 0: the CPUs this process may use, as
+ * wsrun's default -j), whose runs get the random streams of `seed`
+ * (ws_run_seed, ws_rng_for: --seed of the command).  NULL with errno set
+ * when it cannot be made (EINVAL: jobs above 4096; ENOMEM). */
+WS_API ws_pool *ws_pool_create(unsigned jobs, uint64_t seed);
+
+/* Run a descriptor the program defines (WS_PLUGIN_HEADER, .name, .init,
+ * .run_one, ...) as wsrun runs a plugin: the descriptor is checked as the
+ * loader checks a plugin's (ABI major, struct_size, flags, name, run_one;
+ * the file-name rule aside) and read only up to its struct_size; each of
+ * the n_options texts is a "key=value" checked exactly as `-o key=value`
+ * (the last one of a key wins; they need to live only during the call);
+ * then init, the indices, and finish, which is always called after a
+ * successful init and never without one.  count: the number of indices
+ * (at most 2^63-1), or WS_COUNT_UNSET to let init choose (ws_set_count);
+ * a count given here wins over init's.  stats may be NULL; it is written
+ * once init has run (zero counts when init failed), not when the call is
+ * refused before.  Returns 0, 1 or 2 (top of this file). */
+WS_API int ws_pool_run_plugin(ws_pool *pool, const ws_plugin *plugin, uint64_t count,
+                              const char *const *options, size_t n_options,
+                              ws_pool_stats *stats);
+
+/* The work of one index for ws_pool_for: WS_OK, or ws_fail(ctx, ...) (any
+ * non-zero return fails the index).  ctx is the worker's: fork-join
+ * (WS_RUN, ws_spawn, ...), ws_rng_for, ws_run_seed work as in run_one. */
+typedef int (*ws_pool_fn)(void *arg, uint64_t index, ws_ctx *ctx);
+
+/* Call fn(arg, i, ctx) once for every i in 0..count-1 on the pool's
+ * workers; the first failure stops the rest.  stats may be NULL (written
+ * unless the call is refused).  Returns 0, 1 or 2 (top of this file); in
+ * messages the run is named "ws_pool_for". */
+WS_API int ws_pool_for(ws_pool *pool, uint64_t count, ws_pool_fn fn, void *arg,
+                       ws_pool_stats *stats);
+
+/* The last failed run's one-line message (no newline); "" when the last
+ * run succeeded or none ran.  Valid until the pool's next run or its
+ * destruction.  NULL pool: "". */
+WS_API const char *ws_pool_error(const ws_pool *pool);
+
+/* End the pool's threads and free it.  NULL is ignored.  Not while a run
+ * of the pool is in progress. */
+WS_API void ws_pool_destroy(ws_pool *pool);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* WSRUN_EMBED_H */

@@ -1,0 +1,394 @@
+/*
+ * embed.c - the embedding API of include/wsrun_embed.h (libwsrun): a pool
+ * object a program creates, and runs of a program-defined descriptor or of
+ * a plain function on it, with init -> indices -> finish as wsrun does.
+ *
+ * Must never install a signal handler, never call exit(), never call
+ * finish without a successful init nor skip it after one, and never let
+ * two runs use one pool at a time.  The command layer (cli.c, crash.c,
+ * the progress line) stays out of here: this file is library code.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "loader.h"
+#include "options.h"
+#include "pool.h"
+#include "run.h"
+#include "wsrun_embed.h"
+
+#define MAX_JOBS 4096
+#define MAX_COUNT ((uint64_t)INT64_MAX)
+
+struct ws_pool {
+    unsigned jobs;
+    uint64_t seed;
+    /* 1 while a run uses the pool: the second of two concurrent calls
+     * sees 1 and refuses instead of sharing the workers. */
+    atomic_int busy;
+    char error[WS_ERRBUF + 256];
+};
+
+/* One run: the ws_run the runtime sees comes first, so a worker finds the
+ * rest from its ctx->run (embed_run_one). */
+typedef struct wsrt_embed_run {
+    ws_run run;
+    int (*user_run_one)(void *state, uint64_t index, ws_ctx *ctx);
+    void *initial_state; /* run->state before init (ws_pool_for's, with no init) */
+    pthread_mutex_t fail_lock;
+    int any_failed; /* under fail_lock */
+    uint64_t first_failed;
+    char fail_msg[WS_ERRBUF];
+} wsrt_embed_run;
+
+/* ---------------------------------------------------- the runtime's pool
+ * Every call into the scheduler's pool is in these four functions.  The
+ * scheduler's pool is process-wide today; when it becomes an object
+ * (wsrt_pool_create / _run / _reap / _destroy), the ws_pool holds one and
+ * only these change. */
+
+static int wsrt_embed_pool_open(ws_pool *pool)
+{
+    (void)pool;
+    return 0;
+}
+
+static int wsrt_embed_pool_run(ws_pool *pool, ws_run *run, ws_pool_result *result)
+{
+    ws_pool_prepare(pool->jobs); /* worker 0's deep stack, and the threads */
+    return ws_pool_run(run, result);
+}
+
+/* After a run: join its threads, so none outlives the run's code. */
+static void wsrt_embed_pool_reap(ws_pool *pool)
+{
+    (void)pool;
+    ws_pool_reap();
+}
+
+static void wsrt_embed_pool_close(ws_pool *pool)
+{
+    (void)pool;
+    ws_pool_reap();
+}
+
+/* On a worker thread of some run (inside a task or a callback): a pool
+ * call there would run a pool inside a pool. */
+static int wsrt_embed_in_task(void)
+{
+    unsigned worker;
+    uint64_t index;
+    return ws_pool_where(&worker, &index);
+}
+
+/* ------------------------------------------------------------- helpers */
+
+/* The CPUs this process may use, as wsrun's default -j. */
+static unsigned wsrt_default_jobs(void)
+{
+    cpu_set_t set;
+    long n = 0;
+    if (sched_getaffinity(0, sizeof set, &set) == 0)
+        n = CPU_COUNT(&set);
+    if (n <= 0)
+        n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n <= 0)
+        n = 1;
+    return n > MAX_JOBS ? MAX_JOBS : (unsigned)n;
+}
+
+static int refuse(ws_pool *pool, const char *fmt, ...) WS_PRINTF(2, 3);
+static int refuse(ws_pool *pool, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(pool->error, sizeof pool->error, fmt, ap);
+    va_end(ap);
+    return WS_POOL_REFUSED;
+}
+
+static const char *message_or_default(const ws_ctx *ctx)
+{
+    const char *msg = ws_ctx_error(ctx);
+    return msg[0] ? msg : WS_NO_MESSAGE;
+}
+
+/* run_one as the runtime calls it: the program's, and on failure the
+ * lowest failed index and its message kept for ws_pool_error. */
+static int embed_run_one(void *state, uint64_t index, ws_ctx *ctx)
+{
+    /* ctx->run is the ws_run at the start of a wsrt_embed_run (the pool
+     * hands every worker the run it was given); the object is not const. */
+    wsrt_embed_run *er = (wsrt_embed_run *)(uintptr_t)ctx->run;
+    int rc = er->user_run_one(state, index, ctx);
+    if (rc == WS_OK)
+        return rc;
+    pthread_mutex_lock(&er->fail_lock);
+    if (!er->any_failed || index < er->first_failed) {
+        er->any_failed = 1;
+        er->first_failed = index;
+        snprintf(er->fail_msg, sizeof er->fail_msg, "%s", message_or_default(ctx));
+    }
+    pthread_mutex_unlock(&er->fail_lock);
+    return rc;
+}
+
+static void fill_stats(ws_pool_stats *stats, const ws_run *run, const ws_pool_result *r)
+{
+    if (!stats || stats->struct_size < sizeof stats->struct_size)
+        return;
+    ws_pool_stats s;
+    memset(&s, 0, sizeof s);
+    s.struct_size = stats->struct_size;
+    s.jobs = r->jobs ? r->jobs : run->jobs;
+    s.count = run->count == WS_COUNT_UNSET ? 0 : run->count;
+    s.done = r->indices_done;
+    s.failed = r->failed;
+    s.wall_ns = r->wall_ns;
+    for (unsigned w = 0; r->workers && w < r->jobs; w++) {
+        s.tasks += r->workers[w].tasks;
+        s.steals += r->workers[w].steals;
+        s.steal_tries += r->workers[w].steal_tries;
+    }
+    size_t n = stats->struct_size < sizeof s ? stats->struct_size : sizeof s;
+    memcpy(stats, &s, n);
+}
+
+/* The indices of a run whose init succeeded; returns the run status finish
+ * gets (0: every index succeeded), with the pool's message set otherwise. */
+static int run_indices(ws_pool *pool, wsrt_embed_run *er, ws_pool_result *result)
+{
+    ws_run *run = &er->run;
+    if (run->count == 0)
+        return 0;
+    if (wsrt_embed_pool_run(pool, run, result) != 0) {
+        snprintf(pool->error, sizeof pool->error, "%s: cannot start the worker threads",
+                 run->desc.name);
+        return 1;
+    }
+    if (er->any_failed) {
+        snprintf(pool->error, sizeof pool->error,
+                 "%s: index %llu failed: %s (%llu of %llu indices failed)", run->desc.name,
+                 (unsigned long long)er->first_failed, er->fail_msg,
+                 (unsigned long long)result->failed, (unsigned long long)run->count);
+        return 1;
+    }
+    if (result->worker_init_failed || result->indices_done != run->count) {
+        snprintf(pool->error, sizeof pool->error, "%s: %s: %llu of %llu indices done",
+                 run->desc.name,
+                 result->worker_init_failed ? "worker_init failed" : "the run stopped early",
+                 (unsigned long long)result->indices_done, (unsigned long long)run->count);
+        return 1;
+    }
+    return 0;
+}
+
+/* init, indices, finish on a run whose descriptor and options are set. */
+static int run_checked(ws_pool *pool, wsrt_embed_run *er, ws_pool_stats *stats)
+{
+    ws_run *run = &er->run;
+    const char *name = run->desc.name;
+    ws_ctx_base main_ctx;
+    ws_ctx_base_init(&main_ctx, run, UINT32_MAX);
+    ws_ctx *ctx = &main_ctx.ctx;
+    ws_pool_result result;
+    memset(&result, 0, sizeof result);
+
+    run->state = er->initial_state;
+    if (run->desc.init && run->desc.init(ctx, &run->state) != WS_OK) {
+        fill_stats(stats, run, &result);
+        return refuse(pool, "%s: init failed: %s", name, message_or_default(ctx));
+    }
+    int status = WS_POOL_OK, run_status = 1;
+    if (run->count == WS_COUNT_UNSET) {
+        refuse(pool, "%s: the count is required (give one, or set it in init)", name);
+        status = WS_POOL_REFUSED;
+    } else {
+        er->user_run_one = run->desc.run_one;
+        run->desc.run_one = embed_run_one;
+        run_status = run_indices(pool, er, &result);
+        run->desc.run_one = er->user_run_one;
+        wsrt_embed_pool_reap(pool);
+        if (run_status != 0)
+            status = WS_POOL_FAILED;
+    }
+    ws_ctx_clear_error(ctx);
+    if (run->desc.finish && run->desc.finish(run->state, run_status, ctx) != WS_OK) {
+        if (status == WS_POOL_OK) {
+            snprintf(pool->error, sizeof pool->error, "%s: finish failed: %s", name,
+                     message_or_default(ctx));
+            status = WS_POOL_FAILED;
+        }
+    }
+    fill_stats(stats, run, &result);
+    free(result.workers);
+    return status;
+}
+
+static void end_run(ws_pool *pool)
+{
+    /* release: see begin_run. */
+    atomic_store_explicit(&pool->busy, 0, memory_order_release);
+}
+
+/* The checks every run starts with; takes the pool (busy) when it may run. */
+static int begin_run(ws_pool *pool)
+{
+    /* acq_rel: taking the pool acquires what the previous run left in it
+     * (its error text, the runtime's state), and the release in end_run
+     * publishes ours to the next taker. */
+    if (atomic_exchange_explicit(&pool->busy, 1, memory_order_acq_rel) != 0) {
+        /* No write to pool->error: the run in progress owns it. */
+        return WS_POOL_REFUSED;
+    }
+    if (wsrt_embed_in_task()) {
+        refuse(pool, "ws_pool_* called from inside a task or callback of a run");
+        end_run(pool);
+        return WS_POOL_REFUSED;
+    }
+    pool->error[0] = '\0';
+    return WS_POOL_OK;
+}
+
+static void embed_run_setup(wsrt_embed_run *er, const ws_pool *pool)
+{
+    memset(er, 0, sizeof *er);
+    pthread_mutex_init(&er->fail_lock, NULL);
+    er->run.count = WS_COUNT_UNSET;
+    er->run.seed = pool->seed;
+    er->run.jobs = pool->jobs;
+}
+
+static void embed_run_free(wsrt_embed_run *er)
+{
+    ws_opts_free(&er->run);
+    pthread_mutex_destroy(&er->fail_lock);
+}
+
+static void set_count(ws_run *run, uint64_t count)
+{
+    run->count = count;
+    run->count_given = count != WS_COUNT_UNSET;
+}
+
+/* ------------------------------------------------------------- the API */
+
+ws_pool *ws_pool_create(unsigned jobs, uint64_t seed)
+{
+    if (jobs > MAX_JOBS) {
+        errno = EINVAL;
+        return NULL;
+    }
+    ws_pool *pool = calloc(1, sizeof *pool);
+    if (!pool)
+        return NULL;
+    pool->jobs = jobs ? jobs : wsrt_default_jobs();
+    pool->seed = seed;
+    atomic_init(&pool->busy, 0);
+    if (wsrt_embed_pool_open(pool) != 0) {
+        free(pool);
+        errno = ENOMEM;
+        return NULL;
+    }
+    return pool;
+}
+
+int ws_pool_run_plugin(ws_pool *pool, const ws_plugin *plugin, uint64_t count,
+                       const char *const *options, size_t n_options, ws_pool_stats *stats)
+{
+    if (!pool)
+        return WS_POOL_REFUSED;
+    int rc = begin_run(pool);
+    if (rc != WS_POOL_OK)
+        return rc;
+    wsrt_embed_run er;
+    embed_run_setup(&er, pool);
+    char err[2048];
+    if (count != WS_COUNT_UNSET && count > MAX_COUNT) {
+        rc = refuse(pool, "count %llu is above the maximum 2^63-1", (unsigned long long)count);
+    } else if (n_options && !options) {
+        rc = refuse(pool, "%zu options given but no array of them", n_options);
+    } else if (wsrt_loader_adopt(&er.run, plugin, err, sizeof err) != 0 ||
+               ws_opts_setup(&er.run, err, sizeof err) != 0) {
+        rc = refuse(pool, "%s", err);
+    } else {
+        for (size_t k = 0; k < n_options && rc == WS_POOL_OK; k++)
+            if (!options[k])
+                rc = refuse(pool, "option %zu is NULL", k);
+            else if (ws_opts_apply(&er.run, options[k], err, sizeof err) != 0)
+                rc = refuse(pool, "%s", err);
+        if (rc == WS_POOL_OK) {
+            set_count(&er.run, count);
+            rc = run_checked(pool, &er, stats);
+        }
+    }
+    embed_run_free(&er);
+    end_run(pool);
+    return rc;
+}
+
+/* ws_pool_for's function as a descriptor: the state is the call's. */
+typedef struct for_state {
+    ws_pool_fn fn;
+    void *arg;
+} for_state;
+
+static int for_run_one(void *state, uint64_t index, ws_ctx *ctx)
+{
+    const for_state *f = state;
+    return f->fn(f->arg, index, ctx) == 0 ? WS_OK : WS_ERR;
+}
+
+int ws_pool_for(ws_pool *pool, uint64_t count, ws_pool_fn fn, void *arg, ws_pool_stats *stats)
+{
+    if (!pool)
+        return WS_POOL_REFUSED;
+    int rc = begin_run(pool);
+    if (rc != WS_POOL_OK)
+        return rc;
+    if (!fn || count > MAX_COUNT) {
+        rc = fn ? refuse(pool, "ws_pool_for: count %llu is above the maximum 2^63-1",
+                         (unsigned long long)count)
+                : refuse(pool, "ws_pool_for: no function (NULL)");
+        end_run(pool);
+        return rc;
+    }
+    static const ws_plugin desc = {WS_PLUGIN_HEADER, .name = "ws_pool_for",
+                                   .version = WS_VERSION,
+                                   .description = "ws_pool_for's function",
+                                   .run_one = for_run_one};
+    wsrt_embed_run er;
+    embed_run_setup(&er, pool);
+    for_state f = {fn, arg};
+    er.initial_state = &f; /* no init: the state is the call's own */
+    char err[256];
+    if (wsrt_loader_adopt(&er.run, &desc, err, sizeof err) != 0) {
+        rc = refuse(pool, "%s", err); /* our own descriptor: cannot happen */
+    } else {
+        set_count(&er.run, count);
+        rc = run_checked(pool, &er, stats);
+    }
+    embed_run_free(&er);
+    end_run(pool);
+    return rc;
+}
+
+const char *ws_pool_error(const ws_pool *pool)
+{
+    return pool ? pool->error : "";
+}
+
+void ws_pool_destroy(ws_pool *pool)
+{
+    if (!pool)
+        return;
+    wsrt_embed_pool_close(pool);
+    free(pool);
+}

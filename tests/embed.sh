@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# embed.sh - libwsrun end to end (make test-embed, part of make test):
+# installs into a temporary prefix, takes the example program out of
+# docs/embedding.md (so the page cannot drift from what works), builds it
+# with nothing but `pkg-config libwsrun` against the installed copy -
+# shared, static, and as C++ - runs each and checks the numbers it prints;
+# checks libwsrun.pc and what make uninstall leaves.  Run from the
+# repository root; needs $WSRUN_BUILD.  Writes only into a fresh folder
+# under /tmp, which it removes.  Not under tests/cli/: those also run
+# against the sanitizer builds, where an installed library means nothing new.
+set -u
+
+. "$(dirname "$0")/cli_lib.bash"
+cli_start embed embed relative
+[ -f include/wsrun_embed.h ] || { echo "embed: run me from the repository root"; exit 2; }
+ROOT=$(pwd)
+
+PREFIX=$SCRATCH/prefix
+if ! make -s --no-print-directory BUILD="$BUILD" PREFIX="$PREFIX" install >"$SCRATCH/make.log" 2>&1; then
+    bad "make install failed:"; sed 's/^/  /' "$SCRATCH/make.log"
+    cli_finish; exit 1
+fi
+VERSION=$(sed -n 's/^#define WS_VERSION "\(.*\)"/\1/p' include/wsrun.h)
+check "libwsrun.so.$VERSION installed" test -f "$PREFIX/lib/libwsrun.so.$VERSION"
+check "libwsrun.so.1 links to it" test "$(readlink "$PREFIX/lib/libwsrun.so.1")" = "libwsrun.so.$VERSION"
+check "libwsrun.so links to libwsrun.so.1" test "$(readlink "$PREFIX/lib/libwsrun.so")" = libwsrun.so.1
+check "libwsrun.a installed" test -f "$PREFIX/lib/libwsrun.a"
+check "wsrun_embed.h installed verbatim" cmp -s include/wsrun_embed.h "$PREFIX/include/wsrun_embed.h"
+soname=$(readelf -d "$PREFIX/lib/libwsrun.so.$VERSION" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
+check "soname is libwsrun.so.1 (got '$soname')" test "$soname" = libwsrun.so.1
+
+export PKG_CONFIG_PATH=$PREFIX/lib/pkgconfig
+flags=$(pkg-config --cflags --libs libwsrun 2>&1 | sed 's/ *$//')
+check "pkg-config --cflags --libs libwsrun (got '$flags')" \
+    test "$flags" = "-I$PREFIX/include -pthread -L$PREFIX/lib -lwsrun"
+sflags=$(pkg-config --static --libs libwsrun 2>&1 | sed 's/ *$//')
+check "pkg-config --static --libs libwsrun (got '$sflags')" \
+    test "$sflags" = "-L$PREFIX/lib -lwsrun -ldl -lm -pthread"
+check "wsrun.pc stays header-only (no Libs)" test -z "$(pkg-config --libs wsrun)"
+case "$flags $sflags" in
+*"$ROOT"*) bad "pkg-config names the source tree: $flags $sflags" ;;
+*) ok ;;
+esac
+
+# The example, from the page: the fenced block after its marker.
+awk '/^<!-- example: example.c -->$/ { want = 1; next }
+     want && /^```/ { if (inside) exit; inside = 1; next }
+     inside { print }' docs/embedding.md >"$SCRATCH/example.c"
+check "docs/embedding.md has the example (40+ lines)" test "$(wc -l <"$SCRATCH/example.c")" -ge 40
+
+# expect_output NAME PROGRAM: runs it and checks every line but the timings.
+expect_output() {
+    local out rc
+    out=$("$2" 2>"$SCRATCH/stderr")
+    rc=$?
+    check "$1 exits 0 (status $rc; stderr: $(head -3 "$SCRATCH/stderr"))" test $rc -eq 0
+    check "$1: the fork-join sums" grep -qx 'for: 1000 indices done, 0 failed, 2 workers, total 166666500' <<<"$out"
+    check "$1: the stats line" grep -qE '^for: [0-9]+ tasks, [0-9]+ steals, [0-9.]+ ms$' <<<"$out"
+    check "$1: the descriptor's finish" grep -qx 'squares: sum of 3\*i\*i for i < 100 = 985050' <<<"$out"
+    check "$1: the descriptor's status" grep -qx 'plugin: status 0, 100 indices done' <<<"$out"
+    check "$1: the refused option" \
+        grep -qx "bad option: status 2: option 'scale': expected a whole number, got 'abc'" <<<"$out"
+    [ "$(wc -l <<<"$out")" -eq 5 ] && ok || bad "$1 printed $(wc -l <<<"$out") lines, not 5: $out"
+}
+
+WARN="-Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers"
+cd "$SCRATCH" || exit 2 # nothing of the source tree is at hand from here
+LIBDIR=$(pkg-config --variable=libdir libwsrun)
+# shared, as the page builds it
+if cc -std=c11 -O2 $WARN example.c $(pkg-config --cflags --libs libwsrun) \
+    -Wl,-rpath,"$LIBDIR" -o example-shared 2>"$SCRATCH/cc.log"; then
+    ok
+    lib=$(ldd ./example-shared | sed -n 's/^\s*libwsrun\.so\.1 => \(\S*\) .*/\1/p')
+    check "the shared example loads the installed library (got '$lib')" \
+        test "$lib" = "$PREFIX/lib/libwsrun.so.1"
+    expect_output "shared example" ./example-shared
+else
+    bad "the example does not build against the installed libwsrun.so:"; sed 's/^/  /' "$SCRATCH/cc.log"
+fi
+# static
+if cc -std=c11 -O2 $WARN example.c $(pkg-config --cflags libwsrun) \
+    -Wl,-Bstatic $(pkg-config --static --libs libwsrun) -Wl,-Bdynamic -o example-static 2>"$SCRATCH/cc.log"; then
+    ok
+    check "the static example needs no libwsrun.so" sh -c '! readelf -d example-static | grep -q libwsrun'
+    expect_output "static example" ./example-static
+else
+    bad "the example does not build against the installed libwsrun.a:"; sed 's/^/  /' "$SCRATCH/cc.log"
+fi
+# C++: the header's extern "C" and the typed tasks
+if g++ -std=c++20 -O2 $WARN -Wpedantic -x c++ example.c $(pkg-config --cflags --libs libwsrun) \
+    -Wl,-rpath,"$LIBDIR" -o example-cxx 2>"$SCRATCH/cc.log"; then
+    ok
+    expect_output "C++ example" ./example-cxx
+else
+    bad "the example does not build as C++20:"; sed 's/^/  /' "$SCRATCH/cc.log"
+fi
+cd "$ROOT" || exit 2
+
+make -s --no-print-directory BUILD="$BUILD" PREFIX="$PREFIX" uninstall >"$SCRATCH/make.log" 2>&1
+check "make uninstall succeeds" test $? -eq 0
+left=$(cd "$PREFIX" && find . ! -type d | sed 's|^\./||' | tr '\n' ' ')
+check "uninstall leaves no file or link (left: $left)" test -z "$left"
+
+cli_finish

@@ -1,0 +1,156 @@
+/*
+ * tsan_embed.c - the embedding API (wsrun_embed.h) under ThreadSanitizer
+ * (standalone: Criterion does not start under TSan here): ws_pool_for with
+ * fork-join inside runs every index exactly once with exact sums; a second
+ * thread's call on a pool that is running is refused (it waits for the
+ * run to be inside its work, an event, and the run waits for the refusal);
+ * a failing descriptor run, then pools made one after another.  Non-zero
+ * exit on any failure; no timing is measured or asserted.
+ */
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wsrun_embed.h"
+
+WS_TASK_2(uint64_t, span_sum, uint64_t, lo, uint64_t, hi)
+{
+    if (hi - lo <= 2) {
+        uint64_t s = 0;
+        for (uint64_t v = lo; v < hi; v++)
+            s += v;
+        return s;
+    }
+    uint64_t mid = lo + (hi - lo) / 2;
+    WS_SPAWN(span_sum, lo, mid);
+    uint64_t upper = WS_CALL(span_sum, mid, hi);
+    return upper + WS_AWAIT(span_sum);
+}
+
+typedef struct each {
+    _Atomic unsigned *seen;
+    _Atomic uint64_t total;
+} each;
+
+static int count_index(void *arg, uint64_t index, ws_ctx *ctx)
+{
+    each *e = arg;
+    /* relaxed: counters read after the run, which joins every worker. */
+    atomic_fetch_add_explicit(&e->seen[index], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&e->total, WS_RUN(ctx, span_sum, 0, index % 97),
+                              memory_order_relaxed);
+    return WS_OK;
+}
+
+static int every_index_once(ws_pool *pool, uint64_t n)
+{
+    each e = {calloc(n, sizeof(unsigned)), 0};
+    if (!e.seen)
+        return 1;
+    int bad = ws_pool_for(pool, n, count_index, &e, NULL) != WS_POOL_OK;
+    for (uint64_t i = 0; i < n; i++) {
+        if (atomic_load(&e.seen[i]) != 1) {
+            printf("tsan_embed: index %llu ran %u times\n", (unsigned long long)i,
+                   atomic_load(&e.seen[i]));
+            bad = 1;
+            break;
+        }
+    }
+    uint64_t want = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t k = i % 97; /* 0 + 1 + ... + k-1 */
+        want += k * (k ? k - 1 : 0) / 2;
+    }
+    if (atomic_load(&e.total) != want) {
+        printf("tsan_embed: fork-join total %llu, want %llu\n",
+               (unsigned long long)atomic_load(&e.total), (unsigned long long)want);
+        bad = 1;
+    }
+    free(e.seen);
+    return bad;
+}
+
+/* The busy pool: index 0 holds the run until the other thread's call on
+ * the same pool has come back. */
+typedef struct busy {
+    ws_pool *pool;
+    atomic_int inside, refused_rc, tried;
+} busy;
+
+static int noop(void *arg, uint64_t index, ws_ctx *ctx)
+{
+    (void)arg, (void)index, (void)ctx;
+    return WS_OK;
+}
+
+static int hold_index_0(void *arg, uint64_t index, ws_ctx *ctx)
+{
+    busy *b = arg;
+    (void)ctx;
+    if (index != 0)
+        return WS_OK;
+    /* release/acquire: the flags order the other thread's call after our
+     * run began, and our return after its call ended. */
+    atomic_store_explicit(&b->inside, 1, memory_order_release);
+    while (!atomic_load_explicit(&b->tried, memory_order_acquire))
+        sched_yield();
+    return WS_OK;
+}
+
+static void *try_same_pool(void *arg)
+{
+    busy *b = arg;
+    while (!atomic_load_explicit(&b->inside, memory_order_acquire))
+        sched_yield();
+    atomic_store_explicit(&b->refused_rc, ws_pool_for(b->pool, 3, noop, NULL, NULL),
+                          memory_order_relaxed);
+    atomic_store_explicit(&b->tried, 1, memory_order_release);
+    return NULL;
+}
+
+static int fail_at(void *arg, uint64_t index, ws_ctx *ctx)
+{
+    (void)arg;
+    return index == 321 ? ws_fail(ctx, "no 321") : WS_OK;
+}
+
+int main(void)
+{
+    int bad = 0;
+    ws_pool *pool = ws_pool_create(3, 5);
+    if (!pool)
+        return 1;
+    bad += every_index_once(pool, 20000);
+
+    busy b = {pool, 0, -1, 0};
+    pthread_t t;
+    if (pthread_create(&t, NULL, try_same_pool, &b) != 0)
+        return 1;
+    int rc = ws_pool_for(pool, 100, hold_index_0, &b, NULL);
+    pthread_join(t, NULL);
+    if (rc != WS_POOL_OK || atomic_load(&b.refused_rc) != WS_POOL_REFUSED) {
+        printf("tsan_embed: busy pool: run %d, second call %d (want 0 and 2)\n", rc,
+               atomic_load(&b.refused_rc));
+        bad++;
+    }
+
+    rc = ws_pool_for(pool, 1000, fail_at, NULL, NULL);
+    if (rc != WS_POOL_FAILED || !strstr(ws_pool_error(pool), "index 321 failed: no 321")) {
+        printf("tsan_embed: failing run: %d, '%s'\n", rc, ws_pool_error(pool));
+        bad++;
+    }
+    ws_pool_destroy(pool);
+
+    for (unsigned jobs = 1; jobs <= 4; jobs++) {
+        ws_pool *p = ws_pool_create(jobs, 0);
+        if (!p)
+            return 1;
+        bad += every_index_once(p, 3000);
+        ws_pool_destroy(p);
+    }
+    printf("tsan_embed: %s\n", bad ? "FAILED" : "ok");
+    return bad != 0;
+}
