@@ -1,7 +1,7 @@
 /*
  * args.c - the one parser of the wsrun and wsrun-mpi command line (args.h):
  * getopt_long over the options of wsrun(1), each value checked, and the
- * --help text of the command itself.
+ * --help texts: the command's, and a loaded plugin's.
  *
  * Must never act on what it parses (no plugin, file or thread is touched
  * here) and never print more than one "wsrun: ..." line per mistake; the
@@ -17,6 +17,7 @@
 
 #include "log.h"
 #include "options.h"
+#include "run.h"
 #include "shard.h"
 
 #define MAX_RETRIES 1000
@@ -274,4 +275,16 @@ void wsrt_args_free(wsrt_args *a)
 {
     free(a->assignments);
     a->assignments = NULL;
+}
+
+void wsrt_args_print_plugin_help(FILE *out, const ws_run *run, const char *program)
+{
+    const ws_plugin *d = &run->desc;
+    fprintf(out, "%s %s - %s\n", d->name, d->version ? d->version : "(no version)",
+            d->description ? d->description : "(no description)");
+    fprintf(out, "file: %s (built for plugin ABI %u.%u)\n\n", run->plugin_path, d->abi_major,
+            d->abi_minor);
+    fprintf(out, "usage: %s --plugin %s [--count N] [-o key=value ...]\n\n", program, d->name);
+    fprintf(out, "options:\n");
+    ws_opts_print_table(out, d->options);
 }

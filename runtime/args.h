@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "scaling.h"
+#include "wsrun.h"
 
 #define WSRT_MAX_JOBS 4096
 
@@ -51,5 +52,7 @@ void wsrt_args_free(wsrt_args *a);
 
 /* --help without --plugin; `program` is the command's name in it. */
 void wsrt_args_print_usage(FILE *out, const char *program);
+/* --help with --plugin, once the plugin is loaded: its options. */
+void wsrt_args_print_plugin_help(FILE *out, const ws_run *run, const char *program);
 
 #endif

@@ -101,18 +101,6 @@ static const char *scaling_clash(const wsrt_session *s)
                                 : NULL;
 }
 
-static void print_plugin_help(const wsrt_session *s)
-{
-    const ws_plugin *d = &s->run.desc;
-    printf("%s %s - %s\n", d->name, d->version ? d->version : "(no version)",
-           d->description ? d->description : "(no description)");
-    printf("file: %s (built for plugin ABI %u.%u)\n\n", s->run.plugin_path, d->abi_major,
-           d->abi_minor);
-    printf("usage: %s --plugin %s [--count N] [-o key=value ...]\n\n", program(s), d->name);
-    printf("options:\n");
-    ws_opts_print_table(stdout, d->options);
-}
-
 /* The indices this process must run: all, or its --shard. */
 static uint64_t run_total(const ws_run *run)
 {
@@ -332,7 +320,7 @@ static int load_and_run(wsrt_session *s)
     ws_crash_set_plugin_code((const void *)(uintptr_t)run->desc.run_one);
     ws_plugin_exit_guard_install();
     if (a->help) {
-        print_plugin_help(s);
+        wsrt_args_print_plugin_help(stdout, run, program(s));
         status = WS_EXIT_OK;
         goto out;
     }
