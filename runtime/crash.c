@@ -24,7 +24,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "log.h"
 #include "journal.h"
 #include "pool.h"
 

@@ -1,6 +1,7 @@
 /*
  * journal.h - internal: the --journal file that records which indices of a
- * run finished, and the --resume reader that turns it into skip bits.
+ * run finished (writer: journal.c), and the --resume reader that turns it
+ * into skip bits (the format: journal_format.c).
  *
  * File format (docs/failures.md): one text header line
  *   wsrun-journal 1 id=<16 hex> plugin=<name> count=<N> seed=<S> options=<k=v,...>\n
@@ -66,6 +67,13 @@ typedef struct ws_journal_scan {
  * not a journal or belongs to another command.  Never reads past len. */
 int ws_journal_scan_data(const unsigned char *data, size_t len, const ws_journal_key *key,
                          uint64_t *skip_bits, ws_journal_scan *out, char *err, size_t err_size);
+
+/* A record's check word: check = ws_mix64(index ^ id) (the format above;
+ * written by journal.c, checked by journal_format.c). */
+static inline uint64_t wsrt_journal_check(uint64_t index, uint64_t id)
+{
+    return ws_mix64(index ^ id);
+}
 
 typedef struct ws_journal ws_journal;
 

@@ -3,7 +3,8 @@
  * checking its descriptor before anything in it is called.
  *
  * Functions that can fail write one line (no "wsrun: " prefix, no newline)
- * into err and return -1; they never print.
+ * into err and return -1; they never print (docs/design.md, "Errors: one
+ * convention").
  */
 #ifndef WSRUN_LOADER_H
 #define WSRUN_LOADER_H

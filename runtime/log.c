@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "log.h"
 #include "run.h"
 #include "wsrun.h"
 

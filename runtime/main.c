@@ -1,7 +1,7 @@
 /*
- * main.c - the wsrun executable's entry point.  Everything lives in cli.c so
- * tests can link the runtime library without a second main; keep this file
- * to this one call.
+ * main.c - the wsrun executable's entry point.  Everything lives in the
+ * runtime library (cli.c, args.c, session.c) so tests can link it without
+ * a second main; keep this file to this one call.
  */
 #include "cli.h"
 

@@ -4,7 +4,8 @@
  * of wsrun.h are implemented in options.c on top of these.
  *
  * Every function that can fail because of user input writes one line (no
- * "wsrun: " prefix, no newline) into err and returns -1; it never prints.
+ * "wsrun: " prefix, no newline) into err and returns -1; it never prints
+ * (docs/design.md, "Errors: one convention").
  */
 #ifndef WSRUN_OPTIONS_H
 #define WSRUN_OPTIONS_H

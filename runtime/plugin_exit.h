@@ -3,7 +3,7 @@
  * exit() from one of its callbacks (runtime/plugin_exit.c).
  *
  * Installed by the commands only (wsrun, wsrun-mpi, through
- * ws_cli_main_hooked), never by the pool: a program that embeds the
+ * wsrt_session_main), never by the pool: a program that embeds the
  * runtime decides for itself what exit() means.  Never included by
  * plugins.
  */

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "log.h"
 #include "wsrun.h"
 
 /* Exit codes, documented in the README and wsrun(1). */
@@ -83,26 +84,6 @@ struct ws_run {
     void *state; /* the plugin's, from init */
 };
 
-/* Message helpers (log.c). */
-void ws_err(const char *fmt, ...) WS_PRINTF(1, 2);       /* "wsrun: ..." to stderr */
-/* Format a message into err (for functions that report through a buffer)
- * and return -1, so they write "return ws_errf(err, size, ...);". */
-int ws_errf(char *err, size_t err_size, const char *fmt, ...) WS_PRINTF(3, 4);
-void ws_ctx_clear_error(ws_ctx *ctx);
-const char *ws_ctx_error(const ws_ctx *ctx); /* last ws_fail text, or "" */
-
-/* Every ws_ctx the runtime hands out is the first member of this, so
- * ws_fail can find the buffer for its message.  Workers extend it. */
-#define WS_ERRBUF 1024
-typedef struct ws_ctx_base {
-    ws_ctx ctx;
-    char errbuf[WS_ERRBUF];
-    /* Off worker threads the frame stack is this one spare frame, so a
-     * spawn there writes in bounds and then fails with a message. */
-    ws_frame no_frames;
-} ws_ctx_base;
-
-/* A context for the main thread's callbacks (init, finish). */
-void ws_ctx_base_init(ws_ctx_base *b, const ws_run *run, uint32_t worker_id);
-
+/* ws_err, ws_errf, ws_ctx_base and the rest of log.c: in log.h, included
+ * here because nearly every user of the run state reports through them. */
 #endif

@@ -1,13 +1,14 @@
 /*
  * run_reports.c - opens, writes and commits the --trace and --stats-json
  * files of a run (report.h does the file handling, trace.c and
- * stats_json.c the contents).
+ * stats_json.c the contents), and prints the --stats table to stderr.
  *
  * Must never leave a temporary behind when the run ends in any way, and
  * never let a report that could not be written pass silently.
  */
 #include "run_reports.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "stats_json.h"
@@ -71,4 +72,58 @@ void ws_run_reports_abort(ws_run_reports *r, ws_pool_result *result)
     r->want_trace = r->want_stats = 0;
     if (result)
         ws_trace_free(result);
+}
+
+/* --------------------------------------------------------------- stats */
+
+static double ms(uint64_t ns)
+{
+    return (double)ns / 1e6;
+}
+
+/* The indices this process ran: all, or its --shard. */
+static uint64_t run_total(const ws_run *run)
+{
+    return run->ranged ? run->range_end - run->range_begin : run->count;
+}
+
+void wsrt_stats_print(const ws_run *run, const ws_pool_result *r)
+{
+    double wall = (double)r->wall_ns / 1e9;
+    fprintf(stderr, "wsrun stats: plugin %s, %llu indices (%llu ok, %llu failed), %u workers\n",
+            run->desc.name, (unsigned long long)run_total(run),
+            (unsigned long long)r->indices_done, (unsigned long long)r->failed, r->jobs);
+    ws_worker_stats total;
+    memset(&total, 0, sizeof total);
+    for (unsigned w = 0; r->workers && w < r->jobs; w++) {
+        const ws_worker_stats *s = &r->workers[w];
+        total.indices += s->indices;
+        total.tasks += s->tasks;
+        total.steals += s->steals;
+        total.steal_tries += s->steal_tries;
+        total.splits += s->splits;
+        total.retried += s->retried;
+        total.busy_ns += s->busy_ns;
+        total.idle_ns += s->idle_ns;
+        total.parked_ns += s->parked_ns;
+    }
+    fprintf(stderr, "  wall %.3f s, %.0f indices/s, %llu tasks, %llu retries\n", wall,
+            wall > 0 ? (double)r->indices_done / wall : 0.0, (unsigned long long)total.tasks,
+            (unsigned long long)total.retried);
+    if (!r->workers || r->jobs == 0)
+        return;
+    fprintf(stderr, "  %6s %12s %12s %15s %8s %10s %10s %10s\n", "worker", "indices", "tasks",
+            "steals/tried", "splits", "busy_ms", "idle_ms", "parked_ms");
+    char steals[48];
+    for (unsigned w = 0; w <= r->jobs; w++) {
+        const ws_worker_stats *s = w < r->jobs ? &r->workers[w] : &total;
+        snprintf(steals, sizeof steals, "%llu/%llu", (unsigned long long)s->steals,
+                 (unsigned long long)s->steal_tries);
+        char label[16];
+        snprintf(label, sizeof label, w < r->jobs ? "%u" : "total", w);
+        fprintf(stderr, "  %6s %12llu %12llu %15s %8llu %10.1f %10.1f %10.1f\n", label,
+                (unsigned long long)s->indices, (unsigned long long)s->tasks, steals,
+                (unsigned long long)s->splits, ms(s->busy_ns), ms(s->idle_ns),
+                ms(s->parked_ns));
+    }
 }

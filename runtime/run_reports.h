@@ -1,7 +1,8 @@
 /*
  * run_reports.h - internal: the report files one wsrun run was asked for
  * (--trace FILE, --stats-json FILE), opened before init so a bad path
- * stops the run before anything happens, and written after finish.
+ * stops the run before anything happens, and written after finish; and
+ * the --stats table.
  * Messages go to stderr as one "wsrun: ..." line each.
  */
 #ifndef WSRUN_RUN_REPORTS_H
@@ -27,5 +28,8 @@ int ws_run_reports_write(ws_run_reports *r, const ws_run *run, ws_pool_result *r
 
 /* No run took place: remove what was opened, free result->traces if any. */
 void ws_run_reports_abort(ws_run_reports *r, ws_pool_result *result);
+
+/* --stats: the per-worker table of `r` on stderr, after the pool ran. */
+void wsrt_stats_print(const ws_run *run, const ws_pool_result *r);
 
 #endif

@@ -19,13 +19,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "options.h"
 #include "pool.h"
 #include "run.h"
 #include "stats_json.h"
 
 static int report_fd = -1;
-static struct timespec span_wall, span_cpu;
+static uint64_t span_wall_ns; /* wsrt_now_ns() at the span's start */
+/* The process's CPU time is another quantity than clock.h's: its own clock. */
+static struct timespec span_cpu;
 
 int ws_scaling_child_take(unsigned *jobs)
 {
@@ -56,14 +59,14 @@ void ws_scaling_child_span_start(void)
 {
     if (report_fd < 0)
         return;
-    clock_gettime(CLOCK_MONOTONIC, &span_wall);
+    span_wall_ns = wsrt_now_ns();
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &span_cpu);
 }
 
-static uint64_t ns_since(const struct timespec *t0, clockid_t clock)
+static uint64_t cpu_ns_since(const struct timespec *t0)
 {
     struct timespec now;
-    clock_gettime(clock, &now);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
     int64_t ns = (int64_t)(now.tv_sec - t0->tv_sec) * 1000000000LL + (now.tv_nsec - t0->tv_nsec);
     return ns > 0 ? (uint64_t)ns : 0;
 }
@@ -72,8 +75,8 @@ void ws_scaling_child_span_end(const ws_pool_result *result)
 {
     if (report_fd < 0)
         return;
-    uint64_t wall_ns = ns_since(&span_wall, CLOCK_MONOTONIC);
-    uint64_t cpu_ns = ns_since(&span_cpu, CLOCK_PROCESS_CPUTIME_ID);
+    uint64_t wall_ns = wsrt_now_ns() - span_wall_ns;
+    uint64_t cpu_ns = cpu_ns_since(&span_cpu);
     ws_worker_stats total;
     ws_stats_total(result, &total);
     char line[160];

@@ -1,10 +1,10 @@
 /*
  * test_journal.c - the --journal writer and --resume reader
- * (runtime/journal.c): header round trip, skip bits from records, torn and
- * damaged records ignored (and cut before appending), another command's
- * journal refused with a message naming what differs, a file that is not
- * a journal never overwritten, concurrent writers never interleaving
- * within a record, and the signal-time flush.
+ * (runtime/journal.c, journal_format.c): header round trip, skip bits
+ * from records, torn and damaged records ignored (and cut before
+ * appending), another command's journal refused with a message naming
+ * what differs, a file that is not a journal never overwritten, concurrent
+ * writers never interleaving within a record, and the signal-time flush.
  *
  * Never writes outside a fresh folder under /tmp, which it removes.
  */

@@ -1,8 +1,9 @@
 /*
  * main.c - entry point of wsrun-mpi, the MPI build of wsrun (`make mpi`).
- * Starts MPI, tags this rank's messages with its rank, and runs the very
- * same CLI as wsrun with the MPI job's hooks (mpi_job.c).  Every option
- * means what it means for wsrun; -j is per rank.
+ * Starts MPI, tags this rank's messages with its rank, parses the command
+ * line with wsrun's own parser (args.h) and runs the same session as wsrun
+ * (session.h) with this rank's MPI job as its job hooks (mpi_job.c).
+ * Every option means what it means for wsrun; -j is per rank.
  *
  * Must never parse options of its own (one CLI for both programs), and
  * never return before every collective the other ranks wait for is done.
@@ -12,9 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "args.h"
+#include "log.h"
 #include "mpi_job.h"
 #include "run.h"
+#include "session.h"
 
 /* --help and --version print the same text on every rank: keep rank 0's. */
 static int asks_help_or_version(int argc, char **argv)
@@ -60,9 +63,13 @@ int main(int argc, char **argv)
     ws_mpi_job *job = ws_mpi_job_new(rank, size);
     if (!job)
         MPI_Abort(MPI_COMM_WORLD, WS_EXIT_TASK_FAILED);
-    ws_cli_hooks hooks;
+    wsrt_job_hooks hooks;
     ws_mpi_job_hooks(job, &hooks);
-    int status = ws_cli_main_hooked(argc, argv, &hooks);
+    wsrt_args args;
+    int status = wsrt_args_parse(argc, argv, &args) != 0
+                     ? WS_EXIT_USAGE
+                     : wsrt_session_main(&args, argv, &hooks);
+    wsrt_args_free(&args);
     status = ws_mpi_job_end(job, status);
     ws_mpi_job_free(job);
     fflush(stdout);

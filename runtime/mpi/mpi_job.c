@@ -13,8 +13,8 @@
  * Must never: make MPI calls from two threads at once (the library gives
  * MPI_THREAD_SERIALIZED; mpi_lock orders worker 0 and the monitor), busy-
  * wait in a collective while other ranks still work (requests are polled
- * with sleeps), or return from the CLI's hooks in a state where ranks
- * disagree about the next collective.
+ * with sleeps), or return from the session's job hooks in a state where
+ * ranks disagree about the next collective.
  */
 #include "mpi_job.h"
 
@@ -26,9 +26,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
+#include "log.h"
 #include "mpi_report.h"
 #include "pool.h"
 #include "run.h"
+#include "session.h"
 #include "shard.h"
 
 enum { SLOT_TICKET, SLOT_DONE, SLOTS };
@@ -44,7 +47,7 @@ enum { SLOT_TICKET, SLOT_DONE, SLOTS };
  * those waits - few; and the minimum gives every worker an index even in
  * the last blocks (docs/distributed.md has the numbers). */
 #define GUIDED_K 2
-#define MONITOR_PERIOD_NS 100000000L
+#define MONITOR_PERIOD_NS 100000000ull
 #define WAIT_MAX_SLEEP_NS 2000000L
 
 /* What each rank brings to the start-up agreement. */
@@ -65,6 +68,7 @@ struct ws_mpi_job {
     job_phase phase;
     int refused_status;
     ws_run *run;
+    wsrt_session *session; /* from before_run to after_pool: its pool */
     uint64_t begin, end; /* the job's index space */
 
     MPI_Win win;
@@ -85,19 +89,12 @@ struct ws_mpi_job {
     uint64_t pushed_done;     /* monitor only */
     _Atomic uint64_t job_done; /* rank 0: all ranks' progress, for the line */
 
-    double t_run0;
+    uint64_t t_run0_ns; /* wsrt_now_ns(), this rank's clock only */
     double run_s;
     uint64_t end_wait_ns;
     uint64_t *rows; /* size * ROW_FIELDS after the pools */
     char report_tag[24];
 };
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static _Noreturn void fatal(const char *what)
 {
@@ -152,12 +149,12 @@ static int next_block(void *arg, uint64_t *begin, uint64_t *end)
         return 0;
     const uint64_t one = 1;
     uint64_t ticket = 0;
-    uint64_t t0 = now_ns();
+    uint64_t t0 = wsrt_now_ns();
     pthread_mutex_lock(&job->mpi_lock);
     MPI_Fetch_and_op(&one, &ticket, MPI_UINT64_T, 0, SLOT_TICKET, MPI_SUM, job->win);
     MPI_Win_flush(0, job->win);
     pthread_mutex_unlock(&job->mpi_lock);
-    job->counter_ns += now_ns() - t0;
+    job->counter_ns += wsrt_now_ns() - t0;
     if (ticket >= STOP_TICKETS) {
         atomic_store(&job->stop_seen, 1);
         return 0;
@@ -197,7 +194,7 @@ static void monitor_tick(ws_mpi_job *job, const ws_ctx *ctx)
 {
     if (ws_stopping(ctx) && !atomic_load(&job->stop_seen))
         raise_stop(job); /* a task failed here, or an interrupt */
-    uint64_t local = ws_pool_progress();
+    uint64_t local = wsrt_session_pool_progress(job->session);
     uint64_t delta = local > job->pushed_done ? local - job->pushed_done : 0;
     /* Single-element fetching atomics only: the library can do them with
      * the network's (or the CPU's) atomics, without a lock at rank 0. */
@@ -210,7 +207,7 @@ static void monitor_tick(ws_mpi_job *job, const ws_ctx *ctx)
     job->pushed_done += delta;
     atomic_store_explicit(&job->job_done, done_before + delta, memory_order_relaxed);
     if (ticket >= STOP_TICKETS && !atomic_exchange(&job->stop_seen, 1))
-        ws_pool_request_stop(); /* another rank failed: stop mid-block */
+        wsrt_session_request_stop(job->session); /* another rank failed: stop mid-block */
 }
 
 /* After the pool: add what this rank did since the monitor's last tick, so
@@ -219,7 +216,7 @@ static void monitor_tick(ws_mpi_job *job, const ws_ctx *ctx)
  * this rank enters the gather. */
 static void push_final_progress(ws_mpi_job *job, const struct ws_pool_result *r)
 {
-    /* The pool is gone (ws_pool_progress reads 0): count from its result. */
+    /* The pool is gone (its progress reads 0): count from its result. */
     uint64_t local = r->indices_done + r->failed;
     for (unsigned w = 0; r->workers && w < r->jobs; w++)
         local += r->workers[w].skipped;
@@ -256,13 +253,7 @@ static void *monitor_main(void *arg)
         pthread_mutex_unlock(&job->monitor_lock);
         monitor_tick(job, &ctx.ctx);
         pthread_mutex_lock(&job->monitor_lock);
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_nsec += MONITOR_PERIOD_NS;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        struct timespec until = wsrt_deadline_in(MONITOR_PERIOD_NS);
         if (!job->monitor_quit)
             pthread_cond_timedwait(&job->monitor_wake, &job->monitor_lock, &until);
     }
@@ -365,10 +356,11 @@ static int judge_agreement(ws_mpi_job *job, const uint64_t *all)
     return 0;
 }
 
-static int hook_before_run(void *arg, ws_run *run)
+static int hook_before_run(void *arg, wsrt_session *s, ws_run *run)
 {
     ws_mpi_job *job = arg;
     job->run = run;
+    job->session = s;
     job->begin = run->ranged ? run->range_begin : 0;
     job->end = run->ranged ? run->range_end : run->count;
     uint64_t mine[AGREE_FIELDS] = {1, 0, run->count, job->begin, job->end, run->jobs};
@@ -393,7 +385,7 @@ static int hook_before_run(void *arg, ws_run *run)
     run->hooks.next_block = next_block;
     run->hooks.block_arg = job;
     job->phase = PHASE_RUNNING;
-    job->t_run0 = MPI_Wtime();
+    job->t_run0_ns = wsrt_now_ns();
     monitor_start(job);
     return 0;
 }
@@ -455,12 +447,12 @@ static int hook_after_pool(void *arg, ws_run *run, const struct ws_pool_result *
     job->rows = malloc((size_t)job->size * ROW_FIELDS * sizeof *job->rows);
     if (!job->rows)
         fatal("out of memory for the ranks' results");
-    uint64_t t0 = now_ns();
+    uint64_t t0 = wsrt_now_ns();
     allgather_u64(mine, ROW_FIELDS, job->rows);
-    job->end_wait_ns = now_ns() - t0;
+    job->end_wait_ns = wsrt_now_ns() - t0;
     if (job->rank == 0)
         read_final_progress(job);
-    job->run_s = MPI_Wtime() - job->t_run0;
+    job->run_s = (double)(wsrt_now_ns() - job->t_run0_ns) / 1e9;
     job->phase = PHASE_POOL_DONE;
     ws_mpi_summary s = summary_of(job);
     if (job->rank == 0)
@@ -523,13 +515,14 @@ ws_mpi_job *ws_mpi_job_new(int rank, int size)
     pthread_mutex_init(&job->monitor_lock, NULL);
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
+    /* wsrt_deadline_in gives CLOCK_MONOTONIC times (clock.h). */
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_cond_init(&job->monitor_wake, &attr);
     pthread_condattr_destroy(&attr);
     return job;
 }
 
-void ws_mpi_job_hooks(ws_mpi_job *job, ws_cli_hooks *hooks)
+void ws_mpi_job_hooks(ws_mpi_job *job, wsrt_job_hooks *hooks)
 {
     memset(hooks, 0, sizeof *hooks);
     hooks->arg = job;

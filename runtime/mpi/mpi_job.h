@@ -1,8 +1,9 @@
 /*
  * mpi_job.h - internal to wsrun-mpi: one MPI job of wsrun.  Every rank
- * runs the ordinary CLI (cli.c) with these hooks, so each rank loads the
- * plugin, runs init and its own work-stealing pool, and takes guided
- * blocks of the index space from a counter in rank 0's memory.
+ * runs the ordinary session (session.c) with these job hooks, so each
+ * rank loads the plugin, runs init and its own work-stealing pool, and
+ * takes guided blocks of the index space from a counter in rank 0's
+ * memory.
  *
  * Must never let ranks disagree on which collective comes next (a rank
  * that fails early still takes part in the start-up agreement), never let
@@ -12,19 +13,20 @@
 #ifndef WSRUN_MPI_JOB_H
 #define WSRUN_MPI_JOB_H
 
-#include "cli.h"
+#include "session.h"
 
 typedef struct ws_mpi_job ws_mpi_job;
 
 /* After MPI_Init: the job for this rank, and the hooks that hand it to
- * ws_cli_main_hooked.  Returns NULL (message printed) when out of memory. */
+ * wsrt_session_main.  Returns NULL (message printed) when out of memory. */
 ws_mpi_job *ws_mpi_job_new(int rank, int size);
-void ws_mpi_job_hooks(ws_mpi_job *job, ws_cli_hooks *hooks);
+void ws_mpi_job_hooks(ws_mpi_job *job, wsrt_job_hooks *hooks);
 
-/* After ws_cli_main_hooked returned `status`: takes part in whatever
- * collective the other ranks still wait for (the start-up agreement when
- * this rank stopped before its run began) and returns the exit status of
- * this rank.  Calls MPI_Abort if the CLI broke the hooks' contract. */
+/* After the session ended with `status` (or the arguments were refused):
+ * takes part in whatever collective the other ranks still wait for (the
+ * start-up agreement when this rank stopped before its run began) and
+ * returns the exit status of this rank.  Calls MPI_Abort if the session
+ * broke the hooks' contract. */
 int ws_mpi_job_end(ws_mpi_job *job, int status);
 void ws_mpi_job_free(ws_mpi_job *job);
 

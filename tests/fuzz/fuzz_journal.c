@@ -1,7 +1,7 @@
 /*
  * fuzz_journal.c - libFuzzer target: the --resume reader
- * (ws_journal_scan_data in runtime/journal.c) on arbitrary bytes, against
- * the key of a fixed command.  Checks what must hold for any input: no
+ * (ws_journal_scan_data in runtime/journal_format.c) on arbitrary bytes,
+ * against the key of a fixed command.  Checks what must hold for any input: no
  * read past the data, no bit set at or beyond count, keep_len within the
  * data and on a record boundary, and done equal to the bits it set.
  * Must never touch the file system.

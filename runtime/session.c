@@ -1,0 +1,395 @@
+/*
+ * session.c - one wsrun session (session.h): answers --version,
+ * --list-plugins, --help and --scaling, or loads the plugin, applies its
+ * options, and calls init / the pool / finish in that order, then --stats
+ * and the report files.  Every call of the pool API is in the "pool"
+ * section below, so the pool's interface changes in one place.
+ *
+ * Must never call finish without a successful init, never skip finish
+ * after a successful init, and never exit 0 when any index or finish
+ * failed.  Every user error ends in one "wsrun: ..." line naming what was
+ * wrong and exit status 2 (WS_EXIT_USAGE) before any index runs.  Keeps
+ * no file-scope state: what a session knows is in its wsrt_session.
+ */
+#include "session.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "crash.h"
+#include "discover.h"
+#include "journal.h"
+#include "loader.h"
+#include "log.h"
+#include "options.h"
+#include "plugin_exit.h"
+#include "progress.h"
+#include "run_reports.h"
+#include "scaling.h"
+#include "shard.h"
+
+struct wsrt_session {
+    const wsrt_args *args;
+    char **argv;
+    const wsrt_job_hooks *job; /* NULL: plain wsrun */
+    ws_run run;
+    ws_pool_result result;
+};
+
+/* ---------------------------------------------------------------- pool */
+
+static void pool_prepare(wsrt_session *s)
+{
+    ws_pool_prepare(s->args->jobs);
+}
+
+static int pool_run(wsrt_session *s)
+{
+    return ws_pool_run(&s->run, &s->result);
+}
+
+static void pool_reap(wsrt_session *s)
+{
+    (void)s;
+    ws_pool_reap();
+}
+
+uint64_t wsrt_session_pool_progress(wsrt_session *s)
+{
+    (void)s;
+    return ws_pool_progress();
+}
+
+void wsrt_session_request_stop(wsrt_session *s)
+{
+    (void)s;
+    ws_pool_request_stop();
+}
+
+/* The progress line's source (progress.h): the job's count when there is
+ * a job, else this process's pool. */
+static uint64_t progress_done(void *arg)
+{
+    wsrt_session *s = arg;
+    return s->job ? s->job->progress_done(s->job->arg) : wsrt_session_pool_progress(s);
+}
+
+static unsigned progress_busy(void *arg)
+{
+    (void)arg;
+    return ws_pool_busy_workers();
+}
+
+/* ------------------------------------------------------------- helpers */
+
+static const char *program(const wsrt_session *s)
+{
+    return s->job && s->job->program ? s->job->program : "wsrun";
+}
+
+/* --scaling: what a study cannot honour, for its message. */
+static const char *scaling_clash(const wsrt_session *s)
+{
+    const wsrt_args *a = s->args;
+    return s->job               ? program(s)
+           : a->jobs_given      ? "--jobs"
+           : a->trace_path      ? "--trace"
+           : a->stats_json_path ? "--stats-json"
+           : a->journal_path    ? "--journal"
+                                : NULL;
+}
+
+/* The indices this process must run: all, or its --shard. */
+static uint64_t run_total(const ws_run *run)
+{
+    return run->ranged ? run->range_end - run->range_begin : run->count;
+}
+
+/* What the pool finished: run, failed, or skipped as done by a resume. */
+static uint64_t pool_final_count(const ws_pool_result *r)
+{
+    uint64_t n = r->indices_done + r->failed;
+    for (unsigned w = 0; r->workers && w < r->jobs; w++)
+        n += r->workers[w].skipped;
+    return n;
+}
+
+static const char *error_or_default(const ws_ctx *ctx)
+{
+    const char *msg = ws_ctx_error(ctx);
+    return msg[0] ? msg : WS_NO_MESSAGE;
+}
+
+/* A job's ranks each write their own report, trace.json ->
+ * trace.rank1.json ("-", stdout, stays). */
+static const char *tagged_path(const wsrt_session *s, const char *path, char *buf, size_t size)
+{
+    if (!path || !s->job || !s->job->report_tag || strcmp(path, "-") == 0)
+        return path;
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    const char *dot = strrchr(base, '.');
+    size_t stem = dot && dot != base ? (size_t)(dot - path) : strlen(path);
+    snprintf(buf, size, "%.*s.%s%s", (int)stem, path, s->job->report_tag, path + stem);
+    return buf;
+}
+
+static int progress_wanted(const wsrt_session *s)
+{
+    const wsrt_args *a = s->args;
+    if (s->job && s->job->no_progress)
+        return 0;
+    return a->progress == WSRT_PROGRESS_ON ||
+           (a->progress == WSRT_PROGRESS_AUTO && !a->quiet && isatty(STDERR_FILENO));
+}
+
+static int progress_begin(wsrt_session *s, wsrt_progress *p)
+{
+    wsrt_progress_source src = {progress_done, progress_busy, s};
+    return progress_wanted(s) &&
+           wsrt_progress_start(p, run_total(&s->run), s->run.desc.name, src) == 0;
+}
+
+/* ----------------------------------------------------------------- run */
+
+/* The pool, with the progress line around it (crash.c handles Ctrl-C).
+ * Returns the run status handed to finish: 0 when every index succeeded. */
+static int run_indices(wsrt_session *s)
+{
+    ws_run *run = &s->run;
+    ws_pool_result *result = &s->result;
+    memset(result, 0, sizeof *result);
+    uint64_t total = run_total(run);
+    if (total == 0)
+        return 0;
+    if (ws_interrupted()) { /* during init: run nothing */
+        ws_err("%s: interrupted by %s before any index ran", run->desc.name,
+               ws_signal_name(ws_interrupted()));
+        return 1;
+    }
+    wsrt_progress p;
+    int progress_on = progress_begin(s, &p);
+    int rc = pool_run(s);
+    if (progress_on) {
+        wsrt_progress_stop_redraws(&p);
+        wsrt_progress_end(&p, pool_final_count(result));
+    }
+    if (rc != 0)
+        return 1;
+    uint64_t skipped = 0; /* --resume: done by an earlier run */
+    for (unsigned w = 0; result->workers && w < result->jobs; w++)
+        skipped += result->workers[w].skipped;
+    if (result->failed > 0) {
+        uint64_t not_run = total - skipped - result->indices_done - result->failed;
+        if (not_run > 0 && result->stopped_early)
+            ws_err("%llu of %llu tasks failed (stopped early: %llu not run; --keep-going runs "
+                   "them all)",
+                   (unsigned long long)result->failed, (unsigned long long)total,
+                   (unsigned long long)not_run);
+        else
+            ws_err("%llu of %llu tasks failed%s", (unsigned long long)result->failed,
+                   (unsigned long long)total,
+                   result->failed > 20 ? " (the first 20 are shown above)" : "");
+    }
+    int sig = ws_interrupted();
+    if (sig)
+        ws_err("%s: interrupted by %s: %llu of %llu indices done%s", run->desc.name,
+               ws_signal_name(sig), (unsigned long long)(result->indices_done + skipped),
+               (unsigned long long)total,
+               run->hooks.index_done ? " (journaled: add --resume to the same command to finish)"
+                                     : "");
+    return result->failed > 0 || result->indices_done + skipped != total || sig;
+}
+
+/* In a job: this process's pool, blocks from the job; the job judges the
+ * whole of it and returns its run status (the same in every process). */
+static int run_indices_in_job(wsrt_session *s)
+{
+    const wsrt_job_hooks *job = s->job;
+    memset(&s->result, 0, sizeof s->result);
+    wsrt_progress p;
+    int progress_on = progress_begin(s, &p);
+    int rc = ws_interrupted() ? 0 : pool_run(s);
+    if (progress_on)
+        wsrt_progress_stop_redraws(&p);
+    /* after_pool gathers every rank's final count: the last line shows it. */
+    int status = job->after_pool(job->arg, &s->run, &s->result, rc, ws_interrupted());
+    if (progress_on) /* the job's count: all ranks, final after after_pool */
+        wsrt_progress_end(&p, progress_done(s));
+    return status;
+}
+
+/* After load and -o: init, count, pool, finish, stats. */
+static int run_plugin(wsrt_session *s)
+{
+    const wsrt_args *a = s->args;
+    const wsrt_job_hooks *job = s->job;
+    ws_run *run = &s->run;
+    const char *name = run->desc.name;
+    ws_ctx_base main_ctx;
+    ws_ctx_base_init(&main_ctx, run, UINT32_MAX);
+    ws_ctx *ctx = &main_ctx.ctx;
+
+    /* Opened before init: a bad report path stops the run before it starts. */
+    ws_run_reports reports;
+    char trace_buf[4200], json_buf[4200];
+    if (ws_run_reports_open(&reports, run,
+                            tagged_path(s, a->trace_path, trace_buf, sizeof trace_buf),
+                            tagged_path(s, a->stats_json_path, json_buf, sizeof json_buf)) != 0)
+        return WS_EXIT_USAGE;
+    run->state = NULL;
+    ws_interrupts_install();
+    ws_crash_set_phase("init");
+    if (run->desc.init && run->desc.init(ctx, &run->state) != WS_OK) {
+        ws_crash_set_phase(NULL);
+        ws_interrupts_restore();
+        ws_err("%s: init failed: %s", name, error_or_default(ctx));
+        ws_run_reports_abort(&reports, NULL);
+        return ws_interrupted() ? 128 + ws_interrupted() : WS_EXIT_USAGE;
+    }
+    ws_crash_set_phase(NULL);
+    ws_scaling_child_span_start(); /* a --scaling run's span: from here ... */
+    ws_journal *journal = NULL;
+    int status = WS_EXIT_OK;
+    int run_status = 1;
+    ws_pool_result *result = &s->result;
+    memset(result, 0, sizeof *result);
+    int in_job = 0; /* before_run was called: after_finish must follow */
+    if (run->count != WS_COUNT_UNSET && a->shard_given) {
+        run->ranged = 1;
+        ws_shard_range(run->count, a->shard_k, a->shard_n, &run->range_begin, &run->range_end);
+    }
+    if (run->count == WS_COUNT_UNSET) {
+        ws_err("%s: --count is required", name);
+        status = WS_EXIT_USAGE;
+    } else if (ws_journal_start(&journal, a->journal_path, a->resume, run) != 0) {
+        status = WS_EXIT_USAGE;
+    } else if (job && (status = job->before_run(job->arg, s, run)) != 0) {
+        in_job = -1; /* the job refused to run: finish sees a failed run */
+    } else {
+        in_job = job != NULL;
+        run_status = in_job ? run_indices_in_job(s) : run_indices(s);
+        if (run_status != 0)
+            status = WS_EXIT_TASK_FAILED;
+    }
+    ws_journal_finish(journal);
+    ws_scaling_child_span_end(result); /* ... to here */
+    ws_ctx_clear_error(ctx);
+    ws_crash_set_phase("finish");
+    if (run->desc.finish && run->desc.finish(run->state, run_status, ctx) != WS_OK) {
+        ws_err("%s: finish failed: %s", name, error_or_default(ctx));
+        if (status == WS_EXIT_OK)
+            status = WS_EXIT_TASK_FAILED;
+    }
+    ws_crash_set_phase(NULL);
+    ws_interrupts_restore();
+    if (ws_interrupted())
+        status = 128 + ws_interrupted(); /* 130 SIGINT, 143 SIGTERM */
+    if (in_job) /* wsrun-mpi: every rank's status, and rank 0's summary */
+        status = job->after_finish(job->arg, run, result, status);
+    else if (a->stats && run->count != WS_COUNT_UNSET)
+        wsrt_stats_print(run, result);
+    if (run->count == WS_COUNT_UNSET || status == WS_EXIT_USAGE) /* the pool never ran */
+        ws_run_reports_abort(&reports, result);
+    else if (ws_run_reports_write(&reports, run, result) != 0 && status == WS_EXIT_OK)
+        status = WS_EXIT_TASK_FAILED;
+    free(result->workers);
+    result->workers = NULL;
+    return status;
+}
+
+/* Load the plugin, apply -o, then run_plugin. */
+static int load_and_run(wsrt_session *s)
+{
+    const wsrt_args *a = s->args;
+    ws_run *run = &s->run;
+    char err[2048];
+    int status = WS_EXIT_USAGE;
+    ws_crash_install(NULL);
+    /* The workers' threads start while the plugin loads (standby.h);
+     * every way out below ends them if no run comes. */
+    if (!a->help)
+        pool_prepare(s);
+    if (ws_loader_load(run, a->plugin, err, sizeof err) != 0) {
+        ws_err("%s", err);
+        goto out;
+    }
+    ws_crash_install(run->desc.name);
+    ws_crash_set_plugin_code((const void *)(uintptr_t)run->desc.run_one);
+    ws_plugin_exit_guard_install();
+    if (a->help) {
+        wsrt_args_print_plugin_help(stdout, run, program(s));
+        status = WS_EXIT_OK;
+        goto out;
+    }
+    if (ws_opts_setup(run, err, sizeof err) != 0) {
+        ws_err("%s", err);
+        goto out;
+    }
+    for (size_t k = 0; k < a->n_assignments; k++) {
+        if (ws_opts_apply(run, a->assignments[k], err, sizeof err) != 0) {
+            ws_err("%s", err);
+            goto out;
+        }
+    }
+    if (a->journal_path && s->job && s->job->journal_refused) {
+        ws_err("--journal: %s", s->job->journal_refused);
+        goto out;
+    }
+    if (a->shard_given && !(run->desc.flags & WS_PLUGIN_RESUMABLE)) {
+        ws_err("--shard: plugin %s cannot run in parts (its output is made from all indices "
+               "together, so one part alone would be incomplete); run it without --shard",
+               run->desc.name);
+        goto out;
+    }
+    run->count = a->count_given ? a->count : WS_COUNT_UNSET;
+    run->count_given = a->count_given;
+    run->seed = a->seed;
+    run->jobs = a->jobs;
+    run->quiet = a->quiet;
+    run->stats = a->stats;
+    run->policy.keep_going = a->keep_going;
+    run->policy.retries = a->retries;
+    status = run_plugin(s);
+out:
+    /* The workers' threads end while finish runs, and threads
+     * pool_prepare started may have had no run: join them all now. */
+    pool_reap(s);
+    /* The plugin stays loaded until exit: dlclose could unmap code that a
+     * library it uses registered with atexit or as a thread-local
+     * destructor. */
+    ws_opts_free(run);
+    free((char *)run->plugin_path);
+    return status;
+}
+
+int wsrt_session_main(const wsrt_args *args, char **argv, const wsrt_job_hooks *job)
+{
+    wsrt_session s;
+    memset(&s, 0, sizeof s);
+    s.args = args;
+    s.argv = argv;
+    s.job = job;
+    if (args->version) {
+        printf("wsrun %s (plugin ABI %d.%d)\n", WS_VERSION, WS_ABI_MAJOR, WS_ABI_MINOR);
+        return WS_EXIT_OK;
+    }
+    if (args->list_plugins)
+        return ws_discover_list(stdout, getenv("WSRUN_PLUGIN_PATH"), NULL) < 0 ? WS_EXIT_USAGE
+                                                                              : WS_EXIT_OK;
+    if (!args->plugin) {
+        if (args->help) {
+            wsrt_args_print_usage(stdout, program(&s));
+            return WS_EXIT_OK;
+        }
+        ws_err("--plugin is required (see wsrun --help)");
+        return WS_EXIT_USAGE;
+    }
+    if (args->scaling.given && !args->help)
+        return ws_scaling_main(&args->scaling, args->plugin, scaling_clash(&s), s.argv);
+    int status = load_and_run(&s);
+    fflush(stdout);
+    return status;
+}
