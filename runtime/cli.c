@@ -28,6 +28,7 @@
 #include "plugin_exit.h"
 #include "run.h"
 #include "pool.h"
+#include "pool_registry.h"
 #include "discover.h"
 #include "run_reports.h"
 #include "scaling.h"
@@ -362,7 +363,7 @@ static double seconds_since(const struct timespec *start)
 static uint64_t progress_now(void)
 {
     return cli_hooks && cli_hooks->progress_done ? cli_hooks->progress_done(cli_hooks->arg)
-                                                 : ws_pool_progress();
+                                                 : wsrt_registry_progress();
 }
 
 static void draw_progress(const progress *p, uint64_t done)
@@ -383,7 +384,7 @@ static void draw_progress(const progress *p, uint64_t done)
     snprintf(line, sizeof line, "wsrun: %s: %llu/%llu (%.1f%%) %.0f/s ETA %s, %u workers busy",
              p->plugin, (unsigned long long)done, (unsigned long long)p->total,
              p->total ? 100.0 * (double)done / (double)p->total : 100.0, rate, eta,
-             ws_pool_busy_workers());
+             wsrt_registry_busy_workers());
     ws_log_progress_show(line);
 }
 
@@ -537,7 +538,7 @@ static int run_indices(ws_run *run, int show_progress, ws_pool_result *result)
     }
     progress p;
     int progress_on = show_progress && progress_start(&p, total, run->desc.name) == 0;
-    int rc = ws_pool_run(run, result);
+    int rc = wsrt_pool_run(wsrt_registry_pool(), run, result);
     if (progress_on) {
         progress_stop_redraws(&p);
         progress_end(&p, pool_final_count(result));
@@ -577,7 +578,7 @@ static int run_indices_hooked(ws_run *run, int show_progress, ws_pool_result *re
     progress p;
     int progress_on = show_progress && !cli_hooks->no_progress &&
                       progress_start(&p, run_total(run), run->desc.name) == 0;
-    int rc = ws_interrupted() ? 0 : ws_pool_run(run, result);
+    int rc = ws_interrupted() ? 0 : wsrt_pool_run(wsrt_registry_pool(), run, result);
     if (progress_on)
         progress_stop_redraws(&p);
     /* after_pool gathers every rank's final count: the last line shows it. */
@@ -733,8 +734,10 @@ int ws_cli_main_hooked(int argc, char **argv, const ws_cli_hooks *hooks)
     ws_crash_install(NULL);
     /* The workers' threads start while the plugin loads (standby.h);
      * every way out below ends them if no run comes. */
-    if (!a.help)
-        ws_pool_prepare(a.jobs);
+    if (!a.help && wsrt_registry_register(wsrt_pool_create(a.jobs)) != 0) {
+        ws_err("cannot set up %u workers: %s", a.jobs, strerror(errno));
+        goto out;
+    }
     if (ws_loader_load(&run, a.plugin, err, sizeof err) != 0) {
         ws_err("%s", err);
         goto out;
@@ -778,8 +781,8 @@ int ws_cli_main_hooked(int argc, char **argv, const ws_cli_hooks *hooks)
     status = run_plugin(&run, &a);
 out:
     /* The workers' threads end while finish runs, and threads
-     * ws_pool_prepare started may have had no run: join them all now. */
-    ws_pool_reap();
+     * wsrt_pool_create started may have had no run: join them all now. */
+    wsrt_pool_destroy(wsrt_registry_unregister());
     /* The plugin stays loaded until exit: dlclose could unmap code that a
      * library it uses registered with atexit or as a thread-local
      * destructor. */

@@ -32,7 +32,7 @@ typedef struct ws_cli_hooks {
      * status to end with, without running (finish then sees a failed
      * run).  after_finish follows either way. */
     int (*before_run)(void *arg, struct ws_run *run);
-    /* After the pool stopped (pool_rc: ws_pool_run's return; signo: the
+    /* After the pool stopped (pool_rc: wsrt_pool_run's return; signo: the
      * interrupting signal or 0): returns the run status for finish. */
     int (*after_pool)(void *arg, struct ws_run *run, const struct ws_pool_result *result,
                       int pool_rc, int signo);

@@ -28,6 +28,7 @@
 
 #include "mpi_report.h"
 #include "pool.h"
+#include "pool_registry.h"
 #include "run.h"
 #include "shard.h"
 
@@ -197,7 +198,7 @@ static void monitor_tick(ws_mpi_job *job, const ws_ctx *ctx)
 {
     if (ws_stopping(ctx) && !atomic_load(&job->stop_seen))
         raise_stop(job); /* a task failed here, or an interrupt */
-    uint64_t local = ws_pool_progress();
+    uint64_t local = wsrt_registry_progress();
     uint64_t delta = local > job->pushed_done ? local - job->pushed_done : 0;
     /* Single-element fetching atomics only: the library can do them with
      * the network's (or the CPU's) atomics, without a lock at rank 0. */
@@ -210,7 +211,7 @@ static void monitor_tick(ws_mpi_job *job, const ws_ctx *ctx)
     job->pushed_done += delta;
     atomic_store_explicit(&job->job_done, done_before + delta, memory_order_relaxed);
     if (ticket >= STOP_TICKETS && !atomic_exchange(&job->stop_seen, 1))
-        ws_pool_request_stop(); /* another rank failed: stop mid-block */
+        wsrt_registry_request_stop(); /* another rank failed: stop mid-block */
 }
 
 /* After the pool: add what this rank did since the monitor's last tick, so
@@ -219,7 +220,7 @@ static void monitor_tick(ws_mpi_job *job, const ws_ctx *ctx)
  * this rank enters the gather. */
 static void push_final_progress(ws_mpi_job *job, const struct ws_pool_result *r)
 {
-    /* The pool is gone (ws_pool_progress reads 0): count from its result. */
+    /* The pool is gone (the registry's progress reads 0): count from its result. */
     uint64_t local = r->indices_done + r->failed;
     for (unsigned w = 0; r->workers && w < r->jobs; w++)
         local += r->workers[w].skipped;
