@@ -121,6 +121,7 @@ size_t wsrt_publish_half(ws_worker *w)
     ws_ctx *ctx = &w->base.ctx;
     ws_frame *f, *head = ctx->fj_head;
     size_t pending = 0;
+    WS_ASSERT(wsrt_this_worker == w); /* owner only: pushes on its deque */
     for (f = ctx->fj_pub; f < head; f++)
         pending += f->fn != NULL;
     if (pending == 0)
@@ -153,6 +154,7 @@ size_t wsrt_publish_half(ws_worker *w)
  * pushed later, i.e. run_one's own children, was synced. */
 void wsrt_push_split(ws_worker *w, uint64_t begin, uint64_t end)
 {
+    WS_ASSERT(wsrt_this_worker == w); /* owner only: pushes on its deque */
     if (w->n_splits == SPLIT_FRAMES) {
         ws_err("index ranges nested deeper than %zu splits on worker %u", SPLIT_FRAMES,
                w->base.ctx.worker_id);
@@ -197,6 +199,7 @@ static int split_running_range(ws_worker *w)
 void ws__attend(ws_ctx *ctx)
 {
     ws_worker *w = worker_of(ctx);
+    WS_ASSERT(wsrt_this_worker == w); /* owner only: publishes its private frames */
     /* relaxed: the bit is a request, not a carrier of data. */
     uint32_t a = atomic_load_explicit(&ctx->attention, memory_order_relaxed);
     /* Clear the request only when something was published: otherwise it
@@ -219,6 +222,7 @@ void ws__attend_at(ws_ctx *ctx, ws_frame *top)
 {
     if (WS_UNLIKELY(top > ctx->fj_limit))
         ws__frames_exhausted(ctx); /* the spare frame was spawned */
+    WS_ASSERT(wsrt_this_worker == worker_of(ctx)); /* owner only, as ws__attend */
     /* relaxed: as in ws__attend. */
     uint32_t a = atomic_load_explicit(&ctx->attention, memory_order_relaxed);
     if (!a) {
@@ -300,6 +304,10 @@ static void ask_for_work(ws_worker *victim)
 static void run_stolen(ws_worker *w, ws_frame *f, unsigned victim)
 {
     ws_ctx *ctx = &w->base.ctx;
+    /* A frame is stolen once: never one already done.  relaxed: the
+     * steal's CAS gave us the frame; only we and its owner read it. */
+    WS_ASSERT(atomic_load_explicit(&f->state, memory_order_relaxed) == WS_FRAME_PENDING);
+    WS_ASSERT(f->fn != NULL); /* running frames are never published */
     /* relaxed: only read by the owner to pick whom to help while waiting. */
     atomic_store_explicit(&f->thief, ctx->worker_id + 1, memory_order_relaxed);
     w->stats.steals++;
@@ -425,6 +433,7 @@ int ws__sync_slow(ws_ctx *ctx, ws_frame *f)
 {
     ws_worker *w = worker_of(ctx);
     uintptr_t item;
+    WS_ASSERT(wsrt_this_worker == w); /* owner only: takes from its deque */
     if (ws_deque_take(&w->deque, &item) == WS_DEQUE_GOT) {
         /* Not stolen: f was the newest published frame.  It is private
          * again; run it as the inline path does. */
@@ -439,6 +448,8 @@ int ws__sync_slow(ws_ctx *ctx, ws_frame *f)
     /* Stolen.  f stays reserved (fj_head = f + 1) while its thief writes
      * into it. */
     wait_for_thief(w, f);
+    /* relaxed: wait_for_thief's acquire load already saw DONE. */
+    WS_ASSERT(atomic_load_explicit(&f->state, memory_order_relaxed) == WS_FRAME_DONE);
     ctx->fj_head = f;
     ctx->fj_pub = f;
     return finish_sync(ctx, f);
@@ -448,6 +459,7 @@ int ws__sync_slow(ws_ctx *ctx, ws_frame *f)
  * frames, newest first: run one here if no thief took it, else wait. */
 void wsrt_sync_splits(ws_worker *w, size_t base)
 {
+    WS_ASSERT(wsrt_this_worker == w); /* owner only: takes from its deque */
     while (w->n_splits > base) {
         ws_frame *half = &w->splits[w->n_splits - 1];
         uintptr_t item;

@@ -10,6 +10,7 @@
  */
 #include "sched_internal.h"
 
+#include <errno.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,9 @@ _Thread_local ws_worker *wsrt_this_worker;
  * report at the end is the same for any -j).  Under fail_lock. */
 static void keep_failure(wsrt_pool *p, uint64_t index, unsigned worker, const char *msg)
 {
+    /* fail_lock is held (by someone: a default mutex has no owner to ask;
+     * trylock has no effect when the check passes). */
+    WS_ASSERT(pthread_mutex_trylock(&p->fail_lock) == EBUSY);
     unsigned n = p->n_kept;
     if (n == MAX_FAILURES_PRINTED) {
         if (index > p->kept[n - 1].index)
