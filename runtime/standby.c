@@ -19,9 +19,10 @@
 #include "clock.h"
 #include "futex.h"
 
-/* How long a waiting thread spins before it sleeps.  Loading fib.so and
- * running its init takes ~0.3 ms here; a plugin whose init takes longer
- * finds its threads asleep and pays one wake-up per thread. */
+/* How long a waiting thread spins before it sleeps: longer than loading a
+ * small plugin and running its init takes (docs/design.md, "Costs
+ * measured on the project's VM"); a plugin whose init takes longer finds
+ * its threads asleep and pays one wake-up per thread. */
 #define STANDBY_SPIN_NS 3000000u
 
 enum { SLOT_EMPTY, SLOT_WAITING, SLOT_GIVEN, SLOT_CANCELLED };
