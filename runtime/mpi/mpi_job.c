@@ -220,7 +220,7 @@ static void monitor_tick(ws_mpi_job *job, const ws_ctx *ctx)
  * this rank enters the gather. */
 static void push_final_progress(ws_mpi_job *job, const struct ws_pool_result *r)
 {
-    /* The pool is gone (the registry's progress reads 0): count from its result. */
+    /* The run is over (progress reads 0 between runs): count from its result. */
     uint64_t local = r->indices_done + r->failed;
     for (unsigned w = 0; r->workers && w < r->jobs; w++)
         local += r->workers[w].skipped;
