@@ -382,7 +382,7 @@ $(FUZZ_DIR)/fuzz_png: $(FUZZ_DIR)/tasks/common/png_read.o
 # so library code that calls into the command fails the link, loudly.
 WS_VERSION = $(shell sed -n 's/^\#define WS_VERSION "\(.*\)"/\1/p' include/wsrun.h)
 LIB_COMMAND_SRCS := $(addprefix runtime/,main.c cli.c args.c session.c progress.c crash.c \
-                      plugin_exit.c discover.c journal.c shard.c report.c run_reports.c \
+                      plugin_exit.c pool_registry.c discover.c journal.c journal_format.c shard.c report.c run_reports.c \
                       stats_json.c trace.c) $(wildcard runtime/scaling*.c)
 LIB_SRCS   := $(filter-out $(LIB_COMMAND_SRCS),$(wildcard runtime/*.c))
 LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/pic/%.o)

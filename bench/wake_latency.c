@@ -107,12 +107,13 @@ int main(int argc, char **argv)
     run.quiet = 1;
     run.state = &b;
     ws_pool_result res;
-    if (!b.latency_us || ws_pool_run(&run, &res) != 0 || res.failed) {
+    wsrt_pool *pool = wsrt_pool_create(run.jobs);
+    if (!b.latency_us || !pool || wsrt_pool_run(pool, &run, &res) != 0 || res.failed) {
         fprintf(stderr, "wake_latency: the run failed\n");
         return 1;
     }
     free(res.workers);
-    ws_pool_reap();
+    wsrt_pool_destroy(pool);
     if (b.on_owner) {
         fprintf(stderr, "wake_latency: %u of %u children ran on the owner\n", b.on_owner, b.rounds);
         return 1;

@@ -27,6 +27,7 @@
 #include "log.h"
 #include "journal.h"
 #include "pool.h"
+#include "pool_registry.h"
 
 #define BACKTRACE_DEPTH 64
 #define ALT_STACK_MIN (64 * 1024)
@@ -244,9 +245,9 @@ static void report_where(line_buf *b, int sig, const siginfo_t *info, const void
         put_str(b, plugin);
         put_str(b, ": ");
     }
-    if (ws_pool_where(&worker, &index)) {
+    if (wsrt_pool_where(&worker, &index)) {
         in_worker = 1;
-        const char *callback = ws_pool_worker_callback();
+        const char *callback = wsrt_pool_worker_callback();
         if (index != UINT64_MAX) {
             put_str(b, "index ");
             put_u64(b, index);
@@ -344,7 +345,7 @@ static void on_fatal(int sig, siginfo_t *info, void *uctx)
     sigaction(SIGALRM, &sa, NULL);
     alarm(CRASH_REPORT_SECONDS);
 
-    ws_pool_request_stop();
+    wsrt_registry_request_stop();
     line_buf b;
     report_where(&b, sig, info, uctx);
     begin(&b);
@@ -502,7 +503,7 @@ static void on_interrupt(int sig)
     int expected = 0;
     line_buf b;
     if (atomic_compare_exchange_strong(&first_interrupt, &expected, sig)) {
-        ws_pool_request_stop();
+        wsrt_registry_request_stop();
         begin(&b);
         put_str(&b, ws_signal_name(sig));
         put_str(&b, ": stopping after the running tasks (");

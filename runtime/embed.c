@@ -28,6 +28,7 @@
 #define MAX_COUNT ((uint64_t)INT64_MAX)
 
 struct ws_pool {
+    wsrt_pool *core; /* the scheduler's pool (pool.h) */
     unsigned jobs;
     uint64_t seed;
     /* 1 while a run uses the pool: the second of two concurrent calls
@@ -49,34 +50,30 @@ typedef struct wsrt_embed_run {
 } wsrt_embed_run;
 
 /* ---------------------------------------------------- the runtime's pool
- * Every call into the scheduler's pool is in these four functions.  The
- * scheduler's pool is process-wide today; when it becomes an object
- * (wsrt_pool_create / _run / _reap / _destroy), the ws_pool holds one and
- * only these change. */
+ * Every call into the scheduler's pool object (pool.h) is in these five
+ * functions.  Each ws_pool owns one wsrt_pool, so pools are independent. */
 
 static int wsrt_embed_pool_open(ws_pool *pool)
 {
-    (void)pool;
-    return 0;
+    pool->core = wsrt_pool_create(pool->jobs); /* worker 0's stack, the threads */
+    return pool->core ? 0 : -1;
 }
 
 static int wsrt_embed_pool_run(ws_pool *pool, ws_run *run, ws_pool_result *result)
 {
-    ws_pool_prepare(pool->jobs); /* worker 0's deep stack, and the threads */
-    return ws_pool_run(run, result);
+    return wsrt_pool_run(pool->core, run, result);
 }
 
 /* After a run: join its threads, so none outlives the run's code. */
 static void wsrt_embed_pool_reap(ws_pool *pool)
 {
-    (void)pool;
-    ws_pool_reap();
+    wsrt_pool_reap(pool->core);
 }
 
 static void wsrt_embed_pool_close(ws_pool *pool)
 {
-    (void)pool;
-    ws_pool_reap();
+    wsrt_pool_destroy(pool->core);
+    pool->core = NULL;
 }
 
 /* On a worker thread of some run (inside a task or a callback): a pool
@@ -85,7 +82,7 @@ static int wsrt_embed_in_task(void)
 {
     unsigned worker;
     uint64_t index;
-    return ws_pool_where(&worker, &index);
+    return wsrt_pool_where(&worker, &index);
 }
 
 /* ------------------------------------------------------------- helpers */

@@ -17,7 +17,6 @@
 #include <unistd.h>
 
 #include "loader.h"
-#include "pool.h"
 #include "wsrun.h"
 
 /* Plugins resolve their ws_* calls in the executable when dlopen runs.  A
@@ -294,7 +293,6 @@ int ws_loader_load(ws_run *run, const char *spec, char *err, size_t err_size)
 
 void ws_loader_close(ws_run *run)
 {
-    ws_pool_reap(); /* no thread that ran the plugin's code may outlive it */
     if (run->dl_handle)
         dlclose(run->dl_handle);
     free((char *)run->plugin_path);

@@ -51,7 +51,10 @@ int ws_loader_open(ws_run *run, const char *path, char *err, size_t err_size);
  * ws_loader_open. */
 int ws_loader_load(ws_run *run, const char *spec, char *err, size_t err_size);
 
-/* dlclose and forget the plugin; run->desc must not be used afterwards. */
+/* dlclose and forget the plugin; run->desc must not be used afterwards.
+ * A caller that ran the plugin on a pool reaps (or destroys) that pool
+ * first (wsrt_pool_reap): no thread that ran the plugin's code may
+ * outlive it, and the loader knows no pool. */
 void ws_loader_close(ws_run *run);
 
 #endif

@@ -4,9 +4,9 @@
  * anonymous mapping touched only as deep as the function goes, with a
  * PROT_NONE page below it so an overflow faults (and the crash report,
  * which runs on the thread's alternate signal stack, names it) instead of
- * writing into other memory.  It is mapped once and kept: on this
- * project's VM a mapping change costs microseconds and an munmap, with
- * other threads alive, tens of them.
+ * writing into other memory.  It is mapped once and kept: a mapping
+ * change, and more so an munmap with other threads alive, is costly
+ * (docs/design.md, "Costs measured on the project's VM").
  *
  * Must never return to the caller before fn has returned, never let two
  * calls share the stack, and never unmap it while fn runs.

@@ -3,8 +3,8 @@
  * (runtime/placement.c).  Worker i starts on the i-th allowed CPU counted
  * from the caller's, then lets itself run on every allowed CPU.  Left to
  * itself, Linux here often put a new thread on the CPU of another that was
- * already busy and moved it only milliseconds later (fib(35) -j2: the
- * second worker began 5 to 9 ms late in about a third of the runs).
+ * already busy and moved it only much later (figures: docs/design.md,
+ * "Costs measured on the project's VM").
  * Never fails anything: every call is a hint whose failure changes nothing.
  */
 #ifndef WSRUN_PLACEMENT_H

@@ -29,9 +29,9 @@ static void on_plugin_exit(int status, void *arg)
     uint64_t index;
     const char *plugin = ws_crash_plugin();
     const char *name = plugin ? plugin : "the plugin";
-    if (ws_pool_where(&worker, &index)) {
-        const char *callback = ws_pool_worker_callback();
-        ws_pool_request_stop();
+    if (wsrt_pool_where(&worker, &index)) {
+        const char *callback = wsrt_pool_worker_callback();
+        wsrt_pool_request_stop(wsrt_pool_of_caller()); /* this worker's own run */
         if (index != UINT64_MAX)
             ws_err("%s: called exit(%d) in run_one at index %llu (worker %u): exiting with "
                    "status %d (a plugin returns from its callbacks; ws_fail reports a failure)",

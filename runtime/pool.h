@@ -1,7 +1,12 @@
 /*
- * pool.h - internal: the work-stealing pool (runtime/sched.c).  Runs run_one for every index
- * of a run on `jobs` worker threads, and carries the fork-join slow paths.
- * Never blocks the caller's signals or changes process-wide state.
+ * pool.h - internal: the work-stealing pool, an object (runtime/pool.c;
+ * its scheduler is sched.c and sched_range.c).  Runs run_one for every
+ * index of a run on worker threads, and carries the fork-join slow paths.
+ * Several pools in one program are independent: each has its own
+ * threads, stop flag and counters, and two may run at once on different
+ * threads.  Never blocks the caller's signals, installs a signal handler
+ * or keeps a process-wide pool pointer: the commands that install
+ * handlers register their pool with runtime/pool_registry.h.
  */
 #ifndef WSRUN_POOL_H
 #define WSRUN_POOL_H
@@ -57,56 +62,77 @@ typedef struct ws_pool_result {
     uint64_t wall_ns;
     unsigned jobs;
     ws_worker_stats *workers; /* jobs entries; free with free() */
-    int stopped_early;      /* a failure or ws_pool_request_stop stopped it */
+    int stopped_early;      /* a failure or wsrt_pool_request_stop stopped it */
     int worker_init_failed; /* a worker_init failed (printed); the run failed */
     ws_trace_log *traces;   /* jobs entries when run->trace; free each .events, then it */
 } ws_pool_result;
 
-/* Run indices [0, run->count) with run->desc.run_one on run->jobs workers.
- * Worker 0 runs on the calling thread (on a deep stack of its own), the
- * others on threads of their own.  Returns once every worker has finished;
- * their threads then end by themselves, and the next ws_pool_run or
- * ws_pool_reap joins them and frees what they used.  One call at a time,
- * from one thread.
+/* The pool object (its layout is internal to the pool's files). */
+typedef struct wsrt_pool wsrt_pool;
+
+/* A pool for runs of about `jobs` workers: maps worker 0's stack and
+ * starts the other workers' threads, which wait (runtime/standby.h), so a
+ * run does not wait for threads to start: wsrun creates its pool with the
+ * run's -j before it loads the plugin.  Threads that cannot start are not
+ * a failure (the run starts its own).  NULL with errno set when the
+ * object cannot be had.  Any thread; the pool then belongs to it (below). */
+wsrt_pool *wsrt_pool_create(unsigned jobs);
+
+/* Run indices [0, run->count) with run->desc.run_one on run->jobs workers
+ * (0 means 1, as before pools were objects).  run->jobs may differ from
+ * the pool's `jobs`: that only sized the threads started ahead; workers
+ * beyond them get threads started now, and waiting threads beyond the
+ * run's workers end.  Worker 0 runs on the calling thread (on a deep
+ * stack of its own, unless another pool's run has it: then on a thread),
+ * the others on threads of their own.  Returns once every worker has
+ * finished; their threads then end by themselves, and the next
+ * wsrt_pool_run or wsrt_pool_reap joins them and frees what they used.
+ * One run at a time per pool, from the thread the pool belongs to.
  * Per-index failures are printed (first 20 in full) and counted.
  * Returns 0, or -1 with a message printed if the threads could not start. */
-int ws_pool_run(ws_run *run, ws_pool_result *result);
-
-/* Get ready for a run of `jobs` workers before its plugin is even loaded:
- * map worker 0's stack and start the other workers' threads, which wait
- * (runtime/standby.h).  The next ws_pool_run hands its workers to them, so
- * the run does not wait for threads to start.  Optional; the thread that
- * calls ws_pool_run, once. */
-void ws_pool_prepare(unsigned jobs);
+int wsrt_pool_run(wsrt_pool *pool, ws_run *run, ws_pool_result *result);
 
 /* Join the threads of ended runs and free their workers, and end and join
- * any thread ws_pool_prepare started that no run used (the thread that
- * calls ws_pool_run; before a plugin whose code they ran is unloaded, and
- * before exit). */
-void ws_pool_reap(void);
+ * the threads started ahead that no run used: before a plugin whose code
+ * they ran is unloaded.  The pool's thread, not during a run; NULL ok.
+ * A later run starts threads of its own. */
+void wsrt_pool_reap(wsrt_pool *pool);
+
+/* wsrt_pool_reap, then free the pool.  No other thread may still use the
+ * pool (a command unregisters it first: pool_registry.h).  NULL ok. */
+void wsrt_pool_destroy(wsrt_pool *pool);
+
+/* Ask the pool's run to stop handing out indices (any thread;
+ * async-signal-safe).  Asked while the pool has no run, it makes the
+ * next wsrt_pool_run of this pool start stopped (and is used up by it);
+ * other pools are never affected.  NULL ok (does nothing). */
+void wsrt_pool_request_stop(wsrt_pool *pool);
+
+/* Indices done so far by the pool's running run, and its workers running
+ * a task right now (not looking for work); 0 between runs (any thread,
+ * while the pool exists; approximate).  A reader is counted while it
+ * looks at a run's workers, and the run waits for it before retiring
+ * them, so a reader never touches freed workers. */
+uint64_t wsrt_pool_progress(wsrt_pool *pool);
+unsigned wsrt_pool_busy_workers(wsrt_pool *pool);
 
 /* Where a worker is (async-signal-safe, for the crash handler): on a
- * thread running a worker (the caller's, during ws_pool_run, runs worker
- * 0), its id and the index its run_one is running (or UINT64_MAX between
- * indices).  Returns 0 elsewhere. */
-int ws_pool_where(unsigned *worker, uint64_t *index);
+ * thread running a worker of any pool (the caller's, during
+ * wsrt_pool_run, runs worker 0), its id and the index its run_one is
+ * running (or UINT64_MAX between indices).  Returns 0 elsewhere.  Asks
+ * about the calling thread only (a thread-local). */
+int wsrt_pool_where(unsigned *worker, uint64_t *index);
 
 /* On a worker's thread while the plugin's worker_init or worker_fini runs
  * there: "worker_init" or "worker_fini"; NULL otherwise (async-signal-safe). */
-const char *ws_pool_worker_callback(void);
+const char *wsrt_pool_worker_callback(void);
+
+/* The pool whose worker runs on the calling thread, or NULL
+ * (async-signal-safe): lets a worker stop its own run. */
+wsrt_pool *wsrt_pool_of_caller(void);
 
 /* The stack size of every worker (worker 0's own stack included): the
  * depth a task may recurse to before a stack overflow. */
 #define WS_WORKER_STACK_BYTES ((size_t)256 << 20)
-
-/* Ask the running pool to stop handing out indices (async-signal-safe).
- * Called while no pool runs, it makes the next ws_pool_run start stopped. */
-void ws_pool_request_stop(void);
-
-/* Indices done so far by the running pool (any thread; approximate). */
-uint64_t ws_pool_progress(void);
-
-/* Workers running a task right now, not looking for work (approximate). */
-unsigned ws_pool_busy_workers(void);
 
 #endif

@@ -13,6 +13,7 @@
  */
 #include "session.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,10 +26,13 @@
 #include "log.h"
 #include "options.h"
 #include "plugin_exit.h"
+#include "pool.h"
+#include "pool_registry.h"
 #include "progress.h"
 #include "run_reports.h"
 #include "scaling.h"
 #include "shard.h"
+#include "ws_assert.h"
 
 struct wsrt_session {
     const wsrt_args *args;
@@ -36,36 +40,53 @@ struct wsrt_session {
     const wsrt_job_hooks *job; /* NULL: plain wsrun */
     ws_run run;
     ws_pool_result result;
+    wsrt_pool *pool; /* NULL until pool_prepare, and for --help */
 };
 
 /* ---------------------------------------------------------------- pool */
 
-static void pool_prepare(wsrt_session *s)
+/* The session's pool, created before the plugin loads so that its threads
+ * start meanwhile (standby.h), and registered for the command's signal
+ * handlers and progress line (pool_registry.h).  0, or -1 with a message. */
+static int pool_prepare(wsrt_session *s)
 {
-    ws_pool_prepare(s->args->jobs);
+    s->pool = wsrt_pool_create(s->args->jobs);
+    if (!s->pool || wsrt_registry_register(s->pool) != 0) {
+        ws_err("cannot set up %u workers: %s", s->args->jobs, strerror(errno));
+        wsrt_pool_destroy(s->pool);
+        s->pool = NULL;
+        return -1;
+    }
+    return 0;
 }
 
 static int pool_run(wsrt_session *s)
 {
-    return ws_pool_run(&s->run, &s->result);
+    return wsrt_pool_run(s->pool, &s->run, &s->result);
 }
 
-static void pool_reap(wsrt_session *s)
+/* Unregister (waiting for any handler or progress read still inside),
+ * then end the pool's threads and free it; no pool (--help): nothing. */
+static void pool_end(wsrt_session *s)
 {
-    (void)s;
-    ws_pool_reap();
+    if (!s->pool)
+        return;
+    wsrt_pool *registered = wsrt_registry_unregister();
+    WS_ASSERT(registered == s->pool);
+    (void)registered;
+    wsrt_pool_destroy(s->pool);
+    s->pool = NULL;
 }
 
 uint64_t wsrt_session_pool_progress(wsrt_session *s)
 {
-    (void)s;
-    return ws_pool_progress();
+    return s->pool ? wsrt_pool_progress(s->pool) : 0;
 }
 
 void wsrt_session_request_stop(wsrt_session *s)
 {
-    (void)s;
-    ws_pool_request_stop();
+    if (s->pool)
+        wsrt_pool_request_stop(s->pool);
 }
 
 /* The progress line's source (progress.h): the job's count when there is
@@ -78,8 +99,8 @@ static uint64_t progress_done(void *arg)
 
 static unsigned progress_busy(void *arg)
 {
-    (void)arg;
-    return ws_pool_busy_workers();
+    wsrt_session *s = arg;
+    return s->pool ? wsrt_pool_busy_workers(s->pool) : 0;
 }
 
 /* ------------------------------------------------------------- helpers */
@@ -310,8 +331,8 @@ static int load_and_run(wsrt_session *s)
     ws_crash_install(NULL);
     /* The workers' threads start while the plugin loads (standby.h);
      * every way out below ends them if no run comes. */
-    if (!a->help)
-        pool_prepare(s);
+    if (!a->help && pool_prepare(s) != 0)
+        goto out;
     if (ws_loader_load(run, a->plugin, err, sizeof err) != 0) {
         ws_err("%s", err);
         goto out;
@@ -356,7 +377,7 @@ static int load_and_run(wsrt_session *s)
 out:
     /* The workers' threads end while finish runs, and threads
      * pool_prepare started may have had no run: join them all now. */
-    pool_reap(s);
+    pool_end(s);
     /* The plugin stays loaded until exit: dlclose could unmap code that a
      * library it uses registered with atexit or as a thread-local
      * destructor. */

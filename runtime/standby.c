@@ -15,13 +15,14 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <time.h>
 
+#include "clock.h"
 #include "futex.h"
 
-/* How long a waiting thread spins before it sleeps.  Loading fib.so and
- * running its init takes ~0.3 ms here; a plugin whose init takes longer
- * finds its threads asleep and pays one wake-up per thread. */
+/* How long a waiting thread spins before it sleeps: longer than loading a
+ * small plugin and running its init takes (docs/design.md, "Costs
+ * measured on the project's VM"); a plugin whose init takes longer finds
+ * its threads asleep and pays one wake-up per thread. */
 #define STANDBY_SPIN_NS 3000000u
 
 enum { SLOT_EMPTY, SLOT_WAITING, SLOT_GIVEN, SLOT_CANCELLED };
@@ -34,24 +35,14 @@ typedef struct standby_slot {
     void *(*fn)(void *);     /* written before state becomes SLOT_GIVEN */
     void *arg;
     unsigned id;
+    /* The set: its fields are written by wsrt_standby_start before the
+     * first thread starts and the slots freed by wsrt_standby_release
+     * after the last has ended, so the threads read them without
+     * synchronisation of their own. */
+    wsrt_standby *set;
 } standby_slot;
 
-/* The set: written by ws_standby_start before the first thread starts and
- * freed by ws_standby_release after the last has ended, so the threads
- * read them without synchronisation of their own. */
-static standby_slot *slots; /* [1, n_slots) used */
-static unsigned n_slots;
-static ws_placement place;
-static size_t stack_bytes;
-
 extern void ws_crash_thread_init(void) __attribute__((weak, visibility("hidden")));
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* Until the slot is handed a function or cancelled; returns which.  Only
  * as many threads as there are CPUs to run them spin (slot k starts on the
@@ -59,15 +50,15 @@ static uint64_t now_ns(void)
  * the rest, which could not run at once anyway, sleep from the start. */
 static uint32_t wait_for_hand(standby_slot *s)
 {
-    uint64_t t0 = now_ns();
-    uint64_t spin_ns = place.spread && s->id < place.n_cpus ? STANDBY_SPIN_NS : 0;
+    uint64_t t0 = wsrt_now_ns();
+    uint64_t spin_ns = s->set->place.spread && s->id < s->set->place.n_cpus ? STANDBY_SPIN_NS : 0;
     for (;;) {
         /* acquire: pairs with the CAS in hand(), so fn and arg written
          * before it are visible. */
         uint32_t state = atomic_load_explicit(&s->state, memory_order_acquire);
         if (state != SLOT_WAITING)
             return state;
-        if (now_ns() - t0 < spin_ns) {
+        if (wsrt_now_ns() - t0 < spin_ns) {
             sched_yield();
             continue;
         }
@@ -97,18 +88,18 @@ static int hand(standby_slot *s, uint32_t to)
 
 static void *standby_main(void *arg);
 
-static void start_slot(unsigned k)
+static void start_slot(wsrt_standby *set, unsigned k)
 {
-    standby_slot *s = &slots[k];
+    standby_slot *s = &set->slots[k];
     pthread_attr_t attr;
     pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, stack_bytes);
-    ws_placement_start_on(&place, k, &attr);
+    pthread_attr_setstacksize(&attr, set->stack_bytes);
+    ws_placement_start_on(&set->place, k, &attr);
     /* relaxed: pthread_create publishes it to the new thread. */
     atomic_store_explicit(&s->state, SLOT_WAITING, memory_order_relaxed);
     int e = pthread_create(&s->thread, &attr, standby_main, s);
     pthread_attr_destroy(&attr);
-    /* release: the handle is visible to ws_standby_release, which
+    /* release: the handle is visible to wsrt_standby_release, which
      * acquires `started`. */
     atomic_store_explicit(&s->started, e == 0 ? 1 : -1, memory_order_release);
 }
@@ -116,9 +107,10 @@ static void start_slot(unsigned k)
 static void *standby_main(void *arg)
 {
     standby_slot *s = arg;
-    ws_placement_let_go(&place);
-    for (unsigned child = 2 * s->id; child <= 2 * s->id + 1 && child < n_slots; child++)
-        start_slot(child);
+    wsrt_standby *set = s->set;
+    ws_placement_let_go(&set->place);
+    for (unsigned child = 2 * s->id; child <= 2 * s->id + 1 && child < set->n_slots; child++)
+        start_slot(set, child);
     /* Its crash reporting too (an alternate signal stack) is set up now,
      * not when the run is waiting for it. */
     if (ws_crash_thread_init)
@@ -131,28 +123,32 @@ static void *standby_main(void *arg)
     return fn(s->arg);
 }
 
-void ws_standby_start(unsigned jobs, const ws_placement *pl, size_t bytes)
+void wsrt_standby_start(wsrt_standby *set, unsigned jobs, const ws_placement *pl, size_t bytes)
 {
-    ws_standby_release();
+    wsrt_standby_release(set);
+    standby_slot *slots;
     if (jobs < 2 || !(slots = calloc(jobs, sizeof *slots)))
         return;
-    n_slots = jobs;
-    place = *pl;
-    stack_bytes = bytes;
+    set->slots = slots;
+    set->n_slots = jobs;
+    set->place = *pl;
+    set->stack_bytes = bytes;
     for (unsigned k = 0; k < jobs; k++) {
         atomic_init(&slots[k].state, SLOT_EMPTY);
         atomic_init(&slots[k].parked, 0);
         atomic_init(&slots[k].started, 0);
         slots[k].id = k;
+        slots[k].set = set;
     }
-    start_slot(1);
+    start_slot(set, 1);
 }
 
-int ws_standby_take(unsigned k, void *(*fn)(void *), void *arg, pthread_t *thread)
+int wsrt_standby_take(wsrt_standby *set, unsigned k, void *(*fn)(void *), void *arg,
+                      pthread_t *thread)
 {
-    if (k == 0 || k >= n_slots)
+    if (k == 0 || k >= set->n_slots)
         return -1;
-    standby_slot *s = &slots[k];
+    standby_slot *s = &set->slots[k];
     /* relaxed: the caller started this slot itself (standby.h). */
     if (atomic_load_explicit(&s->started, memory_order_relaxed) != 1)
         return -1;
@@ -164,24 +160,26 @@ int ws_standby_take(unsigned k, void *(*fn)(void *), void *arg, pthread_t *threa
     return 0;
 }
 
-void ws_standby_drop_from(unsigned k)
+void wsrt_standby_drop_from(wsrt_standby *set, unsigned k)
 {
-    for (unsigned i = k > 1 ? k : 1; i < n_slots; i++)
-        /* acquire: as in ws_standby_release.  A slot whose thread has not
-         * started yet is cancelled by ws_standby_release instead. */
+    standby_slot *slots = set->slots;
+    for (unsigned i = k > 1 ? k : 1; i < set->n_slots; i++)
+        /* acquire: as in wsrt_standby_release.  A slot whose thread has not
+         * started yet is cancelled by wsrt_standby_release instead. */
         if (atomic_load_explicit(&slots[i].started, memory_order_acquire) == 1)
             (void)hand(&slots[i], SLOT_CANCELLED);
 }
 
-void ws_standby_release(void)
+void wsrt_standby_release(wsrt_standby *set)
 {
+    standby_slot *slots = set->slots;
     if (!slots)
         return;
     /* In order, so a slot's starter (slot k/2, or this thread for slot 1)
      * is settled before the slot: a slot whose starter never ran never
      * starts; one whose starter runs starts (or fails) soon, as that is
      * the first thing its starter does. */
-    for (unsigned k = 1; k < n_slots; k++) {
+    for (unsigned k = 1; k < set->n_slots; k++) {
         standby_slot *s = &slots[k];
         if (k > 1 && atomic_load_explicit(&slots[k / 2].started, memory_order_relaxed) != 1) {
             /* relaxed: no thread can start this slot; read only here. */
@@ -202,6 +200,6 @@ void ws_standby_release(void)
         /* else given: whoever took it joins it */
     }
     free(slots);
-    slots = NULL;
-    n_slots = 0;
+    set->slots = NULL;
+    set->n_slots = 0;
 }

@@ -5,7 +5,7 @@
  * Must never write a timestamp that was rounded (nested spans must stay
  * nested in the viewer, so times are printed exactly, as ns / 1000 with
  * three decimals), never invent events the pool did not record, and never
- * run while the pool does (it reads the logs ws_pool_run handed back).
+ * run while the pool does (it reads the logs wsrt_pool_run handed back).
  */
 #include "trace.h"
 

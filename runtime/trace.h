@@ -7,7 +7,7 @@
  * exclusive), stolen fork-join tasks and parked periods; "i" instant
  * events for steals.  Times are microseconds since the pool started, with
  * nanosecond digits.  Never touches the events while the pool runs: it
- * reads ws_pool_result.traces after ws_pool_run returned.
+ * reads ws_pool_result.traces after wsrt_pool_run returned.
  */
 #ifndef WSRUN_TRACE_H
 #define WSRUN_TRACE_H

@@ -103,7 +103,7 @@ static int range_round(unsigned jobs, int fork)
         run.range_end = end;
     }
     ws_pool_result res;
-    int bad = ws_pool_run(&run, &res) != 0;
+    int bad = test_pool_run(&run, &res) != 0;
     for (uint64_t i = 0; i < count; i++) {
         unsigned want = i >= begin && i < end;
         if (atomic_load(&s.hits[i]) != want && bad++ < 5)
@@ -271,7 +271,7 @@ static int tree_round(unsigned jobs)
     ws_run run;
     test_run_init(&run, "trees", roots, jobs, ft_run_one, NULL);
     ws_pool_result res;
-    int bad = ws_pool_run(&run, &res) != 0 || res.failed;
+    int bad = test_pool_run(&run, &res) != 0 || res.failed;
     free(res.workers);
     if (atomic_load(&ft_hash) != expect_hash || atomic_load(&ft_nodes) != expect_nodes) {
         fprintf(stderr, "sched_fuzz trees -j%u: %llu nodes (expected %llu), hash %s\n", jobs,
@@ -299,6 +299,7 @@ typedef struct stop_fuzz {
     _Atomic int returned;      /* the request has returned */
     _Atomic unsigned late;     /* indices started after that */
     unsigned yields;
+    wsrt_pool *pool;           /* whose run is stopped */
 } stop_fuzz;
 
 static int stop_fuzz_run_one(void *state, uint64_t index, ws_ctx *ctx)
@@ -317,7 +318,7 @@ static void *stop_requester(void *arg)
     for (unsigned k = 0; k < s->yields; k++)
         for (volatile unsigned spin = 0; spin < 100; spin++)
             ;
-    ws_pool_request_stop();
+    wsrt_pool_request_stop(s->pool);
     atomic_store(&s->returned, 1);
     return NULL;
 }
@@ -325,13 +326,15 @@ static void *stop_requester(void *arg)
 static int stop_round(unsigned jobs)
 {
     uint64_t count = 20000;
-    stop_fuzz s = {calloc(count, 1), 0, 0, (unsigned)(next_random() % 512)};
+    stop_fuzz s = {calloc(count, 1), 0, 0, (unsigned)(next_random() % 512), NULL};
+    if (!(s.pool = wsrt_pool_create(jobs)))
+        return 1;
     ws_run run;
     test_run_init(&run, "stops", count, jobs, stop_fuzz_run_one, &s);
     pthread_t t;
     pthread_create(&t, NULL, stop_requester, &s);
     ws_pool_result res;
-    int bad = ws_pool_run(&run, &res) != 0;
+    int bad = wsrt_pool_run(s.pool, &run, &res) != 0;
     pthread_join(t, NULL);
     uint64_t ran = 0;
     for (uint64_t i = 0; i < count; i++)
@@ -345,16 +348,17 @@ static int stop_round(unsigned jobs)
     free(res.workers);
     free(s.hits);
     if (!res.stopped_early && ran == count) {
-        /* The run ended before the request: it is for the next run, which
-         * must run nothing (a stop asked while no pool runs). */
+        /* The run ended before the request: it is for the pool's next
+         * run, which must run nothing (a stop asked while no run runs). */
         count_state c = {calloc(1000, 1), UINT64_MAX};
         test_run_init(&run, "stops", 1000, jobs, count_run_one, &c);
-        bad += ws_pool_run(&run, &res) != 0 || !res.stopped_early;
+        bad += wsrt_pool_run(s.pool, &run, &res) != 0 || !res.stopped_early;
         free(res.workers);
         free(c.hits);
     }
-    /* Now no request is pending: a run must not be stopped. */
-    bad += pool_count_run(100, jobs);
+    /* Now no request is pending: a run of the same pool must not stop. */
+    bad += pool_count_run_on(s.pool, 100, jobs);
+    wsrt_pool_destroy(s.pool);
     return bad;
 }
 
@@ -388,7 +392,6 @@ int main(void)
         rounds++;
     }
     ws_test_fuzz_set(0);
-    ws_pool_reap();
     printf("sched_fuzz: %lu rounds at -j 2..8 in %.0f s (seed %llu): %s\n", rounds, now_s() - t0,
            (unsigned long long)seed, bad ? "FAILED" : "ok");
     return bad != 0;

@@ -65,7 +65,7 @@ static int journaled_run(uint64_t count, unsigned jobs, int with_failure, const 
     FILE *terminal = stderr;
     if (caught)
         stderr = caught;
-    int bad = ws_pool_run(&run, &res) != 0;
+    int bad = test_pool_run(&run, &res) != 0;
     if (caught) {
         stderr = terminal;
         fclose(caught);
@@ -146,7 +146,6 @@ int main(void)
             last_report = now_s();
         }
     }
-    ws_pool_reap(); /* join the last run's threads: TSan reports any left */
     printf("soak: %lu rounds at -j 2..16 in %.0f s: %s\n", rounds, now_s() - t0,
            bad ? "FAILED" : "ok");
     return bad != 0;

@@ -16,6 +16,7 @@
 
 #include "deque.h"
 #include "pool.h"
+#include "pool_util.h"
 #include "run.h"
 #include "wsrun.h"
 
@@ -146,14 +147,15 @@ static void test_run_init(ws_run *run, const char *name, uint64_t count, unsigne
     run->state = state;
 }
 
-/* Every index of [0, count) runs exactly once at `jobs` workers. */
-static int pool_count_run(uint64_t count, unsigned jobs)
+/* Every index of [0, count) runs exactly once at `jobs` workers, on
+ * `pool` (NULL: a pool of its own) and not stopped. */
+static int pool_count_run_on(wsrt_pool *pool, uint64_t count, unsigned jobs)
 {
     count_state s = {calloc(count ? count : 1, 1), UINT64_MAX};
     ws_run run;
     ws_pool_result res;
     test_run_init(&run, "count", count, jobs, count_run_one, &s);
-    if (ws_pool_run(&run, &res) != 0)
+    if ((pool ? wsrt_pool_run(pool, &run, &res) : test_pool_run(&run, &res)) != 0)
         return 1;
     int bad = 0;
     for (uint64_t i = 0; i < count; i++)
@@ -169,6 +171,11 @@ static int pool_count_run(uint64_t count, unsigned jobs)
     free(res.workers);
     free(s.hits);
     return bad;
+}
+
+static int pool_count_run(uint64_t count, unsigned jobs)
+{
+    return pool_count_run_on(NULL, count, jobs);
 }
 
 /* ------------------------------------------------------- fork-join */
@@ -330,7 +337,7 @@ static int forkjoin_tree_run(tree_state *t, unsigned roots, unsigned jobs, ws_po
     ws_run run;
     test_run_init(&run, "tree", roots, jobs, tree_run_one, &s);
     run.policy.keep_going = 1;
-    if (ws_pool_run(&run, out) != 0)
+    if (test_pool_run(&run, out) != 0)
         return 1;
     if (t->fail_node)
         return 0; /* the caller checks the error */
@@ -462,7 +469,7 @@ static int fib_check(int n, unsigned roots, unsigned jobs, int use_at)
     ws_run run;
     ws_pool_result res;
     test_run_init(&run, "fib", roots, jobs, fib_top_run_one, &s);
-    if (ws_pool_run(&run, &res) != 0)
+    if (test_pool_run(&run, &res) != 0)
         return 1;
     int bad = res.failed != 0;
     free(res.workers);

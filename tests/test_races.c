@@ -26,7 +26,7 @@ static unsigned my_worker(void)
 {
     unsigned worker;
     uint64_t index;
-    return ws_pool_where(&worker, &index) ? worker : UINT32_MAX;
+    return wsrt_pool_where(&worker, &index) ? worker : UINT32_MAX;
 }
 
 /* ------------------------------------------ 1: ws_poll, then _at forks */
@@ -86,7 +86,7 @@ Test(races, poll_then_fork_at_the_old_top_loses_no_index, .timeout = 60)
     ws_pool_result res;
     test_run_init(&run, "pollfork", n, 2, pollfork_run_one, (void *)hits);
     ws_test_hook_set(pollfork_hook);
-    cr_assert_eq(ws_pool_run(&run, &res), 0);
+    cr_assert_eq(test_pool_run(&run, &res), 0);
     ws_test_hook_set(NULL);
     for (uint64_t i = 0; i < n; i++)
         cr_expect_eq(atomic_load(&hits[i]), 1, "index %llu ran %u times", (unsigned long long)i,
@@ -114,9 +114,8 @@ static void stop_hook(const char *point)
 
 static void *stop_requester(void *arg)
 {
-    (void)arg;
     st_is_requester = 1;
-    ws_pool_request_stop();
+    wsrt_pool_request_stop(arg);
     atomic_store(&st_returned, 1);
     return NULL;
 }
@@ -135,18 +134,21 @@ Test(races, stop_requested_while_the_pool_starts_stops_that_run, .timeout = 60)
     ws_run run;
     ws_pool_result res;
     test_run_init(&run, "stop", n, 1, stop_run_one, &s);
+    wsrt_pool *pool = wsrt_pool_create(1);
+    cr_assert_not_null(pool);
     ws_test_hook_set(stop_hook);
     pthread_t t;
-    pthread_create(&t, NULL, stop_requester, NULL);
-    wait_flag(&st_at_hook); /* it looked for no pool yet (or stored its flag) */
-    cr_assert_eq(ws_pool_run(&run, &res), 0);
+    pthread_create(&t, NULL, stop_requester, pool);
+    wait_flag(&st_at_hook); /* it looked for no run yet (or stored its flag) */
+    cr_assert_eq(wsrt_pool_run(pool, &run, &res), 0);
     pthread_join(t, NULL);
     ws_test_hook_set(NULL);
     cr_expect(res.stopped_early, "the stop was lost");
     cr_expect_lt(res.indices_done, n);
     free(res.workers);
-    /* The request was for that run: the next one runs everything. */
-    cr_assert_eq(pool_count_run(n, 1), 0, "the next run was stopped");
+    /* The request was for that run: the pool's next one runs everything. */
+    cr_assert_eq(pool_count_run_on(pool, n, 1), 0, "the next run was stopped");
+    wsrt_pool_destroy(pool);
     free(s.hits);
 }
 
@@ -232,7 +234,7 @@ Test(races, a_waiting_worker_runs_only_work_of_the_frame_it_waits_for, .timeout 
     ws_pool_result res;
     test_run_init(&run, "leapfrog", 2, 3, leapfrog_run_one, NULL);
     ws_test_hook_set(leapfrog_hook);
-    cr_assert_eq(ws_pool_run(&run, &res), 0);
+    cr_assert_eq(test_pool_run(&run, &res), 0);
     ws_test_hook_set(NULL);
     cr_assert_eq(res.indices_done, 2);
     cr_assert(atomic_load(&lf_x_worker) != 0);
@@ -284,7 +286,7 @@ Test(races, a_stolen_task_run_while_waiting_keeps_the_waiters_message, .timeout 
     ws_pool_result res;
     test_run_init(&run, "errmsg", 1, 2, errmsg_run_one, NULL);
     cr_redirect_stderr();
-    cr_assert_eq(ws_pool_run(&run, &res), 0);
+    cr_assert_eq(test_pool_run(&run, &res), 0);
     cr_assert_eq(res.failed, 1);
     cr_assert_eq(atomic_load(&em_g_worker), 1, "g ran on worker 0 while it waited");
     fflush(stderr);

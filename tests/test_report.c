@@ -104,7 +104,7 @@ Test(report, trace_covers_every_index_once_and_nests, .init = make_scratch,
     ws_pool_result res;
     test_run_init(&run, "busy", n, jobs, busy_run_one, &s);
     run.trace = 1;
-    cr_assert_eq(ws_pool_run(&run, &res), 0);
+    cr_assert_eq(test_pool_run(&run, &res), 0);
     cr_assert_not_null(res.traces);
 
     /* The events themselves: ranges add up to the count. */
@@ -193,7 +193,7 @@ Test(report, trace_of_fork_join_nests_stolen_tasks, .init = make_scratch,
         ws_pool_result res;
         test_run_init(&run, "fib", 2, 3, fib_top_run_one, &s);
         run.trace = 1;
-        cr_assert_eq(ws_pool_run(&run, &res), 0);
+        cr_assert_eq(test_pool_run(&run, &res), 0);
         for (int r = 0; r < 2; r++)
             cr_assert_eq(s.result[r], 2178309, "fib(32) of root %d", r);
         for (unsigned w = 0; w < res.jobs; w++)
@@ -217,7 +217,7 @@ Test(report, stats_json_totals_match_count_and_workers, .init = make_scratch,
     ws_run run;
     ws_pool_result res;
     test_run_init(&run, "busy", n, 2, busy_run_one, &s);
-    cr_assert_eq(ws_pool_run(&run, &res), 0);
+    cr_assert_eq(test_pool_run(&run, &res), 0);
     char path[300];
     snprintf(path, sizeof path, "%s/stats.json", scratch);
     write_report(path, &run, &res, 0);

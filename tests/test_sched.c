@@ -41,7 +41,7 @@ Test(sched, failing_index_stops_the_run_and_is_counted)
     ws_pool_result res;
     test_run_init(&run, "count", n, 2, count_run_one, &s);
     cr_redirect_stderr();
-    cr_assert_eq(ws_pool_run(&run, &res), 0);
+    cr_assert_eq(test_pool_run(&run, &res), 0);
     cr_assert_eq(res.failed, 1);
     cr_assert(res.stopped_early);
     cr_assert(res.indices_done < n - 1, "the run stopped early (%llu done)",
@@ -68,7 +68,7 @@ Test(sched, keep_going_runs_everything)
     test_run_init(&run, "count", n, 3, count_run_one, &s);
     run.policy.keep_going = 1;
     cr_redirect_stderr();
-    cr_assert_eq(ws_pool_run(&run, &res), 0);
+    cr_assert_eq(test_pool_run(&run, &res), 0);
     cr_assert_eq(res.failed, 1);
     cr_assert_eq(res.indices_done, n - 1);
     for (uint64_t i = 0; i < n; i++)
@@ -86,7 +86,7 @@ Test(sched, retries_rerun_a_failing_index)
     run.policy.retries = 2;
     run.policy.keep_going = 1;
     cr_redirect_stderr();
-    cr_assert_eq(ws_pool_run(&run, &res), 0);
+    cr_assert_eq(test_pool_run(&run, &res), 0);
     cr_assert_eq(atomic_load(&s.hits[3]), 3); /* first try + 2 retries */
     cr_assert_eq(res.failed, 1);
     free(res.workers);
@@ -157,14 +157,14 @@ Test(sched, shard_range_runs_only_its_indices)
     run.ranged = 1;
     run.range_begin = 2500;
     run.range_end = 5000;
-    cr_assert_eq(ws_pool_run(&run, &res), 0);
+    cr_assert_eq(test_pool_run(&run, &res), 0);
     for (uint64_t i = 0; i < n; i++)
         cr_assert_eq(atomic_load(&s.hits[i]), i >= 2500 && i < 5000, "index %llu", (unsigned long long)i);
     cr_assert_eq(res.indices_done, 2500);
     free(res.workers);
     /* an empty shard runs nothing */
     run.range_begin = run.range_end = 0;
-    cr_assert_eq(ws_pool_run(&run, &res), 0);
+    cr_assert_eq(test_pool_run(&run, &res), 0);
     cr_assert_eq(res.indices_done, 0);
     free(res.workers);
     free(s.hits);
@@ -199,7 +199,7 @@ Test(sched, skip_bits_and_index_done_hook)
     run.hooks.index_done = record_done;
     run.hooks.done_arg = &d;
     cr_redirect_stderr();
-    cr_assert_eq(ws_pool_run(&run, &res), 0);
+    cr_assert_eq(test_pool_run(&run, &res), 0);
     for (uint64_t i = 0; i < n; i++) {
         int skipped = i % 3 == 0;
         cr_assert_eq(atomic_load(&s.hits[i]), !skipped, "index %llu", (unsigned long long)i);
@@ -242,7 +242,7 @@ Test(sched, next_block_feeds_blocks_until_exhausted)
     test_run_init(&run, "count", n, 2, count_run_one, &s);
     run.hooks.next_block = next_block;
     run.hooks.block_arg = &b;
-    cr_assert_eq(ws_pool_run(&run, &res), 0);
+    cr_assert_eq(test_pool_run(&run, &res), 0);
     cr_assert_eq(b.calls, 15);
     for (uint64_t i = 0; i < n; i++)
         cr_assert_eq(atomic_load(&s.hits[i]), 1);
@@ -259,7 +259,7 @@ Test(sched, trace_spans_cover_every_index_once)
     ws_pool_result res;
     test_run_init(&run, "count", n, 3, count_run_one, &s);
     run.trace = 1;
-    cr_assert_eq(ws_pool_run(&run, &res), 0);
+    cr_assert_eq(test_pool_run(&run, &res), 0);
     cr_assert_not_null(res.traces);
     uint8_t *cover = calloc(n, 1);
     for (unsigned w = 0; w < res.jobs; w++) {
@@ -327,7 +327,7 @@ Test(forkjoin, poll_at_publishes_and_join_at_takes_back)
     ws_run run;
     ws_pool_result res;
     test_run_init(&run, "probe", 1, 1, at_probe_run_one, checks);
-    cr_assert_eq(ws_pool_run(&run, &res), 0);
+    cr_assert_eq(test_pool_run(&run, &res), 0);
     cr_assert_eq(res.failed, 0);
     cr_assert_eq(checks[0], 1, "a fresh spawn was not private, or the trigger not at the limit");
     cr_assert_eq(checks[1], 1, "a thief's request did not fire the trigger");
@@ -356,7 +356,7 @@ static void spawn_past_the_frame_stack(void *arg)
     ws_run run;
     ws_pool_result res;
     test_run_init(&run, "deep", 1, 1, overflow_run_one, NULL);
-    ws_pool_run(&run, &res);
+    test_pool_run(&run, &res);
 }
 
 static void spawn_off_a_worker_thread(void *arg)
@@ -410,7 +410,7 @@ Test(sched, request_kept_until_something_is_published)
     ws_run run;
     ws_pool_result res;
     test_run_init(&run, "probe", 1, 1, request_probe_run_one, checks);
-    cr_assert_eq(ws_pool_run(&run, &res), 0);
+    cr_assert_eq(test_pool_run(&run, &res), 0);
     cr_assert_eq(checks[0], 1, "a ws_poll with nothing to publish swallowed the request");
     cr_assert_eq(checks[1], 1, "a pending request did not publish the new frame");
     cr_assert_eq(checks[2], 1, "the published frame did not run on sync");
@@ -432,7 +432,7 @@ Test(sched, keep_going_reports_the_lowest_twenty_at_the_end)
     test_run_init(&run, "sev", 7000, 3, fail_every_seventh, NULL);
     run.policy.keep_going = 1;
     cr_redirect_stderr();
-    cr_assert_eq(ws_pool_run(&run, &res), 0);
+    cr_assert_eq(test_pool_run(&run, &res), 0);
     cr_assert_eq(res.failed, 1000);
     fflush(stderr);
     FILE *err = cr_get_redirected_stderr();
@@ -504,7 +504,7 @@ Test(sched, polling_run_one_hands_the_rest_of_its_range_to_a_thief, .timeout = 6
     ws_pool_result res;
     test_run_init(&run, "handover", 2, 2, handover_run_one, &h);
     run.desc.worker_init = handover_worker_init;
-    cr_assert_eq(ws_pool_run(&run, &res), 0);
+    cr_assert_eq(test_pool_run(&run, &res), 0);
     cr_assert_not(atomic_load(&h.timed_out), "index 1 never ran while index 0 polled");
     cr_assert_eq(atomic_load(&h.index1_worker), 1);
     cr_assert_eq(res.indices_done, 2);
@@ -518,17 +518,20 @@ Test(sched, stop_requested_before_the_pool_starts_runs_nothing)
     ws_run run;
     ws_pool_result res;
     test_run_init(&run, "count", n, 2, count_run_one, &s);
-    ws_pool_request_stop(); /* no pool yet: as an interrupt right after init */
-    cr_assert_eq(ws_pool_run(&run, &res), 0);
+    wsrt_pool *pool = wsrt_pool_create(2);
+    cr_assert_not_null(pool);
+    wsrt_pool_request_stop(pool); /* no run yet: as an interrupt right after init */
+    cr_assert_eq(wsrt_pool_run(pool, &run, &res), 0);
     cr_assert(res.stopped_early);
     cr_assert_eq(res.indices_done, 0);
     for (uint64_t i = 0; i < n; i++)
         cr_assert_eq(atomic_load(&s.hits[i]), 0);
     free(res.workers);
     /* the request was used up: the next run runs everything */
-    cr_assert_eq(ws_pool_run(&run, &res), 0);
+    cr_assert_eq(wsrt_pool_run(pool, &run, &res), 0);
     cr_assert_eq(res.indices_done, n);
     free(res.workers);
+    wsrt_pool_destroy(pool);
     free(s.hits);
 }
 
@@ -547,7 +550,7 @@ static int affinity_run_one(void *state, uint64_t index, ws_ctx *ctx)
     return WS_OK;
 }
 
-/* Worker 0 runs on the thread that called ws_pool_run (except in
+/* Worker 0 runs on the thread that called wsrt_pool_run (except in
  * sanitizer builds, see runtime/own_stack.c); every other worker on a
  * thread of its own.  Records which thread ran each worker's first index. */
 typedef struct thread_probe {
@@ -588,7 +591,9 @@ Test(sched, worker_0_runs_on_the_caller_and_reap_joins_the_rest)
         ws_run run;
         ws_pool_result res;
         test_run_init(&run, "threads", 5000, jobs, thread_probe_run_one, &probe);
-        cr_assert_eq(ws_pool_run(&run, &res), 0);
+        wsrt_pool *pool = wsrt_pool_create(jobs);
+        cr_assert_not_null(pool);
+        cr_assert_eq(wsrt_pool_run(pool, &run, &res), 0);
         cr_assert_eq(atomic_load(&probe.calls), 5000);
         cr_assert_eq(res.indices_done, 5000);
         cr_assert_eq(atomic_load(&probe.others_on_caller), 0, "-j%u: a worker other than 0 ran on the caller",
@@ -597,15 +602,16 @@ Test(sched, worker_0_runs_on_the_caller_and_reap_joins_the_rest)
         cr_assert(atomic_load(&probe.worker0_on_caller), "-j%u: worker 0 ran on another thread", jobs);
 #endif
         free(res.workers);
-        ws_pool_reap();
-        cr_assert_eq(threads_of_process(), before, "-j%u: %u threads after ws_pool_reap, %u before",
+        wsrt_pool_reap(pool);
+        cr_assert_eq(threads_of_process(), before, "-j%u: %u threads after wsrt_pool_reap, %u before",
                      jobs, threads_of_process(), before);
+        wsrt_pool_destroy(pool);
     }
 }
 
-/* ws_pool_prepare starts the workers' threads ahead of the run (runtime/
+/* wsrt_pool_create starts the workers' threads ahead of the run (runtime/
  * standby.h).  The run must hand each worker it prepared for to one of
- * them, start threads only for the rest, and ws_pool_reap must end the
+ * them, start threads only for the rest, and wsrt_pool_reap must end the
  * ones no run used, whether they still spin, sleep, or are starting. */
 typedef struct tid_probe {
     _Atomic pid_t tid[16];
@@ -663,7 +669,8 @@ Test(sched, prepared_threads_run_the_workers_and_reap_ends_the_rest)
     static const unsigned cases[][3] = {{4, 4, 0}, {4, 2, 0}, {2, 5, 0}, {8, 8, 1}, {3, 3, 1}};
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
         unsigned prepared = cases[c][0], jobs = cases[c][1];
-        ws_pool_prepare(prepared);
+        wsrt_pool *pool = wsrt_pool_create(prepared);
+        cr_assert_not_null(pool);
         cr_assert_eq(wait_for_threads(before + prepared - 1), before + prepared - 1,
                      "prepare(%u): %u threads, %u before", prepared, threads_of_process(), before);
         pid_t ids[64];
@@ -676,7 +683,7 @@ Test(sched, prepared_threads_run_the_workers_and_reap_ends_the_rest)
         ws_pool_result res;
         test_run_init(&run, "prepared", 1000, jobs, nothing_run_one, &probe);
         run.desc.worker_init = tid_probe_worker_init;
-        cr_assert_eq(ws_pool_run(&run, &res), 0);
+        cr_assert_eq(wsrt_pool_run(pool, &run, &res), 0);
         cr_assert_eq(res.indices_done, 1000);
         for (unsigned w = 1; w < jobs; w++) {
             pid_t tid = atomic_load(&probe.tid[w]);
@@ -690,15 +697,17 @@ Test(sched, prepared_threads_run_the_workers_and_reap_ends_the_rest)
                               prepared, jobs, w);
         }
         free(res.workers);
-        ws_pool_reap();
+        wsrt_pool_reap(pool);
         cr_assert_eq(threads_of_process(), before, "prepare(%u) -j%u: %u threads after reap, %u before",
                      prepared, jobs, threads_of_process(), before);
+        wsrt_pool_destroy(pool);
     }
     for (int k = 0; k < 3; k++) { /* no run comes: ended at once, or after they slept */
-        ws_pool_prepare(6);
+        wsrt_pool *pool = wsrt_pool_create(6);
+        cr_assert_not_null(pool);
         if (k == 2)
             nanosleep(&(struct timespec){0, 20000000}, NULL);
-        ws_pool_reap();
+        wsrt_pool_destroy(pool);
         cr_assert_eq(threads_of_process(), before, "prepare(6), no run: %u threads after reap, %u before",
                      threads_of_process(), before);
     }
@@ -706,7 +715,7 @@ Test(sched, prepared_threads_run_the_workers_and_reap_ends_the_rest)
 
 /* A worker thread that cannot start (here: no address space left for its
  * 256 MiB stack, as under a `ulimit -v`) stops the run with a message that
- * names it, and ws_pool_run returns -1; with threads prepared ahead, the
+ * names it, and wsrt_pool_run returns -1; with threads prepared ahead, the
  * prepared one fails quietly and the run's own attempt reports. */
 static unsigned long long vm_size_bytes(void)
 {
@@ -739,15 +748,17 @@ static void thread_start_fails(int prepared, unsigned abi_minor, const char *wan
     lim.rlim_max = lim.rlim_cur;
     cr_assert_eq(setrlimit(RLIMIT_AS, &lim), 0);
     cr_redirect_stderr();
-    if (prepared)
-        ws_pool_prepare(2);
+    /* A pool for one worker starts no thread ahead: the run's own start
+     * of worker 1's thread is the one that fails. */
+    wsrt_pool *pool = wsrt_pool_create(prepared ? 2 : 1);
+    cr_assert_not_null(pool);
     ws_run run;
     ws_pool_result res;
     test_run_init(&run, "nostart", 1000, 2, nothing_run_one, NULL);
     run.desc.abi_minor = abi_minor;
-    cr_assert_eq(ws_pool_run(&run, &res), -1);
+    cr_assert_eq(wsrt_pool_run(pool, &run, &res), -1);
     free(res.workers);
-    ws_pool_reap();
+    wsrt_pool_destroy(pool);
     fflush(stderr);
     char buf[512] = "";
     FILE *err = cr_get_redirected_stderr();
@@ -785,14 +796,13 @@ Test(sched, worker_0_of_an_abi_1_1_plugin_has_its_own_thread)
         ws_pool_result res;
         test_run_init(&run, "abi11", 1000, jobs, thread_probe_run_one, &probe);
         run.desc.abi_minor = 1;
-        cr_assert_eq(ws_pool_run(&run, &res), 0);
+        cr_assert_eq(test_pool_run(&run, &res), 0);
         cr_assert_eq(atomic_load(&probe.calls), 1000);
         cr_assert_not(atomic_load(&probe.worker0_on_caller), "-j%u: worker 0 ran on the caller",
                       jobs);
         cr_assert_eq(atomic_load(&probe.others_on_caller), 0);
         free(res.workers);
     }
-    ws_pool_reap();
 }
 
 /* A plugin may pin its workers; worker 0's pin must not outlive the run on
@@ -819,13 +829,12 @@ Test(sched, caller_gets_its_affinity_back)
         ws_run run;
         ws_pool_result res;
         test_run_init(&run, "pin", 100, jobs, pin_self_run_one, NULL);
-        cr_assert_eq(ws_pool_run(&run, &res), 0);
+        cr_assert_eq(test_pool_run(&run, &res), 0);
         free(res.workers);
         cr_assert_eq(pthread_getaffinity_np(pthread_self(), sizeof after, &after), 0);
         cr_assert(CPU_EQUAL(&before, &after), "-j%u: the caller has %d CPUs after the run, %d before",
                   jobs, CPU_COUNT(&after), CPU_COUNT(&before));
     }
-    ws_pool_reap();
 }
 
 Test(sched, workers_are_not_left_pinned)
@@ -834,7 +843,7 @@ Test(sched, workers_are_not_left_pinned)
     ws_run run;
     ws_pool_result res;
     test_run_init(&run, "affinity", 10000, 3, affinity_run_one, &narrow);
-    cr_assert_eq(ws_pool_run(&run, &res), 0);
+    cr_assert_eq(test_pool_run(&run, &res), 0);
     cr_assert_eq(res.indices_done, 10000);
     cr_assert_eq(atomic_load(&narrow), 0, "%d indices ran on a thread with fewer CPUs than the process",
                  atomic_load(&narrow));

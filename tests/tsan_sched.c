@@ -24,24 +24,25 @@ int main(void)
         bad += forkjoin_tree_run(&chain, 2, 3, &res);
         free(res.workers);
     }
-    /* Threads started ahead (ws_pool_prepare) for as many workers, fewer
+    /* Threads started ahead (wsrt_pool_create) for as many workers, fewer
      * or more than the run has, handed over while spinning or asleep
      * (after 5 ms), or ended unused while still starting. */
     static const unsigned prepared[][2] = {{4, 4}, {4, 2}, {2, 5}, {8, 8}, {3, 1}, {6, 0}};
     for (size_t k = 0; k < sizeof prepared / sizeof *prepared; k++)
         for (int nap = 0; nap <= 1; nap++) {
-            ws_pool_prepare(prepared[k][0]);
+            wsrt_pool *pool = wsrt_pool_create(prepared[k][0]);
+            if (!pool)
+                return 1;
             if (nap)
                 nanosleep(&(struct timespec){0, 5000000}, NULL);
             if (prepared[k][1])
-                bad += pool_count_run(1000, prepared[k][1]);
-            ws_pool_reap();
+                bad += pool_count_run_on(pool, 1000, prepared[k][1]);
+            wsrt_pool_destroy(pool);
         }
     for (unsigned jobs = 1; jobs <= 4; jobs++) {
         bad += fib_check(18, 3, jobs, 0);
         bad += fib_check(18, 3, jobs, 1);
     }
-    ws_pool_reap(); /* join the last run's threads: TSan reports any left */
     printf("tsan_sched: %s\n", bad ? "FAILED" : "ok");
     return bad != 0;
 }

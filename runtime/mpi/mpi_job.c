@@ -30,6 +30,7 @@
 #include "log.h"
 #include "mpi_report.h"
 #include "pool.h"
+#include "pool_registry.h"
 #include "run.h"
 #include "session.h"
 #include "shard.h"
@@ -216,7 +217,7 @@ static void monitor_tick(ws_mpi_job *job, const ws_ctx *ctx)
  * this rank enters the gather. */
 static void push_final_progress(ws_mpi_job *job, const struct ws_pool_result *r)
 {
-    /* The pool is gone (its progress reads 0): count from its result. */
+    /* The run is over (progress reads 0 between runs): count from its result. */
     uint64_t local = r->indices_done + r->failed;
     for (unsigned w = 0; r->workers && w < r->jobs; w++)
         local += r->workers[w].skipped;

@@ -1,0 +1,160 @@
+/*
+ * sched_internal.h - internal to the pool: the layout of a worker and of
+ * the pool object, and the calls between the pool's files (pool.c: the
+ * object, its runs and threads; sched.c: attention, publishing, stealing,
+ * syncing; sched_range.c: the index loop and the worker's loop).
+ * Never included outside those files: everything else goes through
+ * pool.h, so the layout can change without touching a caller.
+ */
+#ifndef WSRUN_SCHED_INTERNAL_H
+#define WSRUN_SCHED_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "clock.h"
+#include "deque.h"
+#include "placement.h"
+#include "pool.h"
+#include "standby.h"
+#include "ws_assert.h"
+
+#define ATTN_REQUEST WS_ATTN_REQUEST
+#define ATTN_STOP WS_ATTN_STOP
+
+/* Frames per worker: 64 MiB of address space, touched only as deep as the
+ * program nests (MAP_NORESERVE).  One spare frame follows them: the spawn
+ * fast path writes a frame before its one compare finds it past the end. */
+#define FRAME_STACK_FRAMES ((size_t)1 << 20)
+#define FRAME_STACK_BYTES ((FRAME_STACK_FRAMES + 1) * sizeof(ws_frame))
+/* Split-off index ranges waiting for their sync (see push_split): each
+ * nested range loop adds at most 64 (halving a 64-bit range). */
+#define SPLIT_FRAMES ((size_t)1 << 16)
+#define SPLIT_BYTES (SPLIT_FRAMES * sizeof(ws_frame))
+#define WORKER_STACK_BYTES WS_WORKER_STACK_BYTES
+#define MAX_FAILURES_PRINTED 20
+#define STEAL_ROUNDS_BEFORE_YIELD 4
+#define STEAL_ROUNDS_BEFORE_PARK 256
+#define PARK_MIN_NS 100000L
+#define PARK_MAX_NS 1000000L
+
+/* Set in a worker's range_top by ws__attend_at: see top_moved. */
+#define RANGE_TOP_AT_PUBLISHED ((uintptr_t)1)
+
+typedef struct ws_worker {
+    ws_ctx_base base; /* first: ws_ctx * converts to ws_worker * */
+    wsrt_pool *pool;
+    ws_deque deque;
+    ws_frame *frames;
+    ws_frame *splits; /* split-off ranges, off the fork-join stack */
+    size_t n_splits;
+    int (*run_one)(void *, uint64_t, ws_ctx *);
+    void *state;
+    uint64_t victim_rng;
+    unsigned nesting; /* stolen frames run on top of a waiting frame */
+    ws_worker_stats stats;
+    ws_trace_log trace;  /* filled only when run->trace */
+    uint64_t t_origin;   /* the pool's start, for trace times */
+    /* The index run_one is running, for the crash report: written before
+     * each call (a plain store), read only by this thread's signal handler. */
+    volatile uint64_t current_index;
+    /* "worker_init" / "worker_fini" while the plugin's runs on this
+     * worker, else NULL: for the crash report and the exit guard. */
+    const char *volatile callback;
+    /* The innermost index loop running on this worker: the frame-stack top
+     * it gives run_one, and its current end.  Lets a ws_poll inside a long
+     * run_one hand the rest of the range to a thief (owner-only fields);
+     * the loop sees range_end shrink and stops there. */
+    ws_frame *range_top;
+    uint64_t range_end;
+    _Alignas(64) _Atomic uint64_t progress; /* indices done; read by the main thread */
+    _Atomic int busy; /* running a frame (not looking for work); for the progress line */
+    pthread_t thread;
+    int thread_started;
+    int placed; /* its thread already placed itself (a standby thread) */
+} ws_worker;
+
+/* The pool object (pool.h).  The first part is one run's: set up by
+ * wsrt_pool_run before it publishes the run (`running`), read by that
+ * run's workers, and left as it was when the run ended.  The rest is the
+ * object's own and outlives its runs. */
+struct wsrt_pool {
+    ws_run *run;
+    unsigned jobs;
+    ws_worker **workers;
+    _Atomic int done;
+    _Atomic int stopping;
+    _Atomic int sleepers;
+    _Atomic uint32_t wake_seq; /* futex word */
+    pthread_mutex_t fail_lock;
+    uint64_t failed;          /* under fail_lock */
+    int worker_init_failed;   /* under fail_lock */
+    int hooked;               /* skip bits or a completion hook: use the hooked loop */
+    /* Where the worker threads start (placement.h); its mask is also what
+     * the caller's thread gets back after running worker 0. */
+    ws_placement place;
+    int start_failed;   /* a worker thread could not be started (under fail_lock) */
+    /* --keep-going: the failures of the lowest indices, kept in index order
+     * and printed when the run ends (under fail_lock). */
+    struct kept_failure {
+        uint64_t index;
+        unsigned worker;
+        char message[256];
+    } kept[MAX_FAILURES_PRINTED];
+    unsigned n_kept;
+    /* The object's own, from here on.  On a line of their own: the run's
+     * workers read the fields above in their loops. */
+    _Alignas(64) unsigned prepared_jobs; /* wsrt_pool_create's: the standby set's size */
+    /* A run's workers are published (1) or not (0): the Dekker pair with
+     * wsrt_pool_request_stop and the readers (pool.c, run_enter). */
+    _Atomic int running;
+    _Atomic int readers;      /* threads and handlers inside run_enter/run_leave */
+    _Atomic int stop_pending; /* a stop asked before the next run published */
+    /* Threads of the current run that have not left it yet (a futex word):
+     * wsrt_pool_run returns once it is 0, without waiting for the threads
+     * to end.  A leaving thread may still pass this word to futex_wake
+     * after the count reached 0 and the run returned: safe because the
+     * word lives as long as the pool, and the pool is only freed by
+     * wsrt_pool_destroy after it joined every thread of every run
+     * (retired workers) and every standby thread. */
+    _Atomic uint32_t threads_in_run;
+    /* The workers of ended runs, whose threads wsrt_pool_reap joins and
+     * whose memory it frees (the thread that runs the pool only).  Kept
+     * out of the run: an munmap while another thread of the process is
+     * alive costs a TLB shootdown (docs/design.md, "Costs measured on the
+     * project's VM"). */
+    ws_worker **retired;
+    unsigned n_retired, cap_retired;
+    wsrt_standby standby; /* threads started ahead (standby.h) */
+};
+
+/* The worker running on this thread, for wsrt_pool_where, the crash
+ * report and the owner-only checks; NULL off workers. */
+extern _Thread_local ws_worker *wsrt_this_worker;
+
+static inline ws_worker *worker_of(ws_ctx *ctx)
+{
+    return (ws_worker *)(void *)ctx;
+}
+
+/* sched.c */
+void wsrt_trace_event(ws_worker *w, ws_trace_kind kind, uint64_t t0, uint64_t t1, uint64_t a,
+                      uint64_t b);
+void wsrt_wake_all(wsrt_pool *p);
+void wsrt_clear_attention(ws_ctx *ctx, uint32_t bit);
+size_t wsrt_publish_half(ws_worker *w);
+void wsrt_push_split(ws_worker *w, uint64_t begin, uint64_t end);
+uint32_t wsrt_next_victim(ws_worker *w);
+int wsrt_try_steal_from(ws_worker *w, ws_worker *victim, _Atomic uint32_t *waited_state);
+void wsrt_sync_splits(ws_worker *w, size_t base);
+
+/* sched_range.c */
+int wsrt_range_task(ws_ctx *ctx, ws_frame *self);
+void wsrt_worker_run(ws_worker *w);
+
+/* pool.c */
+int wsrt_start_worker_thread(wsrt_pool *p, unsigned i);
+
+#endif

@@ -1,0 +1,368 @@
+/*
+ * sched_range.c - a worker's part in a run: the index loop (a range frame
+ * that splits its upper half off for a thief that asked), failures and
+ * retries of indices, the idle worker's loop of stealing and parking, and
+ * the root of the run on worker 0 (layout: sched_internal.h).
+ *
+ * Must never add work to the index loop's per-index path beyond one
+ * relaxed load of attention, the indirect call and the progress store,
+ * and never let an idle worker spin without bound (it parks on a futex).
+ */
+#include "sched_internal.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "futex.h"
+#include "wake.h"
+
+_Thread_local ws_worker *wsrt_this_worker;
+
+/* ------------------------------------------------------- index ranges */
+
+/* Keep a failure among the MAX_FAILURES_PRINTED lowest indices (so the
+ * report at the end is the same for any -j).  Under fail_lock. */
+static void keep_failure(wsrt_pool *p, uint64_t index, unsigned worker, const char *msg)
+{
+    /* fail_lock is held (by someone: a default mutex has no owner to ask;
+     * trylock has no effect when the check passes). */
+    WS_ASSERT(pthread_mutex_trylock(&p->fail_lock) == EBUSY);
+    unsigned n = p->n_kept;
+    if (n == MAX_FAILURES_PRINTED) {
+        if (index > p->kept[n - 1].index)
+            return;
+        n--; /* drop the highest */
+    }
+    unsigned at = n;
+    while (at > 0 && p->kept[at - 1].index > index) {
+        p->kept[at] = p->kept[at - 1];
+        at--;
+    }
+    p->kept[at].index = index;
+    p->kept[at].worker = worker;
+    size_t len = strnlen(msg, sizeof p->kept[at].message - 1);
+    memcpy(p->kept[at].message, msg, len);
+    p->kept[at].message[len] = '\0';
+    p->n_kept = n + 1;
+}
+
+static void report_failure(ws_worker *w, uint64_t index)
+{
+    wsrt_pool *p = w->pool;
+    const char *msg = w->base.errbuf[0] ? w->base.errbuf : "failed " WS_NO_MESSAGE;
+    pthread_mutex_lock(&p->fail_lock);
+    p->failed++;
+    if (p->run->policy.keep_going)
+        keep_failure(p, index, w->base.ctx.worker_id, msg);
+    else if (p->failed <= MAX_FAILURES_PRINTED)
+        ws_err("%s: index %llu failed (worker %u): %s", p->run->desc.name,
+               (unsigned long long)index, w->base.ctx.worker_id, msg);
+    pthread_mutex_unlock(&p->fail_lock);
+    w->stats.failed++;
+    w->base.errbuf[0] = '\0';
+    if (!p->run->policy.keep_going)
+        wsrt_pool_request_stop(p);
+}
+
+/* Retry a failed index as the policy says; returns 1 if it failed for
+ * good (reported), 0 if a retry succeeded. */
+static int index_failed(ws_worker *w, uint64_t index)
+{
+    ws_ctx *ctx = &w->base.ctx;
+    for (unsigned attempt = 0; attempt < w->pool->run->policy.retries; attempt++) {
+        w->stats.retried++;
+        w->base.errbuf[0] = '\0';
+        if (w->run_one(w->state, index, ctx) == WS_OK)
+            return 0;
+    }
+    report_failure(w, index);
+    return 1;
+}
+
+/* Split the rest of [i, *end) for a thief that asked: the upper half
+ * becomes a range frame, published at once (wsrt_push_split).  With one index
+ * left, publish other frames if any (not ws__attend, which could give
+ * away index i that this loop runs next). */
+static void split_for_thief(ws_worker *w, uint64_t i, uint64_t *end)
+{
+    ws_ctx *ctx = &w->base.ctx;
+    if (*end - i >= 2) {
+        wsrt_push_split(w, i + (*end - i) / 2, *end);
+        *end = w->range_end;
+        wsrt_clear_attention(ctx, ATTN_REQUEST);
+    } else if (wsrt_publish_half(w) > 0) {
+        wsrt_clear_attention(ctx, ATTN_REQUEST);
+    }
+}
+
+/* run_one returned with frames it spawned and never synced (a plugin bug:
+ * their work would be lost, or caught only when the frame stack is full a
+ * million indices later).  Named at this index, then abort, as the other
+ * fork-join misuse. */
+__attribute__((noinline, cold)) static void frames_left_unsynced(ws_worker *w, ptrdiff_t n)
+{
+    ws_err("%s: run_one returned at index %llu with %td spawned task%s never synced (each "
+           "ws_spawn or ws_spawn_at needs its ws_sync, or ws_pop and ws_join, before run_one "
+           "returns)",
+           w->pool->run->desc.name, (unsigned long long)w->current_index, n, n == 1 ? "" : "s");
+    abort();
+}
+
+/* After run_one, when the frame stack top moved or range_top was marked by
+ * ws__attend_at.  Split-off ranges never go on the frame stack (wsrt_push_split),
+ * so a moved top means frames run_one left unsynced; with the mark, _at
+ * frames published above the record and never synced (a sync brings fj_pub
+ * back down to the frame synced). */
+__attribute__((noinline)) static void top_moved(ws_worker *w)
+{
+    ws_ctx *ctx = &w->base.ctx;
+    ws_frame *top = (ws_frame *)((uintptr_t)w->range_top & ~RANGE_TOP_AT_PUBLISHED);
+    ptrdiff_t left = ctx->fj_head - top;
+    if (left == 0 && ctx->fj_pub > ctx->fj_head)
+        left = ctx->fj_pub - ctx->fj_head;
+    if (left != 0)
+        frames_left_unsynced(w, left);
+    w->range_top = top;
+}
+
+/* After run_one: check that it left no frame behind, and take the new end
+ * if it gave part of the range away (split_running_range). */
+static inline void pick_up_split(ws_worker *w, uint64_t *end)
+{
+    if (WS_UNLIKELY(w->base.ctx.fj_head != w->range_top))
+        top_moved(w);
+    if (WS_UNLIKELY(w->range_end != *end))
+        *end = w->range_end;
+}
+
+/* The index loop when a journal or a resume set is in use: the same
+ * splitting, plus a skip test and a completion call per index. */
+static uint64_t range_loop_hooked(ws_worker *w, uint64_t i, uint64_t *end, uint64_t *done)
+{
+    ws_ctx *ctx = &w->base.ctx;
+    const ws_run_hooks *h = &w->pool->run->hooks;
+    for (; i < *end; i++) {
+        /* relaxed: see ws_poll. */
+        uint32_t attn = atomic_load_explicit(&ctx->attention, memory_order_relaxed);
+        if (WS_UNLIKELY(attn)) {
+            if (attn & ATTN_STOP)
+                break;
+            split_for_thief(w, i, end);
+        }
+        if (h->skip_bits && (h->skip_bits[i / 64] >> (i % 64)) & 1) {
+            w->stats.skipped++;
+            continue;
+        }
+        w->current_index = i;
+        if (WS_UNLIKELY(w->run_one(w->state, i, ctx) != WS_OK)) {
+            if (!index_failed(w, i) && h->index_done)
+                h->index_done(h->done_arg, ctx->worker_id, i);
+        } else if (h->index_done) {
+            h->index_done(h->done_arg, ctx->worker_id, i);
+        }
+        pick_up_split(w, end);
+        /* relaxed: a progress counter read by the main thread. */
+        atomic_store_explicit(&w->progress, ++*done, memory_order_relaxed);
+    }
+    return i;
+}
+
+/* A frame that runs run_one over [arg0, arg1).  When a thief asks for work
+ * the upper half of what is left becomes a new frame, published at once. */
+int wsrt_range_task(ws_ctx *ctx, ws_frame *self)
+{
+    ws_worker *w = worker_of(ctx);
+    uint64_t i = self->arg[0].u, end = self->arg[1].u;
+    size_t split_base = w->n_splits;
+    int (*run_one)(void *, uint64_t, ws_ctx *) = w->run_one;
+    void *state = w->state;
+    uint64_t done = atomic_load_explicit(&w->progress, memory_order_relaxed);
+    uint64_t start = i;
+    uint64_t t0 = w->pool->run->trace ? wsrt_now_ns() : 0;
+    ws_frame *outer_top = w->range_top;
+    uint64_t outer_end = w->range_end;
+    w->range_top = ctx->fj_head;
+    w->range_end = end;
+
+    if (w->pool->hooked) {
+        i = range_loop_hooked(w, i, &end, &done);
+    } else {
+        for (; i < end; i++) {
+            /* relaxed: see ws_poll. */
+            uint32_t attn = atomic_load_explicit(&ctx->attention, memory_order_relaxed);
+            if (WS_UNLIKELY(attn)) {
+                if (attn & ATTN_STOP)
+                    break;
+                split_for_thief(w, i, &end);
+            }
+            w->current_index = i;
+            if (WS_UNLIKELY(run_one(state, i, ctx) != WS_OK))
+                index_failed(w, i);
+            pick_up_split(w, &end);
+            /* relaxed: a progress counter read by the main thread. */
+            atomic_store_explicit(&w->progress, ++done, memory_order_relaxed);
+        }
+    }
+    w->current_index = UINT64_MAX;
+    w->range_top = outer_top;
+    w->range_end = outer_end;
+    w->stats.indices += i - start;
+    if (w->pool->run->trace && i > start)
+        wsrt_trace_event(w, WS_TRACE_RANGE, t0, wsrt_now_ns(), start, i);
+    wsrt_sync_splits(w, split_base);
+    return WS_OK;
+}
+
+/* ------------------------------------------------------------ workers */
+
+/* The sleeper's last look (wake.h, s3): a frame published before its
+ * count went up is seen here. */
+static int anything_published(wsrt_pool *p)
+{
+    for (unsigned k = 0; k < p->jobs; k++)
+        if (ws_deque_size_hint(&p->workers[k]->deque) > 0)
+            return 1;
+    return 0;
+}
+
+static void worker_loop(ws_worker *w)
+{
+    wsrt_pool *p = w->pool;
+    unsigned rounds = 0;
+    long park_ns = PARK_MIN_NS;
+    uint64_t t_busy = 0, t_parked = 0;
+
+    /* acquire: pairs with the release store of done by worker 0. */
+    while (!atomic_load_explicit(&p->done, memory_order_acquire)) {
+        int got = 0;
+        if (p->jobs > 1) {
+            for (unsigned k = 0; k < p->jobs && !got; k++) {
+                ws_worker *victim = p->workers[wsrt_next_victim(w)];
+                uint64_t t0 = wsrt_now_ns();
+                /* relaxed: a display-only flag. */
+                atomic_store_explicit(&w->busy, 1, memory_order_relaxed);
+                got = wsrt_try_steal_from(w, victim, NULL);
+                atomic_store_explicit(&w->busy, 0, memory_order_relaxed);
+                if (got)
+                    t_busy += wsrt_now_ns() - t0;
+            }
+        }
+        if (got) {
+            rounds = 0;
+            park_ns = PARK_MIN_NS;
+            continue;
+        }
+        rounds++;
+        if (rounds < STEAL_ROUNDS_BEFORE_YIELD)
+            continue;
+        if (rounds < STEAL_ROUNDS_BEFORE_PARK) {
+            sched_yield();
+            continue;
+        }
+        /* Park.  The timeout bounds a missed wake-up; it grows while
+         * nothing turns up so an idle worker costs next to no CPU. */
+        uint64_t t0 = wsrt_now_ns();
+        /* The sleeper's half of wake.h's handshake with wsrt_publish_half: a
+         * frame published before the count went up is seen by the last
+         * look; one published after it comes with a wake-up. */
+        uint32_t seq = ws_wake_prepare_park(&p->sleepers, &p->wake_seq);
+        if (!atomic_load_explicit(&p->done, memory_order_acquire) && !anything_published(p))
+            ws_futex_wait(&p->wake_seq, seq, ws_wake_park_timeout(park_ns));
+        atomic_fetch_sub_explicit(&p->sleepers, 1, memory_order_relaxed);
+        uint64_t t1 = wsrt_now_ns();
+        t_parked += t1 - t0;
+        if (p->run->trace)
+            wsrt_trace_event(w, WS_TRACE_PARK, t0, t1, 0, 0);
+        if (park_ns < PARK_MAX_NS)
+            park_ns *= 2;
+        rounds = STEAL_ROUNDS_BEFORE_PARK - 1; /* one round of steals, then park again */
+    }
+    w->stats.busy_ns += t_busy;
+    w->stats.parked_ns += t_parked;
+}
+
+static void run_range_as_root(ws_worker *w, uint64_t begin, uint64_t end)
+{
+    ws_ctx *ctx = &w->base.ctx;
+    ws_frame *root = ctx->fj_head;
+    root->arg[0].u = begin;
+    root->arg[1].u = end;
+    root->fn = NULL; /* running: never published */
+    ctx->fj_head = root + 1;
+    uint64_t t0 = wsrt_now_ns();
+    w->stats.tasks++;
+    /* relaxed: a display-only flag. */
+    atomic_store_explicit(&w->busy, 1, memory_order_relaxed);
+    wsrt_range_task(ctx, root);
+    atomic_store_explicit(&w->busy, 0, memory_order_relaxed);
+    w->stats.busy_ns += wsrt_now_ns() - t0;
+    ctx->fj_head = root;
+    ctx->fj_pub = root;
+}
+
+static void run_root(ws_worker *w)
+{
+    const ws_run *run = w->pool->run;
+    if (run->hooks.next_block) {
+        uint64_t begin, end;
+        while (!atomic_load_explicit(&w->pool->stopping, memory_order_relaxed) &&
+               run->hooks.next_block(run->hooks.block_arg, &begin, &end))
+            run_range_as_root(w, begin, end);
+        return;
+    }
+    uint64_t begin = run->ranged ? run->range_begin : 0;
+    uint64_t end = run->ranged ? run->range_end : run->count;
+    if (begin < end)
+        run_range_as_root(w, begin, end);
+}
+
+/* One worker's whole part in the run, on whatever thread runs it. */
+void wsrt_worker_run(ws_worker *w)
+{
+    wsrt_pool *p = w->pool;
+    const ws_plugin *d = &p->run->desc;
+    uint64_t t_start = wsrt_now_ns();
+    int ready = 1;
+    wsrt_this_worker = w;
+    /* Worker 0 starts worker 1 (which starts the rest, see worker_thread)
+     * only now, once it is on its own stack and about to take the root:
+     * a thread that is handed its worker sooner finds no work, and after
+     * its spins and yields it would go to sleep just before the work
+     * arrived. */
+    if (w->base.ctx.worker_id == 0 && p->jobs > 1)
+        wsrt_start_worker_thread(p, 1);
+    w->callback = "worker_init";
+    int init_status = d->worker_init ? d->worker_init(p->run->state, &w->base.ctx) : WS_OK;
+    w->callback = NULL;
+    if (init_status != WS_OK) {
+        pthread_mutex_lock(&p->fail_lock);
+        p->worker_init_failed = 1;
+        ws_err("%s: worker_init failed on worker %u: %s", d->name, w->base.ctx.worker_id,
+               w->base.errbuf[0] ? w->base.errbuf : WS_NO_MESSAGE);
+        pthread_mutex_unlock(&p->fail_lock);
+        wsrt_pool_request_stop(p);
+        ready = 0;
+    }
+    if (w->base.ctx.worker_id == 0) {
+        if (ready)
+            run_root(w);
+        /* release: everything the run did happens before the others stop. */
+        atomic_store_explicit(&p->done, 1, memory_order_release);
+        wsrt_wake_all(p);
+    } else if (ready) {
+        worker_loop(w);
+    }
+    if (ready && d->worker_fini) {
+        w->callback = "worker_fini";
+        d->worker_fini(p->run->state, &w->base.ctx);
+        w->callback = NULL;
+    }
+    uint64_t total = wsrt_now_ns() - t_start;
+    uint64_t accounted = w->stats.busy_ns + w->stats.parked_ns;
+    w->stats.idle_ns = total > accounted ? total - accounted : 0;
+    wsrt_this_worker = NULL;
+}
+

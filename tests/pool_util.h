@@ -1,0 +1,32 @@
+/*
+ * pool_util.h - tests' shorthand for one run on a pool of its own
+ * (runtime/pool.h): create, run, destroy, so each run starts and ends
+ * every thread it used.  Must never register the pool (tests that need a
+ * stop from another thread hold the pool themselves) and never keep a
+ * pool between calls.
+ */
+#ifndef WSRUN_TEST_POOL_UTIL_H
+#define WSRUN_TEST_POOL_UTIL_H
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pool.h"
+
+/* wsrt_pool_run on a new pool sized for run->jobs; -1 also when the pool
+ * cannot be created (said on stderr). */
+static inline int test_pool_run(ws_run *run, ws_pool_result *res)
+{
+    wsrt_pool *pool = wsrt_pool_create(run->jobs ? run->jobs : 1);
+    if (!pool) {
+        fprintf(stderr, "test_pool_run: wsrt_pool_create: %s\n", strerror(errno));
+        memset(res, 0, sizeof *res);
+        return -1;
+    }
+    int rc = wsrt_pool_run(pool, run, res);
+    wsrt_pool_destroy(pool);
+    return rc;
+}
+
+#endif
