@@ -106,7 +106,7 @@ int main(int argc, char **argv)
     run.seed = 1;
     run.quiet = 1;
     run.state = &b;
-    ws_pool_result res;
+    wsrt_pool_result res;
     wsrt_pool *pool = wsrt_pool_create(run.jobs);
     if (!b.latency_us || !pool || wsrt_pool_run(pool, &run, &res) != 0 || res.failed) {
         fprintf(stderr, "wake_latency: the run failed\n");

@@ -140,13 +140,13 @@ static int parse_number(const char *option, const char *text, uint64_t min, uint
                         uint64_t *out)
 {
     uint64_t value;
-    if (ws_parse_u64(text, UINT64_MAX, &value) != 0) {
-        ws_err("%s: expected a whole number from %llu to %llu, got '%s'", option,
+    if (wsrt_parse_u64(text, UINT64_MAX, &value) != 0) {
+        wsrt_err("%s: expected a whole number from %llu to %llu, got '%s'", option,
                (unsigned long long)min, (unsigned long long)max, text);
         return -1;
     }
     if (value < min || value > max) {
-        ws_err("%s: %s is out of range %llu..%llu", option, text, (unsigned long long)min,
+        wsrt_err("%s: %s is out of range %llu..%llu", option, text, (unsigned long long)min,
                (unsigned long long)max);
         return -1;
     }
@@ -173,7 +173,7 @@ int wsrt_args_parse(int argc, char **argv, wsrt_args *a)
     a->progress = WSRT_PROGRESS_AUTO;
     a->assignments = calloc((size_t)argc + 1, sizeof *a->assignments);
     if (!a->assignments) {
-        ws_err("out of memory");
+        wsrt_err("out of memory");
         return -1;
     }
     uint64_t value;
@@ -219,8 +219,8 @@ int wsrt_args_parse(int argc, char **argv, wsrt_args *a)
         case OPT_RESUME: a->resume = 1; break;
         case OPT_SHARD: {
             char why[256];
-            if (ws_shard_parse(optarg, &a->shard_k, &a->shard_n, why, sizeof why) != 0) {
-                ws_err("%s", why);
+            if (wsrt_shard_parse(optarg, &a->shard_k, &a->shard_n, why, sizeof why) != 0) {
+                wsrt_err("%s", why);
                 return -1;
             }
             a->shard_given = 1;
@@ -241,29 +241,29 @@ int wsrt_args_parse(int argc, char **argv, wsrt_args *a)
         case 'h': a->help = 1; break;
         case 'V': a->version = 1; break;
         case ':':
-            ws_err("option '%s' needs a value (see wsrun --help)",
+            wsrt_err("option '%s' needs a value (see wsrun --help)",
                    option_as_typed(argv, optind, optopt, name, sizeof name));
             return -1;
         default:
             if (optopt > 0 && optopt < 128)
-                ws_err("unknown option '-%c' (see wsrun --help)", optopt);
+                wsrt_err("unknown option '-%c' (see wsrun --help)", optopt);
             else
-                ws_err("unknown option '%s' (see wsrun --help)", argv[optind - 1]);
+                wsrt_err("unknown option '%s' (see wsrun --help)", argv[optind - 1]);
             return -1;
         }
     }
     if (optind < argc) {
-        ws_err("unexpected argument '%s' (plugin options are given as -o key=value)",
+        wsrt_err("unexpected argument '%s' (plugin options are given as -o key=value)",
                argv[optind]);
         return -1;
     }
     if (a->resume && !a->journal_path) {
-        ws_err("--resume needs --journal FILE (the journal of the run to resume)");
+        wsrt_err("--resume needs --journal FILE (the journal of the run to resume)");
         return -1;
     }
-    const char *orphan = ws_scaling_orphan_option(&a->scaling);
+    const char *orphan = wsrt_scaling_orphan_option(&a->scaling);
     if (orphan) {
-        ws_err("%s needs --scaling (it is an option of the scaling study)", orphan);
+        wsrt_err("%s needs --scaling (it is an option of the scaling study)", orphan);
         return -1;
     }
     if (a->jobs == 0)
@@ -286,5 +286,5 @@ void wsrt_args_print_plugin_help(FILE *out, const ws_run *run, const char *progr
             d->abi_minor);
     fprintf(out, "usage: %s --plugin %s [--count N] [-o key=value ...]\n\n", program, d->name);
     fprintf(out, "options:\n");
-    ws_opts_print_table(out, d->options);
+    wsrt_opts_print_table(out, d->options);
 }

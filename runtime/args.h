@@ -42,7 +42,7 @@ typedef struct wsrt_args {
     int shard_given; /* --shard K/N */
     uint64_t shard_k, shard_n;
     int jobs_given;
-    ws_scaling_args scaling; /* --scaling and its options (scaling.h) */
+    wsrt_scaling_args scaling; /* --scaling and its options (scaling.h) */
 } wsrt_args;
 
 /* Parse argv into *a (the strings stay argv's).  0, or -1 after printing

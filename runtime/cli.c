@@ -14,7 +14,7 @@
 #include "scaling.h"
 #include "session.h"
 
-int ws_cli_main(int argc, char **argv)
+int wsrt_cli_main(int argc, char **argv)
 {
     wsrt_args a;
     if (wsrt_args_parse(argc, argv, &a) != 0) {
@@ -22,7 +22,7 @@ int ws_cli_main(int argc, char **argv)
         return WS_EXIT_USAGE;
     }
     /* A run of a --scaling study: a plain run at the study's -j. */
-    int child = ws_scaling_child_take(&a.jobs);
+    int child = wsrt_scaling_child_take(&a.jobs);
     if (child < 0) {
         wsrt_args_free(&a);
         return WS_EXIT_USAGE;

@@ -7,6 +7,6 @@
 
 /* The whole wsrun program: parse argv, load the plugin, run it.  Returns
  * the process exit status (WS_EXIT_* of run.h). */
-int ws_cli_main(int argc, char **argv);
+int wsrt_cli_main(int argc, char **argv);
 
 #endif

@@ -106,10 +106,10 @@ static void begin(line_buf *b)
     if (stderr_is_tty)
         put_str(b, "\r\033[K");
     put_str(b, "wsrun: ");
-    put_str(b, ws_log_tag()); /* wsrun-mpi: "rank 3: " */
+    put_str(b, wsrt_log_tag()); /* wsrun-mpi: "rank 3: " */
 }
 
-const char *ws_signal_name(int sig)
+const char *wsrt_signal_name(int sig)
 {
     switch (sig) {
     case SIGSEGV: return "SIGSEGV";
@@ -148,7 +148,7 @@ static size_t temp_slot_start(const char *path)
     return (size_t)(((uintptr_t)path >> 4) * UINT64_C(0x9e3779b97f4a7c15) >> 40) % TEMP_SLOTS;
 }
 
-void ws_crash_track_temp(const char *path)
+void wsrt_crash_track_temp(const char *path)
 {
     size_t start = temp_slot_start(path);
     for (size_t k = 0; k < TEMP_SLOTS; k++) {
@@ -161,7 +161,7 @@ void ws_crash_track_temp(const char *path)
     }
 }
 
-void ws_crash_untrack_temp(const char *path)
+void wsrt_crash_untrack_temp(const char *path)
 {
     if (!path[0]) /* emptied names were forgotten already (or never tracked) */
         return;
@@ -190,16 +190,16 @@ static void remove_temps(void)
 /* Everything that must happen before the process ends early. */
 static void save_and_clean(void)
 {
-    ws_journal_flush_from_signal();
+    wsrt_journal_flush_from_signal();
     remove_temps();
 }
 
-void ws_crash_clean_up(void)
+void wsrt_crash_clean_up(void)
 {
     save_and_clean();
 }
 
-const char *ws_crash_plugin(void)
+const char *wsrt_crash_plugin(void)
 {
     return atomic_load(&crash_plugin);
 }
@@ -270,7 +270,7 @@ static void report_where(line_buf *b, int sig, const siginfo_t *info, const void
         }
     }
     put_str(b, "fatal signal ");
-    put_str(b, ws_signal_name(sig));
+    put_str(b, wsrt_signal_name(sig));
     put_str(b, " (");
     put_str(b, signal_meaning(sig, info));
     put_str(b, ")");
@@ -360,7 +360,7 @@ static void on_fatal(int sig, siginfo_t *info, void *uctx)
     put_str(&b, "exiting with status ");
     put_u64(&b, (uint64_t)(128 + sig));
     put_str(&b, " (128 + ");
-    put_str(&b, ws_signal_name(sig));
+    put_str(&b, wsrt_signal_name(sig));
     put_str(&b, ")");
     emit(&b);
     _exit(128 + sig);
@@ -397,7 +397,7 @@ static void alt_stack_key_create(void)
     (void)pthread_key_create(&alt_stack_key, alt_stack_release);
 }
 
-void ws_crash_thread_init(void)
+void wsrt_crash_thread_init(void)
 {
     pthread_once(&alt_stack_once, alt_stack_key_create);
     if (pthread_getspecific(alt_stack_key))
@@ -422,10 +422,10 @@ void ws_crash_thread_init(void)
     pthread_setspecific(alt_stack_key, &this_alt_stack);
 }
 
-void ws_crash_install(const char *plugin)
+void wsrt_crash_install(const char *plugin)
 {
     atomic_store(&crash_plugin, plugin);
-    ws_crash_thread_init();
+    wsrt_crash_thread_init();
     if (atomic_exchange(&handlers_installed, 1))
         return;
     stderr_is_tty = isatty(STDERR_FILENO);
@@ -467,7 +467,7 @@ static int find_loaded_object(struct dl_phdr_info *info, size_t size, void *arg)
     return r->end != 0;
 }
 
-void ws_crash_set_plugin_code(const void *address_in_plugin)
+void wsrt_crash_set_plugin_code(const void *address_in_plugin)
 {
     Dl_info info;
     if (!dladdr(address_in_plugin, &info) || !info.dli_fname || !info.dli_fname[0])
@@ -482,12 +482,12 @@ void ws_crash_set_plugin_code(const void *address_in_plugin)
     atomic_store(&plugin_file, info.dli_fname);
 }
 
-void ws_crash_set_phase(const char *phase)
+void wsrt_crash_set_phase(const char *phase)
 {
     atomic_store(&crash_phase, phase);
 }
 
-const char *ws_crash_phase(void)
+const char *wsrt_crash_phase(void)
 {
     return atomic_load(&crash_phase);
 }
@@ -505,7 +505,7 @@ static void on_interrupt(int sig)
     if (atomic_compare_exchange_strong(&first_interrupt, &expected, sig)) {
         wsrt_registry_request_stop();
         begin(&b);
-        put_str(&b, ws_signal_name(sig));
+        put_str(&b, wsrt_signal_name(sig));
         put_str(&b, ": stopping after the running tasks (");
         put_str(&b, sig == SIGINT ? "Ctrl-C again" : "a second SIGTERM");
         put_str(&b, " exits at once)");
@@ -515,14 +515,14 @@ static void on_interrupt(int sig)
     save_and_clean();
     begin(&b);
     put_str(&b, "second ");
-    put_str(&b, ws_signal_name(sig));
+    put_str(&b, wsrt_signal_name(sig));
     put_str(&b, ": exiting at once with status ");
     put_u64(&b, (uint64_t)(128 + sig));
     emit(&b);
     _exit(128 + sig);
 }
 
-void ws_interrupts_install(void)
+void wsrt_interrupts_install(void)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -535,7 +535,7 @@ void ws_interrupts_install(void)
     interrupts_installed = 1;
 }
 
-void ws_interrupts_restore(void)
+void wsrt_interrupts_restore(void)
 {
     if (!interrupts_installed)
         return;
@@ -544,7 +544,7 @@ void ws_interrupts_restore(void)
     interrupts_installed = 0;
 }
 
-int ws_interrupted(void)
+int wsrt_interrupted(void)
 {
     return atomic_load(&first_interrupt);
 }

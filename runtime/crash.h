@@ -19,48 +19,48 @@
 /* Install the fatal-signal handlers for this process (idempotent) and give
  * the calling thread an alternate signal stack.  `plugin` (may be NULL
  * before the plugin is known) must stay valid until exit. */
-void ws_crash_install(const char *plugin);
+void wsrt_crash_install(const char *plugin);
 
 /* The plugin whose code contains `address_in_plugin` (its descriptor):
  * a crash report then ends with an addr2line command for its frames. */
-void ws_crash_set_plugin_code(const void *address_in_plugin);
+void wsrt_crash_set_plugin_code(const void *address_in_plugin);
 
-/* The plugin's name given to ws_crash_install (NULL before). */
-const char *ws_crash_plugin(void);
+/* The plugin's name given to wsrt_crash_install (NULL before). */
+const char *wsrt_crash_plugin(void);
 
 /* What a crash does before the process ends, without the report: the
  * journal's buffered records written out, the temporary output files
  * removed (async-signal-safe). */
-void ws_crash_clean_up(void);
+void wsrt_crash_clean_up(void);
 
 /* What the process is doing, for a crash outside run_one: "init",
  * "finish", ...; a string literal (NULL: nothing to say). */
-void ws_crash_set_phase(const char *phase);
+void wsrt_crash_set_phase(const char *phase);
 /* The phase set last (NULL: none). */
-const char *ws_crash_phase(void);
+const char *wsrt_crash_phase(void);
 
 /* Give the calling thread an alternate signal stack, so a stack overflow
  * is reported too.  Called by each worker thread at its start (sched.c);
  * the stack is freed when the thread exits. */
-void ws_crash_thread_init(void);
+void wsrt_crash_thread_init(void);
 
-/* Catch SIGINT and SIGTERM until ws_interrupts_restore. */
-void ws_interrupts_install(void);
-void ws_interrupts_restore(void);
+/* Catch SIGINT and SIGTERM until wsrt_interrupts_restore. */
+void wsrt_interrupts_install(void);
+void wsrt_interrupts_restore(void);
 /* The first interrupting signal (SIGINT or SIGTERM), or 0. */
-int ws_interrupted(void);
+int wsrt_interrupted(void);
 
 /* Temporary output files to remove if the process must end at once
  * (crash, second interrupt).  `path` points at a buffer that holds the
- * name until ws_crash_untrack_temp(path), called while the name is still
+ * name until wsrt_crash_untrack_temp(path), called while the name is still
  * there (an empty name counts as never tracked); nothing is copied.  Tracking
  * never fails the caller: when the table is full the file is simply not
  * tracked. */
-void ws_crash_track_temp(const char *path);
-void ws_crash_untrack_temp(const char *path);
+void wsrt_crash_track_temp(const char *path);
+void wsrt_crash_untrack_temp(const char *path);
 
 /* "SIGSEGV" for SIGSEGV; "signal N" style text is not needed: NULL for a
  * signal this module does not name. */
-const char *ws_signal_name(int sig);
+const char *wsrt_signal_name(int sig);
 
 #endif

@@ -4,7 +4,7 @@
  * cost nothing on x86 and let ThreadSanitizer see the synchronisation:
  * the release fence + relaxed store of bottom in push is a release store,
  * and the array pointer is read with acquire instead of consume; and take's
- * stores of bottom are release (see ws_deque_take).
+ * stores of bottom are release (see wsrt_deque_take).
  * Must never block, allocate on take/steal, or free a live array.
  */
 #include "deque.h"
@@ -13,9 +13,9 @@
 
 #include "test_hooks.h"
 
-static ws_deque_array *array_new(int64_t capacity)
+static wsrt_deque_array *array_new(int64_t capacity)
 {
-    ws_deque_array *a = malloc(sizeof *a + (size_t)capacity * sizeof(_Atomic uintptr_t));
+    wsrt_deque_array *a = malloc(sizeof *a + (size_t)capacity * sizeof(_Atomic uintptr_t));
     if (!a)
         return NULL;
     a->capacity = capacity;
@@ -25,9 +25,9 @@ static ws_deque_array *array_new(int64_t capacity)
     return a;
 }
 
-int ws_deque_init(ws_deque *q, unsigned capacity_log2)
+int wsrt_deque_init(wsrt_deque *q, unsigned capacity_log2)
 {
-    ws_deque_array *a = array_new((int64_t)1 << capacity_log2);
+    wsrt_deque_array *a = array_new((int64_t)1 << capacity_log2);
     if (!a)
         return -1;
     atomic_init(&q->top, 0);
@@ -37,11 +37,11 @@ int ws_deque_init(ws_deque *q, unsigned capacity_log2)
     return 0;
 }
 
-void ws_deque_destroy(ws_deque *q)
+void wsrt_deque_destroy(wsrt_deque *q)
 {
     free(atomic_load_explicit(&q->array, memory_order_relaxed));
     while (q->retired) {
-        ws_deque_array *next = q->retired->retired_next;
+        wsrt_deque_array *next = q->retired->retired_next;
         free(q->retired);
         q->retired = next;
     }
@@ -51,9 +51,9 @@ void ws_deque_destroy(ws_deque *q)
  * old array stays allocated (on the retired list) because a thief that read
  * the old pointer may still load a slot from it; the slot values it can
  * observe there are the same ones the copy holds. */
-static ws_deque_array *grow(ws_deque *q, ws_deque_array *old, int64_t t, int64_t b)
+static wsrt_deque_array *grow(wsrt_deque *q, wsrt_deque_array *old, int64_t t, int64_t b)
 {
-    ws_deque_array *a = array_new(old->capacity * 2);
+    wsrt_deque_array *a = array_new(old->capacity * 2);
     if (!a)
         return NULL;
     for (int64_t i = t; i < b; i++) {
@@ -68,7 +68,7 @@ static ws_deque_array *grow(ws_deque *q, ws_deque_array *old, int64_t t, int64_t
     return a;
 }
 
-int ws_deque_push(ws_deque *q, uintptr_t item)
+int wsrt_deque_push(wsrt_deque *q, uintptr_t item)
 {
     /* relaxed: only the owner writes bottom. */
     int64_t b = atomic_load_explicit(&q->bottom, memory_order_relaxed);
@@ -76,7 +76,7 @@ int ws_deque_push(ws_deque *q, uintptr_t item)
      * before the thief that took its previous item has read it. */
     int64_t t = atomic_load_explicit(&q->top, memory_order_acquire);
     /* relaxed: only the owner writes the array pointer. */
-    ws_deque_array *a = atomic_load_explicit(&q->array, memory_order_relaxed);
+    wsrt_deque_array *a = atomic_load_explicit(&q->array, memory_order_relaxed);
     if (b - t > a->capacity - 1) {
         a = grow(q, a, t, b);
         if (!a)
@@ -93,11 +93,11 @@ int ws_deque_push(ws_deque *q, uintptr_t item)
     return 0;
 }
 
-int ws_deque_take(ws_deque *q, uintptr_t *item)
+int wsrt_deque_take(wsrt_deque *q, uintptr_t *item)
 {
     /* relaxed: only the owner writes bottom and the array pointer. */
     int64_t b = atomic_load_explicit(&q->bottom, memory_order_relaxed) - 1;
-    ws_deque_array *a = atomic_load_explicit(&q->array, memory_order_relaxed);
+    wsrt_deque_array *a = atomic_load_explicit(&q->array, memory_order_relaxed);
     /* release (here and in the two restores below): push's release store
      * of bottom is acquired by a thief that may read a bottom written
      * later by take.  C11 (5.1.2.4) lets later relaxed stores by the same
@@ -139,12 +139,12 @@ int ws_deque_take(ws_deque *q, uintptr_t *item)
     return WS_DEQUE_GOT;
 }
 
-int ws_deque_steal(ws_deque *q, uintptr_t *item)
+int wsrt_deque_steal(wsrt_deque *q, uintptr_t *item)
 {
-    return ws_deque_steal_unless(q, item, NULL);
+    return wsrt_deque_steal_unless(q, item, NULL);
 }
 
-int ws_deque_steal_unless(ws_deque *q, uintptr_t *item, _Atomic uint32_t *done_flag)
+int wsrt_deque_steal_unless(wsrt_deque *q, uintptr_t *item, _Atomic uint32_t *done_flag)
 {
     WS_HOOK("steal.begin");
     /* acquire: pairs with other thieves' CAS, so we read the slot after
@@ -160,7 +160,7 @@ int ws_deque_steal_unless(ws_deque *q, uintptr_t *item, _Atomic uint32_t *done_f
         return WS_DEQUE_EMPTY;
     WS_HOOK("steal.before_slot");
     /* acquire: pairs with the release store in grow (the copied slots). */
-    ws_deque_array *a = atomic_load_explicit(&q->array, memory_order_acquire);
+    wsrt_deque_array *a = atomic_load_explicit(&q->array, memory_order_acquire);
     /* relaxed: the value is only used if the CAS below confirms that top was
      * still t, i.e. that this slot had not been reused. */
     uintptr_t x = atomic_load_explicit(&a->slot[t & (a->capacity - 1)], memory_order_relaxed);

@@ -6,7 +6,7 @@
  * One owner thread calls push and take; any thread may call steal.  Items
  * are non-zero machine words (the scheduler stores ws_frame pointers).
  * Must never be called by two owners, and never frees an array a thief may
- * still read before ws_deque_destroy.
+ * still read before wsrt_deque_destroy.
  */
 #ifndef WSRUN_DEQUE_H
 #define WSRUN_DEQUE_H
@@ -15,43 +15,43 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct ws_deque_array {
+typedef struct wsrt_deque_array {
     int64_t capacity; /* a power of two */
-    struct ws_deque_array *retired_next; /* owner-only list of replaced arrays */
+    struct wsrt_deque_array *retired_next; /* owner-only list of replaced arrays */
     _Atomic uintptr_t slot[];
-} ws_deque_array;
+} wsrt_deque_array;
 
-typedef struct ws_deque {
+typedef struct wsrt_deque {
     /* top and bottom live on separate cache lines: thieves hammer top, the
      * owner writes bottom on every push. */
     _Alignas(64) _Atomic int64_t top;
     _Alignas(64) _Atomic int64_t bottom;
-    _Atomic(ws_deque_array *) array;
-    ws_deque_array *retired; /* freed by ws_deque_destroy */
-} ws_deque;
+    _Atomic(wsrt_deque_array *) array;
+    wsrt_deque_array *retired; /* freed by wsrt_deque_destroy */
+} wsrt_deque;
 
 enum { WS_DEQUE_EMPTY = 0, WS_DEQUE_GOT = 1, WS_DEQUE_LOST_RACE = 2 };
 
 /* capacity_log2: the initial array holds 1 << capacity_log2 items. */
-int ws_deque_init(ws_deque *q, unsigned capacity_log2);
-void ws_deque_destroy(ws_deque *q);
+int wsrt_deque_init(wsrt_deque *q, unsigned capacity_log2);
+void wsrt_deque_destroy(wsrt_deque *q);
 
 /* Owner only.  Returns 0, or -1 if growing the array failed (out of memory). */
-int ws_deque_push(ws_deque *q, uintptr_t item);
+int wsrt_deque_push(wsrt_deque *q, uintptr_t item);
 /* Owner only: the most recently pushed item (LIFO).  WS_DEQUE_GOT or
  * WS_DEQUE_EMPTY. */
-int ws_deque_take(ws_deque *q, uintptr_t *item);
+int wsrt_deque_take(wsrt_deque *q, uintptr_t *item);
 /* Any thread: the oldest item (FIFO).  WS_DEQUE_GOT, WS_DEQUE_EMPTY, or
  * WS_DEQUE_LOST_RACE when another thief or the owner took it first. */
-int ws_deque_steal(ws_deque *q, uintptr_t *item);
+int wsrt_deque_steal(wsrt_deque *q, uintptr_t *item);
 
-/* As ws_deque_steal, but gives up (WS_DEQUE_EMPTY) when *done_flag reads 1
+/* As wsrt_deque_steal, but gives up (WS_DEQUE_EMPTY) when *done_flag reads 1
  * (WS_FRAME_DONE) after the item was read and before it is claimed: a
  * worker waiting for a frame steals only while that frame runs. */
-int ws_deque_steal_unless(ws_deque *q, uintptr_t *item, _Atomic uint32_t *done_flag);
+int wsrt_deque_steal_unless(wsrt_deque *q, uintptr_t *item, _Atomic uint32_t *done_flag);
 
 /* A racy size estimate for heuristics (never for correctness). */
-static inline int64_t ws_deque_size_hint(ws_deque *q)
+static inline int64_t wsrt_deque_size_hint(wsrt_deque *q)
 {
     /* relaxed: only a hint; a stale answer costs one wasted steal try. */
     int64_t b = atomic_load_explicit(&q->bottom, memory_order_relaxed);

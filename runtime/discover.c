@@ -65,7 +65,7 @@ static int collect_dir(void *arg, const char *dir)
 
 static void collect_dirs(listing *l, const char *search_path, const char *exe_path)
 {
-    ws_loader_each_dir(search_path, exe_path, collect_dir, l);
+    wsrt_loader_each_dir(search_path, exe_path, collect_dir, l);
 }
 
 static int ends_in_so(const char *name)
@@ -85,8 +85,8 @@ static void examine(listing *l, size_t dir, const char *path)
     ws_run run;
     memset(&run, 0, sizeof run);
     char err[1024];
-    if (ws_loader_open(&run, path, err, sizeof err) != 0) {
-        ws_err("skipping %s", err);
+    if (wsrt_loader_open(&run, path, err, sizeof err) != 0) {
+        wsrt_err("skipping %s", err);
         return;
     }
     if (l->n == l->cap) {
@@ -94,7 +94,7 @@ static void examine(listing *l, size_t dir, const char *path)
         found_plugin *p = realloc(l->plugins, cap * sizeof *p);
         if (!p) {
             l->out_of_memory = 1;
-            ws_loader_close(&run);
+            wsrt_loader_close(&run);
             return;
         }
         l->plugins = p;
@@ -106,7 +106,7 @@ static void examine(listing *l, size_t dir, const char *path)
     f->name = strdup(run.desc.name);
     f->version = strdup(run.desc.version ? run.desc.version : "-");
     f->description = strdup(run.desc.description ? run.desc.description : "(no description)");
-    ws_loader_close(&run);
+    wsrt_loader_close(&run);
     if (!f->name || !f->version || !f->description) {
         free(f->name), free(f->version), free(f->description);
         l->out_of_memory = 1;
@@ -124,7 +124,7 @@ static void scan_dir(listing *l, size_t dir)
 {
     DIR *d = opendir(l->dirs[dir]);
     if (!d) {
-        ws_err("skipping folder %s: cannot read it", l->dirs[dir]);
+        wsrt_err("skipping folder %s: cannot read it", l->dirs[dir]);
         return;
     }
     char **names = NULL;
@@ -180,7 +180,7 @@ static void print_listing(FILE *out, const listing *l)
     }
 }
 
-int ws_discover_list(FILE *out, const char *search_path, const char *exe_path)
+int wsrt_discover_list(FILE *out, const char *search_path, const char *exe_path)
 {
     listing l;
     memset(&l, 0, sizeof l);
@@ -189,10 +189,10 @@ int ws_discover_list(FILE *out, const char *search_path, const char *exe_path)
         scan_dir(&l, d);
     int listed = (int)l.n;
     if (l.out_of_memory) {
-        ws_err("out of memory listing plugins");
+        wsrt_err("out of memory listing plugins");
         listed = -1;
     } else if (l.n == 0) {
-        ws_err("no plugins found (set WSRUN_PLUGIN_PATH to a folder of .so files)");
+        wsrt_err("no plugins found (set WSRUN_PLUGIN_PATH to a folder of .so files)");
     } else {
         print_listing(out, &l);
     }

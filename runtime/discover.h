@@ -17,6 +17,6 @@
  * stderr each.  `search_path` is colon separated (may be NULL); exe_path
  * NULL means the running executable.  Returns the number of plugins
  * listed, or -1 (with a message printed) when memory ran out. */
-int ws_discover_list(FILE *out, const char *search_path, const char *exe_path);
+int wsrt_discover_list(FILE *out, const char *search_path, const char *exe_path);
 
 #endif

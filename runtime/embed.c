@@ -59,7 +59,7 @@ static int wsrt_embed_pool_open(ws_pool *pool)
     return pool->core ? 0 : -1;
 }
 
-static int wsrt_embed_pool_run(ws_pool *pool, ws_run *run, ws_pool_result *result)
+static int wsrt_embed_pool_run(ws_pool *pool, ws_run *run, wsrt_pool_result *result)
 {
     return wsrt_pool_run(pool->core, run, result);
 }
@@ -113,7 +113,7 @@ static int refuse(ws_pool *pool, const char *fmt, ...)
 
 static const char *message_or_default(const ws_ctx *ctx)
 {
-    const char *msg = ws_ctx_error(ctx);
+    const char *msg = wsrt_ctx_error(ctx);
     return msg[0] ? msg : WS_NO_MESSAGE;
 }
 
@@ -137,7 +137,7 @@ static int embed_run_one(void *state, uint64_t index, ws_ctx *ctx)
     return rc;
 }
 
-static void fill_stats(ws_pool_stats *stats, const ws_run *run, const ws_pool_result *r)
+static void fill_stats(ws_pool_stats *stats, const ws_run *run, const wsrt_pool_result *r)
 {
     if (!stats || stats->struct_size < sizeof stats->struct_size)
         return;
@@ -160,7 +160,7 @@ static void fill_stats(ws_pool_stats *stats, const ws_run *run, const ws_pool_re
 
 /* The indices of a run whose init succeeded; returns the run status finish
  * gets (0: every index succeeded), with the pool's message set otherwise. */
-static int run_indices(ws_pool *pool, wsrt_embed_run *er, ws_pool_result *result)
+static int run_indices(ws_pool *pool, wsrt_embed_run *er, wsrt_pool_result *result)
 {
     ws_run *run = &er->run;
     if (run->count == 0)
@@ -192,10 +192,10 @@ static int run_checked(ws_pool *pool, wsrt_embed_run *er, ws_pool_stats *stats)
 {
     ws_run *run = &er->run;
     const char *name = run->desc.name;
-    ws_ctx_base main_ctx;
-    ws_ctx_base_init(&main_ctx, run, UINT32_MAX);
+    wsrt_ctx_base main_ctx;
+    wsrt_ctx_base_init(&main_ctx, run, UINT32_MAX);
     ws_ctx *ctx = &main_ctx.ctx;
-    ws_pool_result result;
+    wsrt_pool_result result;
     memset(&result, 0, sizeof result);
 
     run->state = er->initial_state;
@@ -216,7 +216,7 @@ static int run_checked(ws_pool *pool, wsrt_embed_run *er, ws_pool_stats *stats)
         if (run_status != 0)
             status = WS_POOL_FAILED;
     }
-    ws_ctx_clear_error(ctx);
+    wsrt_ctx_clear_error(ctx);
     if (run->desc.finish && run->desc.finish(run->state, run_status, ctx) != WS_OK) {
         if (status == WS_POOL_OK) {
             snprintf(pool->error, sizeof pool->error, "%s: finish failed: %s", name,
@@ -265,7 +265,7 @@ static void embed_run_setup(wsrt_embed_run *er, const ws_pool *pool)
 
 static void embed_run_free(wsrt_embed_run *er)
 {
-    ws_opts_free(&er->run);
+    wsrt_opts_free(&er->run);
     pthread_mutex_destroy(&er->fail_lock);
 }
 
@@ -313,13 +313,13 @@ int ws_pool_run_plugin(ws_pool *pool, const ws_plugin *plugin, uint64_t count,
     } else if (n_options && !options) {
         rc = refuse(pool, "%zu options given but no array of them", n_options);
     } else if (wsrt_loader_adopt(&er.run, plugin, err, sizeof err) != 0 ||
-               ws_opts_setup(&er.run, err, sizeof err) != 0) {
+               wsrt_opts_setup(&er.run, err, sizeof err) != 0) {
         rc = refuse(pool, "%s", err);
     } else {
         for (size_t k = 0; k < n_options && rc == WS_POOL_OK; k++)
             if (!options[k])
                 rc = refuse(pool, "option %zu is NULL", k);
-            else if (ws_opts_apply(&er.run, options[k], err, sizeof err) != 0)
+            else if (wsrt_opts_apply(&er.run, options[k], err, sizeof err) != 0)
                 rc = refuse(pool, "%s", err);
         if (rc == WS_POOL_OK) {
             set_count(&er.run, count);

@@ -15,14 +15,14 @@
 
 /* Sleep while *word == expected, at most timeout_ns (0: no limit); returns
  * at once if the word already differs. */
-static inline void ws_futex_wait(_Atomic uint32_t *word, uint32_t expected, long timeout_ns)
+static inline void wsrt_futex_wait(_Atomic uint32_t *word, uint32_t expected, long timeout_ns)
 {
     struct timespec ts = {timeout_ns / 1000000000L, timeout_ns % 1000000000L};
     syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT_PRIVATE, expected, timeout_ns ? &ts : NULL,
             NULL, 0);
 }
 
-static inline void ws_futex_wake(_Atomic uint32_t *word, int n)
+static inline void wsrt_futex_wake(_Atomic uint32_t *word, int n)
 {
     syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
 }

@@ -37,10 +37,10 @@ typedef struct journal_buffer {
     unsigned char rec[BATCH_RECORDS][WS_JOURNAL_RECORD];
 } journal_buffer;
 
-struct ws_journal {
+struct wsrt_journal {
     char *path;
     int fd;
-    ws_journal_key key;
+    wsrt_journal_key key;
     uint64_t count;
     uint64_t *skip_bits; /* mmap'd, count bits; NULL when nothing was done */
     size_t skip_bytes;
@@ -54,7 +54,7 @@ struct ws_journal {
 
 /* The open journal, for the signal-safe flush, and the number of signal
  * handlers using it: close waits for them before freeing it. */
-static ws_journal *_Atomic active_journal;
+static wsrt_journal *_Atomic active_journal;
 static _Atomic int signal_flushers;
 
 /* ------------------------------------------------------------- writer */
@@ -77,11 +77,11 @@ static uint64_t clock_coarse_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* The batches' clock: the system's, or a test's (ws_journal_set_clock), so
+/* The batches' clock: the system's, or a test's (wsrt_journal_set_clock), so
  * that the age rule is tested by events, never by sleeping past it. */
 static uint64_t (*batch_clock)(void) = clock_coarse_now_ns;
 
-void ws_journal_set_clock(uint64_t (*now_ns)(void))
+void wsrt_journal_set_clock(uint64_t (*now_ns)(void))
 {
     batch_clock = now_ns ? now_ns : clock_coarse_now_ns;
 }
@@ -109,7 +109,7 @@ static int write_all(int fd, const unsigned char *p, size_t len)
     return 0;
 }
 
-static void flush_buffer(ws_journal *j, journal_buffer *b)
+static void flush_buffer(wsrt_journal *j, journal_buffer *b)
 {
     /* relaxed: only the owning worker (or the main thread after the pool
      * stopped) changes n outside the signal path. */
@@ -123,7 +123,7 @@ static void flush_buffer(ws_journal *j, journal_buffer *b)
         if (e) {
             int expected = 0;
             if (atomic_compare_exchange_strong(&j->write_errno, &expected, e))
-                ws_err("journal %s: cannot write: %s (indices finished from now on are not "
+                wsrt_err("journal %s: cannot write: %s (indices finished from now on are not "
                        "recorded; the run goes on)", j->path, strerror(e));
         } else {
             atomic_fetch_add_explicit(&j->written, n, memory_order_relaxed);
@@ -134,7 +134,7 @@ static void flush_buffer(ws_journal *j, journal_buffer *b)
 
 static void journal_index_done(void *arg, unsigned worker, uint64_t index)
 {
-    ws_journal *j = arg;
+    wsrt_journal *j = arg;
     if (worker >= j->n_buffers)
         worker = j->n_buffers - 1; /* never: the pool's workers are 0..jobs-1 */
     journal_buffer *b = &j->buffers[worker];
@@ -149,11 +149,11 @@ static void journal_index_done(void *arg, unsigned worker, uint64_t index)
         flush_buffer(j, b);
 }
 
-void ws_journal_flush_from_signal(void)
+void wsrt_journal_flush_from_signal(void)
 {
     /* seq_cst: pairs with close's store of NULL then load of the count. */
     atomic_fetch_add(&signal_flushers, 1);
-    ws_journal *j = atomic_load(&active_journal);
+    wsrt_journal *j = atomic_load(&active_journal);
     if (!j || atomic_load_explicit(&j->write_errno, memory_order_relaxed)) {
         atomic_fetch_sub(&signal_flushers, 1);
         return;
@@ -171,7 +171,7 @@ void ws_journal_flush_from_signal(void)
     atomic_fetch_sub(&signal_flushers, 1);
 }
 
-static void journal_free(ws_journal *j)
+static void journal_free(wsrt_journal *j)
 {
     if (!j)
         return;
@@ -179,7 +179,7 @@ static void journal_free(ws_journal *j)
         close(j->fd);
     if (j->skip_bits)
         munmap(j->skip_bits, j->skip_bytes);
-    ws_journal_key_free(&j->key);
+    wsrt_journal_key_free(&j->key);
     free(j->buffers);
     free(j->path);
     pthread_mutex_destroy(&j->write_lock);
@@ -187,13 +187,13 @@ static void journal_free(ws_journal *j)
 }
 
 /* Read the existing journal in fd and build the skip bits.  0, or -1. */
-static int journal_resume(ws_journal *j, off_t size, char *err, size_t err_size)
+static int journal_resume(wsrt_journal *j, off_t size, char *err, size_t err_size)
 {
     int fresh = 1;
     if (size > 0) {
         const unsigned char *data = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, j->fd, 0);
         if (data == MAP_FAILED)
-            return ws_errf(err, err_size, "--journal %s: cannot read: %s", j->path, strerror(errno));
+            return wsrt_errf(err, err_size, "--journal %s: cannot read: %s", j->path, strerror(errno));
         j->skip_bytes = (size_t)((j->count + 63) / 64 * 8);
         if (j->skip_bytes == 0)
             j->skip_bytes = 8;
@@ -202,22 +202,22 @@ static int journal_resume(ws_journal *j, off_t size, char *err, size_t err_size)
         if (j->skip_bits == MAP_FAILED) {
             j->skip_bits = NULL;
             munmap((void *)data, (size_t)size);
-            return ws_errf(err, err_size, "--journal %s: no memory for %" PRIu64 " resume bits",
+            return wsrt_errf(err, err_size, "--journal %s: no memory for %" PRIu64 " resume bits",
                         j->path, j->count);
         }
-        ws_journal_scan scan;
+        wsrt_journal_scan scan;
         char why[1024];
-        int rc = ws_journal_scan_data(data, (size_t)size, &j->key, j->skip_bits, &scan, why,
+        int rc = wsrt_journal_scan_data(data, (size_t)size, &j->key, j->skip_bits, &scan, why,
                                       sizeof why);
         munmap((void *)data, (size_t)size);
         if (rc != 0)
-            return ws_errf(err, err_size, "--resume: journal %s %s; run the command that wrote it, "
+            return wsrt_errf(err, err_size, "--resume: journal %s %s; run the command that wrote it, "
                         "or remove the journal to start over", j->path, why);
         fresh = scan.fresh;
         j->done = scan.done;
         j->ignored = scan.ignored;
         if (!fresh && (off_t)scan.keep_len < size && ftruncate(j->fd, (off_t)scan.keep_len) != 0)
-            return ws_errf(err, err_size, "--journal %s: cannot cut its torn last record: %s",
+            return wsrt_errf(err, err_size, "--journal %s: cannot cut its torn last record: %s",
                         j->path, strerror(errno));
         if (j->done == 0) {
             munmap(j->skip_bits, j->skip_bytes);
@@ -226,32 +226,32 @@ static int journal_resume(ws_journal *j, off_t size, char *err, size_t err_size)
     }
     if (fresh) {
         if (ftruncate(j->fd, 0) != 0)
-            return ws_errf(err, err_size, "--journal %s: cannot truncate: %s", j->path,
+            return wsrt_errf(err, err_size, "--journal %s: cannot truncate: %s", j->path,
                         strerror(errno));
         int e = write_all(j->fd, (const unsigned char *)j->key.header, j->key.header_len);
         if (e)
-            return ws_errf(err, err_size, "--journal %s: cannot write: %s", j->path, strerror(e));
+            return wsrt_errf(err, err_size, "--journal %s: cannot write: %s", j->path, strerror(e));
     }
     return 0;
 }
 
-ws_journal *ws_journal_open(const char *path, int resume, const ws_run *run, char *err,
+wsrt_journal *wsrt_journal_open(const char *path, int resume, const ws_run *run, char *err,
                             size_t err_size)
 {
     if (run->count > WS_JOURNAL_MAX_COUNT) {
-        ws_errf(err, err_size, "--journal %s: --count %" PRIu64 " is above the journal's limit of %"
+        wsrt_errf(err, err_size, "--journal %s: --count %" PRIu64 " is above the journal's limit of %"
              PRIu64 " indices", path, run->count, WS_JOURNAL_MAX_COUNT);
         return NULL;
     }
-    ws_journal *j = calloc(1, sizeof *j);
-    char *options = ws_journal_options_text(run);
+    wsrt_journal *j = calloc(1, sizeof *j);
+    char *options = wsrt_journal_options_text(run);
     if (!j || !options || !(j->path = strdup(path)) ||
-        ws_journal_key_build(run->desc.name, run->count, run->seed, options, &j->key) != 0) {
+        wsrt_journal_key_build(run->desc.name, run->count, run->seed, options, &j->key) != 0) {
         free(options);
         if (j)
             free(j->path);
         free(j);
-        ws_errf(err, err_size, "--journal %s: out of memory", path);
+        wsrt_errf(err, err_size, "--journal %s: out of memory", path);
         return NULL;
     }
     free(options);
@@ -261,27 +261,27 @@ ws_journal *ws_journal_open(const char *path, int resume, const ws_run *run, cha
     j->n_buffers = run->jobs ? run->jobs : 1;
     if (posix_memalign((void **)&j->buffers, 64, j->n_buffers * sizeof *j->buffers) != 0) {
         j->buffers = NULL;
-        ws_errf(err, err_size, "--journal %s: out of memory", path);
+        wsrt_errf(err, err_size, "--journal %s: out of memory", path);
         goto bad;
     }
     memset(j->buffers, 0, j->n_buffers * sizeof *j->buffers);
 
     j->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
     if (j->fd < 0) {
-        ws_errf(err, err_size, "--journal %s: cannot open: %s", path, strerror(errno));
+        wsrt_errf(err, err_size, "--journal %s: cannot open: %s", path, strerror(errno));
         goto bad;
     }
     struct stat st;
     if (fstat(j->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        ws_errf(err, err_size, "--journal %s: not a regular file", path);
+        wsrt_errf(err, err_size, "--journal %s: not a regular file", path);
         goto bad;
     }
     if (flock(j->fd, LOCK_EX | LOCK_NB) != 0) {
-        ws_errf(err, err_size, "--journal %s: in use by another wsrun", path);
+        wsrt_errf(err, err_size, "--journal %s: in use by another wsrun", path);
         goto bad;
     }
     if (!resume && st.st_size > 0) {
-        ws_errf(err, err_size, "--journal %s: already exists; add --resume to continue the run it "
+        wsrt_errf(err, err_size, "--journal %s: already exists; add --resume to continue the run it "
              "records, or remove it to start over", path);
         goto bad;
     }
@@ -294,33 +294,33 @@ bad:
     return NULL;
 }
 
-uint64_t ws_journal_done(const ws_journal *j)
+uint64_t wsrt_journal_done(const wsrt_journal *j)
 {
     return j->done;
 }
 
-uint64_t ws_journal_ignored(const ws_journal *j)
+uint64_t wsrt_journal_ignored(const wsrt_journal *j)
 {
     return j->ignored;
 }
 
-uint64_t ws_journal_written(const ws_journal *j)
+uint64_t wsrt_journal_written(const wsrt_journal *j)
 {
     return atomic_load_explicit(&j->written, memory_order_relaxed);
 }
 
-void ws_journal_attach(ws_journal *j, ws_run *run)
+void wsrt_journal_attach(wsrt_journal *j, ws_run *run)
 {
     run->hooks.skip_bits = j->skip_bits;
     run->hooks.index_done = journal_index_done;
     run->hooks.done_arg = j;
 }
 
-int ws_journal_close(ws_journal *j, char *err, size_t err_size)
+int wsrt_journal_close(wsrt_journal *j, char *err, size_t err_size)
 {
     if (!j)
         return 0;
-    ws_journal *expected = j;
+    wsrt_journal *expected = j;
     atomic_compare_exchange_strong(&active_journal, &expected, NULL);
     while (atomic_load(&signal_flushers) > 0) /* a handler about to end the process */
         sched_yield();
@@ -329,51 +329,51 @@ int ws_journal_close(ws_journal *j, char *err, size_t err_size)
     int rc = 0;
     int e = atomic_load_explicit(&j->write_errno, memory_order_relaxed);
     if (e)
-        rc = ws_errf(err, err_size, "journal %s: a write failed (%s): it lacks some finished "
+        rc = wsrt_errf(err, err_size, "journal %s: a write failed (%s): it lacks some finished "
                   "indices, which a resume would run again", j->path, strerror(e));
     else if (fdatasync(j->fd) != 0 && errno != EINVAL)
-        rc = ws_errf(err, err_size, "journal %s: cannot sync: %s", j->path, strerror(errno));
+        rc = wsrt_errf(err, err_size, "journal %s: cannot sync: %s", j->path, strerror(errno));
     journal_free(j);
     return rc;
 }
 
 /* ---------------------------------------------------------------- CLI */
 
-int ws_journal_start(ws_journal **out, const char *path, int resume, ws_run *run)
+int wsrt_journal_start(wsrt_journal **out, const char *path, int resume, ws_run *run)
 {
     *out = NULL;
     if (!path)
         return 0;
     if (!(run->desc.flags & WS_PLUGIN_RESUMABLE)) {
-        ws_err("--journal: plugin %s cannot be resumed (its output is made from all indices "
+        wsrt_err("--journal: plugin %s cannot be resumed (its output is made from all indices "
                "together, so skipping some would leave it incomplete); run it without "
                "--journal", run->desc.name);
         return -1;
     }
     char err[2048];
-    ws_journal *j = ws_journal_open(path, resume, run, err, sizeof err);
+    wsrt_journal *j = wsrt_journal_open(path, resume, run, err, sizeof err);
     if (!j) {
-        ws_err("%s", err);
+        wsrt_err("%s", err);
         return -1;
     }
     if (resume && !run->quiet) {
         if (j->ignored)
-            ws_err("%s: resuming from journal %s: %" PRIu64 " of %" PRIu64
+            wsrt_err("%s: resuming from journal %s: %" PRIu64 " of %" PRIu64
                    " indices already done (%" PRIu64 " unusable records ignored)",
                    run->desc.name, path, j->done, run->count, j->ignored);
         else
-            ws_err("%s: resuming from journal %s: %" PRIu64 " of %" PRIu64
+            wsrt_err("%s: resuming from journal %s: %" PRIu64 " of %" PRIu64
                    " indices already done",
                    run->desc.name, path, j->done, run->count);
     }
-    ws_journal_attach(j, run);
+    wsrt_journal_attach(j, run);
     *out = j;
     return 0;
 }
 
-void ws_journal_finish(ws_journal *j)
+void wsrt_journal_finish(wsrt_journal *j)
 {
     char err[2048];
-    if (j && ws_journal_close(j, err, sizeof err) != 0)
-        ws_err("%s", err);
+    if (j && wsrt_journal_close(j, err, sizeof err) != 0)
+        wsrt_err("%s", err);
 }

@@ -35,38 +35,38 @@
 #define WS_JOURNAL_MAX_COUNT ((uint64_t)1 << 40)
 
 /* What ties a journal to one command: its header line and hash. */
-typedef struct ws_journal_key {
+typedef struct wsrt_journal_key {
     char *header; /* the whole header line, with its newline; free() */
     size_t header_len;
     uint64_t id;
     char *plugin, *options; /* escaped, for messages; free() */
     uint64_t count, seed;
-} ws_journal_key;
+} wsrt_journal_key;
 
 /* Build the key for these fields; `options` is the canonical option text
- * (ws_journal_options_text).  0, or -1 when out of memory. */
-int ws_journal_key_build(const char *plugin, uint64_t count, uint64_t seed, const char *options,
-                         ws_journal_key *key);
+ * (wsrt_journal_options_text).  0, or -1 when out of memory. */
+int wsrt_journal_key_build(const char *plugin, uint64_t count, uint64_t seed, const char *options,
+                         wsrt_journal_key *key);
 /* The canonical "name=value,..." text of a run's effective plugin options
  * (given or default, in table order, parsed values so 0100 == 100); NULL
  * when out of memory.  free() it. */
-char *ws_journal_options_text(const ws_run *run);
-void ws_journal_key_free(ws_journal_key *key);
+char *wsrt_journal_options_text(const ws_run *run);
+void wsrt_journal_key_free(wsrt_journal_key *key);
 
 /* What a scan of a journal's bytes found. */
-typedef struct ws_journal_scan {
+typedef struct wsrt_journal_scan {
     int fresh;         /* empty or a torn header: nothing recorded, start over */
     uint64_t done;     /* distinct valid indices recorded */
     uint64_t ignored;  /* records ignored: bad check, index >= count, or repeated */
     size_t keep_len;   /* header + whole records: where appending continues */
-} ws_journal_scan;
+} wsrt_journal_scan;
 
 /* Check `data` (a journal's bytes) against `key` and set bit i of
  * skip_bits (count bits, zeroed by the caller; may be NULL) for each index
  * recorded done.  0, or -1 with a one-line reason in err when the data is
  * not a journal or belongs to another command.  Never reads past len. */
-int ws_journal_scan_data(const unsigned char *data, size_t len, const ws_journal_key *key,
-                         uint64_t *skip_bits, ws_journal_scan *out, char *err, size_t err_size);
+int wsrt_journal_scan_data(const unsigned char *data, size_t len, const wsrt_journal_key *key,
+                         uint64_t *skip_bits, wsrt_journal_scan *out, char *err, size_t err_size);
 
 /* A record's check word: check = ws_mix64(index ^ id) (the format above;
  * written by journal.c, checked by journal_format.c). */
@@ -75,40 +75,40 @@ static inline uint64_t wsrt_journal_check(uint64_t index, uint64_t id)
     return ws_mix64(index ^ id);
 }
 
-typedef struct ws_journal ws_journal;
+typedef struct wsrt_journal wsrt_journal;
 
 /* Open `path` for the run (plugin options, count and seed final; jobs
  * set).  Without `resume` the file must not exist or be empty; with it, a
  * journal of the same command is read (a missing or empty file starts a
  * fresh one).  NULL with a one-line reason naming the file in err. */
-ws_journal *ws_journal_open(const char *path, int resume, const ws_run *run, char *err,
+wsrt_journal *wsrt_journal_open(const char *path, int resume, const ws_run *run, char *err,
                             size_t err_size);
-uint64_t ws_journal_done(const ws_journal *j);    /* indices the journal said were done */
-uint64_t ws_journal_ignored(const ws_journal *j); /* records it ignored */
+uint64_t wsrt_journal_done(const wsrt_journal *j);    /* indices the journal said were done */
+uint64_t wsrt_journal_ignored(const wsrt_journal *j); /* records it ignored */
 /* Records written by this process so far (flushed batches only). */
-uint64_t ws_journal_written(const ws_journal *j);
+uint64_t wsrt_journal_written(const wsrt_journal *j);
 /* Point run->hooks at the journal: skip bits (when resuming) and the
  * per-index completion call. */
-void ws_journal_attach(ws_journal *j, ws_run *run);
+void wsrt_journal_attach(wsrt_journal *j, ws_run *run);
 /* Flush all buffers and close.  0, or -1 with the reason in err (a write
  * failed at some point: some done indices may be missing from the file). */
-int ws_journal_close(ws_journal *j, char *err, size_t err_size);
+int wsrt_journal_close(wsrt_journal *j, char *err, size_t err_size);
 
 /* The CLI's use of the above, with its messages printed ("wsrun: ...").
  * Opens `path` (NULL: no journal, *out = NULL), says how much a resume
  * skips (unless quiet), and attaches it to run->hooks.  0, or -1 after
  * printing why. */
-int ws_journal_start(ws_journal **out, const char *path, int resume, ws_run *run);
+int wsrt_journal_start(wsrt_journal **out, const char *path, int resume, ws_run *run);
 /* Close it after the pool stopped; a write failure is printed (the run's
  * results do not depend on the journal, so it is only a warning). */
-void ws_journal_finish(ws_journal *j);
+void wsrt_journal_finish(wsrt_journal *j);
 
 /* Write every buffered record of the open journal, from a signal handler
  * about to end the process (async-signal-safe; may duplicate records). */
-void ws_journal_flush_from_signal(void);
+void wsrt_journal_flush_from_signal(void);
 
 /* Tests only: the clock (nanoseconds, monotonic) that ages the batches;
  * NULL restores the system's.  Set it before any journal is attached. */
-void ws_journal_set_clock(uint64_t (*now_ns)(void));
+void wsrt_journal_set_clock(uint64_t (*now_ns)(void));
 
 #endif

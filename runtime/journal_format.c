@@ -68,7 +68,7 @@ static char *append(char *s, size_t *len, const char *piece)
     return grown;
 }
 
-static void value_text(const ws_optval *v, char *buf, size_t size)
+static void value_text(const wsrt_optval *v, char *buf, size_t size)
 {
     switch (v->decl->type) {
     case WS_OPT_INT: snprintf(buf, size, "%" PRId64, v->i); break;
@@ -89,7 +89,7 @@ static void value_text(const ws_optval *v, char *buf, size_t size)
     }
 }
 
-char *ws_journal_options_text(const ws_run *run)
+char *wsrt_journal_options_text(const ws_run *run)
 {
     char *text = malloc(1), number[64];
     size_t len = 0;
@@ -97,7 +97,7 @@ char *ws_journal_options_text(const ws_run *run)
         return NULL;
     text[0] = '\0';
     for (size_t k = 0; k < run->n_opts; k++) {
-        const ws_optval *v = &run->opts[k];
+        const wsrt_optval *v = &run->opts[k];
         if (!v->has_value)
             continue;
         const char *raw = number;
@@ -120,13 +120,13 @@ char *ws_journal_options_text(const ws_run *run)
     return text;
 }
 
-int ws_journal_key_build(const char *plugin, uint64_t count, uint64_t seed, const char *options,
-                         ws_journal_key *key)
+int wsrt_journal_key_build(const char *plugin, uint64_t count, uint64_t seed, const char *options,
+                         wsrt_journal_key *key)
 {
     memset(key, 0, sizeof *key);
     key->count = count;
     key->seed = seed;
-    /* The options text comes escaped (ws_journal_options_text); anything
+    /* The options text comes escaped (wsrt_journal_options_text); anything
      * that would break the header line is refused rather than written. */
     for (const unsigned char *p = (const unsigned char *)options; *p; p++)
         if (*p <= ' ' || *p >= 0x7f)
@@ -134,7 +134,7 @@ int ws_journal_key_build(const char *plugin, uint64_t count, uint64_t seed, cons
     key->plugin = escape(plugin);
     key->options = strdup(options);
     if (!key->plugin || !key->options) {
-        ws_journal_key_free(key);
+        wsrt_journal_key_free(key);
         return -1;
     }
     uint64_t h = UINT64_C(0xcbf29ce484222325);
@@ -148,7 +148,7 @@ int ws_journal_key_build(const char *plugin, uint64_t count, uint64_t seed, cons
                      WS_JOURNAL_MAGIC, WS_JOURNAL_VERSION, h, key->plugin, count, seed, options);
     key->header = malloc((size_t)n + 1);
     if (!key->header) {
-        ws_journal_key_free(key);
+        wsrt_journal_key_free(key);
         return -1;
     }
     snprintf(key->header, (size_t)n + 1,
@@ -158,7 +158,7 @@ int ws_journal_key_build(const char *plugin, uint64_t count, uint64_t seed, cons
     return 0;
 }
 
-void ws_journal_key_free(ws_journal_key *key)
+void wsrt_journal_key_free(wsrt_journal_key *key)
 {
     free(key->header);
     free(key->plugin);
@@ -228,47 +228,47 @@ static void first_option_difference(const char *have, size_t have_len, const cha
 }
 
 /* Compare a complete header line with the key; 0 when it is this command's. */
-static int check_header(const char *line, size_t len, const ws_journal_key *key, char *err,
+static int check_header(const char *line, size_t len, const wsrt_journal_key *key, char *err,
                         size_t err_size)
 {
     const char *end = line + len, *v;
     size_t vl;
     size_t magic_len = strlen(WS_JOURNAL_MAGIC);
     if (len < magic_len + 2 || memcmp(line, WS_JOURNAL_MAGIC " ", magic_len + 1) != 0)
-        return ws_errf(err, err_size, "is not a wsrun journal (its first line does not start with '"
+        return wsrt_errf(err, err_size, "is not a wsrun journal (its first line does not start with '"
                     WS_JOURNAL_MAGIC "')");
     const char *ver = line + magic_len + 1;
     size_t ver_len = strcspn(ver, " \n");
     if ((size_t)(end - ver) < ver_len || !field_is(ver, ver_len, "1"))
-        return ws_errf(err, err_size, "is a journal of format version %.*s; this wsrun reads version %d",
+        return wsrt_errf(err, err_size, "is a journal of format version %.*s; this wsrun reads version %d",
                     (int)(ver_len > 20 ? 20 : ver_len), ver, WS_JOURNAL_VERSION);
     char number[32];
     if (!header_field(line, end, "plugin", &v, &vl))
-        return ws_errf(err, err_size, "has a damaged header (no plugin field)");
+        return wsrt_errf(err, err_size, "has a damaged header (no plugin field)");
     if (!field_is(v, vl, key->plugin))
-        return ws_errf(err, err_size, "was written by another command: plugin '%.*s' there, '%s' here",
+        return wsrt_errf(err, err_size, "was written by another command: plugin '%.*s' there, '%s' here",
                     (int)(vl > 200 ? 200 : vl), v, key->plugin);
     snprintf(number, sizeof number, "%" PRIu64, key->count);
     if (!header_field(line, end, "count", &v, &vl))
-        return ws_errf(err, err_size, "has a damaged header (no count field)");
+        return wsrt_errf(err, err_size, "has a damaged header (no count field)");
     if (!field_is(v, vl, number))
-        return ws_errf(err, err_size, "was written by another command: --count %.*s there, %s here",
+        return wsrt_errf(err, err_size, "was written by another command: --count %.*s there, %s here",
                     (int)(vl > 24 ? 24 : vl), v, number);
     snprintf(number, sizeof number, "%" PRIu64, key->seed);
     if (!header_field(line, end, "seed", &v, &vl))
-        return ws_errf(err, err_size, "has a damaged header (no seed field)");
+        return wsrt_errf(err, err_size, "has a damaged header (no seed field)");
     if (!field_is(v, vl, number))
-        return ws_errf(err, err_size, "was written by another command: --seed %.*s there, %s here",
+        return wsrt_errf(err, err_size, "was written by another command: --seed %.*s there, %s here",
                     (int)(vl > 24 ? 24 : vl), v, number);
     if (!header_field(line, end, "options", &v, &vl))
-        return ws_errf(err, err_size, "has a damaged header (no options field)");
+        return wsrt_errf(err, err_size, "has a damaged header (no options field)");
     if (!field_is(v, vl, key->options)) {
         char what[512];
         first_option_difference(v, vl, key->options, what, sizeof what);
-        return ws_errf(err, err_size, "was written by another command: %s", what);
+        return wsrt_errf(err, err_size, "was written by another command: %s", what);
     }
     if (len != key->header_len || memcmp(line, key->header, len) != 0)
-        return ws_errf(err, err_size, "has a damaged header (its id does not match its fields)");
+        return wsrt_errf(err, err_size, "has a damaged header (its id does not match its fields)");
     return 0;
 }
 
@@ -280,8 +280,8 @@ static uint64_t load_le64(const unsigned char *p)
     return v;
 }
 
-int ws_journal_scan_data(const unsigned char *data, size_t len, const ws_journal_key *key,
-                         uint64_t *skip_bits, ws_journal_scan *out, char *err, size_t err_size)
+int wsrt_journal_scan_data(const unsigned char *data, size_t len, const wsrt_journal_key *key,
+                         uint64_t *skip_bits, wsrt_journal_scan *out, char *err, size_t err_size)
 {
     memset(out, 0, sizeof *out);
     const unsigned char *nl = len ? memchr(data, '\n', len) : NULL;
@@ -291,7 +291,7 @@ int ws_journal_scan_data(const unsigned char *data, size_t len, const ws_journal
         size_t magic_len = strlen(WS_JOURNAL_MAGIC);
         size_t cmp = len < magic_len ? len : magic_len;
         if (memcmp(data, WS_JOURNAL_MAGIC, cmp) != 0)
-            return ws_errf(err, err_size, "is not a wsrun journal (it does not start with '"
+            return wsrt_errf(err, err_size, "is not a wsrun journal (it does not start with '"
                         WS_JOURNAL_MAGIC "')");
         out->fresh = 1;
         return 0;

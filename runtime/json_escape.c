@@ -7,7 +7,7 @@
 
 #include <stdio.h>
 
-const char *ws_json_escape(unsigned char c, char room[WS_JSON_ESCAPE_MAX])
+const char *wsrt_json_escape(unsigned char c, char room[WS_JSON_ESCAPE_MAX])
 {
     switch (c) {
     case '"': return "\\\"";

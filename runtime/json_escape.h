@@ -14,6 +14,6 @@
 /* The escape of byte c (a quote, a backslash or a control character), in
  * `room` or a constant; NULL when c stands for itself (bytes >= 0x80 too:
  * UTF-8 passes through, as JSON allows). */
-const char *ws_json_escape(unsigned char c, char room[WS_JSON_ESCAPE_MAX]);
+const char *wsrt_json_escape(unsigned char c, char room[WS_JSON_ESCAPE_MAX]);
 
 #endif

@@ -78,7 +78,7 @@ static int try_dir(const char *dir, const char *spec, char *path, size_t path_si
     return n > 0 && (size_t)n < path_size && is_regular_file(path);
 }
 
-int ws_loader_each_dir(const char *search_path, const char *exe_path,
+int wsrt_loader_each_dir(const char *search_path, const char *exe_path,
                        int (*visit)(void *arg, const char *dir), void *arg)
 {
     for (const char *p = search_path; p && *p;) {
@@ -134,27 +134,27 @@ static int find_in_dir(void *arg, const char *dir)
     return 0;
 }
 
-int ws_loader_find(const char *spec, const char *search_path, const char *exe_path, char *path,
+int wsrt_loader_find(const char *spec, const char *search_path, const char *exe_path, char *path,
                    size_t path_size, char *err, size_t err_size)
 {
     if (!*spec)
-        return ws_errf(err, err_size, "--plugin needs a plugin name or path");
+        return wsrt_errf(err, err_size, "--plugin needs a plugin name or path");
     if (strchr(spec, '/')) {
         struct stat st;
         if (stat(spec, &st) != 0)
-            return ws_errf(err, err_size, "plugin '%s' not found: %s", spec, strerror(errno));
+            return wsrt_errf(err, err_size, "plugin '%s' not found: %s", spec, strerror(errno));
         if (!S_ISREG(st.st_mode))
-            return ws_errf(err, err_size, "plugin '%s' is not a regular file", spec);
+            return wsrt_errf(err, err_size, "plugin '%s' is not a regular file", spec);
         if ((size_t)snprintf(path, path_size, "%s", spec) >= path_size)
-            return ws_errf(err, err_size, "plugin path '%s' is too long", spec);
+            return wsrt_errf(err, err_size, "plugin path '%s' is too long", spec);
         return 0;
     }
 
     struct find_state st = {spec, path, path_size, ""};
-    if (ws_loader_each_dir(search_path, exe_path, find_in_dir, &st))
+    if (wsrt_loader_each_dir(search_path, exe_path, find_in_dir, &st))
         return 0;
     const char *looked = st.looked;
-    return ws_errf(err, err_size, "plugin '%s' not found (looked in: %s)", spec,
+    return wsrt_errf(err, err_size, "plugin '%s' not found (looked in: %s)", spec,
                 looked[0] ? looked : "nowhere");
 }
 
@@ -173,29 +173,29 @@ static void name_from_path(const char *path, char *name, size_t size)
 static int check_fields(const ws_plugin *desc, const char *who, char *err, size_t err_size)
 {
     if (desc->abi_major != WS_ABI_MAJOR)
-        return ws_errf(err, err_size,
+        return wsrt_errf(err, err_size,
                     "%s: plugin ABI major mismatch: expected %d, found %u (rebuild it "
                     "against this wsrun's wsrun.h)",
                     who, WS_ABI_MAJOR, desc->abi_major);
     if (desc->struct_size < WS_PLUGIN_V1_SIZE)
-        return ws_errf(err, err_size,
+        return wsrt_errf(err, err_size,
                     "%s: descriptor struct_size %u is below the ABI %d minimum of %u",
                     who, desc->struct_size, WS_ABI_MAJOR, (unsigned)WS_PLUGIN_V1_SIZE);
     /* struct_size covers every v1 field from here on. */
     if (desc->flags & ~WS_PLUGIN_KNOWN_FLAGS)
-        return ws_errf(err, err_size, "%s: descriptor flags 0x%x are unknown to wsrun %s",
+        return wsrt_errf(err, err_size, "%s: descriptor flags 0x%x are unknown to wsrun %s",
                     who, desc->flags & ~WS_PLUGIN_KNOWN_FLAGS, WS_VERSION);
     if (!desc->name)
-        return ws_errf(err, err_size, "%s: descriptor has no name", who);
+        return wsrt_errf(err, err_size, "%s: descriptor has no name", who);
     if (!desc->run_one)
-        return ws_errf(err, err_size, "%s: descriptor has no run_one callback", who);
+        return wsrt_errf(err, err_size, "%s: descriptor has no run_one callback", who);
     return 0;
 }
 
-int ws_loader_check(const ws_plugin *desc, const char *path, char *err, size_t err_size)
+int wsrt_loader_check(const ws_plugin *desc, const char *path, char *err, size_t err_size)
 {
     if (!desc)
-        return ws_errf(err, err_size, "plugin %s: ws_plugin_descriptor() returned NULL", path);
+        return wsrt_errf(err, err_size, "plugin %s: ws_plugin_descriptor() returned NULL", path);
     char who[4200];
     snprintf(who, sizeof who, "plugin %s", path);
     if (check_fields(desc, who, err, err_size) != 0)
@@ -203,7 +203,7 @@ int ws_loader_check(const ws_plugin *desc, const char *path, char *err, size_t e
     char expected[256];
     name_from_path(path, expected, sizeof expected);
     if (strcmp(desc->name, expected) != 0)
-        return ws_errf(err, err_size,
+        return wsrt_errf(err, err_size,
                     "plugin %s: descriptor name '%s' does not match the file name (expected "
                     "'%s')",
                     path, desc->name, expected);
@@ -225,7 +225,7 @@ static void copy_descriptor(ws_plugin *copy, const ws_plugin *found)
 int wsrt_loader_adopt(ws_run *run, const ws_plugin *desc, char *err, size_t err_size)
 {
     if (!desc)
-        return ws_errf(err, err_size, "no descriptor (NULL)");
+        return wsrt_errf(err, err_size, "no descriptor (NULL)");
     ws_plugin copy;
     copy_descriptor(&copy, desc);
     char who[300];
@@ -240,17 +240,17 @@ int wsrt_loader_adopt(ws_run *run, const ws_plugin *desc, char *err, size_t err_
     return 0;
 }
 
-int ws_loader_open(ws_run *run, const char *path, char *err, size_t err_size)
+int wsrt_loader_open(ws_run *run, const char *path, char *err, size_t err_size)
 {
     dlerror();
     void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!handle)
-        return ws_errf(err, err_size, "cannot load plugin %s: %s", path, dlerror());
+        return wsrt_errf(err, err_size, "cannot load plugin %s: %s", path, dlerror());
 
     dlerror();
     void *sym = dlsym(handle, WS_PLUGIN_SYMBOL);
     if (!sym) {
-        ws_errf(err, err_size, "%s is not a wsrun plugin: it has no %s symbol", path,
+        wsrt_errf(err, err_size, "%s is not a wsrun plugin: it has no %s symbol", path,
              WS_PLUGIN_SYMBOL);
         dlclose(handle);
         return -1;
@@ -266,14 +266,14 @@ int ws_loader_open(ws_run *run, const char *path, char *err, size_t err_size)
     memset(&copy, 0, sizeof copy);
     if (found)
         copy_descriptor(&copy, found);
-    if (ws_loader_check(found ? &copy : NULL, path, err, err_size) != 0) {
+    if (wsrt_loader_check(found ? &copy : NULL, path, err, err_size) != 0) {
         dlclose(handle);
         return -1;
     }
     char *saved_path = strdup(path);
     if (!saved_path) {
         dlclose(handle);
-        return ws_errf(err, err_size, "out of memory loading %s", path);
+        return wsrt_errf(err, err_size, "out of memory loading %s", path);
     }
     run->desc = copy;
     run->plugin = &run->desc;
@@ -282,16 +282,16 @@ int ws_loader_open(ws_run *run, const char *path, char *err, size_t err_size)
     return 0;
 }
 
-int ws_loader_load(ws_run *run, const char *spec, char *err, size_t err_size)
+int wsrt_loader_load(ws_run *run, const char *spec, char *err, size_t err_size)
 {
     char path[PATH_MAX];
-    if (ws_loader_find(spec, getenv("WSRUN_PLUGIN_PATH"), NULL, path, sizeof path, err,
+    if (wsrt_loader_find(spec, getenv("WSRUN_PLUGIN_PATH"), NULL, path, sizeof path, err,
                        err_size) != 0)
         return -1;
-    return ws_loader_open(run, path, err, err_size);
+    return wsrt_loader_open(run, path, err, err_size);
 }
 
-void ws_loader_close(ws_run *run)
+void wsrt_loader_close(ws_run *run)
 {
     if (run->dl_handle)
         dlclose(run->dl_handle);

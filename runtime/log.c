@@ -1,6 +1,6 @@
 /*
  * log.c - messages and run accessors: ws_fail / ws_vfail (a plugin's error
- * text for the current callback), ws_log and ws_err (one line each to
+ * text for the current callback), ws_log and wsrt_err (one line each to
  * stderr), the progress line they share stderr with, and the ws_run_*
  * accessors of wsrun.h.
  *
@@ -31,12 +31,12 @@ static char progress_line[256];
  * before any thread starts. */
 static char message_tag[32];
 
-void ws_log_set_tag(const char *tag)
+void wsrt_log_set_tag(const char *tag)
 {
     snprintf(message_tag, sizeof message_tag, "%s", tag ? tag : "");
 }
 
-const char *ws_log_tag(void)
+const char *wsrt_log_tag(void)
 {
     return message_tag;
 }
@@ -73,7 +73,7 @@ static size_t format_line(char *buf, size_t size, const char *prefix, const char
     return used;
 }
 
-int ws_errf(char *err, size_t err_size, const char *fmt, ...)
+int wsrt_errf(char *err, size_t err_size, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -82,7 +82,7 @@ int ws_errf(char *err, size_t err_size, const char *fmt, ...)
     return -1;
 }
 
-void ws_err(const char *fmt, ...)
+void wsrt_err(const char *fmt, ...)
 {
     char line[2048];
     va_list ap;
@@ -117,7 +117,7 @@ void ws_log(const ws_ctx *ctx, const char *fmt, ...)
     pthread_mutex_unlock(&log_lock);
 }
 
-void ws_log_progress_show(const char *line)
+void wsrt_log_progress_show(const char *line)
 {
     pthread_mutex_lock(&log_lock);
     snprintf(progress_line, sizeof progress_line, "%s", line);
@@ -127,7 +127,7 @@ void ws_log_progress_show(const char *line)
     pthread_mutex_unlock(&log_lock);
 }
 
-void ws_log_progress_clear(void)
+void wsrt_log_progress_clear(void)
 {
     pthread_mutex_lock(&log_lock);
     if (progress_line[0]) {
@@ -146,10 +146,10 @@ int ws_vfail(ws_ctx *ctx, const char *fmt, va_list ap)
         /* A plugin bug, but the message is still worth more than a crash. */
         char line[WS_ERRBUF];
         vsnprintf(line, sizeof line, fmt, ap);
-        ws_err("ws_fail called without a context: %s", line);
+        wsrt_err("ws_fail called without a context: %s", line);
         return WS_ERR;
     }
-    ws_ctx_base *base = (ws_ctx_base *)ctx;
+    wsrt_ctx_base *base = (wsrt_ctx_base *)ctx;
     vsnprintf(base->errbuf, sizeof base->errbuf, fmt, ap);
     size_t len = strlen(base->errbuf);
     while (len > 0 && base->errbuf[len - 1] == '\n')
@@ -166,17 +166,17 @@ int ws_fail(ws_ctx *ctx, const char *fmt, ...)
     return rc;
 }
 
-void ws_ctx_clear_error(ws_ctx *ctx)
+void wsrt_ctx_clear_error(ws_ctx *ctx)
 {
-    ((ws_ctx_base *)ctx)->errbuf[0] = '\0';
+    ((wsrt_ctx_base *)ctx)->errbuf[0] = '\0';
 }
 
-const char *ws_ctx_error(const ws_ctx *ctx)
+const char *wsrt_ctx_error(const ws_ctx *ctx)
 {
-    return ((const ws_ctx_base *)ctx)->errbuf;
+    return ((const wsrt_ctx_base *)ctx)->errbuf;
 }
 
-void ws_ctx_base_init(ws_ctx_base *b, const ws_run *run, uint32_t worker_id)
+void wsrt_ctx_base_init(wsrt_ctx_base *b, const ws_run *run, uint32_t worker_id)
 {
     memset(b, 0, sizeof *b);
     b->ctx.struct_size = (uint32_t)sizeof(ws_ctx);
@@ -206,7 +206,7 @@ void ws_set_count(ws_ctx *ctx, uint64_t count)
     /* Workers read run->count without a lock; a change after init would
      * race with them, so only the main thread may call this. */
     if (ctx->worker_id != UINT32_MAX) {
-        ws_err("plugin bug: %s called ws_set_count from worker %u (init only)",
+        wsrt_err("plugin bug: %s called ws_set_count from worker %u (init only)",
                ctx->run->desc.name ? ctx->run->desc.name : "?", ctx->worker_id);
         abort();
     }

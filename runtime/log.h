@@ -1,6 +1,6 @@
 /*
- * log.h - internal: the message functions of log.c.  ws_err prints one
- * "wsrun: ..." line to stderr; ws_errf formats a message into a caller's
+ * log.h - internal: the message functions of log.c.  wsrt_err prints one
+ * "wsrun: ..." line to stderr; wsrt_errf formats a message into a caller's
  * buffer for functions that report failure without printing (docs/
  * design.md, "Errors: one convention"); the progress line shares stderr
  * with both.  Never included by plugins (their ws_log / ws_fail are in
@@ -16,40 +16,40 @@
 #include "wsrun.h"
 
 /* "wsrun: <tag><message>\n" to stderr, one write, under the log lock. */
-void ws_err(const char *fmt, ...) WS_PRINTF(1, 2);
+void wsrt_err(const char *fmt, ...) WS_PRINTF(1, 2);
 /* Format a message into err (for functions that report through a buffer)
- * and return -1, so they write "return ws_errf(err, size, ...);". */
-int ws_errf(char *err, size_t err_size, const char *fmt, ...) WS_PRINTF(3, 4);
+ * and return -1, so they write "return wsrt_errf(err, size, ...);". */
+int wsrt_errf(char *err, size_t err_size, const char *fmt, ...) WS_PRINTF(3, 4);
 
 /* Put `tag` (e.g. "rank 3: ") after "wsrun: " in every message line of
- * ws_err and ws_log from now on; "" for none (the default). */
-void ws_log_set_tag(const char *tag);
+ * wsrt_err and ws_log from now on; "" for none (the default). */
+void wsrt_log_set_tag(const char *tag);
 /* The tag, for crash.c's signal-safe lines (a plain array, set once). */
-const char *ws_log_tag(void);
+const char *wsrt_log_tag(void);
 
 /* Draw `line` (no newline) as the progress line on stderr; messages written
- * by ws_err/ws_log meanwhile erase it and draw it again below themselves. */
-void ws_log_progress_show(const char *line);
+ * by wsrt_err/ws_log meanwhile erase it and draw it again below themselves. */
+void wsrt_log_progress_show(const char *line);
 /* Erase the progress line and stop redrawing it. */
-void ws_log_progress_clear(void);
+void wsrt_log_progress_clear(void);
 
 /* The plugin's last ws_fail text of this context ("" when none), and
  * forgetting it before the next callback. */
-void ws_ctx_clear_error(ws_ctx *ctx);
-const char *ws_ctx_error(const ws_ctx *ctx);
+void wsrt_ctx_clear_error(ws_ctx *ctx);
+const char *wsrt_ctx_error(const ws_ctx *ctx);
 
 /* Every ws_ctx the runtime hands out is the first member of this, so
  * ws_fail can find the buffer for its message.  Workers extend it. */
 #define WS_ERRBUF 1024
-typedef struct ws_ctx_base {
+typedef struct wsrt_ctx_base {
     ws_ctx ctx;
     char errbuf[WS_ERRBUF];
     /* Off worker threads the frame stack is this one spare frame, so a
      * spawn there writes in bounds and then fails with a message. */
     ws_frame no_frames;
-} ws_ctx_base;
+} wsrt_ctx_base;
 
 /* A context for the main thread's callbacks (init, finish). */
-void ws_ctx_base_init(ws_ctx_base *b, const ws_run *run, uint32_t worker_id);
+void wsrt_ctx_base_init(wsrt_ctx_base *b, const ws_run *run, uint32_t worker_id);
 
 #endif

@@ -7,5 +7,5 @@
 
 int main(int argc, char **argv)
 {
-    return ws_cli_main(argc, argv);
+    return wsrt_cli_main(argc, argv);
 }

@@ -19,7 +19,7 @@
 
 #include "options.h"
 
-const char *ws_opt_type_name(ws_opt_type type)
+const char *wsrt_opt_type_name(ws_opt_type type)
 {
     switch (type) {
     case WS_OPT_INT: return "int";
@@ -36,7 +36,7 @@ static int has_range(const ws_option *opt)
     return opt->min < opt->max;
 }
 
-int ws_parse_u64(const char *text, uint64_t max, uint64_t *out)
+int wsrt_parse_u64(const char *text, uint64_t max, uint64_t *out)
 {
     if (!text || !*text)
         return -1;
@@ -55,7 +55,7 @@ int ws_parse_u64(const char *text, uint64_t max, uint64_t *out)
     return 0;
 }
 
-static int parse_int(const ws_option *opt, const char *text, ws_optval *val, char *err,
+static int parse_int(const ws_option *opt, const char *text, wsrt_optval *val, char *err,
                      size_t err_size)
 {
     const char *name = opt->name;
@@ -63,44 +63,44 @@ static int parse_int(const ws_option *opt, const char *text, ws_optval *val, cha
      * decimal with an optional sign is all a user can mean here. */
     const char *digits = (*text == '-' || *text == '+') ? text + 1 : text;
     if (!isdigit((unsigned char)*digits))
-        return ws_errf(err, err_size, "option '%s': expected a whole number, got '%s'", name, text);
+        return wsrt_errf(err, err_size, "option '%s': expected a whole number, got '%s'", name, text);
     char *end;
     errno = 0;
     long long v = strtoll(text, &end, 10);
     if (*end != '\0')
-        return ws_errf(err, err_size, "option '%s': expected a whole number, got '%s'", name, text);
+        return wsrt_errf(err, err_size, "option '%s': expected a whole number, got '%s'", name, text);
     if (errno == ERANGE)
-        return ws_errf(err, err_size, "option '%s': '%s' does not fit in a 64-bit integer", name,
+        return wsrt_errf(err, err_size, "option '%s': '%s' does not fit in a 64-bit integer", name,
                     text);
     if (has_range(opt) && ((double)v < opt->min || (double)v > opt->max))
-        return ws_errf(err, err_size, "option '%s': %lld is out of range %.15g..%.15g", name, v,
+        return wsrt_errf(err, err_size, "option '%s': %lld is out of range %.15g..%.15g", name, v,
                     opt->min, opt->max);
     val->i = (int64_t)v;
     return 0;
 }
 
-static int parse_double(const ws_option *opt, const char *text, ws_optval *val, char *err,
+static int parse_double(const ws_option *opt, const char *text, wsrt_optval *val, char *err,
                         size_t err_size)
 {
     const char *name = opt->name;
     if (isspace((unsigned char)*text))
-        return ws_errf(err, err_size, "option '%s': expected a number, got '%s'", name, text);
+        return wsrt_errf(err, err_size, "option '%s': expected a number, got '%s'", name, text);
     char *end;
     errno = 0;
     double d = strtod(text, &end);
     if (end == text || *end != '\0')
-        return ws_errf(err, err_size, "option '%s': expected a number, got '%s'", name, text);
+        return wsrt_errf(err, err_size, "option '%s': expected a number, got '%s'", name, text);
     if (!isfinite(d) || errno == ERANGE)
-        return ws_errf(err, err_size, "option '%s': expected a finite number, got '%s'", name,
+        return wsrt_errf(err, err_size, "option '%s': expected a finite number, got '%s'", name,
                     text);
     if (has_range(opt) && (d < opt->min || d > opt->max))
-        return ws_errf(err, err_size, "option '%s': %s is out of range %.15g..%.15g", name, text,
+        return wsrt_errf(err, err_size, "option '%s': %s is out of range %.15g..%.15g", name, text,
                     opt->min, opt->max);
     val->d = d;
     return 0;
 }
 
-static int parse_bool(const ws_option *opt, const char *text, ws_optval *val, char *err,
+static int parse_bool(const ws_option *opt, const char *text, wsrt_optval *val, char *err,
                       size_t err_size)
 {
     static const char *const yes[] = {"true", "yes", "on", "1"};
@@ -115,7 +115,7 @@ static int parse_bool(const ws_option *opt, const char *text, ws_optval *val, ch
             return 0;
         }
     }
-    return ws_errf(err, err_size,
+    return wsrt_errf(err, err_size,
                 "option '%s': expected true/false, yes/no, on/off or 1/0, got '%s'", opt->name,
                 text);
 }
@@ -138,18 +138,18 @@ static int enum_index(const char *choices, const char *word)
     }
 }
 
-static int parse_enum(const ws_option *opt, const char *text, ws_optval *val, char *err,
+static int parse_enum(const ws_option *opt, const char *text, wsrt_optval *val, char *err,
                       size_t err_size)
 {
     int index = *text ? enum_index(opt->choices, text) : -1;
     if (index < 0)
-        return ws_errf(err, err_size, "option '%s': expected one of %s, got '%s'", opt->name,
+        return wsrt_errf(err, err_size, "option '%s': expected one of %s, got '%s'", opt->name,
                     opt->choices, text);
     val->e = index;
     return 0;
 }
 
-int ws_opts_parse_value(const ws_option *opt, const char *text, ws_optval *val, char *err,
+int wsrt_opts_parse_value(const ws_option *opt, const char *text, wsrt_optval *val, char *err,
                         size_t err_size)
 {
     int rc;
@@ -160,7 +160,7 @@ int ws_opts_parse_value(const ws_option *opt, const char *text, ws_optval *val, 
     case WS_OPT_BOOL: rc = parse_bool(opt, text, val, err, err_size); break;
     case WS_OPT_ENUM: rc = parse_enum(opt, text, val, err, err_size); break;
     default:
-        return ws_errf(err, err_size, "option '%s': unknown type %d", opt->name, (int)opt->type);
+        return wsrt_errf(err, err_size, "option '%s': unknown type %d", opt->name, (int)opt->type);
     }
     if (rc == 0) {
         val->s = text;
@@ -175,25 +175,25 @@ static int check_declaration(const ws_run *run, size_t k, char *err, size_t err_
     const char *plugin = run->desc.name;
     const ws_option *opt = &run->desc.options[k];
     if (!*opt->name || strchr(opt->name, '='))
-        return ws_errf(err, err_size, "plugin %s: option %zu has an invalid name '%s'", plugin,
+        return wsrt_errf(err, err_size, "plugin %s: option %zu has an invalid name '%s'", plugin,
                     k + 1, opt->name);
     for (size_t j = 0; j < k; j++)
         if (strcmp(run->desc.options[j].name, opt->name) == 0)
-            return ws_errf(err, err_size, "plugin %s: option '%s' is declared twice", plugin,
+            return wsrt_errf(err, err_size, "plugin %s: option '%s' is declared twice", plugin,
                         opt->name);
-    if (strcmp(ws_opt_type_name(opt->type), "?") == 0)
-        return ws_errf(err, err_size, "plugin %s: option '%s' has unknown type %d", plugin,
+    if (strcmp(wsrt_opt_type_name(opt->type), "?") == 0)
+        return wsrt_errf(err, err_size, "plugin %s: option '%s' has unknown type %d", plugin,
                     opt->name, (int)opt->type);
     if (opt->type == WS_OPT_ENUM && (!opt->choices || !*opt->choices))
-        return ws_errf(err, err_size, "plugin %s: enum option '%s' declares no choices", plugin,
+        return wsrt_errf(err, err_size, "plugin %s: enum option '%s' declares no choices", plugin,
                     opt->name);
     if ((opt->type == WS_OPT_INT || opt->type == WS_OPT_DOUBLE) && opt->min > opt->max)
-        return ws_errf(err, err_size, "plugin %s: option '%s' has min %.15g above max %.15g",
+        return wsrt_errf(err, err_size, "plugin %s: option '%s' has min %.15g above max %.15g",
                     plugin, opt->name, opt->min, opt->max);
     return 0;
 }
 
-int ws_opts_setup(ws_run *run, char *err, size_t err_size)
+int wsrt_opts_setup(ws_run *run, char *err, size_t err_size)
 {
     run->opts = NULL;
     run->n_opts = 0;
@@ -203,9 +203,9 @@ int ws_opts_setup(ws_run *run, char *err, size_t err_size)
         n++;
     if (n == 0)
         return 0;
-    ws_optval *vals = calloc(n, sizeof *vals);
+    wsrt_optval *vals = calloc(n, sizeof *vals);
     if (!vals)
-        return ws_errf(err, err_size, "out of memory for %zu options", n);
+        return wsrt_errf(err, err_size, "out of memory for %zu options", n);
     run->opts = vals;
     run->n_opts = n;
     for (size_t k = 0; k < n; k++) {
@@ -216,15 +216,15 @@ int ws_opts_setup(ws_run *run, char *err, size_t err_size)
         if (!table[k].default_value)
             continue;
         char why[512];
-        if (ws_opts_parse_value(&table[k], table[k].default_value, &vals[k], why, sizeof why)) {
-            ws_errf(err, err_size, "plugin %s: default of option '%s' is invalid: %s",
+        if (wsrt_opts_parse_value(&table[k], table[k].default_value, &vals[k], why, sizeof why)) {
+            wsrt_errf(err, err_size, "plugin %s: default of option '%s' is invalid: %s",
                  run->desc.name, table[k].name, why);
             goto bad;
         }
     }
     return 0;
 bad:
-    ws_opts_free(run);
+    wsrt_opts_free(run);
     return -1;
 }
 
@@ -241,15 +241,15 @@ static void list_names(const ws_run *run, char *buf, size_t size)
     }
 }
 
-int ws_opts_apply(ws_run *run, const char *assignment, char *err, size_t err_size)
+int wsrt_opts_apply(ws_run *run, const char *assignment, char *err, size_t err_size)
 {
     const char *eq = strchr(assignment, '=');
     if (!eq)
-        return ws_errf(err, err_size, "-o '%s': expected key=value", assignment);
+        return wsrt_errf(err, err_size, "-o '%s': expected key=value", assignment);
     size_t key_len = (size_t)(eq - assignment);
     if (key_len == 0)
-        return ws_errf(err, err_size, "-o '%s': missing option name before '='", assignment);
-    ws_optval *val = NULL;
+        return wsrt_errf(err, err_size, "-o '%s': missing option name before '='", assignment);
+    wsrt_optval *val = NULL;
     for (size_t k = 0; k < run->n_opts; k++) {
         const char *name = run->opts[k].decl->name;
         if (strlen(name) == key_len && strncmp(name, assignment, key_len) == 0) {
@@ -259,26 +259,26 @@ int ws_opts_apply(ws_run *run, const char *assignment, char *err, size_t err_siz
     }
     if (!val) {
         if (run->n_opts == 0)
-            return ws_errf(err, err_size, "unknown option '%.*s': plugin %s takes no options",
+            return wsrt_errf(err, err_size, "unknown option '%.*s': plugin %s takes no options",
                         (int)key_len, assignment, run->desc.name);
         char names[1024];
         list_names(run, names, sizeof names);
-        return ws_errf(err, err_size, "unknown option '%.*s' for plugin %s (valid: %s)",
+        return wsrt_errf(err, err_size, "unknown option '%.*s' for plugin %s (valid: %s)",
                     (int)key_len, assignment, run->desc.name, names);
     }
     const char *text = eq + 1;
     if (!*text)
-        return ws_errf(err, err_size, "option '%s': missing value after '='", val->decl->name);
+        return wsrt_errf(err, err_size, "option '%s': missing value after '='", val->decl->name);
     /* Parse into a copy so a bad value leaves the previous one in place. */
-    ws_optval parsed = *val;
-    if (ws_opts_parse_value(val->decl, text, &parsed, err, err_size) != 0)
+    wsrt_optval parsed = *val;
+    if (wsrt_opts_parse_value(val->decl, text, &parsed, err, err_size) != 0)
         return -1;
     parsed.given = 1;
     *val = parsed;
     return 0;
 }
 
-void ws_opts_free(ws_run *run)
+void wsrt_opts_free(ws_run *run)
 {
     free(run->opts);
     run->opts = NULL;
@@ -304,7 +304,7 @@ static int width_of(const char *s, int current)
     return len > current ? len : current;
 }
 
-void ws_opts_print_table(FILE *out, const ws_option *options)
+void wsrt_opts_print_table(FILE *out, const ws_option *options)
 {
     if (!options || !options[0].name) {
         fprintf(out, "  (no options)\n");
@@ -315,7 +315,7 @@ void ws_opts_print_table(FILE *out, const ws_option *options)
     for (const ws_option *o = options; o->name; o++) {
         range_text(o, range, sizeof range);
         w_name = width_of(o->name, w_name);
-        w_type = width_of(ws_opt_type_name(o->type), w_type);
+        w_type = width_of(wsrt_opt_type_name(o->type), w_type);
         w_def = width_of(o->default_value ? o->default_value : "-", w_def);
         w_range = width_of(range, w_range);
     }
@@ -324,62 +324,62 @@ void ws_opts_print_table(FILE *out, const ws_option *options)
     for (const ws_option *o = options; o->name; o++) {
         range_text(o, range, sizeof range);
         fprintf(out, "  %-*s  %-*s  %-*s  %-*s  %s\n", w_name, o->name, w_type,
-                ws_opt_type_name(o->type), w_def, o->default_value ? o->default_value : "-",
+                wsrt_opt_type_name(o->type), w_def, o->default_value ? o->default_value : "-",
                 w_range, range[0] ? range : "-", o->help ? o->help : "");
     }
 }
 
-/* ------------------------------------------------------ ws_opt queries */
+/* ------------------------------------------------------ wsrt_opt queries */
 
 /* The value of `name` when it has type `type`; aborts on a plugin bug. */
-static const ws_optval *lookup(const ws_ctx *ctx, const char *name, ws_opt_type type,
+static const wsrt_optval *lookup(const ws_ctx *ctx, const char *name, ws_opt_type type,
                                const char *caller)
 {
     const ws_run *run = ctx->run;
     const char *plugin = run->desc.name ? run->desc.name : "?";
     for (size_t k = 0; k < run->n_opts; k++) {
-        const ws_optval *val = &run->opts[k];
+        const wsrt_optval *val = &run->opts[k];
         if (strcmp(val->decl->name, name) != 0)
             continue;
         if (type != 0 && val->decl->type != type) {
-            ws_err("plugin bug: %s: %s(\"%s\"): the option is of type %s, not %s", plugin,
-                   caller, name, ws_opt_type_name(val->decl->type), ws_opt_type_name(type));
+            wsrt_err("plugin bug: %s: %s(\"%s\"): the option is of type %s, not %s", plugin,
+                   caller, name, wsrt_opt_type_name(val->decl->type), wsrt_opt_type_name(type));
             abort();
         }
         return val;
     }
-    ws_err("plugin bug: %s: %s(\"%s\"): the plugin declares no such option", plugin, caller,
+    wsrt_err("plugin bug: %s: %s(\"%s\"): the plugin declares no such option", plugin, caller,
            name);
     abort();
 }
 
 int64_t ws_opt_int(const ws_ctx *ctx, const char *name)
 {
-    const ws_optval *v = lookup(ctx, name, WS_OPT_INT, "ws_opt_int");
+    const wsrt_optval *v = lookup(ctx, name, WS_OPT_INT, "ws_opt_int");
     return v->has_value ? v->i : 0;
 }
 
 double ws_opt_double(const ws_ctx *ctx, const char *name)
 {
-    const ws_optval *v = lookup(ctx, name, WS_OPT_DOUBLE, "ws_opt_double");
+    const wsrt_optval *v = lookup(ctx, name, WS_OPT_DOUBLE, "ws_opt_double");
     return v->has_value ? v->d : 0.0;
 }
 
 const char *ws_opt_str(const ws_ctx *ctx, const char *name)
 {
-    const ws_optval *v = lookup(ctx, name, WS_OPT_STRING, "ws_opt_str");
+    const wsrt_optval *v = lookup(ctx, name, WS_OPT_STRING, "ws_opt_str");
     return v->has_value ? v->s : NULL;
 }
 
 int ws_opt_bool(const ws_ctx *ctx, const char *name)
 {
-    const ws_optval *v = lookup(ctx, name, WS_OPT_BOOL, "ws_opt_bool");
+    const wsrt_optval *v = lookup(ctx, name, WS_OPT_BOOL, "ws_opt_bool");
     return v->has_value ? v->b : 0;
 }
 
 int ws_opt_enum(const ws_ctx *ctx, const char *name)
 {
-    const ws_optval *v = lookup(ctx, name, WS_OPT_ENUM, "ws_opt_enum");
+    const wsrt_optval *v = lookup(ctx, name, WS_OPT_ENUM, "ws_opt_enum");
     return v->has_value ? v->e : -1;
 }
 

@@ -42,19 +42,19 @@
 /* The command's crash handler (runtime/crash.c) removes tracked temporaries
  * when wsrun must exit at once; libwsrun has no such handler (a library
  * installs none), so there the calls are weak and do nothing. */
-extern void ws_crash_track_temp(const char *path) __attribute__((weak, visibility("hidden")));
-extern void ws_crash_untrack_temp(const char *path) __attribute__((weak, visibility("hidden")));
+extern void wsrt_crash_track_temp(const char *path) __attribute__((weak, visibility("hidden")));
+extern void wsrt_crash_untrack_temp(const char *path) __attribute__((weak, visibility("hidden")));
 
 static void track_temp(const char *path)
 {
-    if (ws_crash_track_temp)
-        ws_crash_track_temp(path);
+    if (wsrt_crash_track_temp)
+        wsrt_crash_track_temp(path);
 }
 
 static void untrack_temp(const char *path)
 {
-    if (ws_crash_untrack_temp)
-        ws_crash_untrack_temp(path);
+    if (wsrt_crash_untrack_temp)
+        wsrt_crash_untrack_temp(path);
 }
 
 #define PROC_FD "/proc/self/fd/"
@@ -70,7 +70,7 @@ static _Atomic uint64_t temp_counter;
 static _Atomic long cached_pid;
 /* Whether /proc/self/fd can be linked from (probed once). */
 static int proc_fd_usable;
-/* ws_outfile_test_force_named; relaxed: set by a test between runs. */
+/* wsrt_outfile_test_force_named; relaxed: set by a test between runs. */
 static _Atomic int force_named;
 static pthread_once_t setup_once = PTHREAD_ONCE_INIT;
 
@@ -95,7 +95,7 @@ static long my_pid(void)
     return pid;
 }
 
-void ws_outfile_test_force_named(int on)
+void wsrt_outfile_test_force_named(int on)
 {
     atomic_store_explicit(&force_named, on, memory_order_relaxed);
 }

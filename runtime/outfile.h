@@ -8,6 +8,6 @@
 /* Test hook: nonzero makes every later ws_outfile_open take the named
  * temporary path (as on a file system without O_TMPFILE); 0 restores the
  * default.  Process-wide. */
-void ws_outfile_test_force_named(int on);
+void wsrt_outfile_test_force_named(int on);
 
 #endif

@@ -78,7 +78,7 @@ static int keep_stack(size_t bytes)
     return 0;
 }
 
-int ws_run_on_own_stack(void (*fn)(void *), void *arg, size_t bytes)
+int wsrt_run_on_own_stack(void (*fn)(void *), void *arg, size_t bytes)
 {
     if (!OWN_STACK_USABLE)
         return -1;
@@ -102,14 +102,14 @@ int ws_run_on_own_stack(void (*fn)(void *), void *arg, size_t bytes)
     return rc;
 }
 
-int ws_own_stack_reserve(size_t bytes)
+int wsrt_own_stack_reserve(size_t bytes)
 {
     if (!OWN_STACK_USABLE)
         return -1;
     if (atomic_flag_test_and_set_explicit(&in_use, memory_order_acq_rel))
         return -1; /* a call is on it */
     int rc = keep_stack(bytes);
-    /* release: as in ws_run_on_own_stack */
+    /* release: as in wsrt_run_on_own_stack */
     atomic_flag_clear_explicit(&in_use, memory_order_release);
     return rc;
 }

@@ -18,10 +18,10 @@
  * the first call's; a sanitizer build, whose stack bookkeeping does not
  * follow a switch of stacks): the caller then runs fn some other way.
  * The stack is kept for the next call. */
-int ws_run_on_own_stack(void (*fn)(void *), void *arg, size_t bytes);
+int wsrt_run_on_own_stack(void (*fn)(void *), void *arg, size_t bytes);
 
 /* Map the kept stack for calls of `bytes` now, ahead of the first call:
- * 0, or -1 where ws_run_on_own_stack would refuse such a call. */
-int ws_own_stack_reserve(size_t bytes);
+ * 0, or -1 where wsrt_run_on_own_stack would refuse such a call. */
+int wsrt_own_stack_reserve(size_t bytes);
 
 #endif

@@ -5,7 +5,7 @@
  */
 #include "placement.h"
 
-void ws_placement_read(ws_placement *pl, unsigned jobs)
+void wsrt_placement_read(wsrt_placement *pl, unsigned jobs)
 {
     pl->n_cpus = 0;
     pl->first_cpu = 0;
@@ -22,7 +22,7 @@ void ws_placement_read(ws_placement *pl, unsigned jobs)
     pl->spread = pl->n_cpus > 1;
 }
 
-void ws_placement_start_on(const ws_placement *pl, unsigned i, pthread_attr_t *attr)
+void wsrt_placement_start_on(const wsrt_placement *pl, unsigned i, pthread_attr_t *attr)
 {
     if (!pl->spread)
         return;
@@ -32,7 +32,7 @@ void ws_placement_start_on(const ws_placement *pl, unsigned i, pthread_attr_t *a
     pthread_attr_setaffinity_np(attr, sizeof one, &one);
 }
 
-void ws_placement_let_go(const ws_placement *pl)
+void wsrt_placement_let_go(const wsrt_placement *pl)
 {
     if (pl->spread)
         pthread_setaffinity_np(pthread_self(), sizeof pl->allowed, &pl->allowed);

@@ -13,23 +13,23 @@
 #include <pthread.h>
 #include <sched.h>
 
-typedef struct ws_placement {
+typedef struct wsrt_placement {
     cpu_set_t allowed;     /* the caller's mask (valid when have_allowed) */
     int have_allowed;
     int spread;            /* several allowed CPUs and several workers: place them */
     int cpus[CPU_SETSIZE]; /* the allowed CPUs' numbers */
     unsigned n_cpus;
     unsigned first_cpu;    /* index in cpus of the CPU the caller ran on */
-} ws_placement;
+} wsrt_placement;
 
 /* Read the calling thread's mask and CPU, for a run of `jobs` workers. */
-void ws_placement_read(ws_placement *pl, unsigned jobs);
+void wsrt_placement_read(wsrt_placement *pl, unsigned jobs);
 
 /* Make `attr` start worker i's thread on its CPU (when spread). */
-void ws_placement_start_on(const ws_placement *pl, unsigned i, pthread_attr_t *attr);
+void wsrt_placement_start_on(const wsrt_placement *pl, unsigned i, pthread_attr_t *attr);
 
-/* The calling thread, started by ws_placement_start_on, may now run on
+/* The calling thread, started by wsrt_placement_start_on, may now run on
  * every allowed CPU. */
-void ws_placement_let_go(const ws_placement *pl);
+void wsrt_placement_let_go(const wsrt_placement *pl);
 
 #endif

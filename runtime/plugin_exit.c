@@ -27,33 +27,33 @@ static void on_plugin_exit(int status, void *arg)
     (void)arg;
     unsigned worker;
     uint64_t index;
-    const char *plugin = ws_crash_plugin();
+    const char *plugin = wsrt_crash_plugin();
     const char *name = plugin ? plugin : "the plugin";
     if (wsrt_pool_where(&worker, &index)) {
         const char *callback = wsrt_pool_worker_callback();
         wsrt_pool_request_stop(wsrt_pool_of_caller()); /* this worker's own run */
         if (index != UINT64_MAX)
-            ws_err("%s: called exit(%d) in run_one at index %llu (worker %u): exiting with "
+            wsrt_err("%s: called exit(%d) in run_one at index %llu (worker %u): exiting with "
                    "status %d (a plugin returns from its callbacks; ws_fail reports a failure)",
                    name, status, (unsigned long long)index, worker, WS_EXIT_PLUGIN_EXIT);
         else
-            ws_err("%s: called exit(%d) in %s (worker %u): exiting with status %d (a plugin "
+            wsrt_err("%s: called exit(%d) in %s (worker %u): exiting with status %d (a plugin "
                    "returns from its callbacks; ws_fail reports a failure)",
                    name, status, callback ? callback : "a task of run_one", worker,
                    WS_EXIT_PLUGIN_EXIT);
     } else {
-        const char *phase = ws_crash_phase();
+        const char *phase = wsrt_crash_phase();
         if (!phase)
             return; /* not inside a plugin callback: an ordinary exit */
-        ws_err("%s: called exit(%d) in %s: exiting with status %d (a plugin returns from its "
+        wsrt_err("%s: called exit(%d) in %s: exiting with status %d (a plugin returns from its "
                "callbacks; ws_fail reports a failure)",
                name, status, phase, WS_EXIT_PLUGIN_EXIT);
     }
-    ws_crash_clean_up();
+    wsrt_crash_clean_up();
     _exit(WS_EXIT_PLUGIN_EXIT);
 }
 
-void ws_plugin_exit_guard_install(void)
+void wsrt_plugin_exit_guard_install(void)
 {
     if (atomic_exchange(&installed, 1))
         return;

@@ -16,6 +16,6 @@
  * index, writes out the journal, removes the temporary output files and
  * ends the process with WS_EXIT_PLUGIN_EXIT.  Any other exit is left as it
  * is.  Idempotent. */
-void ws_plugin_exit_guard_install(void);
+void wsrt_plugin_exit_guard_install(void);
 
 #endif

@@ -25,7 +25,7 @@
 #include "test_hooks.h"
 
 /* Set up per-thread crash reporting (runtime/crash.c), if linked in. */
-extern void ws_crash_thread_init(void) __attribute__((weak, visibility("hidden")));
+extern void wsrt_crash_thread_init(void) __attribute__((weak, visibility("hidden")));
 
 static void *worker_thread(void *arg);
 
@@ -35,7 +35,7 @@ static void start_failed(wsrt_pool *p, unsigned i, const char *why)
     pthread_mutex_lock(&p->fail_lock);
     p->start_failed = 1;
     pthread_mutex_unlock(&p->fail_lock);
-    ws_err("cannot start worker thread %u of %u: %s", i, p->jobs, why);
+    wsrt_err("cannot start worker thread %u of %u: %s", i, p->jobs, why);
     wsrt_pool_request_stop(p);
 }
 
@@ -45,7 +45,7 @@ static void start_failed(wsrt_pool *p, unsigned i, const char *why)
  * started. */
 int wsrt_start_worker_thread(wsrt_pool *p, unsigned i)
 {
-    ws_worker *w = p->workers[i];
+    wsrt_worker *w = p->workers[i];
     /* relaxed: the starter is itself counted (or is the thread that waits
      * for the count), so the count cannot reach 0 before this add; the
      * starter's own release decrement comes after it. */
@@ -61,7 +61,7 @@ int wsrt_start_worker_thread(wsrt_pool *p, unsigned i)
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, WORKER_STACK_BYTES);
-    ws_placement_start_on(&p->place, i, &attr);
+    wsrt_placement_start_on(&p->place, i, &attr);
     int e = pthread_create(&w->thread, &attr, worker_thread, w);
     pthread_attr_destroy(&attr);
     if (e != 0) {
@@ -78,16 +78,16 @@ int wsrt_start_worker_thread(wsrt_pool *p, unsigned i)
  * rest: at -j16 the last one starts after four thread starts, not fifteen. */
 static void *worker_thread(void *arg)
 {
-    ws_worker *w = arg;
+    wsrt_worker *w = arg;
     wsrt_pool *p = w->pool;
     unsigned id = w->base.ctx.worker_id;
     if (!w->placed) /* started on one CPU (see wsrt_start_worker_thread); now free to move */
-        ws_placement_let_go(&p->place);
+        wsrt_placement_let_go(&p->place);
     for (unsigned child = 2 * id; id > 0 && child <= 2 * id + 1 && child < p->jobs; child++)
         if (wsrt_start_worker_thread(p, child) != 0)
             break;
-    if (ws_crash_thread_init)
-        ws_crash_thread_init();
+    if (wsrt_crash_thread_init)
+        wsrt_crash_thread_init();
     wsrt_worker_run(w);
     /* release: this worker's stats, trace, and the handles of the threads
      * it started happen before wsrt_pool_run, which acquires the count, reads
@@ -95,7 +95,7 @@ static void *worker_thread(void *arg)
      * below uses the pool's own word, which outlives the run (see
      * threads_in_run in sched_internal.h). */
     if (atomic_fetch_sub_explicit(&p->threads_in_run, 1, memory_order_release) == 1)
-        ws_futex_wake(&p->threads_in_run, INT_MAX);
+        wsrt_futex_wake(&p->threads_in_run, INT_MAX);
     return NULL;
 }
 
@@ -105,7 +105,7 @@ static void *worker_thread(void *arg)
  * switch of stacks. */
 static void worker0_on_caller(void *arg)
 {
-    ws_worker *w = arg;
+    wsrt_worker *w = arg;
     wsrt_pool *p = w->pool;
     wsrt_worker_run(w);
     cpu_set_t now;
@@ -134,18 +134,18 @@ static void wait_for_worker_threads(wsrt_pool *p)
         if (round < STEAL_ROUNDS_BEFORE_PARK)
             sched_yield();
         else /* the last thread to leave wakes us; the timeout is a backstop */
-            ws_futex_wait(&p->threads_in_run, left, PARK_MAX_NS);
+            wsrt_futex_wait(&p->threads_in_run, left, PARK_MAX_NS);
     }
 }
 
-static ws_worker *worker_new(wsrt_pool *p, unsigned id)
+static wsrt_worker *worker_new(wsrt_pool *p, unsigned id)
 {
-    ws_worker *w;
+    wsrt_worker *w;
     if (posix_memalign((void **)&w, 64, sizeof *w) != 0)
         return NULL;
     memset(w, 0, sizeof *w);
     w->pool = p;
-    ws_ctx_base_init(&w->base, p->run, id);
+    wsrt_ctx_base_init(&w->base, p->run, id);
     w->run_one = p->run->desc.run_one;
     w->state = p->run->state;
     w->victim_rng = ws_mix64(id + 1);
@@ -162,7 +162,7 @@ static ws_worker *worker_new(wsrt_pool *p, unsigned id)
         free(w);
         return NULL;
     }
-    if (ws_deque_init(&w->deque, 8) != 0) {
+    if (wsrt_deque_init(&w->deque, 8) != 0) {
         munmap(w->splits, SPLIT_BYTES);
         munmap(w->frames, FRAME_STACK_BYTES);
         free(w);
@@ -179,11 +179,11 @@ static ws_worker *worker_new(wsrt_pool *p, unsigned id)
     return w;
 }
 
-static void worker_free(ws_worker *w)
+static void worker_free(wsrt_worker *w)
 {
     if (!w)
         return;
-    ws_deque_destroy(&w->deque);
+    wsrt_deque_destroy(&w->deque);
     free(w->trace.events);
     munmap(w->frames, FRAME_STACK_BYTES);
     munmap(w->splits, SPLIT_BYTES);
@@ -239,10 +239,10 @@ wsrt_pool *wsrt_pool_create(unsigned jobs)
      * the process's one (own_stack.h): a pool whose run finds it in use by
      * another pool's run gives worker 0 a thread instead.  Optional: a
      * run without it does the same. */
-    (void)ws_own_stack_reserve(WORKER_STACK_BYTES);
+    (void)wsrt_own_stack_reserve(WORKER_STACK_BYTES);
     if (p->prepared_jobs >= 2) {
-        ws_placement place;
-        ws_placement_read(&place, p->prepared_jobs);
+        wsrt_placement place;
+        wsrt_placement_read(&place, p->prepared_jobs);
         /* Threads that cannot start leave their slots empty: the run
          * starts threads of its own for those workers. */
         wsrt_standby_start(&p->standby, p->prepared_jobs, &place, WORKER_STACK_BYTES);
@@ -265,13 +265,13 @@ void wsrt_pool_destroy(wsrt_pool *p)
 static void retire_workers(wsrt_pool *p)
 {
     for (unsigned i = 0; i < p->jobs; i++) {
-        ws_worker *w = p->workers[i];
+        wsrt_worker *w = p->workers[i];
         p->workers[i] = NULL;
         if (!w)
             continue;
         if (p->n_retired == p->cap_retired) {
             unsigned cap = p->cap_retired ? 2 * p->cap_retired : 16;
-            ws_worker **grown = realloc(p->retired, cap * sizeof *grown);
+            wsrt_worker **grown = realloc(p->retired, cap * sizeof *grown);
             if (!grown) {
                 if (w->thread_started)
                     pthread_join(w->thread, NULL);
@@ -287,7 +287,7 @@ static void retire_workers(wsrt_pool *p)
 
 int wsrt_pool_where(unsigned *worker, uint64_t *index)
 {
-    ws_worker *w = wsrt_this_worker;
+    wsrt_worker *w = wsrt_this_worker;
     if (!w)
         return 0;
     *worker = w->base.ctx.worker_id;
@@ -297,13 +297,13 @@ int wsrt_pool_where(unsigned *worker, uint64_t *index)
 
 const char *wsrt_pool_worker_callback(void)
 {
-    ws_worker *w = wsrt_this_worker;
+    wsrt_worker *w = wsrt_this_worker;
     return w ? w->callback : NULL;
 }
 
 wsrt_pool *wsrt_pool_of_caller(void)
 {
-    ws_worker *w = wsrt_this_worker;
+    wsrt_worker *w = wsrt_this_worker;
     return w ? w->pool : NULL;
 }
 
@@ -351,7 +351,7 @@ void wsrt_pool_request_stop(wsrt_pool *p)
     atomic_store_explicit(&p->stopping, 1, memory_order_relaxed);
     for (unsigned i = 0; i < p->jobs; i++)
         if (p->workers[i])
-            ws_attention_raise(&p->workers[i]->base.ctx, ATTN_STOP);
+            wsrt_attention_raise(&p->workers[i]->base.ctx, ATTN_STOP);
     run_leave(p);
 }
 
@@ -395,7 +395,7 @@ static void reset_run_state(wsrt_pool *p, ws_run *run)
     p->n_kept = 0;
 }
 
-int wsrt_pool_run(wsrt_pool *p, ws_run *run, ws_pool_result *result)
+int wsrt_pool_run(wsrt_pool *p, ws_run *run, wsrt_pool_result *result)
 {
     /* One run at a time per pool (pool.h). */
     WS_ASSERT(!atomic_load_explicit(&p->running, memory_order_relaxed));
@@ -405,16 +405,16 @@ int wsrt_pool_run(wsrt_pool *p, ws_run *run, ws_pool_result *result)
     int rc = -1;
     p->workers = calloc(p->jobs, sizeof *p->workers);
     if (!p->workers) {
-        ws_err("out of memory creating %u workers", p->jobs);
+        wsrt_err("out of memory creating %u workers", p->jobs);
         goto out;
     }
     for (unsigned i = 0; i < p->jobs; i++)
         if (!(p->workers[i] = worker_new(p, i))) {
-            ws_err("cannot set up worker %u: %s", i, strerror(errno));
+            wsrt_err("cannot set up worker %u: %s", i, strerror(errno));
             goto out;
         }
 
-    ws_placement_read(&p->place, p->jobs);
+    wsrt_placement_read(&p->place, p->jobs);
     /* Threads wsrt_pool_create started beyond this run's workers end now. */
     wsrt_standby_drop_from(&p->standby, p->jobs);
     /* seq_cst: the Dekker pair with wsrt_pool_request_stop (see there); it
@@ -441,7 +441,7 @@ int wsrt_pool_run(wsrt_pool *p, ws_run *run, ws_pool_result *result)
      * cannot start, no thread was started: the failure is in
      * start_failed, and there is nothing to wait for. */
     if (!worker0_may_run_on_caller(&run->desc) ||
-        ws_run_on_own_stack(worker0_on_caller, p->workers[0], WORKER_STACK_BYTES) != 0)
+        wsrt_run_on_own_stack(worker0_on_caller, p->workers[0], WORKER_STACK_BYTES) != 0)
         wsrt_start_worker_thread(p, 0);
     wait_for_worker_threads(p);
     /* every worker has left: nothing writes start_failed now */
@@ -466,7 +466,7 @@ int wsrt_pool_run(wsrt_pool *p, ws_run *run, ws_pool_result *result)
             p->workers[i]->trace.events = NULL;
         }
     for (unsigned k = 0; k < p->n_kept; k++)
-        ws_err("%s: index %llu failed (worker %u): %s", run->desc.name,
+        wsrt_err("%s: index %llu failed (worker %u): %s", run->desc.name,
                (unsigned long long)p->kept[k].index, p->kept[k].worker, p->kept[k].message);
     result->failed = p->failed;
     result->indices_done -= p->failed;

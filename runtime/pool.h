@@ -20,9 +20,9 @@ enum { WS_ATTN_REQUEST = 1u, WS_ATTN_STOP = 2u };
 
 /* Set a bit of ctx->attention and fire its fj_trigger, as a thief or a
  * stop does (any thread; async-signal-safe). */
-void ws_attention_raise(ws_ctx *ctx, uint32_t bit);
+void wsrt_attention_raise(ws_ctx *ctx, uint32_t bit);
 
-typedef struct ws_worker_stats {
+typedef struct wsrt_worker_stats {
     uint64_t indices;       /* run_one calls that returned */
     uint64_t tasks;         /* frames run (ranges and fork-join children) */
     uint64_t steal_tries;   /* steal attempts on other workers' deques */
@@ -35,37 +35,37 @@ typedef struct ws_worker_stats {
     uint64_t busy_ns;       /* running frames */
     uint64_t idle_ns;       /* looking for work, spinning or yielding */
     uint64_t parked_ns;     /* asleep on the futex */
-} ws_worker_stats;
+} wsrt_worker_stats;
 
 /* Trace events, recorded per worker only when ws_run.trace is set. */
-typedef enum ws_trace_kind {
+typedef enum wsrt_trace_kind {
     WS_TRACE_RANGE = 1, /* run_one over indices [a, b) in one frame */
     WS_TRACE_TASK = 2,  /* a stolen fork-join frame ran (a = victim worker) */
     WS_TRACE_STEAL = 3, /* instant: took a frame from worker a */
     WS_TRACE_PARK = 4,  /* asleep on the futex */
-} ws_trace_kind;
+} wsrt_trace_kind;
 
-typedef struct ws_trace_event {
+typedef struct wsrt_trace_event {
     uint64_t t0_ns, t1_ns; /* since the pool started; t1 == t0 for instants */
     uint64_t a, b;
     uint32_t kind;
-} ws_trace_event;
+} wsrt_trace_event;
 
-typedef struct ws_trace_log {
-    ws_trace_event *events; /* free() */
+typedef struct wsrt_trace_log {
+    wsrt_trace_event *events; /* free() */
     size_t n, cap;
-} ws_trace_log;
+} wsrt_trace_log;
 
-typedef struct ws_pool_result {
+typedef struct wsrt_pool_result {
     uint64_t indices_done;  /* indices whose run_one succeeded */
     uint64_t failed;        /* indices that failed */
     uint64_t wall_ns;
     unsigned jobs;
-    ws_worker_stats *workers; /* jobs entries; free with free() */
+    wsrt_worker_stats *workers; /* jobs entries; free with free() */
     int stopped_early;      /* a failure or wsrt_pool_request_stop stopped it */
     int worker_init_failed; /* a worker_init failed (printed); the run failed */
-    ws_trace_log *traces;   /* jobs entries when run->trace; free each .events, then it */
-} ws_pool_result;
+    wsrt_trace_log *traces;   /* jobs entries when run->trace; free each .events, then it */
+} wsrt_pool_result;
 
 /* The pool object (its layout is internal to the pool's files). */
 typedef struct wsrt_pool wsrt_pool;
@@ -90,7 +90,7 @@ wsrt_pool *wsrt_pool_create(unsigned jobs);
  * One run at a time per pool, from the thread the pool belongs to.
  * Per-index failures are printed (first 20 in full) and counted.
  * Returns 0, or -1 with a message printed if the threads could not start. */
-int wsrt_pool_run(wsrt_pool *pool, ws_run *run, ws_pool_result *result);
+int wsrt_pool_run(wsrt_pool *pool, ws_run *run, wsrt_pool_result *result);
 
 /* Join the threads of ended runs and free their workers, and end and join
  * the threads started ahead that no run used: before a plugin whose code

@@ -6,7 +6,7 @@
  *
  * Protocol: the command registers its pool before the handlers that use
  * it can fire for it (wsrun: right after wsrt_pool_create, before the
- * plugin loads and before ws_interrupts_install), and unregisters it
+ * plugin loads and before wsrt_interrupts_install), and unregisters it
  * before wsrt_pool_destroy; unregistering waits until no reader (a
  * handler, the progress thread) is still inside.  Readers are the
  * wsrt_registry_* queries below; each brackets its use of the pool, so

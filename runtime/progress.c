@@ -38,7 +38,7 @@ static void draw(const wsrt_progress *p, uint64_t done)
              p->plugin, (unsigned long long)done, (unsigned long long)p->total,
              p->total ? 100.0 * (double)done / (double)p->total : 100.0, rate, eta,
              p->src.busy(p->src.arg));
-    ws_log_progress_show(line);
+    wsrt_log_progress_show(line);
 }
 
 static void *progress_main(void *arg)
@@ -97,5 +97,5 @@ void wsrt_progress_stop_redraws(wsrt_progress *p)
 void wsrt_progress_end(wsrt_progress *p, uint64_t done)
 {
     draw(p, done);
-    ws_log_progress_clear();
+    wsrt_log_progress_clear();
 }

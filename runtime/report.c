@@ -17,7 +17,7 @@
 #include "json_escape.h"
 #include "run.h"
 
-int ws_report_open(ws_report_file *f, const char *option, const char *path, char *err,
+int wsrt_report_open(wsrt_report_file *f, const char *option, const char *path, char *err,
                    size_t err_size)
 {
     memset(f, 0, sizeof *f);
@@ -28,10 +28,10 @@ int ws_report_open(ws_report_file *f, const char *option, const char *path, char
         f->fp = stdout;
         return 0;
     }
-    ws_ctx_base base;
-    ws_ctx_base_init(&base, NULL, UINT32_MAX);
+    wsrt_ctx_base base;
+    wsrt_ctx_base_init(&base, NULL, UINT32_MAX);
     if (ws_outfile_open(&base.ctx, &f->out, path) != WS_OK) {
-        snprintf(err, err_size, "%s: %s", option, ws_ctx_error(&base.ctx));
+        snprintf(err, err_size, "%s: %s", option, wsrt_ctx_error(&base.ctx));
         return -1;
     }
     f->fp = fdopen(f->out.fd, "w");
@@ -43,7 +43,7 @@ int ws_report_open(ws_report_file *f, const char *option, const char *path, char
     return 0;
 }
 
-int ws_report_commit(ws_report_file *f, char *err, size_t err_size)
+int wsrt_report_commit(wsrt_report_file *f, char *err, size_t err_size)
 {
     if (!f->fp) {
         snprintf(err, err_size, "%s: internal error: file not open", f->option);
@@ -73,16 +73,16 @@ int ws_report_commit(ws_report_file *f, char *err, size_t err_size)
         ws_outfile_abort(&f->out);
         return -1;
     }
-    ws_ctx_base base;
-    ws_ctx_base_init(&base, NULL, UINT32_MAX);
+    wsrt_ctx_base base;
+    wsrt_ctx_base_init(&base, NULL, UINT32_MAX);
     if (ws_outfile_commit(&base.ctx, &f->out) != WS_OK) {
-        snprintf(err, err_size, "%s: %s", f->option, ws_ctx_error(&base.ctx));
+        snprintf(err, err_size, "%s: %s", f->option, wsrt_ctx_error(&base.ctx));
         return -1;
     }
     return 0;
 }
 
-void ws_report_abort(ws_report_file *f)
+void wsrt_report_abort(wsrt_report_file *f)
 {
     if (f->to_stdout) {
         f->fp = NULL;
@@ -97,7 +97,7 @@ void ws_report_abort(ws_report_file *f)
         ws_outfile_abort(&f->out);
 }
 
-void ws_json_string(FILE *fp, const char *s)
+void wsrt_json_string(FILE *fp, const char *s)
 {
     if (!s) {
         fputs("null", fp);
@@ -106,7 +106,7 @@ void ws_json_string(FILE *fp, const char *s)
     putc('"', fp);
     char room[WS_JSON_ESCAPE_MAX];
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        const char *escape = ws_json_escape(*p, room);
+        const char *escape = wsrt_json_escape(*p, room);
         if (escape)
             fputs(escape, fp);
         else
@@ -115,12 +115,12 @@ void ws_json_string(FILE *fp, const char *s)
     putc('"', fp);
 }
 
-void ws_json_us(FILE *fp, uint64_t ns)
+void wsrt_json_us(FILE *fp, uint64_t ns)
 {
     fprintf(fp, "%llu.%03llu", (unsigned long long)(ns / 1000), (unsigned long long)(ns % 1000));
 }
 
-void ws_json_double(FILE *fp, double v)
+void wsrt_json_double(FILE *fp, double v)
 {
     fprintf(fp, "%.15g", isfinite(v) ? v : 0.0);
 }

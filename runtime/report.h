@@ -16,28 +16,28 @@
 
 #include "wsrun.h"
 
-typedef struct ws_report_file {
+typedef struct wsrt_report_file {
     const char *option; /* "--trace": names the file's origin in messages */
     ws_outfile out;     /* unused for stdout */
     FILE *fp;           /* NULL when not open */
     int to_stdout;
-} ws_report_file;
+} wsrt_report_file;
 
 /* Create the temporary file beside `path` (or select stdout for "-"). */
-int ws_report_open(ws_report_file *f, const char *option, const char *path, char *err,
+int wsrt_report_open(wsrt_report_file *f, const char *option, const char *path, char *err,
                    size_t err_size);
 /* Flush, check for write errors and rename into place. */
-int ws_report_commit(ws_report_file *f, char *err, size_t err_size);
+int wsrt_report_commit(wsrt_report_file *f, char *err, size_t err_size);
 /* Drop what was written; never fails.  Harmless on a zeroed struct and
  * after a failed open. */
-void ws_report_abort(ws_report_file *f);
+void wsrt_report_abort(wsrt_report_file *f);
 
 /* `s` as a JSON string, quotes included; NULL writes null. */
-void ws_json_string(FILE *fp, const char *s);
+void wsrt_json_string(FILE *fp, const char *s);
 /* A number of nanoseconds as microseconds with three decimals, exactly
  * ("1234567" -> "1234.567"): the unit of Chrome trace timestamps. */
-void ws_json_us(FILE *fp, uint64_t ns);
+void wsrt_json_us(FILE *fp, uint64_t ns);
 /* A finite double; NaN and infinities (never expected) become 0. */
-void ws_json_double(FILE *fp, double v);
+void wsrt_json_double(FILE *fp, double v);
 
 #endif

@@ -25,7 +25,7 @@ enum {
 #define WS_NO_MESSAGE "(the plugin gave no message: return ws_fail(ctx, \"...\") gives one)"
 
 /* One parsed plugin option value. */
-typedef struct ws_optval {
+typedef struct wsrt_optval {
     const ws_option *decl;
     int given; /* set with -o */
     int has_value; /* given, or the declaration has a default */
@@ -34,17 +34,17 @@ typedef struct ws_optval {
     const char *s; /* text as given (or the default) */
     int b;
     int e;
-} ws_optval;
+} wsrt_optval;
 
 /* Per-index failure policy. */
-typedef struct ws_policy {
+typedef struct wsrt_policy {
     int keep_going; /* run everything, report all failures at the end */
     unsigned retries; /* extra attempts before an index counts as failed */
-} ws_policy;
+} wsrt_policy;
 
 /* Hooks for journal/resume and for distributed runs; all optional.  They
  * cost nothing when unset: the pool then uses its plain index loop. */
-typedef struct ws_run_hooks {
+typedef struct wsrt_run_hooks {
     /* Blocks of indices handed out dynamically (MPI): when set, the pool
      * runs [begin, end) blocks from next_block until it returns 0, instead
      * of [range_begin, range_end).  Called on worker 0 only, serially. */
@@ -56,7 +56,7 @@ typedef struct ws_run_hooks {
     /* Journal: called on the worker after index i succeeded. */
     void (*index_done)(void *arg, unsigned worker, uint64_t index);
     void *done_arg;
-} ws_run_hooks;
+} wsrt_run_hooks;
 
 struct ws_run {
     const ws_plugin *plugin; /* the descriptor, copied to a full v1 struct */
@@ -64,7 +64,7 @@ struct ws_run {
     const char *plugin_path;
     void *dl_handle;
 
-    ws_optval *opts; /* one per declared option, in table order */
+    wsrt_optval *opts; /* one per declared option, in table order */
     size_t n_opts;
 
     uint64_t count; /* WS_COUNT_UNSET until known */
@@ -72,18 +72,18 @@ struct ws_run {
      * range_end), a subset of [0, count) (--shard).  Otherwise all. */
     int ranged;
     uint64_t range_begin, range_end;
-    ws_run_hooks hooks;
-    int trace; /* record ws_trace_event logs (--trace) */
+    wsrt_run_hooks hooks;
+    int trace; /* record wsrt_trace_event logs (--trace) */
     int count_given;
     uint64_t seed;
     unsigned jobs;
     int quiet;
     int stats;
-    ws_policy policy;
+    wsrt_policy policy;
 
     void *state; /* the plugin's, from init */
 };
 
-/* ws_err, ws_errf, ws_ctx_base and the rest of log.c: in log.h, included
+/* wsrt_err, wsrt_errf, wsrt_ctx_base and the rest of log.c: in log.h, included
  * here because nearly every user of the run state reports through them. */
 #endif

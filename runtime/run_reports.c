@@ -14,23 +14,23 @@
 #include "stats_json.h"
 #include "trace.h"
 
-int ws_run_reports_open(ws_run_reports *r, ws_run *run, const char *trace_path,
+int wsrt_run_reports_open(wsrt_run_reports *r, ws_run *run, const char *trace_path,
                         const char *stats_path)
 {
     char err[2048];
     memset(r, 0, sizeof *r);
     if (trace_path) {
-        if (ws_report_open(&r->trace, "--trace", trace_path, err, sizeof err) != 0) {
-            ws_err("%s", err);
+        if (wsrt_report_open(&r->trace, "--trace", trace_path, err, sizeof err) != 0) {
+            wsrt_err("%s", err);
             return -1;
         }
         r->want_trace = 1;
         run->trace = 1;
     }
     if (stats_path) {
-        if (ws_report_open(&r->stats, "--stats-json", stats_path, err, sizeof err) != 0) {
-            ws_err("%s", err);
-            ws_report_abort(&r->trace);
+        if (wsrt_report_open(&r->stats, "--stats-json", stats_path, err, sizeof err) != 0) {
+            wsrt_err("%s", err);
+            wsrt_report_abort(&r->trace);
             r->want_trace = 0;
             return -1;
         }
@@ -39,23 +39,23 @@ int ws_run_reports_open(ws_run_reports *r, ws_run *run, const char *trace_path,
     return 0;
 }
 
-int ws_run_reports_write(ws_run_reports *r, const ws_run *run, ws_pool_result *result)
+int wsrt_run_reports_write(wsrt_run_reports *r, const ws_run *run, wsrt_pool_result *result)
 {
     char err[2048];
     int rc = 0;
     if (r->want_trace) {
-        ws_trace_write(r->trace.fp, run, result);
-        if (ws_report_commit(&r->trace, err, sizeof err) != 0) {
-            ws_err("%s", err);
+        wsrt_trace_write(r->trace.fp, run, result);
+        if (wsrt_report_commit(&r->trace, err, sizeof err) != 0) {
+            wsrt_err("%s", err);
             rc = -1;
         }
         r->want_trace = 0;
     }
-    ws_trace_free(result);
+    wsrt_trace_free(result);
     if (r->want_stats) {
-        ws_stats_json_write(r->stats.fp, run, result);
-        if (ws_report_commit(&r->stats, err, sizeof err) != 0) {
-            ws_err("%s", err);
+        wsrt_stats_json_write(r->stats.fp, run, result);
+        if (wsrt_report_commit(&r->stats, err, sizeof err) != 0) {
+            wsrt_err("%s", err);
             rc = -1;
         }
         r->want_stats = 0;
@@ -63,15 +63,15 @@ int ws_run_reports_write(ws_run_reports *r, const ws_run *run, ws_pool_result *r
     return rc;
 }
 
-void ws_run_reports_abort(ws_run_reports *r, ws_pool_result *result)
+void wsrt_run_reports_abort(wsrt_run_reports *r, wsrt_pool_result *result)
 {
     if (r->want_trace)
-        ws_report_abort(&r->trace);
+        wsrt_report_abort(&r->trace);
     if (r->want_stats)
-        ws_report_abort(&r->stats);
+        wsrt_report_abort(&r->stats);
     r->want_trace = r->want_stats = 0;
     if (result)
-        ws_trace_free(result);
+        wsrt_trace_free(result);
 }
 
 /* --------------------------------------------------------------- stats */
@@ -87,16 +87,16 @@ static uint64_t run_total(const ws_run *run)
     return run->ranged ? run->range_end - run->range_begin : run->count;
 }
 
-void wsrt_stats_print(const ws_run *run, const ws_pool_result *r)
+void wsrt_stats_print(const ws_run *run, const wsrt_pool_result *r)
 {
     double wall = (double)r->wall_ns / 1e9;
     fprintf(stderr, "wsrun stats: plugin %s, %llu indices (%llu ok, %llu failed), %u workers\n",
             run->desc.name, (unsigned long long)run_total(run),
             (unsigned long long)r->indices_done, (unsigned long long)r->failed, r->jobs);
-    ws_worker_stats total;
+    wsrt_worker_stats total;
     memset(&total, 0, sizeof total);
     for (unsigned w = 0; r->workers && w < r->jobs; w++) {
-        const ws_worker_stats *s = &r->workers[w];
+        const wsrt_worker_stats *s = &r->workers[w];
         total.indices += s->indices;
         total.tasks += s->tasks;
         total.steals += s->steals;
@@ -116,7 +116,7 @@ void wsrt_stats_print(const ws_run *run, const ws_pool_result *r)
             "steals/tried", "splits", "busy_ms", "idle_ms", "parked_ms");
     char steals[48];
     for (unsigned w = 0; w <= r->jobs; w++) {
-        const ws_worker_stats *s = w < r->jobs ? &r->workers[w] : &total;
+        const wsrt_worker_stats *s = w < r->jobs ? &r->workers[w] : &total;
         snprintf(steals, sizeof steals, "%llu/%llu", (unsigned long long)s->steals,
                  (unsigned long long)s->steal_tries);
         char label[16];

@@ -12,24 +12,24 @@
 #include "report.h"
 #include "run.h"
 
-typedef struct ws_run_reports {
-    ws_report_file trace, stats;
+typedef struct wsrt_run_reports {
+    wsrt_report_file trace, stats;
     int want_trace, want_stats;
-} ws_run_reports;
+} wsrt_run_reports;
 
 /* Open the files whose path is not NULL; sets run->trace when a trace was
  * asked for.  Returns 0, or -1 after printing why (nothing is left open). */
-int ws_run_reports_open(ws_run_reports *r, ws_run *run, const char *trace_path,
+int wsrt_run_reports_open(wsrt_run_reports *r, ws_run *run, const char *trace_path,
                         const char *stats_path);
 
 /* After the pool ran: write and commit each file, then free
  * result->traces.  Returns 0, or -1 after printing which file failed. */
-int ws_run_reports_write(ws_run_reports *r, const ws_run *run, ws_pool_result *result);
+int wsrt_run_reports_write(wsrt_run_reports *r, const ws_run *run, wsrt_pool_result *result);
 
 /* No run took place: remove what was opened, free result->traces if any. */
-void ws_run_reports_abort(ws_run_reports *r, ws_pool_result *result);
+void wsrt_run_reports_abort(wsrt_run_reports *r, wsrt_pool_result *result);
 
 /* --stats: the per-worker table of `r` on stderr, after the pool ran. */
-void wsrt_stats_print(const ws_run *run, const ws_pool_result *r);
+void wsrt_stats_print(const ws_run *run, const wsrt_pool_result *r);
 
 #endif

@@ -134,7 +134,7 @@ static uint64_t fnv1a(uint64_t hash, const unsigned char *p, size_t n)
     return hash;
 }
 
-static int parse_report(const char *text, ws_scaling_run *run)
+static int parse_report(const char *text, wsrt_scaling_run *run)
 {
     unsigned long long wall, cpu, steals, parked;
     char tail;
@@ -150,7 +150,7 @@ static int parse_report(const char *text, ws_scaling_run *run)
 
 /* Read the child's stdout (hashed, and copied to keep when not NULL) and
  * its report until both pipes end. */
-static void collect(int out_fd, int report_fd, ws_scaling_run *run, FILE *keep, char *report,
+static void collect(int out_fd, int report_fd, wsrt_scaling_run *run, FILE *keep, char *report,
                     size_t report_size)
 {
     struct pollfd fds[2] = {{.fd = out_fd, .events = POLLIN}, {.fd = report_fd, .events = POLLIN}};
@@ -191,7 +191,7 @@ static void collect(int out_fd, int report_fd, ws_scaling_run *run, FILE *keep, 
     report[report_len] = '\0';
 }
 
-static void run_once(char **argv, unsigned jobs, ws_scaling_run *run, FILE *keep,
+static void run_once(char **argv, unsigned jobs, wsrt_scaling_run *run, FILE *keep,
                      run_outcome *o)
 {
     memset(o, 0, sizeof *o);
@@ -252,7 +252,7 @@ static void describe_failure(const run_outcome *o, char *buf, size_t size)
         snprintf(buf, size, "could not start a run: %s", strerror(o->start_errno));
     else if (o->signo)
         snprintf(buf, size, "the run was killed by %s",
-                 ws_signal_name(o->signo) ? ws_signal_name(o->signo) : "a signal");
+                 wsrt_signal_name(o->signo) ? wsrt_signal_name(o->signo) : "a signal");
     else if (o->code == WS_EXIT_USAGE)
         snprintf(buf, size, "the run exited with status 2 (command line, plugin or its init "
                             "refused: see above)");
@@ -267,21 +267,21 @@ static void describe_failure(const run_outcome *o, char *buf, size_t size)
 /* ------------------------------------------------------------ the files */
 
 typedef struct study_files {
-    ws_report_file csv, plot, keep;
+    wsrt_report_file csv, plot, keep;
     int want_csv, want_plot, want_keep;
 } study_files;
 
-static int open_file(ws_report_file *f, int *want, const char *option, const char *path)
+static int open_file(wsrt_report_file *f, int *want, const char *option, const char *path)
 {
     char err[4600];
     if (!path)
         return 0;
     if (strcmp(path, "-") == 0) {
-        ws_err("%s: '-' is not allowed here (standard output carries the table)", option);
+        wsrt_err("%s: '-' is not allowed here (standard output carries the table)", option);
         return -1;
     }
-    if (ws_report_open(f, option, path, err, sizeof err) != 0) {
-        ws_err("%s", err);
+    if (wsrt_report_open(f, option, path, err, sizeof err) != 0) {
+        wsrt_err("%s", err);
         return -1;
     }
     *want = 1;
@@ -291,11 +291,11 @@ static int open_file(ws_report_file *f, int *want, const char *option, const cha
 static void abort_files(study_files *f)
 {
     if (f->want_csv)
-        ws_report_abort(&f->csv);
+        wsrt_report_abort(&f->csv);
     if (f->want_plot)
-        ws_report_abort(&f->plot);
+        wsrt_report_abort(&f->plot);
     if (f->want_keep)
-        ws_report_abort(&f->keep);
+        wsrt_report_abort(&f->keep);
     f->want_csv = f->want_plot = f->want_keep = 0;
 }
 
@@ -318,12 +318,12 @@ static int gnuplot_on_path(void)
 
 /* gnuplot reads the script on its stdin and writes the PNG to its stdout,
  * the plot's temporary file. */
-static int draw_plot(const ws_scaling_study *s, ws_report_file *plot)
+static int draw_plot(const wsrt_scaling_study *s, wsrt_report_file *plot)
 {
     int script[2];
     fflush(plot->fp);
     if (pipe2(script, O_CLOEXEC) != 0) {
-        ws_err("--scaling-plot: cannot start gnuplot: %s", strerror(errno));
+        wsrt_err("--scaling-plot: cannot start gnuplot: %s", strerror(errno));
         return -1;
     }
     pid_t pid = fork();
@@ -336,7 +336,7 @@ static int draw_plot(const ws_scaling_study *s, ws_report_file *plot)
     close(script[0]);
     if (pid < 0) {
         close(script[1]);
-        ws_err("--scaling-plot: cannot start gnuplot: %s", strerror(errno));
+        wsrt_err("--scaling-plot: cannot start gnuplot: %s", strerror(errno));
         return -1;
     }
     struct sigaction ignore, saved;
@@ -345,7 +345,7 @@ static int draw_plot(const ws_scaling_study *s, ws_report_file *plot)
     sigaction(SIGPIPE, &ignore, &saved);
     FILE *to = fdopen(script[1], "w");
     if (to) {
-        ws_scaling_write_plot_script(to, s);
+        wsrt_scaling_write_plot_script(to, s);
         fclose(to);
     } else {
         close(script[1]);
@@ -355,7 +355,7 @@ static int draw_plot(const ws_scaling_study *s, ws_report_file *plot)
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        ws_err("--scaling-plot: gnuplot failed (%s %d); no plot written",
+        wsrt_err("--scaling-plot: gnuplot failed (%s %d); no plot written",
                WIFEXITED(status) ? "exit status" : "signal",
                WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
         return -1;
@@ -363,32 +363,32 @@ static int draw_plot(const ws_scaling_study *s, ws_report_file *plot)
     return 0;
 }
 
-static int commit_files(const ws_scaling_study *s, study_files *f)
+static int commit_files(const wsrt_scaling_study *s, study_files *f)
 {
     char err[4600];
     int rc = 0;
     if (f->want_csv) {
-        ws_scaling_write_csv(f->csv.fp, s);
+        wsrt_scaling_write_csv(f->csv.fp, s);
         f->want_csv = 0;
-        if (ws_report_commit(&f->csv, err, sizeof err) != 0) {
-            ws_err("%s", err);
+        if (wsrt_report_commit(&f->csv, err, sizeof err) != 0) {
+            wsrt_err("%s", err);
             rc = -1;
         }
     }
     if (f->want_keep) {
         f->want_keep = 0;
-        if (ws_report_commit(&f->keep, err, sizeof err) != 0) {
-            ws_err("%s", err);
+        if (wsrt_report_commit(&f->keep, err, sizeof err) != 0) {
+            wsrt_err("%s", err);
             rc = -1;
         }
     }
     if (f->want_plot) {
         f->want_plot = 0;
         if (draw_plot(s, &f->plot) != 0) {
-            ws_report_abort(&f->plot);
+            wsrt_report_abort(&f->plot);
             rc = -1;
-        } else if (ws_report_commit(&f->plot, err, sizeof err) != 0) {
-            ws_err("%s", err);
+        } else if (wsrt_report_commit(&f->plot, err, sizeof err) != 0) {
+            wsrt_err("%s", err);
             rc = -1;
         }
     }
@@ -397,34 +397,34 @@ static int commit_files(const ws_scaling_study *s, study_files *f)
 
 /* ------------------------------------------------------------ the study */
 
-static int check_args(const ws_scaling_args *a, const char *clash, ws_scaling_study *s,
+static int check_args(const wsrt_scaling_args *a, const char *clash, wsrt_scaling_study *s,
                       unsigned *rounds)
 {
     char err[512];
     if (clash) {
-        ws_err("%s cannot be used with --scaling (its runs are plain wsrun runs, one per -j of "
+        wsrt_err("%s cannot be used with --scaling (its runs are plain wsrun runs, one per -j of "
                "the list)", clash);
         return -1;
     }
     if (a->list) { /* "--scaling=" is an empty list, bare --scaling the default */
-        if (ws_scaling_parse_list(a->list, &s->jobs, &s->n_jobs, err, sizeof err) != 0) {
-            ws_err("%s", err);
+        if (wsrt_scaling_parse_list(a->list, &s->jobs, &s->n_jobs, err, sizeof err) != 0) {
+            wsrt_err("%s", err);
             return -1;
         }
-    } else if (ws_scaling_default_list(s->cpus_allowed, &s->jobs, &s->n_jobs) != 0) {
-        ws_err("out of memory");
+    } else if (wsrt_scaling_default_list(s->cpus_allowed, &s->jobs, &s->n_jobs) != 0) {
+        wsrt_err("out of memory");
         return -1;
     }
     uint64_t r = WS_SCALING_DEFAULT_ROUNDS;
-    if (a->repeat && (ws_parse_u64(a->repeat, UINT64_MAX, &r) != 0 || r < 1 ||
+    if (a->repeat && (wsrt_parse_u64(a->repeat, UINT64_MAX, &r) != 0 || r < 1 ||
                       r > WS_SCALING_MAX_ROUNDS)) {
-        ws_err("--repeat: expected a whole number from 1 to %d, got '%s'", WS_SCALING_MAX_ROUNDS,
+        wsrt_err("--repeat: expected a whole number from 1 to %d, got '%s'", WS_SCALING_MAX_ROUNDS,
                a->repeat);
         return -1;
     }
     *rounds = (unsigned)r;
     if (a->plot_path && !gnuplot_on_path()) {
-        ws_err("--scaling-plot: gnuplot is not installed (on Debian: apt-get install "
+        wsrt_err("--scaling-plot: gnuplot is not installed (on Debian: apt-get install "
                "gnuplot-nox); run without --scaling-plot or install it");
         return -1;
     }
@@ -435,11 +435,11 @@ static int interrupt_after_round(void)
 {
     const char *v = getenv(WS_SCALING_TEST_INTERRUPT_ENV);
     uint64_t k;
-    return v && ws_parse_u64(v, WS_SCALING_MAX_ROUNDS, &k) == 0 ? (int)k : -1;
+    return v && wsrt_parse_u64(v, WS_SCALING_MAX_ROUNDS, &k) == 0 ? (int)k : -1;
 }
 
 /* Every run of every round; returns 0, or the exit status that stops it. */
-static int run_rounds(ws_scaling_study *s, char **argv, study_files *files)
+static int run_rounds(wsrt_scaling_study *s, char **argv, study_files *files)
 {
     int hook_round = interrupt_after_round();
     int show_rounds = isatty(STDERR_FILENO);
@@ -448,7 +448,7 @@ static int run_rounds(ws_scaling_study *s, char **argv, study_files *files)
             if (interrupted_by)
                 return 128 + interrupted_by;
             run_outcome o;
-            ws_scaling_run *run = &s->runs[r * s->n_jobs + k];
+            wsrt_scaling_run *run = &s->runs[r * s->n_jobs + k];
             FILE *keep = r == 0 && k == 0 && files->want_keep ? files->keep.fp : NULL;
             run_once(argv, s->jobs[k], run, keep, &o);
             if (interrupted_by)
@@ -456,24 +456,24 @@ static int run_rounds(ws_scaling_study *s, char **argv, study_files *files)
             if (!o.started || !o.exited || o.code != 0 || !o.reported) {
                 char why[256];
                 describe_failure(&o, why, sizeof why);
-                ws_err("--scaling: round %u of %u, -j %u: %s", r + 1, s->rounds, s->jobs[k],
+                wsrt_err("--scaling: round %u of %u, -j %u: %s", r + 1, s->rounds, s->jobs[k],
                        why);
                 return o.exited && o.code == WS_EXIT_USAGE ? WS_EXIT_USAGE : WS_EXIT_TASK_FAILED;
             }
         }
         s->rounds_done = r + 1;
         if (show_rounds) /* a long study on a terminal says how far it got */
-            ws_err("--scaling: round %u of %u done", r + 1, s->rounds);
+            wsrt_err("--scaling: round %u of %u done", r + 1, s->rounds);
         if (hook_round == (int)(r + 1))
             raise(SIGINT);
     }
     return 0;
 }
 
-int ws_scaling_main(const ws_scaling_args *args, const char *plugin, const char *clash,
+int wsrt_scaling_main(const wsrt_scaling_args *args, const char *plugin, const char *clash,
                     char **argv)
 {
-    ws_scaling_study s;
+    wsrt_scaling_study s;
     memset(&s, 0, sizeof s);
     s.plugin = plugin;
     s.allow_diff = args->allow_diff;
@@ -485,7 +485,7 @@ int ws_scaling_main(const ws_scaling_args *args, const char *plugin, const char 
         goto out;
     s.runs = calloc((size_t)s.rounds * s.n_jobs, sizeof *s.runs);
     if (!s.runs) {
-        ws_err("--scaling: out of memory for %u rounds of %zu runs", s.rounds, s.n_jobs);
+        wsrt_err("--scaling: out of memory for %u rounds of %zu runs", s.rounds, s.n_jobs);
         goto out;
     }
     if (open_file(&files.csv, &files.want_csv, "--scaling-csv", args->csv_path) != 0 ||
@@ -501,14 +501,14 @@ int ws_scaling_main(const ws_scaling_args *args, const char *plugin, const char 
     sigaction(SIGTERM, &saved_term, NULL);
     s.load_after = load_average();
     if (s.rounds_done > 0)
-        ws_scaling_print_table(stdout, &s);
+        wsrt_scaling_print_table(stdout, &s);
     fflush(stdout);
     if (status == 0) {
         if (commit_files(&s, &files) != 0)
             status = WS_EXIT_TASK_FAILED;
     } else if (interrupted_by) {
-        ws_err("--scaling: interrupted by %s during round %u of %u: %s",
-               ws_signal_name(interrupted_by), s.rounds_done + 1, s.rounds,
+        wsrt_err("--scaling: interrupted by %s during round %u of %u: %s",
+               wsrt_signal_name(interrupted_by), s.rounds_done + 1, s.rounds,
                s.rounds_done ? "the table holds the rounds done; no file was written"
                              : "no round was done; no file was written");
     }

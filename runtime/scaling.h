@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-struct ws_pool_result;
+struct wsrt_pool_result;
 
 /* The environment variable a study sets for its runs: "<fd>,<jobs>". */
 #define WS_SCALING_CHILD_ENV "WSRUN_SCALING_CHILD"
@@ -28,8 +28,8 @@ struct ws_pool_result;
 #define WS_SCALING_MAX_ROUNDS 1000
 #define WS_SCALING_DEFAULT_ROUNDS 5
 
-/* The study's options as typed; checked by ws_scaling_main. */
-typedef struct ws_scaling_args {
+/* The study's options as typed; checked by wsrt_scaling_main. */
+typedef struct wsrt_scaling_args {
     int given;                 /* --scaling */
     const char *list;          /* --scaling LIST ("" or NULL: the default) */
     const char *repeat;        /* --repeat R, or NULL */
@@ -37,27 +37,27 @@ typedef struct ws_scaling_args {
     const char *plot_path;     /* --scaling-plot FILE.png */
     const char *keep_output;   /* --scaling-keep-output FILE */
     int allow_diff;            /* --scaling-allow-diff */
-} ws_scaling_args;
+} wsrt_scaling_args;
 
 /* Run the study of the command `argv` (the whole wsrun command line, which
  * each run gets again unchanged).  `plugin` names the plugin in the table.
  * `clash`: an option given that a study cannot honour ("--jobs"), or NULL.
  * Returns the exit status: 0, 1 a run failed, 2 bad study options or a
  * run refused its command line, 130/143 interrupted. */
-int ws_scaling_main(const ws_scaling_args *args, const char *plugin, const char *clash,
+int wsrt_scaling_main(const wsrt_scaling_args *args, const char *plugin, const char *clash,
                     char **argv);
 
 /* The first study option given without --scaling ("--repeat"), or NULL. */
-const char *ws_scaling_orphan_option(const ws_scaling_args *args);
+const char *wsrt_scaling_orphan_option(const wsrt_scaling_args *args);
 
 /* LIST ("1,2,4", "1-16", "1,4-6") into ascending -j values (malloc'd).
  * Returns 0, or -1 with one line naming the bad value in err. */
-int ws_scaling_parse_list(const char *text, unsigned **jobs, size_t *n, char *err,
+int wsrt_scaling_parse_list(const char *text, unsigned **jobs, size_t *n, char *err,
                           size_t err_size);
 
 /* The default list for `cpus` allowed CPUs: 1, 2, 4, ... below cpus, and
  * cpus itself (malloc'd).  Returns 0, or -1 when out of memory. */
-int ws_scaling_default_list(unsigned cpus, unsigned **jobs, size_t *n);
+int wsrt_scaling_default_list(unsigned cpus, unsigned **jobs, size_t *n);
 
 /* ---------------------------------------------------------- the child */
 
@@ -65,44 +65,44 @@ int ws_scaling_default_list(unsigned cpus, unsigned **jobs, size_t *n);
  * variable out of the environment (the plugin's children never see it),
  * set *jobs to the run's -j and return 1.  Returns 0 for a plain run, -1
  * (message printed) when the variable is malformed. */
-int ws_scaling_child_take(unsigned *jobs);
+int wsrt_scaling_child_take(unsigned *jobs);
 /* The span: starts when init has returned ... */
-void ws_scaling_child_span_start(void);
+void wsrt_scaling_child_span_start(void);
 /* ... and ends before finish is called; writes the report line. */
-void ws_scaling_child_span_end(const struct ws_pool_result *result);
+void wsrt_scaling_child_span_end(const struct wsrt_pool_result *result);
 
 /* ---------------------------------------------------------- the report */
 
 /* One run's figures, as the child reported them. */
-typedef struct ws_scaling_run {
+typedef struct wsrt_scaling_run {
     double span_s, cpu_s;
     uint64_t steals;
     double parked_ms;
     uint64_t output_bytes, output_hash; /* of the plugin's stdout */
-} ws_scaling_run;
+} wsrt_scaling_run;
 
-typedef struct ws_scaling_study {
+typedef struct wsrt_scaling_study {
     const char *plugin;
     unsigned *jobs; /* ascending */
     size_t n_jobs;
     unsigned rounds;      /* asked for */
     unsigned rounds_done; /* complete rounds in runs[] */
-    ws_scaling_run *runs; /* runs[round * n_jobs + k] */
+    wsrt_scaling_run *runs; /* runs[round * n_jobs + k] */
     char cpu_model[256];
     unsigned cpus_allowed;
     double load_before, load_after; /* 1-minute load average; < 0 unknown */
     int allow_diff;
-} ws_scaling_study;
+} wsrt_scaling_study;
 
 /* The table, the machine line and the warnings, to `out`. */
-void ws_scaling_print_table(FILE *out, const ws_scaling_study *s);
+void wsrt_scaling_print_table(FILE *out, const wsrt_scaling_study *s);
 /* The per-round CSV (header line, one row per run of the rounds done). */
-void ws_scaling_write_csv(FILE *out, const ws_scaling_study *s);
+void wsrt_scaling_write_csv(FILE *out, const wsrt_scaling_study *s);
 /* The gnuplot script that draws speedup against -j with the ideal line
  * (the PNG goes to gnuplot's standard output). */
-void ws_scaling_write_plot_script(FILE *out, const ws_scaling_study *s);
+void wsrt_scaling_write_plot_script(FILE *out, const wsrt_scaling_study *s);
 /* Median of the figure `field` picks out at jobs[k] over the rounds done. */
-double ws_scaling_median(const ws_scaling_study *s, size_t k,
-                         double (*field)(const ws_scaling_run *));
+double wsrt_scaling_median(const wsrt_scaling_study *s, size_t k,
+                         double (*field)(const wsrt_scaling_run *));
 
 #endif

@@ -30,7 +30,7 @@ static uint64_t span_wall_ns; /* wsrt_now_ns() at the span's start */
 /* The process's CPU time is another quantity than clock.h's: its own clock. */
 static struct timespec span_cpu;
 
-int ws_scaling_child_take(unsigned *jobs)
+int wsrt_scaling_child_take(unsigned *jobs)
 {
     const char *value = getenv(WS_SCALING_CHILD_ENV);
     if (!value)
@@ -43,10 +43,10 @@ int ws_scaling_child_take(unsigned *jobs)
     uint64_t fd = 0, j = 0;
     if (comma)
         *comma = '\0';
-    if (!comma || ws_parse_u64(text, 1 << 20, &fd) != 0 ||
-        ws_parse_u64(comma + 1, WS_SCALING_MAX_JOBS, &j) != 0 || j == 0 ||
+    if (!comma || wsrt_parse_u64(text, 1 << 20, &fd) != 0 ||
+        wsrt_parse_u64(comma + 1, WS_SCALING_MAX_JOBS, &j) != 0 || j == 0 ||
         fcntl((int)fd, F_SETFD, FD_CLOEXEC) != 0) {
-        ws_err("%s='%s' is malformed: wsrun --scaling sets it for its own runs only",
+        wsrt_err("%s='%s' is malformed: wsrun --scaling sets it for its own runs only",
                WS_SCALING_CHILD_ENV, shown);
         return -1;
     }
@@ -55,7 +55,7 @@ int ws_scaling_child_take(unsigned *jobs)
     return 1;
 }
 
-void ws_scaling_child_span_start(void)
+void wsrt_scaling_child_span_start(void)
 {
     if (report_fd < 0)
         return;
@@ -71,14 +71,14 @@ static uint64_t cpu_ns_since(const struct timespec *t0)
     return ns > 0 ? (uint64_t)ns : 0;
 }
 
-void ws_scaling_child_span_end(const ws_pool_result *result)
+void wsrt_scaling_child_span_end(const wsrt_pool_result *result)
 {
     if (report_fd < 0)
         return;
     uint64_t wall_ns = wsrt_now_ns() - span_wall_ns;
     uint64_t cpu_ns = cpu_ns_since(&span_cpu);
-    ws_worker_stats total;
-    ws_stats_total(result, &total);
+    wsrt_worker_stats total;
+    wsrt_stats_total(result, &total);
     char line[160];
     int len = snprintf(line, sizeof line, "wsrun-scaling-1 %llu %llu %llu %llu\n",
                        (unsigned long long)wall_ns, (unsigned long long)cpu_ns,

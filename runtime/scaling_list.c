@@ -18,7 +18,7 @@
 
 /* ------------------------------------------------------------ the list */
 
-const char *ws_scaling_orphan_option(const ws_scaling_args *a)
+const char *wsrt_scaling_orphan_option(const wsrt_scaling_args *a)
 {
     if (a->given)
         return NULL;
@@ -35,7 +35,7 @@ static int add_job(unsigned *jobs, size_t *n, unsigned j, const char *text, char
 {
     for (size_t k = 0; k < *n; k++)
         if (jobs[k] == j)
-            return ws_errf(err, err_size, "--scaling: -j %u is given twice in '%s'", j, text);
+            return wsrt_errf(err, err_size, "--scaling: -j %u is given twice in '%s'", j, text);
     jobs[(*n)++] = j;
     return 0;
 }
@@ -44,12 +44,12 @@ static int parse_one(const char *item, const char *text, unsigned *out, char *er
                      size_t err_size)
 {
     uint64_t v;
-    if (ws_parse_u64(item, UINT64_MAX, &v) != 0)
-        return ws_errf(err, err_size,
+    if (wsrt_parse_u64(item, UINT64_MAX, &v) != 0)
+        return wsrt_errf(err, err_size,
                        "--scaling: '%s' is not a number of jobs or a range A-B (in '%s')", item,
                        text);
     if (v < 1 || v > WS_SCALING_MAX_JOBS)
-        return ws_errf(err, err_size, "--scaling: %s is out of range 1..%d (in '%s')", item,
+        return wsrt_errf(err, err_size, "--scaling: %s is out of range 1..%d (in '%s')", item,
                        WS_SCALING_MAX_JOBS, text);
     *out = (unsigned)v;
     return 0;
@@ -61,7 +61,7 @@ static int ascending(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-int ws_scaling_parse_list(const char *text, unsigned **jobs_out, size_t *n_out, char *err,
+int wsrt_scaling_parse_list(const char *text, unsigned **jobs_out, size_t *n_out, char *err,
                           size_t err_size)
 {
     unsigned *jobs = calloc(WS_SCALING_MAX_JOBS, sizeof *jobs);
@@ -69,11 +69,11 @@ int ws_scaling_parse_list(const char *text, unsigned **jobs_out, size_t *n_out, 
     size_t n = 0;
     int rc = -1;
     if (!jobs || !copy) {
-        ws_errf(err, err_size, "out of memory");
+        wsrt_errf(err, err_size, "out of memory");
         goto out;
     }
     if (!*text) {
-        ws_errf(err, err_size, "--scaling: empty list (expected e.g. 1,2,4 or 1-16)");
+        wsrt_errf(err, err_size, "--scaling: empty list (expected e.g. 1,2,4 or 1-16)");
         goto out;
     }
     char *item = copy;
@@ -82,7 +82,7 @@ int ws_scaling_parse_list(const char *text, unsigned **jobs_out, size_t *n_out, 
         if (comma)
             *comma = '\0';
         if (!*item) {
-            ws_errf(err, err_size, "--scaling: empty value in '%s' (expected e.g. 1,2,4 or 1-16)",
+            wsrt_errf(err, err_size, "--scaling: empty value in '%s' (expected e.g. 1,2,4 or 1-16)",
                     text);
             goto out;
         }
@@ -94,7 +94,7 @@ int ws_scaling_parse_list(const char *text, unsigned **jobs_out, size_t *n_out, 
                 parse_one(dash + 1, text, &hi, err, err_size) != 0)
                 goto out;
             if (lo > hi) {
-                ws_errf(err, err_size, "--scaling: range '%u-%u' goes down (write it %u-%u)",
+                wsrt_errf(err, err_size, "--scaling: range '%u-%u' goes down (write it %u-%u)",
                         lo, hi, hi, lo);
                 goto out;
             }
@@ -121,7 +121,7 @@ out:
     return rc;
 }
 
-int ws_scaling_default_list(unsigned cpus, unsigned **jobs_out, size_t *n_out)
+int wsrt_scaling_default_list(unsigned cpus, unsigned **jobs_out, size_t *n_out)
 {
     unsigned *jobs = calloc(32, sizeof *jobs);
     if (!jobs)

@@ -23,8 +23,8 @@ static int by_value(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-double ws_scaling_median(const ws_scaling_study *s, size_t k,
-                         double (*field)(const ws_scaling_run *))
+double wsrt_scaling_median(const wsrt_scaling_study *s, size_t k,
+                         double (*field)(const wsrt_scaling_run *))
 {
     unsigned n = s->rounds_done;
     if (n == 0)
@@ -40,15 +40,15 @@ double ws_scaling_median(const ws_scaling_study *s, size_t k,
     return m;
 }
 
-static double span_of(const ws_scaling_run *r) { return r->span_s; }
-static double cpu_per_wall_of(const ws_scaling_run *r)
+static double span_of(const wsrt_scaling_run *r) { return r->span_s; }
+static double cpu_per_wall_of(const wsrt_scaling_run *r)
 {
     return r->span_s > 0 ? r->cpu_s / r->span_s : 0.0;
 }
-static double steals_of(const ws_scaling_run *r) { return (double)r->steals; }
-static double parked_of(const ws_scaling_run *r) { return r->parked_ms; }
+static double steals_of(const wsrt_scaling_run *r) { return (double)r->steals; }
+static double parked_of(const wsrt_scaling_run *r) { return r->parked_ms; }
 
-static void span_range(const ws_scaling_study *s, size_t k, double *lo, double *hi)
+static void span_range(const wsrt_scaling_study *s, size_t k, double *lo, double *hi)
 {
     *lo = *hi = s->runs[k].span_s;
     for (unsigned r = 1; r < s->rounds_done; r++) {
@@ -58,7 +58,7 @@ static void span_range(const ws_scaling_study *s, size_t k, double *lo, double *
     }
 }
 
-static void print_jobs_list(FILE *out, const ws_scaling_study *s)
+static void print_jobs_list(FILE *out, const wsrt_scaling_study *s)
 {
     for (size_t k = 0; k < s->n_jobs; k++)
         fprintf(out, "%s%u", k ? "," : "", s->jobs[k]);
@@ -66,9 +66,9 @@ static void print_jobs_list(FILE *out, const ws_scaling_study *s)
 
 /* The first run whose output differs from round 1's at the smallest -j,
  * or -1. */
-static long first_output_difference(const ws_scaling_study *s)
+static long first_output_difference(const wsrt_scaling_study *s)
 {
-    const ws_scaling_run *first = &s->runs[0];
+    const wsrt_scaling_run *first = &s->runs[0];
     size_t n = (size_t)s->rounds_done * s->n_jobs;
     for (size_t i = 1; i < n; i++)
         if (s->runs[i].output_hash != first->output_hash ||
@@ -77,7 +77,7 @@ static long first_output_difference(const ws_scaling_study *s)
     return -1;
 }
 
-static void print_output_check(FILE *out, const ws_scaling_study *s)
+static void print_output_check(FILE *out, const wsrt_scaling_study *s)
 {
     size_t n = (size_t)s->rounds_done * s->n_jobs;
     long diff = first_output_difference(s);
@@ -90,7 +90,7 @@ static void print_output_check(FILE *out, const ws_scaling_study *s)
         fprintf(out, "output: differs between runs (allowed by --scaling-allow-diff)\n");
         return;
     }
-    const ws_scaling_run *d = &s->runs[diff];
+    const wsrt_scaling_run *d = &s->runs[diff];
     fprintf(out,
             "warning: the plugin's output differs between runs: round 1 at -j %u gave %llu "
             "bytes (hash %016llx), round %zu at -j %u gave %llu bytes (hash %016llx); its "
@@ -102,7 +102,7 @@ static void print_output_check(FILE *out, const ws_scaling_study *s)
             (unsigned long long)d->output_hash);
 }
 
-void ws_scaling_print_table(FILE *out, const ws_scaling_study *s)
+void wsrt_scaling_print_table(FILE *out, const wsrt_scaling_study *s)
 {
     fprintf(out, "wsrun --scaling: plugin %s, -j ", s->plugin);
     print_jobs_list(out, s);
@@ -114,17 +114,17 @@ void ws_scaling_print_table(FILE *out, const ws_scaling_study *s)
             s->cpu_model, s->cpus_allowed, s->load_before, s->load_after);
     fprintf(out, "%5s %11s %11s %11s %8s %10s %9s %10s %10s\n", "-j", "median_s", "min_s",
             "max_s", "speedup", "efficiency", "cpu/wall", "steals", "parked_ms");
-    double base = ws_scaling_median(s, 0, span_of);
+    double base = wsrt_scaling_median(s, 0, span_of);
     double worst_spread = 0;
     unsigned worst_jobs = 0;
     for (size_t k = 0; k < s->n_jobs; k++) {
-        double median = ws_scaling_median(s, k, span_of), lo, hi;
+        double median = wsrt_scaling_median(s, k, span_of), lo, hi;
         span_range(s, k, &lo, &hi);
         double speedup = median > 0 ? base / median : 0.0;
         double efficiency = speedup * (double)s->jobs[0] / (double)s->jobs[k];
         fprintf(out, "%5u %11.6f %11.6f %11.6f %8.2f %10.2f %9.2f %10.0f %10.1f\n", s->jobs[k],
-                median, lo, hi, speedup, efficiency, ws_scaling_median(s, k, cpu_per_wall_of),
-                ws_scaling_median(s, k, steals_of), ws_scaling_median(s, k, parked_of));
+                median, lo, hi, speedup, efficiency, wsrt_scaling_median(s, k, cpu_per_wall_of),
+                wsrt_scaling_median(s, k, steals_of), wsrt_scaling_median(s, k, parked_of));
         double spread = lo > 0 ? hi / lo : 0.0;
         if (spread > worst_spread) {
             worst_spread = spread;
@@ -145,13 +145,13 @@ void ws_scaling_print_table(FILE *out, const ws_scaling_study *s)
                 worst_spread, worst_jobs, WIDE_SPREAD);
 }
 
-void ws_scaling_write_csv(FILE *out, const ws_scaling_study *s)
+void wsrt_scaling_write_csv(FILE *out, const wsrt_scaling_study *s)
 {
     fprintf(out, "round,jobs,span_s,cpu_s,cpu_per_wall,steals,parked_ms,output_bytes,"
                  "output_hash\n");
     for (unsigned r = 0; r < s->rounds_done; r++)
         for (size_t k = 0; k < s->n_jobs; k++) {
-            const ws_scaling_run *run = &s->runs[r * s->n_jobs + k];
+            const wsrt_scaling_run *run = &s->runs[r * s->n_jobs + k];
             fprintf(out, "%u,%u,%.9f,%.9f,%.6f,%llu,%.6f,%llu,%016llx\n", r + 1, s->jobs[k],
                     run->span_s, run->cpu_s, cpu_per_wall_of(run),
                     (unsigned long long)run->steals, run->parked_ms,
@@ -167,10 +167,10 @@ static void put_plain(FILE *out, const char *text)
         putc(*p == '"' || *p == '\\' || (unsigned char)*p < 0x20 ? '_' : *p, out);
 }
 
-void ws_scaling_write_plot_script(FILE *out, const ws_scaling_study *s)
+void wsrt_scaling_write_plot_script(FILE *out, const wsrt_scaling_study *s)
 {
     unsigned lo = s->jobs[0], hi = s->jobs[s->n_jobs - 1];
-    double base = ws_scaling_median(s, 0, span_of);
+    double base = wsrt_scaling_median(s, 0, span_of);
     double top = (double)hi / lo;
     fprintf(out, "set terminal pngcairo size 900,560 noenhanced\nset output\n");
     fprintf(out, "set title \"wsrun --scaling: ");
@@ -186,7 +186,7 @@ void ws_scaling_write_plot_script(FILE *out, const ws_scaling_study *s)
         fprintf(out, "%s%u", k ? ", " : "", s->jobs[k]);
     fprintf(out, ")\n$speedup << EOD\n");
     for (size_t k = 0; k < s->n_jobs; k++) {
-        double m = ws_scaling_median(s, k, span_of);
+        double m = wsrt_scaling_median(s, k, span_of);
         fprintf(out, "%u %.6f\n", s->jobs[k], m > 0 ? base / m : 0.0);
         if (m > 0 && base / m > top)
             top = base / m;

@@ -31,19 +31,19 @@
 #include "test_hooks.h"
 #include "wake.h"
 
-void wsrt_trace_event(ws_worker *w, ws_trace_kind kind, uint64_t t0, uint64_t t1, uint64_t a,
+void wsrt_trace_add(wsrt_worker *w, wsrt_trace_kind kind, uint64_t t0, uint64_t t1, uint64_t a,
                         uint64_t b)
 {
-    ws_trace_log *log = &w->trace;
+    wsrt_trace_log *log = &w->trace;
     if (log->n == log->cap) {
         size_t cap = log->cap ? log->cap * 2 : 1024;
-        ws_trace_event *ev = realloc(log->events, cap * sizeof *ev);
+        wsrt_trace_event *ev = realloc(log->events, cap * sizeof *ev);
         if (!ev)
             return; /* a trace with a gap beats a failed run */
         log->events = ev;
         log->cap = cap;
     }
-    log->events[log->n++] = (ws_trace_event){t0 - w->t_origin, t1 - w->t_origin, a, b, kind};
+    log->events[log->n++] = (wsrt_trace_event){t0 - w->t_origin, t1 - w->t_origin, a, b, kind};
 }
 
 /* ------------------------------------------------------------ parking */
@@ -58,14 +58,14 @@ static void wake_one(wsrt_pool *p)
          * which carry their own synchronisation; it changes the futex word
          * so a sleeper about to wait returns at once. */
         atomic_fetch_add_explicit(&p->wake_seq, 1, memory_order_release);
-        ws_futex_wake(&p->wake_seq, 1);
+        wsrt_futex_wake(&p->wake_seq, 1);
     }
 }
 
 void wsrt_wake_all(wsrt_pool *p)
 {
     atomic_fetch_add_explicit(&p->wake_seq, 1, memory_order_release);
-    ws_futex_wake(&p->wake_seq, 1 << 30);
+    wsrt_futex_wake(&p->wake_seq, 1 << 30);
 }
 
 /* ---------------------------------------------------------- attention */
@@ -77,14 +77,14 @@ void wsrt_wake_all(wsrt_pool *p)
  *
  * Invariant: once a bit is set in attention and every call below has
  * returned, fj_trigger is 0 unless the owner has cleared the bit since.
- * Argument: ws_attention_raise sets the bit then stores 0; wsrt_clear_attention
+ * Argument: wsrt_attention_raise sets the bit then stores 0; wsrt_clear_attention
  * stores the limit then reads attention, and stores 0 again if a bit is
  * there.  All four are seq_cst, so in their single total order either the
  * owner's read comes after the thief's RMW (it sees the bit and stores 0
  * itself) or before it, and then the thief's store of 0 comes after the
  * owner's store of the limit and wins.  The relaxed stores of 0 below can
  * only make the trigger fire sooner, which is always safe. */
-void ws_attention_raise(ws_ctx *ctx, uint32_t bit)
+void wsrt_attention_raise(ws_ctx *ctx, uint32_t bit)
 {
     atomic_fetch_or_explicit(&ctx->attention, bit, memory_order_seq_cst);
     atomic_store_explicit(&ctx->fj_trigger, 0, memory_order_seq_cst);
@@ -116,7 +116,7 @@ void wsrt_clear_attention(ws_ctx *ctx, uint32_t bit)
 /* Hand the oldest half of this worker's private, not running frames to
  * thieves.  Frames below the new boundary are then published or running;
  * running frames (fn == NULL) are stepped over, never published. */
-size_t wsrt_publish_half(ws_worker *w)
+size_t wsrt_publish_half(wsrt_worker *w)
 {
     ws_ctx *ctx = &w->base.ctx;
     ws_frame *f, *head = ctx->fj_head;
@@ -133,15 +133,15 @@ size_t wsrt_publish_half(ws_worker *w)
         /* relaxed: published by the release store of bottom in push. */
         atomic_store_explicit(&f->state, WS_FRAME_PENDING, memory_order_relaxed);
         atomic_store_explicit(&f->thief, 0, memory_order_relaxed);
-        if (ws_deque_push(&w->deque, (uintptr_t)f) != 0) {
-            ws_err("out of memory growing the deque of worker %u", ctx->worker_id);
+        if (wsrt_deque_push(&w->deque, (uintptr_t)f) != 0) {
+            wsrt_err("out of memory growing the deque of worker %u", ctx->worker_id);
             abort();
         }
         w->stats.publishes++;
         give--;
     }
     ctx->fj_pub = f;
-    ws_wake_after_publish(&w->pool->sleepers, &w->pool->wake_seq); /* a parked thief: wake.h */
+    wsrt_wake_after_publish(&w->pool->sleepers, &w->pool->wake_seq); /* a parked thief: wake.h */
     return given;
 }
 
@@ -152,11 +152,11 @@ size_t wsrt_publish_half(ws_worker *w)
  * would overwrite a frame put at that top.  The deque still holds it in
  * sync order: the range loop syncs it (wsrt_sync_splits) after everything
  * pushed later, i.e. run_one's own children, was synced. */
-void wsrt_push_split(ws_worker *w, uint64_t begin, uint64_t end)
+void wsrt_push_split(wsrt_worker *w, uint64_t begin, uint64_t end)
 {
     WS_ASSERT(wsrt_this_worker == w); /* owner only: pushes on its deque */
     if (w->n_splits == SPLIT_FRAMES) {
-        ws_err("index ranges nested deeper than %zu splits on worker %u", SPLIT_FRAMES,
+        wsrt_err("index ranges nested deeper than %zu splits on worker %u", SPLIT_FRAMES,
                w->base.ctx.worker_id);
         abort();
     }
@@ -167,14 +167,14 @@ void wsrt_push_split(ws_worker *w, uint64_t begin, uint64_t end)
     /* relaxed: published by the release store of bottom in push. */
     atomic_store_explicit(&half->state, WS_FRAME_PENDING, memory_order_relaxed);
     atomic_store_explicit(&half->thief, 0, memory_order_relaxed);
-    if (ws_deque_push(&w->deque, (uintptr_t)half) != 0) {
-        ws_err("out of memory growing the deque of worker %u", w->base.ctx.worker_id);
+    if (wsrt_deque_push(&w->deque, (uintptr_t)half) != 0) {
+        wsrt_err("out of memory growing the deque of worker %u", w->base.ctx.worker_id);
         abort();
     }
     w->stats.publishes++;
     w->stats.splits++;
     w->range_end = begin;
-    ws_wake_after_publish(&w->pool->sleepers, &w->pool->wake_seq); /* as wsrt_publish_half */
+    wsrt_wake_after_publish(&w->pool->sleepers, &w->pool->wake_seq); /* as wsrt_publish_half */
 }
 
 /* Inside run_one, with nothing of its own to publish: give a thief the
@@ -183,7 +183,7 @@ void wsrt_push_split(ws_worker *w, uint64_t begin, uint64_t end)
  * or recorded (fj_head), so the split sits below anything it publishes
  * later in the deque and the LIFO order of syncs holds.  The index loop
  * sees range_end shrink when run_one returns. */
-static int split_running_range(ws_worker *w)
+static int split_running_range(wsrt_worker *w)
 {
     ws_ctx *ctx = &w->base.ctx;
     if (!w->range_top || ctx->fj_head != w->range_top || ctx->fj_pub > w->range_top ||
@@ -198,7 +198,7 @@ static int split_running_range(ws_worker *w)
 
 void ws__attend(ws_ctx *ctx)
 {
-    ws_worker *w = worker_of(ctx);
+    wsrt_worker *w = worker_of(ctx);
     WS_ASSERT(wsrt_this_worker == w); /* owner only: publishes its private frames */
     /* relaxed: the bit is a request, not a carrier of data. */
     uint32_t a = atomic_load_explicit(&ctx->attention, memory_order_relaxed);
@@ -233,7 +233,7 @@ void ws__attend_at(ws_ctx *ctx, ws_frame *top)
     if (!(a & ATTN_REQUEST) || (a & ATTN_STOP))
         return;
     ws_frame *saved = ctx->fj_head;
-    ws_worker *w = worker_of(ctx);
+    wsrt_worker *w = worker_of(ctx);
     ctx->fj_head = top;
     size_t given = wsrt_publish_half(w);
     ctx->fj_head = saved;
@@ -264,11 +264,11 @@ int ws__join_at(ws_ctx *ctx, ws_frame *f)
 void ws__frames_exhausted(ws_ctx *ctx)
 {
     if (ctx->worker_id == UINT32_MAX)
-        ws_err("%s: fork-join (ws_spawn) is only possible in run_one and its tasks, not in "
+        wsrt_err("%s: fork-join (ws_spawn) is only possible in run_one and its tasks, not in "
                "init or finish",
                ws_plugin_name(ctx));
     else
-        ws_err("%s: fork-join nesting deeper than %zu frames on worker %u", ws_plugin_name(ctx),
+        wsrt_err("%s: fork-join nesting deeper than %zu frames on worker %u", ws_plugin_name(ctx),
                FRAME_STACK_FRAMES, ctx->worker_id);
     abort();
 }
@@ -280,8 +280,8 @@ int ws_stopping(const ws_ctx *ctx)
      * (init, finish: the main ctx, worker_id UINT32_MAX) there is no run to
      * stop.  A NULL ctx, which the header never allowed but the ctx-less
      * version answered, still asks about the calling worker. */
-    const ws_worker *w = ctx ? (ctx->worker_id == UINT32_MAX ? NULL
-                                                             : (const ws_worker *)(const void *)ctx)
+    const wsrt_worker *w = ctx ? (ctx->worker_id == UINT32_MAX ? NULL
+                                                             : (const wsrt_worker *)(const void *)ctx)
                              : wsrt_this_worker;
     /* relaxed: a hint for long tasks to return early. */
     return w && atomic_load_explicit(&w->pool->stopping, memory_order_relaxed) != 0;
@@ -289,19 +289,19 @@ int ws_stopping(const ws_ctx *ctx)
 
 /* ----------------------------------------------------------- stealing */
 
-static void ask_for_work(ws_worker *victim)
+static void ask_for_work(wsrt_worker *victim)
 {
     /* relaxed: a request carries no data; test first so idle thieves do not
      * keep the victim's cache line bouncing. */
     if (!(atomic_load_explicit(&victim->base.ctx.attention, memory_order_relaxed) & ATTN_REQUEST))
-        ws_attention_raise(&victim->base.ctx, ATTN_REQUEST);
+        wsrt_attention_raise(&victim->base.ctx, ATTN_REQUEST);
 }
 
 /* Run a frame taken from another worker's deque, then mark it done for its
  * owner.  It runs as a copy on top of this worker's frame stack, so that
  * its children go at copy + 1 here (the rule "a task's free space starts at
  * self + 1" holds wherever it runs); its results are copied back. */
-static void run_stolen(ws_worker *w, ws_frame *f, unsigned victim)
+static void run_stolen(wsrt_worker *w, ws_frame *f, unsigned victim)
 {
     ws_ctx *ctx = &w->base.ctx;
     /* A frame is stolen once: never one already done.  relaxed: the
@@ -334,7 +334,7 @@ static void run_stolen(ws_worker *w, ws_frame *f, unsigned victim)
     uint64_t t0 = w->pool->run->trace ? wsrt_now_ns() : 0;
     int status = fn(ctx, copy);
     if (w->pool->run->trace && fn != wsrt_range_task)
-        wsrt_trace_event(w, WS_TRACE_TASK, t0, wsrt_now_ns(), victim, 0);
+        wsrt_trace_add(w, WS_TRACE_TASK, t0, wsrt_now_ns(), victim, 0);
     ctx->fj_head = copy;
     if (ctx->fj_pub > copy)
         ctx->fj_pub = copy;
@@ -353,7 +353,7 @@ static void run_stolen(ws_worker *w, ws_frame *f, unsigned victim)
     atomic_store_explicit(&f->state, WS_FRAME_DONE, memory_order_release);
 }
 
-uint32_t wsrt_next_victim(ws_worker *w)
+uint32_t wsrt_next_victim(wsrt_worker *w)
 {
     w->victim_rng = w->victim_rng * 6364136223846793005u + 1442695040888963407u;
     uint32_t others = w->pool->jobs - 1;
@@ -364,16 +364,16 @@ uint32_t wsrt_next_victim(ws_worker *w)
 /* One steal attempt on `victim`; runs the frame if one was taken.  With
  * `waited_state` (the state of a frame this worker waits for), gives up if
  * that frame is done before the item is claimed (leapfrogging). */
-int wsrt_try_steal_from(ws_worker *w, ws_worker *victim, _Atomic uint32_t *waited_state)
+int wsrt_try_steal_from(wsrt_worker *w, wsrt_worker *victim, _Atomic uint32_t *waited_state)
 {
     uintptr_t item;
     w->stats.steal_tries++;
-    int r = ws_deque_steal_unless(&victim->deque, &item, waited_state);
+    int r = wsrt_deque_steal_unless(&victim->deque, &item, waited_state);
     if (r == WS_DEQUE_GOT) {
         wake_one(w->pool);
         if (w->pool->run->trace) {
             uint64_t t = wsrt_now_ns();
-            wsrt_trace_event(w, WS_TRACE_STEAL, t, t, victim->base.ctx.worker_id, 0);
+            wsrt_trace_add(w, WS_TRACE_STEAL, t, t, victim->base.ctx.worker_id, 0);
         }
         run_stolen(w, (ws_frame *)item, victim->base.ctx.worker_id);
         return 1;
@@ -389,7 +389,7 @@ static int finish_sync(ws_ctx *ctx, ws_frame *f)
 {
     int status = f->status;
     if (f->stolen_err) {
-        snprintf(((ws_ctx_base *)ctx)->errbuf, WS_ERRBUF, "%s", f->stolen_err);
+        snprintf(((wsrt_ctx_base *)ctx)->errbuf, WS_ERRBUF, "%s", f->stolen_err);
         free(f->stolen_err);
         f->stolen_err = NULL;
     }
@@ -400,7 +400,7 @@ static int finish_sync(ws_ctx *ctx, ws_frame *f)
  * thief with frames from its deque, which can only be f's descendants (it
  * took f from our deque while its own was empty, and thieves always take
  * the oldest frame first). */
-static void wait_for_thief(ws_worker *w, ws_frame *f)
+static void wait_for_thief(wsrt_worker *w, ws_frame *f)
 {
     unsigned fails = 0;
     /* acquire: pairs with the release store of DONE in run_stolen. */
@@ -431,14 +431,14 @@ static void wait_for_thief(ws_worker *w, ws_frame *f)
 
 int ws__sync_slow(ws_ctx *ctx, ws_frame *f)
 {
-    ws_worker *w = worker_of(ctx);
+    wsrt_worker *w = worker_of(ctx);
     uintptr_t item;
     WS_ASSERT(wsrt_this_worker == w); /* owner only: takes from its deque */
-    if (ws_deque_take(&w->deque, &item) == WS_DEQUE_GOT) {
+    if (wsrt_deque_take(&w->deque, &item) == WS_DEQUE_GOT) {
         /* Not stolen: f was the newest published frame.  It is private
          * again; run it as the inline path does. */
         if ((ws_frame *)item != f) {
-            ws_err("internal error: fork-join frames synced out of order on worker %u",
+            wsrt_err("internal error: fork-join frames synced out of order on worker %u",
                    ctx->worker_id);
             abort();
         }
@@ -457,15 +457,15 @@ int ws__sync_slow(ws_ctx *ctx, ws_frame *f)
 
 /* Sync the ranges this worker split off since its split stack held `base`
  * frames, newest first: run one here if no thief took it, else wait. */
-void wsrt_sync_splits(ws_worker *w, size_t base)
+void wsrt_sync_splits(wsrt_worker *w, size_t base)
 {
     WS_ASSERT(wsrt_this_worker == w); /* owner only: takes from its deque */
     while (w->n_splits > base) {
         ws_frame *half = &w->splits[w->n_splits - 1];
         uintptr_t item;
-        if (ws_deque_take(&w->deque, &item) == WS_DEQUE_GOT) {
+        if (wsrt_deque_take(&w->deque, &item) == WS_DEQUE_GOT) {
             if ((ws_frame *)item != half) {
-                ws_err("internal error: split ranges synced out of order on worker %u",
+                wsrt_err("internal error: split ranges synced out of order on worker %u",
                        w->base.ctx.worker_id);
                 abort();
             }

@@ -19,7 +19,7 @@
 #include "placement.h"
 #include "pool.h"
 #include "standby.h"
-#include "ws_assert.h"
+#include "wsrt_assert.h"
 
 #define ATTN_REQUEST WS_ATTN_REQUEST
 #define ATTN_STOP WS_ATTN_STOP
@@ -43,10 +43,10 @@
 /* Set in a worker's range_top by ws__attend_at: see top_moved. */
 #define RANGE_TOP_AT_PUBLISHED ((uintptr_t)1)
 
-typedef struct ws_worker {
-    ws_ctx_base base; /* first: ws_ctx * converts to ws_worker * */
+typedef struct wsrt_worker {
+    wsrt_ctx_base base; /* first: ws_ctx * converts to wsrt_worker * */
     wsrt_pool *pool;
-    ws_deque deque;
+    wsrt_deque deque;
     ws_frame *frames;
     ws_frame *splits; /* split-off ranges, off the fork-join stack */
     size_t n_splits;
@@ -54,8 +54,8 @@ typedef struct ws_worker {
     void *state;
     uint64_t victim_rng;
     unsigned nesting; /* stolen frames run on top of a waiting frame */
-    ws_worker_stats stats;
-    ws_trace_log trace;  /* filled only when run->trace */
+    wsrt_worker_stats stats;
+    wsrt_trace_log trace;  /* filled only when run->trace */
     uint64_t t_origin;   /* the pool's start, for trace times */
     /* The index run_one is running, for the crash report: written before
      * each call (a plain store), read only by this thread's signal handler. */
@@ -74,7 +74,7 @@ typedef struct ws_worker {
     pthread_t thread;
     int thread_started;
     int placed; /* its thread already placed itself (a standby thread) */
-} ws_worker;
+} wsrt_worker;
 
 /* The pool object (pool.h).  The first part is one run's: set up by
  * wsrt_pool_run before it publishes the run (`running`), read by that
@@ -83,7 +83,7 @@ typedef struct ws_worker {
 struct wsrt_pool {
     ws_run *run;
     unsigned jobs;
-    ws_worker **workers;
+    wsrt_worker **workers;
     _Atomic int done;
     _Atomic int stopping;
     _Atomic int sleepers;
@@ -94,7 +94,7 @@ struct wsrt_pool {
     int hooked;               /* skip bits or a completion hook: use the hooked loop */
     /* Where the worker threads start (placement.h); its mask is also what
      * the caller's thread gets back after running worker 0. */
-    ws_placement place;
+    wsrt_placement place;
     int start_failed;   /* a worker thread could not be started (under fail_lock) */
     /* --keep-going: the failures of the lowest indices, kept in index order
      * and printed when the run ends (under fail_lock). */
@@ -125,34 +125,34 @@ struct wsrt_pool {
      * out of the run: an munmap while another thread of the process is
      * alive costs a TLB shootdown (docs/design.md, "Costs measured on the
      * project's VM"). */
-    ws_worker **retired;
+    wsrt_worker **retired;
     unsigned n_retired, cap_retired;
     wsrt_standby standby; /* threads started ahead (standby.h) */
 };
 
 /* The worker running on this thread, for wsrt_pool_where, the crash
  * report and the owner-only checks; NULL off workers. */
-extern _Thread_local ws_worker *wsrt_this_worker;
+extern _Thread_local wsrt_worker *wsrt_this_worker;
 
-static inline ws_worker *worker_of(ws_ctx *ctx)
+static inline wsrt_worker *worker_of(ws_ctx *ctx)
 {
-    return (ws_worker *)(void *)ctx;
+    return (wsrt_worker *)(void *)ctx;
 }
 
 /* sched.c */
-void wsrt_trace_event(ws_worker *w, ws_trace_kind kind, uint64_t t0, uint64_t t1, uint64_t a,
+void wsrt_trace_add(wsrt_worker *w, wsrt_trace_kind kind, uint64_t t0, uint64_t t1, uint64_t a,
                       uint64_t b);
 void wsrt_wake_all(wsrt_pool *p);
 void wsrt_clear_attention(ws_ctx *ctx, uint32_t bit);
-size_t wsrt_publish_half(ws_worker *w);
-void wsrt_push_split(ws_worker *w, uint64_t begin, uint64_t end);
-uint32_t wsrt_next_victim(ws_worker *w);
-int wsrt_try_steal_from(ws_worker *w, ws_worker *victim, _Atomic uint32_t *waited_state);
-void wsrt_sync_splits(ws_worker *w, size_t base);
+size_t wsrt_publish_half(wsrt_worker *w);
+void wsrt_push_split(wsrt_worker *w, uint64_t begin, uint64_t end);
+uint32_t wsrt_next_victim(wsrt_worker *w);
+int wsrt_try_steal_from(wsrt_worker *w, wsrt_worker *victim, _Atomic uint32_t *waited_state);
+void wsrt_sync_splits(wsrt_worker *w, size_t base);
 
 /* sched_range.c */
 int wsrt_range_task(ws_ctx *ctx, ws_frame *self);
-void wsrt_worker_run(ws_worker *w);
+void wsrt_worker_run(wsrt_worker *w);
 
 /* pool.c */
 int wsrt_start_worker_thread(wsrt_pool *p, unsigned i);

@@ -19,7 +19,7 @@
 #include "futex.h"
 #include "wake.h"
 
-_Thread_local ws_worker *wsrt_this_worker;
+_Thread_local wsrt_worker *wsrt_this_worker;
 
 /* ------------------------------------------------------- index ranges */
 
@@ -49,7 +49,7 @@ static void keep_failure(wsrt_pool *p, uint64_t index, unsigned worker, const ch
     p->n_kept = n + 1;
 }
 
-static void report_failure(ws_worker *w, uint64_t index)
+static void report_failure(wsrt_worker *w, uint64_t index)
 {
     wsrt_pool *p = w->pool;
     const char *msg = w->base.errbuf[0] ? w->base.errbuf : "failed " WS_NO_MESSAGE;
@@ -58,7 +58,7 @@ static void report_failure(ws_worker *w, uint64_t index)
     if (p->run->policy.keep_going)
         keep_failure(p, index, w->base.ctx.worker_id, msg);
     else if (p->failed <= MAX_FAILURES_PRINTED)
-        ws_err("%s: index %llu failed (worker %u): %s", p->run->desc.name,
+        wsrt_err("%s: index %llu failed (worker %u): %s", p->run->desc.name,
                (unsigned long long)index, w->base.ctx.worker_id, msg);
     pthread_mutex_unlock(&p->fail_lock);
     w->stats.failed++;
@@ -69,7 +69,7 @@ static void report_failure(ws_worker *w, uint64_t index)
 
 /* Retry a failed index as the policy says; returns 1 if it failed for
  * good (reported), 0 if a retry succeeded. */
-static int index_failed(ws_worker *w, uint64_t index)
+static int index_failed(wsrt_worker *w, uint64_t index)
 {
     ws_ctx *ctx = &w->base.ctx;
     for (unsigned attempt = 0; attempt < w->pool->run->policy.retries; attempt++) {
@@ -86,7 +86,7 @@ static int index_failed(ws_worker *w, uint64_t index)
  * becomes a range frame, published at once (wsrt_push_split).  With one index
  * left, publish other frames if any (not ws__attend, which could give
  * away index i that this loop runs next). */
-static void split_for_thief(ws_worker *w, uint64_t i, uint64_t *end)
+static void split_for_thief(wsrt_worker *w, uint64_t i, uint64_t *end)
 {
     ws_ctx *ctx = &w->base.ctx;
     if (*end - i >= 2) {
@@ -102,9 +102,9 @@ static void split_for_thief(ws_worker *w, uint64_t i, uint64_t *end)
  * their work would be lost, or caught only when the frame stack is full a
  * million indices later).  Named at this index, then abort, as the other
  * fork-join misuse. */
-__attribute__((noinline, cold)) static void frames_left_unsynced(ws_worker *w, ptrdiff_t n)
+__attribute__((noinline, cold)) static void frames_left_unsynced(wsrt_worker *w, ptrdiff_t n)
 {
-    ws_err("%s: run_one returned at index %llu with %td spawned task%s never synced (each "
+    wsrt_err("%s: run_one returned at index %llu with %td spawned task%s never synced (each "
            "ws_spawn or ws_spawn_at needs its ws_sync, or ws_pop and ws_join, before run_one "
            "returns)",
            w->pool->run->desc.name, (unsigned long long)w->current_index, n, n == 1 ? "" : "s");
@@ -116,7 +116,7 @@ __attribute__((noinline, cold)) static void frames_left_unsynced(ws_worker *w, p
  * so a moved top means frames run_one left unsynced; with the mark, _at
  * frames published above the record and never synced (a sync brings fj_pub
  * back down to the frame synced). */
-__attribute__((noinline)) static void top_moved(ws_worker *w)
+__attribute__((noinline)) static void top_moved(wsrt_worker *w)
 {
     ws_ctx *ctx = &w->base.ctx;
     ws_frame *top = (ws_frame *)((uintptr_t)w->range_top & ~RANGE_TOP_AT_PUBLISHED);
@@ -130,7 +130,7 @@ __attribute__((noinline)) static void top_moved(ws_worker *w)
 
 /* After run_one: check that it left no frame behind, and take the new end
  * if it gave part of the range away (split_running_range). */
-static inline void pick_up_split(ws_worker *w, uint64_t *end)
+static inline void pick_up_split(wsrt_worker *w, uint64_t *end)
 {
     if (WS_UNLIKELY(w->base.ctx.fj_head != w->range_top))
         top_moved(w);
@@ -140,10 +140,10 @@ static inline void pick_up_split(ws_worker *w, uint64_t *end)
 
 /* The index loop when a journal or a resume set is in use: the same
  * splitting, plus a skip test and a completion call per index. */
-static uint64_t range_loop_hooked(ws_worker *w, uint64_t i, uint64_t *end, uint64_t *done)
+static uint64_t range_loop_hooked(wsrt_worker *w, uint64_t i, uint64_t *end, uint64_t *done)
 {
     ws_ctx *ctx = &w->base.ctx;
-    const ws_run_hooks *h = &w->pool->run->hooks;
+    const wsrt_run_hooks *h = &w->pool->run->hooks;
     for (; i < *end; i++) {
         /* relaxed: see ws_poll. */
         uint32_t attn = atomic_load_explicit(&ctx->attention, memory_order_relaxed);
@@ -174,7 +174,7 @@ static uint64_t range_loop_hooked(ws_worker *w, uint64_t i, uint64_t *end, uint6
  * the upper half of what is left becomes a new frame, published at once. */
 int wsrt_range_task(ws_ctx *ctx, ws_frame *self)
 {
-    ws_worker *w = worker_of(ctx);
+    wsrt_worker *w = worker_of(ctx);
     uint64_t i = self->arg[0].u, end = self->arg[1].u;
     size_t split_base = w->n_splits;
     int (*run_one)(void *, uint64_t, ws_ctx *) = w->run_one;
@@ -211,7 +211,7 @@ int wsrt_range_task(ws_ctx *ctx, ws_frame *self)
     w->range_end = outer_end;
     w->stats.indices += i - start;
     if (w->pool->run->trace && i > start)
-        wsrt_trace_event(w, WS_TRACE_RANGE, t0, wsrt_now_ns(), start, i);
+        wsrt_trace_add(w, WS_TRACE_RANGE, t0, wsrt_now_ns(), start, i);
     wsrt_sync_splits(w, split_base);
     return WS_OK;
 }
@@ -223,12 +223,12 @@ int wsrt_range_task(ws_ctx *ctx, ws_frame *self)
 static int anything_published(wsrt_pool *p)
 {
     for (unsigned k = 0; k < p->jobs; k++)
-        if (ws_deque_size_hint(&p->workers[k]->deque) > 0)
+        if (wsrt_deque_size_hint(&p->workers[k]->deque) > 0)
             return 1;
     return 0;
 }
 
-static void worker_loop(ws_worker *w)
+static void worker_loop(wsrt_worker *w)
 {
     wsrt_pool *p = w->pool;
     unsigned rounds = 0;
@@ -240,7 +240,7 @@ static void worker_loop(ws_worker *w)
         int got = 0;
         if (p->jobs > 1) {
             for (unsigned k = 0; k < p->jobs && !got; k++) {
-                ws_worker *victim = p->workers[wsrt_next_victim(w)];
+                wsrt_worker *victim = p->workers[wsrt_next_victim(w)];
                 uint64_t t0 = wsrt_now_ns();
                 /* relaxed: a display-only flag. */
                 atomic_store_explicit(&w->busy, 1, memory_order_relaxed);
@@ -268,14 +268,14 @@ static void worker_loop(ws_worker *w)
         /* The sleeper's half of wake.h's handshake with wsrt_publish_half: a
          * frame published before the count went up is seen by the last
          * look; one published after it comes with a wake-up. */
-        uint32_t seq = ws_wake_prepare_park(&p->sleepers, &p->wake_seq);
+        uint32_t seq = wsrt_wake_prepare_park(&p->sleepers, &p->wake_seq);
         if (!atomic_load_explicit(&p->done, memory_order_acquire) && !anything_published(p))
-            ws_futex_wait(&p->wake_seq, seq, ws_wake_park_timeout(park_ns));
+            wsrt_futex_wait(&p->wake_seq, seq, wsrt_wake_park_timeout(park_ns));
         atomic_fetch_sub_explicit(&p->sleepers, 1, memory_order_relaxed);
         uint64_t t1 = wsrt_now_ns();
         t_parked += t1 - t0;
         if (p->run->trace)
-            wsrt_trace_event(w, WS_TRACE_PARK, t0, t1, 0, 0);
+            wsrt_trace_add(w, WS_TRACE_PARK, t0, t1, 0, 0);
         if (park_ns < PARK_MAX_NS)
             park_ns *= 2;
         rounds = STEAL_ROUNDS_BEFORE_PARK - 1; /* one round of steals, then park again */
@@ -284,7 +284,7 @@ static void worker_loop(ws_worker *w)
     w->stats.parked_ns += t_parked;
 }
 
-static void run_range_as_root(ws_worker *w, uint64_t begin, uint64_t end)
+static void run_range_as_root(wsrt_worker *w, uint64_t begin, uint64_t end)
 {
     ws_ctx *ctx = &w->base.ctx;
     ws_frame *root = ctx->fj_head;
@@ -303,7 +303,7 @@ static void run_range_as_root(ws_worker *w, uint64_t begin, uint64_t end)
     ctx->fj_pub = root;
 }
 
-static void run_root(ws_worker *w)
+static void run_root(wsrt_worker *w)
 {
     const ws_run *run = w->pool->run;
     if (run->hooks.next_block) {
@@ -320,7 +320,7 @@ static void run_root(ws_worker *w)
 }
 
 /* One worker's whole part in the run, on whatever thread runs it. */
-void wsrt_worker_run(ws_worker *w)
+void wsrt_worker_run(wsrt_worker *w)
 {
     wsrt_pool *p = w->pool;
     const ws_plugin *d = &p->run->desc;
@@ -340,7 +340,7 @@ void wsrt_worker_run(ws_worker *w)
     if (init_status != WS_OK) {
         pthread_mutex_lock(&p->fail_lock);
         p->worker_init_failed = 1;
-        ws_err("%s: worker_init failed on worker %u: %s", d->name, w->base.ctx.worker_id,
+        wsrt_err("%s: worker_init failed on worker %u: %s", d->name, w->base.ctx.worker_id,
                w->base.errbuf[0] ? w->base.errbuf : WS_NO_MESSAGE);
         pthread_mutex_unlock(&p->fail_lock);
         wsrt_pool_request_stop(p);

@@ -32,14 +32,14 @@
 #include "run_reports.h"
 #include "scaling.h"
 #include "shard.h"
-#include "ws_assert.h"
+#include "wsrt_assert.h"
 
 struct wsrt_session {
     const wsrt_args *args;
     char **argv;
     const wsrt_job_hooks *job; /* NULL: plain wsrun */
     ws_run run;
-    ws_pool_result result;
+    wsrt_pool_result result;
     wsrt_pool *pool; /* NULL until pool_prepare, and for --help */
 };
 
@@ -52,7 +52,7 @@ static int pool_prepare(wsrt_session *s)
 {
     s->pool = wsrt_pool_create(s->args->jobs);
     if (!s->pool || wsrt_registry_register(s->pool) != 0) {
-        ws_err("cannot set up %u workers: %s", s->args->jobs, strerror(errno));
+        wsrt_err("cannot set up %u workers: %s", s->args->jobs, strerror(errno));
         wsrt_pool_destroy(s->pool);
         s->pool = NULL;
         return -1;
@@ -129,7 +129,7 @@ static uint64_t run_total(const ws_run *run)
 }
 
 /* What the pool finished: run, failed, or skipped as done by a resume. */
-static uint64_t pool_final_count(const ws_pool_result *r)
+static uint64_t pool_final_count(const wsrt_pool_result *r)
 {
     uint64_t n = r->indices_done + r->failed;
     for (unsigned w = 0; r->workers && w < r->jobs; w++)
@@ -139,7 +139,7 @@ static uint64_t pool_final_count(const ws_pool_result *r)
 
 static const char *error_or_default(const ws_ctx *ctx)
 {
-    const char *msg = ws_ctx_error(ctx);
+    const char *msg = wsrt_ctx_error(ctx);
     return msg[0] ? msg : WS_NO_MESSAGE;
 }
 
@@ -180,14 +180,14 @@ static int progress_begin(wsrt_session *s, wsrt_progress *p)
 static int run_indices(wsrt_session *s)
 {
     ws_run *run = &s->run;
-    ws_pool_result *result = &s->result;
+    wsrt_pool_result *result = &s->result;
     memset(result, 0, sizeof *result);
     uint64_t total = run_total(run);
     if (total == 0)
         return 0;
-    if (ws_interrupted()) { /* during init: run nothing */
-        ws_err("%s: interrupted by %s before any index ran", run->desc.name,
-               ws_signal_name(ws_interrupted()));
+    if (wsrt_interrupted()) { /* during init: run nothing */
+        wsrt_err("%s: interrupted by %s before any index ran", run->desc.name,
+               wsrt_signal_name(wsrt_interrupted()));
         return 1;
     }
     wsrt_progress p;
@@ -205,19 +205,19 @@ static int run_indices(wsrt_session *s)
     if (result->failed > 0) {
         uint64_t not_run = total - skipped - result->indices_done - result->failed;
         if (not_run > 0 && result->stopped_early)
-            ws_err("%llu of %llu tasks failed (stopped early: %llu not run; --keep-going runs "
+            wsrt_err("%llu of %llu tasks failed (stopped early: %llu not run; --keep-going runs "
                    "them all)",
                    (unsigned long long)result->failed, (unsigned long long)total,
                    (unsigned long long)not_run);
         else
-            ws_err("%llu of %llu tasks failed%s", (unsigned long long)result->failed,
+            wsrt_err("%llu of %llu tasks failed%s", (unsigned long long)result->failed,
                    (unsigned long long)total,
                    result->failed > 20 ? " (the first 20 are shown above)" : "");
     }
-    int sig = ws_interrupted();
+    int sig = wsrt_interrupted();
     if (sig)
-        ws_err("%s: interrupted by %s: %llu of %llu indices done%s", run->desc.name,
-               ws_signal_name(sig), (unsigned long long)(result->indices_done + skipped),
+        wsrt_err("%s: interrupted by %s: %llu of %llu indices done%s", run->desc.name,
+               wsrt_signal_name(sig), (unsigned long long)(result->indices_done + skipped),
                (unsigned long long)total,
                run->hooks.index_done ? " (journaled: add --resume to the same command to finish)"
                                      : "");
@@ -232,11 +232,11 @@ static int run_indices_in_job(wsrt_session *s)
     memset(&s->result, 0, sizeof s->result);
     wsrt_progress p;
     int progress_on = progress_begin(s, &p);
-    int rc = ws_interrupted() ? 0 : pool_run(s);
+    int rc = wsrt_interrupted() ? 0 : pool_run(s);
     if (progress_on)
         wsrt_progress_stop_redraws(&p);
     /* after_pool gathers every rank's final count: the last line shows it. */
-    int status = job->after_pool(job->arg, &s->run, &s->result, rc, ws_interrupted());
+    int status = job->after_pool(job->arg, &s->run, &s->result, rc, wsrt_interrupted());
     if (progress_on) /* the job's count: all ranks, final after after_pool */
         wsrt_progress_end(&p, progress_done(s));
     return status;
@@ -249,43 +249,43 @@ static int run_plugin(wsrt_session *s)
     const wsrt_job_hooks *job = s->job;
     ws_run *run = &s->run;
     const char *name = run->desc.name;
-    ws_ctx_base main_ctx;
-    ws_ctx_base_init(&main_ctx, run, UINT32_MAX);
+    wsrt_ctx_base main_ctx;
+    wsrt_ctx_base_init(&main_ctx, run, UINT32_MAX);
     ws_ctx *ctx = &main_ctx.ctx;
 
     /* Opened before init: a bad report path stops the run before it starts. */
-    ws_run_reports reports;
+    wsrt_run_reports reports;
     char trace_buf[4200], json_buf[4200];
-    if (ws_run_reports_open(&reports, run,
+    if (wsrt_run_reports_open(&reports, run,
                             tagged_path(s, a->trace_path, trace_buf, sizeof trace_buf),
                             tagged_path(s, a->stats_json_path, json_buf, sizeof json_buf)) != 0)
         return WS_EXIT_USAGE;
     run->state = NULL;
-    ws_interrupts_install();
-    ws_crash_set_phase("init");
+    wsrt_interrupts_install();
+    wsrt_crash_set_phase("init");
     if (run->desc.init && run->desc.init(ctx, &run->state) != WS_OK) {
-        ws_crash_set_phase(NULL);
-        ws_interrupts_restore();
-        ws_err("%s: init failed: %s", name, error_or_default(ctx));
-        ws_run_reports_abort(&reports, NULL);
-        return ws_interrupted() ? 128 + ws_interrupted() : WS_EXIT_USAGE;
+        wsrt_crash_set_phase(NULL);
+        wsrt_interrupts_restore();
+        wsrt_err("%s: init failed: %s", name, error_or_default(ctx));
+        wsrt_run_reports_abort(&reports, NULL);
+        return wsrt_interrupted() ? 128 + wsrt_interrupted() : WS_EXIT_USAGE;
     }
-    ws_crash_set_phase(NULL);
-    ws_scaling_child_span_start(); /* a --scaling run's span: from here ... */
-    ws_journal *journal = NULL;
+    wsrt_crash_set_phase(NULL);
+    wsrt_scaling_child_span_start(); /* a --scaling run's span: from here ... */
+    wsrt_journal *journal = NULL;
     int status = WS_EXIT_OK;
     int run_status = 1;
-    ws_pool_result *result = &s->result;
+    wsrt_pool_result *result = &s->result;
     memset(result, 0, sizeof *result);
     int in_job = 0; /* before_run was called: after_finish must follow */
     if (run->count != WS_COUNT_UNSET && a->shard_given) {
         run->ranged = 1;
-        ws_shard_range(run->count, a->shard_k, a->shard_n, &run->range_begin, &run->range_end);
+        wsrt_shard_range(run->count, a->shard_k, a->shard_n, &run->range_begin, &run->range_end);
     }
     if (run->count == WS_COUNT_UNSET) {
-        ws_err("%s: --count is required", name);
+        wsrt_err("%s: --count is required", name);
         status = WS_EXIT_USAGE;
-    } else if (ws_journal_start(&journal, a->journal_path, a->resume, run) != 0) {
+    } else if (wsrt_journal_start(&journal, a->journal_path, a->resume, run) != 0) {
         status = WS_EXIT_USAGE;
     } else if (job && (status = job->before_run(job->arg, s, run)) != 0) {
         in_job = -1; /* the job refused to run: finish sees a failed run */
@@ -295,26 +295,26 @@ static int run_plugin(wsrt_session *s)
         if (run_status != 0)
             status = WS_EXIT_TASK_FAILED;
     }
-    ws_journal_finish(journal);
-    ws_scaling_child_span_end(result); /* ... to here */
-    ws_ctx_clear_error(ctx);
-    ws_crash_set_phase("finish");
+    wsrt_journal_finish(journal);
+    wsrt_scaling_child_span_end(result); /* ... to here */
+    wsrt_ctx_clear_error(ctx);
+    wsrt_crash_set_phase("finish");
     if (run->desc.finish && run->desc.finish(run->state, run_status, ctx) != WS_OK) {
-        ws_err("%s: finish failed: %s", name, error_or_default(ctx));
+        wsrt_err("%s: finish failed: %s", name, error_or_default(ctx));
         if (status == WS_EXIT_OK)
             status = WS_EXIT_TASK_FAILED;
     }
-    ws_crash_set_phase(NULL);
-    ws_interrupts_restore();
-    if (ws_interrupted())
-        status = 128 + ws_interrupted(); /* 130 SIGINT, 143 SIGTERM */
+    wsrt_crash_set_phase(NULL);
+    wsrt_interrupts_restore();
+    if (wsrt_interrupted())
+        status = 128 + wsrt_interrupted(); /* 130 SIGINT, 143 SIGTERM */
     if (in_job) /* wsrun-mpi: every rank's status, and rank 0's summary */
         status = job->after_finish(job->arg, run, result, status);
     else if (a->stats && run->count != WS_COUNT_UNSET)
         wsrt_stats_print(run, result);
     if (run->count == WS_COUNT_UNSET || status == WS_EXIT_USAGE) /* the pool never ran */
-        ws_run_reports_abort(&reports, result);
-    else if (ws_run_reports_write(&reports, run, result) != 0 && status == WS_EXIT_OK)
+        wsrt_run_reports_abort(&reports, result);
+    else if (wsrt_run_reports_write(&reports, run, result) != 0 && status == WS_EXIT_OK)
         status = WS_EXIT_TASK_FAILED;
     free(result->workers);
     result->workers = NULL;
@@ -328,39 +328,39 @@ static int load_and_run(wsrt_session *s)
     ws_run *run = &s->run;
     char err[2048];
     int status = WS_EXIT_USAGE;
-    ws_crash_install(NULL);
+    wsrt_crash_install(NULL);
     /* The workers' threads start while the plugin loads (standby.h);
      * every way out below ends them if no run comes. */
     if (!a->help && pool_prepare(s) != 0)
         goto out;
-    if (ws_loader_load(run, a->plugin, err, sizeof err) != 0) {
-        ws_err("%s", err);
+    if (wsrt_loader_load(run, a->plugin, err, sizeof err) != 0) {
+        wsrt_err("%s", err);
         goto out;
     }
-    ws_crash_install(run->desc.name);
-    ws_crash_set_plugin_code((const void *)(uintptr_t)run->desc.run_one);
-    ws_plugin_exit_guard_install();
+    wsrt_crash_install(run->desc.name);
+    wsrt_crash_set_plugin_code((const void *)(uintptr_t)run->desc.run_one);
+    wsrt_plugin_exit_guard_install();
     if (a->help) {
         wsrt_args_print_plugin_help(stdout, run, program(s));
         status = WS_EXIT_OK;
         goto out;
     }
-    if (ws_opts_setup(run, err, sizeof err) != 0) {
-        ws_err("%s", err);
+    if (wsrt_opts_setup(run, err, sizeof err) != 0) {
+        wsrt_err("%s", err);
         goto out;
     }
     for (size_t k = 0; k < a->n_assignments; k++) {
-        if (ws_opts_apply(run, a->assignments[k], err, sizeof err) != 0) {
-            ws_err("%s", err);
+        if (wsrt_opts_apply(run, a->assignments[k], err, sizeof err) != 0) {
+            wsrt_err("%s", err);
             goto out;
         }
     }
     if (a->journal_path && s->job && s->job->journal_refused) {
-        ws_err("--journal: %s", s->job->journal_refused);
+        wsrt_err("--journal: %s", s->job->journal_refused);
         goto out;
     }
     if (a->shard_given && !(run->desc.flags & WS_PLUGIN_RESUMABLE)) {
-        ws_err("--shard: plugin %s cannot run in parts (its output is made from all indices "
+        wsrt_err("--shard: plugin %s cannot run in parts (its output is made from all indices "
                "together, so one part alone would be incomplete); run it without --shard",
                run->desc.name);
         goto out;
@@ -381,7 +381,7 @@ out:
     /* The plugin stays loaded until exit: dlclose could unmap code that a
      * library it uses registered with atexit or as a thread-local
      * destructor. */
-    ws_opts_free(run);
+    wsrt_opts_free(run);
     free((char *)run->plugin_path);
     return status;
 }
@@ -398,18 +398,18 @@ int wsrt_session_main(const wsrt_args *args, char **argv, const wsrt_job_hooks *
         return WS_EXIT_OK;
     }
     if (args->list_plugins)
-        return ws_discover_list(stdout, getenv("WSRUN_PLUGIN_PATH"), NULL) < 0 ? WS_EXIT_USAGE
+        return wsrt_discover_list(stdout, getenv("WSRUN_PLUGIN_PATH"), NULL) < 0 ? WS_EXIT_USAGE
                                                                               : WS_EXIT_OK;
     if (!args->plugin) {
         if (args->help) {
             wsrt_args_print_usage(stdout, program(&s));
             return WS_EXIT_OK;
         }
-        ws_err("--plugin is required (see wsrun --help)");
+        wsrt_err("--plugin is required (see wsrun --help)");
         return WS_EXIT_USAGE;
     }
     if (args->scaling.given && !args->help)
-        return ws_scaling_main(&args->scaling, args->plugin, scaling_clash(&s), s.argv);
+        return wsrt_scaling_main(&args->scaling, args->plugin, scaling_clash(&s), s.argv);
     int status = load_and_run(&s);
     fflush(stdout);
     return status;

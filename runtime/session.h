@@ -47,11 +47,11 @@ typedef struct wsrt_job_hooks {
     int (*before_run)(void *arg, wsrt_session *s, ws_run *run);
     /* After the pool stopped (pool_rc: the pool's return; signo: the
      * interrupting signal or 0): returns the run status for finish. */
-    int (*after_pool)(void *arg, ws_run *run, const ws_pool_result *result, int pool_rc,
+    int (*after_pool)(void *arg, ws_run *run, const wsrt_pool_result *result, int pool_rc,
                       int signo);
     /* After finish, with this process's exit status: returns the status
      * to exit with.  Replaces --stats' per-worker table. */
-    int (*after_finish)(void *arg, ws_run *run, const ws_pool_result *result, int status);
+    int (*after_finish)(void *arg, ws_run *run, const wsrt_pool_result *result, int status);
 } wsrt_job_hooks;
 
 /* The whole session for parsed `args` (argv: the command line, for a

@@ -27,7 +27,7 @@ static int parse_decimal(const char *s, size_t len, uint64_t *out)
     return 0;
 }
 
-int ws_shard_parse(const char *text, uint64_t *k, uint64_t *n, char *why, size_t why_size)
+int wsrt_shard_parse(const char *text, uint64_t *k, uint64_t *n, char *why, size_t why_size)
 {
     const char *slash = strchr(text, '/');
     if (!slash || parse_decimal(text, (size_t)(slash - text), k) != 0 ||
@@ -49,7 +49,7 @@ int ws_shard_parse(const char *text, uint64_t *k, uint64_t *n, char *why, size_t
     return 0;
 }
 
-void ws_shard_range(uint64_t count, uint64_t k, uint64_t n, uint64_t *begin, uint64_t *end)
+void wsrt_shard_range(uint64_t count, uint64_t k, uint64_t n, uint64_t *begin, uint64_t *end)
 {
     /* k * q <= count and min(k, r) < n, so nothing here can overflow. */
     uint64_t q = count / n, r = count % n;
@@ -71,7 +71,7 @@ static uint64_t tail_blocks(uint64_t remaining, uint64_t min_block)
     return remaining / min_block + (remaining % min_block != 0);
 }
 
-void ws_guided_init(ws_guided *g, uint64_t begin, uint64_t end, uint64_t divisor,
+void wsrt_guided_init(wsrt_guided *g, uint64_t begin, uint64_t end, uint64_t divisor,
                     uint64_t min_block)
 {
     g->begin = begin;
@@ -82,7 +82,7 @@ void ws_guided_init(ws_guided *g, uint64_t begin, uint64_t end, uint64_t divisor
     g->at_begin = g->begin;
 }
 
-int ws_guided_block(ws_guided *g, uint64_t ticket, uint64_t *begin, uint64_t *end)
+int wsrt_guided_block(wsrt_guided *g, uint64_t ticket, uint64_t *begin, uint64_t *end)
 {
     if (ticket < g->at) {
         g->at = 0;
@@ -112,10 +112,10 @@ int ws_guided_block(ws_guided *g, uint64_t ticket, uint64_t *begin, uint64_t *en
     return 0;
 }
 
-uint64_t ws_guided_count(uint64_t begin, uint64_t end, uint64_t divisor, uint64_t min_block)
+uint64_t wsrt_guided_count(uint64_t begin, uint64_t end, uint64_t divisor, uint64_t min_block)
 {
-    ws_guided g;
-    ws_guided_init(&g, begin, end, divisor, min_block);
+    wsrt_guided g;
+    wsrt_guided_init(&g, begin, end, divisor, min_block);
     uint64_t blocks = 0;
     while (g.at_begin < g.end) {
         uint64_t remaining = g.end - g.at_begin;

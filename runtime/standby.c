@@ -42,7 +42,7 @@ typedef struct standby_slot {
     wsrt_standby *set;
 } standby_slot;
 
-extern void ws_crash_thread_init(void) __attribute__((weak, visibility("hidden")));
+extern void wsrt_crash_thread_init(void) __attribute__((weak, visibility("hidden")));
 
 /* Until the slot is handed a function or cancelled; returns which.  Only
  * as many threads as there are CPUs to run them spin (slot k starts on the
@@ -68,7 +68,7 @@ static uint32_t wait_for_hand(standby_slot *s)
          * if the state changed after our load. */
         atomic_store(&s->parked, 1);
         if (atomic_load(&s->state) == SLOT_WAITING)
-            ws_futex_wait(&s->state, SLOT_WAITING, 0);
+            wsrt_futex_wait(&s->state, SLOT_WAITING, 0);
         atomic_store_explicit(&s->parked, 0, memory_order_relaxed); /* only hand() reads it */
     }
 }
@@ -82,7 +82,7 @@ static int hand(standby_slot *s, uint32_t to)
     if (!atomic_compare_exchange_strong(&s->state, &waiting, to))
         return -1;
     if (atomic_load(&s->parked)) /* seq_cst: see wait_for_hand */
-        ws_futex_wake(&s->state, 1);
+        wsrt_futex_wake(&s->state, 1);
     return 0;
 }
 
@@ -94,7 +94,7 @@ static void start_slot(wsrt_standby *set, unsigned k)
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, set->stack_bytes);
-    ws_placement_start_on(&set->place, k, &attr);
+    wsrt_placement_start_on(&set->place, k, &attr);
     /* relaxed: pthread_create publishes it to the new thread. */
     atomic_store_explicit(&s->state, SLOT_WAITING, memory_order_relaxed);
     int e = pthread_create(&s->thread, &attr, standby_main, s);
@@ -108,13 +108,13 @@ static void *standby_main(void *arg)
 {
     standby_slot *s = arg;
     wsrt_standby *set = s->set;
-    ws_placement_let_go(&set->place);
+    wsrt_placement_let_go(&set->place);
     for (unsigned child = 2 * s->id; child <= 2 * s->id + 1 && child < set->n_slots; child++)
         start_slot(set, child);
     /* Its crash reporting too (an alternate signal stack) is set up now,
      * not when the run is waiting for it. */
-    if (ws_crash_thread_init)
-        ws_crash_thread_init();
+    if (wsrt_crash_thread_init)
+        wsrt_crash_thread_init();
     if (wait_for_hand(s) != SLOT_GIVEN)
         return NULL;
     /* The slot is not read again: it may be freed once fn has finished
@@ -123,7 +123,7 @@ static void *standby_main(void *arg)
     return fn(s->arg);
 }
 
-void wsrt_standby_start(wsrt_standby *set, unsigned jobs, const ws_placement *pl, size_t bytes)
+void wsrt_standby_start(wsrt_standby *set, unsigned jobs, const wsrt_placement *pl, size_t bytes)
 {
     wsrt_standby_release(set);
     standby_slot *slots;

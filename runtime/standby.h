@@ -26,7 +26,7 @@ struct standby_slot;
 typedef struct wsrt_standby {
     struct standby_slot *slots; /* [1, n_slots) used; NULL: no set */
     unsigned n_slots;
-    ws_placement place;
+    wsrt_placement place;
     size_t stack_bytes;
 } wsrt_standby;
 
@@ -34,7 +34,7 @@ typedef struct wsrt_standby {
  * each placed as `pl` says.  Threads that cannot start leave their slots
  * (and those below them) empty.  Ends any earlier set first.  `set` starts
  * zeroed. */
-void wsrt_standby_start(wsrt_standby *set, unsigned jobs, const ws_placement *pl, size_t stack_bytes);
+void wsrt_standby_start(wsrt_standby *set, unsigned jobs, const wsrt_placement *pl, size_t stack_bytes);
 
 /* Hand fn(arg) to slot k's waiting thread: 0 with *thread set (the caller
  * joins it), or -1 when there is none (start a thread instead).  Only the

@@ -1,5 +1,5 @@
 /*
- * stats_json.c - --stats-json: the counters of ws_worker_stats per worker
+ * stats_json.c - --stats-json: the counters of wsrt_worker_stats per worker
  * and summed, as JSON.  Field names are the counters' names, so the file
  * reads like pool.h; times stay integers in nanoseconds (no rounding).
  *
@@ -12,11 +12,11 @@
 
 #include "report.h"
 
-void ws_stats_total(const ws_pool_result *result, ws_worker_stats *total)
+void wsrt_stats_total(const wsrt_pool_result *result, wsrt_worker_stats *total)
 {
     memset(total, 0, sizeof *total);
     for (unsigned w = 0; result->workers && w < result->jobs; w++) {
-        const ws_worker_stats *s = &result->workers[w];
+        const wsrt_worker_stats *s = &result->workers[w];
         total->indices += s->indices;
         total->tasks += s->tasks;
         total->steal_tries += s->steal_tries;
@@ -32,7 +32,7 @@ void ws_stats_total(const ws_pool_result *result, ws_worker_stats *total)
     }
 }
 
-static void write_counters(FILE *out, const ws_worker_stats *s)
+static void write_counters(FILE *out, const wsrt_worker_stats *s)
 {
     fprintf(out,
             "\"indices\":%llu,\"tasks\":%llu,\"steal_tries\":%llu,\"steals\":%llu,"
@@ -46,15 +46,15 @@ static void write_counters(FILE *out, const ws_worker_stats *s)
             (unsigned long long)s->idle_ns, (unsigned long long)s->parked_ns);
 }
 
-void ws_stats_json_write(FILE *out, const ws_run *run, const ws_pool_result *result)
+void wsrt_stats_json_write(FILE *out, const ws_run *run, const wsrt_pool_result *result)
 {
-    ws_worker_stats total;
-    ws_stats_total(result, &total);
+    wsrt_worker_stats total;
+    wsrt_stats_total(result, &total);
     double wall_s = (double)result->wall_ns / 1e9;
     fputs("{\n  \"wsrun\": ", out);
-    ws_json_string(out, WS_VERSION);
+    wsrt_json_string(out, WS_VERSION);
     fputs(",\n  \"plugin\": ", out);
-    ws_json_string(out, run->desc.name);
+    wsrt_json_string(out, run->desc.name);
     uint64_t count = run->count == WS_COUNT_UNSET ? 0 : run->count;
     /* begin/end: the indices this process was given (all, or its --shard). */
     fprintf(out,
@@ -68,9 +68,9 @@ void ws_stats_json_write(FILE *out, const ws_run *run, const ws_pool_result *res
     fprintf(out, "  \"stopped_early\": %s,\n  \"wall_ns\": %llu,\n",
             result->stopped_early ? "true" : "false", (unsigned long long)result->wall_ns);
     fputs("  \"indices_per_s\": ", out);
-    ws_json_double(out, wall_s > 0 ? (double)result->indices_done / wall_s : 0.0);
+    wsrt_json_double(out, wall_s > 0 ? (double)result->indices_done / wall_s : 0.0);
     fputs(",\n  \"tasks_per_s\": ", out);
-    ws_json_double(out, wall_s > 0 ? (double)total.tasks / wall_s : 0.0);
+    wsrt_json_double(out, wall_s > 0 ? (double)total.tasks / wall_s : 0.0);
     fputs(",\n  \"total\": {", out);
     write_counters(out, &total);
     fputs("},\n  \"workers\": [", out);

@@ -13,19 +13,19 @@
 
 #include "run.h"
 
-static _Atomic(ws_test_hook_fn) hook_fn;
+static _Atomic(wsrt_test_hook_fn) hook_fn;
 static _Atomic unsigned long long fuzz_seed;
 static _Atomic unsigned long long fuzz_threads;
 static _Thread_local uint64_t fuzz_state;
 static _Thread_local unsigned long long fuzz_state_seed;
 
-void ws_test_hook_set(ws_test_hook_fn fn)
+void wsrt_test_hook_set(wsrt_test_hook_fn fn)
 {
     /* seq_cst: set between runs; no ordering argument needed beyond it. */
     atomic_store(&hook_fn, fn);
 }
 
-void ws_test_fuzz_set(unsigned long long seed)
+void wsrt_test_fuzz_set(unsigned long long seed)
 {
     atomic_store(&fuzz_seed, seed);
 }
@@ -50,16 +50,16 @@ static void fuzz(unsigned long long seed)
             ;
 }
 
-void ws_test_hook(const char *point)
+void wsrt_test_hook(const char *point)
 {
     /* relaxed (both): set between runs, by the thread that starts them. */
     unsigned long long seed = atomic_load_explicit(&fuzz_seed, memory_order_relaxed);
     if (seed)
         fuzz(seed);
-    ws_test_hook_fn fn = atomic_load_explicit(&hook_fn, memory_order_relaxed);
+    wsrt_test_hook_fn fn = atomic_load_explicit(&hook_fn, memory_order_relaxed);
     if (fn)
         fn(point);
 }
 #else
-typedef int ws_test_hooks_unused; /* an empty translation unit is not C */
+typedef int wsrt_test_hooks_unused; /* an empty translation unit is not C */
 #endif

@@ -13,16 +13,16 @@
 
 #ifdef WS_TEST_HOOKS
 /* The point's name is a string literal; tests compare it with strcmp. */
-void ws_test_hook(const char *point);
-#define WS_HOOK(point) ws_test_hook(point)
+void wsrt_test_hook(const char *point);
+#define WS_HOOK(point) wsrt_test_hook(point)
 
 /* The test's callback, run at every point by every thread (NULL: none). */
-typedef void (*ws_test_hook_fn)(const char *point);
-void ws_test_hook_set(ws_test_hook_fn fn);
+typedef void (*wsrt_test_hook_fn)(const char *point);
+void wsrt_test_hook_set(wsrt_test_hook_fn fn);
 /* Schedule fuzzing: from now on every point yields (about 1 in 8) or spins
  * a few hundred cycles (1 in 8), and 1 in 512 pauses for 32 yields, by a
  * per-thread stream derived from `seed`; seed 0 turns it off. */
-void ws_test_fuzz_set(unsigned long long seed);
+void wsrt_test_fuzz_set(unsigned long long seed);
 #else
 #define WS_HOOK(point) ((void)0)
 #endif

@@ -19,7 +19,7 @@
 
 static int by_start_then_longest(const void *pa, const void *pb)
 {
-    const ws_trace_event *a = pa, *b = pb;
+    const wsrt_trace_event *a = pa, *b = pb;
     if (a->t0_ns != b->t0_ns)
         return a->t0_ns < b->t0_ns ? -1 : 1;
     if (a->t1_ns != b->t1_ns)
@@ -30,17 +30,17 @@ static int by_start_then_longest(const void *pa, const void *pb)
 static void event_head(FILE *out, const char *ph, unsigned worker, uint64_t t0)
 {
     fprintf(out, ",\n{\"ph\":\"%s\",\"pid\":%d,\"tid\":%u,\"ts\":", ph, TRACE_PID, worker + 1);
-    ws_json_us(out, t0);
+    wsrt_json_us(out, t0);
 }
 
-static void write_span(FILE *out, unsigned worker, const ws_trace_event *e)
+static void write_span(FILE *out, unsigned worker, const wsrt_trace_event *e)
 {
     uint64_t dur = e->t1_ns > e->t0_ns ? e->t1_ns - e->t0_ns : 0;
     switch (e->kind) {
     case WS_TRACE_RANGE:
         event_head(out, "X", worker, e->t0_ns);
         fputs(",\"dur\":", out);
-        ws_json_us(out, dur);
+        wsrt_json_us(out, dur);
         /* The name shows inclusive bounds as people count; args keep the
          * half-open range the runtime uses. */
         fprintf(out,
@@ -53,14 +53,14 @@ static void write_span(FILE *out, unsigned worker, const ws_trace_event *e)
     case WS_TRACE_TASK:
         event_head(out, "X", worker, e->t0_ns);
         fputs(",\"dur\":", out);
-        ws_json_us(out, dur);
+        wsrt_json_us(out, dur);
         fprintf(out, ",\"cat\":\"task\",\"name\":\"stolen task\",\"args\":{\"victim\":%llu}}",
                 (unsigned long long)e->a);
         break;
     case WS_TRACE_PARK:
         event_head(out, "X", worker, e->t0_ns);
         fputs(",\"dur\":", out);
-        ws_json_us(out, dur);
+        wsrt_json_us(out, dur);
         fputs(",\"cat\":\"park\",\"name\":\"parked\"}", out);
         break;
     case WS_TRACE_STEAL:
@@ -75,13 +75,13 @@ static void write_span(FILE *out, unsigned worker, const ws_trace_event *e)
     }
 }
 
-void ws_trace_write(FILE *out, const ws_run *run, ws_pool_result *result)
+void wsrt_trace_write(FILE *out, const ws_run *run, wsrt_pool_result *result)
 {
     const char *name = run->desc.name ? run->desc.name : "?";
     fputs("{\"displayTimeUnit\":\"ns\",\"otherData\":{\"wsrun\":", out);
-    ws_json_string(out, WS_VERSION);
+    wsrt_json_string(out, WS_VERSION);
     fputs(",\"plugin\":", out);
-    ws_json_string(out, name);
+    wsrt_json_string(out, name);
     uint64_t count = run->count == WS_COUNT_UNSET ? 0 : run->count;
     /* The indices this process was given: all, or its --shard. */
     fprintf(out,
@@ -94,7 +94,7 @@ void ws_trace_write(FILE *out, const ws_run *run, ws_pool_result *result)
                  "\"name\":", TRACE_PID);
     char label[320];
     snprintf(label, sizeof label, "wsrun %s", name);
-    ws_json_string(out, label);
+    wsrt_json_string(out, label);
     fputs("}}", out);
     for (unsigned w = 0; w < result->jobs; w++) {
         fprintf(out,
@@ -107,7 +107,7 @@ void ws_trace_write(FILE *out, const ws_run *run, ws_pool_result *result)
                 TRACE_PID, w + 1, w);
     }
     for (unsigned w = 0; result->traces && w < result->jobs; w++) {
-        ws_trace_log *log = &result->traces[w];
+        wsrt_trace_log *log = &result->traces[w];
         if (log->n > 1)
             qsort(log->events, log->n, sizeof *log->events, by_start_then_longest);
         for (size_t k = 0; k < log->n; k++)
@@ -116,7 +116,7 @@ void ws_trace_write(FILE *out, const ws_run *run, ws_pool_result *result)
     fputs("\n]}\n", out);
 }
 
-void ws_trace_free(ws_pool_result *result)
+void wsrt_trace_free(wsrt_pool_result *result)
 {
     if (!result->traces)
         return;

@@ -7,7 +7,7 @@
  * exclusive), stolen fork-join tasks and parked periods; "i" instant
  * events for steals.  Times are microseconds since the pool started, with
  * nanosecond digits.  Never touches the events while the pool runs: it
- * reads ws_pool_result.traces after wsrt_pool_run returned.
+ * reads wsrt_pool_result.traces after wsrt_pool_run returned.
  */
 #ifndef WSRUN_TRACE_H
 #define WSRUN_TRACE_H
@@ -19,9 +19,9 @@
 
 /* Write the whole trace document to `out`.  Sorts each worker's events by
  * start time (longest first on ties), so nested spans come parent first. */
-void ws_trace_write(FILE *out, const ws_run *run, ws_pool_result *result);
+void wsrt_trace_write(FILE *out, const ws_run *run, wsrt_pool_result *result);
 
 /* Free result->traces and the events in it; leaves result->traces NULL. */
-void ws_trace_free(ws_pool_result *result);
+void wsrt_trace_free(wsrt_pool_result *result);
 
 #endif

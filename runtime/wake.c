@@ -4,4 +4,4 @@
  */
 #include "wake.h"
 
-_Atomic int ws_wake_test_untimed;
+_Atomic int wsrt_wake_test_untimed;

@@ -39,19 +39,19 @@
 #include "futex.h"
 
 /* Publisher, after pushing frames to its deque (p2, p3). */
-static inline void ws_wake_after_publish(_Atomic int *sleepers, _Atomic uint32_t *wake_seq)
+static inline void wsrt_wake_after_publish(_Atomic int *sleepers, _Atomic uint32_t *wake_seq)
 {
     /* seq_cst RMW, not a load: see the header (p2). */
     if (atomic_fetch_add_explicit(sleepers, 0, memory_order_seq_cst) > 0) {
         /* p3: changes the word a sleeper is about to wait on. */
         atomic_fetch_add_explicit(wake_seq, 1, memory_order_seq_cst);
-        ws_futex_wake(wake_seq, 1);
+        wsrt_futex_wake(wake_seq, 1);
     }
 }
 
 /* Sleeper, before its last look at the deques (s1, s2): returns the
  * futex value to wait on.  The caller undoes the count after waiting. */
-static inline uint32_t ws_wake_prepare_park(_Atomic int *sleepers, _Atomic uint32_t *wake_seq)
+static inline uint32_t wsrt_wake_prepare_park(_Atomic int *sleepers, _Atomic uint32_t *wake_seq)
 {
     /* acquire: a wake after this load changes the word (s1). */
     uint32_t seq = atomic_load_explicit(wake_seq, memory_order_acquire);
@@ -63,11 +63,11 @@ static inline uint32_t ws_wake_prepare_park(_Atomic int *sleepers, _Atomic uint3
 /* Test hook (tests/tsan_wake.c): nonzero makes parked workers wait without
  * a timeout, so a lost wake-up hangs instead of costing 1 ms.  Relaxed:
  * set between runs, before the workers start. */
-extern _Atomic int ws_wake_test_untimed;
+extern _Atomic int wsrt_wake_test_untimed;
 
-static inline long ws_wake_park_timeout(long park_ns)
+static inline long wsrt_wake_park_timeout(long park_ns)
 {
-    return atomic_load_explicit(&ws_wake_test_untimed, memory_order_relaxed) ? 0 : park_ns;
+    return atomic_load_explicit(&wsrt_wake_test_untimed, memory_order_relaxed) ? 0 : park_ns;
 }
 
 #endif

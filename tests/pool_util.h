@@ -16,7 +16,7 @@
 
 /* wsrt_pool_run on a new pool sized for run->jobs; -1 also when the pool
  * cannot be created (said on stderr). */
-static inline int test_pool_run(ws_run *run, ws_pool_result *res)
+static inline int test_pool_run(ws_run *run, wsrt_pool_result *res)
 {
     wsrt_pool *pool = wsrt_pool_create(run->jobs ? run->jobs : 1);
     if (!pool) {

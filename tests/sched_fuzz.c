@@ -102,7 +102,7 @@ static int range_round(unsigned jobs, int fork)
         run.range_begin = begin;
         run.range_end = end;
     }
-    ws_pool_result res;
+    wsrt_pool_result res;
     int bad = test_pool_run(&run, &res) != 0;
     for (uint64_t i = 0; i < count; i++) {
         unsigned want = i >= begin && i < end;
@@ -231,9 +231,9 @@ static void ft_node(ws_ctx *ctx, ws_frame *top, uint64_t id, unsigned depth, uin
         n_waits--;
     }
     if (with_msg) {
-        if (strcmp(ws_ctx_error(ctx), msg) != 0)
+        if (strcmp(wsrt_ctx_error(ctx), msg) != 0)
             atomic_store(&ft_bad_message, 1);
-        ws_ctx_clear_error(ctx);
+        wsrt_ctx_clear_error(ctx);
     }
 }
 
@@ -270,7 +270,7 @@ static int tree_round(unsigned jobs)
     atomic_store(&ft_bad_message, 0);
     ws_run run;
     test_run_init(&run, "trees", roots, jobs, ft_run_one, NULL);
-    ws_pool_result res;
+    wsrt_pool_result res;
     int bad = test_pool_run(&run, &res) != 0 || res.failed;
     free(res.workers);
     if (atomic_load(&ft_hash) != expect_hash || atomic_load(&ft_nodes) != expect_nodes) {
@@ -333,7 +333,7 @@ static int stop_round(unsigned jobs)
     test_run_init(&run, "stops", count, jobs, stop_fuzz_run_one, &s);
     pthread_t t;
     pthread_create(&t, NULL, stop_requester, &s);
-    ws_pool_result res;
+    wsrt_pool_result res;
     int bad = wsrt_pool_run(s.pool, &run, &res) != 0;
     pthread_join(t, NULL);
     uint64_t ran = 0;
@@ -376,7 +376,7 @@ int main(void)
     while (!bad && now_s() - t0 < seconds) {
         uint64_t round_seed = next_random() | 1;
         rng = round_seed;
-        ws_test_fuzz_set(round_seed);
+        wsrt_test_fuzz_set(round_seed);
         unsigned jobs = 2 + (unsigned)(next_random() % 7); /* 2..8 */
         if (!only || !strcmp(only, "ranges"))
             bad += range_round(jobs, 0);
@@ -391,7 +391,7 @@ int main(void)
                     (unsigned long long)seed);
         rounds++;
     }
-    ws_test_fuzz_set(0);
+    wsrt_test_fuzz_set(0);
     printf("sched_fuzz: %lu rounds at -j 2..8 in %.0f s (seed %llu): %s\n", rounds, now_s() - t0,
            (unsigned long long)seed, bad ? "FAILED" : "ok");
     return bad != 0;

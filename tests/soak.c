@@ -47,14 +47,14 @@ static int journaled_run(uint64_t count, unsigned jobs, int with_failure, const 
     char err[1024];
     unlink(path);
     run.desc.flags = WS_PLUGIN_RESUMABLE;
-    ws_journal *j = ws_journal_open(path, 0, &run, err, sizeof err);
+    wsrt_journal *j = wsrt_journal_open(path, 0, &run, err, sizeof err);
     if (!j) {
         fprintf(stderr, "soak: %s\n", err);
         return 1;
     }
-    ws_journal_attach(j, &run);
+    wsrt_journal_attach(j, &run);
     run.hooks.skip_bits = skip;
-    ws_pool_result res;
+    wsrt_pool_result res;
     /* The expected failure's line goes to a memory stream, not to the
      * terminal, so a passing soak prints nothing alarming.  Only the C
      * stream is swapped (no thread of a run is alive here): sanitizer
@@ -79,7 +79,7 @@ static int journaled_run(uint64_t count, unsigned jobs, int with_failure, const 
         }
         free(said);
     }
-    if (ws_journal_close(j, err, sizeof err) != 0) {
+    if (wsrt_journal_close(j, err, sizeof err) != 0) {
         fprintf(stderr, "soak: %s\n", err);
         bad++;
     }
@@ -95,18 +95,18 @@ static int journaled_run(uint64_t count, unsigned jobs, int with_failure, const 
     /* Resume from what was written: the skip set must now be the old one
      * plus every index that succeeded. */
     run.hooks.skip_bits = NULL;
-    j = ws_journal_open(path, 1, &run, err, sizeof err);
+    j = wsrt_journal_open(path, 1, &run, err, sizeof err);
     if (!j) {
         fprintf(stderr, "soak: resume: %s\n", err);
         bad++;
     } else {
-        if (ws_journal_done(j) != expected_done || ws_journal_ignored(j) != 0) {
+        if (wsrt_journal_done(j) != expected_done || wsrt_journal_ignored(j) != 0) {
             fprintf(stderr, "soak journal -j%u: %llu recorded (%llu ignored), expected %llu\n",
-                    jobs, (unsigned long long)ws_journal_done(j),
-                    (unsigned long long)ws_journal_ignored(j), (unsigned long long)expected_done);
+                    jobs, (unsigned long long)wsrt_journal_done(j),
+                    (unsigned long long)wsrt_journal_ignored(j), (unsigned long long)expected_done);
             bad++;
         }
-        ws_journal_close(j, err, sizeof err);
+        wsrt_journal_close(j, err, sizeof err);
     }
     unlink(path);
     free(res.workers);
@@ -133,7 +133,7 @@ int main(void)
         t.seed = next_random();
         t.max_depth = 8 + (unsigned)(next_random() % 7);
         t.api = rounds % 3; /* implicit, _at, mixed */
-        ws_pool_result res;
+        wsrt_pool_result res;
         bad += forkjoin_tree_run(&t, 1 + (unsigned)(next_random() % 8), jobs, &res);
         free(res.workers);
         bad += fib_check(12 + (int)(next_random() % 8), 1 + (unsigned)(next_random() % 4), jobs,

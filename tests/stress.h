@@ -25,7 +25,7 @@
 /* ------------------------------------------------------------ deque */
 
 typedef struct deque_stress {
-    ws_deque q;
+    wsrt_deque q;
     uint64_t items;
     _Atomic uint8_t *taken; /* taken[i] counts how often item i+1 came out */
     _Atomic int owner_done;
@@ -38,14 +38,14 @@ static void *deque_thief(void *arg)
     uint64_t mine = 0;
     for (;;) {
         uintptr_t x;
-        int r = ws_deque_steal(&s->q, &x);
+        int r = wsrt_deque_steal(&s->q, &x);
         if (r == WS_DEQUE_GOT) {
             atomic_fetch_add_explicit(&s->taken[x - 1], 1, memory_order_relaxed);
             mine++;
         } else if (r == WS_DEQUE_EMPTY && atomic_load_explicit(&s->owner_done, memory_order_acquire)) {
             /* The owner pushes nothing more and emptied its end: stop once
              * the deque reads empty after its last push. */
-            if (ws_deque_steal(&s->q, &x) == WS_DEQUE_GOT) {
+            if (wsrt_deque_steal(&s->q, &x) == WS_DEQUE_GOT) {
                 atomic_fetch_add_explicit(&s->taken[x - 1], 1, memory_order_relaxed);
                 mine++;
                 continue;
@@ -65,7 +65,7 @@ static int deque_stress_run(uint64_t items, int thieves)
     memset(&s, 0, sizeof s);
     s.items = items;
     s.taken = calloc(items, 1);
-    if (!s.taken || ws_deque_init(&s.q, 1) != 0)
+    if (!s.taken || wsrt_deque_init(&s.q, 1) != 0)
         return 1;
     pthread_t th[64];
     for (int i = 0; i < thieves; i++)
@@ -75,12 +75,12 @@ static int deque_stress_run(uint64_t items, int thieves)
         rng = rng * 6364136223846793005u + 1442695040888963407u;
         unsigned burst = 1 + (unsigned)((rng >> 33) % 300);
         for (unsigned k = 0; k < burst && next <= items; k++)
-            if (ws_deque_push(&s.q, (uintptr_t)next++) != 0)
+            if (wsrt_deque_push(&s.q, (uintptr_t)next++) != 0)
                 return 1;
         unsigned takes = (unsigned)((rng >> 20) % (burst + 1));
         for (unsigned k = 0; k < takes; k++) {
             uintptr_t x;
-            if (ws_deque_take(&s.q, &x) != WS_DEQUE_GOT)
+            if (wsrt_deque_take(&s.q, &x) != WS_DEQUE_GOT)
                 break;
             atomic_fetch_add_explicit(&s.taken[x - 1], 1, memory_order_relaxed);
             owner_took++;
@@ -88,7 +88,7 @@ static int deque_stress_run(uint64_t items, int thieves)
     }
     for (;;) {
         uintptr_t x;
-        if (ws_deque_take(&s.q, &x) != WS_DEQUE_GOT)
+        if (wsrt_deque_take(&s.q, &x) != WS_DEQUE_GOT)
             break;
         atomic_fetch_add_explicit(&s.taken[x - 1], 1, memory_order_relaxed);
         owner_took++;
@@ -109,7 +109,7 @@ static int deque_stress_run(uint64_t items, int thieves)
                 (unsigned long long)items);
         bad++;
     }
-    ws_deque_destroy(&s.q);
+    wsrt_deque_destroy(&s.q);
     free(s.taken);
     return bad;
 }
@@ -153,7 +153,7 @@ static int pool_count_run_on(wsrt_pool *pool, uint64_t count, unsigned jobs)
 {
     count_state s = {calloc(count ? count : 1, 1), UINT64_MAX};
     ws_run run;
-    ws_pool_result res;
+    wsrt_pool_result res;
     test_run_init(&run, "count", count, jobs, count_run_one, &s);
     if ((pool ? wsrt_pool_run(pool, &run, &res) : test_pool_run(&run, &res)) != 0)
         return 1;
@@ -318,7 +318,7 @@ static int tree_run_one(void *state, uint64_t index, ws_ctx *ctx)
     if (rc != WS_OK) {
         pthread_mutex_lock(&g_tree->lock);
         if (!g_tree->first_error[0])
-            snprintf(g_tree->first_error, sizeof g_tree->first_error, "%s", ws_ctx_error(ctx));
+            snprintf(g_tree->first_error, sizeof g_tree->first_error, "%s", wsrt_ctx_error(ctx));
         pthread_mutex_unlock(&g_tree->lock);
     }
     return rc;
@@ -326,7 +326,7 @@ static int tree_run_one(void *state, uint64_t index, ws_ctx *ctx)
 
 /* Run `roots` trees (one per index) at `jobs` workers; check node counts
  * against the serial count and that every node ran exactly once. */
-static int forkjoin_tree_run(tree_state *t, unsigned roots, unsigned jobs, ws_pool_result *out)
+static int forkjoin_tree_run(tree_state *t, unsigned roots, unsigned jobs, wsrt_pool_result *out)
 {
     tree_run_state s;
     memset(&s, 0, sizeof s);
@@ -372,7 +372,7 @@ static int forkjoin_trees_every_api(uint64_t seed, unsigned max_depth, unsigned 
             t.seed = seed + jobs;
             t.max_depth = max_depth;
             t.api = api;
-            ws_pool_result res;
+            wsrt_pool_result res;
             int b = forkjoin_tree_run(&t, roots, jobs, &res) + (res.failed != 0);
             if (b)
                 fprintf(stderr, "trees with the %s calls at -j%u went wrong\n", names[api], jobs);
@@ -467,7 +467,7 @@ static int fib_check(int n, unsigned roots, unsigned jobs, int use_at)
     uint64_t calls_one = 2 * (uint64_t)b - 1; /* 2 fib(n+1) - 1 */
     atomic_store(&fib_calls, 0);
     ws_run run;
-    ws_pool_result res;
+    wsrt_pool_result res;
     test_run_init(&run, "fib", roots, jobs, fib_top_run_one, &s);
     if (test_pool_run(&run, &res) != 0)
         return 1;

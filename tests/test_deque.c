@@ -9,84 +9,84 @@
 
 Test(deque, owner_takes_lifo)
 {
-    ws_deque q;
-    cr_assert_eq(ws_deque_init(&q, 4), 0);
+    wsrt_deque q;
+    cr_assert_eq(wsrt_deque_init(&q, 4), 0);
     for (uintptr_t i = 1; i <= 10; i++)
-        cr_assert_eq(ws_deque_push(&q, i), 0);
+        cr_assert_eq(wsrt_deque_push(&q, i), 0);
     for (uintptr_t i = 10; i >= 1; i--) {
         uintptr_t x = 0;
-        cr_assert_eq(ws_deque_take(&q, &x), WS_DEQUE_GOT);
+        cr_assert_eq(wsrt_deque_take(&q, &x), WS_DEQUE_GOT);
         cr_assert_eq(x, i);
     }
     uintptr_t x;
-    cr_assert_eq(ws_deque_take(&q, &x), WS_DEQUE_EMPTY);
-    cr_assert_eq(ws_deque_steal(&q, &x), WS_DEQUE_EMPTY);
-    ws_deque_destroy(&q);
+    cr_assert_eq(wsrt_deque_take(&q, &x), WS_DEQUE_EMPTY);
+    cr_assert_eq(wsrt_deque_steal(&q, &x), WS_DEQUE_EMPTY);
+    wsrt_deque_destroy(&q);
 }
 
 Test(deque, thief_steals_fifo)
 {
-    ws_deque q;
-    cr_assert_eq(ws_deque_init(&q, 4), 0);
+    wsrt_deque q;
+    cr_assert_eq(wsrt_deque_init(&q, 4), 0);
     for (uintptr_t i = 1; i <= 10; i++)
-        ws_deque_push(&q, i);
+        wsrt_deque_push(&q, i);
     for (uintptr_t i = 1; i <= 10; i++) {
         uintptr_t x = 0;
-        cr_assert_eq(ws_deque_steal(&q, &x), WS_DEQUE_GOT);
+        cr_assert_eq(wsrt_deque_steal(&q, &x), WS_DEQUE_GOT);
         cr_assert_eq(x, i);
     }
     uintptr_t x;
-    cr_assert_eq(ws_deque_steal(&q, &x), WS_DEQUE_EMPTY);
-    ws_deque_destroy(&q);
+    cr_assert_eq(wsrt_deque_steal(&q, &x), WS_DEQUE_EMPTY);
+    wsrt_deque_destroy(&q);
 }
 
 Test(deque, both_ends_meet)
 {
-    ws_deque q;
-    ws_deque_init(&q, 2);
+    wsrt_deque q;
+    wsrt_deque_init(&q, 2);
     for (uintptr_t i = 1; i <= 3; i++)
-        ws_deque_push(&q, i);
+        wsrt_deque_push(&q, i);
     uintptr_t x;
-    cr_assert_eq(ws_deque_steal(&q, &x), WS_DEQUE_GOT);
+    cr_assert_eq(wsrt_deque_steal(&q, &x), WS_DEQUE_GOT);
     cr_assert_eq(x, 1);
-    cr_assert_eq(ws_deque_take(&q, &x), WS_DEQUE_GOT);
+    cr_assert_eq(wsrt_deque_take(&q, &x), WS_DEQUE_GOT);
     cr_assert_eq(x, 3);
-    cr_assert_eq(ws_deque_take(&q, &x), WS_DEQUE_GOT); /* the last item */
+    cr_assert_eq(wsrt_deque_take(&q, &x), WS_DEQUE_GOT); /* the last item */
     cr_assert_eq(x, 2);
-    cr_assert_eq(ws_deque_take(&q, &x), WS_DEQUE_EMPTY);
+    cr_assert_eq(wsrt_deque_take(&q, &x), WS_DEQUE_EMPTY);
     /* reusable after emptying */
-    ws_deque_push(&q, 7);
-    cr_assert_eq(ws_deque_steal(&q, &x), WS_DEQUE_GOT);
+    wsrt_deque_push(&q, 7);
+    cr_assert_eq(wsrt_deque_steal(&q, &x), WS_DEQUE_GOT);
     cr_assert_eq(x, 7);
-    ws_deque_destroy(&q);
+    wsrt_deque_destroy(&q);
 }
 
 Test(deque, grows_keeping_order_across_wraparound)
 {
-    ws_deque q;
-    ws_deque_init(&q, 1); /* two slots */
+    wsrt_deque q;
+    wsrt_deque_init(&q, 1); /* two slots */
     uintptr_t next_in = 1, next_out = 1, x;
     /* Advance top and bottom past the initial capacity so the live items
      * wrap around the circular array before it grows. */
     for (int round = 0; round < 5; round++) {
-        ws_deque_push(&q, next_in++);
-        cr_assert_eq(ws_deque_steal(&q, &x), WS_DEQUE_GOT);
+        wsrt_deque_push(&q, next_in++);
+        cr_assert_eq(wsrt_deque_steal(&q, &x), WS_DEQUE_GOT);
         cr_assert_eq(x, next_out++);
     }
     for (int i = 0; i < 1000; i++)
-        cr_assert_eq(ws_deque_push(&q, next_in++), 0);
+        cr_assert_eq(wsrt_deque_push(&q, next_in++), 0);
     cr_assert(atomic_load(&q.array)->capacity >= 1000);
-    cr_assert_eq(ws_deque_size_hint(&q), 1000);
+    cr_assert_eq(wsrt_deque_size_hint(&q), 1000);
     for (int i = 0; i < 500; i++) {
-        cr_assert_eq(ws_deque_steal(&q, &x), WS_DEQUE_GOT);
+        cr_assert_eq(wsrt_deque_steal(&q, &x), WS_DEQUE_GOT);
         cr_assert_eq(x, next_out++);
     }
     for (uintptr_t want = next_in - 1; want >= next_out; want--) {
-        cr_assert_eq(ws_deque_take(&q, &x), WS_DEQUE_GOT);
+        cr_assert_eq(wsrt_deque_take(&q, &x), WS_DEQUE_GOT);
         cr_assert_eq(x, want);
     }
-    cr_assert_eq(ws_deque_take(&q, &x), WS_DEQUE_EMPTY);
-    ws_deque_destroy(&q);
+    cr_assert_eq(wsrt_deque_take(&q, &x), WS_DEQUE_EMPTY);
+    wsrt_deque_destroy(&q);
 }
 
 Test(deque, stress_one_owner_three_thieves_million_items, .timeout = 120)

@@ -39,12 +39,12 @@ static void teardown(void)
     cr_assert_eq(system(cmd), 0);
 }
 
-/* Run the listing into `listing`; returns what ws_discover_list did. */
+/* Run the listing into `listing`; returns what wsrt_discover_list did. */
 static int list(const char *search_path, const char *exe)
 {
     FILE *out = fmemopen(listing, sizeof listing, "w");
     cr_assert_not_null(out);
-    int n = ws_discover_list(out, search_path, exe);
+    int n = wsrt_discover_list(out, search_path, exe);
     fclose(out);
     return n;
 }

@@ -634,7 +634,7 @@ static uint64_t journal_done(const char *dir, const char *name, uint64_t count, 
     cr_assert_not_null(nl);
     /* The key is the journal's own header: this checks records, not the
      * header (the resume tests check that). */
-    ws_journal_key key;
+    wsrt_journal_key key;
     memset(&key, 0, sizeof key);
     key.header_len = (size_t)(nl - data) + 1;
     key.header = (char *)data;
@@ -654,9 +654,9 @@ static uint64_t journal_done(const char *dir, const char *name, uint64_t count, 
     sscanf(options + 9, "%1023s", options_text);
     key.options = options_text;
     uint64_t *bits = calloc((count + 63) / 64, 8);
-    ws_journal_scan scan;
+    wsrt_journal_scan scan;
     char err[1024];
-    cr_assert_eq(ws_journal_scan_data(data, len, &key, bits, &scan, err, sizeof err), 0, "%s",
+    cr_assert_eq(wsrt_journal_scan_data(data, len, &key, bits, &scan, err, sizeof err), 0, "%s",
                  err);
     free(bits);
     *ignored = scan.ignored;

@@ -38,19 +38,19 @@ static ws_run run;
 
 static void make_run(uint64_t count, uint64_t seed, unsigned jobs)
 {
-    ws_opts_free(&run);
+    wsrt_opts_free(&run);
     memset(&run, 0, sizeof run);
     run.desc.name = "noise";
     run.desc.options = table;
     run.count = count;
     run.seed = seed;
     run.jobs = jobs;
-    cr_assert_eq(ws_opts_setup(&run, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(wsrt_opts_setup(&run, err, sizeof err), 0, "%s", err);
 }
 
 static void apply(const char *assignment)
 {
-    cr_assert_eq(ws_opts_apply(&run, assignment, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(wsrt_opts_apply(&run, assignment, err, sizeof err), 0, "%s", err);
 }
 
 /* The batches' clock, moved by the test alone: nothing here races time. */
@@ -63,7 +63,7 @@ static uint64_t fake_clock(void)
 static void setup(void)
 {
     fake_now_ns = 1000000000u; /* batches age only when a test says so */
-    ws_journal_set_clock(fake_clock);
+    wsrt_journal_set_clock(fake_clock);
     snprintf(scratch, sizeof scratch, "/tmp/wsrun-test-journal.XXXXXX");
     cr_assert_not_null(mkdtemp(scratch));
     snprintf(path, sizeof path, "%s/j", scratch);
@@ -74,8 +74,8 @@ static void setup(void)
 
 static void teardown(void)
 {
-    ws_journal_set_clock(NULL);
-    ws_opts_free(&run);
+    wsrt_journal_set_clock(NULL);
+    wsrt_opts_free(&run);
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", scratch);
     if (system(cmd) != 0)
@@ -134,12 +134,12 @@ static void make_record(unsigned char rec[16], uint64_t index, uint64_t id)
 /* Journal the given indices through the hook, as workers would. */
 static void journal_indices(int resume, const uint64_t *indices, size_t n)
 {
-    ws_journal *j = ws_journal_open(path, resume, &run, err, sizeof err);
+    wsrt_journal *j = wsrt_journal_open(path, resume, &run, err, sizeof err);
     cr_assert_not_null(j, "open failed: %s", err);
-    ws_journal_attach(j, &run);
+    wsrt_journal_attach(j, &run);
     for (size_t k = 0; k < n; k++)
         run.hooks.index_done(run.hooks.done_arg, (unsigned)(k % run.jobs), indices[k]);
-    cr_assert_eq(ws_journal_close(j, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(wsrt_journal_close(j, err, sizeof err), 0, "%s", err);
     memset(&run.hooks, 0, sizeof run.hooks);
 }
 
@@ -152,25 +152,25 @@ Test(journal, header_names_the_command)
 {
     apply("width=64");
     apply("label=a b,c%");
-    char *text = ws_journal_options_text(&run);
+    char *text = wsrt_journal_options_text(&run);
     cr_assert_str_eq(text, "width=64,prefix=img_,ratio=0.5,mode=gray,fast=false,label=a%20b%2Cc%25");
-    ws_journal_key key;
-    cr_assert_eq(ws_journal_key_build("noise", 1000, 7, text, &key), 0);
+    wsrt_journal_key key;
+    cr_assert_eq(wsrt_journal_key_build("noise", 1000, 7, text, &key), 0);
     cr_assert(strncmp(key.header, "wsrun-journal 1 id=", 19) == 0, "%s", key.header);
     cr_assert(strstr(key.header, " plugin=noise count=1000 seed=7 options=width=64,") != NULL,
               "%s", key.header);
     cr_assert_eq(key.header[key.header_len - 1], '\n');
     cr_assert_eq(strlen(key.header), key.header_len);
-    ws_journal_key_free(&key);
+    wsrt_journal_key_free(&key);
     free(text);
 }
 
 Test(journal, options_compare_by_value_not_spelling)
 {
     apply("width=0100");
-    char *a = ws_journal_options_text(&run);
+    char *a = wsrt_journal_options_text(&run);
     make_run(1000, 7, 3);
-    char *b = ws_journal_options_text(&run); /* width defaults to 100 */
+    char *b = wsrt_journal_options_text(&run); /* width defaults to 100 */
     cr_assert_str_eq(a, b);
     free(a);
     free(b);
@@ -178,9 +178,9 @@ Test(journal, options_compare_by_value_not_spelling)
 
 Test(journal, key_refuses_text_that_would_break_the_header)
 {
-    ws_journal_key key;
-    cr_assert_eq(ws_journal_key_build("noise", 1, 0, "a=b c", &key), -1);
-    cr_assert_eq(ws_journal_key_build("noise", 1, 0, "a=b\n", &key), -1);
+    wsrt_journal_key key;
+    cr_assert_eq(wsrt_journal_key_build("noise", 1, 0, "a=b c", &key), -1);
+    cr_assert_eq(wsrt_journal_key_build("noise", 1, 0, "a=b\n", &key), -1);
 }
 
 Test(journal, round_trip_sets_exactly_the_recorded_bits)
@@ -188,11 +188,11 @@ Test(journal, round_trip_sets_exactly_the_recorded_bits)
     const uint64_t done[] = {0, 5, 63, 64, 65, 999, 500, 1, 2, 3};
     journal_indices(0, done, sizeof done / sizeof done[0]);
 
-    ws_journal *j = ws_journal_open(path, 1, &run, err, sizeof err);
+    wsrt_journal *j = wsrt_journal_open(path, 1, &run, err, sizeof err);
     cr_assert_not_null(j, "%s", err);
-    cr_assert_eq(ws_journal_done(j), 10);
-    cr_assert_eq(ws_journal_ignored(j), 0);
-    ws_journal_attach(j, &run);
+    cr_assert_eq(wsrt_journal_done(j), 10);
+    cr_assert_eq(wsrt_journal_ignored(j), 0);
+    wsrt_journal_attach(j, &run);
     const uint64_t *bits = run.hooks.skip_bits;
     cr_assert_not_null(bits);
     uint64_t set = 0;
@@ -201,7 +201,7 @@ Test(journal, round_trip_sets_exactly_the_recorded_bits)
     cr_assert_eq(set, 10);
     for (size_t k = 0; k < 10; k++)
         cr_assert(bit(bits, done[k]), "index %llu not marked", (unsigned long long)done[k]);
-    cr_assert_eq(ws_journal_close(j, err, sizeof err), 0);
+    cr_assert_eq(wsrt_journal_close(j, err, sizeof err), 0);
 }
 
 Test(journal, file_is_header_plus_whole_records)
@@ -220,12 +220,12 @@ Test(journal, file_is_header_plus_whole_records)
 Test(journal, resume_without_records_skips_nothing)
 {
     journal_indices(0, NULL, 0);
-    ws_journal *j = ws_journal_open(path, 1, &run, err, sizeof err);
+    wsrt_journal *j = wsrt_journal_open(path, 1, &run, err, sizeof err);
     cr_assert_not_null(j, "%s", err);
-    cr_assert_eq(ws_journal_done(j), 0);
-    ws_journal_attach(j, &run);
+    cr_assert_eq(wsrt_journal_done(j), 0);
+    wsrt_journal_attach(j, &run);
     cr_assert_null(run.hooks.skip_bits); /* the pool's plain loop then */
-    ws_journal_close(j, err, sizeof err);
+    wsrt_journal_close(j, err, sizeof err);
 }
 
 Test(journal, torn_last_record_is_ignored_and_cut_before_appending)
@@ -241,14 +241,14 @@ Test(journal, torn_last_record_is_ignored_and_cut_before_appending)
     journal_indices(1, more, 2);
     cr_assert_eq(file_size(path), whole + 2 * WS_JOURNAL_RECORD, "torn tail not cut");
 
-    ws_journal *j = ws_journal_open(path, 1, &run, err, sizeof err);
+    wsrt_journal *j = wsrt_journal_open(path, 1, &run, err, sizeof err);
     cr_assert_not_null(j, "%s", err);
-    cr_assert_eq(ws_journal_done(j), 5);
-    cr_assert_eq(ws_journal_ignored(j), 0);
-    ws_journal_attach(j, &run);
+    cr_assert_eq(wsrt_journal_done(j), 5);
+    cr_assert_eq(wsrt_journal_ignored(j), 0);
+    wsrt_journal_attach(j, &run);
     cr_assert(bit(run.hooks.skip_bits, 7) && bit(run.hooks.skip_bits, 8));
     cr_assert(!bit(run.hooks.skip_bits, 4));
-    ws_journal_close(j, err, sizeof err);
+    wsrt_journal_close(j, err, sizeof err);
 }
 
 Test(journal, records_that_fail_their_check_are_ignored)
@@ -264,21 +264,21 @@ Test(journal, records_that_fail_their_check_are_ignored)
     make_record(rec, 5000, 0); /* wrong id */
     append_bytes(path, rec, 16);
 
-    ws_journal *j = ws_journal_open(path, 1, &run, err, sizeof err);
+    wsrt_journal *j = wsrt_journal_open(path, 1, &run, err, sizeof err);
     cr_assert_not_null(j, "%s", err);
-    cr_assert_eq(ws_journal_done(j), 1);
-    cr_assert_eq(ws_journal_ignored(j), 2);
-    ws_journal_attach(j, &run);
+    cr_assert_eq(wsrt_journal_done(j), 1);
+    cr_assert_eq(wsrt_journal_ignored(j), 2);
+    wsrt_journal_attach(j, &run);
     cr_assert(bit(run.hooks.skip_bits, 1));
     cr_assert(!bit(run.hooks.skip_bits, 2));
-    ws_journal_close(j, err, sizeof err);
+    wsrt_journal_close(j, err, sizeof err);
 }
 
 Test(journal, scan_ignores_out_of_range_and_repeated_indices)
 {
-    char *text = ws_journal_options_text(&run);
-    ws_journal_key key;
-    cr_assert_eq(ws_journal_key_build("noise", 100, 7, text, &key), 0);
+    char *text = wsrt_journal_options_text(&run);
+    wsrt_journal_key key;
+    cr_assert_eq(wsrt_journal_key_build("noise", 100, 7, text, &key), 0);
     free(text);
     size_t len = key.header_len + 4 * 16 + 3;
     unsigned char *data = calloc(1, len);
@@ -288,8 +288,8 @@ Test(journal, scan_ignores_out_of_range_and_repeated_indices)
     make_record(data + key.header_len + 32, 99, key.id);  /* repeated */
     make_record(data + key.header_len + 48, 0, key.id);
     uint64_t bits[2] = {0, 0};
-    ws_journal_scan scan;
-    cr_assert_eq(ws_journal_scan_data(data, len, &key, bits, &scan, err, sizeof err), 0, "%s",
+    wsrt_journal_scan scan;
+    cr_assert_eq(wsrt_journal_scan_data(data, len, &key, bits, &scan, err, sizeof err), 0, "%s",
                  err);
     cr_assert_eq(scan.done, 2);
     cr_assert_eq(scan.ignored, 2);
@@ -297,7 +297,7 @@ Test(journal, scan_ignores_out_of_range_and_repeated_indices)
     cr_assert_eq(bits[0], 1);
     cr_assert_eq(bits[1], UINT64_C(1) << 35);
     free(data);
-    ws_journal_key_free(&key);
+    wsrt_journal_key_free(&key);
 }
 
 Test(journal, another_commands_journal_is_refused_naming_the_difference)
@@ -318,7 +318,7 @@ Test(journal, another_commands_journal_is_refused_naming_the_difference)
         if (cases[k].option)
             apply(cases[k].option);
         err[0] = '\0';
-        ws_journal *j = ws_journal_open(path, 1, &run, err, sizeof err);
+        wsrt_journal *j = wsrt_journal_open(path, 1, &run, err, sizeof err);
         cr_assert_null(j, "case %zu accepted", k);
         assert_err_has("--resume: journal ");
         assert_err_has("was written by another command");
@@ -326,7 +326,7 @@ Test(journal, another_commands_journal_is_refused_naming_the_difference)
     }
     make_run(1000, 7, 3);
     run.desc.name = "fill";
-    ws_journal *j = ws_journal_open(path, 1, &run, err, sizeof err);
+    wsrt_journal *j = wsrt_journal_open(path, 1, &run, err, sizeof err);
     cr_assert_null(j);
     assert_err_has("plugin 'noise' there, 'fill' here");
 }
@@ -334,7 +334,7 @@ Test(journal, another_commands_journal_is_refused_naming_the_difference)
 Test(journal, existing_journal_needs_resume)
 {
     journal_indices(0, NULL, 0);
-    ws_journal *j = ws_journal_open(path, 0, &run, err, sizeof err);
+    wsrt_journal *j = wsrt_journal_open(path, 0, &run, err, sizeof err);
     cr_assert_null(j);
     assert_err_has(path);
     assert_err_has("already exists; add --resume");
@@ -344,7 +344,7 @@ Test(journal, a_file_that_is_not_a_journal_is_never_touched)
 {
     const char text[] = "\x89PNG\r\n\x1a\n not a journal";
     write_bytes(path, text, sizeof text);
-    ws_journal *j = ws_journal_open(path, 1, &run, err, sizeof err);
+    wsrt_journal *j = wsrt_journal_open(path, 1, &run, err, sizeof err);
     cr_assert_null(j);
     assert_err_has("is not a wsrun journal");
     size_t len;
@@ -357,17 +357,17 @@ Test(journal, a_file_that_is_not_a_journal_is_never_touched)
 Test(journal, other_version_is_refused)
 {
     write_bytes(path, "wsrun-journal 9 id=0 plugin=noise\n", 34);
-    cr_assert_null(ws_journal_open(path, 1, &run, err, sizeof err));
+    cr_assert_null(wsrt_journal_open(path, 1, &run, err, sizeof err));
     assert_err_has("format version 9");
 }
 
 Test(journal, torn_header_starts_over)
 {
     write_bytes(path, "wsrun-jour", 10);
-    ws_journal *j = ws_journal_open(path, 1, &run, err, sizeof err);
+    wsrt_journal *j = wsrt_journal_open(path, 1, &run, err, sizeof err);
     cr_assert_not_null(j, "%s", err);
-    cr_assert_eq(ws_journal_done(j), 0);
-    ws_journal_close(j, err, sizeof err);
+    cr_assert_eq(wsrt_journal_done(j), 0);
+    wsrt_journal_close(j, err, sizeof err);
     size_t len;
     unsigned char *data = slurp(path, &len);
     cr_assert(len > 20 && memcmp(data, "wsrun-journal 1 ", 16) == 0 && data[len - 1] == '\n');
@@ -376,40 +376,40 @@ Test(journal, torn_header_starts_over)
 
 Test(journal, resume_with_no_file_starts_fresh)
 {
-    ws_journal *j = ws_journal_open(path, 1, &run, err, sizeof err);
+    wsrt_journal *j = wsrt_journal_open(path, 1, &run, err, sizeof err);
     cr_assert_not_null(j, "%s", err);
-    cr_assert_eq(ws_journal_done(j), 0);
-    ws_journal_close(j, err, sizeof err);
+    cr_assert_eq(wsrt_journal_done(j), 0);
+    wsrt_journal_close(j, err, sizeof err);
     cr_assert(file_size(path) > 0);
 }
 
 Test(journal, two_opens_of_one_journal_conflict)
 {
-    ws_journal *a = ws_journal_open(path, 1, &run, err, sizeof err);
+    wsrt_journal *a = wsrt_journal_open(path, 1, &run, err, sizeof err);
     cr_assert_not_null(a, "%s", err);
-    ws_journal *b = ws_journal_open(path, 1, &run, err, sizeof err);
+    wsrt_journal *b = wsrt_journal_open(path, 1, &run, err, sizeof err);
     cr_assert_null(b);
     assert_err_has("in use by another wsrun");
-    ws_journal_close(a, err, sizeof err);
+    wsrt_journal_close(a, err, sizeof err);
 }
 
 Test(journal, count_above_the_limit_is_refused)
 {
     make_run(WS_JOURNAL_MAX_COUNT + 1, 0, 1);
-    cr_assert_null(ws_journal_open(path, 0, &run, err, sizeof err));
+    cr_assert_null(wsrt_journal_open(path, 0, &run, err, sizeof err));
     assert_err_has("above the journal's limit");
 }
 
 Test(journal, not_a_regular_file)
 {
     snprintf(path, sizeof path, "%s", scratch);
-    cr_assert_null(ws_journal_open(path, 1, &run, err, sizeof err));
+    cr_assert_null(wsrt_journal_open(path, 1, &run, err, sizeof err));
     assert_err_has(scratch);
 }
 
 /* Workers flushing at once: every record lands whole. */
 typedef struct writer_arg {
-    ws_run_hooks *hooks;
+    wsrt_run_hooks *hooks;
     unsigned worker;
     uint64_t first, n;
 } writer_arg;
@@ -426,9 +426,9 @@ Test(journal, concurrent_workers_never_interleave_records)
 {
     enum { WORKERS = 4, PER = 25000 };
     make_run(WORKERS * PER, 1, WORKERS);
-    ws_journal *j = ws_journal_open(path, 0, &run, err, sizeof err);
+    wsrt_journal *j = wsrt_journal_open(path, 0, &run, err, sizeof err);
     cr_assert_not_null(j, "%s", err);
-    ws_journal_attach(j, &run);
+    wsrt_journal_attach(j, &run);
     pthread_t t[WORKERS];
     writer_arg args[WORKERS];
     for (unsigned w = 0; w < WORKERS; w++) {
@@ -437,22 +437,22 @@ Test(journal, concurrent_workers_never_interleave_records)
     }
     for (unsigned w = 0; w < WORKERS; w++)
         pthread_join(t[w], NULL);
-    cr_assert_eq(ws_journal_close(j, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(wsrt_journal_close(j, err, sizeof err), 0, "%s", err);
     memset(&run.hooks, 0, sizeof run.hooks);
 
-    j = ws_journal_open(path, 1, &run, err, sizeof err);
+    j = wsrt_journal_open(path, 1, &run, err, sizeof err);
     cr_assert_not_null(j, "%s", err);
-    cr_assert_eq(ws_journal_done(j), WORKERS * PER);
-    cr_assert_eq(ws_journal_ignored(j), 0);
-    ws_journal_close(j, err, sizeof err);
+    cr_assert_eq(wsrt_journal_done(j), WORKERS * PER);
+    cr_assert_eq(wsrt_journal_ignored(j), 0);
+    wsrt_journal_close(j, err, sizeof err);
 }
 
 Test(journal, batches_are_written_before_close)
 {
     make_run(1000, 7, 1);
-    ws_journal *j = ws_journal_open(path, 0, &run, err, sizeof err);
+    wsrt_journal *j = wsrt_journal_open(path, 0, &run, err, sizeof err);
     cr_assert_not_null(j, "%s", err);
-    ws_journal_attach(j, &run);
+    wsrt_journal_attach(j, &run);
     size_t header = file_size(path);
     const uint64_t batch = WS_JOURNAL_BATCH;
     for (uint64_t i = 0; i < batch - 1; i++)
@@ -461,7 +461,7 @@ Test(journal, batches_are_written_before_close)
     run.hooks.index_done(run.hooks.done_arg, 0, batch - 1);
     /* One whole batch: on disk now, not at close. */
     cr_assert_eq(file_size(path), header + batch * WS_JOURNAL_RECORD);
-    cr_assert_eq(ws_journal_written(j), batch);
+    cr_assert_eq(wsrt_journal_written(j), batch);
     run.hooks.index_done(run.hooks.done_arg, 0, batch);
     cr_assert_eq(file_size(path), header + batch * WS_JOURNAL_RECORD);
     fake_now_ns += (WS_JOURNAL_BATCH_MS - 1) * 1000000ull;
@@ -470,36 +470,36 @@ Test(journal, batches_are_written_before_close)
     fake_now_ns += 1000000ull;
     run.hooks.index_done(run.hooks.done_arg, 0, batch + 2); /* the batch has aged */
     cr_assert_eq(file_size(path), header + (batch + 3) * WS_JOURNAL_RECORD);
-    ws_journal_close(j, err, sizeof err);
+    wsrt_journal_close(j, err, sizeof err);
 }
 
 Test(journal, signal_flush_writes_buffered_records)
 {
     make_run(1000, 7, 2);
-    ws_journal *j = ws_journal_open(path, 0, &run, err, sizeof err);
+    wsrt_journal *j = wsrt_journal_open(path, 0, &run, err, sizeof err);
     cr_assert_not_null(j, "%s", err);
-    ws_journal_attach(j, &run);
+    wsrt_journal_attach(j, &run);
     size_t header = file_size(path);
     run.hooks.index_done(run.hooks.done_arg, 0, 11);
     run.hooks.index_done(run.hooks.done_arg, 1, 12);
     run.hooks.index_done(run.hooks.done_arg, 1, 13);
     cr_assert_eq(file_size(path), header, "a partial batch was written early");
-    ws_journal_flush_from_signal();
+    wsrt_journal_flush_from_signal();
     cr_assert_eq(file_size(path), header + 3 * WS_JOURNAL_RECORD);
     /* What a process killed right here leaves: the three indices. */
     size_t len;
     unsigned char *data = slurp(path, &len);
-    char *text = ws_journal_options_text(&run);
-    ws_journal_key key;
-    cr_assert_eq(ws_journal_key_build("noise", 1000, 7, text, &key), 0);
+    char *text = wsrt_journal_options_text(&run);
+    wsrt_journal_key key;
+    cr_assert_eq(wsrt_journal_key_build("noise", 1000, 7, text, &key), 0);
     uint64_t bits[16] = {0};
-    ws_journal_scan scan;
-    cr_assert_eq(ws_journal_scan_data(data, len, &key, bits, &scan, err, sizeof err), 0, "%s",
+    wsrt_journal_scan scan;
+    cr_assert_eq(wsrt_journal_scan_data(data, len, &key, bits, &scan, err, sizeof err), 0, "%s",
                  err);
     cr_assert_eq(scan.done, 3);
     cr_assert_eq(bits[0], (UINT64_C(1) << 11) | (UINT64_C(1) << 12) | (UINT64_C(1) << 13));
-    ws_journal_key_free(&key);
+    wsrt_journal_key_free(&key);
     free(text);
     free(data);
-    ws_journal_close(j, err, sizeof err);
+    wsrt_journal_close(j, err, sizeof err);
 }

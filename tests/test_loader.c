@@ -68,7 +68,7 @@ static void expect_refused(const char *name, const char *fragment)
     ws_run run;
     memset(&run, 0, sizeof run);
     err[0] = '\0';
-    cr_assert_eq(ws_loader_open(&run, path, err, sizeof err), -1, "%s was accepted", name);
+    cr_assert_eq(wsrt_loader_open(&run, path, err, sizeof err), -1, "%s was accepted", name);
     cr_assert_null(run.dl_handle, "a refused plugin stays closed");
     cr_assert_null(run.plugin);
     assert_err_has(fragment);
@@ -119,7 +119,7 @@ Test(loader, dlopen_failure_carries_dlerror)
     fclose(f);
     ws_run run;
     memset(&run, 0, sizeof run);
-    cr_assert_eq(ws_loader_open(&run, path, err, sizeof err), -1);
+    cr_assert_eq(wsrt_loader_open(&run, path, err, sizeof err), -1);
     assert_err_has("cannot load plugin");
     /* dlerror's own words, e.g. "invalid ELF header" or "file too short". */
     cr_assert(strstr(err, "ELF") || strstr(err, "too short"), "no dlerror text in '%s'", err);
@@ -131,7 +131,7 @@ Test(loader, good_plugin_is_copied_whole)
     fmt(path, sizeof path, "%s/failat.so", fixtures);
     ws_run run;
     memset(&run, 0, sizeof run);
-    cr_assert_eq(ws_loader_open(&run, path, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(wsrt_loader_open(&run, path, err, sizeof err), 0, "%s", err);
     cr_assert_eq(run.plugin, &run.desc, "run->plugin points at the copy");
     cr_assert_str_eq(run.desc.name, "failat");
     cr_assert_str_eq(run.desc.version, "0.1");
@@ -142,7 +142,7 @@ Test(loader, good_plugin_is_copied_whole)
     cr_assert_str_eq(run.desc.options[0].name, "at");
     cr_assert_str_eq(run.plugin_path, path);
     cr_assert_not_null(run.dl_handle);
-    ws_loader_close(&run);
+    wsrt_loader_close(&run);
     cr_assert_null(run.dl_handle);
     cr_assert_null(run.plugin_path);
 }
@@ -153,12 +153,12 @@ Test(loader, newer_minor_with_longer_descriptor_loads)
     fmt(path, sizeof path, "%s/newer.so", fixtures);
     ws_run run;
     memset(&run, 0, sizeof run);
-    cr_assert_eq(ws_loader_open(&run, path, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(wsrt_loader_open(&run, path, err, sizeof err), 0, "%s", err);
     cr_assert_str_eq(run.desc.version, "9.9");
     cr_assert_eq(run.desc.abi_minor, WS_ABI_MINOR + 1);
     cr_assert_gt(run.desc.struct_size, sizeof(ws_plugin));
     cr_assert_eq(run.desc.run_one(NULL, 0, NULL), WS_OK);
-    ws_loader_close(&run);
+    wsrt_loader_close(&run);
 }
 
 static int run_nothing(void *state, uint64_t index, ws_ctx *ctx)
@@ -169,7 +169,7 @@ static int run_nothing(void *state, uint64_t index, ws_ctx *ctx)
     return WS_OK;
 }
 
-/* ws_loader_check on descriptors built here: cases no fixture file needs. */
+/* wsrt_loader_check on descriptors built here: cases no fixture file needs. */
 Test(loader, check_descriptor_fields)
 {
     ws_plugin d;
@@ -178,19 +178,19 @@ Test(loader, check_descriptor_fields)
     d.struct_size = WS_PLUGIN_V1_SIZE;
     d.name = "thing";
     d.run_one = run_nothing;
-    cr_assert_eq(ws_loader_check(&d, "/x/thing.so", err, sizeof err), 0, "%s", err);
-    cr_assert_eq(ws_loader_check(&d, "thing", err, sizeof err), 0, "no .so suffix: %s", err);
-    cr_assert_eq(ws_loader_check(NULL, "/x/thing.so", err, sizeof err), -1);
+    cr_assert_eq(wsrt_loader_check(&d, "/x/thing.so", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(wsrt_loader_check(&d, "thing", err, sizeof err), 0, "no .so suffix: %s", err);
+    cr_assert_eq(wsrt_loader_check(NULL, "/x/thing.so", err, sizeof err), -1);
     assert_err_has("ws_plugin_descriptor() returned NULL");
     d.flags = 4;
-    cr_assert_eq(ws_loader_check(&d, "/x/thing.so", err, sizeof err), -1);
+    cr_assert_eq(wsrt_loader_check(&d, "/x/thing.so", err, sizeof err), -1);
     assert_err_has("descriptor flags 0x4 are unknown");
     d.flags = 0;
     d.struct_size = WS_PLUGIN_V1_SIZE - 1;
-    cr_assert_eq(ws_loader_check(&d, "/x/thing.so", err, sizeof err), -1);
+    cr_assert_eq(wsrt_loader_check(&d, "/x/thing.so", err, sizeof err), -1);
     assert_err_has("struct_size");
     d.struct_size = WS_PLUGIN_V1_SIZE;
-    cr_assert_eq(ws_loader_check(&d, "/x/thing.so.1", err, sizeof err), -1);
+    cr_assert_eq(wsrt_loader_check(&d, "/x/thing.so.1", err, sizeof err), -1);
     assert_err_has("expected 'thing.so.1'");
 }
 
@@ -211,7 +211,7 @@ static const char *find(const char *spec, const char *search, const char *exe)
     static char path[PATH_MAX];
     err[0] = '\0';
     path[0] = '\0';
-    if (ws_loader_find(spec, search, exe, path, sizeof path, err, sizeof err) != 0)
+    if (wsrt_loader_find(spec, search, exe, path, sizeof path, err, sizeof err) != 0)
         return NULL;
     return path;
 }
@@ -312,11 +312,11 @@ Test(lookup, load_uses_environment_and_real_executable)
     ws_run run;
     memset(&run, 0, sizeof run);
     setenv("WSRUN_PLUGIN_PATH", fixtures, 1);
-    cr_assert_eq(ws_loader_load(&run, "opts", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(wsrt_loader_load(&run, "opts", err, sizeof err), 0, "%s", err);
     cr_assert_str_eq(run.desc.name, "opts");
-    ws_loader_close(&run);
+    wsrt_loader_close(&run);
     unsetenv("WSRUN_PLUGIN_PATH");
-    cr_assert_eq(ws_loader_load(&run, "opts", err, sizeof err), -1);
+    cr_assert_eq(wsrt_loader_load(&run, "opts", err, sizeof err), -1);
     /* This test binary lives in $WSRUN_BUILD/tests, so /proc/self/exe
      * leads to $WSRUN_BUILD/tests/plugins. */
     char want[PATH_MAX + 64];

@@ -1,6 +1,6 @@
 /*
  * test_log.c - messages and run accessors (runtime/log.c): ws_fail's text
- * lands in the context's buffer, ws_log / ws_err print whole prefixed lines
+ * lands in the context's buffer, ws_log / wsrt_err print whole prefixed lines
  * (none under --quiet, never interleaved across threads), ws_set_count
  * obeys --count, and the ws_run_* accessors read the run.
  *
@@ -18,7 +18,7 @@
 #include "run.h"
 
 static ws_run run;
-static ws_ctx_base base;
+static wsrt_ctx_base base;
 
 static void setup(void)
 {
@@ -27,7 +27,7 @@ static void setup(void)
     run.count = WS_COUNT_UNSET;
     run.seed = 77;
     run.jobs = 3;
-    ws_ctx_base_init(&base, &run, UINT32_MAX);
+    wsrt_ctx_base_init(&base, &run, UINT32_MAX);
 }
 
 TestSuite(log, .init = setup);
@@ -41,17 +41,17 @@ Test(log, base_init_fills_the_context)
     cr_assert_eq(base.ctx.run, &run);
     cr_assert_eq(base.ctx.seed, 77);
     cr_assert_null(base.ctx.worker_data);
-    cr_assert_str_eq(ws_ctx_error(CTX), "");
+    cr_assert_str_eq(wsrt_ctx_error(CTX), "");
 }
 
 Test(log, fail_records_message_and_returns_err)
 {
     cr_assert_eq(ws_fail(CTX, "cannot open %s: %s", "x.png", "gone"), WS_ERR);
-    cr_assert_str_eq(ws_ctx_error(CTX), "cannot open x.png: gone");
+    cr_assert_str_eq(wsrt_ctx_error(CTX), "cannot open x.png: gone");
     ws_fail(CTX, "second\n\n");
-    cr_assert_str_eq(ws_ctx_error(CTX), "second", "trailing newlines dropped");
-    ws_ctx_clear_error(CTX);
-    cr_assert_str_eq(ws_ctx_error(CTX), "");
+    cr_assert_str_eq(wsrt_ctx_error(CTX), "second", "trailing newlines dropped");
+    wsrt_ctx_clear_error(CTX);
+    cr_assert_str_eq(wsrt_ctx_error(CTX), "");
 }
 
 Test(log, fail_truncates_long_messages)
@@ -60,7 +60,7 @@ Test(log, fail_truncates_long_messages)
     memset(big, 'a', sizeof big - 1);
     big[sizeof big - 1] = '\0';
     ws_fail(CTX, "%s", big);
-    cr_assert_eq(strlen(ws_ctx_error(CTX)), WS_ERRBUF - 1);
+    cr_assert_eq(strlen(wsrt_ctx_error(CTX)), WS_ERRBUF - 1);
 }
 
 Test(log, accessors_read_the_run)
@@ -88,8 +88,8 @@ Test(log, set_count_unless_given)
 static void set_count_on_worker_0(void *arg)
 {
     (void)arg;
-    ws_ctx_base worker;
-    ws_ctx_base_init(&worker, &run, 0);
+    wsrt_ctx_base worker;
+    wsrt_ctx_base_init(&worker, &run, 0);
     ws_set_count(&worker.ctx, 1);
 }
 
@@ -128,7 +128,7 @@ static void log_two_lines(void)
 {
     ws_log(CTX, "hello %d", 5);
     ws_log(CTX, "with newline\n");
-    ws_err("plain %s", "error");
+    wsrt_err("plain %s", "error");
 }
 
 Test(log, log_and_err_lines)

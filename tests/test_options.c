@@ -31,7 +31,7 @@ static const ws_option table[] = {
 };
 
 static ws_run run;
-static ws_ctx_base base;
+static wsrt_ctx_base base;
 static char err[1024];
 
 static void setup_with(const ws_option *options)
@@ -40,8 +40,8 @@ static void setup_with(const ws_option *options)
     run.desc.name = "t";
     run.desc.options = options;
     err[0] = '\0';
-    cr_assert_eq(ws_opts_setup(&run, err, sizeof err), 0, "setup failed: %s", err);
-    ws_ctx_base_init(&base, &run, UINT32_MAX);
+    cr_assert_eq(wsrt_opts_setup(&run, err, sizeof err), 0, "setup failed: %s", err);
+    wsrt_ctx_base_init(&base, &run, UINT32_MAX);
 }
 
 static void setup(void)
@@ -51,7 +51,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    ws_opts_free(&run);
+    wsrt_opts_free(&run);
 }
 
 #define assert_err_has(fragment)                                                            \
@@ -61,7 +61,7 @@ static void teardown(void)
 static void expect_reject(const char *assignment, const char *fragment)
 {
     err[0] = '\0';
-    cr_assert_eq(ws_opts_apply(&run, assignment, err, sizeof err), -1, "'%s' was accepted",
+    cr_assert_eq(wsrt_opts_apply(&run, assignment, err, sizeof err), -1, "'%s' was accepted",
                  assignment);
     cr_assert(strstr(err, fragment) != NULL, "for '%s': message '%s' lacks '%s'", assignment,
               err, fragment);
@@ -70,7 +70,7 @@ static void expect_reject(const char *assignment, const char *fragment)
 static void apply_ok(const char *assignment)
 {
     err[0] = '\0';
-    cr_assert_eq(ws_opts_apply(&run, assignment, err, sizeof err), 0, "'%s' rejected: %s",
+    cr_assert_eq(wsrt_opts_apply(&run, assignment, err, sizeof err), 0, "'%s' rejected: %s",
                  assignment, err);
 }
 
@@ -201,7 +201,7 @@ Test(options, unknown_key_lists_valid_keys)
 
 Test(options, plugin_without_options)
 {
-    ws_opts_free(&run);
+    wsrt_opts_free(&run);
     setup_with(NULL);
     cr_assert_eq(run.n_opts, 0);
     expect_reject("x=1", "unknown option 'x': plugin t takes no options");
@@ -212,7 +212,7 @@ Test(options, help_table_lists_every_column)
     char *text = NULL;
     size_t size = 0;
     FILE *out = open_memstream(&text, &size);
-    ws_opts_print_table(out, table);
+    wsrt_opts_print_table(out, table);
     fclose(out);
     cr_assert(strstr(text, "range/choices") != NULL, "%s", text);
     /* Each row: name, type, default, range or choices, help. */
@@ -242,7 +242,7 @@ Test(options, help_table_without_options)
     char *text = NULL;
     size_t size = 0;
     FILE *out = open_memstream(&text, &size);
-    ws_opts_print_table(out, NULL);
+    wsrt_opts_print_table(out, NULL);
     fclose(out);
     cr_assert_str_eq(text, "  (no options)\n");
     free(text);
@@ -257,7 +257,7 @@ static void expect_bad_table(const ws_option *options, const char *fragment)
     r.desc.name = "t";
     r.desc.options = options;
     err[0] = '\0';
-    cr_assert_eq(ws_opts_setup(&r, err, sizeof err), -1, "bad table accepted");
+    cr_assert_eq(wsrt_opts_setup(&r, err, sizeof err), -1, "bad table accepted");
     cr_assert_null(r.opts, "a refused table leaves no values behind");
     cr_assert(strstr(err, fragment) != NULL, "message '%s' lacks '%s'", err, fragment);
 }
@@ -312,18 +312,18 @@ Test(options, wrong_type_aborts)
                         "not string");
 }
 
-/* ---------------------------------------------------- ws_parse_u64 */
+/* ---------------------------------------------------- wsrt_parse_u64 */
 
 Test(parse_u64, accepts_plain_decimal_up_to_max)
 {
     uint64_t v = 99;
-    cr_assert_eq(ws_parse_u64("0", 10, &v), 0);
+    cr_assert_eq(wsrt_parse_u64("0", 10, &v), 0);
     cr_assert_eq(v, 0);
-    cr_assert_eq(ws_parse_u64("007", 10, &v), 0);
+    cr_assert_eq(wsrt_parse_u64("007", 10, &v), 0);
     cr_assert_eq(v, 7);
-    cr_assert_eq(ws_parse_u64("18446744073709551615", UINT64_MAX, &v), 0);
+    cr_assert_eq(wsrt_parse_u64("18446744073709551615", UINT64_MAX, &v), 0);
     cr_assert_eq(v, UINT64_MAX);
-    cr_assert_eq(ws_parse_u64("9223372036854775807", INT64_MAX, &v), 0);
+    cr_assert_eq(wsrt_parse_u64("9223372036854775807", INT64_MAX, &v), 0);
     cr_assert_eq(v, (uint64_t)INT64_MAX);
 }
 
@@ -333,8 +333,8 @@ Test(parse_u64, rejects_everything_else)
                                       "18446744073709551616", "99999999999999999999999"};
     uint64_t v = 5;
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++)
-        cr_assert_eq(ws_parse_u64(bad[k], UINT64_MAX, &v), -1, "'%s' accepted", bad[k]);
-    cr_assert_eq(ws_parse_u64("9223372036854775808", INT64_MAX, &v), -1, "above max");
-    cr_assert_eq(ws_parse_u64("11", 10, &v), -1);
+        cr_assert_eq(wsrt_parse_u64(bad[k], UINT64_MAX, &v), -1, "'%s' accepted", bad[k]);
+    cr_assert_eq(wsrt_parse_u64("9223372036854775808", INT64_MAX, &v), -1, "above max");
+    cr_assert_eq(wsrt_parse_u64("11", 10, &v), -1);
     cr_assert_eq(v, 5, "a rejected number leaves the output alone");
 }

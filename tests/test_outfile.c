@@ -5,7 +5,7 @@
  * name the path and the system's reason.  Both ways are covered: the
  * anonymous file (O_TMPFILE, linked at commit; the default where the file
  * system has it, as /tmp here) and the named temporary renamed into place
- * (forced by ws_outfile_test_force_named, as on a file system without
+ * (forced by wsrt_outfile_test_force_named, as on a file system without
  * O_TMPFILE).
  *
  * Never writes outside a fresh folder under /tmp, which it removes.
@@ -27,7 +27,7 @@
 #include "run.h"
 
 static char scratch[256];
-static ws_ctx_base base;
+static wsrt_ctx_base base;
 static ws_run run;
 
 static void setup(void)
@@ -36,13 +36,13 @@ static void setup(void)
     cr_assert_not_null(mkdtemp(scratch));
     memset(&run, 0, sizeof run);
     run.desc.name = "t";
-    ws_ctx_base_init(&base, &run, 0);
-    ws_outfile_test_force_named(0);
+    wsrt_ctx_base_init(&base, &run, 0);
+    wsrt_outfile_test_force_named(0);
 }
 
 static void teardown(void)
 {
-    ws_outfile_test_force_named(0);
+    wsrt_outfile_test_force_named(0);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", scratch);
     if (system(cmd) != 0)
@@ -97,11 +97,11 @@ static int exists(const char *path)
 
 Test(outfile, appears_only_on_commit)
 {
-    ws_outfile_test_force_named(1);
+    wsrt_outfile_test_force_named(1);
     char target[300];
     path_in(target, sizeof target, "a.txt");
     ws_outfile out;
-    cr_assert_eq(ws_outfile_open(CTX, &out, target), WS_OK, "%s", ws_ctx_error(CTX));
+    cr_assert_eq(ws_outfile_open(CTX, &out, target), WS_OK, "%s", wsrt_ctx_error(CTX));
     cr_assert_geq(out.fd, 0);
     cr_assert_str_eq(out.final_path, target);
     /* The temporary sits in the same folder: .<name>.tmp.<pid>.<n> */
@@ -111,7 +111,7 @@ Test(outfile, appears_only_on_commit)
     write_all(out.fd, "payload");
     cr_assert(!exists(target), "final name exists before commit");
     cr_assert(exists(out.temp_path));
-    cr_assert_eq(ws_outfile_commit(CTX, &out), WS_OK, "%s", ws_ctx_error(CTX));
+    cr_assert_eq(ws_outfile_commit(CTX, &out), WS_OK, "%s", wsrt_ctx_error(CTX));
     assert_file_is(target, "payload");
     cr_assert_eq(count_entries(scratch, ".tmp."), 0, "temporary left behind");
     cr_assert_eq(out.fd, -1);
@@ -152,14 +152,14 @@ Test(outfile, missing_folder_is_named_with_reason)
     ws_outfile out;
     cr_assert_eq(ws_outfile_open(CTX, &out, target), WS_ERR);
     cr_assert_eq(out.fd, -1);
-    const char *msg = ws_ctx_error(CTX);
+    const char *msg = wsrt_ctx_error(CTX);
     cr_assert(strstr(msg, target) != NULL, "'%s' does not name the path", msg);
     cr_assert(strstr(msg, "No such file or directory") != NULL, "'%s' gives no reason", msg);
 }
 
 Test(outfile, failed_rename_removes_temporary)
 {
-    ws_outfile_test_force_named(1);
+    wsrt_outfile_test_force_named(1);
     char target[300], inside[320];
     path_in(target, sizeof target, "taken");
     ws_outfile out;
@@ -170,7 +170,7 @@ Test(outfile, failed_rename_removes_temporary)
     fclose(fopen(inside, "w")); /* a non-empty folder cannot be replaced */
     write_all(out.fd, "x");
     cr_assert_eq(ws_outfile_commit(CTX, &out), WS_ERR);
-    const char *msg = ws_ctx_error(CTX);
+    const char *msg = wsrt_ctx_error(CTX);
     cr_assert(strstr(msg, "cannot rename") && strstr(msg, target), "message: %s", msg);
     cr_assert(strstr(msg, "Is a directory") || strstr(msg, "not empty"), "reason: %s", msg);
     cr_assert_eq(count_entries(scratch, ".tmp."), 0, "temporary left behind");
@@ -178,18 +178,18 @@ Test(outfile, failed_rename_removes_temporary)
 
 Test(outfile, never_replaces_a_device_pipe_or_folder)
 {
-    ws_outfile_test_force_named(1);
+    wsrt_outfile_test_force_named(1);
     char fifo[300], dir[300];
     path_in(fifo, sizeof fifo, "pipe");
     cr_assert_eq(mkfifo(fifo, 0666), 0);
     ws_outfile out;
     cr_assert_eq(ws_outfile_open(CTX, &out, fifo), WS_ERR);
-    cr_assert(strstr(ws_ctx_error(CTX), "not a regular file") && strstr(ws_ctx_error(CTX), fifo),
-              "%s", ws_ctx_error(CTX));
+    cr_assert(strstr(wsrt_ctx_error(CTX), "not a regular file") && strstr(wsrt_ctx_error(CTX), fifo),
+              "%s", wsrt_ctx_error(CTX));
     path_in(dir, sizeof dir, "folder");
     cr_assert_eq(mkdir(dir, 0777), 0);
     cr_assert_eq(ws_outfile_open(CTX, &out, dir), WS_ERR);
-    cr_assert(strstr(ws_ctx_error(CTX), "not a regular file"), "%s", ws_ctx_error(CTX));
+    cr_assert(strstr(wsrt_ctx_error(CTX), "not a regular file"), "%s", wsrt_ctx_error(CTX));
     cr_assert_eq(ws_outfile_open(CTX, &out, "/dev/null"), WS_ERR);
     struct stat st;
     cr_assert_eq(stat("/dev/null", &st), 0);
@@ -201,26 +201,26 @@ Test(outfile, bad_names)
 {
     ws_outfile out;
     cr_assert_eq(ws_outfile_open(CTX, &out, ""), WS_ERR);
-    cr_assert(strstr(ws_ctx_error(CTX), "empty name"));
+    cr_assert(strstr(wsrt_ctx_error(CTX), "empty name"));
     char target[300];
     path_in(target, sizeof target, "dir/");
     cr_assert_eq(ws_outfile_open(CTX, &out, target), WS_ERR);
-    cr_assert(strstr(ws_ctx_error(CTX), "names a folder"), "%s", ws_ctx_error(CTX));
+    cr_assert(strstr(wsrt_ctx_error(CTX), "names a folder"), "%s", wsrt_ctx_error(CTX));
     char *longer = malloc(5000);
     memset(longer, 'x', 4999);
     longer[4999] = '\0';
     cr_assert_eq(ws_outfile_open(CTX, &out, longer), WS_ERR);
-    cr_assert(strstr(ws_ctx_error(CTX), "too long"), "%s", ws_ctx_error(CTX));
+    cr_assert(strstr(wsrt_ctx_error(CTX), "too long"), "%s", wsrt_ctx_error(CTX));
     free(longer);
     cr_assert_eq(ws_outfile_commit(CTX, &out), WS_ERR, "committing what never opened");
 }
 
 Test(outfile, relative_name_uses_current_folder)
 {
-    ws_outfile_test_force_named(1);
+    wsrt_outfile_test_force_named(1);
     cr_assert_eq(chdir(scratch), 0);
     ws_outfile out;
-    cr_assert_eq(ws_outfile_open(CTX, &out, "rel.bin"), WS_OK, "%s", ws_ctx_error(CTX));
+    cr_assert_eq(ws_outfile_open(CTX, &out, "rel.bin"), WS_OK, "%s", wsrt_ctx_error(CTX));
     cr_assert(strncmp(out.temp_path, ".rel.bin.tmp.", 13) == 0, "%s", out.temp_path);
     write_all(out.fd, "r");
     cr_assert_eq(ws_outfile_commit(CTX, &out), WS_OK);
@@ -237,7 +237,7 @@ Test(outfile, stdio_wrapper_closed_by_plugin)
     fputs("via stdio", f);
     cr_assert_eq(fclose(f), 0);
     out.fd = -1; /* the documented hand-over: fclose closed it */
-    cr_assert_eq(ws_outfile_commit(CTX, &out), WS_OK, "%s", ws_ctx_error(CTX));
+    cr_assert_eq(ws_outfile_commit(CTX, &out), WS_OK, "%s", wsrt_ctx_error(CTX));
     assert_file_is(target, "via stdio");
 }
 
@@ -268,11 +268,11 @@ Test(outfile, anonymous_appears_only_on_commit_and_leaves_no_name)
 {
     cr_assert_eq(chdir(scratch), 0); /* a relative name: the current folder */
     ws_outfile out;
-    cr_assert_eq(ws_outfile_open(CTX, &out, "anon.txt"), WS_OK, "%s", ws_ctx_error(CTX));
+    cr_assert_eq(ws_outfile_open(CTX, &out, "anon.txt"), WS_OK, "%s", wsrt_ctx_error(CTX));
     cr_assert(anonymous(&out), "not an anonymous file: %s", out.temp_path);
     write_all(out.fd, "payload");
     cr_assert_eq(count_entries(scratch, ""), 0, "a name exists before commit");
-    cr_assert_eq(ws_outfile_commit(CTX, &out), WS_OK, "%s", ws_ctx_error(CTX));
+    cr_assert_eq(ws_outfile_commit(CTX, &out), WS_OK, "%s", wsrt_ctx_error(CTX));
     assert_file_is("anon.txt", "payload");
     cr_assert_eq(count_entries(scratch, ""), 1, "something beside the target");
     cr_assert_eq(out.fd, -1);
@@ -291,7 +291,7 @@ Test(outfile, anonymous_replaces_an_existing_target_by_rename)
     cr_assert(anonymous(&out));
     write_all(out.fd, "new content");
     assert_file_is(target, "old");
-    cr_assert_eq(ws_outfile_commit(CTX, &out), WS_OK, "%s", ws_ctx_error(CTX));
+    cr_assert_eq(ws_outfile_commit(CTX, &out), WS_OK, "%s", wsrt_ctx_error(CTX));
     assert_file_is(target, "new content");
     cr_assert_eq(count_entries(scratch, ".tmp."), 0, "temporary left behind");
     cr_assert_eq(count_entries(scratch, ""), 1);
@@ -308,7 +308,7 @@ Test(outfile, anonymous_survives_the_plugin_closing_its_descriptor)
     fputs("via stdio", f);
     cr_assert_eq(fclose(f), 0);
     out.fd = -1;
-    cr_assert_eq(ws_outfile_commit(CTX, &out), WS_OK, "%s", ws_ctx_error(CTX));
+    cr_assert_eq(ws_outfile_commit(CTX, &out), WS_OK, "%s", wsrt_ctx_error(CTX));
     assert_file_is(target, "via stdio");
 }
 
@@ -343,10 +343,10 @@ Test(outfile, anonymous_never_replaces_a_pipe_or_folder)
     cr_assert_eq(mkdir(dir, 0777), 0);
     write_all(a.fd, "x");
     cr_assert_eq(ws_outfile_commit(CTX, &a), WS_ERR);
-    cr_assert(strstr(ws_ctx_error(CTX), "not a regular file") && strstr(ws_ctx_error(CTX), fifo),
-              "%s", ws_ctx_error(CTX));
+    cr_assert(strstr(wsrt_ctx_error(CTX), "not a regular file") && strstr(wsrt_ctx_error(CTX), fifo),
+              "%s", wsrt_ctx_error(CTX));
     cr_assert_eq(ws_outfile_commit(CTX, &b), WS_ERR);
-    cr_assert(strstr(ws_ctx_error(CTX), "not a regular file"), "%s", ws_ctx_error(CTX));
+    cr_assert(strstr(wsrt_ctx_error(CTX), "not a regular file"), "%s", wsrt_ctx_error(CTX));
     struct stat st;
     cr_assert(lstat(fifo, &st) == 0 && S_ISFIFO(st.st_mode), "the pipe was replaced");
     cr_assert(lstat(dir, &st) == 0 && S_ISDIR(st.st_mode), "the folder was replaced");
@@ -358,7 +358,7 @@ Test(outfile, anonymous_never_replaces_a_pipe_or_folder)
 /* The pid in a named temporary is cached: a forked child must use its own. */
 Test(outfile, named_temporary_in_a_forked_child_carries_its_pid)
 {
-    ws_outfile_test_force_named(1);
+    wsrt_outfile_test_force_named(1);
     char target[300];
     path_in(target, sizeof target, "forked.txt");
     ws_outfile out;

@@ -48,7 +48,7 @@ typedef struct meeting_run {
     wsrt_pool *pool;            /* its own pool */
     uint64_t count;
     unsigned jobs;
-    ws_pool_result res;
+    wsrt_pool_result res;
     int rc;
 } meeting_run;
 
@@ -159,7 +159,7 @@ Test(pool, a_stop_before_the_run_stops_that_pools_next_run_once)
     uint64_t n = 1000;
     count_state s = {calloc(n, 1), UINT64_MAX};
     ws_run run;
-    ws_pool_result res;
+    wsrt_pool_result res;
     test_run_init(&run, "count", n, 2, count_run_one, &s);
     cr_assert_eq(wsrt_pool_run(a, &run, &res), 0);
     cr_assert(res.stopped_early);
@@ -242,7 +242,7 @@ static void run_foreign_attend(void *arg)
 {
     (void)arg;
     ws_run run;
-    ws_pool_result res;
+    wsrt_pool_result res;
     test_run_init(&run, "foreign", 10, 1, foreign_attend_run_one, NULL);
     (void)test_pool_run(&run, &res);
 }

@@ -83,11 +83,11 @@ Test(races, poll_then_fork_at_the_old_top_loses_no_index, .timeout = 60)
     uint64_t n = 64;
     _Atomic uint8_t *hits = calloc(n, 1);
     ws_run run;
-    ws_pool_result res;
+    wsrt_pool_result res;
     test_run_init(&run, "pollfork", n, 2, pollfork_run_one, (void *)hits);
-    ws_test_hook_set(pollfork_hook);
+    wsrt_test_hook_set(pollfork_hook);
     cr_assert_eq(test_pool_run(&run, &res), 0);
-    ws_test_hook_set(NULL);
+    wsrt_test_hook_set(NULL);
     for (uint64_t i = 0; i < n; i++)
         cr_expect_eq(atomic_load(&hits[i]), 1, "index %llu ran %u times", (unsigned long long)i,
                      (unsigned)atomic_load(&hits[i]));
@@ -132,17 +132,17 @@ Test(races, stop_requested_while_the_pool_starts_stops_that_run, .timeout = 60)
     uint64_t n = 1000;
     count_state s = {calloc(n, 1), UINT64_MAX};
     ws_run run;
-    ws_pool_result res;
+    wsrt_pool_result res;
     test_run_init(&run, "stop", n, 1, stop_run_one, &s);
     wsrt_pool *pool = wsrt_pool_create(1);
     cr_assert_not_null(pool);
-    ws_test_hook_set(stop_hook);
+    wsrt_test_hook_set(stop_hook);
     pthread_t t;
     pthread_create(&t, NULL, stop_requester, pool);
     wait_flag(&st_at_hook); /* it looked for no run yet (or stored its flag) */
     cr_assert_eq(wsrt_pool_run(pool, &run, &res), 0);
     pthread_join(t, NULL);
-    ws_test_hook_set(NULL);
+    wsrt_test_hook_set(NULL);
     cr_expect(res.stopped_early, "the stop was lost");
     cr_expect_lt(res.indices_done, n);
     free(res.workers);
@@ -172,7 +172,7 @@ static int lf_u(ws_ctx *ctx, ws_frame *self)
     atomic_store(&lf_u_started, 1);
     ws_frame *x = ws_frame_new(ctx, lf_x);
     ws_spawn(ctx, x);
-    ws_attention_raise(ctx, WS_ATTN_REQUEST); /* as if a thief asked */
+    wsrt_attention_raise(ctx, WS_ATTN_REQUEST); /* as if a thief asked */
     ws_poll(ctx); /* publishes x */
     atomic_store(&lf_x_published, 1);
     while (!atomic_load(&lf_x_started))
@@ -231,11 +231,11 @@ Test(races, a_waiting_worker_runs_only_work_of_the_frame_it_waits_for, .timeout 
 {
     atomic_store(&lf_thief, UINT32_MAX);
     ws_run run;
-    ws_pool_result res;
+    wsrt_pool_result res;
     test_run_init(&run, "leapfrog", 2, 3, leapfrog_run_one, NULL);
-    ws_test_hook_set(leapfrog_hook);
+    wsrt_test_hook_set(leapfrog_hook);
     cr_assert_eq(test_pool_run(&run, &res), 0);
-    ws_test_hook_set(NULL);
+    wsrt_test_hook_set(NULL);
     cr_assert_eq(res.indices_done, 2);
     cr_assert(atomic_load(&lf_x_worker) != 0);
     cr_expect_neq(atomic_load(&lf_x_worker), 1,
@@ -283,7 +283,7 @@ static int errmsg_run_one(void *state, uint64_t index, ws_ctx *ctx)
 Test(races, a_stolen_task_run_while_waiting_keeps_the_waiters_message, .timeout = 60)
 {
     ws_run run;
-    ws_pool_result res;
+    wsrt_pool_result res;
     test_run_init(&run, "errmsg", 1, 2, errmsg_run_one, NULL);
     cr_redirect_stderr();
     cr_assert_eq(test_pool_run(&run, &res), 0);

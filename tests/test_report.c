@@ -81,17 +81,17 @@ static int run_python(const char *fmt, ...)
     return WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
 }
 
-static void write_report(const char *path, const ws_run *run, ws_pool_result *res, int trace)
+static void write_report(const char *path, const ws_run *run, wsrt_pool_result *res, int trace)
 {
-    ws_report_file f;
+    wsrt_report_file f;
     char err[512];
-    cr_assert_eq(ws_report_open(&f, trace ? "--trace" : "--stats-json", path, err, sizeof err), 0,
+    cr_assert_eq(wsrt_report_open(&f, trace ? "--trace" : "--stats-json", path, err, sizeof err), 0,
                  "%s", err);
     if (trace)
-        ws_trace_write(f.fp, run, res);
+        wsrt_trace_write(f.fp, run, res);
     else
-        ws_stats_json_write(f.fp, run, res);
-    cr_assert_eq(ws_report_commit(&f, err, sizeof err), 0, "%s", err);
+        wsrt_stats_json_write(f.fp, run, res);
+    cr_assert_eq(wsrt_report_commit(&f, err, sizeof err), 0, "%s", err);
 }
 
 Test(report, trace_covers_every_index_once_and_nests, .init = make_scratch,
@@ -101,7 +101,7 @@ Test(report, trace_covers_every_index_once_and_nests, .init = make_scratch,
     const unsigned jobs = 3;
     count_state s = {calloc(n, 1), UINT64_MAX};
     ws_run run;
-    ws_pool_result res;
+    wsrt_pool_result res;
     test_run_init(&run, "busy", n, jobs, busy_run_one, &s);
     run.trace = 1;
     cr_assert_eq(test_pool_run(&run, &res), 0);
@@ -133,7 +133,7 @@ Test(report, trace_covers_every_index_once_and_nests, .init = make_scratch,
     cr_assert_eq(run_python("/usr/bin/python3 tests/py/check_trace.py '%s' %llu %u >/dev/null",
                             path, (unsigned long long)n, jobs + 1),
                  1);
-    ws_trace_free(&res);
+    wsrt_trace_free(&res);
     cr_assert_null(res.traces);
     free(res.workers);
     free(s.hits);
@@ -143,16 +143,16 @@ Test(report, trace_covers_every_index_once_and_nests, .init = make_scratch,
  * [15,30) (overlapping indices) and has two spans that partly overlap. */
 Test(report, checker_rejects_broken_traces, .init = make_scratch, .fini = remove_scratch)
 {
-    ws_trace_event w0[] = {
+    wsrt_trace_event w0[] = {
         {1000, 2000, 0, 10, WS_TRACE_RANGE},
         {2000, 3000, 10, 20, WS_TRACE_RANGE}, /* touching is fine */
     };
-    ws_trace_event w1[] = {
+    wsrt_trace_event w1[] = {
         {1000, 5000, 15, 30, WS_TRACE_RANGE},
         {4000, 6000, 0, 0, WS_TRACE_PARK},
     };
-    ws_trace_log logs[2] = {{w0, 2, 2}, {w1, 2, 2}};
-    ws_pool_result res = {.jobs = 2, .traces = logs};
+    wsrt_trace_log logs[2] = {{w0, 2, 2}, {w1, 2, 2}};
+    wsrt_pool_result res = {.jobs = 2, .traces = logs};
     ws_run run;
     test_run_init(&run, "fake", 30, 2, count_run_one, NULL);
     char path[300];
@@ -174,7 +174,7 @@ Test(report, checker_rejects_broken_traces, .init = make_scratch, .fini = remove
               "%s", text);
 
     /* The same spans, fixed, pass: the checker is not just always failing. */
-    w1[0] = (ws_trace_event){1000, 4000, 20, 30, WS_TRACE_RANGE};
+    w1[0] = (wsrt_trace_event){1000, 4000, 20, 30, WS_TRACE_RANGE};
     write_report(path, &run, &res, 1);
     cr_assert_eq(run_python("/usr/bin/python3 tests/py/check_trace.py '%s' 30 2", path), 0);
 }
@@ -190,7 +190,7 @@ Test(report, trace_of_fork_join_nests_stolen_tasks, .init = make_scratch,
     for (int attempt = 0; attempt < 10 && tasks == 0; attempt++) {
         fib_run_state s = {32, attempt % 2, {0}};
         ws_run run;
-        ws_pool_result res;
+        wsrt_pool_result res;
         test_run_init(&run, "fib", 2, 3, fib_top_run_one, &s);
         run.trace = 1;
         cr_assert_eq(test_pool_run(&run, &res), 0);
@@ -203,7 +203,7 @@ Test(report, trace_of_fork_join_nests_stolen_tasks, .init = make_scratch,
         snprintf(path, sizeof path, "%s/fib.json", scratch);
         write_report(path, &run, &res, 1);
         cr_assert_eq(run_python("/usr/bin/python3 tests/py/check_trace.py '%s' 2 3", path), 0);
-        ws_trace_free(&res);
+        wsrt_trace_free(&res);
         free(res.workers);
     }
     cr_assert_gt(tasks, 0, "no fork-join child was stolen in 10 runs");
@@ -215,7 +215,7 @@ Test(report, stats_json_totals_match_count_and_workers, .init = make_scratch,
     const uint64_t n = 100000;
     count_state s = {calloc(n, 1), UINT64_MAX};
     ws_run run;
-    ws_pool_result res;
+    wsrt_pool_result res;
     test_run_init(&run, "busy", n, 2, busy_run_one, &s);
     cr_assert_eq(test_pool_run(&run, &res), 0);
     char path[300];
@@ -243,15 +243,15 @@ Test(report, json_helpers_are_exact)
 {
     char buf[256];
     FILE *f = fmemopen(buf, sizeof buf, "w");
-    ws_json_us(f, 1234567);
+    wsrt_json_us(f, 1234567);
     putc(' ', f);
-    ws_json_us(f, 5);
+    wsrt_json_us(f, 5);
     putc(' ', f);
-    ws_json_string(f, "a\"b\\c\nd\x01");
+    wsrt_json_string(f, "a\"b\\c\nd\x01");
     putc(' ', f);
-    ws_json_string(f, NULL);
+    wsrt_json_string(f, NULL);
     putc(' ', f);
-    ws_json_double(f, 0.0 / 0.0);
+    wsrt_json_double(f, 0.0 / 0.0);
     fclose(f);
     cr_assert_str_eq(buf, "1234.567 0.005 \"a\\\"b\\\\c\\nd\\u0001\" null 0");
 }
@@ -260,35 +260,35 @@ Test(report, file_appears_only_on_commit, .init = make_scratch, .fini = remove_s
 {
     char path[300], err[512];
     snprintf(path, sizeof path, "%s/out.json", scratch);
-    ws_report_file f;
-    cr_assert_eq(ws_report_open(&f, "--trace", path, err, sizeof err), 0, "%s", err);
+    wsrt_report_file f;
+    cr_assert_eq(wsrt_report_open(&f, "--trace", path, err, sizeof err), 0, "%s", err);
     fputs("{}", f.fp);
     cr_assert_eq(access(path, F_OK), -1, "not there before commit");
-    ws_report_abort(&f);
+    wsrt_report_abort(&f);
     cr_assert_eq(files_in_scratch(), 0, "abort leaves nothing");
 
-    cr_assert_eq(ws_report_open(&f, "--trace", path, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(wsrt_report_open(&f, "--trace", path, err, sizeof err), 0, "%s", err);
     fputs("{}\n", f.fp);
-    cr_assert_eq(ws_report_commit(&f, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(wsrt_report_commit(&f, err, sizeof err), 0, "%s", err);
     struct stat st;
     cr_assert_eq(stat(path, &st), 0);
     cr_assert_eq(st.st_size, 3);
     cr_assert_eq(files_in_scratch(), 1);
 
-    ws_report_file never;
+    wsrt_report_file never;
     memset(&never, 0, sizeof never);
-    ws_report_abort(&never); /* harmless on a zeroed struct */
+    wsrt_report_abort(&never); /* harmless on a zeroed struct */
 }
 
 Test(report, bad_path_is_named_with_the_option, .init = make_scratch, .fini = remove_scratch)
 {
     char path[300], err[512];
     snprintf(path, sizeof path, "%s/no/such/dir/t.json", scratch);
-    ws_report_file f;
-    cr_assert_eq(ws_report_open(&f, "--stats-json", path, err, sizeof err), -1);
+    wsrt_report_file f;
+    cr_assert_eq(wsrt_report_open(&f, "--stats-json", path, err, sizeof err), -1);
     cr_assert(strncmp(err, "--stats-json: cannot create ", 28) == 0, "%s", err);
     cr_assert(strstr(err, path) && strstr(err, "No such file or directory"), "%s", err);
-    ws_report_abort(&f);
+    wsrt_report_abort(&f);
     cr_assert_eq(files_in_scratch(), 0);
 }
 
@@ -298,7 +298,7 @@ Test(report, full_disk_fails_commit_and_leaves_nothing)
      * so instead of renaming a truncated file into place.  Its folder is
      * /dev, where the temporary cannot be created as non-root, so this
      * drives the stream directly. */
-    ws_report_file f;
+    wsrt_report_file f;
     memset(&f, 0, sizeof f);
     f.option = "--trace";
     f.out.fd = -1;
@@ -308,6 +308,6 @@ Test(report, full_disk_fails_commit_and_leaves_nothing)
     for (int k = 0; k < 10000; k++)
         fputs("0123456789", f.fp);
     char err[512];
-    cr_assert_eq(ws_report_commit(&f, err, sizeof err), -1);
+    cr_assert_eq(wsrt_report_commit(&f, err, sizeof err), -1);
     cr_assert_str_eq(err, "--trace: cannot write /dev/full: No space left on device");
 }

@@ -17,7 +17,7 @@ static void expect_list(const char *text, const unsigned *want, size_t n_want)
     unsigned *jobs = NULL;
     size_t n = 0;
     char err[256] = "";
-    cr_assert_eq(ws_scaling_parse_list(text, &jobs, &n, err, sizeof err), 0, "'%s': %s", text,
+    cr_assert_eq(wsrt_scaling_parse_list(text, &jobs, &n, err, sizeof err), 0, "'%s': %s", text,
                  err);
     cr_assert_eq(n, n_want, "'%s': %zu values", text, n);
     for (size_t k = 0; k < n; k++)
@@ -30,7 +30,7 @@ static void expect_refused(const char *text, const char *message)
     unsigned *jobs = NULL;
     size_t n = 0;
     char err[256] = "";
-    cr_assert_eq(ws_scaling_parse_list(text, &jobs, &n, err, sizeof err), -1, "'%s' accepted",
+    cr_assert_eq(wsrt_scaling_parse_list(text, &jobs, &n, err, sizeof err), -1, "'%s' accepted",
                  text);
     cr_assert_str_eq(err, message);
     cr_assert_null(jobs);
@@ -64,7 +64,7 @@ static void expect_default(unsigned cpus, const unsigned *want, size_t n_want)
 {
     unsigned *jobs = NULL;
     size_t n = 0;
-    cr_assert_eq(ws_scaling_default_list(cpus, &jobs, &n), 0);
+    cr_assert_eq(wsrt_scaling_default_list(cpus, &jobs, &n), 0);
     cr_assert_eq(n, n_want, "%u CPUs: %zu values", cpus, n);
     for (size_t k = 0; k < n; k++)
         cr_assert_eq(jobs[k], want[k], "%u CPUs: value %zu is %u", cpus, k, jobs[k]);
@@ -82,30 +82,30 @@ Test(scaling, default_list)
 
 Test(scaling, orphan_options)
 {
-    ws_scaling_args a;
+    wsrt_scaling_args a;
     memset(&a, 0, sizeof a);
-    cr_assert_null(ws_scaling_orphan_option(&a));
+    cr_assert_null(wsrt_scaling_orphan_option(&a));
     a.csv_path = "x.csv";
-    cr_assert_str_eq(ws_scaling_orphan_option(&a), "--scaling-csv");
+    cr_assert_str_eq(wsrt_scaling_orphan_option(&a), "--scaling-csv");
     a.given = 1;
-    cr_assert_null(ws_scaling_orphan_option(&a));
+    cr_assert_null(wsrt_scaling_orphan_option(&a));
 }
 
 /* A study of 3 rounds at -j 1 and 2 with known spans. */
 Test(scaling, medians_and_csv)
 {
     unsigned jobs[] = {1, 2};
-    ws_scaling_run runs[6] = {
+    wsrt_scaling_run runs[6] = {
         {.span_s = 3.0, .cpu_s = 3.0, .steals = 0},  {.span_s = 1.0, .cpu_s = 2.0, .steals = 4},
         {.span_s = 2.0, .cpu_s = 2.0, .steals = 0},  {.span_s = 1.5, .cpu_s = 3.0, .steals = 6},
         {.span_s = 4.0, .cpu_s = 4.0, .steals = 0},  {.span_s = 0.5, .cpu_s = 1.0, .steals = 5},
     };
-    ws_scaling_study s = {.plugin = "p", .jobs = jobs, .n_jobs = 2, .rounds = 3,
+    wsrt_scaling_study s = {.plugin = "p", .jobs = jobs, .n_jobs = 2, .rounds = 3,
                           .rounds_done = 3, .runs = runs, .cpus_allowed = 2};
     char *text = NULL;
     size_t size = 0;
     FILE *out = open_memstream(&text, &size);
-    ws_scaling_print_table(out, &s);
+    wsrt_scaling_print_table(out, &s);
     fclose(out);
     /* -j1: median 3, min 2, max 4; -j2: median 1, so speedup 3, efficiency 1.5 */
     cr_assert(strstr(text, "    1    3.000000    2.000000    4.000000     1.00       1.00      1.00"
@@ -119,7 +119,7 @@ Test(scaling, medians_and_csv)
     free(text);
 
     out = open_memstream(&text, &size);
-    ws_scaling_write_csv(out, &s);
+    wsrt_scaling_write_csv(out, &s);
     fclose(out);
     const char *head = "round,jobs,span_s,cpu_s,cpu_per_wall,steals,parked_ms,output_bytes,"
                        "output_hash\n1,1,3.000000000,3.000000000,1.000000,0,";
@@ -129,7 +129,7 @@ Test(scaling, medians_and_csv)
 
     s.rounds_done = 1; /* stopped early: only round 1 counts */
     out = open_memstream(&text, &size);
-    ws_scaling_print_table(out, &s);
+    wsrt_scaling_print_table(out, &s);
     fclose(out);
     cr_assert(strstr(text, "-j 1,2, 1 round of 3 (stopped early)"), "%s", text);
     cr_assert(strstr(text, "    2    1.000000    1.000000    1.000000     3.00"), "%s", text);

@@ -38,7 +38,7 @@ Test(sched, failing_index_stops_the_run_and_is_counted)
     uint64_t n = 2000000;
     count_state s = {calloc(n, 1), 5};
     ws_run run;
-    ws_pool_result res;
+    wsrt_pool_result res;
     test_run_init(&run, "count", n, 2, count_run_one, &s);
     cr_redirect_stderr();
     cr_assert_eq(test_pool_run(&run, &res), 0);
@@ -64,7 +64,7 @@ Test(sched, keep_going_runs_everything)
     uint64_t n = 100000;
     count_state s = {calloc(n, 1), 777};
     ws_run run;
-    ws_pool_result res;
+    wsrt_pool_result res;
     test_run_init(&run, "count", n, 3, count_run_one, &s);
     run.policy.keep_going = 1;
     cr_redirect_stderr();
@@ -81,7 +81,7 @@ Test(sched, retries_rerun_a_failing_index)
 {
     count_state s = {calloc(10, 1), 3};
     ws_run run;
-    ws_pool_result res;
+    wsrt_pool_result res;
     test_run_init(&run, "count", 10, 1, count_run_one, &s);
     run.policy.retries = 2;
     run.policy.keep_going = 1;
@@ -116,7 +116,7 @@ Test(forkjoin, chain_of_depth_100000, .timeout = 240)
             memset(&t, 0, sizeof t);
             t.chain_depth = 100000;
             t.api = api;
-            ws_pool_result res;
+            wsrt_pool_result res;
             cr_assert_eq(forkjoin_tree_run(&t, 2, jobs_to_try[j], &res), 0, "%s -j%u",
                          api_names[api], jobs_to_try[j]);
             free(res.workers);
@@ -136,7 +136,7 @@ Test(forkjoin, deep_child_error_reaches_run_one)
             for (int d = 0; d < 4000; d++)
                 id = tree_child_id(id, 0);
             t.fail_node = id;
-            ws_pool_result res;
+            wsrt_pool_result res;
             cr_redirect_stderr();
             cr_assert_eq(forkjoin_tree_run(&t, 1, jobs, &res), 0);
             cr_assert_eq(res.failed, 1, "%s -j%u", api_names[api], jobs);
@@ -152,7 +152,7 @@ Test(sched, shard_range_runs_only_its_indices)
     uint64_t n = 10000;
     count_state s = {calloc(n, 1), UINT64_MAX};
     ws_run run;
-    ws_pool_result res;
+    wsrt_pool_result res;
     test_run_init(&run, "count", n, 2, count_run_one, &s);
     run.ranged = 1;
     run.range_begin = 2500;
@@ -192,7 +192,7 @@ Test(sched, skip_bits_and_index_done_hook)
         skip[i / 64] |= 1ull << (i % 64);
     done_log d = {calloc(n, 1), 0};
     ws_run run;
-    ws_pool_result res;
+    wsrt_pool_result res;
     test_run_init(&run, "count", n, 3, count_run_one, &s);
     run.policy.keep_going = 1;
     run.hooks.skip_bits = skip;
@@ -238,7 +238,7 @@ Test(sched, next_block_feeds_blocks_until_exhausted)
     count_state s = {calloc(n, 1), UINT64_MAX};
     blocks b = {0, n, 7000, 0};
     ws_run run;
-    ws_pool_result res;
+    wsrt_pool_result res;
     test_run_init(&run, "count", n, 2, count_run_one, &s);
     run.hooks.next_block = next_block;
     run.hooks.block_arg = &b;
@@ -256,7 +256,7 @@ Test(sched, trace_spans_cover_every_index_once)
     uint64_t n = 300000;
     count_state s = {calloc(n, 1), UINT64_MAX};
     ws_run run;
-    ws_pool_result res;
+    wsrt_pool_result res;
     test_run_init(&run, "count", n, 3, count_run_one, &s);
     run.trace = 1;
     cr_assert_eq(test_pool_run(&run, &res), 0);
@@ -265,7 +265,7 @@ Test(sched, trace_spans_cover_every_index_once)
     for (unsigned w = 0; w < res.jobs; w++) {
         uint64_t last_t1 = 0;
         for (size_t e = 0; e < res.traces[w].n; e++) {
-            ws_trace_event *ev = &res.traces[w].events[e];
+            wsrt_trace_event *ev = &res.traces[w].events[e];
             cr_assert(ev->t1_ns >= ev->t0_ns);
             if (ev->kind != WS_TRACE_RANGE)
                 continue;
@@ -308,7 +308,7 @@ static int at_probe_run_one(void *state, uint64_t index, ws_ctx *ctx)
     ws_spawn_at(ctx, f);
     if (ctx->fj_pub <= f && atomic_load(&ctx->fj_trigger) == (uintptr_t)ctx->fj_limit)
         checks[0]++; /* private, trigger armed at the limit */
-    ws_attention_raise(ctx, WS_ATTN_REQUEST);
+    wsrt_attention_raise(ctx, WS_ATTN_REQUEST);
     if (atomic_load(&ctx->fj_trigger) == 0)
         checks[1]++; /* the request fired the trigger */
     ws_poll_at(ctx, top + 1);
@@ -325,7 +325,7 @@ Test(forkjoin, poll_at_publishes_and_join_at_takes_back)
 {
     int checks[4] = {0, 0, 0, 0};
     ws_run run;
-    ws_pool_result res;
+    wsrt_pool_result res;
     test_run_init(&run, "probe", 1, 1, at_probe_run_one, checks);
     cr_assert_eq(test_pool_run(&run, &res), 0);
     cr_assert_eq(res.failed, 0);
@@ -354,7 +354,7 @@ static void spawn_past_the_frame_stack(void *arg)
 {
     (void)arg;
     ws_run run;
-    ws_pool_result res;
+    wsrt_pool_result res;
     test_run_init(&run, "deep", 1, 1, overflow_run_one, NULL);
     test_pool_run(&run, &res);
 }
@@ -364,8 +364,8 @@ static void spawn_off_a_worker_thread(void *arg)
     (void)arg;
     ws_run run;
     test_run_init(&run, "main", 1, 1, overflow_run_one, NULL);
-    ws_ctx_base base;
-    ws_ctx_base_init(&base, &run, UINT32_MAX);
+    wsrt_ctx_base base;
+    wsrt_ctx_base_init(&base, &run, UINT32_MAX);
     ws_frame *f = ws_frame_new(&base.ctx, leaf_task);
     ws_spawn(&base.ctx, f);
 }
@@ -390,7 +390,7 @@ static int request_probe_run_one(void *state, uint64_t index, ws_ctx *ctx)
 {
     int *checks = state;
     (void)index;
-    ws_attention_raise(ctx, WS_ATTN_REQUEST);
+    wsrt_attention_raise(ctx, WS_ATTN_REQUEST);
     ws_poll(ctx);
     if (atomic_load(&ctx->attention) & WS_ATTN_REQUEST)
         checks[0]++; /* kept: nothing to publish */
@@ -408,7 +408,7 @@ Test(sched, request_kept_until_something_is_published)
 {
     int checks[3] = {0, 0, 0};
     ws_run run;
-    ws_pool_result res;
+    wsrt_pool_result res;
     test_run_init(&run, "probe", 1, 1, request_probe_run_one, checks);
     cr_assert_eq(test_pool_run(&run, &res), 0);
     cr_assert_eq(checks[0], 1, "a ws_poll with nothing to publish swallowed the request");
@@ -428,7 +428,7 @@ static int fail_every_seventh(void *state, uint64_t index, ws_ctx *ctx)
 Test(sched, keep_going_reports_the_lowest_twenty_at_the_end)
 {
     ws_run run;
-    ws_pool_result res;
+    wsrt_pool_result res;
     test_run_init(&run, "sev", 7000, 3, fail_every_seventh, NULL);
     run.policy.keep_going = 1;
     cr_redirect_stderr();
@@ -501,7 +501,7 @@ Test(sched, polling_run_one_hands_the_rest_of_its_range_to_a_thief, .timeout = 6
     handover h;
     memset(&h, 0, sizeof h);
     ws_run run;
-    ws_pool_result res;
+    wsrt_pool_result res;
     test_run_init(&run, "handover", 2, 2, handover_run_one, &h);
     run.desc.worker_init = handover_worker_init;
     cr_assert_eq(test_pool_run(&run, &res), 0);
@@ -516,7 +516,7 @@ Test(sched, stop_requested_before_the_pool_starts_runs_nothing)
     uint64_t n = 1000;
     count_state s = {calloc(n, 1), UINT64_MAX};
     ws_run run;
-    ws_pool_result res;
+    wsrt_pool_result res;
     test_run_init(&run, "count", n, 2, count_run_one, &s);
     wsrt_pool *pool = wsrt_pool_create(2);
     cr_assert_not_null(pool);
@@ -589,7 +589,7 @@ Test(sched, worker_0_runs_on_the_caller_and_reap_joins_the_rest)
     for (unsigned jobs = 1; jobs <= 8; jobs++) {
         thread_probe probe = {.caller = pthread_self()};
         ws_run run;
-        ws_pool_result res;
+        wsrt_pool_result res;
         test_run_init(&run, "threads", 5000, jobs, thread_probe_run_one, &probe);
         wsrt_pool *pool = wsrt_pool_create(jobs);
         cr_assert_not_null(pool);
@@ -680,7 +680,7 @@ Test(sched, prepared_threads_run_the_workers_and_reap_ends_the_rest)
         tid_probe probe;
         memset(&probe, 0, sizeof probe);
         ws_run run;
-        ws_pool_result res;
+        wsrt_pool_result res;
         test_run_init(&run, "prepared", 1000, jobs, nothing_run_one, &probe);
         run.desc.worker_init = tid_probe_worker_init;
         cr_assert_eq(wsrt_pool_run(pool, &run, &res), 0);
@@ -753,7 +753,7 @@ static void thread_start_fails(int prepared, unsigned abi_minor, const char *wan
     wsrt_pool *pool = wsrt_pool_create(prepared ? 2 : 1);
     cr_assert_not_null(pool);
     ws_run run;
-    ws_pool_result res;
+    wsrt_pool_result res;
     test_run_init(&run, "nostart", 1000, 2, nothing_run_one, NULL);
     run.desc.abi_minor = abi_minor;
     cr_assert_eq(wsrt_pool_run(pool, &run, &res), -1);
@@ -793,7 +793,7 @@ Test(sched, worker_0_of_an_abi_1_1_plugin_has_its_own_thread)
     for (unsigned jobs = 1; jobs <= 3; jobs++) {
         thread_probe probe = {.caller = pthread_self()};
         ws_run run;
-        ws_pool_result res;
+        wsrt_pool_result res;
         test_run_init(&run, "abi11", 1000, jobs, thread_probe_run_one, &probe);
         run.desc.abi_minor = 1;
         cr_assert_eq(test_pool_run(&run, &res), 0);
@@ -827,7 +827,7 @@ Test(sched, caller_gets_its_affinity_back)
         cr_skip_test("one CPU allowed: pinning changes nothing");
     for (unsigned jobs = 1; jobs <= 2; jobs++) {
         ws_run run;
-        ws_pool_result res;
+        wsrt_pool_result res;
         test_run_init(&run, "pin", 100, jobs, pin_self_run_one, NULL);
         cr_assert_eq(test_pool_run(&run, &res), 0);
         free(res.workers);
@@ -841,7 +841,7 @@ Test(sched, workers_are_not_left_pinned)
 {
     _Atomic int narrow = 0;
     ws_run run;
-    ws_pool_result res;
+    wsrt_pool_result res;
     test_run_init(&run, "affinity", 10000, 3, affinity_run_one, &narrow);
     cr_assert_eq(test_pool_run(&run, &res), 0);
     cr_assert_eq(res.indices_done, 10000);

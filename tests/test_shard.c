@@ -23,7 +23,7 @@ Test(shard, parse_accepts_k_of_n)
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         uint64_t k = 99, n = 99;
         char why[256] = "";
-        cr_assert_eq(ws_shard_parse(ok[i].text, &k, &n, why, sizeof why), 0, "%s: %s",
+        cr_assert_eq(wsrt_shard_parse(ok[i].text, &k, &n, why, sizeof why), 0, "%s: %s",
                      ok[i].text, why);
         cr_assert_eq(k, ok[i].k, "%s", ok[i].text);
         cr_assert_eq(n, ok[i].n, "%s", ok[i].text);
@@ -45,7 +45,7 @@ Test(shard, parse_refuses_with_a_reason)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         uint64_t k, n;
         char why[256] = "";
-        cr_assert_eq(ws_shard_parse(bad[i].text, &k, &n, why, sizeof why), -1, "'%s' accepted",
+        cr_assert_eq(wsrt_shard_parse(bad[i].text, &k, &n, why, sizeof why), -1, "'%s' accepted",
                      bad[i].text);
         cr_assert(strstr(why, "--shard") && strstr(why, bad[i].reason),
                   "'%s': message '%s' lacks '%s'", bad[i].text, why, bad[i].reason);
@@ -64,7 +64,7 @@ Test(shard, ranges_tile_the_count_exactly)
             uint64_t next = 0, smallest = UINT64_MAX, largest = 0;
             for (uint64_t k = 0; k < n; k++) {
                 uint64_t b, e;
-                ws_shard_range(count, k, n, &b, &e);
+                wsrt_shard_range(count, k, n, &b, &e);
                 cr_assert_eq(b, next, "count %llu shard %llu/%llu starts at %llu, not %llu",
                              (unsigned long long)count, (unsigned long long)k,
                              (unsigned long long)n, (unsigned long long)b,
@@ -91,15 +91,15 @@ Test(shard, ranges_do_not_overflow_near_the_top)
     for (size_t c = 0; c < 3; c++)
         for (size_t j = 0; j < 6; j++) {
             uint64_t n = ns[j], b, e, prev_end;
-            ws_shard_range(counts[c], 0, n, &b, &prev_end);
+            wsrt_shard_range(counts[c], 0, n, &b, &prev_end);
             cr_assert_eq(b, 0);
             /* spot-check neighbours across the whole span */
             for (uint64_t k = 1; k < n && k < 50; k++) {
-                ws_shard_range(counts[c], k, n, &b, &e);
+                wsrt_shard_range(counts[c], k, n, &b, &e);
                 cr_assert_eq(b, prev_end);
                 prev_end = e;
             }
-            ws_shard_range(counts[c], n - 1, n, &b, &e);
+            wsrt_shard_range(counts[c], n - 1, n, &b, &e);
             cr_assert_eq(e, counts[c], "last of %llu shards ends at %llu", (unsigned long long)n,
                          (unsigned long long)e);
             cr_assert_leq(b, e);
@@ -110,10 +110,10 @@ Test(shard, ranges_do_not_overflow_near_the_top)
 
 static void check_guided(uint64_t begin, uint64_t end, uint64_t divisor, uint64_t min_block)
 {
-    ws_guided g;
-    ws_guided_init(&g, begin, end, divisor, min_block);
+    wsrt_guided g;
+    wsrt_guided_init(&g, begin, end, divisor, min_block);
     uint64_t next = begin, prev_size = UINT64_MAX, t = 0, b, e;
-    while (ws_guided_block(&g, t, &b, &e)) {
+    while (wsrt_guided_block(&g, t, &b, &e)) {
         cr_assert_eq(b, next, "[%llu,%llu)/%llu: block %llu starts at %llu, not %llu",
                      (unsigned long long)begin, (unsigned long long)end,
                      (unsigned long long)divisor, (unsigned long long)t, (unsigned long long)b,
@@ -134,9 +134,9 @@ static void check_guided(uint64_t begin, uint64_t end, uint64_t divisor, uint64_
     }
     cr_assert_eq(next, end > begin ? end : begin, "blocks end at %llu, not %llu",
                  (unsigned long long)next, (unsigned long long)end);
-    cr_assert_eq(ws_guided_count(begin, end, divisor, min_block), t, "block count");
+    cr_assert_eq(wsrt_guided_count(begin, end, divisor, min_block), t, "block count");
     /* any later ticket is past the end too */
-    cr_assert_eq(ws_guided_block(&g, t + 5, &b, &e), 0);
+    cr_assert_eq(wsrt_guided_block(&g, t + 5, &b, &e), 0);
 }
 
 Test(shard, guided_blocks_cover_exactly_and_shrink)
@@ -152,19 +152,19 @@ Test(shard, guided_blocks_cover_exactly_and_shrink)
 
 Test(shard, guided_answers_any_ticket_order_the_same)
 {
-    uint64_t n = ws_guided_count(0, 50000, 12, 1);
+    uint64_t n = wsrt_guided_count(0, 50000, 12, 1);
     cr_assert_gt(n, 12);
     uint64_t *bs = calloc(n, sizeof *bs), *es = calloc(n, sizeof *es);
-    ws_guided seq, any;
-    ws_guided_init(&seq, 0, 50000, 12, 1);
+    wsrt_guided seq, any;
+    wsrt_guided_init(&seq, 0, 50000, 12, 1);
     for (uint64_t t = 0; t < n; t++)
-        cr_assert(ws_guided_block(&seq, t, &bs[t], &es[t]));
-    ws_guided_init(&any, 0, 50000, 12, 1);
+        cr_assert(wsrt_guided_block(&seq, t, &bs[t], &es[t]));
+    wsrt_guided_init(&any, 0, 50000, 12, 1);
     uint64_t x = 7;
     for (int i = 0; i < 2000; i++) {
         x = x * 6364136223846793005u + 1442695040888963407u;
         uint64_t t = (x >> 33) % n, b, e;
-        cr_assert(ws_guided_block(&any, t, &b, &e));
+        cr_assert(wsrt_guided_block(&any, t, &b, &e));
         cr_assert(b == bs[t] && e == es[t], "ticket %llu out of order gave [%llu,%llu)",
                   (unsigned long long)t, (unsigned long long)b, (unsigned long long)e);
     }
@@ -177,15 +177,15 @@ Test(shard, guided_is_cheap_for_huge_ranges)
     /* 2^62 indices over 64 ranks x 64 workers: a few hundred thousand
      * shrinking blocks, then a tail of one-index blocks jumped over. */
     uint64_t end = (uint64_t)1 << 62, divisor = 2 * 64 * 64;
-    uint64_t n = ws_guided_count(0, end, divisor, 1);
+    uint64_t n = wsrt_guided_count(0, end, divisor, 1);
     cr_assert_lt(n, (uint64_t)1 << 20, "%llu blocks", (unsigned long long)n);
-    ws_guided g;
-    ws_guided_init(&g, 0, end, divisor, 1);
+    wsrt_guided g;
+    wsrt_guided_init(&g, 0, end, divisor, 1);
     uint64_t b, e;
-    cr_assert(ws_guided_block(&g, n - 1, &b, &e));
+    cr_assert(wsrt_guided_block(&g, n - 1, &b, &e));
     cr_assert_eq(e, end);
-    cr_assert_eq(ws_guided_block(&g, n, &b, &e), 0);
-    cr_assert(ws_guided_block(&g, 0, &b, &e));
+    cr_assert_eq(wsrt_guided_block(&g, n, &b, &e), 0);
+    cr_assert(wsrt_guided_block(&g, 0, &b, &e));
     cr_assert_eq(b, 0);
     cr_assert_eq(e, end / divisor);
 }

@@ -32,7 +32,7 @@ static void *runner(void *arg)
     for (int round = 0; round < ROUNDS; round++) {
         count_state s = {calloc(COUNT, 1), UINT64_MAX};
         ws_run run;
-        ws_pool_result res;
+        wsrt_pool_result res;
         test_run_init(&run, "tsan_pool", COUNT, r->jobs, count_run_one, &s);
         if (!s.hits || wsrt_pool_run(r->pool, &run, &res) != 0) {
             r->bad++;

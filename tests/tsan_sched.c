@@ -20,7 +20,7 @@ int main(void)
         memset(&chain, 0, sizeof chain);
         chain.chain_depth = 20000;
         chain.api = api;
-        ws_pool_result res;
+        wsrt_pool_result res;
         bad += forkjoin_tree_run(&chain, 2, 3, &res);
         free(res.workers);
     }

@@ -1,7 +1,7 @@
 /*
  * tsan_wake.c - no wake-up is lost when work is published to a parked
  * worker (runtime/wake.h), under ThreadSanitizer (standalone: Criterion does
- * not start under TSan here).  With the test hook ws_wake_test_untimed a
+ * not start under TSan here).  With the test hook wsrt_wake_test_untimed a
  * parked worker waits without a timeout, so a lost wake-up hangs the run
  * instead of costing a millisecond; the alarm turns such a hang into a
  * failure.  Each round the owner spawns one child and keeps polling until
@@ -71,7 +71,7 @@ static int handoff_run_one(void *state, uint64_t index, ws_ctx *ctx)
          * publication; the thief asks again after its park timeout), which
          * with no timeout would hang this test for a reason other than a
          * lost wake-up. */
-        ws_attention_raise(ctx, WS_ATTN_REQUEST);
+        wsrt_attention_raise(ctx, WS_ATTN_REQUEST);
         ws_frame *f = ws_frame_new(ctx, handoff_child);
         f->arg[0].p = h;
         ws_spawn(ctx, f);
@@ -98,14 +98,14 @@ int main(void)
 {
     signal(SIGALRM, on_alarm);
     alarm(600); /* a backstop against a hang, far beyond any run's length */
-    atomic_store(&ws_wake_test_untimed, 1);
+    atomic_store(&wsrt_wake_test_untimed, 1);
     int bad = 0;
     /* Two workers: the thief's only victim is the owner, so with no
      * timeout every child reaches it only through a wake-up. */
     for (int rep = 0; rep < 3; rep++) {
         handoff h = {0};
         ws_run run;
-        ws_pool_result res;
+        wsrt_pool_result res;
         test_run_init(&run, "handoff", 1, 2, handoff_run_one, &h);
         if (test_pool_run(&run, &res) != 0)
             return 1;
@@ -117,7 +117,7 @@ int main(void)
         }
         free(res.workers);
     }
-    atomic_store(&ws_wake_test_untimed, 0);
+    atomic_store(&wsrt_wake_test_untimed, 0);
     /* With timeouts back, more workers: still every index exactly once. */
     for (unsigned j = 3; j <= 4; j++)
         bad += pool_count_run(10000, j);

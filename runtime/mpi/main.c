@@ -50,28 +50,28 @@ int main(int argc, char **argv)
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     char tag[32];
     snprintf(tag, sizeof tag, "rank %d: ", rank);
-    ws_log_set_tag(tag);
+    wsrt_log_set_tag(tag);
     if (provided < MPI_THREAD_SERIALIZED) {
-        ws_err("this MPI library offers thread level %d; wsrun-mpi needs "
+        wsrt_err("this MPI library offers thread level %d; wsrun-mpi needs "
                "MPI_THREAD_SERIALIZED (%d) or more",
                provided, MPI_THREAD_SERIALIZED);
         MPI_Abort(MPI_COMM_WORLD, WS_EXIT_USAGE);
     }
     if (rank != 0 && asks_help_or_version(argc, argv) && !freopen("/dev/null", "w", stdout))
-        ws_err("cannot silence --help on this rank: %s", "freopen failed");
+        wsrt_err("cannot silence --help on this rank: %s", "freopen failed");
 
-    ws_mpi_job *job = ws_mpi_job_new(rank, size);
+    wsrt_mpi_job *job = wsrt_mpi_job_new(rank, size);
     if (!job)
         MPI_Abort(MPI_COMM_WORLD, WS_EXIT_TASK_FAILED);
     wsrt_job_hooks hooks;
-    ws_mpi_job_hooks(job, &hooks);
+    wsrt_mpi_job_hooks(job, &hooks);
     wsrt_args args;
     int status = wsrt_args_parse(argc, argv, &args) != 0
                      ? WS_EXIT_USAGE
                      : wsrt_session_main(&args, argv, &hooks);
     wsrt_args_free(&args);
-    status = ws_mpi_job_end(job, status);
-    ws_mpi_job_free(job);
+    status = wsrt_mpi_job_end(job, status);
+    wsrt_mpi_job_free(job);
     fflush(stdout);
     MPI_Finalize();
     return status;

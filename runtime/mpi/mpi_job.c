@@ -64,7 +64,7 @@ typedef enum job_phase {
     PHASE_ENDED,     /* window freed, final status agreed */
 } job_phase;
 
-struct ws_mpi_job {
+struct wsrt_mpi_job {
     int rank, size;
     job_phase phase;
     int refused_status;
@@ -76,7 +76,7 @@ struct ws_mpi_job {
     uint64_t *slots; /* rank 0 only */
     pthread_mutex_t mpi_lock;
 
-    ws_guided guided;   /* worker 0 only */
+    wsrt_guided guided;   /* worker 0 only */
     uint64_t blocks;    /* worker 0 only */
     uint64_t counter_ns;
     _Atomic int stop_seen;   /* a stop ticket was seen: no more blocks */
@@ -99,7 +99,7 @@ struct ws_mpi_job {
 
 static _Noreturn void fatal(const char *what)
 {
-    ws_err("%s; aborting the MPI job", what);
+    wsrt_err("%s; aborting the MPI job", what);
     MPI_Abort(MPI_COMM_WORLD, WS_EXIT_TASK_FAILED);
     abort(); /* MPI_Abort does not return; keep the compiler sure of it */
 }
@@ -130,7 +130,7 @@ static void allgather_u64(const uint64_t *mine, int n, uint64_t *all)
 
 /* ------------------------------------------------------------ counter */
 
-static void raise_stop(ws_mpi_job *job)
+static void raise_stop(wsrt_mpi_job *job)
 {
     if (atomic_exchange(&job->stop_raised, 1))
         return;
@@ -145,7 +145,7 @@ static void raise_stop(ws_mpi_job *job)
 /* The pool's next_block hook, on worker 0. */
 static int next_block(void *arg, uint64_t *begin, uint64_t *end)
 {
-    ws_mpi_job *job = arg;
+    wsrt_mpi_job *job = arg;
     if (atomic_load_explicit(&job->stop_seen, memory_order_relaxed))
         return 0;
     const uint64_t one = 1;
@@ -160,13 +160,13 @@ static int next_block(void *arg, uint64_t *begin, uint64_t *end)
         atomic_store(&job->stop_seen, 1);
         return 0;
     }
-    if (!ws_guided_block(&job->guided, ticket, begin, end))
+    if (!wsrt_guided_block(&job->guided, ticket, begin, end))
         return 0;
     job->blocks++;
     return 1;
 }
 
-static void open_window(ws_mpi_job *job)
+static void open_window(wsrt_mpi_job *job)
 {
     MPI_Info info;
     MPI_Info_create(&info);
@@ -191,7 +191,7 @@ static void open_window(ws_mpi_job *job)
 /* ------------------------------------------------------------ monitor */
 
 /* Spread this rank's progress and a local stop; pick up a remote stop. */
-static void monitor_tick(ws_mpi_job *job, const ws_ctx *ctx)
+static void monitor_tick(wsrt_mpi_job *job, const ws_ctx *ctx)
 {
     if (ws_stopping(ctx) && !atomic_load(&job->stop_seen))
         raise_stop(job); /* a task failed here, or an interrupt */
@@ -215,7 +215,7 @@ static void monitor_tick(ws_mpi_job *job, const ws_ctx *ctx)
  * that once every rank has passed the gather that follows, SLOT_DONE holds
  * the job's final count.  MPI_Win_flush completes the sum at rank 0 before
  * this rank enters the gather. */
-static void push_final_progress(ws_mpi_job *job, const struct ws_pool_result *r)
+static void push_final_progress(wsrt_mpi_job *job, const struct wsrt_pool_result *r)
 {
     /* The run is over (progress reads 0 between runs): count from its result. */
     uint64_t local = r->indices_done + r->failed;
@@ -232,7 +232,7 @@ static void push_final_progress(ws_mpi_job *job, const struct ws_pool_result *r)
 
 /* Rank 0, after the gather: every rank's final push has completed at rank
  * 0 (each flushed before the gather), so this read is the final count. */
-static void read_final_progress(ws_mpi_job *job)
+static void read_final_progress(wsrt_mpi_job *job)
 {
     uint64_t done = 0;
     pthread_mutex_lock(&job->mpi_lock);
@@ -246,9 +246,9 @@ static void read_final_progress(ws_mpi_job *job)
 
 static void *monitor_main(void *arg)
 {
-    ws_mpi_job *job = arg;
-    ws_ctx_base ctx;
-    ws_ctx_base_init(&ctx, job->run, UINT32_MAX);
+    wsrt_mpi_job *job = arg;
+    wsrt_ctx_base ctx;
+    wsrt_ctx_base_init(&ctx, job->run, UINT32_MAX);
     pthread_mutex_lock(&job->monitor_lock);
     while (!job->monitor_quit) {
         pthread_mutex_unlock(&job->monitor_lock);
@@ -262,17 +262,17 @@ static void *monitor_main(void *arg)
     return NULL;
 }
 
-static void monitor_start(ws_mpi_job *job)
+static void monitor_start(wsrt_mpi_job *job)
 {
     job->monitor_quit = 0;
     if (pthread_create(&job->monitor, NULL, monitor_main, job) == 0)
         job->monitor_started = 1;
     else
-        ws_err("cannot start the MPI monitor thread: a failure on another rank is seen only "
+        wsrt_err("cannot start the MPI monitor thread: a failure on another rank is seen only "
                "between blocks, and the progress line stays at this rank's count");
 }
 
-static void monitor_stop(ws_mpi_job *job)
+static void monitor_stop(wsrt_mpi_job *job)
 {
     if (!job->monitor_started)
         return;
@@ -305,7 +305,7 @@ static void list_ranks(const uint64_t *all, int size, int field, uint64_t value,
 
 /* The agreement's verdict: 0 to run, or the exit status all ready ranks
  * return without running (the not-ready ranks keep their own). */
-static int judge_agreement(ws_mpi_job *job, const uint64_t *all)
+static int judge_agreement(wsrt_mpi_job *job, const uint64_t *all)
 {
     int first_ready = -1, status = 0, not_ready = 0;
     for (int r = 0; r < job->size; r++) {
@@ -325,7 +325,7 @@ static int judge_agreement(ws_mpi_job *job, const uint64_t *all)
     if (status) {
         if (job->rank == first_ready) {
             list_ranks(all, job->size, AGREE_READY, 0, who, sizeof who);
-            ws_err("not running: %s %s stopped before the run started (see %s message); "
+            wsrt_err("not running: %s %s stopped before the run started (see %s message); "
                    "no index ran",
                    not_ready > 1 ? "ranks" : "rank", who, not_ready > 1 ? "their" : "its");
         }
@@ -337,7 +337,7 @@ static int judge_agreement(ws_mpi_job *job, const uint64_t *all)
         if (a[AGREE_COUNT] != r0[AGREE_COUNT] || a[AGREE_BEGIN] != r0[AGREE_BEGIN] ||
             a[AGREE_END] != r0[AGREE_END]) {
             if (job->rank == 0)
-                ws_err("ranks disagree on the indices to run: rank 0 has count %llu "
+                wsrt_err("ranks disagree on the indices to run: rank 0 has count %llu "
                        "[%llu, %llu), rank %d has count %llu [%llu, %llu); the plugin's init "
                        "must set the same count on every rank (or give --count)",
                        (unsigned long long)r0[AGREE_COUNT], (unsigned long long)r0[AGREE_BEGIN],
@@ -348,7 +348,7 @@ static int judge_agreement(ws_mpi_job *job, const uint64_t *all)
     }
     if (job->size > 1 && !(job->run->desc.flags & WS_PLUGIN_RESUMABLE)) {
         if (job->rank == 0)
-            ws_err("plugin %s cannot run on several ranks (its output is made from all "
+            wsrt_err("plugin %s cannot run on several ranks (its output is made from all "
                    "indices together, so each rank's part alone would be incomplete); run it "
                    "with wsrun, or on one rank",
                    job->run->desc.name);
@@ -359,7 +359,7 @@ static int judge_agreement(ws_mpi_job *job, const uint64_t *all)
 
 static int hook_before_run(void *arg, wsrt_session *s, ws_run *run)
 {
-    ws_mpi_job *job = arg;
+    wsrt_mpi_job *job = arg;
     job->run = run;
     job->session = s;
     job->begin = run->ranged ? run->range_begin : 0;
@@ -380,7 +380,7 @@ static int hook_before_run(void *arg, wsrt_session *s, ws_run *run)
         job->refused_status = status;
         return status;
     }
-    ws_guided_init(&job->guided, job->begin, job->end, GUIDED_K * (uint64_t)job->size,
+    wsrt_guided_init(&job->guided, job->begin, job->end, GUIDED_K * (uint64_t)job->size,
                    min_jobs ? min_jobs : 1);
     open_window(job);
     run->hooks.next_block = next_block;
@@ -391,7 +391,7 @@ static int hook_before_run(void *arg, wsrt_session *s, ws_run *run)
     return 0;
 }
 
-static void fill_row(const ws_mpi_job *job, const ws_pool_result *r, int pool_rc, int signo,
+static void fill_row(const wsrt_mpi_job *job, const wsrt_pool_result *r, int pool_rc, int signo,
                      uint64_t *row)
 {
     memset(row, 0, ROW_FIELDS * sizeof *row);
@@ -406,7 +406,7 @@ static void fill_row(const ws_mpi_job *job, const ws_pool_result *r, int pool_rc
     row[ROW_WALL_NS] = r->wall_ns;
     row[ROW_JOBS] = r->jobs ? r->jobs : job->run->jobs;
     for (unsigned w = 0; r->workers && w < r->jobs; w++) {
-        const ws_worker_stats *s = &r->workers[w];
+        const wsrt_worker_stats *s = &r->workers[w];
         row[ROW_SKIPPED] += s->skipped;
         row[ROW_TASKS] += s->tasks;
         row[ROW_STEALS] += s->steals;
@@ -416,9 +416,9 @@ static void fill_row(const ws_mpi_job *job, const ws_pool_result *r, int pool_rc
     }
 }
 
-static ws_mpi_summary summary_of(const ws_mpi_job *job)
+static wsrt_mpi_summary summary_of(const wsrt_mpi_job *job)
 {
-    ws_mpi_summary s = {
+    wsrt_mpi_summary s = {
         .plugin = job->run->desc.name,
         .ranks = job->size,
         .expected = job->end - job->begin,
@@ -429,10 +429,10 @@ static ws_mpi_summary summary_of(const ws_mpi_job *job)
     return s;
 }
 
-static int hook_after_pool(void *arg, ws_run *run, const struct ws_pool_result *result,
+static int hook_after_pool(void *arg, ws_run *run, const struct wsrt_pool_result *result,
                            int pool_rc, int signo)
 {
-    ws_mpi_job *job = arg;
+    wsrt_mpi_job *job = arg;
     (void)run;
     if (job->phase != PHASE_RUNNING)
         fatal("internal error: after_pool without a running MPI job");
@@ -455,16 +455,16 @@ static int hook_after_pool(void *arg, ws_run *run, const struct ws_pool_result *
         read_final_progress(job);
     job->run_s = (double)(wsrt_now_ns() - job->t_run0_ns) / 1e9;
     job->phase = PHASE_POOL_DONE;
-    ws_mpi_summary s = summary_of(job);
+    wsrt_mpi_summary s = summary_of(job);
     if (job->rank == 0)
-        ws_mpi_report_failures(&s);
-    return ws_mpi_rows_status(&s);
+        wsrt_mpi_report_failures(&s);
+    return wsrt_mpi_rows_status(&s);
 }
 
-static int hook_after_finish(void *arg, ws_run *run, const struct ws_pool_result *result,
+static int hook_after_finish(void *arg, ws_run *run, const struct wsrt_pool_result *result,
                              int status)
 {
-    ws_mpi_job *job = arg;
+    wsrt_mpi_job *job = arg;
     (void)result;
     if (job->phase == PHASE_REFUSED) {
         job->phase = PHASE_ENDED;
@@ -485,8 +485,8 @@ static int hook_after_finish(void *arg, ws_run *run, const struct ws_pool_result
     }
     free(all);
     if (job->rank == 0 && !run->quiet) {
-        ws_mpi_summary s = summary_of(job);
-        ws_mpi_report_summary(&s);
+        wsrt_mpi_summary s = summary_of(job);
+        wsrt_mpi_report_summary(&s);
     }
     MPI_Win_unlock_all(job->win);
     MPI_Win_free(&job->win);
@@ -496,17 +496,17 @@ static int hook_after_finish(void *arg, ws_run *run, const struct ws_pool_result
 
 static uint64_t hook_progress_done(void *arg)
 {
-    ws_mpi_job *job = arg;
+    wsrt_mpi_job *job = arg;
     return atomic_load_explicit(&job->job_done, memory_order_relaxed);
 }
 
 /* ---------------------------------------------------------------- API */
 
-ws_mpi_job *ws_mpi_job_new(int rank, int size)
+wsrt_mpi_job *wsrt_mpi_job_new(int rank, int size)
 {
-    ws_mpi_job *job = calloc(1, sizeof *job);
+    wsrt_mpi_job *job = calloc(1, sizeof *job);
     if (!job) {
-        ws_err("out of memory");
+        wsrt_err("out of memory");
         return NULL;
     }
     job->rank = rank;
@@ -523,7 +523,7 @@ ws_mpi_job *ws_mpi_job_new(int rank, int size)
     return job;
 }
 
-void ws_mpi_job_hooks(ws_mpi_job *job, wsrt_job_hooks *hooks)
+void wsrt_mpi_job_hooks(wsrt_mpi_job *job, wsrt_job_hooks *hooks)
 {
     memset(hooks, 0, sizeof *hooks);
     hooks->arg = job;
@@ -541,7 +541,7 @@ void ws_mpi_job_hooks(ws_mpi_job *job, wsrt_job_hooks *hooks)
     hooks->after_finish = hook_after_finish;
 }
 
-int ws_mpi_job_end(ws_mpi_job *job, int status)
+int wsrt_mpi_job_end(wsrt_mpi_job *job, int status)
 {
     switch (job->phase) {
     case PHASE_IDLE: {
@@ -565,7 +565,7 @@ int ws_mpi_job_end(ws_mpi_job *job, int status)
     return status;
 }
 
-void ws_mpi_job_free(ws_mpi_job *job)
+void wsrt_mpi_job_free(wsrt_mpi_job *job)
 {
     if (!job)
         return;

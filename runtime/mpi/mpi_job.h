@@ -15,19 +15,19 @@
 
 #include "session.h"
 
-typedef struct ws_mpi_job ws_mpi_job;
+typedef struct wsrt_mpi_job wsrt_mpi_job;
 
 /* After MPI_Init: the job for this rank, and the hooks that hand it to
  * wsrt_session_main.  Returns NULL (message printed) when out of memory. */
-ws_mpi_job *ws_mpi_job_new(int rank, int size);
-void ws_mpi_job_hooks(ws_mpi_job *job, wsrt_job_hooks *hooks);
+wsrt_mpi_job *wsrt_mpi_job_new(int rank, int size);
+void wsrt_mpi_job_hooks(wsrt_mpi_job *job, wsrt_job_hooks *hooks);
 
 /* After the session ended with `status` (or the arguments were refused):
  * takes part in whatever collective the other ranks still wait for (the
  * start-up agreement when this rank stopped before its run began) and
  * returns the exit status of this rank.  Calls MPI_Abort if the session
  * broke the hooks' contract. */
-int ws_mpi_job_end(ws_mpi_job *job, int status);
-void ws_mpi_job_free(ws_mpi_job *job);
+int wsrt_mpi_job_end(wsrt_mpi_job *job, int status);
+void wsrt_mpi_job_free(wsrt_mpi_job *job);
 
 #endif

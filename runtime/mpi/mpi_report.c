@@ -14,12 +14,12 @@
 /* Ranks named one by one in a failure line before "..." */
 #define MAX_NAMED_RANKS 8
 
-static const uint64_t *row(const ws_mpi_summary *s, int rank)
+static const uint64_t *row(const wsrt_mpi_summary *s, int rank)
 {
     return s->rows + (size_t)rank * ROW_FIELDS;
 }
 
-static uint64_t column_sum(const ws_mpi_summary *s, int field)
+static uint64_t column_sum(const wsrt_mpi_summary *s, int field)
 {
     uint64_t sum = 0;
     for (int r = 0; r < s->ranks; r++)
@@ -27,7 +27,7 @@ static uint64_t column_sum(const ws_mpi_summary *s, int field)
     return sum;
 }
 
-int ws_mpi_rows_status(const ws_mpi_summary *s)
+int wsrt_mpi_rows_status(const wsrt_mpi_summary *s)
 {
     for (int r = 0; r < s->ranks; r++) {
         const uint64_t *x = row(s, r);
@@ -38,7 +38,7 @@ int ws_mpi_rows_status(const ws_mpi_summary *s)
 }
 
 /* "rank 1 (3), rank 4 (1)" for the ranks where `field` is non-zero. */
-static void name_ranks(const ws_mpi_summary *s, int field, int with_value, char *buf,
+static void name_ranks(const wsrt_mpi_summary *s, int field, int with_value, char *buf,
                        size_t size)
 {
     size_t used = 0;
@@ -64,7 +64,7 @@ static void name_ranks(const ws_mpi_summary *s, int field, int with_value, char 
     }
 }
 
-void ws_mpi_report_failures(const ws_mpi_summary *s)
+void wsrt_mpi_report_failures(const wsrt_mpi_summary *s)
 {
     char who[512];
     uint64_t failed = column_sum(s, ROW_FAILED);
@@ -110,7 +110,7 @@ static double seconds(uint64_t ns)
     return (double)ns / 1e9;
 }
 
-static void print_balance(const ws_mpi_summary *s)
+static void print_balance(const wsrt_mpi_summary *s)
 {
     uint64_t min_i = UINT64_MAX, max_i = 0, min_w = UINT64_MAX, max_w = 0, wait = 0;
     for (int r = 0; r < s->ranks; r++) {
@@ -132,7 +132,7 @@ static void print_balance(const ws_mpi_summary *s)
             run_total > 0 ? 100.0 * seconds(wait) / run_total : 0.0);
 }
 
-void ws_mpi_report_summary(const ws_mpi_summary *s)
+void wsrt_mpi_report_summary(const wsrt_mpi_summary *s)
 {
     uint64_t done = column_sum(s, ROW_DONE);
     uint64_t workers = column_sum(s, ROW_JOBS);

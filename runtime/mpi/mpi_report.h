@@ -32,22 +32,22 @@ enum {
     ROW_FIELDS
 };
 
-typedef struct ws_mpi_summary {
+typedef struct wsrt_mpi_summary {
     const char *plugin;
     int ranks;
     uint64_t expected;  /* indices in the job's index space */
     double run_s;       /* first block to last pool stopped, seen by rank 0 */
     int stats;          /* --stats: the full table */
     const uint64_t *rows; /* ranks * ROW_FIELDS */
-} ws_mpi_summary;
+} wsrt_mpi_summary;
 
 /* The run status every rank hands to finish: 0 when every index of the
  * job succeeded on some rank, 1 otherwise. */
-int ws_mpi_rows_status(const ws_mpi_summary *s);
+int wsrt_mpi_rows_status(const wsrt_mpi_summary *s);
 /* Rank 0: one line per kind of failure (tasks failed and on which ranks,
  * interrupts, pools that could not start).  Prints nothing on success. */
-void ws_mpi_report_failures(const ws_mpi_summary *s);
+void wsrt_mpi_report_failures(const wsrt_mpi_summary *s);
 /* Rank 0: the combined summary; with s->stats the balance table. */
-void ws_mpi_report_summary(const ws_mpi_summary *s);
+void wsrt_mpi_report_summary(const wsrt_mpi_summary *s);
 
 #endif

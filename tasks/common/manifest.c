@@ -133,7 +133,7 @@ void ws_textout_json_string(ws_textout *t, const char *s)
     char room[WS_JSON_ESCAPE_MAX];
     ws_textout_put(t, "\"", 1);
     for (; *s; s++) {
-        const char *escape = ws_json_escape((unsigned char)*s, room);
+        const char *escape = wsrt_json_escape((unsigned char)*s, room);
         if (escape)
             ws_textout_str(t, escape);
         else

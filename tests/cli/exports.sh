@@ -65,13 +65,13 @@ done
 cat >"$SCRATCH/probe.c" <<'EOF'
 #include "wsrun.h"
 #ifdef USE_INTERNAL
-void ws_json_string(void *out, const char *s);
+void wsrt_json_string(void *out, const char *s);
 #endif
 static int probe_init(ws_ctx *ctx, void **state)
 {
     (void)state;
 #ifdef USE_INTERNAL
-    ws_json_string(0, "x");
+    wsrt_json_string(0, "x");
 #endif
     ws_set_count(ctx, 1);
     return WS_OK;
@@ -96,7 +96,7 @@ rc=$?
 check "a plugin calling only public functions runs (status $rc: $(head -1 "$SCRATCH/out"))" [ $rc -eq 0 ]
 "$W" -q -p "$SCRATCH/internal/probe.so" >"$SCRATCH/out" 2>&1
 rc=$?
-if [ $rc -ne 0 ] && grep -q 'undefined symbol: ws_json_string' "$SCRATCH/out"; then ok
-else bad "a plugin calling ws_json_string: status $rc, printed: $(head -2 "$SCRATCH/out")"; fi
+if [ $rc -ne 0 ] && grep -q 'undefined symbol: wsrt_json_string' "$SCRATCH/out"; then ok
+else bad "a plugin calling wsrt_json_string: status $rc, printed: $(head -2 "$SCRATCH/out")"; fi
 
 cli_finish

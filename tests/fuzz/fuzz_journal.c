@@ -1,6 +1,6 @@
 /*
  * fuzz_journal.c - libFuzzer target: the --resume reader
- * (ws_journal_scan_data in runtime/journal_format.c) on arbitrary bytes,
+ * (wsrt_journal_scan_data in runtime/journal_format.c) on arbitrary bytes,
  * against the key of a fixed command.  Checks what must hold for any input: no
  * read past the data, no bit set at or beyond count, keep_len within the
  * data and on a record boundary, and done equal to the bits it set.
@@ -18,10 +18,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static ws_journal_key key;
+    static wsrt_journal_key key;
     static int have_key;
     if (!have_key) {
-        if (ws_journal_key_build("noise", FUZZ_COUNT, 7, "width=100,prefix=img_", &key) != 0)
+        if (wsrt_journal_key_build("noise", FUZZ_COUNT, 7, "width=100,prefix=img_", &key) != 0)
             abort();
         have_key = 1;
     }
@@ -32,9 +32,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(copy, data, size);
     uint64_t bits[(FUZZ_COUNT + 63) / 64 + 1];
     memset(bits, 0, sizeof bits);
-    ws_journal_scan scan;
+    wsrt_journal_scan scan;
     char err[1024];
-    if (ws_journal_scan_data(copy, size, &key, bits, &scan, err, sizeof err) == 0 && !scan.fresh) {
+    if (wsrt_journal_scan_data(copy, size, &key, bits, &scan, err, sizeof err) == 0 && !scan.fresh) {
         uint64_t set = 0;
         for (uint64_t i = 0; i < 64 * (sizeof bits / sizeof bits[0]); i++)
             if ((bits[i / 64] >> (i % 64)) & 1) {

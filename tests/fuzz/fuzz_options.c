@@ -3,7 +3,7 @@
  * (runtime/options.c) and the CLI's whole-number parser.  The input is
  * split at newlines: line 1 becomes the default of an int option and the
  * choices of an enum option (a plugin's own table, checked by
- * ws_opts_setup), the other lines are "-o key=value" assignments and
+ * wsrt_opts_setup), the other lines are "-o key=value" assignments and
  * --count/--jobs texts.  Any crash, leak or sanitizer report is a bug.
  * Must never write files or print beyond what the parser itself does.
  */
@@ -52,29 +52,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&run, 0, sizeof run);
     run.desc.name = "fuzz";
     run.desc.options = table;
-    if (ws_opts_setup(&run, err, sizeof err) != 0) {
+    if (wsrt_opts_setup(&run, err, sizeof err) != 0) {
         /* A bad table is refused; the fixed part must still work. */
         table[6].name = NULL;
         memset(&run, 0, sizeof run);
         run.desc.name = "fuzz";
         run.desc.options = table;
-        if (ws_opts_setup(&run, err, sizeof err) != 0)
+        if (wsrt_opts_setup(&run, err, sizeof err) != 0)
             abort(); /* the fixed table is valid: refusing it is a bug */
     }
     for (size_t k = 1; k < n; k++) {
-        (void)ws_opts_apply(&run, lines[k], err, sizeof err);
+        (void)wsrt_opts_apply(&run, lines[k], err, sizeof err);
         uint64_t v;
-        (void)ws_parse_u64(lines[k], UINT64_MAX, &v);
-        (void)ws_parse_u64(lines[k], 4096, &v);
+        (void)wsrt_parse_u64(lines[k], UINT64_MAX, &v);
+        (void)wsrt_parse_u64(lines[k], 4096, &v);
     }
-    char *canonical = ws_journal_options_text(&run);
+    char *canonical = wsrt_journal_options_text(&run);
     free(canonical);
     FILE *sink = fopen("/dev/null", "w");
     if (sink) {
-        ws_opts_print_table(sink, table);
+        wsrt_opts_print_table(sink, table);
         fclose(sink);
     }
-    ws_opts_free(&run);
+    wsrt_opts_free(&run);
     free(text);
     return 0;
 }

@@ -88,7 +88,7 @@ def mix64(z):
 
 def journals(header_line, key_id):
     """Journals for the fuzz target's fixed command (fuzz_journal.c): pass
-    the header line and id that ws_journal_key_build("noise", 200, 7,
+    the header line and id that wsrt_journal_key_build("noise", 200, 7,
     "width=100,prefix=img_", &key) makes, as arguments 1 and 2 (hex)."""
     def rec(i):
         return struct.pack("<QQ", i, mix64(i ^ key_id))

@@ -1,5 +1,5 @@
 /*
- * ws_assert.h - internal: WS_ASSERT, the runtime's invariant checks
+ * wsrt_assert.h - internal: WS_ASSERT, the runtime's invariant checks
  * (owner-only deque calls, lock-held sections, frame states), in the
  * manner of cheetah's CILK_ASSERT.  On in the test, sanitizer and fuzz
  * builds (WS_TEST_HOOKS, -fsanitize=address/thread, or -DWS_CHECKS);
@@ -7,8 +7,8 @@
  * evaluated.  Must never hold an expression with a side effect the
  * program needs.
  */
-#ifndef WSRUN_WS_ASSERT_H
-#define WSRUN_WS_ASSERT_H
+#ifndef WSRUN_WSRT_ASSERT_H
+#define WSRUN_WSRT_ASSERT_H
 
 #include <stdio.h>
 #include <stdlib.h>
