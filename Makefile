@@ -29,11 +29,17 @@ TEST_PKGS  += $(FUZZ_PKGS)
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
 CSTD    := -std=c11 -D_GNU_SOURCE
 OPT     ?= -O2 -g
-CFLAGS_ALL = $(CSTD) $(OPT) $(WARN) -pthread -Iinclude -Iruntime $(EXTRA_CFLAGS)
+# runtime/ is grouped by layer (docs/design.md, "Layers"); a file includes
+# the headers of its own layer and of the layers below it by name
+# (scripts/check-layers, run by tests/cli/layers.sh, keeps it so).
+RT_LAYERS  := base sched plugin embed reports cmd
+RT_INC     := $(RT_LAYERS:%=-Iruntime/%)
+RT_HEADERS := $(wildcard $(RT_LAYERS:%=runtime/%/*.h))
+CFLAGS_ALL = $(CSTD) $(OPT) $(WARN) -pthread -Iinclude $(RT_INC) $(EXTRA_CFLAGS)
 PNG_CFLAGS = $(shell pkg-config --cflags libpng 2>/dev/null)
 PNG_LIBS   = $(shell pkg-config --libs libpng 2>/dev/null || echo -lpng) -lz
 
-RUNTIME_SRCS := $(filter-out runtime/main.c,$(wildcard runtime/*.c))
+RUNTIME_SRCS := $(filter-out runtime/cmd/main.c,$(wildcard $(RT_LAYERS:%=runtime/%/*.c)))
 RUNTIME_OBJS := $(RUNTIME_SRCS:%.c=$(BUILD)/obj/%.o)
 TASK_SRCS    := $(wildcard tasks/*.c)
 PLUGIN_SRCS  := $(wildcard plugins/*.c)
@@ -62,7 +68,7 @@ deps:
 deps-test:
 	@scripts/need-debian-packages $(TEST_PKGS)
 
-$(BUILD)/obj/%.o: %.c $(wildcard include/*.h runtime/*.h)
+$(BUILD)/obj/%.o: %.c $(wildcard include/*.h) $(RT_HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
@@ -71,7 +77,7 @@ $(BUILD)/libwsrt.a: $(RUNTIME_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/wsrun: $(BUILD)/obj/runtime/main.o $(BUILD)/libwsrt.a
+$(BUILD)/wsrun: $(BUILD)/obj/runtime/cmd/main.o $(BUILD)/libwsrt.a
 	$(CC) $(CFLAGS_ALL) $(EXPORT_DYNAMIC) $^ -o $@ -ldl -lm
 
 # Plugins: position-independent, undefined ws_* symbols left to the host;
@@ -92,11 +98,11 @@ run: deps all
 
 # ------------------------------------------------ test hooks, schedule fuzz
 # The test binaries, the TSan programs and the soak link a runtime copy
-# built with -DWS_TEST_HOOKS: its WS_HOOK points (runtime/test_hooks.h)
+# built with -DWS_TEST_HOOKS: its WS_HOOK points (runtime/base/test_hooks.h)
 # let tests hold a thread at a named point and let sched_fuzz inject
 # seeded yields and spins.  build/wsrun and the plugins never have them.
 TEST_RT := $(BUILD)/hooks/libwsrt.a
-$(BUILD)/hooks/obj/%.o: %.c $(wildcard include/*.h runtime/*.h)
+$(BUILD)/hooks/obj/%.o: %.c $(wildcard include/*.h) $(RT_HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -DWS_TEST_HOOKS -c $< -o $@
 $(TEST_RT): $(RUNTIME_SRCS:%.c=$(BUILD)/hooks/obj/%.o)
@@ -163,11 +169,11 @@ test-cli: all $(TEST_PLUGINS)
 # ThreadSanitizer: standalone programs (Criterion cannot start under TSan
 # here) built with the runtime compiled again with -fsanitize=thread.
 TSAN_DIR := $(BUILD)/tsan
-TSAN_FLAGS := $(CSTD) -O1 -g -fsanitize=thread $(WARN) -pthread -Iinclude -Iruntime
+TSAN_FLAGS := $(CSTD) -O1 -g -fsanitize=thread $(WARN) -pthread -Iinclude $(RT_INC)
 TSAN_RUNTIME_OBJS := $(RUNTIME_SRCS:%.c=$(TSAN_DIR)/%.o)
 TSAN_BINS := $(TSAN_SRCS:tests/%.c=$(TSAN_DIR)/%)
 
-$(TSAN_DIR)/%.o: %.c $(wildcard include/*.h runtime/*.h)
+$(TSAN_DIR)/%.o: %.c $(wildcard include/*.h) $(RT_HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(TSAN_FLAGS) -c $< -o $@
 
@@ -240,12 +246,12 @@ FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 300
 FUZZ_DIR     := $(BUILD)/fuzz
 FUZZ_FLAGS   := $(CSTD) -O1 -g -fsanitize=fuzzer-no-link,address,undefined \
-                -fno-sanitize-recover=undefined $(WARN) -pthread -Iinclude -Iruntime -Itasks $(PNG_CFLAGS)
+                -fno-sanitize-recover=undefined $(WARN) -pthread -Iinclude $(RT_INC) -Itasks $(PNG_CFLAGS)
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 FUZZ_RUNTIME_OBJS := $(RUNTIME_SRCS:%.c=$(FUZZ_DIR)/%.o)
 
-$(FUZZ_DIR)/%.o: %.c $(wildcard include/*.h runtime/*.h)
+$(FUZZ_DIR)/%.o: %.c $(wildcard include/*.h) $(RT_HEADERS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -c $< -o $@
 
@@ -314,7 +320,7 @@ ifeq ($(MPI),1)
 all: mpi
 endif
 
-$(BUILD)/obj/runtime/mpi/%.o: runtime/mpi/%.c include/wsrun.h $(wildcard runtime/*.h runtime/mpi/*.h)
+$(BUILD)/obj/runtime/mpi/%.o: runtime/mpi/%.c include/wsrun.h $(RT_HEADERS) $(wildcard runtime/mpi/*.h)
 	@mkdir -p $(dir $@)
 	$(MPICC) $(CFLAGS_ALL) -c $< -o $@
 
@@ -331,7 +337,7 @@ bench-mpi: mpi
 # and every program linked with $(EXPORT_DYNAMIC) exports the names listed
 # from the header (tests/cli/exports.sh checks both).  The objects wait for
 # the list, so every program made of them finds it there when it links.
-PUBLIC_API_OBJS := $(RUNTIME_OBJS) $(BUILD)/obj/runtime/main.o $(MPI_OBJS)
+PUBLIC_API_OBJS := $(RUNTIME_OBJS) $(BUILD)/obj/runtime/cmd/main.o $(MPI_OBJS)
 $(PUBLIC_API_OBJS): CFLAGS_ALL += -fvisibility=hidden
 $(TSAN_RUNTIME_OBJS): TSAN_FLAGS += -fvisibility=hidden
 $(FUZZ_RUNTIME_OBJS): FUZZ_FLAGS += -fvisibility=hidden
@@ -352,7 +358,7 @@ TASKS_LIB_SRCS := $(wildcard tasks/common/*.c)
 # one escaper, and each side has its own hidden copy.
 TASKS_LIB_OBJS := $(TASKS_LIB_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/tasks/common/json_escape.o
 
-$(BUILD)/obj/tasks/common/json_escape.o: runtime/json_escape.c runtime/json_escape.h
+$(BUILD)/obj/tasks/common/json_escape.o: runtime/base/json_escape.c runtime/base/json_escape.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -fPIC -fvisibility=hidden -c $< -o $@
 
@@ -377,14 +383,13 @@ $(FUZZ_DIR)/fuzz_png: $(FUZZ_DIR)/tasks/common/png_read.o
 # runtime less the command layer, compiled again position-independent, as
 # build/libwsrun.so (soname libwsrun.so.1) and build/libwsrun.a.  wsrun
 # itself keeps linking its own objects statically (no rpath, nothing to
-# install beside it).  The command layer is named here, so a new runtime
-# file is library code unless listed: the library links with --no-undefined,
-# so library code that calls into the command fails the link, loudly.
+# install beside it).  Its layers are the folders base, sched, plugin and
+# embed; reports and cmd are the command's (runtime/*/ and docs/design.md,
+# "Layers").  The library links with --no-undefined, so library code that
+# calls into the command fails the link, loudly.
 WS_VERSION = $(shell sed -n 's/^\#define WS_VERSION "\(.*\)"/\1/p' include/wsrun.h)
-LIB_COMMAND_SRCS := $(addprefix runtime/,main.c cli.c args.c session.c progress.c crash.c \
-                      plugin_exit.c pool_registry.c discover.c journal.c journal_format.c shard.c report.c run_reports.c \
-                      stats_json.c trace.c) $(wildcard runtime/scaling*.c)
-LIB_SRCS   := $(filter-out $(LIB_COMMAND_SRCS),$(wildcard runtime/*.c))
+LIB_LAYERS := base sched plugin embed
+LIB_SRCS   := $(wildcard $(LIB_LAYERS:%=runtime/%/*.c))
 LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/pic/%.o)
 LIB_SONAME := libwsrun.so.1
 LIB_REAL    = libwsrun.so.$(WS_VERSION)
@@ -392,7 +397,7 @@ LIB_MAP    := $(BUILD)/libwsrun.map
 
 lib: $(BUILD)/libwsrun.so $(BUILD)/libwsrun.a
 
-$(BUILD)/pic/%.o: %.c $(wildcard include/*.h runtime/*.h)
+$(BUILD)/pic/%.o: %.c $(wildcard include/*.h) $(RT_HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -fPIC -fvisibility=hidden -c $< -o $@
 

@@ -1,6 +1,6 @@
 /*
  * pool_util.h - tests' shorthand for one run on a pool of its own
- * (runtime/pool.h): create, run, destroy, so each run starts and ends
+ * (runtime/sched/pool.h): create, run, destroy, so each run starts and ends
  * every thread it used.  Must never register the pool (tests that need a
  * stop from another thread hold the pool themselves) and never keep a
  * pool between calls.

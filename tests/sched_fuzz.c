@@ -1,7 +1,7 @@
 /*
  * sched_fuzz.c - schedule fuzzing (`make sched-fuzz`; a short run in `make
  * test` through soak-ci, plain and under TSan).  The runtime's WS_HOOK
- * points (runtime/test_hooks.h) yield or spin by a seeded random stream,
+ * points (runtime/base/test_hooks.h) yield or spin by a seeded random stream,
  * and each round, at -j2..8, checks:
  *  - ranges: every index of a (sub-)range exactly once, with ws_poll
  *    splits inside run_one and failed first attempts that a retry fixes;

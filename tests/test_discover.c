@@ -1,5 +1,5 @@
 /*
- * test_discover.c - --list-plugins (runtime/discover.c): every plugin on
+ * test_discover.c - --list-plugins (runtime/cmd/discover.c): every plugin on
  * the search path is listed with the version and description its own
  * descriptor gives, without any callback being called (a fixture whose
  * init aborts is listed), broken files are skipped with a message naming

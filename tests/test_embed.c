@@ -1,5 +1,5 @@
 /*
- * test_embed.c - the embedding API (include/wsrun_embed.h, runtime/embed.c)
+ * test_embed.c - the embedding API (include/wsrun_embed.h, runtime/embed/embed.c)
  * and its error paths: a bad "key=value" is refused naming the option, a
  * bad descriptor is refused, an init failure returns 2 and finish is not
  * called, a failing index returns 1 naming the index, pools are made and

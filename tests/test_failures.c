@@ -377,7 +377,7 @@ Test(failures, a_failure_without_a_message_says_how_to_give_one)
 }
 
 /* At -j1 the only worker is worker 0, which runs on the main thread, on
- * the deep stack of its own (runtime/own_stack.c): its guard page must
+ * the deep stack of its own (runtime/sched/own_stack.c): its guard page must
  * fault and be reported like any worker's. */
 Test(failures, stack_overflow_on_worker_0_is_reported)
 {

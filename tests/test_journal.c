@@ -1,6 +1,6 @@
 /*
  * test_journal.c - the --journal writer and --resume reader
- * (runtime/journal.c, journal_format.c): header round trip, skip bits
+ * (runtime/reports/journal.c, journal_format.c): header round trip, skip bits
  * from records, torn and damaged records ignored (and cut before
  * appending), another command's journal refused with a message naming
  * what differs, a file that is not a journal never overwritten, concurrent

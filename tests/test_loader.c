@@ -1,5 +1,5 @@
 /*
- * test_loader.c - the plugin loader (runtime/loader.c): each bad descriptor
+ * test_loader.c - the plugin loader (runtime/plugin/loader.c): each bad descriptor
  * is refused with its own message (fixtures in tests/plugins/, built into
  * $WSRUN_BUILD/test-plugins), good ones are copied whole, and the lookup
  * order is $WSRUN_PLUGIN_PATH, then plugins/ beside the executable, then

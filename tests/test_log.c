@@ -1,5 +1,5 @@
 /*
- * test_log.c - messages and run accessors (runtime/log.c): ws_fail's text
+ * test_log.c - messages and run accessors (runtime/base/log.c): ws_fail's text
  * lands in the context's buffer, ws_log / wsrt_err print whole prefixed lines
  * (none under --quiet, never interleaved across threads), ws_set_count
  * obeys --count, and the ws_run_* accessors read the run.

@@ -1,5 +1,5 @@
 /*
- * test_options.c - the plugin option parser (runtime/options.c): every
+ * test_options.c - the plugin option parser (runtime/plugin/options.c): every
  * type, ranges, enum and bool spellings, defaults, "last one wins", the
  * error text for each kind of bad input, the option table checks, the
  * ws_opt_* queries (including their abort on a plugin bug), the help table,

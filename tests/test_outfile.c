@@ -1,5 +1,5 @@
 /*
- * test_outfile.c - ws_outfile_* (runtime/outfile.c): a file appears under
+ * test_outfile.c - ws_outfile_* (runtime/plugin/outfile.c): a file appears under
  * its final name only on commit, with exactly the bytes written; abort and
  * every failure leave neither the file nor its temporary behind; messages
  * name the path and the system's reason.  Both ways are covered: the

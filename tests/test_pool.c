@@ -1,5 +1,5 @@
 /*
- * test_pool.c - the pool as an object (runtime/pool.h): two pools in one
+ * test_pool.c - the pool as an object (runtime/sched/pool.h): two pools in one
  * process run at the same time on two threads without touching each
  * other (indices, counts, stops), a stop asked before a run is that
  * pool's alone and is used up, creating and destroying pools leaves no

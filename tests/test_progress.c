@@ -1,5 +1,5 @@
 /*
- * test_progress.c - the progress line (runtime/progress.c): what it shows
+ * test_progress.c - the progress line (runtime/cmd/progress.c): what it shows
  * comes only from the source handed to wsrt_progress_start (count and busy
  * workers), the last line shows the final count given to wsrt_progress_end
  * (clamped to the total), and the line is erased after it.

@@ -1,6 +1,6 @@
 /*
  * test_races.c - regression tests for the races of issue 14, each forced
- * with the test build's WS_HOOK points (runtime/test_hooks.h): a thread is
+ * with the test build's WS_HOOK points (runtime/base/test_hooks.h): a thread is
  * held at a named point of deque.c or sched.c until another has reached a
  * given step, so the bad interleaving happens on every run.  Every wait is
  * on an event (a flag another thread sets), never on time.  Must never run

@@ -1,6 +1,6 @@
 /*
  * test_scaling.c - the parts of `wsrun --scaling` that need no run
- * (runtime/scaling_list.c, scaling_report.c): the -j list and its default
+ * (runtime/cmd/scaling_list.c, scaling_report.c): the -j list and its default
  * for any CPU count, the refusal text for each bad list, and the medians
  * and the CSV of a study filled in by hand.  The runs themselves are
  * checked through the command line by tests/cli/scaling.sh.

@@ -551,7 +551,7 @@ static int affinity_run_one(void *state, uint64_t index, ws_ctx *ctx)
 }
 
 /* Worker 0 runs on the thread that called wsrt_pool_run (except in
- * sanitizer builds, see runtime/own_stack.c); every other worker on a
+ * sanitizer builds, see runtime/sched/own_stack.c); every other worker on a
  * thread of its own.  Records which thread ran each worker's first index. */
 typedef struct thread_probe {
     pthread_t caller;

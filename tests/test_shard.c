@@ -1,5 +1,5 @@
 /*
- * test_shard.c - dividing the index space (runtime/shard.c): --shard K/N
+ * test_shard.c - dividing the index space (runtime/reports/shard.c): --shard K/N
  * parsing and ranges, the guided block sequence behind wsrun-mpi, and the
  * real wsrun with --shard: parts 0..N-1 write exactly the files of one
  * full run, byte for byte, none twice.

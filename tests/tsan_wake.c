@@ -1,6 +1,6 @@
 /*
  * tsan_wake.c - no wake-up is lost when work is published to a parked
- * worker (runtime/wake.h), under ThreadSanitizer (standalone: Criterion does
+ * worker (runtime/sched/wake.h), under ThreadSanitizer (standalone: Criterion does
  * not start under TSan here).  With the test hook wsrt_wake_test_untimed a
  * parked worker waits without a timeout, so a lost wake-up hangs the run
  * instead of costing a millisecond; the alarm turns such a hang into a

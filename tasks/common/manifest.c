@@ -14,7 +14,7 @@
 
 #include "wsrun.h"
 #include "manifest.h"
-#include "../../runtime/json_escape.h"
+#include "../../runtime/base/json_escape.h"
 
 void ws_textout_flush(ws_textout *t)
 {

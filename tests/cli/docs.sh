@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # docs.sh - the manual pages and the documents stay true: groff finds
 # nothing to warn about in docs/man/*.[17] (warnings are errors), every long
-# option of runtime/args.c is documented in wsrun(1), the wsrun commands of
+# option of runtime/cmd/args.c is documented in wsrun(1), the wsrun commands of
 # wsrun(1)'s EXAMPLES run and succeed, and the document checker
 # (tests/py/check_doc.py) rejects a listing or an output that is not true.
 # (docs/plugins.md itself is checked against an installed wsrun by
@@ -32,12 +32,12 @@ printf '.TH X 1\n.SH NAME\nx \\- y\n.BOGUS here\n' >"$SCRATCH/broken.1"
 if groff_clean "$SCRATCH/broken.1" >/dev/null; then bad "groff check accepted an undefined macro"; else ok; fi
 
 # Every long option the command line accepts appears in wsrun(1).
-options=$(sed -n '/^static const struct option long_options/,/^};/s/^ *{"\([a-z-]*\)",.*/\1/p' runtime/args.c)
-[ "$(echo "$options" | wc -w)" -ge 10 ] || bad "could not read long_options from runtime/args.c"
+options=$(sed -n '/^static const struct option long_options/,/^};/s/^ *{"\([a-z-]*\)",.*/\1/p' runtime/cmd/args.c)
+[ "$(echo "$options" | wc -w)" -ge 10 ] || bad "could not read long_options from runtime/cmd/args.c"
 for opt in $options; do
     roff=$(echo "--$opt" | sed 's/-/\\\\-/g')
     if grep -qF -- "$(printf '%b' "$roff")" docs/man/wsrun.1; then ok
-    else bad "option --$opt of runtime/args.c is not documented in docs/man/wsrun.1"; fi
+    else bad "option --$opt of runtime/cmd/args.c is not documented in docs/man/wsrun.1"; fi
 done
 # ... and every one is in wsrun --help.
 help=$("$BUILD/wsrun" --help)

@@ -1,6 +1,6 @@
 /*
  * fuzz_journal.c - libFuzzer target: the --resume reader
- * (wsrt_journal_scan_data in runtime/journal_format.c) on arbitrary bytes,
+ * (wsrt_journal_scan_data in runtime/reports/journal_format.c) on arbitrary bytes,
  * against the key of a fixed command.  Checks what must hold for any input: no
  * read past the data, no bit set at or beyond count, keep_len within the
  * data and on a record boundary, and done equal to the bits it set.

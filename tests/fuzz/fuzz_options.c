@@ -1,6 +1,6 @@
 /*
  * fuzz_options.c - libFuzzer target: the plugin-option parser
- * (runtime/options.c) and the CLI's whole-number parser.  The input is
+ * (runtime/plugin/options.c) and the CLI's whole-number parser.  The input is
  * split at newlines: line 1 becomes the default of an int option and the
  * choices of an enum option (a plugin's own table, checked by
  * wsrt_opts_setup), the other lines are "-o key=value" assignments and

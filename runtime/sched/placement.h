@@ -1,6 +1,6 @@
 /*
  * placement.h - internal: which CPU each worker thread starts on
- * (runtime/placement.c).  Worker i starts on the i-th allowed CPU counted
+ * (runtime/sched/placement.c).  Worker i starts on the i-th allowed CPU counted
  * from the caller's, then lets itself run on every allowed CPU.  Left to
  * itself, Linux here often put a new thread on the CPU of another that was
  * already busy and moved it only much later (figures: docs/design.md,

@@ -1,12 +1,12 @@
 /*
- * pool.h - internal: the work-stealing pool, an object (runtime/pool.c;
+ * pool.h - internal: the work-stealing pool, an object (runtime/sched/pool.c;
  * its scheduler is sched.c and sched_range.c).  Runs run_one for every
  * index of a run on worker threads, and carries the fork-join slow paths.
  * Several pools in one program are independent: each has its own
  * threads, stop flag and counters, and two may run at once on different
  * threads.  Never blocks the caller's signals, installs a signal handler
  * or keeps a process-wide pool pointer: the commands that install
- * handlers register their pool with runtime/pool_registry.h.
+ * handlers register their pool with runtime/cmd/pool_registry.h.
  */
 #ifndef WSRUN_POOL_H
 #define WSRUN_POOL_H
@@ -71,7 +71,7 @@ typedef struct wsrt_pool_result {
 typedef struct wsrt_pool wsrt_pool;
 
 /* A pool for runs of about `jobs` workers: maps worker 0's stack and
- * starts the other workers' threads, which wait (runtime/standby.h), so a
+ * starts the other workers' threads, which wait (runtime/sched/standby.h), so a
  * run does not wait for threads to start: wsrun creates its pool with the
  * run's -j before it loads the plugin.  Threads that cannot start are not
  * a failure (the run starts its own).  NULL with errno set when the

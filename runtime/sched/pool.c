@@ -24,7 +24,7 @@
 #include "own_stack.h"
 #include "test_hooks.h"
 
-/* Set up per-thread crash reporting (runtime/crash.c), if linked in. */
+/* Set up per-thread crash reporting (runtime/cmd/crash.c), if linked in. */
 extern void wsrt_crash_thread_init(void) __attribute__((weak, visibility("hidden")));
 
 static void *worker_thread(void *arg);

@@ -1,6 +1,6 @@
 /*
  * standby.h - internal: worker threads started before the run that uses
- * them (runtime/standby.c).  wsrt_pool_create starts them before the CLI
+ * them (runtime/sched/standby.c).  wsrt_pool_create starts them before the CLI
  * loads the plugin, so what starting a thread costs (docs/design.md,
  * "Costs measured on the project's VM") overlaps the loading and the
  * plugin's init instead of delaying the run; the pool then hands each

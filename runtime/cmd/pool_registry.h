@@ -1,7 +1,7 @@
 /*
  * pool_registry.h - internal: the one process-wide pool pointer, for the
  * commands (wsrun, wsrun-mpi) whose signal handlers and progress line must
- * reach the pool they run (runtime/pool_registry.c).  The pool itself
+ * reach the pool they run (runtime/cmd/pool_registry.c).  The pool itself
  * (pool.h) knows nothing of it.
  *
  * Protocol: the command registers its pool before the handlers that use

@@ -1,5 +1,5 @@
 /*
- * outfile.h - internal controls of ws_outfile_* (runtime/outfile.c) for the
+ * outfile.h - internal controls of ws_outfile_* (runtime/plugin/outfile.c) for the
  * tests; never called by the runtime itself.
  */
 #ifndef WS_OUTFILE_H

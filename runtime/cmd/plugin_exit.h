@@ -1,6 +1,6 @@
 /*
  * plugin_exit.h - internal: what the wsrun commands do when a plugin calls
- * exit() from one of its callbacks (runtime/plugin_exit.c).
+ * exit() from one of its callbacks (runtime/cmd/plugin_exit.c).
  *
  * Installed by the commands only (wsrun, wsrun-mpi, through
  * wsrt_session_main), never by the pool: a program that embeds the

@@ -35,11 +35,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "crash.h"
 #include "outfile.h"
 #include "wsrun.h"
 
-/* The command's crash handler (runtime/crash.c) removes tracked temporaries
+/* The command's crash handler (runtime/cmd/crash.c) removes tracked temporaries
  * when wsrun must exit at once; libwsrun has no such handler (a library
  * installs none), so there the calls are weak and do nothing. */
 extern void wsrt_crash_track_temp(const char *path) __attribute__((weak, visibility("hidden")));

@@ -1,6 +1,6 @@
 /*
  * own_stack.h - internal: run a function on the calling thread but on a
- * deep stack of its own (runtime/own_stack.c).  The pool runs worker 0 this
+ * deep stack of its own (runtime/sched/own_stack.c).  The pool runs worker 0 this
  * way on the thread that called it, so a run neither waits for a new thread
  * to be scheduled nor for one to end, while worker 0 still gets the deep
  * stack every worker has (a process's main thread may have only 8 MiB).
