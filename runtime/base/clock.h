@@ -20,6 +20,18 @@ static inline uint64_t wsrt_now_ns(void)
     return (uint64_t)ts.tv_sec * WSRT_NS_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
+/* The same clock at tick resolution (CLOCK_MONOTONIC_COARSE, 1-4 ms):
+ * a load of the kernel's last tick time, no TSC read, for code that reads
+ * the clock once per index on every worker (the journal's batch age).  Its
+ * readings may trail wsrt_now_ns() by a tick: never subtract one from the
+ * other. */
+static inline uint64_t wsrt_now_coarse_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (uint64_t)ts.tv_sec * WSRT_NS_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
 /* The absolute CLOCK_MONOTONIC time `ns` from now, for
  * pthread_cond_timedwait on a condition set up with
  * pthread_condattr_setclock(CLOCK_MONOTONIC). */

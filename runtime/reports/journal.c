@@ -28,6 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+
 #define BATCH_RECORDS WS_JOURNAL_BATCH
 #define BATCH_MAX_AGE_NS (WS_JOURNAL_BATCH_MS * 1000000ull)
 
@@ -65,25 +67,13 @@ static void store_le64(unsigned char *p, uint64_t v)
         p[k] = (unsigned char)(v >> (8 * k));
 }
 
-/* CLOCK_MONOTONIC_COARSE is clock.h's CLOCK_MONOTONIC read at tick
- * resolution (1-4 ms): every worker reads it once per finished index, and
- * the coarse read is a plain load of the kernel's last tick time, with no
- * TSC read.  A tick is nothing against WS_JOURNAL_BATCH_MS, and the ages
- * it measures are never compared with wsrt_now_ns() readings. */
-static uint64_t clock_coarse_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* The batches' clock: the system's, or a test's (wsrt_journal_set_clock), so
  * that the age rule is tested by events, never by sleeping past it. */
-static uint64_t (*batch_clock)(void) = clock_coarse_now_ns;
+static uint64_t (*batch_clock)(void) = wsrt_now_coarse_ns;
 
 void wsrt_journal_set_clock(uint64_t (*now_ns)(void))
 {
-    batch_clock = now_ns ? now_ns : clock_coarse_now_ns;
+    batch_clock = now_ns ? now_ns : wsrt_now_coarse_ns;
 }
 
 static uint64_t coarse_now_ns(void)
