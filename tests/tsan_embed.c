@@ -4,7 +4,8 @@
  * fork-join inside runs every index exactly once with exact sums; a second
  * thread's call on a pool that is running is refused (it waits for the
  * run to be inside its work, an event, and the run waits for the refusal);
- * a failing descriptor run, then pools made one after another.  Non-zero
+ * a failing descriptor run, then pools made one after another, then two
+ * pools running at the same time from two threads.  Non-zero
  * exit on any failure; no timing is measured or asserted.
  */
 #include <pthread.h>
@@ -117,6 +118,78 @@ static int fail_at(void *arg, uint64_t index, ws_ctx *ctx)
     return index == 321 ? ws_fail(ctx, "no 321") : WS_OK;
 }
 
+/* Two pools at once, each run from a thread of its own: each run's index
+ * 0 waits until the other pool's run is inside its work too, so the runs
+ * overlap for certain (an event, not a delay). */
+typedef struct side {
+    ws_pool *pool;
+    atomic_int *mine, *other;
+    _Atomic unsigned *seen;
+    _Atomic uint64_t total;
+    uint64_t n;
+    int rc;
+} side;
+
+static int meet_then_count(void *arg, uint64_t index, ws_ctx *ctx)
+{
+    side *s = arg;
+    if (index == 0) {
+        /* release/acquire: each side's flag is seen only after its run began. */
+        atomic_store_explicit(s->mine, 1, memory_order_release);
+        while (!atomic_load_explicit(s->other, memory_order_acquire))
+            sched_yield();
+    }
+    /* relaxed: read after the run, which joins every worker. */
+    atomic_fetch_add_explicit(&s->seen[index], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->total, WS_RUN(ctx, span_sum, 0, index % 31),
+                              memory_order_relaxed);
+    return WS_OK;
+}
+
+static void *run_side(void *arg)
+{
+    side *s = arg;
+    s->rc = ws_pool_for(s->pool, s->n, meet_then_count, s, NULL);
+    return NULL;
+}
+
+static int two_pools_at_once(void)
+{
+    atomic_int inside_a = 0, inside_b = 0;
+    side a = {ws_pool_create(2, 1), &inside_a, &inside_b, NULL, 0, 5000, -1};
+    side b = {ws_pool_create(2, 2), &inside_b, &inside_a, NULL, 0, 7000, -1};
+    a.seen = calloc(a.n, sizeof(unsigned));
+    b.seen = calloc(b.n, sizeof(unsigned));
+    pthread_t ta, tb;
+    if (!a.pool || !b.pool || !a.seen || !b.seen || pthread_create(&ta, NULL, run_side, &a) != 0)
+        return 1;
+    if (pthread_create(&tb, NULL, run_side, &b) != 0)
+        return 1;
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    int bad = 0;
+    side *sides[2] = {&a, &b};
+    for (int k = 0; k < 2; k++) {
+        side *s = sides[k];
+        uint64_t want = 0, wrong = 0;
+        for (uint64_t i = 0; i < s->n; i++) {
+            uint64_t m = i % 31;
+            want += m * (m ? m - 1 : 0) / 2;
+            wrong += atomic_load(&s->seen[i]) != 1;
+        }
+        if (s->rc != WS_POOL_OK || wrong || atomic_load(&s->total) != want) {
+            printf("tsan_embed: pool %c of two at once: rc %d, %llu indices not run once, "
+                   "total %llu want %llu\n",
+                   'A' + k, s->rc, (unsigned long long)wrong,
+                   (unsigned long long)atomic_load(&s->total), (unsigned long long)want);
+            bad = 1;
+        }
+        free((void *)s->seen);
+        ws_pool_destroy(s->pool);
+    }
+    return bad;
+}
+
 int main(void)
 {
     int bad = 0;
@@ -151,6 +224,7 @@ int main(void)
         bad += every_index_once(p, 3000);
         ws_pool_destroy(p);
     }
+    bad += two_pools_at_once();
     printf("tsan_embed: %s\n", bad ? "FAILED" : "ok");
     return bad != 0;
 }
