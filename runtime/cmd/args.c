@@ -19,6 +19,7 @@
 #include "options.h"
 #include "run.h"
 #include "shard.h"
+#include "placement.h"
 
 #define MAX_RETRIES 1000
 #define MAX_COUNT ((uint64_t)INT64_MAX)
@@ -120,19 +121,6 @@ void wsrt_args_print_usage(FILE *out, const char *program)
             "stopped by SIGINT / SIGTERM; 128+N the plugin crashed with signal N (139\n"
             "SIGSEGV, 134 SIGABRT, 136 SIGFPE).\n",
             WSRT_MAX_JOBS);
-}
-
-static unsigned default_jobs(void)
-{
-    cpu_set_t set;
-    long n = 0;
-    if (sched_getaffinity(0, sizeof set, &set) == 0)
-        n = CPU_COUNT(&set);
-    if (n <= 0)
-        n = sysconf(_SC_NPROCESSORS_ONLN);
-    if (n <= 0)
-        n = 1;
-    return n > WSRT_MAX_JOBS ? WSRT_MAX_JOBS : (unsigned)n;
 }
 
 /* --count, --jobs, --seed, --retries: one message style for all. */
@@ -267,7 +255,7 @@ int wsrt_args_parse(int argc, char **argv, wsrt_args *a)
         return -1;
     }
     if (a->jobs == 0)
-        a->jobs = default_jobs();
+        a->jobs = wsrt_cpus_allowed(WSRT_MAX_JOBS);
     return 0;
 }
 

@@ -27,23 +27,11 @@
 #include "options.h"
 #include "report.h"
 #include "run.h"
+#include "placement.h"
 
 extern char **environ;
 
 /* ------------------------------------------------------------ the machine */
-
-static unsigned cpus_allowed(void)
-{
-    cpu_set_t set;
-    long n = 0;
-    if (sched_getaffinity(0, sizeof set, &set) == 0)
-        n = CPU_COUNT(&set);
-    if (n <= 0)
-        n = sysconf(_SC_NPROCESSORS_ONLN);
-    if (n <= 0)
-        n = 1;
-    return n > WS_SCALING_MAX_JOBS ? WS_SCALING_MAX_JOBS : (unsigned)n;
-}
 
 static void read_cpu_model(char *buf, size_t size)
 {
@@ -477,7 +465,7 @@ int wsrt_scaling_main(const wsrt_scaling_args *args, const char *plugin, const c
     memset(&s, 0, sizeof s);
     s.plugin = plugin;
     s.allow_diff = args->allow_diff;
-    s.cpus_allowed = cpus_allowed();
+    s.cpus_allowed = wsrt_cpus_allowed(WS_SCALING_MAX_JOBS);
     study_files files;
     memset(&files, 0, sizeof files);
     int status = WS_EXIT_USAGE;

@@ -23,6 +23,7 @@
 #include "pool.h"
 #include "run.h"
 #include "wsrun_embed.h"
+#include "placement.h"
 
 #define MAX_JOBS 4096
 #define MAX_COUNT ((uint64_t)INT64_MAX)
@@ -86,20 +87,6 @@ static int wsrt_embed_in_task(void)
 }
 
 /* ------------------------------------------------------------- helpers */
-
-/* The CPUs this process may use, as wsrun's default -j. */
-static unsigned wsrt_default_jobs(void)
-{
-    cpu_set_t set;
-    long n = 0;
-    if (sched_getaffinity(0, sizeof set, &set) == 0)
-        n = CPU_COUNT(&set);
-    if (n <= 0)
-        n = sysconf(_SC_NPROCESSORS_ONLN);
-    if (n <= 0)
-        n = 1;
-    return n > MAX_JOBS ? MAX_JOBS : (unsigned)n;
-}
 
 static int refuse(ws_pool *pool, const char *fmt, ...) WS_PRINTF(2, 3);
 static int refuse(ws_pool *pool, const char *fmt, ...)
@@ -286,7 +273,7 @@ ws_pool *ws_pool_create(unsigned jobs, uint64_t seed)
     ws_pool *pool = calloc(1, sizeof *pool);
     if (!pool)
         return NULL;
-    pool->jobs = jobs ? jobs : wsrt_default_jobs();
+    pool->jobs = jobs ? jobs : wsrt_cpus_allowed(MAX_JOBS);
     pool->seed = seed;
     atomic_init(&pool->busy, 0);
     if (wsrt_embed_pool_open(pool) != 0) {

@@ -5,6 +5,8 @@
  */
 #include "placement.h"
 
+#include <unistd.h>
+
 void wsrt_placement_read(wsrt_placement *pl, unsigned jobs)
 {
     pl->n_cpus = 0;
@@ -36,4 +38,17 @@ void wsrt_placement_let_go(const wsrt_placement *pl)
 {
     if (pl->spread)
         pthread_setaffinity_np(pthread_self(), sizeof pl->allowed, &pl->allowed);
+}
+
+unsigned wsrt_cpus_allowed(unsigned max)
+{
+    cpu_set_t set;
+    long n = 0;
+    if (sched_getaffinity(0, sizeof set, &set) == 0)
+        n = CPU_COUNT(&set);
+    if (n <= 0)
+        n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n <= 0)
+        n = 1;
+    return n > (long)max ? max : (unsigned)n;
 }

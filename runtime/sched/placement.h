@@ -22,6 +22,11 @@ typedef struct wsrt_placement {
     unsigned first_cpu;    /* index in cpus of the CPU the caller ran on */
 } wsrt_placement;
 
+/* The CPUs this process may use: its affinity mask's count, else the
+ * online CPUs, at least 1, at most `max` (wsrun's default -j, the
+ * embedding API's jobs = 0, --scaling's default list). */
+unsigned wsrt_cpus_allowed(unsigned max);
+
 /* Read the calling thread's mask and CPU, for a run of `jobs` workers. */
 void wsrt_placement_read(wsrt_placement *pl, unsigned jobs);
 
