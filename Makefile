@@ -109,7 +109,7 @@ $(TEST_RT): $(RUNTIME_SRCS:%.c=$(BUILD)/hooks/obj/%.o)
 	rm -f $@
 	ar rcs $@ $^
 $(BUILD)/tsan/%: TSAN_FLAGS += -DWS_TEST_HOOKS
-$(BUILD)/sched_fuzz: tests/sched_fuzz.c tests/stress.h $(TEST_RT)
+$(BUILD)/sched_fuzz: tests/sched_fuzz.c tests/stress.h $(TEST_RT) | $(BUILD)/wsrun.dynlist
 	$(CC) $(CFLAGS_ALL) -DWS_TEST_HOOKS -Itests $(EXPORT_DYNAMIC) $< $(TEST_RT) -o $@ -ldl -lm
 $(BUILD)/tsan/sched_fuzz: tests/sched_fuzz.c tests/stress.h $(RUNTIME_SRCS:%.c=$(BUILD)/tsan/%.o)
 	$(CC) $(TSAN_FLAGS) -Itests $(EXPORT_DYNAMIC) $< $(filter %.o,$^) -o $@ -ldl -lm
@@ -127,7 +127,7 @@ soak: sched-fuzz
 # ---------------------------------------------------------------- tests
 TEST_LIBS := -lcriterion -ldl -lm $(PNG_LIBS)
 
-$(BUILD)/tests/test_%: tests/test_%.c $(TEST_RT) $(wildcard tests/*.h include/*.h)
+$(BUILD)/tests/test_%: tests/test_%.c $(TEST_RT) $(wildcard tests/*.h include/*.h) | $(BUILD)/wsrun.dynlist
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -DWS_TEST_HOOKS $(PNG_CFLAGS) -Itests $(EXPORT_DYNAMIC) $< $(TEST_RT) -o $@ $(TEST_LIBS)
 
@@ -222,7 +222,7 @@ test-tsan-cli:
 # Soak: deque, pool, fork-join and journal stress at -j 2..16 for
 # SOAK_SECONDS; soak-ci is the 60-second version (half of it under TSan).
 SOAK_SECONDS ?= 600
-$(BUILD)/soak: tests/soak.c tests/stress.h $(TEST_RT)
+$(BUILD)/soak: tests/soak.c tests/stress.h $(TEST_RT) | $(BUILD)/wsrun.dynlist
 	$(CC) $(CFLAGS_ALL) -DWS_TEST_HOOKS -Itests $(EXPORT_DYNAMIC) $< $(TEST_RT) -o $@ -ldl -lm
 
 $(TSAN_DIR)/soak: tests/soak.c tests/stress.h $(TSAN_RUNTIME_OBJS)
