@@ -50,6 +50,7 @@ typedef struct meeting_run {
     unsigned jobs;
     wsrt_pool_result res;
     int rc;
+    pid_t caller_tid, index0_tid; /* the thread that ran the pool; that ran index 0 */
 } meeting_run;
 
 static int meeting_run_one(void *state, uint64_t index, ws_ctx *ctx)
@@ -57,6 +58,7 @@ static int meeting_run_one(void *state, uint64_t index, ws_ctx *ctx)
     (void)ctx;
     meeting_run *m = state;
     if (index == 0) {
+        m->index0_tid = gettid(); /* read after the run, which joins it */
         atomic_store(&m->started, 1);
         wait_flag(m->other_started);
         if (m->stop_self) {
@@ -75,6 +77,7 @@ static void *meeting_thread(void *arg)
     meeting_run *m = arg;
     ws_run run;
     test_run_init(&run, "meeting", m->count, m->jobs, meeting_run_one, m);
+    m->caller_tid = gettid();
     m->rc = wsrt_pool_run(m->pool, &run, &m->res);
     return NULL;
 }
@@ -99,6 +102,12 @@ static void run_two_pools(int a_stops)
     pthread_join(tb, NULL);
     cr_assert_eq(a.rc, 0);
     cr_assert_eq(b.rc, 0);
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+    /* Each pool has a deep stack of its own for worker 0 (own_stack.h), so
+     * both runs, at once, ran worker 0 (index 0) on their calling thread. */
+    cr_assert_eq(a.index0_tid, a.caller_tid, "pool a's worker 0 was not on its caller's thread");
+    cr_assert_eq(b.index0_tid, b.caller_tid, "pool b's worker 0 was not on its caller's thread");
+#endif
 
     /* b: never stopped, every index exactly once. */
     for (uint64_t i = 0; i < n; i++)

@@ -30,14 +30,6 @@
 #define OWN_STACK_USABLE 1
 #endif
 
-/* The kept stack: base is the guard page (`guard` bytes); `bytes` usable
- * above it. */
-static char *kept_base;
-static size_t kept_bytes, kept_guard;
-/* Taken by the call running on the stack.  acq_rel: a later call that takes
- * it sees the kept_* fields the previous one wrote. */
-static atomic_flag in_use = ATOMIC_FLAG_INIT;
-
 /* makecontext passes only int arguments, so the call travels through a
  * thread-local slot, read once at the start of the new context. */
 typedef struct own_stack_call {
@@ -56,14 +48,14 @@ static void own_stack_entry(void)
 }
 
 /* The kept stack for `bytes` (rounded up to whole pages), mapped on first
- * use; one size per process (the pool asks for one), so a call for another
- * size is refused.  The caller holds in_use. */
-static int keep_stack(size_t bytes)
+ * use; one size per stack (the pool asks for one), so a call for another
+ * size is refused.  The caller holds st->in_use. */
+static int keep_stack(wsrt_own_stack *st, size_t bytes)
 {
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     bytes = (bytes + page - 1) / page * page;
-    if (kept_base)
-        return kept_bytes == bytes ? 0 : -1;
+    if (st->base)
+        return st->bytes == bytes ? 0 : -1;
     char *base = mmap(NULL, bytes + page, PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
     if (base == MAP_FAILED)
@@ -72,23 +64,23 @@ static int keep_stack(size_t bytes)
         munmap(base, bytes + page);
         return -1;
     }
-    kept_base = base;
-    kept_bytes = bytes;
-    kept_guard = page;
+    st->base = base;
+    st->bytes = bytes;
+    st->guard = page;
     return 0;
 }
 
-int wsrt_run_on_own_stack(void (*fn)(void *), void *arg, size_t bytes)
+int wsrt_run_on_own_stack(wsrt_own_stack *st, void (*fn)(void *), void *arg, size_t bytes)
 {
     if (!OWN_STACK_USABLE)
         return -1;
-    if (atomic_flag_test_and_set_explicit(&in_use, memory_order_acq_rel))
+    if (atomic_flag_test_and_set_explicit(&st->in_use, memory_order_acq_rel))
         return -1; /* an outer call is on it */
     int rc = -1;
     ucontext_t caller, callee;
-    if (keep_stack(bytes) == 0 && getcontext(&callee) == 0) {
-        callee.uc_stack.ss_sp = kept_base + kept_guard;
-        callee.uc_stack.ss_size = kept_bytes;
+    if (keep_stack(st, bytes) == 0 && getcontext(&callee) == 0) {
+        callee.uc_stack.ss_sp = st->base + st->guard;
+        callee.uc_stack.ss_size = st->bytes;
         callee.uc_link = &caller;
         makecontext(&callee, own_stack_entry, 0);
         own_stack_call call = {fn, arg};
@@ -97,19 +89,27 @@ int wsrt_run_on_own_stack(void (*fn)(void *), void *arg, size_t bytes)
             rc = 0;
         pending_call = NULL;
     }
-    /* release: the next caller sees kept_base and kept_bytes. */
-    atomic_flag_clear_explicit(&in_use, memory_order_release);
+    /* release: the next caller sees st->base and st->bytes. */
+    atomic_flag_clear_explicit(&st->in_use, memory_order_release);
     return rc;
 }
 
-int wsrt_own_stack_reserve(size_t bytes)
+int wsrt_own_stack_reserve(wsrt_own_stack *st, size_t bytes)
 {
     if (!OWN_STACK_USABLE)
         return -1;
-    if (atomic_flag_test_and_set_explicit(&in_use, memory_order_acq_rel))
+    if (atomic_flag_test_and_set_explicit(&st->in_use, memory_order_acq_rel))
         return -1; /* a call is on it */
-    int rc = keep_stack(bytes);
+    int rc = keep_stack(st, bytes);
     /* release: as in wsrt_run_on_own_stack */
-    atomic_flag_clear_explicit(&in_use, memory_order_release);
+    atomic_flag_clear_explicit(&st->in_use, memory_order_release);
     return rc;
+}
+
+void wsrt_own_stack_release(wsrt_own_stack *st)
+{
+    if (st->base)
+        munmap(st->base, st->guard + st->bytes);
+    st->base = NULL;
+    st->bytes = st->guard = 0;
 }

@@ -236,10 +236,10 @@ wsrt_pool *wsrt_pool_create(unsigned jobs)
     /* First, while this may still be the only thread: mapping the stack
      * changes page protections, which with other threads alive costs a
      * TLB shootdown (an interrupt to every CPU they run on).  The stack is
-     * the process's one (own_stack.h): a pool whose run finds it in use by
-     * another pool's run gives worker 0 a thread instead.  Optional: a
-     * run without it does the same. */
-    (void)wsrt_own_stack_reserve(WORKER_STACK_BYTES);
+     * this pool's own (own_stack.h).  Optional: where it cannot be had,
+     * worker 0 gets a thread. */
+    atomic_flag_clear(&p->own_stack.in_use);
+    (void)wsrt_own_stack_reserve(&p->own_stack, WORKER_STACK_BYTES);
     if (p->prepared_jobs >= 2) {
         wsrt_placement place;
         wsrt_placement_read(&place, p->prepared_jobs);
@@ -255,6 +255,7 @@ void wsrt_pool_destroy(wsrt_pool *p)
     if (!p)
         return;
     wsrt_pool_reap(p); /* every thread of the pool has ended: nothing reads it now */
+    wsrt_own_stack_release(&p->own_stack); /* no run: nothing is on it */
     free(p->retired);
     pthread_mutex_destroy(&p->fail_lock);
     free(p);
@@ -433,15 +434,16 @@ int wsrt_pool_run(wsrt_pool *p, ws_run *run, wsrt_pool_result *result)
     /* Worker 0 runs here, on this thread, so the run begins at once and
      * ends without waiting for a thread to be scheduled or to exit (what
      * each costs: docs/design.md, "Costs measured on the project's VM").
-     * Where it cannot (a sanitizer build; another pool's run holds the
-     * process's own stack), and for plugins built for ABI 1.0 and 1.1,
+     * Where it cannot (a sanitizer build; the pool's stack could not be
+     * mapped), and for plugins built for ABI 1.0 and 1.1,
      * whose workers all ran on threads of their own (see wsrun.h), worker
      * 0 gets a thread.  Worker 0 starts worker 1, whose thread starts the
      * others (wsrt_worker_run, worker_thread), so if worker 0's thread
      * cannot start, no thread was started: the failure is in
      * start_failed, and there is nothing to wait for. */
     if (!worker0_may_run_on_caller(&run->desc) ||
-        wsrt_run_on_own_stack(worker0_on_caller, p->workers[0], WORKER_STACK_BYTES) != 0)
+        wsrt_run_on_own_stack(&p->own_stack, worker0_on_caller, p->workers[0],
+                              WORKER_STACK_BYTES) != 0)
         wsrt_start_worker_thread(p, 0);
     wait_for_worker_threads(p);
     /* every worker has left: nothing writes start_failed now */
