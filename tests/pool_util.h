@@ -1,13 +1,14 @@
 /*
  * pool_util.h - tests' shorthand for one run on a pool of its own
  * (runtime/sched/pool.h): create, run, destroy, so each run starts and ends
- * every thread it used.  Must never register the pool (tests that need a
+ * every thread it used; and a count of the process's threads.  Must never register the pool (tests that need a
  * stop from another thread hold the pool themselves) and never keep a
  * pool between calls.
  */
 #ifndef WSRUN_TEST_POOL_UTIL_H
 #define WSRUN_TEST_POOL_UTIL_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,6 +28,19 @@ static inline int test_pool_run(ws_run *run, wsrt_pool_result *res)
     int rc = wsrt_pool_run(pool, run, res);
     wsrt_pool_destroy(pool);
     return rc;
+}
+
+/* The threads of this process now (/proc/self/task): tests that a pool
+ * leaves none behind compare it before and after. */
+static inline unsigned test_threads_of_process(void)
+{
+    unsigned n = 0;
+    DIR *d = opendir("/proc/self/task");
+    for (struct dirent *e; d && (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    if (d)
+        closedir(d);
+    return n;
 }
 
 #endif

@@ -21,17 +21,6 @@ static void wait_flag(_Atomic int *flag)
         sched_yield();
 }
 
-static unsigned threads_of_process(void)
-{
-    unsigned n = 0;
-    DIR *d = opendir("/proc/self/task");
-    for (struct dirent *e; d && (e = readdir(d));)
-        n += e->d_name[0] != '.';
-    if (d)
-        closedir(d);
-    return n;
-}
-
 /* ------------------------------------------- two pools at the same time */
 
 /* One of two runs that meet: index 0 (worker 0's first, the root range
@@ -201,29 +190,29 @@ Test(pool, progress_and_busy_read_zero_between_runs)
 
 Test(pool, create_and_destroy_leave_no_thread)
 {
-    unsigned before = threads_of_process();
+    unsigned before = test_threads_of_process();
     for (int k = 0; k < 50; k++) {
         wsrt_pool *p = wsrt_pool_create(1 + (unsigned)k % 6);
         cr_assert_not_null(p, "create %d", k);
         if (k % 5 == 4) /* some with a run, most without */
             cr_assert_eq(pool_count_run_on(p, 100, 1 + (unsigned)k % 4), 0);
         wsrt_pool_destroy(p);
-        cr_assert_eq(threads_of_process(), before, "after destroy %d: %u threads, %u before", k,
-                     threads_of_process(), before);
+        cr_assert_eq(test_threads_of_process(), before, "after destroy %d: %u threads, %u before", k,
+                     test_threads_of_process(), before);
     }
     wsrt_pool_destroy(NULL);
 }
 
 Test(pool, destroy_with_no_run)
 {
-    unsigned before = threads_of_process();
+    unsigned before = test_threads_of_process();
     wsrt_pool *p = wsrt_pool_create(4);
     cr_assert_not_null(p);
     wsrt_pool_reap(p); /* ends the threads started ahead */
-    cr_assert_eq(threads_of_process(), before);
+    cr_assert_eq(test_threads_of_process(), before);
     cr_assert_eq(pool_count_run_on(p, 1000, 4), 0, "a reaped pool runs with threads of its own");
     wsrt_pool_destroy(p);
-    cr_assert_eq(threads_of_process(), before);
+    cr_assert_eq(test_threads_of_process(), before);
 }
 
 /* ------------------------------------------------ invariant checks */

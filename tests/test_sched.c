@@ -571,20 +571,9 @@ static int thread_probe_run_one(void *state, uint64_t index, ws_ctx *ctx)
     return WS_OK;
 }
 
-static unsigned threads_of_process(void)
-{
-    unsigned n = 0;
-    DIR *d = opendir("/proc/self/task");
-    for (struct dirent *e; d && (e = readdir(d));)
-        n += e->d_name[0] != '.';
-    if (d)
-        closedir(d);
-    return n;
-}
-
 Test(sched, worker_0_runs_on_the_caller_and_reap_joins_the_rest)
 {
-    unsigned before = threads_of_process();
+    unsigned before = test_threads_of_process();
     cr_assert_gt(before, 0);
     for (unsigned jobs = 1; jobs <= 8; jobs++) {
         thread_probe probe = {.caller = pthread_self()};
@@ -603,8 +592,8 @@ Test(sched, worker_0_runs_on_the_caller_and_reap_joins_the_rest)
 #endif
         free(res.workers);
         wsrt_pool_reap(pool);
-        cr_assert_eq(threads_of_process(), before, "-j%u: %u threads after wsrt_pool_reap, %u before",
-                     jobs, threads_of_process(), before);
+        cr_assert_eq(test_threads_of_process(), before, "-j%u: %u threads after wsrt_pool_reap, %u before",
+                     jobs, test_threads_of_process(), before);
         wsrt_pool_destroy(pool);
     }
 }
@@ -657,14 +646,14 @@ static int has_id(const pid_t *ids, unsigned n, pid_t id)
  * process has `want` threads; returns how many it has. */
 static unsigned wait_for_threads(unsigned want)
 {
-    for (int ms = 0; ms < 10000 && threads_of_process() != want; ms++)
+    for (int ms = 0; ms < 10000 && test_threads_of_process() != want; ms++)
         nanosleep(&(struct timespec){0, 1000000}, NULL);
-    return threads_of_process();
+    return test_threads_of_process();
 }
 
 Test(sched, prepared_threads_run_the_workers_and_reap_ends_the_rest)
 {
-    unsigned before = threads_of_process();
+    unsigned before = test_threads_of_process();
     /* prepared, jobs, nap: 1 = let them fall asleep first (past the spin) */
     static const unsigned cases[][3] = {{4, 4, 0}, {4, 2, 0}, {2, 5, 0}, {8, 8, 1}, {3, 3, 1}};
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
@@ -672,7 +661,7 @@ Test(sched, prepared_threads_run_the_workers_and_reap_ends_the_rest)
         wsrt_pool *pool = wsrt_pool_create(prepared);
         cr_assert_not_null(pool);
         cr_assert_eq(wait_for_threads(before + prepared - 1), before + prepared - 1,
-                     "prepare(%u): %u threads, %u before", prepared, threads_of_process(), before);
+                     "prepare(%u): %u threads, %u before", prepared, test_threads_of_process(), before);
         pid_t ids[64];
         unsigned n = thread_ids(ids, 64);
         if (cases[c][2])
@@ -698,8 +687,8 @@ Test(sched, prepared_threads_run_the_workers_and_reap_ends_the_rest)
         }
         free(res.workers);
         wsrt_pool_reap(pool);
-        cr_assert_eq(threads_of_process(), before, "prepare(%u) -j%u: %u threads after reap, %u before",
-                     prepared, jobs, threads_of_process(), before);
+        cr_assert_eq(test_threads_of_process(), before, "prepare(%u) -j%u: %u threads after reap, %u before",
+                     prepared, jobs, test_threads_of_process(), before);
         wsrt_pool_destroy(pool);
     }
     for (int k = 0; k < 3; k++) { /* no run comes: ended at once, or after they slept */
@@ -708,8 +697,8 @@ Test(sched, prepared_threads_run_the_workers_and_reap_ends_the_rest)
         if (k == 2)
             nanosleep(&(struct timespec){0, 20000000}, NULL);
         wsrt_pool_destroy(pool);
-        cr_assert_eq(threads_of_process(), before, "prepare(6), no run: %u threads after reap, %u before",
-                     threads_of_process(), before);
+        cr_assert_eq(test_threads_of_process(), before, "prepare(6), no run: %u threads after reap, %u before",
+                     test_threads_of_process(), before);
     }
 }
 
