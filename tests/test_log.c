@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "capture_util.h"
 #include "run.h"
 
 static ws_run run;
@@ -101,29 +102,6 @@ Test(log, set_count_from_a_worker_aborts)
 
 /* ------------------------------------------------- lines on stderr */
 
-static char captured_path[64];
-
-/* Point fd 2 at a fresh file; returns what was written once `body` ran. */
-static char *capture_stderr(void (*body)(void))
-{
-    snprintf(captured_path, sizeof captured_path, "/tmp/wsrun-test-log.XXXXXX");
-    int fd = mkstemp(captured_path);
-    cr_assert_geq(fd, 0);
-    fflush(stderr);
-    int saved = dup(2);
-    dup2(fd, 2);
-    body();
-    fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
-    off_t size = lseek(fd, 0, SEEK_END);
-    char *text = calloc(1, (size_t)size + 1);
-    cr_assert_eq(pread(fd, text, (size_t)size, 0), size);
-    close(fd);
-    unlink(captured_path);
-    return text;
-}
-
 static void log_two_lines(void)
 {
     ws_log(CTX, "hello %d", 5);
@@ -133,7 +111,7 @@ static void log_two_lines(void)
 
 Test(log, log_and_err_lines)
 {
-    char *text = capture_stderr(log_two_lines);
+    char *text = test_capture_stderr(log_two_lines);
     cr_assert_str_eq(text, "wsrun: demo: hello 5\nwsrun: demo: with newline\nwsrun: plain "
                            "error\n");
     free(text);
@@ -142,7 +120,7 @@ Test(log, log_and_err_lines)
 Test(log, quiet_silences_log_but_not_errors)
 {
     run.quiet = 1;
-    char *text = capture_stderr(log_two_lines);
+    char *text = test_capture_stderr(log_two_lines);
     cr_assert_str_eq(text, "wsrun: plain error\n");
     free(text);
 }
@@ -169,7 +147,7 @@ static void log_from_threads(void)
 
 Test(log, lines_never_interleave)
 {
-    char *text = capture_stderr(log_from_threads);
+    char *text = test_capture_stderr(log_from_threads);
     int seen[THREADS] = {0};
     int lines = 0;
     for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "capture_util.h"
 #include "progress.h"
 
 #define ERASE "\r\033[K"
@@ -50,27 +51,6 @@ static void run_line(void)
         sem_wait(&fake.asked); /* the thread asked: its draw follows */
     wsrt_progress_stop_redraws(&p);
     wsrt_progress_end(&p, final_count);
-}
-
-static char *capture_stderr(void (*body)(void))
-{
-    char path[64];
-    snprintf(path, sizeof path, "/tmp/wsrun-test-progress.XXXXXX");
-    int fd = mkstemp(path);
-    cr_assert_geq(fd, 0);
-    fflush(stderr);
-    int saved = dup(2);
-    dup2(fd, 2);
-    body();
-    fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
-    off_t size = lseek(fd, 0, SEEK_END);
-    char *text = calloc(1, (size_t)size + 1);
-    cr_assert_eq(pread(fd, text, (size_t)size, 0), size);
-    close(fd);
-    unlink(path);
-    return text;
 }
 
 static void setup(void)
@@ -112,7 +92,7 @@ Test(progress, last_line_shows_the_final_count_then_is_erased)
 {
     fake.busy = 3;
     final_count = 7;
-    char *text = capture_stderr(run_line);
+    char *text = test_capture_stderr(run_line);
     char *lines[64];
     int n = split_lines(text, lines, 64);
     cr_assert_geq(n, 2, "no line drawn: '%s'", text);
@@ -124,7 +104,7 @@ Test(progress, last_line_shows_the_final_count_then_is_erased)
 Test(progress, final_count_is_clamped_to_the_total)
 {
     final_count = 15;
-    char *text = capture_stderr(run_line);
+    char *text = test_capture_stderr(run_line);
     char *lines[64];
     int n = split_lines(text, lines, 64);
     cr_assert_geq(n, 2);
@@ -138,7 +118,7 @@ Test(progress, thread_draws_what_its_source_says)
     fake.busy = 2;
     final_count = 9;
     wait_for_thread = 1;
-    char *text = capture_stderr(run_line);
+    char *text = test_capture_stderr(run_line);
     char *lines[64];
     int n = split_lines(text, lines, 64);
     cr_assert_geq(n, 3, "the thread drew nothing: '%s'", text);
