@@ -371,7 +371,7 @@ $(BUILD)/libwstasks.a: $(TASKS_LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-# test_read checks the input order (ws_natural_cmp; the runtime again after
+# test_read checks the input order (wstask_natural_cmp; the runtime again after
 # the helpers, for their ws_fail calls); fuzz_png decodes with png_read.c
 # built with the fuzzer's instrumentation.
 $(BUILD)/tests/test_read: $(BUILD)/libwstasks.a

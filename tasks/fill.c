@@ -59,7 +59,7 @@ static const ws_option fill_options[] = {
 };
 
 typedef struct fill_state {
-    ws_input input;
+    wstask_input input;
     int source, convert, sync;
     uint64_t max_pixels, seed;
     unsigned value;
@@ -91,7 +91,7 @@ static void fill_state_free(fill_state *st)
         munmap(st->map, st->map_len);
     if (st->map_fd >= 0)
         close(st->map_fd);
-    ws_input_free(&st->input);
+    wstask_input_free(&st->input);
     free(st);
 }
 
@@ -118,17 +118,17 @@ static int fill_settle_shape(fill_state *st, ws_ctx *ctx)
     if (given_w && given_h && given_c && given_d)
         return WS_OK;
 
-    ws_png_reader probe;
+    wstask_png_reader probe;
     memset(&probe, 0, sizeof probe);
-    ws_image_info info;
+    wstask_image_info info;
     const char *first = st->input.paths[0];
     char origin[WS_INPUT_ORIGIN_MAX];
-    int rc = ws_png_open(&probe, first, st->convert, st->max_pixels, &info);
+    int rc = wstask_png_open(&probe, first, st->convert, st->max_pixels, &info);
     if (rc != 0)
         rc = ws_fail(ctx, "%s%s (index 0, whose shape the array takes): %s; -o width, height, "
                           "channels and dtype set the shape instead",
-                     ws_input_origin(&st->input, 0, origin, sizeof origin), first, probe.why);
-    ws_png_reader_fini(&probe);
+                     wstask_input_origin(&st->input, 0, origin, sizeof origin), first, probe.why);
+    wstask_png_reader_fini(&probe);
     if (rc != 0)
         return rc;
     if (!given_w)
@@ -154,7 +154,7 @@ static int fill_create(fill_state *st, ws_ctx *ctx, const char *output)
     int ndim = st->channels == 1 ? 3 : 4;
     unsigned char header[WS_NPY_HEADER_MAX];
     size_t header_len =
-        ws_npy_header(header, sizeof header, st->sample_bytes == 1 ? "|u1" : "<u2", shape, ndim);
+        wstask_npy_header(header, sizeof header, st->sample_bytes == 1 ? "|u1" : "<u2", shape, ndim);
     uint64_t data_bytes;
     if (header_len == 0 ||
         __builtin_mul_overflow(st->count, st->slot_bytes, &data_bytes) ||
@@ -218,7 +218,7 @@ static int fill_init(ws_ctx *ctx, void **state)
         return ws_fail(ctx, "-o output=FILE.npy is required");
     }
     if (st->source == SOURCE_FILES) {
-        if (ws_input_select(ctx, ws_opt_str(ctx, "input"), &st->input) != WS_OK) {
+        if (wstask_input_select(ctx, ws_opt_str(ctx, "input"), &st->input) != WS_OK) {
             free(st);
             return WS_ERR;
         }
@@ -239,7 +239,7 @@ static int fill_init(ws_ctx *ctx, void **state)
         fill_state_free(st);
         return WS_ERR;
     }
-    st->slot_bytes = ws_noise_image_bytes(st->width, st->height, st->channels, st->sample_bytes);
+    st->slot_bytes = wstask_noise_image_bytes(st->width, st->height, st->channels, st->sample_bytes);
     int too_many_pixels = st->source == SOURCE_FILES &&
                           (uint64_t)st->width * st->height > st->max_pixels;
     if (st->slot_bytes == 0 || too_many_pixels) {
@@ -263,7 +263,7 @@ static int fill_worker_init(void *state, ws_ctx *ctx)
     const fill_state *st = (const fill_state *)state;
     if (st->source != SOURCE_FILES)
         return WS_OK;
-    ws_png_reader *r = calloc(1, sizeof *r);
+    wstask_png_reader *r = calloc(1, sizeof *r);
     if (!r)
         return ws_fail(ctx, "out of memory for a worker's decoder");
     ctx->worker_data = r;
@@ -273,10 +273,10 @@ static int fill_worker_init(void *state, ws_ctx *ctx)
 static void fill_worker_fini(void *state, ws_ctx *ctx)
 {
     (void)state;
-    ws_png_reader *r = (ws_png_reader *)ctx->worker_data;
+    wstask_png_reader *r = (wstask_png_reader *)ctx->worker_data;
     if (!r)
         return;
-    ws_png_reader_fini(r);
+    wstask_png_reader_fini(r);
     free(r);
     ctx->worker_data = NULL;
 }
@@ -300,24 +300,24 @@ static void fill_u16(unsigned char *p, size_t n, unsigned value)
 
 static int fill_from_file(const fill_state *st, uint64_t index, unsigned char *slot, ws_ctx *ctx)
 {
-    ws_png_reader *r = (ws_png_reader *)ctx->worker_data;
+    wstask_png_reader *r = (wstask_png_reader *)ctx->worker_data;
     const char *path = st->input.paths[index];
     /* Messages name a listed file's list and line too ("list.txt:3: "). */
     char origin_buf[WS_INPUT_ORIGIN_MAX];
-#define ORIGIN ws_input_origin(&st->input, index, origin_buf, sizeof origin_buf)
-    ws_image_info info;
-    if (ws_png_open(r, path, st->convert, st->max_pixels, &info) != 0)
+#define ORIGIN wstask_input_origin(&st->input, index, origin_buf, sizeof origin_buf)
+    wstask_image_info info;
+    if (wstask_png_open(r, path, st->convert, st->max_pixels, &info) != 0)
         return ws_fail(ctx, "%s%s: %s", ORIGIN, path, r->why);
     if (info.width != st->width || info.height != st->height || info.channels != st->channels ||
         info.bit_depth != 8 * st->sample_bytes) {
-        ws_png_reader_close(r);
+        wstask_png_reader_close(r);
         char got[96], want[96];
         fill_describe(got, sizeof got, info.width, info.height, info.channels, info.bit_depth / 8);
         fill_describe(want, sizeof want, st->width, st->height, st->channels, st->sample_bytes);
         return ws_fail(ctx, "%s%s: image is %s but the array's images are %s (set by %s)", ORIGIN,
                        path, got, want, st->shape_origin);
     }
-    if (ws_png_read_pixels(r, slot, (size_t)info.row_bytes) != 0)
+    if (wstask_png_read_pixels(r, slot, (size_t)info.row_bytes) != 0)
         return ws_fail(ctx, "%s%s: %s", ORIGIN, path, r->why);
     return WS_OK;
 #undef ORIGIN
@@ -375,7 +375,7 @@ static int fill_run_one(void *state, uint64_t index, ws_ctx *ctx)
         /* The noise definition is PNG's byte order; '<u2' is little-endian,
          * so 16-bit samples are swapped to equal what decoding the noise
          * plugin's files gives. */
-        ws_noise_pixels(st->seed, index, slot, n);
+        wstask_noise_pixels(st->seed, index, slot, n);
         if (st->sample_bytes == 2)
             swap_pairs(slot, n);
         return WS_OK;

@@ -1,7 +1,7 @@
 /*
  * noise.c - the built-in "noise" plugin (the seed's Example 1): image i of
  * the run becomes <prefix><i>.png, uniform random noise whose pixels are
- * ws_noise_pixels(seed, i) (tasks/noise_pixels.h), so the same --seed gives
+ * wstask_noise_pixels(seed, i) (tasks/noise_pixels.h), so the same --seed gives
  * byte-identical files for any -j.  Must never leave a partial file where a
  * finished image belongs (temporary name, renamed into place), never print,
  * and never change process-wide state (no mallopt, no chdir, no umask).
@@ -48,13 +48,13 @@ static const int noise_strategies[] = {Z_DEFAULT_STRATEGY, Z_FILTERED, Z_HUFFMAN
 #define NOISE_MAX_PREFIX 4000
 
 typedef struct noise_config {
-    ws_png_format format;
+    wstask_png_format format;
     size_t rowbytes;
     char prefix[NOISE_MAX_PREFIX + 1];
 } noise_config;
 
 typedef struct noise_worker {
-    ws_png_writer png;
+    wstask_png_writer png;
     unsigned char *row;
     ws_outfile out;
     char path[4096];
@@ -70,7 +70,7 @@ typedef struct noise_rows {
 static void noise_fill_row(void *arg, uint32_t y, unsigned char *row)
 {
     const noise_rows *r = (const noise_rows *)arg;
-    ws_noise_bytes_at(r->stream, (uint64_t)y * r->rowbytes, row, r->rowbytes);
+    wstask_noise_bytes_at(r->stream, (uint64_t)y * r->rowbytes, row, r->rowbytes);
 }
 
 static int noise_init(ws_ctx *ctx, void **state)
@@ -87,7 +87,7 @@ static int noise_init(ws_ctx *ctx, void **state)
                        width, height);
     if (level < 0 || level > 9)
         return ws_fail(ctx, "-o level=%" PRId64 ": must be 0..9", level);
-    uint64_t bytes = ws_noise_image_bytes((uint64_t)width, (uint64_t)height,
+    uint64_t bytes = wstask_noise_image_bytes((uint64_t)width, (uint64_t)height,
                                           (uint64_t)channels, (uint64_t)(depth / 8));
     if (bytes == 0 || bytes > WS_NOISE_MAX_IMAGE_BYTES)
         return ws_fail(ctx,
@@ -126,7 +126,7 @@ static int noise_worker_init(void *state, ws_ctx *ctx)
     if (!w)
         return ws_fail(ctx, "out of memory for a worker's buffers");
     w->row = malloc(cfg->rowbytes);
-    if (!w->row || ws_png_writer_init(&w->png) != 0) {
+    if (!w->row || wstask_png_writer_init(&w->png) != 0) {
         free(w->row);
         free(w);
         return ws_fail(ctx, "out of memory for a worker's buffers (%zu-byte rows)", cfg->rowbytes);
@@ -141,7 +141,7 @@ static void noise_worker_fini(void *state, ws_ctx *ctx)
     noise_worker *w = (noise_worker *)ctx->worker_data;
     if (!w)
         return;
-    ws_png_writer_fini(&w->png);
+    wstask_png_writer_fini(&w->png);
     free(w->row);
     free(w);
     ctx->worker_data = NULL;
@@ -159,7 +159,7 @@ static int noise_run_one(void *state, uint64_t index, ws_ctx *ctx)
         return WS_ERR; /* the message names the path and the reason */
 
     noise_rows rows = {ws_rng_for(ctx, index), cfg->rowbytes};
-    if (ws_png_write_fd(&w->png, w->out.fd, &cfg->format, noise_fill_row, &rows, w->row) != 0) {
+    if (wstask_png_write_fd(&w->png, w->out.fd, &cfg->format, noise_fill_row, &rows, w->row) != 0) {
         ws_outfile_abort(&w->out);
         return ws_fail(ctx, "cannot write %s: %s", w->path, w->png.reason);
     }

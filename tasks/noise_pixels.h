@@ -35,7 +35,7 @@
 /* ws_rng_fill, byte for byte.  On a little-endian machine each output's
  * bytes are already in ws_rng_fill's order, so one 8-byte copy replaces
  * gcc's byte-at-a-time loop (a third of the noise plugin's user time). */
-static inline void ws_noise_fill(ws_rng *r, unsigned char *p, size_t n)
+static inline void wstask_noise_fill(ws_rng *r, unsigned char *p, size_t n)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     for (; n >= 8; p += 8, n -= 8) {
@@ -49,7 +49,7 @@ static inline void ws_noise_fill(ws_rng *r, unsigned char *p, size_t n)
 /* Bytes [offset, offset + n) of a stream's byte sequence as ws_rng_fill
  * from a fresh `stream` would produce them.  Each 64-bit output is a pure
  * function of its position, so a row can be made without the rows before. */
-static inline void ws_noise_bytes_at(ws_rng stream, uint64_t offset,
+static inline void wstask_noise_bytes_at(ws_rng stream, uint64_t offset,
                                      unsigned char *buf, size_t n)
 {
     stream.counter = offset / 8;
@@ -62,19 +62,19 @@ static inline void ws_noise_bytes_at(ws_rng stream, uint64_t offset,
             n--;
         }
     }
-    ws_noise_fill(&stream, buf, n);
+    wstask_noise_fill(&stream, buf, n);
 }
 
 /* All nbytes sample bytes of image `index` (the definition above). */
-static inline void ws_noise_pixels(uint64_t seed, uint64_t index,
+static inline void wstask_noise_pixels(uint64_t seed, uint64_t index,
                                    unsigned char *buf, size_t nbytes)
 {
     ws_rng r = ws_rng_make(seed, index);
-    ws_noise_fill(&r, buf, nbytes);
+    wstask_noise_fill(&r, buf, nbytes);
 }
 
 /* Raw sample bytes of one image, or 0 when the product overflows 64 bits. */
-static inline uint64_t ws_noise_image_bytes(uint64_t width, uint64_t height,
+static inline uint64_t wstask_noise_image_bytes(uint64_t width, uint64_t height,
                                             uint64_t channels, uint64_t bytes_per_sample)
 {
     uint64_t total;

@@ -24,7 +24,7 @@
 /* Write the whole header (preamble and padded dict) for a C-ordered array
  * into buf.  descr is NumPy's type string, e.g. "|u1" or "<u2".  Returns
  * its length (a multiple of 64), or 0 when it does not fit in buf. */
-static inline size_t ws_npy_header(unsigned char *buf, size_t cap, const char *descr,
+static inline size_t wstask_npy_header(unsigned char *buf, size_t cap, const char *descr,
                             const uint64_t *shape, int ndim)
 {
     char dict[WS_NPY_HEADER_MAX];

@@ -4,7 +4,7 @@
  * costs no malloc/free (and no heap trim and page faults) per image.
  * Header-only static functions for one plugin source; must never touch
  * process-wide state (no mallopt, no signal handlers, no stdio), never
- * print, and never be shared between threads: one ws_png_writer per worker.
+ * print, and never be shared between threads: one wstask_png_writer per worker.
  */
 #ifndef WS_PNG_WRITE_H
 #define WS_PNG_WRITE_H
@@ -24,19 +24,19 @@
  * as long as the worker; destroying the write struct frees nothing, and
  * the block is simply reused for the next image.  A request that does not
  * fit goes to malloc, and the block grows once to the peak seen. */
-typedef struct ws_png_arena {
+typedef struct wstask_png_arena {
     unsigned char *base;
     size_t size;
     size_t used;
     size_t spilled; /* bytes handed out by malloc since the last reset */
-} ws_png_arena;
+} wstask_png_arena;
 
 #define WS_PNG_ARENA_ALIGN 16
 #define WS_PNG_ARENA_START (256u * 1024u)
 
-static png_voidp ws_png_arena_malloc(png_structp png, png_alloc_size_t n)
+static png_voidp wstask_png_arena_malloc(png_structp png, png_alloc_size_t n)
 {
-    ws_png_arena *a = (ws_png_arena *)png_get_mem_ptr(png);
+    wstask_png_arena *a = (wstask_png_arena *)png_get_mem_ptr(png);
     size_t rounded = ((size_t)n + WS_PNG_ARENA_ALIGN - 1) & ~(size_t)(WS_PNG_ARENA_ALIGN - 1);
     if (rounded >= n && rounded <= a->size - a->used) {
         void *p = a->base + a->used;
@@ -47,18 +47,18 @@ static png_voidp ws_png_arena_malloc(png_structp png, png_alloc_size_t n)
     return malloc(n); /* NULL makes libpng raise "out of memory" */
 }
 
-static void ws_png_arena_free(png_structp png, png_voidp p)
+static void wstask_png_arena_free(png_structp png, png_voidp p)
 {
-    ws_png_arena *a = (ws_png_arena *)png_get_mem_ptr(png);
+    wstask_png_arena *a = (wstask_png_arena *)png_get_mem_ptr(png);
     unsigned char *c = (unsigned char *)p;
     if (c >= a->base && c < a->base + a->size)
-        return; /* reclaimed all at once by ws_png_arena_reset */
+        return; /* reclaimed all at once by wstask_png_arena_reset */
     free(p);
 }
 
 /* Forget every allocation; if some spilled to malloc, grow to the peak so
  * the next image of the same shape fits. */
-static void ws_png_arena_reset(ws_png_arena *a)
+static void wstask_png_arena_reset(wstask_png_arena *a)
 {
     if (a->spilled) {
         size_t want = a->used + a->spilled;
@@ -75,17 +75,17 @@ static void ws_png_arena_reset(ws_png_arena *a)
 }
 
 /* Buffered writes to a descriptor; the first failure's errno is kept. */
-typedef struct ws_png_sink {
+typedef struct wstask_png_sink {
     int fd;
     int err;
     size_t len;
     size_t cap;
     unsigned char *buf;
-} ws_png_sink;
+} wstask_png_sink;
 
 #define WS_PNG_SINK_CAP (64u * 1024u)
 
-static int ws_png_write_all(ws_png_sink *s, const unsigned char *p, size_t n)
+static int wstask_png_write_all(wstask_png_sink *s, const unsigned char *p, size_t n)
 {
     while (n) {
         ssize_t w = write(s->fd, p, n);
@@ -101,21 +101,21 @@ static int ws_png_write_all(ws_png_sink *s, const unsigned char *p, size_t n)
     return 0;
 }
 
-static int ws_png_sink_flush(ws_png_sink *s)
+static int wstask_png_sink_flush(wstask_png_sink *s)
 {
     if (s->err)
         return -1;
-    int rc = ws_png_write_all(s, s->buf, s->len);
+    int rc = wstask_png_write_all(s, s->buf, s->len);
     s->len = 0;
     return rc;
 }
 
-static void ws_png_sink_write(png_structp png, png_bytep data, size_t n)
+static void wstask_png_sink_write(png_structp png, png_bytep data, size_t n)
 {
-    ws_png_sink *s = (ws_png_sink *)png_get_io_ptr(png);
+    wstask_png_sink *s = (wstask_png_sink *)png_get_io_ptr(png);
     if (s->len + n > s->cap) {
-        if (ws_png_sink_flush(s) != 0 ||
-            (n >= s->cap && ws_png_write_all(s, data, n) != 0))
+        if (wstask_png_sink_flush(s) != 0 ||
+            (n >= s->cap && wstask_png_write_all(s, data, n) != 0))
             png_error(png, "write failed");
         if (n >= s->cap)
             return;
@@ -124,31 +124,31 @@ static void ws_png_sink_write(png_structp png, png_bytep data, size_t n)
     s->len += n;
 }
 
-static void ws_png_sink_noflush(png_structp png)
+static void wstask_png_sink_noflush(png_structp png)
 {
-    (void)png; /* the whole file goes out in ws_png_write_fd's last flush */
+    (void)png; /* the whole file goes out in wstask_png_write_fd's last flush */
 }
 
 /* What to write: IHDR fields and the compression settings. */
-typedef struct ws_png_format {
+typedef struct wstask_png_format {
     uint32_t width, height;
     int bit_depth;  /* 8 or 16 */
     int color_type; /* PNG_COLOR_TYPE_GRAY or PNG_COLOR_TYPE_RGB */
     int filters;    /* PNG_FILTER_* mask for png_set_filter */
     int level;      /* zlib level 0..9 */
     int strategy;   /* Z_DEFAULT_STRATEGY, Z_RLE, ... */
-} ws_png_format;
+} wstask_png_format;
 
 /* Produces row y (rowbytes bytes, PNG's sample layout) into row. */
-typedef void (*ws_png_row_fn)(void *arg, uint32_t y, unsigned char *row);
+typedef void (*wstask_png_row_fn)(void *arg, uint32_t y, unsigned char *row);
 
-typedef struct ws_png_writer {
-    ws_png_arena arena;
-    ws_png_sink sink;
-    char reason[200]; /* why the last ws_png_write_fd failed */
-} ws_png_writer;
+typedef struct wstask_png_writer {
+    wstask_png_arena arena;
+    wstask_png_sink sink;
+    char reason[200]; /* why the last wstask_png_write_fd failed */
+} wstask_png_writer;
 
-static int ws_png_writer_init(ws_png_writer *w)
+static int wstask_png_writer_init(wstask_png_writer *w)
 {
     memset(w, 0, sizeof *w);
     w->arena.base = (unsigned char *)malloc(WS_PNG_ARENA_START);
@@ -163,21 +163,21 @@ static int ws_png_writer_init(ws_png_writer *w)
     return 0;
 }
 
-static void ws_png_writer_fini(ws_png_writer *w)
+static void wstask_png_writer_fini(wstask_png_writer *w)
 {
     free(w->arena.base);
     free(w->sink.buf);
     memset(w, 0, sizeof *w);
 }
 
-static void ws_png_on_error(png_structp png, png_const_charp msg)
+static void wstask_png_on_error(png_structp png, png_const_charp msg)
 {
-    ws_png_writer *w = (ws_png_writer *)png_get_error_ptr(png);
+    wstask_png_writer *w = (wstask_png_writer *)png_get_error_ptr(png);
     snprintf(w->reason, sizeof w->reason, "%s", msg);
     png_longjmp(png, 1);
 }
 
-static void ws_png_on_warning(png_structp png, png_const_charp msg)
+static void wstask_png_on_warning(png_structp png, png_const_charp msg)
 {
     (void)png; /* a warning does not make the file wrong; stay quiet */
     (void)msg;
@@ -185,8 +185,8 @@ static void ws_png_on_warning(png_structp png, png_const_charp msg)
 
 /* Runs between setjmp and the end of the image; kept apart so nothing the
  * caller holds in registers can be clobbered by libpng's longjmp. */
-static void ws_png_emit(png_structp png, png_infop info, const ws_png_format *f,
-                        ws_png_row_fn row_fn, void *row_arg, unsigned char *row)
+static void wstask_png_emit(png_structp png, png_infop info, const wstask_png_format *f,
+                        wstask_png_row_fn row_fn, void *row_arg, unsigned char *row)
 {
     png_set_IHDR(png, info, f->width, f->height, f->bit_depth, f->color_type,
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
@@ -204,18 +204,18 @@ static void ws_png_emit(png_structp png, png_infop info, const ws_png_format *f,
 /* Write one whole PNG to fd.  0 on success; -1 with w->reason set on a
  * libpng error or a failed write (then w->sink.err holds the errno and the
  * reason is its strerror text).  The descriptor is left open either way. */
-static int ws_png_write_fd(ws_png_writer *w, int fd, const ws_png_format *f,
-                           ws_png_row_fn row_fn, void *row_arg, unsigned char *row)
+static int wstask_png_write_fd(wstask_png_writer *w, int fd, const wstask_png_format *f,
+                           wstask_png_row_fn row_fn, void *row_arg, unsigned char *row)
 {
     w->reason[0] = '\0';
     w->sink.fd = fd;
     w->sink.err = 0;
     w->sink.len = 0;
-    ws_png_arena_reset(&w->arena);
+    wstask_png_arena_reset(&w->arena);
 
-    png_structp png = png_create_write_struct_2(PNG_LIBPNG_VER_STRING, w, ws_png_on_error,
-                                                ws_png_on_warning, &w->arena,
-                                                ws_png_arena_malloc, ws_png_arena_free);
+    png_structp png = png_create_write_struct_2(PNG_LIBPNG_VER_STRING, w, wstask_png_on_error,
+                                                wstask_png_on_warning, &w->arena,
+                                                wstask_png_arena_malloc, wstask_png_arena_free);
     png_infop info = png ? png_create_info_struct(png) : NULL;
     if (!info) {
         png_destroy_write_struct(&png, NULL);
@@ -226,11 +226,11 @@ static int ws_png_write_fd(ws_png_writer *w, int fd, const ws_png_format *f,
     if (setjmp(png_jmpbuf(png))) {
         failed = 1;
     } else {
-        png_set_write_fn(png, &w->sink, ws_png_sink_write, ws_png_sink_noflush);
-        ws_png_emit(png, info, f, row_fn, row_arg, row);
+        png_set_write_fn(png, &w->sink, wstask_png_sink_write, wstask_png_sink_noflush);
+        wstask_png_emit(png, info, f, row_fn, row_arg, row);
     }
     png_destroy_write_struct(&png, &info);
-    if (!failed && ws_png_sink_flush(&w->sink) != 0)
+    if (!failed && wstask_png_sink_flush(&w->sink) != 0)
         failed = 1;
     if (failed && w->sink.err) {
         char why[160];

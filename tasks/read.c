@@ -58,7 +58,7 @@ typedef struct read_result {
 } read_result;
 
 typedef struct read_state {
-    ws_input input;
+    wstask_input input;
     read_result *results; /* one per index, written only by that index's task */
     int mode, convert, format, verify;
     uint64_t max_pixels;
@@ -72,7 +72,7 @@ typedef struct read_state {
 } read_state;
 
 typedef struct read_worker {
-    ws_png_reader png;
+    wstask_png_reader png;
     unsigned char *pixels, *expected;
     size_t pixels_cap, expected_cap;
 } read_worker;
@@ -81,7 +81,7 @@ static void read_state_free(read_state *st)
 {
     if (st->direct_fd > 2)
         close(st->direct_fd);
-    ws_input_free(&st->input);
+    wstask_input_free(&st->input);
     free(st->results);
     free(st);
 }
@@ -125,7 +125,7 @@ static int read_init(ws_ctx *ctx, void **state)
         return ws_fail(ctx, "-o verify=true compares decoded pixels as stored: it needs "
                             "-o mode=png (or auto) and -o convert=keep");
     }
-    if (ws_input_select(ctx, ws_opt_str(ctx, "input"), &st->input) != WS_OK) {
+    if (wstask_input_select(ctx, ws_opt_str(ctx, "input"), &st->input) != WS_OK) {
         free(st);
         return WS_ERR;
     }
@@ -159,7 +159,7 @@ static void read_worker_fini(void *state, ws_ctx *ctx)
     read_worker *w = (read_worker *)ctx->worker_data;
     if (!w)
         return;
-    ws_png_reader_fini(&w->png);
+    wstask_png_reader_fini(&w->png);
     free(w->pixels);
     free(w->expected);
     free(w);
@@ -187,13 +187,13 @@ static int grow(unsigned char **buf, size_t *cap, uint64_t want)
  * definition is PNG's byte order (16-bit big-endian); decoded 16-bit
  * samples are little-endian, so the expected bytes are swapped to match. */
 static int read_verify(const read_state *st, read_worker *w, uint64_t index,
-                       const ws_image_info *info, const char *origin, const char *path,
+                       const wstask_image_info *info, const char *origin, const char *path,
                        ws_ctx *ctx)
 {
     if (grow(&w->expected, &w->expected_cap, info->bytes) != 0)
         return ws_fail(ctx, "%s%s: out of memory for %" PRIu64 " expected bytes", origin, path,
                        info->bytes);
-    ws_noise_pixels(st->seed, index, w->expected, (size_t)info->bytes);
+    wstask_noise_pixels(st->seed, index, w->expected, (size_t)info->bytes);
     if (info->bit_depth == 16) {
         for (size_t k = 0; k + 1 < info->bytes; k += 2) {
             unsigned char hi = w->expected[k];
@@ -229,37 +229,37 @@ static int read_run_one(void *state, uint64_t index, ws_ctx *ctx)
     read_result *res = &st->results[index];
     /* Messages name a listed file's list and line too ("list.txt:3: "). */
     char origin_buf[WS_INPUT_ORIGIN_MAX];
-#define ORIGIN ws_input_origin(&st->input, index, origin_buf, sizeof origin_buf)
+#define ORIGIN wstask_input_origin(&st->input, index, origin_buf, sizeof origin_buf)
 
-    if (ws_file_load(&w->png, path) != 0)
+    if (wstask_file_load(&w->png, path) != 0)
         return ws_fail(ctx, "%s%s: %s", ORIGIN, path, w->png.why);
     int as_png = st->mode == MODE_PNG ||
-                 (st->mode == MODE_AUTO && ws_is_png_data(w->png.file, w->png.file_len));
+                 (st->mode == MODE_AUTO && wstask_is_png_data(w->png.file, w->png.file_len));
     if (!as_png) {
         if (st->verify)
             return ws_fail(ctx, "%s%s: not a PNG file, so it cannot be verified", ORIGIN, path);
         res->bytes = w->png.file_len;
-        res->checksum = ws_xxh64(w->png.file, w->png.file_len, 0);
+        res->checksum = wstask_xxh64(w->png.file, w->png.file_len, 0);
         res->done = 1;
         return WS_OK;
     }
 
-    ws_image_info info;
-    if (ws_png_open_loaded(&w->png, st->convert, st->max_pixels, &info) != 0)
+    wstask_image_info info;
+    if (wstask_png_open_loaded(&w->png, st->convert, st->max_pixels, &info) != 0)
         return ws_fail(ctx, "%s%s: %s", ORIGIN, path, w->png.why);
     if (grow(&w->pixels, &w->pixels_cap, info.bytes) != 0) {
-        ws_png_reader_close(&w->png);
+        wstask_png_reader_close(&w->png);
         return ws_fail(ctx, "%s%s: out of memory for %" PRIu64 " decoded bytes", ORIGIN, path,
                        info.bytes);
     }
-    if (ws_png_read_pixels(&w->png, w->pixels, (size_t)info.row_bytes) != 0)
+    if (wstask_png_read_pixels(&w->png, w->pixels, (size_t)info.row_bytes) != 0)
         return ws_fail(ctx, "%s%s: %s", ORIGIN, path, w->png.why);
     res->width = info.width;
     res->height = info.height;
     res->channels = (uint8_t)info.channels;
     res->bit_depth = (uint8_t)info.bit_depth;
     res->bytes = info.bytes;
-    res->checksum = ws_xxh64(w->pixels, (size_t)info.bytes, 0);
+    res->checksum = wstask_xxh64(w->pixels, (size_t)info.bytes, 0);
     if (st->verify && read_verify(st, w, index, &info, ORIGIN, path, ctx) != WS_OK)
         return WS_ERR;
     res->done = 1;
@@ -267,44 +267,44 @@ static int read_run_one(void *state, uint64_t index, ws_ctx *ctx)
 #undef ORIGIN
 }
 
-static void read_emit_row(ws_textout *t, int format, uint64_t index, const char *path,
+static void read_emit_row(wstask_textout *t, int format, uint64_t index, const char *path,
                           const read_result *r, int last)
 {
     if (format == FORMAT_JSON) {
-        ws_textout_str(t, "  {\"index\": ");
-        ws_textout_u64(t, index);
-        ws_textout_str(t, ", \"path\": ");
-        ws_textout_json_string(t, path);
-        ws_textout_str(t, ", \"width\": ");
-        ws_textout_u64(t, r->width);
-        ws_textout_str(t, ", \"height\": ");
-        ws_textout_u64(t, r->height);
-        ws_textout_str(t, ", \"channels\": ");
-        ws_textout_u64(t, r->channels);
-        ws_textout_str(t, ", \"bit_depth\": ");
-        ws_textout_u64(t, r->bit_depth);
-        ws_textout_str(t, ", \"bytes\": ");
-        ws_textout_u64(t, r->bytes);
-        ws_textout_str(t, ", \"xxh64\": \"");
-        ws_textout_hex64(t, r->checksum);
-        ws_textout_str(t, last ? "\"}\n" : "\"},\n");
+        wstask_textout_str(t, "  {\"index\": ");
+        wstask_textout_u64(t, index);
+        wstask_textout_str(t, ", \"path\": ");
+        wstask_textout_json_string(t, path);
+        wstask_textout_str(t, ", \"width\": ");
+        wstask_textout_u64(t, r->width);
+        wstask_textout_str(t, ", \"height\": ");
+        wstask_textout_u64(t, r->height);
+        wstask_textout_str(t, ", \"channels\": ");
+        wstask_textout_u64(t, r->channels);
+        wstask_textout_str(t, ", \"bit_depth\": ");
+        wstask_textout_u64(t, r->bit_depth);
+        wstask_textout_str(t, ", \"bytes\": ");
+        wstask_textout_u64(t, r->bytes);
+        wstask_textout_str(t, ", \"xxh64\": \"");
+        wstask_textout_hex64(t, r->checksum);
+        wstask_textout_str(t, last ? "\"}\n" : "\"},\n");
         return;
     }
     char sep = format == FORMAT_CSV ? ',' : '\t';
-    ws_textout_u64(t, index);
-    ws_textout_char(t, sep);
+    wstask_textout_u64(t, index);
+    wstask_textout_char(t, sep);
     if (format == FORMAT_CSV)
-        ws_textout_csv_field(t, path);
+        wstask_textout_csv_field(t, path);
     else
-        ws_textout_tsv_field(t, path);
+        wstask_textout_tsv_field(t, path);
     const uint64_t fields[5] = {r->width, r->height, r->channels, r->bit_depth, r->bytes};
     for (int f = 0; f < 5; f++) {
-        ws_textout_char(t, sep);
-        ws_textout_u64(t, fields[f]);
+        wstask_textout_char(t, sep);
+        wstask_textout_u64(t, fields[f]);
     }
-    ws_textout_char(t, sep);
-    ws_textout_hex64(t, r->checksum);
-    ws_textout_char(t, '\n');
+    wstask_textout_char(t, sep);
+    wstask_textout_hex64(t, r->checksum);
+    wstask_textout_char(t, '\n');
 }
 
 /* The whole manifest: a header and one row per index; JSON adds the total.
@@ -312,18 +312,18 @@ static void read_emit_row(ws_textout *t, int format, uint64_t index, const char 
  * file and every column keeps one type; their total goes to stderr
  * (read_finish).  The total checksum is XXH64 of the files' checksums,
  * each as 8 little-endian bytes, in index order. */
-static void read_emit(const read_state *st, ws_textout *t, uint64_t *total_bytes_out,
+static void read_emit(const read_state *st, wstask_textout *t, uint64_t *total_bytes_out,
                       uint64_t *total_sum_out)
 {
     size_t n = st->input.n;
     uint64_t total_bytes = 0;
     unsigned char *sums = malloc(n ? n * 8 : 1);
     if (st->format == FORMAT_JSON)
-        ws_textout_str(t, "{\"files\": [\n");
+        wstask_textout_str(t, "{\"files\": [\n");
     else if (st->format == FORMAT_CSV)
-        ws_textout_str(t, "index,path,width,height,channels,bit_depth,bytes,xxh64\n");
+        wstask_textout_str(t, "index,path,width,height,channels,bit_depth,bytes,xxh64\n");
     else
-        ws_textout_str(t, "index\tpath\twidth\theight\tchannels\tbit_depth\tbytes\txxh64\n");
+        wstask_textout_str(t, "index\tpath\twidth\theight\tchannels\tbit_depth\tbytes\txxh64\n");
     for (size_t i = 0; i < n; i++) {
         const read_result *r = &st->results[i];
         read_emit_row(t, st->format, i, st->input.paths[i], r, i + 1 == n);
@@ -331,10 +331,10 @@ static void read_emit(const read_state *st, ws_textout *t, uint64_t *total_bytes
         for (int k = 0; sums && k < 8; k++)
             sums[i * 8 + (size_t)k] = (unsigned char)(r->checksum >> (8 * k));
     }
-    uint64_t total_sum = sums ? ws_xxh64(sums, n * 8, 0) : 0;
+    uint64_t total_sum = sums ? wstask_xxh64(sums, n * 8, 0) : 0;
     free(sums);
     if (st->format == FORMAT_JSON)
-        ws_textout_printf(t,
+        wstask_textout_printf(t,
                           "],\n\"total\": {\"files\": %zu, \"bytes\": %" PRIu64
                           ", \"xxh64\": \"%016" PRIx64 "\"}}\n",
                           n, total_bytes, total_sum);
@@ -376,7 +376,7 @@ static int read_finish(void *state, int run_status, ws_ctx *ctx)
                        ran, n);
     }
 
-    ws_textout *t = malloc(sizeof *t);
+    wstask_textout *t = malloc(sizeof *t);
     if (!t) {
         if (st->direct_fd < 0)
             ws_outfile_abort(&st->out);
@@ -390,7 +390,7 @@ static int read_finish(void *state, int run_status, ws_ctx *ctx)
     t->len = 0;
     uint64_t total_bytes, total_sum;
     read_emit(st, t, &total_bytes, &total_sum);
-    ws_textout_flush(t);
+    wstask_textout_flush(t);
     int err = t->err;
     free(t);
 

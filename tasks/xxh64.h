@@ -18,13 +18,13 @@
 #define WS_XXH_P4 UINT64_C(0x85EBCA77C2B2AE63)
 #define WS_XXH_P5 UINT64_C(0x27D4EB2F165667C5)
 
-static inline uint64_t ws_xxh_rotl(uint64_t x, int r)
+static inline uint64_t wstask_xxh_rotl(uint64_t x, int r)
 {
     return (x << r) | (x >> (64 - r));
 }
 
 /* Little-endian loads; memcpy compiles to one unaligned load. */
-static inline uint64_t ws_xxh_read64(const unsigned char *p)
+static inline uint64_t wstask_xxh_read64(const unsigned char *p)
 {
     uint64_t v;
     memcpy(&v, p, sizeof v);
@@ -34,7 +34,7 @@ static inline uint64_t ws_xxh_read64(const unsigned char *p)
     return v;
 }
 
-static inline uint32_t ws_xxh_read32(const unsigned char *p)
+static inline uint32_t wstask_xxh_read32(const unsigned char *p)
 {
     uint32_t v;
     memcpy(&v, p, sizeof v);
@@ -44,20 +44,20 @@ static inline uint32_t ws_xxh_read32(const unsigned char *p)
     return v;
 }
 
-static inline uint64_t ws_xxh_round(uint64_t acc, uint64_t input)
+static inline uint64_t wstask_xxh_round(uint64_t acc, uint64_t input)
 {
     acc += input * WS_XXH_P2;
-    acc = ws_xxh_rotl(acc, 31);
+    acc = wstask_xxh_rotl(acc, 31);
     return acc * WS_XXH_P1;
 }
 
-static inline uint64_t ws_xxh_merge(uint64_t h, uint64_t lane)
+static inline uint64_t wstask_xxh_merge(uint64_t h, uint64_t lane)
 {
-    h ^= ws_xxh_round(0, lane);
+    h ^= wstask_xxh_round(0, lane);
     return h * WS_XXH_P1 + WS_XXH_P4;
 }
 
-static inline uint64_t ws_xxh64(const void *data, size_t len, uint64_t seed)
+static inline uint64_t wstask_xxh64(const void *data, size_t len, uint64_t seed)
 {
     const unsigned char *p = (const unsigned char *)data;
     const unsigned char *end = p + len;
@@ -71,35 +71,35 @@ static inline uint64_t ws_xxh64(const void *data, size_t len, uint64_t seed)
         uint64_t v4 = seed - WS_XXH_P1;
         const unsigned char *last_stripe = end - 32;
         do {
-            v1 = ws_xxh_round(v1, ws_xxh_read64(p));
-            v2 = ws_xxh_round(v2, ws_xxh_read64(p + 8));
-            v3 = ws_xxh_round(v3, ws_xxh_read64(p + 16));
-            v4 = ws_xxh_round(v4, ws_xxh_read64(p + 24));
+            v1 = wstask_xxh_round(v1, wstask_xxh_read64(p));
+            v2 = wstask_xxh_round(v2, wstask_xxh_read64(p + 8));
+            v3 = wstask_xxh_round(v3, wstask_xxh_read64(p + 16));
+            v4 = wstask_xxh_round(v4, wstask_xxh_read64(p + 24));
             p += 32;
         } while (p <= last_stripe);
-        h = ws_xxh_rotl(v1, 1) + ws_xxh_rotl(v2, 7) + ws_xxh_rotl(v3, 12) + ws_xxh_rotl(v4, 18);
-        h = ws_xxh_merge(h, v1);
-        h = ws_xxh_merge(h, v2);
-        h = ws_xxh_merge(h, v3);
-        h = ws_xxh_merge(h, v4);
+        h = wstask_xxh_rotl(v1, 1) + wstask_xxh_rotl(v2, 7) + wstask_xxh_rotl(v3, 12) + wstask_xxh_rotl(v4, 18);
+        h = wstask_xxh_merge(h, v1);
+        h = wstask_xxh_merge(h, v2);
+        h = wstask_xxh_merge(h, v3);
+        h = wstask_xxh_merge(h, v4);
     } else {
         h = seed + WS_XXH_P5;
     }
     h += (uint64_t)len;
 
     while (end - p >= 8) {
-        h ^= ws_xxh_round(0, ws_xxh_read64(p));
-        h = ws_xxh_rotl(h, 27) * WS_XXH_P1 + WS_XXH_P4;
+        h ^= wstask_xxh_round(0, wstask_xxh_read64(p));
+        h = wstask_xxh_rotl(h, 27) * WS_XXH_P1 + WS_XXH_P4;
         p += 8;
     }
     if (end - p >= 4) {
-        h ^= (uint64_t)ws_xxh_read32(p) * WS_XXH_P1;
-        h = ws_xxh_rotl(h, 23) * WS_XXH_P2 + WS_XXH_P3;
+        h ^= (uint64_t)wstask_xxh_read32(p) * WS_XXH_P1;
+        h = wstask_xxh_rotl(h, 23) * WS_XXH_P2 + WS_XXH_P3;
         p += 4;
     }
     while (p < end) {
         h ^= (uint64_t)*p * WS_XXH_P5;
-        h = ws_xxh_rotl(h, 11) * WS_XXH_P1;
+        h = wstask_xxh_rotl(h, 11) * WS_XXH_P1;
         p++;
     }
 

@@ -1,7 +1,7 @@
 /*
  * test_noise.c - the noise plugin end to end: runs the real $WSRUN_BUILD/wsrun
  * in a fresh folder under /tmp, decodes what it wrote with libpng and checks
- * size, format and every pixel against ws_noise_pixels; -j1 against -j4
+ * size, format and every pixel against wstask_noise_pixels; -j1 against -j4
  * byte for byte; seeds; no temporary file left; write failures and bad
  * options with their exit status and message.
  *
@@ -404,7 +404,7 @@ Test(noise, oversized_image_exit_2)
                        "limit");
 }
 
-/* ws_noise_pixels and the row-at-an-offset generator agree with the
+/* wstask_noise_pixels and the row-at-an-offset generator agree with the
  * definition (ws_rng_fill) for every length and alignment. */
 Test(noise_pixels, whole_image_matches_the_definition)
 {
@@ -412,7 +412,7 @@ Test(noise_pixels, whole_image_matches_the_definition)
     for (size_t n = 0; n <= sizeof want; n++) {
         definition_pixels(42, 9, want, n);
         memset(got, 0x5A, sizeof got);
-        ws_noise_pixels(42, 9, got, n);
+        wstask_noise_pixels(42, 9, got, n);
         cr_assert(memcmp(want, got, n) == 0, "length %zu differs", n);
         cr_assert_eq(got[n], 0x5A, "length %zu wrote past the end", n);
     }
@@ -426,7 +426,7 @@ Test(noise_pixels, bytes_at_any_offset_match_the_definition)
     for (size_t off = 0; off < 40; off++) {
         for (size_t n = 0; off + n < sizeof whole && n < 50; n++) {
             memset(part, 0xA5, sizeof part);
-            ws_noise_bytes_at(stream, off, part, n);
+            wstask_noise_bytes_at(stream, off, part, n);
             cr_assert(memcmp(part, whole + off, n) == 0, "offset %zu length %zu differ", off, n);
             cr_assert_eq(part[n], 0xA5, "offset %zu length %zu wrote past the end", off, n);
         }
@@ -435,7 +435,7 @@ Test(noise_pixels, bytes_at_any_offset_match_the_definition)
 
 Test(noise_pixels, image_bytes_overflow_is_caught)
 {
-    cr_assert_eq(ws_noise_image_bytes(100, 100, 1, 1), 10000);
-    cr_assert_eq(ws_noise_image_bytes(65535, 65535, 3, 2), UINT64_C(25769017350));
-    cr_assert_eq(ws_noise_image_bytes(UINT64_MAX / 2, 3, 1, 1), 0);
+    cr_assert_eq(wstask_noise_image_bytes(100, 100, 1, 1), 10000);
+    cr_assert_eq(wstask_noise_image_bytes(65535, 65535, 3, 2), UINT64_C(25769017350));
+    cr_assert_eq(wstask_noise_image_bytes(UINT64_MAX / 2, 3, 1, 1), 0);
 }

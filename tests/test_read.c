@@ -26,26 +26,26 @@ Test(read, xxh64_matches_reference_values)
     /* Values printed by `xxhsum -H1` (Debian's xxhash package). */
     static const unsigned char zeros[1000];
     const char *long_text = "Nobody inspects the spammish repetition";
-    cr_expect_eq(ws_xxh64("", 0, 0), UINT64_C(0xef46db3751d8e999));
-    cr_expect_eq(ws_xxh64("abc", 3, 0), UINT64_C(0x44bc2cf5ad770999));
-    cr_expect_eq(ws_xxh64(long_text, strlen(long_text), 0), UINT64_C(0xfbcea83c8a378bf1));
-    cr_expect_eq(ws_xxh64(zeros, sizeof zeros, 0), UINT64_C(0x0e2b1ef27944075a));
+    cr_expect_eq(wstask_xxh64("", 0, 0), UINT64_C(0xef46db3751d8e999));
+    cr_expect_eq(wstask_xxh64("abc", 3, 0), UINT64_C(0x44bc2cf5ad770999));
+    cr_expect_eq(wstask_xxh64(long_text, strlen(long_text), 0), UINT64_C(0xfbcea83c8a378bf1));
+    cr_expect_eq(wstask_xxh64(zeros, sizeof zeros, 0), UINT64_C(0x0e2b1ef27944075a));
 }
 
 Test(read, natural_order_compares_numbers_by_value)
 {
-    cr_expect_lt(ws_natural_cmp("image_2.png", "image_10.png"), 0);
-    cr_expect_gt(ws_natural_cmp("image_10.png", "image_9.png"), 0);
-    cr_expect_lt(ws_natural_cmp("a", "a1"), 0);
-    cr_expect_lt(ws_natural_cmp("x9y", "x10y"), 0);
-    cr_expect_lt(ws_natural_cmp("img1_5", "img1_40"), 0);
-    cr_expect_lt(ws_natural_cmp("b", "c1"), 0);
-    cr_expect_eq(ws_natural_cmp("same_3", "same_3"), 0);
+    cr_expect_lt(wstask_natural_cmp("image_2.png", "image_10.png"), 0);
+    cr_expect_gt(wstask_natural_cmp("image_10.png", "image_9.png"), 0);
+    cr_expect_lt(wstask_natural_cmp("a", "a1"), 0);
+    cr_expect_lt(wstask_natural_cmp("x9y", "x10y"), 0);
+    cr_expect_lt(wstask_natural_cmp("img1_5", "img1_40"), 0);
+    cr_expect_lt(wstask_natural_cmp("b", "c1"), 0);
+    cr_expect_eq(wstask_natural_cmp("same_3", "same_3"), 0);
     /* Equal by value: byte order decides, both ways consistently. */
-    int c = ws_natural_cmp("a01", "a1");
+    int c = wstask_natural_cmp("a01", "a1");
     cr_expect_neq(c, 0);
-    cr_expect_eq(ws_natural_cmp("a1", "a01"), -c);
-    cr_expect_lt(ws_natural_cmp("a01b", "a1c"), 0, "the value ties, then 'b' < 'c'");
+    cr_expect_eq(wstask_natural_cmp("a1", "a01"), -c);
+    cr_expect_lt(wstask_natural_cmp("a01b", "a1c"), 0, "the value ties, then 'b' < 'c'");
 }
 
 /* ---------------------------------------------------------------- manifest parsing */
@@ -103,7 +103,7 @@ static uint64_t total_checksum(const row *rows, size_t n)
     for (size_t i = 0; i < n; i++)
         for (int k = 0; k < 8; k++)
             sums[i * 8 + (size_t)k] = (unsigned char)(rows[i].sum >> (8 * k));
-    uint64_t h = ws_xxh64(sums, n * 8, 0);
+    uint64_t h = wstask_xxh64(sums, n * 8, 0);
     free(sums);
     return h;
 }
@@ -144,7 +144,7 @@ Test(read, manifest_of_noise_images_is_ordered_and_matches_libpng)
         cr_expect_eq(rows[i].channels, 1);
         cr_expect_eq(rows[i].depth, 8);
         cr_expect_eq(rows[i].bytes, 10000);
-        cr_expect_eq(rows[i].sum, ws_xxh64(img.pixels, img.bytes, 0), "checksum of %s", name);
+        cr_expect_eq(rows[i].sum, wstask_xxh64(img.pixels, img.bytes, 0), "checksum of %s", name);
         free(img.pixels);
     }
     /* The total is a stderr line (the CSV has none), worked out here from
@@ -391,7 +391,7 @@ static void check_rows_against(const char *manifest, const expect *ex, size_t n,
                      rows[i].channels);
         cr_expect_eq(rows[i].depth, ex[i].depth, "%s: depth %u", ex[i].name, rows[i].depth);
         cr_expect_eq(rows[i].bytes, ex[i].bytes, "%s: %llu bytes", ex[i].name, rows[i].bytes);
-        cr_expect_eq(rows[i].sum, ws_xxh64(ex[i].pixels, ex[i].bytes, 0),
+        cr_expect_eq(rows[i].sum, wstask_xxh64(ex[i].pixels, ex[i].bytes, 0),
                      "%s: pixels differ from the expected ones", ex[i].name);
     }
 }
@@ -512,21 +512,21 @@ Test(read, raw_and_auto_modes_checksum_file_bytes)
     cr_assert_eq(r->status, 0, "%s", r->err);
     cr_assert_eq(parse_csv(r->out, rows, 3, &total), 2);
     cr_expect_eq(rows[0].bytes, strlen(text));
-    cr_expect_eq(rows[0].sum, ws_xxh64(text, strlen(text), 0));
+    cr_expect_eq(rows[0].sum, wstask_xxh64(text, strlen(text), 0));
     cr_expect_eq(rows[0].width, 0);
     cr_expect_eq(rows[1].bytes, png_len);
-    cr_expect_eq(rows[1].sum, ws_xxh64(png, png_len, 0));
+    cr_expect_eq(rows[1].sum, wstask_xxh64(png, png_len, 0));
 
     rf_wsrun(r, NULL, "read", "-o", "input=list", "-o", "mode=auto");
     cr_assert_eq(r->status, 0, "%s", r->err);
     cr_assert_eq(parse_csv(r->out, rows, 3, &total), 2);
-    cr_expect_eq(rows[0].sum, ws_xxh64(text, strlen(text), 0));
+    cr_expect_eq(rows[0].sum, wstask_xxh64(text, strlen(text), 0));
     unsigned char px[6];
     for (int k = 0; k < 6; k++)
         px[k] = (unsigned char)((k % 3) + (k / 3) * 7 + 5);
     cr_expect_eq(rows[1].width, 3);
     cr_expect_eq(rows[1].bytes, 6);
-    cr_expect_eq(rows[1].sum, ws_xxh64(px, 6, 0));
+    cr_expect_eq(rows[1].sum, wstask_xxh64(px, 6, 0));
 
     rf_wsrun(r, NULL, "read", "-o", "input=list");
     cr_expect_eq(r->status, 1, "mode=png must refuse a text file: %s", r->err);

@@ -101,7 +101,7 @@ int main(int argc, char **argv)
             if (stop || !pixels)
                 continue;
             snprintf(path, sizeof path, "%s/image_%ld.png", dir, i);
-            ws_noise_pixels(seed, (uint64_t)i, pixels, nbytes);
+            wstask_noise_pixels(seed, (uint64_t)i, pixels, nbytes);
             if (write_one(path, pixels, width, height, level) != 0) {
 #pragma omp atomic write
                 failed = 1;

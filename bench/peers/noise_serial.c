@@ -90,7 +90,7 @@ int main(int argc, char **argv)
     char path[4096];
     for (long i = 0; i < count; i++) {
         snprintf(path, sizeof path, "%s/image_%ld.png", dir, i);
-        ws_noise_pixels(seed, (uint64_t)i, pixels, nbytes);
+        wstask_noise_pixels(seed, (uint64_t)i, pixels, nbytes);
         if (write_one(path, pixels, width, height, level) != 0)
             return 1;
     }

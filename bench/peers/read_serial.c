@@ -83,13 +83,13 @@ int main(int argc, char **argv)
             fprintf(stderr, "read_serial: cannot decode %s\n", path);
             return 1;
         }
-        uint64_t h = ws_xxh64(pixels, bytes, 0);
+        uint64_t h = wstask_xxh64(pixels, bytes, 0);
         for (int k = 0; k < 8; k++)
             sums[i * 8 + k] = (unsigned char)(h >> (8 * k));
         total += bytes;
     }
     printf("%ld files, %llu bytes, xxh64 %016llx\n", count, (unsigned long long)total,
-           (unsigned long long)ws_xxh64(sums, (size_t)count * 8, 0));
+           (unsigned long long)wstask_xxh64(sums, (size_t)count * 8, 0));
     free(sums);
     free(pixels);
     return 0;

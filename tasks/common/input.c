@@ -1,7 +1,7 @@
 /*
  * input.c - choosing the input files of the read and fill plugins (see
  * input.h for what each spec means).  Used from init on the main thread
- * (ws_input_origin from any thread, as it only reads).  Must never print
+ * (wstask_input_origin from any thread, as it only reads).  Must never print
  * (errors go back through ws_fail) and never read the files themselves
  * beyond a PNG signature check.
  */
@@ -23,7 +23,7 @@
 #include "wsrun.h"
 #include "input.h"
 
-void ws_input_free(ws_input *in)
+void wstask_input_free(wstask_input *in)
 {
     for (size_t i = 0; i < in->n; i++)
         free(in->paths[i]);
@@ -36,7 +36,7 @@ void ws_input_free(ws_input *in)
     in->n = in->cap = 0;
 }
 
-const char *ws_input_origin(const ws_input *in, size_t i, char *buf, size_t size)
+const char *wstask_input_origin(const wstask_input *in, size_t i, char *buf, size_t size)
 {
     if (!in->list || !in->lines || i >= in->n)
         return "";
@@ -45,7 +45,7 @@ const char *ws_input_origin(const ws_input *in, size_t i, char *buf, size_t size
 }
 
 /* Takes ownership of `path` (even on failure). */
-static int ws_input_push(ws_input *in, char *path)
+static int wstask_input_push(wstask_input *in, char *path)
 {
     if (!path)
         return -1;
@@ -63,24 +63,24 @@ static int ws_input_push(ws_input *in, char *path)
     return 0;
 }
 
-static int ws_is_digit(char c)
+static int wstask_is_digit(char c)
 {
     return c >= '0' && c <= '9';
 }
 
-int ws_natural_cmp(const char *a, const char *b)
+int wstask_natural_cmp(const char *a, const char *b)
 {
     const char *a_start = a, *b_start = b;
     while (*a && *b) {
-        if (ws_is_digit(*a) && ws_is_digit(*b)) {
+        if (wstask_is_digit(*a) && wstask_is_digit(*b)) {
             while (*a == '0')
                 a++;
             while (*b == '0')
                 b++;
             const char *a_end = a, *b_end = b;
-            while (ws_is_digit(*a_end))
+            while (wstask_is_digit(*a_end))
                 a_end++;
-            while (ws_is_digit(*b_end))
+            while (wstask_is_digit(*b_end))
                 b_end++;
             size_t a_len = (size_t)(a_end - a), b_len = (size_t)(b_end - b);
             if (a_len != b_len)
@@ -103,25 +103,25 @@ int ws_natural_cmp(const char *a, const char *b)
     return c < 0 ? -1 : c > 0;
 }
 
-static int ws_natural_cmp_ptr(const void *a, const void *b)
+static int wstask_natural_cmp_ptr(const void *a, const void *b)
 {
-    return ws_natural_cmp(*(char *const *)a, *(char *const *)b);
+    return wstask_natural_cmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void ws_input_sort(ws_input *in)
+static void wstask_input_sort(wstask_input *in)
 {
     if (in->n > 1)
-        qsort(in->paths, in->n, sizeof *in->paths, ws_natural_cmp_ptr);
+        qsort(in->paths, in->n, sizeof *in->paths, wstask_natural_cmp_ptr);
 }
 
 /* A printf pattern with one %d, %i or %u, optionally with a width and the
  * 0 flag (image_%05d.png); %% is a literal percent sign. */
-typedef struct ws_index_pattern {
+typedef struct wstask_index_pattern {
     const char *text;
     size_t conv_start, conv_end; /* [start, end) of the conversion in text */
     int zero_pad;
     int width;
-} ws_index_pattern;
+} wstask_index_pattern;
 
 /* Widest number a pattern may ask for (%040d); numbers are formatted in
  * 64-byte buffers. */
@@ -129,7 +129,7 @@ typedef struct ws_index_pattern {
 
 /* 1: a pattern (parsed into *p); 0: no conversion at all; -1: a '%' that is
  * not one supported conversion (message in why). */
-static int ws_pattern_parse(const char *text, ws_index_pattern *p, char *why, size_t why_size)
+static int wstask_pattern_parse(const char *text, wstask_index_pattern *p, char *why, size_t why_size)
 {
     int found = 0;
     memset(p, 0, sizeof *p);
@@ -147,7 +147,7 @@ static int ws_pattern_parse(const char *text, ws_index_pattern *p, char *why, si
             zero = 1;
             j++;
         }
-        while (ws_is_digit(text[j]) && width <= WS_PATTERN_MAX_WIDTH)
+        while (wstask_is_digit(text[j]) && width <= WS_PATTERN_MAX_WIDTH)
             width = width * 10 + (text[j++] - '0');
         if (width > WS_PATTERN_MAX_WIDTH ||
             (text[j] != 'd' && text[j] != 'i' && text[j] != 'u')) {
@@ -173,7 +173,7 @@ static int ws_pattern_parse(const char *text, ws_index_pattern *p, char *why, si
 
 /* The pattern's path for `index`, with %% turned into %.  NULL when out of
  * memory. */
-static char *ws_pattern_path(const ws_index_pattern *p, uint64_t index)
+static char *wstask_pattern_path(const wstask_index_pattern *p, uint64_t index)
 {
     char number[64];
     snprintf(number, sizeof number, p->zero_pad ? "%0*" PRIu64 : "%*" PRIu64, p->width, index);
@@ -198,7 +198,7 @@ static char *ws_pattern_path(const ws_index_pattern *p, uint64_t index)
     return out;
 }
 
-static int ws_path_exists(const char *path)
+static int wstask_path_exists(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0;
@@ -208,16 +208,16 @@ static int ws_path_exists(const char *path)
  * stat per index (2000 stats cost about 5 ms here, a third of the decoding
  * that follows).  Index i is present when the pattern's name for i is in
  * the folder; indices at or above `len` are not covered and need a stat. */
-typedef struct ws_index_set {
+typedef struct wstask_index_set {
     unsigned char *present;
     uint64_t len;
-} ws_index_set;
+} wstask_index_set;
 
 #define WS_INDEX_SET_MAX (UINT64_C(1) << 24)
 
 /* 0 with *set filled, or -1 when the fast path does not apply (a '%' or
  * an unreadable folder): then every index is checked with stat. */
-static int ws_index_set_build(const ws_index_pattern *p, ws_index_set *set)
+static int wstask_index_set_build(const wstask_index_pattern *p, wstask_index_set *set)
 {
     memset(set, 0, sizeof *set);
     const char *text = p->text;
@@ -269,7 +269,7 @@ static int ws_index_set_build(const ws_index_pattern *p, ws_index_set *set)
             continue;
         uint64_t index = 0;
         size_t k = 0;
-        while (k < nd && ws_is_digit(digits[k]))
+        while (k < nd && wstask_is_digit(digits[k]))
             index = index * 10 + (uint64_t)(digits[k++] - '0');
         if (k != nd || index >= WS_INDEX_SET_MAX)
             continue;
@@ -304,22 +304,22 @@ static int ws_index_set_build(const ws_index_pattern *p, ws_index_set *set)
     return 0;
 }
 
-static int ws_input_from_pattern(ws_ctx *ctx, const char *spec, const ws_index_pattern *p,
-                                        ws_input *in)
+static int wstask_input_from_pattern(ws_ctx *ctx, const char *spec, const wstask_index_pattern *p,
+                                        wstask_input *in)
 {
     int count_given = ws_count_given(ctx);
     uint64_t want = count_given ? ws_run_count(ctx) : UINT64_MAX;
-    ws_index_set set;
-    int have_set = ws_index_set_build(p, &set) == 0;
+    wstask_index_set set;
+    int have_set = wstask_index_set_build(p, &set) == 0;
     for (uint64_t i = 0; i < want; i++) {
-        char *path = ws_pattern_path(p, i);
+        char *path = wstask_pattern_path(p, i);
         if (!path) {
             free(set.present);
             return ws_fail(ctx, "out of memory listing input '%s'", spec);
         }
         int present = have_set && i < set.len ? set.present[i]
                       : have_set && set.len < WS_INDEX_SET_MAX ? 0
-                                                               : ws_path_exists(path);
+                                                               : wstask_path_exists(path);
         if (!present) {
             free(set.present);
             if (count_given) {
@@ -333,7 +333,7 @@ static int ws_input_from_pattern(ws_ctx *ctx, const char *spec, const ws_index_p
             free(path);
             return WS_OK; /* without --count the files run from 0 to the first gap */
         }
-        if (ws_input_push(in, path) != 0) {
+        if (wstask_input_push(in, path) != 0) {
             free(set.present);
             return ws_fail(ctx, "out of memory listing input '%s'", spec);
         }
@@ -346,7 +346,7 @@ static int ws_input_from_pattern(ws_ctx *ctx, const char *spec, const ws_index_p
  * against one folder listing with fnmatch, as glob(3) would, but without
  * glob's stat of every match (GLOB_MARK) or of every name: d_type tells the
  * folders apart.  -1 when that shortcut does not apply. */
-static int ws_glob_one_folder(const char *spec, ws_input *in, int *out_of_memory)
+static int wstask_glob_one_folder(const char *spec, wstask_input *in, int *out_of_memory)
 {
     const char *slash = strrchr(spec, '/');
     size_t base_at = slash ? (size_t)(slash - spec) + 1 : 0;
@@ -377,7 +377,7 @@ static int ws_glob_one_folder(const char *spec, ws_input *in, int *out_of_memory
         char *path = (char *)malloc(len);
         if (path)
             snprintf(path, len, "%s%s", dir, e->d_name);
-        if (ws_input_push(in, path) != 0) {
+        if (wstask_input_push(in, path) != 0) {
             *out_of_memory = 1;
             break;
         }
@@ -386,13 +386,13 @@ static int ws_glob_one_folder(const char *spec, ws_input *in, int *out_of_memory
     return 0;
 }
 
-static int ws_input_from_glob(ws_ctx *ctx, const char *spec, ws_input *in)
+static int wstask_input_from_glob(ws_ctx *ctx, const char *spec, wstask_input *in)
 {
     int out_of_memory = 0;
-    if (ws_glob_one_folder(spec, in, &out_of_memory) == 0) {
+    if (wstask_glob_one_folder(spec, in, &out_of_memory) == 0) {
         if (out_of_memory)
             return ws_fail(ctx, "out of memory listing input '%s'", spec);
-        ws_input_sort(in);
+        wstask_input_sort(in);
         return WS_OK;
     }
     glob_t g;
@@ -412,19 +412,19 @@ static int ws_input_from_glob(ws_ctx *ctx, const char *spec, ws_input *in)
         size_t len = strlen(path);
         if (len && path[len - 1] == '/')
             continue;
-        if (ws_input_push(in, strdup(path)) != 0) {
+        if (wstask_input_push(in, strdup(path)) != 0) {
             globfree(&g);
             return ws_fail(ctx, "out of memory listing input '%s'", spec);
         }
     }
     globfree(&g);
-    ws_input_sort(in);
+    wstask_input_sort(in);
     return WS_OK;
 }
 
 /* Regular files (or links to them) of a folder, without hidden files: the
  * temporaries of an unfinished run start with a dot. */
-static int ws_input_from_folder(ws_ctx *ctx, const char *spec, ws_input *in)
+static int wstask_input_from_folder(ws_ctx *ctx, const char *spec, wstask_input *in)
 {
     DIR *dir = opendir(spec);
     if (!dir)
@@ -447,7 +447,7 @@ static int ws_input_from_folder(ws_ctx *ctx, const char *spec, ws_input *in)
         char *path = (char *)malloc(len);
         if (path)
             snprintf(path, len, "%s%s%s", spec, need_slash ? "/" : "", e->d_name);
-        if (ws_input_push(in, path) != 0) {
+        if (wstask_input_push(in, path) != 0) {
             closedir(dir);
             return ws_fail(ctx, "out of memory listing folder '%s'", spec);
         }
@@ -457,15 +457,15 @@ static int ws_input_from_folder(ws_ctx *ctx, const char *spec, ws_input *in)
     closedir(dir);
     if (read_errno)
         return ws_fail(ctx, "input folder '%s': %s", spec, strerror(read_errno));
-    ws_input_sort(in);
+    wstask_input_sort(in);
     return WS_OK;
 }
 
-/* As ws_input_push, recording that the path is line `line` of the list. */
-static int ws_input_push_listed(ws_input *in, char *path, size_t line)
+/* As wstask_input_push, recording that the path is line `line` of the list. */
+static int wstask_input_push_listed(wstask_input *in, char *path, size_t line)
 {
     size_t cap_before = in->cap;
-    if (ws_input_push(in, path) != 0)
+    if (wstask_input_push(in, path) != 0)
         return -1;
     if (!in->lines || in->cap != cap_before) {
         size_t *grown = (size_t *)realloc(in->lines, in->cap * sizeof *grown);
@@ -481,7 +481,7 @@ static int ws_input_push_listed(ws_input *in, char *path, size_t line)
  * trailing '\r' is dropped.  Relative paths are taken from the current
  * folder, as a shell would.  A NUL byte means the file is no list (an
  * image named without its extension, say): an error naming the line. */
-static int ws_input_from_list(ws_ctx *ctx, const char *spec, FILE *f, ws_input *in)
+static int wstask_input_from_list(ws_ctx *ctx, const char *spec, FILE *f, wstask_input *in)
 {
     in->list = strdup(spec);
     if (!in->list)
@@ -502,7 +502,7 @@ static int ws_input_from_list(ws_ctx *ctx, const char *spec, FILE *f, ws_input *
             line[--len] = '\0';
         if (len == 0)
             continue;
-        if (ws_input_push_listed(in, strdup(line), line_no) != 0) {
+        if (wstask_input_push_listed(in, strdup(line), line_no) != 0) {
             free(line);
             return ws_fail(ctx, "out of memory reading list '%s'", spec);
         }
@@ -514,7 +514,7 @@ static int ws_input_from_list(ws_ctx *ctx, const char *spec, FILE *f, ws_input *
     return WS_OK;
 }
 
-static int ws_file_is_png(const char *path)
+static int wstask_file_is_png(const char *path)
 {
     static const unsigned char signature[8] = {137, 80, 78, 71, 13, 10, 26, 10};
     unsigned char head[8];
@@ -530,26 +530,26 @@ static int ws_file_is_png(const char *path)
  * is decoded; the others are here so that photo.jpg is refused as "not a
  * PNG file" (or read whole with mode=raw) instead of being taken for a
  * list of paths. */
-static int ws_has_image_extension(const char *path)
+static int wstask_has_image_extension(const char *path)
 {
-    static const char *const ws_image_extensions[] = {"png", "apng", "jpg",  "jpeg", "gif",
+    static const char *const wstask_image_extensions[] = {"png", "apng", "jpg",  "jpeg", "gif",
                                                       "bmp", "tif",  "tiff", "webp", NULL};
     const char *slash = strrchr(path, '/');
     const char *dot = strrchr(slash ? slash + 1 : path, '.');
     if (!dot || dot == (slash ? slash + 1 : path)) /* ".png" alone is a hidden name */
         return 0;
-    for (int k = 0; ws_image_extensions[k]; k++)
-        if (strcasecmp(dot + 1, ws_image_extensions[k]) == 0)
+    for (int k = 0; wstask_image_extensions[k]; k++)
+        if (strcasecmp(dot + 1, wstask_image_extensions[k]) == 0)
             return 1;
     return 0;
 }
 
-static int ws_has_glob_chars(const char *s)
+static int wstask_has_glob_chars(const char *s)
 {
     return strpbrk(s, "*?[") != NULL;
 }
 
-int ws_input_select(ws_ctx *ctx, const char *spec, ws_input *in)
+int wstask_input_select(ws_ctx *ctx, const char *spec, wstask_input *in)
 {
     memset(in, 0, sizeof *in);
     if (!spec || !*spec)
@@ -557,7 +557,7 @@ int ws_input_select(ws_ctx *ctx, const char *spec, ws_input *in)
                             "file ('-' for stdin) or a pattern with --count (image_%%d.png)");
 
     char why[160];
-    ws_index_pattern pattern;
+    wstask_index_pattern pattern;
     struct stat st;
     int rc;
     const char *kind;
@@ -565,16 +565,16 @@ int ws_input_select(ws_ctx *ctx, const char *spec, ws_input *in)
 
     if (strcmp(spec, "-") == 0) {
         kind = "list";
-        rc = ws_input_from_list(ctx, "stdin", stdin, in);
+        rc = wstask_input_from_list(ctx, "stdin", stdin, in);
     } else if (stat(spec, &st) == 0 && S_ISDIR(st.st_mode)) {
         kind = "folder";
-        rc = ws_input_from_folder(ctx, spec, in);
+        rc = wstask_input_from_folder(ctx, spec, in);
     } else if (stat(spec, &st) == 0) {
         /* Only a regular file is peeked at: the 8 bytes read from a pipe
          * (-o input=<(find ...)) would be gone for the list. */
-        if (ws_has_image_extension(spec) || (S_ISREG(st.st_mode) && ws_file_is_png(spec))) {
+        if (wstask_has_image_extension(spec) || (S_ISREG(st.st_mode) && wstask_file_is_png(spec))) {
             kind = "file";
-            rc = ws_input_push(in, strdup(spec)) == 0
+            rc = wstask_input_push(in, strdup(spec)) == 0
                      ? WS_OK
                      : ws_fail(ctx, "out of memory listing input '%s'", spec);
         } else {
@@ -582,33 +582,33 @@ int ws_input_select(ws_ctx *ctx, const char *spec, ws_input *in)
             if (!f)
                 return ws_fail(ctx, "cannot open list '%s': %s", spec, strerror(errno));
             kind = "list";
-            rc = ws_input_from_list(ctx, spec, f, in);
+            rc = wstask_input_from_list(ctx, spec, f, in);
             fclose(f);
         }
     } else {
-        int p = ws_pattern_parse(spec, &pattern, why, sizeof why);
+        int p = wstask_pattern_parse(spec, &pattern, why, sizeof why);
         if (p < 0)
             return ws_fail(ctx, "input pattern '%s': %s", spec, why);
         if (p == 1) {
             kind = "pattern";
             is_pattern = 1;
-            rc = ws_input_from_pattern(ctx, spec, &pattern, in);
-        } else if (ws_has_glob_chars(spec)) {
+            rc = wstask_input_from_pattern(ctx, spec, &pattern, in);
+        } else if (wstask_has_glob_chars(spec)) {
             kind = "glob";
-            rc = ws_input_from_glob(ctx, spec, in);
+            rc = wstask_input_from_glob(ctx, spec, in);
         } else {
             return ws_fail(ctx, "input '%s': no such file or folder", spec);
         }
     }
     if (rc != WS_OK) {
-        ws_input_free(in);
+        wstask_input_free(in);
         return rc;
     }
 
     if (in->n == 0) {
-        ws_input_free(in);
+        wstask_input_free(in);
         if (is_pattern) {
-            char *first = ws_pattern_path(&pattern, 0);
+            char *first = wstask_pattern_path(&pattern, 0);
             rc = ws_fail(ctx, "input pattern '%s': no files (%s does not exist)", spec,
                          first ? first : "index 0");
             free(first);
@@ -620,7 +620,7 @@ int ws_input_select(ws_ctx *ctx, const char *spec, ws_input *in)
         uint64_t want = ws_run_count(ctx);
         if (want > in->n) {
             size_t found = in->n;
-            ws_input_free(in);
+            wstask_input_free(in);
             return ws_fail(ctx,
                            "input %s '%s' has %zu file(s) but --count is %" PRIu64
                            ": no file for index %zu",

@@ -17,32 +17,32 @@
 
 #include "wsrun.h"
 
-typedef struct ws_input {
+typedef struct wstask_input {
     char **paths; /* n paths, each its own allocation */
     size_t n;
     size_t cap;
     char *list;    /* the list file the paths came from ("stdin" for -), or NULL */
     size_t *lines; /* with list: the line of path i, counting from 1 (cap entries) */
-} ws_input;
+} wstask_input;
 
 /* Resolve `spec` into in->paths and settle the run's count: without
  * --count it becomes the number of files found; with --count the first
  * `count` files are used, and asking for more than exist is an error that
  * names the first missing one.  init only (it may call ws_set_count). */
-int ws_input_select(ws_ctx *ctx, const char *spec, ws_input *in);
+int wstask_input_select(ws_ctx *ctx, const char *spec, wstask_input *in);
 
-void ws_input_free(ws_input *in);
+void wstask_input_free(wstask_input *in);
 
-/* Room for ws_input_origin's text: a list's path and a line number. */
+/* Room for wstask_input_origin's text: a list's path and a line number. */
 #define WS_INPUT_ORIGIN_MAX (PATH_MAX + 32)
 
 /* "list.txt:3: " when path i came from line 3 of list.txt, else "": the
  * prefix of every message about path i, so the user finds the line to fix. */
-const char *ws_input_origin(const ws_input *in, size_t i, char *buf, size_t size);
+const char *wstask_input_origin(const wstask_input *in, size_t i, char *buf, size_t size);
 
 /* Natural order: runs of digits compare by value, so image_2 < image_10;
  * everything else compares byte by byte.  Names equal by that rule (a1
  * and a01) fall back to plain byte order, so the order is total. */
-int ws_natural_cmp(const char *a, const char *b);
+int wstask_natural_cmp(const char *a, const char *b);
 
 #endif

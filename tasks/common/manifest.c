@@ -16,7 +16,7 @@
 #include "manifest.h"
 #include "../../runtime/base/json_escape.h"
 
-void ws_textout_flush(ws_textout *t)
+void wstask_textout_flush(wstask_textout *t)
 {
     size_t done = 0;
     while (!t->err && done < t->len) {
@@ -32,11 +32,11 @@ void ws_textout_flush(ws_textout *t)
     t->len = 0;
 }
 
-static void ws_textout_put(ws_textout *t, const char *s, size_t n)
+static void wstask_textout_put(wstask_textout *t, const char *s, size_t n)
 {
     while (n) {
         if (t->len == sizeof t->buf)
-            ws_textout_flush(t);
+            wstask_textout_flush(t);
         size_t room = sizeof t->buf - t->len;
         size_t k = n < room ? n : room;
         memcpy(t->buf + t->len, s, k);
@@ -46,21 +46,21 @@ static void ws_textout_put(ws_textout *t, const char *s, size_t n)
     }
 }
 
-void ws_textout_str(ws_textout *t, const char *s)
+void wstask_textout_str(wstask_textout *t, const char *s)
 {
-    ws_textout_put(t, s, strlen(s));
+    wstask_textout_put(t, s, strlen(s));
 }
 
-void ws_textout_char(ws_textout *t, char c)
+void wstask_textout_char(wstask_textout *t, char c)
 {
     if (t->len == sizeof t->buf)
-        ws_textout_flush(t);
+        wstask_textout_flush(t);
     t->buf[t->len++] = c;
 }
 
 /* Numbers without printf: a 2000-row manifest is formatted in finish,
  * which runs alone, so its cost is not shared by the workers. */
-void ws_textout_u64(ws_textout *t, uint64_t v)
+void wstask_textout_u64(wstask_textout *t, uint64_t v)
 {
     char digits[20];
     int n = 0;
@@ -68,20 +68,20 @@ void ws_textout_u64(ws_textout *t, uint64_t v)
         digits[sizeof digits - 1 - n++] = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    ws_textout_put(t, digits + sizeof digits - n, (size_t)n);
+    wstask_textout_put(t, digits + sizeof digits - n, (size_t)n);
 }
 
 /* 16 lowercase hex digits. */
-void ws_textout_hex64(ws_textout *t, uint64_t v)
+void wstask_textout_hex64(wstask_textout *t, uint64_t v)
 {
     static const char hex[] = "0123456789abcdef";
     char out[16];
     for (int k = 15; k >= 0; k--, v >>= 4)
         out[k] = hex[v & 15];
-    ws_textout_put(t, out, sizeof out);
+    wstask_textout_put(t, out, sizeof out);
 }
 
-void ws_textout_printf(ws_textout *t, const char *fmt, ...)
+void wstask_textout_printf(wstask_textout *t, const char *fmt, ...)
 {
     char line[512];
     va_list ap;
@@ -89,55 +89,55 @@ void ws_textout_printf(ws_textout *t, const char *fmt, ...)
     int n = vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
     if (n > 0)
-        ws_textout_put(t, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+        wstask_textout_put(t, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }
 
 /* A CSV field: quoted (with "" for a quote) only when it has to be. */
-void ws_textout_csv_field(ws_textout *t, const char *s)
+void wstask_textout_csv_field(wstask_textout *t, const char *s)
 {
     if (!strpbrk(s, ",\"\r\n")) {
-        ws_textout_str(t, s);
+        wstask_textout_str(t, s);
         return;
     }
-    ws_textout_put(t, "\"", 1);
+    wstask_textout_put(t, "\"", 1);
     for (; *s; s++) {
         if (*s == '"')
-            ws_textout_put(t, "\"", 1);
-        ws_textout_put(t, s, 1);
+            wstask_textout_put(t, "\"", 1);
+        wstask_textout_put(t, s, 1);
     }
-    ws_textout_put(t, "\"", 1);
+    wstask_textout_put(t, "\"", 1);
 }
 
 /* A TSV field: tab, newline, return and backslash become \t \n \r \\. */
-void ws_textout_tsv_field(ws_textout *t, const char *s)
+void wstask_textout_tsv_field(wstask_textout *t, const char *s)
 {
     if (!strpbrk(s, "\t\n\r\\")) {
-        ws_textout_str(t, s);
+        wstask_textout_str(t, s);
         return;
     }
     for (; *s; s++) {
         switch (*s) {
-        case '\t': ws_textout_put(t, "\\t", 2); break;
-        case '\n': ws_textout_put(t, "\\n", 2); break;
-        case '\r': ws_textout_put(t, "\\r", 2); break;
-        case '\\': ws_textout_put(t, "\\\\", 2); break;
-        default: ws_textout_put(t, s, 1);
+        case '\t': wstask_textout_put(t, "\\t", 2); break;
+        case '\n': wstask_textout_put(t, "\\n", 2); break;
+        case '\r': wstask_textout_put(t, "\\r", 2); break;
+        case '\\': wstask_textout_put(t, "\\\\", 2); break;
+        default: wstask_textout_put(t, s, 1);
         }
     }
 }
 
 /* A JSON string with its quotes.  Bytes >= 0x80 pass through: file names
  * are UTF-8 on any sane system, and JSON allows raw UTF-8. */
-void ws_textout_json_string(ws_textout *t, const char *s)
+void wstask_textout_json_string(wstask_textout *t, const char *s)
 {
     char room[WS_JSON_ESCAPE_MAX];
-    ws_textout_put(t, "\"", 1);
+    wstask_textout_put(t, "\"", 1);
     for (; *s; s++) {
         const char *escape = wsrt_json_escape((unsigned char)*s, room);
         if (escape)
-            ws_textout_str(t, escape);
+            wstask_textout_str(t, escape);
         else
-            ws_textout_put(t, s, 1);
+            wstask_textout_put(t, s, 1);
     }
-    ws_textout_put(t, "\"", 1);
+    wstask_textout_put(t, "\"", 1);
 }

@@ -12,28 +12,28 @@
 
 #include "wsrun.h"
 
-typedef struct ws_textout {
+typedef struct wstask_textout {
     int fd;
     int err; /* errno of the first failed write, 0 if none */
     size_t len;
     char buf[1 << 16];
-} ws_textout;
+} wstask_textout;
 
 /* Write out what is buffered (on error: keep errno in t->err, drop it). */
-void ws_textout_flush(ws_textout *t);
-void ws_textout_str(ws_textout *t, const char *s);
-void ws_textout_char(ws_textout *t, char c);
+void wstask_textout_flush(wstask_textout *t);
+void wstask_textout_str(wstask_textout *t, const char *s);
+void wstask_textout_char(wstask_textout *t, char c);
 /* Decimal, without printf. */
-void ws_textout_u64(ws_textout *t, uint64_t v);
+void wstask_textout_u64(wstask_textout *t, uint64_t v);
 /* 16 lowercase hex digits. */
-void ws_textout_hex64(ws_textout *t, uint64_t v);
+void wstask_textout_hex64(wstask_textout *t, uint64_t v);
 /* At most 511 bytes of formatted text. */
-void ws_textout_printf(ws_textout *t, const char *fmt, ...) WS_PRINTF(2, 3);
+void wstask_textout_printf(wstask_textout *t, const char *fmt, ...) WS_PRINTF(2, 3);
 /* A CSV field: quoted (with "" for a quote) only when it has to be. */
-void ws_textout_csv_field(ws_textout *t, const char *s);
+void wstask_textout_csv_field(wstask_textout *t, const char *s);
 /* A TSV field: tab, newline, return and backslash become \t \n \r \\. */
-void ws_textout_tsv_field(ws_textout *t, const char *s);
+void wstask_textout_tsv_field(wstask_textout *t, const char *s);
 /* A JSON string with its quotes; bytes >= 0x80 pass through (UTF-8). */
-void ws_textout_json_string(ws_textout *t, const char *s);
+void wstask_textout_json_string(wstask_textout *t, const char *s);
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * png_read.c - load a file and decode it as PNG with libpng, for the read
- * and fill plugins (png_read.h says what callers get).  One ws_png_reader
+ * and fill plugins (png_read.h says what callers get).  One wstask_png_reader
  * per thread; it must never be shared between threads, never print
  * (libpng's warnings are dropped, its errors become the reader's message),
  * and never touch process-wide state.
@@ -19,9 +19,9 @@
 
 #include "png_read.h"
 
-static const unsigned char ws_png_signature[8] = {137, 80, 78, 71, 13, 10, 26, 10};
+static const unsigned char wstask_png_signature[8] = {137, 80, 78, 71, 13, 10, 26, 10};
 
-void ws_png_reader_fini(ws_png_reader *r)
+void wstask_png_reader_fini(wstask_png_reader *r)
 {
     if (r->png)
         png_destroy_read_struct(&r->png, &r->info, NULL);
@@ -30,7 +30,7 @@ void ws_png_reader_fini(ws_png_reader *r)
     memset(r, 0, sizeof *r);
 }
 
-void ws_png_reader_close(ws_png_reader *r)
+void wstask_png_reader_close(wstask_png_reader *r)
 {
     if (r->png)
         png_destroy_read_struct(&r->png, &r->info, NULL);
@@ -39,7 +39,7 @@ void ws_png_reader_close(ws_png_reader *r)
 }
 
 /* Read the whole file into r->file.  0, or -1 with r->why set. */
-int ws_file_load(ws_png_reader *r, const char *path)
+int wstask_file_load(wstask_png_reader *r, const char *path)
 {
     r->file_len = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -96,32 +96,32 @@ int ws_file_load(ws_png_reader *r, const char *path)
     return 0;
 }
 
-int ws_is_png_data(const unsigned char *p, size_t len)
+int wstask_is_png_data(const unsigned char *p, size_t len)
 {
-    return len >= sizeof ws_png_signature && memcmp(p, ws_png_signature, sizeof ws_png_signature) == 0;
+    return len >= sizeof wstask_png_signature && memcmp(p, wstask_png_signature, sizeof wstask_png_signature) == 0;
 }
 
-static uint32_t ws_be32(const unsigned char *p)
+static uint32_t wstask_be32(const unsigned char *p)
 {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
 }
 
-static void ws_png_on_read_error(png_structp png, png_const_charp msg)
+static void wstask_png_on_read_error(png_structp png, png_const_charp msg)
 {
-    ws_png_reader *r = (ws_png_reader *)png_get_error_ptr(png);
+    wstask_png_reader *r = (wstask_png_reader *)png_get_error_ptr(png);
     snprintf(r->why, sizeof r->why, "bad PNG: %s", msg);
     png_longjmp(png, 1);
 }
 
-static void ws_png_on_read_warning(png_structp png, png_const_charp msg)
+static void wstask_png_on_read_warning(png_structp png, png_const_charp msg)
 {
     (void)png;
     (void)msg; /* warnings (bad ancillary chunks) do not change the pixels */
 }
 
-static void ws_png_read_from_memory(png_structp png, png_bytep out, size_t n)
+static void wstask_png_read_from_memory(png_structp png, png_bytep out, size_t n)
 {
-    ws_png_reader *r = (ws_png_reader *)png_get_io_ptr(png);
+    wstask_png_reader *r = (wstask_png_reader *)png_get_io_ptr(png);
     if (n > r->file_len - r->pos)
         png_error(png, "file ends early (truncated)");
     memcpy(out, r->file + r->pos, n);
@@ -131,13 +131,13 @@ static void ws_png_read_from_memory(png_structp png, png_bytep out, size_t n)
 /* Check the file's signature and IHDR by hand, before libpng allocates
  * anything: not a PNG, empty, or more pixels than max_pixels.  0, or -1
  * with r->why set. */
-static int ws_png_precheck(ws_png_reader *r, uint64_t max_pixels)
+static int wstask_png_precheck(wstask_png_reader *r, uint64_t max_pixels)
 {
     if (r->file_len == 0) {
         snprintf(r->why, sizeof r->why, "empty file (0 bytes), not a PNG");
         return -1;
     }
-    if (!ws_is_png_data(r->file, r->file_len)) {
+    if (!wstask_is_png_data(r->file, r->file_len)) {
         snprintf(r->why, sizeof r->why, "not a PNG file (no PNG signature in its first 8 bytes)");
         return -1;
     }
@@ -151,7 +151,7 @@ static int ws_png_precheck(ws_png_reader *r, uint64_t max_pixels)
         snprintf(r->why, sizeof r->why, "bad PNG: the first chunk is not IHDR");
         return -1;
     }
-    uint64_t width = ws_be32(r->file + 16), height = ws_be32(r->file + 20);
+    uint64_t width = wstask_be32(r->file + 16), height = wstask_be32(r->file + 20);
     if (width * height > max_pixels) {
         snprintf(r->why, sizeof r->why,
                  "header says %" PRIu64 "x%" PRIu64 " = %" PRIu64
@@ -163,26 +163,26 @@ static int ws_png_precheck(ws_png_reader *r, uint64_t max_pixels)
 }
 
 /* Read the header of the file in r->file; choose the transforms for
- * `convert`.  On success *out describes the pixels ws_png_read_pixels will
+ * `convert`.  On success *out describes the pixels wstask_png_read_pixels will
  * produce.  0, or -1 with r->why set (the reader is closed then). */
-int ws_png_open_loaded(ws_png_reader *r, int convert, uint64_t max_pixels, ws_image_info *out)
+int wstask_png_open_loaded(wstask_png_reader *r, int convert, uint64_t max_pixels, wstask_image_info *out)
 {
-    ws_png_reader_close(r);
-    if (ws_png_precheck(r, max_pixels) != 0)
+    wstask_png_reader_close(r);
+    if (wstask_png_precheck(r, max_pixels) != 0)
         return -1;
     r->pos = 0;
-    r->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, r, ws_png_on_read_error,
-                                    ws_png_on_read_warning);
+    r->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, r, wstask_png_on_read_error,
+                                    wstask_png_on_read_warning);
     if (!r->png || !(r->info = png_create_info_struct(r->png))) {
         snprintf(r->why, sizeof r->why, "out of memory starting libpng");
-        ws_png_reader_close(r);
+        wstask_png_reader_close(r);
         return -1;
     }
     if (setjmp(png_jmpbuf(r->png))) {
-        ws_png_reader_close(r);
+        wstask_png_reader_close(r);
         return -1;
     }
-    png_set_read_fn(r->png, r, ws_png_read_from_memory);
+    png_set_read_fn(r->png, r, wstask_png_read_from_memory);
     /* The pixel limit is ours (max-pixels), not libpng's per-side one. */
     png_set_user_limits(r->png, PNG_UINT_31_MAX, PNG_UINT_31_MAX);
     png_read_info(r->png, r->info);
@@ -233,32 +233,32 @@ int ws_png_open_loaded(ws_png_reader *r, int convert, uint64_t max_pixels, ws_im
                  "unexpected layout after decoding: %u channel(s) of %u bits, %" PRIu64
                  " bytes per row",
                  out->channels, out->bit_depth, out->row_bytes);
-        ws_png_reader_close(r);
+        wstask_png_reader_close(r);
         return -1;
     }
     if ((uint64_t)out->width * out->height > max_pixels) { /* never: precheck saw the IHDR */
         snprintf(r->why, sizeof r->why, "%ux%u is over the max-pixels limit", out->width,
                  out->height);
-        ws_png_reader_close(r);
+        wstask_png_reader_close(r);
         return -1;
     }
     return 0;
 }
 
-/* As ws_png_open_loaded, for the file at `path`. */
-int ws_png_open(ws_png_reader *r, const char *path, int convert, uint64_t max_pixels,
-                ws_image_info *out)
+/* As wstask_png_open_loaded, for the file at `path`. */
+int wstask_png_open(wstask_png_reader *r, const char *path, int convert, uint64_t max_pixels,
+                wstask_image_info *out)
 {
-    ws_png_reader_close(r);
-    if (ws_file_load(r, path) != 0)
+    wstask_png_reader_close(r);
+    if (wstask_file_load(r, path) != 0)
         return -1;
-    return ws_png_open_loaded(r, convert, max_pixels, out);
+    return wstask_png_open_loaded(r, convert, max_pixels, out);
 }
 
-/* Decode the pixels of the image ws_png_open described into `dest`, row y
+/* Decode the pixels of the image wstask_png_open described into `dest`, row y
  * at dest + y * stride, then read to the end of the file so damage after
  * the pixels is noticed too.  Closes the reader.  0, or -1 with r->why. */
-int ws_png_read_pixels(ws_png_reader *r, unsigned char *dest, size_t stride)
+int wstask_png_read_pixels(wstask_png_reader *r, unsigned char *dest, size_t stride)
 {
     png_structp png = r->png;
     uint32_t height = png_get_image_height(png, r->info);
@@ -266,7 +266,7 @@ int ws_png_read_pixels(ws_png_reader *r, unsigned char *dest, size_t stride)
         png_bytep *rows = (png_bytep *)realloc(r->rows, (size_t)height * sizeof *rows);
         if (!rows) {
             snprintf(r->why, sizeof r->why, "out of memory for %u row pointers", height);
-            ws_png_reader_close(r);
+            wstask_png_reader_close(r);
             return -1;
         }
         r->rows = rows;
@@ -275,11 +275,11 @@ int ws_png_read_pixels(ws_png_reader *r, unsigned char *dest, size_t stride)
     for (uint32_t y = 0; y < height; y++)
         r->rows[y] = dest + (size_t)y * stride;
     if (setjmp(png_jmpbuf(png))) {
-        ws_png_reader_close(r);
+        wstask_png_reader_close(r);
         return -1;
     }
     png_read_image(png, r->rows);
     png_read_end(png, NULL);
-    ws_png_reader_close(r);
+    wstask_png_reader_close(r);
     return 0;
 }

@@ -5,7 +5,7 @@
  * host) or converted to 8-bit gray or RGB.  An image larger than the
  * caller's pixel limit is refused from its IHDR, before any buffer for it
  * is allocated.  Part of build/libwstasks.a (png_read.c); also compiled
- * into the PNG fuzz target.  One ws_png_reader per thread, never shared.
+ * into the PNG fuzz target.  One wstask_png_reader per thread, never shared.
  */
 #ifndef WS_PNG_READ_H
 #define WS_PNG_READ_H
@@ -21,15 +21,15 @@ enum { WS_CONVERT_KEEP = 0, WS_CONVERT_GRAY = 1, WS_CONVERT_RGB = 2 };
 #define WS_DEFAULT_MAX_PIXELS "100000000"
 
 /* The decoded image as the caller receives it (after any conversion). */
-typedef struct ws_image_info {
+typedef struct wstask_image_info {
     uint32_t width, height;
     uint32_t channels;  /* 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA */
     uint32_t bit_depth; /* 8 or 16 */
     uint64_t row_bytes;
     uint64_t bytes; /* height * row_bytes */
-} ws_image_info;
+} wstask_image_info;
 
-typedef struct ws_png_reader {
+typedef struct wstask_png_reader {
     unsigned char *file; /* the whole file */
     size_t file_len, file_cap;
     size_t pos; /* libpng's read position in file */
@@ -38,29 +38,29 @@ typedef struct ws_png_reader {
     png_bytep *rows;
     size_t rows_cap;
     char why[256]; /* the reason of the last failure */
-} ws_png_reader;
+} wstask_png_reader;
 
 /* Close any open image and free the reader's buffers; it is all zero then. */
-void ws_png_reader_fini(ws_png_reader *r);
+void wstask_png_reader_fini(wstask_png_reader *r);
 /* End libpng's work on the current image; the buffers stay for the next. */
-void ws_png_reader_close(ws_png_reader *r);
+void wstask_png_reader_close(wstask_png_reader *r);
 
 /* Read the whole file into r->file.  0, or -1 with r->why set. */
-int ws_file_load(ws_png_reader *r, const char *path);
+int wstask_file_load(wstask_png_reader *r, const char *path);
 /* 1 when the bytes start with the PNG signature. */
-int ws_is_png_data(const unsigned char *p, size_t len);
+int wstask_is_png_data(const unsigned char *p, size_t len);
 
 /* Read the header of the file in r->file; choose the transforms for
  * `convert` (WS_CONVERT_*).  On success *out describes the pixels
- * ws_png_read_pixels will produce.  0, or -1 with r->why set (the reader is
+ * wstask_png_read_pixels will produce.  0, or -1 with r->why set (the reader is
  * closed then). */
-int ws_png_open_loaded(ws_png_reader *r, int convert, uint64_t max_pixels, ws_image_info *out);
-/* As ws_png_open_loaded, for the file at `path`. */
-int ws_png_open(ws_png_reader *r, const char *path, int convert, uint64_t max_pixels,
-                ws_image_info *out);
+int wstask_png_open_loaded(wstask_png_reader *r, int convert, uint64_t max_pixels, wstask_image_info *out);
+/* As wstask_png_open_loaded, for the file at `path`. */
+int wstask_png_open(wstask_png_reader *r, const char *path, int convert, uint64_t max_pixels,
+                wstask_image_info *out);
 /* Decode the pixels of the image just opened into `dest`, row y at
  * dest + y * stride, then read to the end of the file so damage after the
  * pixels is noticed too.  Closes the reader.  0, or -1 with r->why. */
-int ws_png_read_pixels(ws_png_reader *r, unsigned char *dest, size_t stride);
+int wstask_png_read_pixels(wstask_png_reader *r, unsigned char *dest, size_t stride);
 
 #endif

@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1)
         return 0;
     int convert = data[0] % 3;
-    ws_png_reader r;
+    wstask_png_reader r;
     memset(&r, 0, sizeof r);
     r.file = malloc(size);
     if (!r.file)
@@ -30,18 +30,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(r.file, data + 1, size - 1);
     r.file_len = size - 1;
     r.file_cap = size;
-    ws_image_info info;
-    if (ws_png_open_loaded(&r, convert, FUZZ_MAX_PIXELS, &info) == 0) {
+    wstask_image_info info;
+    if (wstask_png_open_loaded(&r, convert, FUZZ_MAX_PIXELS, &info) == 0) {
         if (info.width == 0 || info.height == 0 ||
             (uint64_t)info.width * info.height > FUZZ_MAX_PIXELS)
             abort(); /* the limit must hold for whatever was accepted */
         /* Exactly the promised size, so ASan sees any write past it. */
         unsigned char *dest = malloc(info.bytes);
         if (dest) {
-            (void)ws_png_read_pixels(&r, dest, info.row_bytes);
+            (void)wstask_png_read_pixels(&r, dest, info.row_bytes);
             free(dest);
         }
     }
-    ws_png_reader_fini(&r);
+    wstask_png_reader_fini(&r);
     return 0;
 }
