@@ -378,8 +378,8 @@ typedef struct alt_stack {
 
 /* This thread's stack's bookkeeping, kept out of the mapping itself: the
  * kernel does not touch an alternate stack until a signal uses it, so a
- * thread that never crashes never faults a page of it in (on this
- * project's VM a first touch of a page has cost up to 0.25 ms). */
+ * thread that never crashes never faults a page of it in (what a first
+ * touch costs: docs/design.md, "Costs measured on the project's VM"). */
 static _Thread_local alt_stack this_alt_stack;
 
 static void alt_stack_release(void *arg)

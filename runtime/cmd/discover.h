@@ -6,6 +6,7 @@
  * <exe dir>/plugins, then <exe dir>/../lib/wsrun.  A plugin is opened and
  * its descriptor read and checked as `--plugin` would, but none of its
  * callbacks (init above all) is ever called.
+ * Must never call a plugin's code beyond its descriptor function.
  */
 #ifndef WSRUN_DISCOVER_H
 #define WSRUN_DISCOVER_H

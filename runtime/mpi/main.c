@@ -36,7 +36,7 @@ int main(int argc, char **argv)
 {
     /* Open MPI yields the CPU in every progress loop when the node is
      * oversubscribed; a counter fetch then waits a scheduler time slice
-     * (10 ms per block measured here, 8 us without).  wsrun-mpi never
+     * (docs/design.md, "Costs measured on the project's VM").  wsrun-mpi never
      * spins in MPI for long (collectives are polled with sleeps), so it
      * turns that off unless the user chose otherwise. */
     setenv("OMPI_MCA_mpi_yield_when_idle", "0", 0);

@@ -4,6 +4,7 @@
  * stops the run before anything happens, and written after finish; and
  * the --stats table.
  * Messages go to stderr as one "wsrun: ..." line each.
+ * Must never leave a half-written report where a finished one belongs.
  */
 #ifndef WSRUN_RUN_REPORTS_H
 #define WSRUN_RUN_REPORTS_H

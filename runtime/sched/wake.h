@@ -24,8 +24,9 @@
  *    sees the pushed frames (or a later change: a steal, or the owner
  *    taking them back) and does not wait.
  * So no published frame waits for a parked worker's timeout.  The cost on
- * the publisher's side when nobody sleeps is one locked add (about 6 ns
- * here); publishing happens only when a thief asked for work.
+ * the publisher's side when nobody sleeps is one locked add (its price:
+ * docs/design.md, "Costs measured on the project's VM"); publishing
+ * happens only when a thief asked for work.
  *
  * Must never be called with the fields of another pool than the one
  * whose deques were pushed to or looked at.
