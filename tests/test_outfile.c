@@ -38,11 +38,13 @@ static void setup(void)
     run.desc.name = "t";
     wsrt_ctx_base_init(&base, &run, 0);
     wsrt_outfile_test_force_named(0);
+    wsrt_outfile_test_force_proc_link(0);
 }
 
 static void teardown(void)
 {
     wsrt_outfile_test_force_named(0);
+    wsrt_outfile_test_force_proc_link(0);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", scratch);
     if (system(cmd) != 0)
@@ -295,6 +297,32 @@ Test(outfile, anonymous_replaces_an_existing_target_by_rename)
     assert_file_is(target, "new content");
     cr_assert_eq(count_entries(scratch, ".tmp."), 0, "temporary left behind");
     cr_assert_eq(count_entries(scratch, ""), 1);
+}
+
+/* Where the kernel refuses linkat(AT_EMPTY_PATH) (no CAP_DAC_READ_SEARCH,
+ * Linux before 6.10), the anonymous file is linked through /proc: the
+ * same outcome, a new name and a replaced one, with nothing left. */
+Test(outfile, anonymous_through_proc_link_appears_and_replaces)
+{
+    wsrt_outfile_test_force_proc_link(1);
+    char fresh[300], old[300];
+    path_in(fresh, sizeof fresh, "fresh.txt");
+    path_in(old, sizeof old, "old.txt");
+    FILE *f = fopen(old, "w");
+    fputs("old", f);
+    fclose(f);
+    ws_outfile a, b;
+    cr_assert_eq(ws_outfile_open(CTX, &a, fresh), WS_OK);
+    cr_assert_eq(ws_outfile_open(CTX, &b, old), WS_OK);
+    cr_assert(anonymous(&a) && anonymous(&b));
+    write_all(a.fd, "first");
+    write_all(b.fd, "second");
+    cr_assert_eq(ws_outfile_commit(CTX, &a), WS_OK, "%s", wsrt_ctx_error(CTX));
+    cr_assert_eq(ws_outfile_commit(CTX, &b), WS_OK, "%s", wsrt_ctx_error(CTX));
+    assert_file_is(fresh, "first");
+    assert_file_is(old, "second");
+    cr_assert_eq(count_entries(scratch, ".tmp."), 0, "temporary left behind");
+    cr_assert_eq(count_entries(scratch, ""), 2);
 }
 
 Test(outfile, anonymous_survives_the_plugin_closing_its_descriptor)

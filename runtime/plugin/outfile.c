@@ -5,8 +5,11 @@
  *
  * Two ways, one promise:
  *  - an anonymous file (O_TMPFILE) in the target's folder, linked into
- *    place at commit (linkat of /proc/self/fd/N with AT_SYMLINK_FOLLOW,
- *    which, unlike AT_EMPTY_PATH, needs no capability on older kernels).
+ *    place at commit: linkat(fd, "", AT_EMPTY_PATH) where the kernel
+ *    allows it (CAP_DAC_READ_SEARCH, or since Linux 6.10 the file's
+ *    opener), else linkat of /proc/self/fd/N with AT_SYMLINK_FOLLOW, which
+ *    needs no capability but walks /proc (docs/design.md, "Costs measured
+ *    on the project's VM").
  *    One metadata operation per file, and a crash leaves nothing to clean.
  *    linkat never replaces: when the target exists, the file is linked
  *    under a temporary name and renamed over it (below).
@@ -71,6 +74,11 @@ static _Atomic long cached_pid;
 static int proc_fd_usable;
 /* wsrt_outfile_test_force_named; relaxed: set by a test between runs. */
 static _Atomic int force_named;
+/* Whether linkat(AT_EMPTY_PATH) may be tried: 1 until the kernel refused
+ * it once where the /proc path then worked, or a test turned it off
+ * (wsrt_outfile_test_force_proc_link).  Relaxed: a hint every thread may
+ * read stale; a stale 1 costs one refused call. */
+static _Atomic int empty_path_link = 1;
 static pthread_once_t setup_once = PTHREAD_ONCE_INIT;
 
 static void forget_pid(void)
@@ -99,6 +107,11 @@ void wsrt_outfile_test_force_named(int on)
     atomic_store_explicit(&force_named, on, memory_order_relaxed);
 }
 
+void wsrt_outfile_test_force_proc_link(int on)
+{
+    atomic_store_explicit(&empty_path_link, !on, memory_order_relaxed);
+}
+
 /* strerror is not guaranteed thread-safe; the GNU strerror_r is. */
 static const char *reason(int err, char *buf, size_t size)
 {
@@ -108,6 +121,27 @@ static const char *reason(int err, char *buf, size_t size)
 static int is_anonymous(const ws_outfile *out)
 {
     return strncmp(out->temp_path, PROC_FD, sizeof PROC_FD - 1) == 0;
+}
+
+/* Give the anonymous file of `out` the name `target`; linkat's result and
+ * errno (EEXIST when the name is taken).  AT_EMPTY_PATH links the
+ * runtime's descriptor itself; a kernel that does not allow it answers
+ * ENOENT (or EPERM), and when the /proc path then works, that is used
+ * from then on. */
+static int link_anonymous(const ws_outfile *out, const char *target)
+{
+    if (atomic_load_explicit(&empty_path_link, memory_order_relaxed)) {
+        int held = atoi(out->temp_path + sizeof PROC_FD - 1);
+        if (linkat(held, "", AT_FDCWD, target, AT_EMPTY_PATH) == 0)
+            return 0;
+        if (errno != ENOENT && errno != EPERM)
+            return -1;
+        if (linkat(AT_FDCWD, out->temp_path, AT_FDCWD, target, AT_SYMLINK_FOLLOW) != 0)
+            return -1;
+        atomic_store_explicit(&empty_path_link, 0, memory_order_relaxed);
+        return 0;
+    }
+    return linkat(AT_FDCWD, out->temp_path, AT_FDCWD, target, AT_SYMLINK_FOLLOW);
 }
 
 /* "<folder>.<base>.tmp.<pid>.<n>" into buf; -1 when it does not fit. */
@@ -234,7 +268,7 @@ static int name_anonymous(ws_ctx *ctx, ws_outfile *out)
             forget_temp(out);
             return ws_fail(ctx, "output path too long for a temporary name: %s", out->final_path);
         }
-        if (linkat(AT_FDCWD, out->temp_path, AT_FDCWD, named, AT_SYMLINK_FOLLOW) == 0) {
+        if (link_anonymous(out, named) == 0) {
             forget_temp(out); /* the named link keeps the file */
             memcpy(out->temp_path, named, strlen(named) + 1);
             track_temp(out->temp_path);
@@ -267,7 +301,7 @@ int ws_outfile_commit(ws_ctx *ctx, ws_outfile *out)
     }
     if (is_anonymous(out)) {
         /* linkat fails with EEXIST rather than replace: then the slow way. */
-        if (linkat(AT_FDCWD, out->temp_path, AT_FDCWD, out->final_path, AT_SYMLINK_FOLLOW) == 0) {
+        if (link_anonymous(out, out->final_path) == 0) {
             forget_temp(out);
             return WS_OK;
         }

@@ -10,4 +10,9 @@
  * default.  Process-wide. */
 void wsrt_outfile_test_force_named(int on);
 
+/* Test hook: nonzero makes anonymous files be linked through
+ * /proc/self/fd/N (as where the kernel refuses AT_EMPTY_PATH); 0 lets
+ * them try AT_EMPTY_PATH again.  Process-wide. */
+void wsrt_outfile_test_force_proc_link(int on);
+
 #endif
