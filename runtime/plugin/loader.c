@@ -222,6 +222,16 @@ static void copy_descriptor(ws_plugin *copy, const ws_plugin *found)
         memcpy(copy, found, n);
 }
 
+/* Make the checked copy the run's descriptor; path and handle are the
+ * file's (NULL for a descriptor from no file). */
+static void take_descriptor(ws_run *run, const ws_plugin *copy, char *path, void *handle)
+{
+    run->desc = *copy;
+    run->plugin = &run->desc;
+    run->plugin_path = path;
+    run->dl_handle = handle;
+}
+
 int wsrt_loader_adopt(ws_run *run, const ws_plugin *desc, char *err, size_t err_size)
 {
     if (!desc)
@@ -233,10 +243,7 @@ int wsrt_loader_adopt(ws_run *run, const ws_plugin *desc, char *err, size_t err_
              copy.struct_size >= WS_PLUGIN_V1_SIZE && copy.name ? copy.name : "?");
     if (check_fields(&copy, who, err, err_size) != 0)
         return -1;
-    run->desc = copy;
-    run->plugin = &run->desc;
-    run->plugin_path = NULL;
-    run->dl_handle = NULL;
+    take_descriptor(run, &copy, NULL, NULL);
     return 0;
 }
 
@@ -275,10 +282,7 @@ int wsrt_loader_open(ws_run *run, const char *path, char *err, size_t err_size)
         dlclose(handle);
         return wsrt_errf(err, err_size, "out of memory loading %s", path);
     }
-    run->desc = copy;
-    run->plugin = &run->desc;
-    run->plugin_path = saved_path;
-    run->dl_handle = handle;
+    take_descriptor(run, &copy, saved_path, handle);
     return 0;
 }
 
