@@ -13,40 +13,43 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 out=$(cd "$ROOT" && scripts/check-layers 2>&1); rc=$?
 if [ $rc -eq 0 ]; then ok; else bad "check-layers fails on the tree: $out"; fi
 
-# copy_tree: runtime/ and include/ into a fresh folder of the scratch one.
+# copy_tree: runtime/, include/ and scripts/ into a fresh folder of the
+# scratch one.
 copy_tree() {
     rm -rf "$SCRATCH/t" && mkdir "$SCRATCH/t" &&
         cp -r "$ROOT/runtime" "$ROOT/include" "$ROOT/scripts" "$SCRATCH/t/"
 }
 
+# refused NAME MESSAGE: check-layers on the altered copy exits 1 and
+# prints MESSAGE.
+refused() {
+    local out rc
+    out=$(cd "$SCRATCH/t" && scripts/check-layers 2>&1); rc=$?
+    check "$1 fails" test $rc -eq 1
+    case $out in
+    *"$2"*) ok ;;
+    *) bad "$1's message: $out" ;;
+    esac
+}
+
+# include_first FILE HEADER: FILE of the copy includes HEADER first.
+include_first() {
+    sed -i "0,/^#include \"/s//#include \"$2\"\n#include \"/" "$SCRATCH/t/$1"
+}
+
 # The scheduler including the session's header points upward.
 copy_tree
-sed -i '0,/^#include "/s//#include "session.h"\n#include "/' "$SCRATCH/t/runtime/sched/deque.c"
-out=$(cd "$SCRATCH/t" && scripts/check-layers 2>&1); rc=$?
-check "an upward include fails" test $rc -eq 1
-case $out in
-*"runtime/sched/deque.c: includes session.h (cmd), above or beside sched"*) ok ;;
-*) bad "the upward include's message: $out" ;;
-esac
+include_first runtime/sched/deque.c session.h
+refused "an upward include" "runtime/sched/deque.c: includes session.h (cmd), above or beside sched"
 
 # The library's embed layer including a report header points sideways.
 copy_tree
-sed -i '0,/^#include "/s//#include "journal.h"\n#include "/' "$SCRATCH/t/runtime/embed/embed.c"
-out=$(cd "$SCRATCH/t" && scripts/check-layers 2>&1); rc=$?
-check "a sideways include fails" test $rc -eq 1
-case $out in
-*"runtime/embed/embed.c: includes journal.h (reports), above or beside embed"*) ok ;;
-*) bad "the sideways include's message: $out" ;;
-esac
+include_first runtime/embed/embed.c journal.h
+refused "a sideways include" "runtime/embed/embed.c: includes journal.h (reports), above or beside embed"
 
 # A new folder must be given its place.
 copy_tree
 mkdir "$SCRATCH/t/runtime/misc" && echo '#include "run.h"' >"$SCRATCH/t/runtime/misc/x.c"
-out=$(cd "$SCRATCH/t" && scripts/check-layers 2>&1); rc=$?
-check "an unplaced folder fails" test $rc -eq 1
-case $out in
-*"runtime/misc/: a folder with no place in the layers"*) ok ;;
-*) bad "the unplaced folder's message: $out" ;;
-esac
+refused "an unplaced folder" "runtime/misc/: a folder with no place in the layers"
 
 cli_finish
