@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capture_util.h"
 #include "wsrun_embed.h"
 
 /* What the callbacks of the test descriptor saw (one test per process). */
@@ -197,11 +198,25 @@ Test(embed, init_failure_returns_2_without_finish)
     cr_assert_eq(st.done, 0);
 }
 
+/* The library also reports a failing index on stderr, as the command
+ * does: the tests below capture that line and check it. */
+static ws_pool_stats captured_st;
+static int captured_rc;
+static void run_fail_at_7(void)
+{
+    captured_rc = run_with(20, "fail_at=7", &captured_st);
+}
+
 Test(embed, failing_index_returns_1_naming_it)
 {
-    ws_pool_stats st;
-    st.struct_size = sizeof st;
-    cr_assert_eq(run_with(20, "fail_at=7", &st), WS_POOL_FAILED);
+    captured_st.struct_size = sizeof captured_st;
+    char *err = test_capture_stderr(run_fail_at_7);
+    ws_pool_stats st = captured_st;
+    cr_assert_eq(captured_rc, WS_POOL_FAILED);
+    cr_assert(strstr(err, "wsrun: tplug: index 7 failed (worker ") &&
+                  strstr(err, "): index 7 refuses on purpose\n"),
+              "stderr: %s", err);
+    free(err);
     cr_assert(strstr(ws_pool_error(pool), "tplug: index 7 failed: index 7 refuses on purpose"),
               "got: %s", ws_pool_error(pool));
     cr_assert_eq(st.failed, 1);
@@ -353,13 +368,23 @@ static int fail_at_13(void *arg, uint64_t index, ws_ctx *ctx)
     return index == 14 ? -7 : 0; /* any non-zero fails */
 }
 
+static ws_pool *one_worker_pool;
+static void run_fail_at_13(void)
+{
+    captured_rc = ws_pool_for(one_worker_pool, 100, fail_at_13, NULL, &captured_st);
+}
+
 Test(embed, for_failure_names_the_index)
 {
     ws_pool *one = ws_pool_create(1, 0); /* one worker: 13 fails first, and stops the rest */
     cr_assert_not_null(one);
-    ws_pool_stats st;
-    st.struct_size = sizeof st;
-    cr_assert_eq(ws_pool_for(one, 100, fail_at_13, NULL, &st), WS_POOL_FAILED);
+    one_worker_pool = one;
+    captured_st.struct_size = sizeof captured_st;
+    char *err = test_capture_stderr(run_fail_at_13);
+    ws_pool_stats st = captured_st;
+    cr_assert_eq(captured_rc, WS_POOL_FAILED);
+    cr_assert_str_eq(err, "wsrun: ws_pool_for: index 13 failed (worker 0): thirteen\n");
+    free(err);
     cr_assert_str_eq(ws_pool_error(one),
                      "ws_pool_for: index 13 failed: thirteen (1 of 100 indices failed)");
     cr_assert_eq(st.failed, 1);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "wsrun_embed.h"
 
@@ -210,9 +211,28 @@ int main(void)
         bad++;
     }
 
+    /* The failing index is reported on stderr too: captured and checked. */
+    char err_path[] = "/tmp/wsrun-tsan-embed.XXXXXX";
+    int err_fd = mkstemp(err_path);
+    int saved_stderr = dup(2);
+    fflush(stderr);
+    dup2(err_fd, 2);
     rc = ws_pool_for(pool, 1000, fail_at, NULL, NULL);
+    fflush(stderr);
+    dup2(saved_stderr, 2);
+    close(saved_stderr);
+    char err_text[512] = "";
+    ssize_t err_len = pread(err_fd, err_text, sizeof err_text - 1, 0);
+    err_text[err_len > 0 ? err_len : 0] = '\0';
+    close(err_fd);
+    unlink(err_path);
     if (rc != WS_POOL_FAILED || !strstr(ws_pool_error(pool), "index 321 failed: no 321")) {
         printf("tsan_embed: failing run: %d, '%s'\n", rc, ws_pool_error(pool));
+        bad++;
+    }
+    if (!strstr(err_text, "wsrun: ws_pool_for: index 321 failed (worker ") ||
+        !strstr(err_text, "): no 321\n")) {
+        printf("tsan_embed: the failing index's stderr line: '%s'\n", err_text);
         bad++;
     }
     ws_pool_destroy(pool);
