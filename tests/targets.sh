@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# targets.sh - every target under build/ builds from a clean tree by itself
+# (make test-targets, part of make test): each target `make list-targets`
+# names is built alone into its own empty build folder, so a rule that
+# reads a file it does not list as a prerequisite fails here instead of on
+# someone's clean checkout.  ccache (masquerading as each compiler) makes
+# the repeated compiles cheap; the links are real.  Run from the repository
+# root; writes only into a fresh folder under /tmp, which it removes.
+set -u
+
+. "$(dirname "$0")/cli_lib.bash"
+cli_start targets targets relative
+[ -f mk/build.mk ] || { echo "targets: run me from the repository root"; exit 2; }
+command -v ccache >/dev/null || { bad "ccache is missing (make deps-test installs it)"; cli_finish; exit 1; }
+
+# Every compiler the rules call, through ccache.
+mkdir -p "$SCRATCH/ccbin"
+for c in cc gcc g++ clang clang++ clang-19; do ln -s "$(command -v ccache)" "$SCRATCH/ccbin/$c"; done
+export PATH="$SCRATCH/ccbin:$PATH" CCACHE_DIR="$SCRATCH/ccache" CCACHE_NOHASHDIR=1 CCACHE_BASEDIR="$SCRATCH"
+export OMPI_CC=gcc
+
+mapfile -t targets < <(make -s --no-print-directory BUILD=@BUILD@ list-targets)
+check "make list-targets names targets (${#targets[@]})" test "${#targets[@]}" -ge 50
+i=0
+for t in "${targets[@]}"; do
+    i=$((i + 1))
+    b="$SCRATCH/b$i"
+    rel=${t#@BUILD@/}
+    if make -s --no-print-directory -j2 BUILD="$b" "$b/$rel" >"$SCRATCH/log" 2>&1 && [ -e "$b/$rel" ]; then
+        ok
+    else
+        bad "build/$rel does not build from a clean tree by itself:"
+        sed 's/^/  /' "$SCRATCH/log" | tail -n 15
+    fi
+    rm -rf "$b"
+done
+cli_finish
