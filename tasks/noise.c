@@ -61,16 +61,23 @@ typedef struct noise_worker {
 } noise_worker;
 
 /* One image's rows: row y is bytes [y * rowbytes, (y + 1) * rowbytes) of
- * the image's sample stream (the definition in noise_pixels.h). */
+ * the image's sample stream (the definition in noise_pixels.h).  The writer
+ * asks for the rows in order, so they are read from one running reader;
+ * a row out of order would only move the reader first. */
 typedef struct noise_rows {
     ws_rng stream;
     size_t rowbytes;
+    uint32_t next_y; /* the row `reader` stands at */
+    wstask_noise_reader reader;
 } noise_rows;
 
 static void noise_fill_row(void *arg, uint32_t y, unsigned char *row)
 {
-    const noise_rows *r = (const noise_rows *)arg;
-    wstask_noise_bytes_at(r->stream, (uint64_t)y * r->rowbytes, row, r->rowbytes);
+    noise_rows *r = (noise_rows *)arg;
+    if (y != r->next_y)
+        r->reader = wstask_noise_reader_at(r->stream, (uint64_t)y * r->rowbytes);
+    wstask_noise_read(&r->reader, row, r->rowbytes);
+    r->next_y = y + 1;
 }
 
 static int noise_init(ws_ctx *ctx, void **state)
@@ -158,7 +165,11 @@ static int noise_run_one(void *state, uint64_t index, ws_ctx *ctx)
     if (ws_outfile_open(ctx, &w->out, w->path) != WS_OK)
         return WS_ERR; /* the message names the path and the reason */
 
-    noise_rows rows = {ws_rng_for(ctx, index), cfg->rowbytes};
+    noise_rows rows;
+    rows.stream = ws_rng_for(ctx, index);
+    rows.rowbytes = cfg->rowbytes;
+    rows.next_y = 0;
+    rows.reader = wstask_noise_reader_at(rows.stream, 0);
     if (wstask_png_write_fd(&w->png, w->out.fd, &cfg->format, noise_fill_row, &rows, w->row) != 0) {
         ws_outfile_abort(&w->out);
         return ws_fail(ctx, "cannot write %s: %s", w->path, w->png.reason);

@@ -2,7 +2,8 @@
  * test_png_write.c - the noise writer's libpng layer (tasks/png_write.h):
  * where its arena puts libpng's and zlib's buffers, and that the files it
  * writes are byte for byte what a plain libpng writer (default allocator,
- * stdio) writes with the same settings.
+ * stdio) writes with the same settings.  Also the noise reader of
+ * tasks/noise_pixels.h against the pixel definition.
  *
  * In memory and in tmpfile()s only; never depends on timing.
  */
@@ -242,4 +243,29 @@ Test(png_write, other_formats_are_plain_libpng_bytes)
     };
     for (size_t k = 0; k < sizeof formats / sizeof formats[0]; k++)
         same_bytes_as_plain_libpng(&formats[k], 2);
+}
+
+/* ------------------------------------------------------- the noise reader */
+
+Test(noise_reader, pieces_of_any_size_give_the_definition)
+{
+    enum { N = 1000 };
+    unsigned char want[N], got[N];
+    ws_rng r = ws_rng_make(11, 42);
+    ws_rng_fill(&r, want, N);
+    const size_t sizes[] = {1, 2, 3, 5, 7, 8, 9, 13, 16, 100, 101, 0, 250};
+    for (uint64_t start = 0; start < 20; start++) {
+        wstask_noise_reader rd = wstask_noise_reader_at(ws_rng_make(11, 42), start);
+        size_t at = (size_t)start, k = 0;
+        memset(got, 0, sizeof got);
+        while (at < N) {
+            size_t n = sizes[k++ % (sizeof sizes / sizeof sizes[0])];
+            if (n > N - at)
+                n = N - at;
+            wstask_noise_read(&rd, got + at, n);
+            at += n;
+        }
+        cr_assert(memcmp(got + start, want + start, N - start) == 0,
+                  "reader from byte %llu differs from ws_rng_fill", (unsigned long long)start);
+    }
 }
