@@ -183,8 +183,10 @@ typedef struct wstask_png_format {
     int strategy;   /* Z_DEFAULT_STRATEGY, Z_RLE, ... */
 } wstask_png_format;
 
-/* Produces row y (rowbytes bytes, PNG's sample layout) into row. */
-typedef void (*wstask_png_row_fn)(void *arg, uint32_t y, unsigned char *row);
+/* Row y (rowbytes bytes, PNG's sample layout), valid until the next call.
+ * Rows are asked for in order, each once, so a producer may make several
+ * at a time and hand out pointers into its own buffer. */
+typedef const unsigned char *(*wstask_png_row_fn)(void *arg, uint32_t y);
 
 typedef struct wstask_png_writer {
     wstask_png_arena arena;
@@ -230,7 +232,7 @@ static void wstask_png_on_warning(png_structp png, png_const_charp msg)
 /* Runs between setjmp and the end of the image; kept apart so nothing the
  * caller holds in registers can be clobbered by libpng's longjmp. */
 static void wstask_png_emit(png_structp png, png_infop info, const wstask_png_format *f,
-                        wstask_png_row_fn row_fn, void *row_arg, unsigned char *row)
+                        wstask_png_row_fn row_fn, void *row_arg)
 {
     png_set_IHDR(png, info, f->width, f->height, f->bit_depth, f->color_type,
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
@@ -238,10 +240,8 @@ static void wstask_png_emit(png_structp png, png_infop info, const wstask_png_fo
     png_set_compression_level(png, f->level);
     png_set_compression_strategy(png, f->strategy);
     png_write_info(png, info);
-    for (uint32_t y = 0; y < f->height; y++) {
-        row_fn(row_arg, y, row);
-        png_write_row(png, row);
-    }
+    for (uint32_t y = 0; y < f->height; y++)
+        png_write_row(png, row_fn(row_arg, y));
     png_write_end(png, info);
 }
 
@@ -249,7 +249,7 @@ static void wstask_png_emit(png_structp png, png_infop info, const wstask_png_fo
  * libpng error or a failed write (then w->sink.err holds the errno and the
  * reason is its strerror text).  The descriptor is left open either way. */
 static int wstask_png_write_fd(wstask_png_writer *w, int fd, const wstask_png_format *f,
-                           wstask_png_row_fn row_fn, void *row_arg, unsigned char *row)
+                           wstask_png_row_fn row_fn, void *row_arg)
 {
     w->reason[0] = '\0';
     w->sink.fd = fd;
@@ -271,7 +271,7 @@ static int wstask_png_write_fd(wstask_png_writer *w, int fd, const wstask_png_fo
         failed = 1;
     } else {
         png_set_write_fn(png, &w->sink, wstask_png_sink_write, wstask_png_sink_noflush);
-        wstask_png_emit(png, info, f, row_fn, row_arg, row);
+        wstask_png_emit(png, info, f, row_fn, row_arg);
     }
     png_destroy_write_struct(&png, &info);
     if (!failed && wstask_png_sink_flush(&w->sink) != 0)
