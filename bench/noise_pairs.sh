@@ -31,6 +31,7 @@ WSRUN=${WSRUN:-$BUILD/wsrun}
 ROUNDS=${ROUNDS:-15} COUNT=${COUNT:-20000} JOBS=${JOBS:-1 2}
 PEERS=$BUILD/bench/peers
 die() { echo "noise_pairs: $*" >&2; exit 2; }
+[ $# -le 1 ] || die "usage: ROUNDS=15 COUNT=20000 JOBS=\"1 2\" bench/noise_pairs.sh [DIR]"
 case $ROUNDS in '' | *[!0-9]* | 0) die "ROUNDS must be a positive number, not '$ROUNDS'" ;; esac
 case $COUNT in '' | *[!0-9]* | 0) die "COUNT must be a positive number, not '$COUNT'" ;; esac
 for j in $JOBS; do case $j in *[!0-9]* | 0) die "JOBS: '$j' is not a positive number" ;; esac; done
