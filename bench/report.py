@@ -354,6 +354,45 @@ def targets(derived, rows, meta, equal=None, derived_eq=None):
     pyp = find(derived, "noise", "python-pool", 2)
     check("noise x2000 -j2: >= 10x faster than the Python Pool(2) version",
           pyp and pyp["peer_over_wsrun"], lambda v: v >= 10, "{:.1f}x")
+    res.extend(noise_pair_targets(meta))
+    return res
+
+
+def noise_pair_targets(meta):
+    """Issue 27's targets from bench/noise_pairs.sh (meta.txt's noise_pairs_*
+    lines): wsrun no slower than either OpenMP writer at -j1 and -j2, judged
+    on the median of the per-round ratios of whole-process wall time over at
+    least 15 paired rounds, the 90% interval's upper end stated; the CPU-time
+    ratios are given beside them."""
+    res = []
+    count = meta.get("noise_pairs_count", "?")
+    names = {"omp-for": "the tuned OpenMP writer (noise_omp)",
+             "omp-plain": "the plain OpenMP loop, libpng through stdio (noise_plain_omp)"}
+    for j in (1, 2):
+        for peer in ("omp-for", "omp-plain"):
+            wall = meta.get("noise_pairs_j%d_%s_wall" % (j, peer))
+            cpu = meta.get("noise_pairs_j%d_%s_cpu" % (j, peer))
+            name = ("noise x%s -j%d (tmpfs, whole process): no slower than %s: median of paired "
+                    "wall ratios <= 1.00 over >= 15 rounds" % (count, j, names[peer]))
+            if not wall:
+                res.append((name, "not measured", "n/a"))
+                continue
+            med, lo, hi, cover, n = wall.split()
+            text = "%.3f" % float(med)
+            if lo != "-":
+                text += ", 90%% CI [%.3f, %.3f] (exact coverage %.1f%%)" % (
+                    float(lo), float(hi), 100 * float(cover))
+            text += ", %s rounds" % n
+            if cpu:
+                cmed, clo, chi = cpu.split()[:3]
+                text += "; CPU ratio %.3f" % float(cmed)
+                if clo != "-":
+                    text += " [%.3f, %.3f]" % (float(clo), float(chi))
+            ok = round(float(med), 3) <= 1.0 and int(n) >= 15
+            verdict = "met" if ok else "MISSED"
+            if ok and hi != "-" and float(hi) > 1.0:
+                verdict = "met (interval reaches above 1.00)"
+            res.append((name, text, verdict))
     return res
 
 

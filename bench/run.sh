@@ -32,6 +32,10 @@
 #   BENCH_FIB_N, BENCH_UTS_TREES, BENCH_SPIN_SHAPES, BENCH_SPIN_COUNT,
 #   BENCH_EMPTY_COUNT, BENCH_REPS, BENCH_JOBS="1 2 4"
 #                       override the mode's sizes, runs per case and -j list
+#   BENCH_NOISE_ROUNDS=n, BENCH_NOISE_PAIRS_COUNT=n
+#                       paired rounds and images of the noise pairs
+#                       (bench/noise_pairs.sh; default 15 and 20000, quick
+#                       5 and 2000)
 #   BENCH_POOL_PROCS=N  noise also runs the seed's Example 1 with Pool(N) at
 #                       -j N ("python-pool-N"), beside its Pool(2) case
 #   BENCH_ONLY="w ..."  only these workloads, in the suite's order: fib
@@ -201,8 +205,8 @@ build_peers() {
         build_one empty_tbb g++ $CXXFLAGS $INC bench/peers/empty_tbb.cpp "$PEERS/empty_load.o" -o "$PEERS/empty_tbb" -ltbb -ldl
     # The noise, read and fill peers belong to other parts of the project:
     # built when present, with libpng (and OpenMP when they use it).
-    for src in bench/peers/noise_serial.c bench/peers/noise_omp.c bench/peers/read_serial.c \
-        bench/peers/fill_omp.c bench/peers/memset_bench.c; do
+    for src in bench/peers/noise_serial.c bench/peers/noise_omp.c bench/peers/noise_plain_omp.c \
+        bench/peers/read_serial.c bench/peers/fill_omp.c bench/peers/memset_bench.c; do
         [ -f "$src" ] || continue
         n=$(basename "$src" .c)
         local omp=""
@@ -229,6 +233,7 @@ check_prebuilt() {
     wants noise && need+=" plugins/noise.so"
     wants noise && [ -f bench/peers/noise_serial.c ] && need+=" peers/noise_serial"
     wants noise && [ -f bench/peers/noise_omp.c ] && need+=" peers/noise_omp"
+    wants noise && [ -f bench/peers/noise_plain_omp.c ] && need+=" peers/noise_plain_omp"
     if wants readfill; then
         need+=" plugins/noise.so"
         for n in read_serial fill_omp memset_bench; do
@@ -455,6 +460,11 @@ bench_noise() {
         [ -x "$PEERS/noise_omp" ] &&
             add_case "$NOISE_COUNT" omp-for "$j" "" "$prep" env OMP_NUM_THREADS="$j" "$PEERS/noise_omp" \
                 "$dir" "$NOISE_COUNT"
+        # The plain OpenMP loop, libpng through stdio, nothing tuned
+        # (bench/peers/noise_plain_omp.c).
+        [ -x "$PEERS/noise_plain_omp" ] &&
+            add_case "$NOISE_COUNT" omp-plain "$j" "" "$prep" env OMP_NUM_THREADS="$j" \
+                "$PEERS/noise_plain_omp" "$dir" "$NOISE_COUNT"
     done
     if [ -x "$PEERS/noise_serial" ]; then
         add_case "$NOISE_COUNT" noise_serial 1 "" "$prep" "$PEERS/noise_serial" "$dir" "$NOISE_COUNT"
@@ -471,6 +481,7 @@ bench_noise() {
     fi
     run_cases noise
     rm -rf "$dir"
+    bench_noise_pairs
     if [ "$NOISE_ROOT" != "$TMP" ]; then
         say "== noise --count $NOISE_COUNT on disk ($TMP): the file system's cost, for information"
         prep="rm -rf '$disk'; mkdir -p '$disk'"
@@ -488,6 +499,32 @@ bench_noise() {
         rm -rf "$disk"
     fi
     WALL_ONLY=0
+}
+
+# bench_noise_pairs: wsrun against both OpenMP writers in paired rounds
+# (bench/noise_pairs.sh), at -j1 and -j2; each ratio's median and its 90%
+# confidence interval go to the terminal and to meta.txt (noise_pairs_*),
+# from which report.py makes the noise targets.
+bench_noise_pairs() {
+    [ -x "$PEERS/noise_omp" ] && [ -x "$PEERS/noise_plain_omp" ] || {
+        say "bench: a noise peer is missing: no paired noise rounds"
+        return 0
+    }
+    local rounds=${BENCH_NOISE_ROUNDS:-$([ "$QUICK" = 1 ] && echo 5 || echo 15)}
+    local count=${BENCH_NOISE_PAIRS_COUNT:-$([ "$QUICK" = 1 ] && echo 2000 || echo 20000)}
+    local jobs=1
+    [ "$NCPU" -ge 2 ] && jobs="1 2"
+    say "== noise --count $count, wsrun against both OpenMP writers, $rounds paired rounds at -j $jobs"
+    if BUILD=$BUILD WSRUN=$WSRUN BUILD_PEERS=0 ROUNDS=$rounds COUNT=$count JOBS=$jobs \
+        PAIRS_OUT="$TMP/noise_pairs.kv" bench/noise_pairs.sh "$NOISE_ROOT/pairs" >"$TMP/noise_pairs.txt"; then
+        sed 's/^/  /' "$TMP/noise_pairs.txt" >&2
+        cat "$TMP/noise_pairs.kv" >>"$META"
+        cp "$TMP/noise_pairs.txt" "$BDIR/bench/noise_pairs.txt"
+    else
+        FAILED_RUNS=$((FAILED_RUNS + 1))
+        say "bench: FAILED: bench/noise_pairs.sh (see above)"
+    fi
+    rm -rf "$NOISE_ROOT/pairs"
 }
 
 bench_read_fill() {

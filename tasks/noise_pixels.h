@@ -65,6 +65,56 @@ static inline void wstask_noise_bytes_at(ws_rng stream, uint64_t offset,
     wstask_noise_fill(&stream, buf, n);
 }
 
+/* The same byte sequence read front to back in pieces of any size (the
+ * writer's rows): consecutive reads give the bytes wstask_noise_bytes_at
+ * gives for consecutive ranges, but an output that a piece boundary splits
+ * is drawn once and its unused bytes kept for the next piece, instead of
+ * drawn again for each piece (with 100-byte rows that redrawing, and the
+ * byte loops at both ends of every row, made the pixels cost half again
+ * as much as filling the whole image at once). */
+typedef struct wstask_noise_reader {
+    ws_rng stream;   /* positioned after the last output drawn */
+    uint64_t spare;  /* that output, when some of its bytes are unused */
+    unsigned nspare; /* how many of its bytes (the last ones) are unused, 0..7 */
+} wstask_noise_reader;
+
+/* A reader at byte `offset` of a stream's byte sequence. */
+static inline wstask_noise_reader wstask_noise_reader_at(ws_rng stream, uint64_t offset)
+{
+    wstask_noise_reader rd;
+    rd.stream = stream;
+    rd.stream.counter = offset / 8;
+    rd.spare = 0;
+    rd.nspare = 0;
+    if (offset % 8) {
+        rd.spare = ws_rng_next(&rd.stream);
+        rd.nspare = 8 - (unsigned)(offset % 8);
+    }
+    return rd;
+}
+
+/* The next n bytes of the sequence.  Works on a local copy of the reader:
+ * stores through `buf` (unsigned char) may alias *rd as far as the compiler
+ * knows, which would keep the counter in memory, loaded and stored for
+ * every 8 bytes (twice the time of the whole fill). */
+static inline void wstask_noise_read(wstask_noise_reader *rd, unsigned char *buf, size_t n)
+{
+    wstask_noise_reader r = *rd;
+    for (; r.nspare && n; r.nspare--, n--)
+        *buf++ = (unsigned char)(r.spare >> (8 * (8 - r.nspare)));
+    size_t whole = n & ~(size_t)7;
+    wstask_noise_fill(&r.stream, buf, whole);
+    buf += whole;
+    n -= whole;
+    if (n) {
+        r.spare = ws_rng_next(&r.stream);
+        for (size_t k = 0; k < n; k++)
+            buf[k] = (unsigned char)(r.spare >> (8 * k));
+        r.nspare = 8 - (unsigned)n;
+    }
+    *rd = r;
+}
+
 /* All nbytes sample bytes of image `index` (the definition above). */
 static inline void wstask_noise_pixels(uint64_t seed, uint64_t index,
                                    unsigned char *buf, size_t nbytes)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench-report.sh - bench/report.py judges the -j2 speedup targets over the
 # rounds whose CPU probes agree (bench/run.sh, add_cpu_probes), and over all
-# rounds when fewer than 3 agree, stating both: fed a made-up raw.csv whose
+# rounds when fewer than 3 agree, stating both, and the noise pair targets
+# from meta.txt's noise_pairs_* lines: fed a made-up raw.csv whose
 # answer is known, it must print exactly that.  Quick mode, so the doc is
 # left alone; writes only into a fresh folder under /tmp, which it removes.
 set -u
@@ -46,6 +47,17 @@ for rep in 1 2 3; do
     row uts T3 wsrun 2 "$rep" 0.010
 done
 printf 'mode=quick\nreps=3\nscaling_reps=6\ncpus=2\n' >"$SCRATCH/meta.txt"
+# noise pairs (bench/noise_pairs.sh's lines): -j1 against noise_omp met with
+# its interval below 1.00; -j2 against it met by the median though the
+# interval reaches above 1.00; -j1 against the plain loop over too few
+# rounds; -j2 against the plain loop not measured.
+cat >>"$SCRATCH/meta.txt" <<'META'
+noise_pairs_count=20000
+noise_pairs_j1_omp-for_wall=0.9512 0.9300 0.9800 0.9648 15
+noise_pairs_j1_omp-for_cpu=0.9000 0.8800 0.9400 0.9648 15
+noise_pairs_j2_omp-for_wall=0.9990 0.9700 1.0200 0.9648 15
+noise_pairs_j1_omp-plain_wall=0.6000 0.5500 0.6500 0.9375 5
+META
 
 /usr/bin/python3 bench/report.py --raw "$RAW" --meta "$SCRATCH/meta.txt" --mode quick \
     --results "$SCRATCH/results" --doc "$SCRATCH/none.md" >"$SCRATCH/out" 2>&1
@@ -62,6 +74,14 @@ check "the probes' medians and counts are stated" grep -qF \
 check "probe rows stay out of the results table" test -z "$(grep -l probe "$SCRATCH/results/latest-quick.csv")"
 check "the header says how many rounds the probed workloads ran" grep -qF \
     "median of 3 (6 for fib, nqueens and uts, whose rounds carry CPU probes) runs" <<<"$out"
+check "noise -j1 vs noise_omp: median, interval, coverage, rounds and CPU ratio, met" grep -qF \
+    "| noise x20000 -j1 (tmpfs, whole process): no slower than the tuned OpenMP writer (noise_omp): median of paired wall ratios <= 1.00 over >= 15 rounds | 0.951, 90% CI [0.930, 0.980] (exact coverage 96.5%), 15 rounds; CPU ratio 0.900 [0.880, 0.940] | met |" <<<"$out"
+check "noise -j2 vs noise_omp: met by the median, the interval above 1.00 said" grep -qF \
+    "0.999, 90% CI [0.970, 1.020] (exact coverage 96.5%), 15 rounds | met (interval reaches above 1.00) |" <<<"$out"
+check "noise -j1 vs the plain loop: 5 rounds are too few" grep -qF \
+    "(noise_plain_omp): median of paired wall ratios <= 1.00 over >= 15 rounds | 0.600, 90% CI [0.550, 0.650] (exact coverage 93.8%), 5 rounds | MISSED |" <<<"$out"
+check "noise -j2 vs the plain loop: not measured" grep -qF \
+    "noise x20000 -j2 (tmpfs, whole process): no slower than the plain OpenMP loop, libpng through stdio (noise_plain_omp): median of paired wall ratios <= 1.00 over >= 15 rounds | not measured | n/a |" <<<"$out"
 [ "$failed" = 0 ] || sed 's/^/  /' "$SCRATCH/out"
 
 cli_finish
