@@ -108,6 +108,7 @@ struct wsrt_pool {
     /* The object's own, from here on.  On a line of their own: the run's
      * workers read the fields above in their loops. */
     _Alignas(64) unsigned prepared_jobs; /* wsrt_pool_create's: the standby set's size */
+    void (*thread_start)(void); /* wsrt_pool_options' (pool.h); NULL: none */
     wsrt_own_stack own_stack; /* worker 0's deep stack on the caller's thread */
     /* A run's workers are published (1) or not (0): the Dekker pair with
      * wsrt_pool_request_stop and the readers (pool.c, run_enter). */

@@ -42,8 +42,6 @@ typedef struct standby_slot {
     wsrt_standby *set;
 } standby_slot;
 
-extern void wsrt_crash_thread_init(void) __attribute__((weak, visibility("hidden")));
-
 /* Until the slot is handed a function or cancelled; returns which.  Only
  * as many threads as there are CPUs to run them spin (slot k starts on the
  * k-th CPU after the caller's, so slots 1..n-1 each have one of their own);
@@ -111,10 +109,10 @@ static void *standby_main(void *arg)
     wsrt_placement_let_go(&set->place);
     for (unsigned child = 2 * s->id; child <= 2 * s->id + 1 && child < set->n_slots; child++)
         start_slot(set, child);
-    /* Its crash reporting too (an alternate signal stack) is set up now,
-     * not when the run is waiting for it. */
-    if (wsrt_crash_thread_init)
-        wsrt_crash_thread_init();
+    /* The pool's per-thread set-up (wsrun: crash reporting's alternate
+     * signal stack) is done now, not when the run is waiting for it. */
+    if (set->thread_start)
+        set->thread_start();
     if (wait_for_hand(s) != SLOT_GIVEN)
         return NULL;
     /* The slot is not read again: it may be freed once fn has finished
@@ -123,7 +121,8 @@ static void *standby_main(void *arg)
     return fn(s->arg);
 }
 
-void wsrt_standby_start(wsrt_standby *set, unsigned jobs, const wsrt_placement *pl, size_t bytes)
+void wsrt_standby_start(wsrt_standby *set, unsigned jobs, const wsrt_placement *pl, size_t bytes,
+                        void (*thread_start)(void))
 {
     wsrt_standby_release(set);
     standby_slot *slots;
@@ -133,6 +132,7 @@ void wsrt_standby_start(wsrt_standby *set, unsigned jobs, const wsrt_placement *
     set->n_slots = jobs;
     set->place = *pl;
     set->stack_bytes = bytes;
+    set->thread_start = thread_start;
     for (unsigned k = 0; k < jobs; k++) {
         atomic_init(&slots[k].state, SLOT_EMPTY);
         atomic_init(&slots[k].parked, 0);
