@@ -186,7 +186,8 @@ void wsrt_push_split(wsrt_worker *w, uint64_t begin, uint64_t end)
 static int split_running_range(wsrt_worker *w)
 {
     ws_ctx *ctx = &w->base.ctx;
-    if (!w->range_top || ctx->fj_head != w->range_top || ctx->fj_pub > w->range_top ||
+    ws_frame *top = range_top_frame(w);
+    if (!top || !range_top_is(w, ctx->fj_head) || ctx->fj_pub > top ||
         w->current_index == UINT64_MAX)
         return 0;
     uint64_t next = w->current_index + 1, end = w->range_end;
@@ -244,8 +245,8 @@ void ws__attend_at(ws_ctx *ctx, ws_frame *top)
      * the index loop's one compare after run_one sends it to top_moved,
      * which checks that they were synced (frames are aligned: bit 0 is
      * free). */
-    if (ctx->fj_pub > saved && w->range_top == saved && w->current_index != UINT64_MAX)
-        w->range_top = (ws_frame *)((uintptr_t)saved | RANGE_TOP_AT_PUBLISHED);
+    if (ctx->fj_pub > saved && range_top_is(w, saved) && w->current_index != UINT64_MAX)
+        range_top_mark_published(w);
 }
 
 int ws__join_at(ws_ctx *ctx, ws_frame *f)
