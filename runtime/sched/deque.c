@@ -111,7 +111,8 @@ int wsrt_deque_take(wsrt_deque *q, uintptr_t *item)
     WS_HOOK("take.before_fence");
     /* seq_cst fence: the store of bottom must be ordered before the load of
      * top (store-load), so that a thief and the owner cannot both miss each
-     * other's claim on the last item.  Pairs with the fence in steal. */
+     * other's claim on the last item.  Pairs with the fence in steal.
+     * (check-seqcst: an acq_rel fence emits nothing on x86.) */
     atomic_thread_fence(memory_order_seq_cst);
     int64_t t = atomic_load_explicit(&q->top, memory_order_relaxed);
     if (t > b) {
@@ -128,7 +129,7 @@ int wsrt_deque_take(wsrt_deque *q, uintptr_t *item)
     WS_HOOK("take.before_last_cas");
     /* The last item: race the thieves for it by advancing top.
      * seq_cst on success: totally ordered with the thieves' CASes;
-     * relaxed on failure: we only learn that a thief won. */
+     * relaxed on failure: we only learn that a thief won (check-seqcst). */
     int won = atomic_compare_exchange_strong_explicit(&q->top, &t, t + 1, memory_order_seq_cst,
                                                       memory_order_relaxed);
     /* release: see the first store above; the deque is empty either way. */
@@ -151,7 +152,7 @@ int wsrt_deque_steal_unless(wsrt_deque *q, uintptr_t *item, _Atomic uint32_t *do
      * seeing the top they left. */
     int64_t t = atomic_load_explicit(&q->top, memory_order_acquire);
     /* seq_cst fence: orders the load of top before the load of bottom;
-     * pairs with the fence in take (see there). */
+     * pairs with the fence in take (see there; check-seqcst). */
     atomic_thread_fence(memory_order_seq_cst);
     /* acquire: pairs with the release store of bottom in push, making the
      * pushed item and the memory it points to visible. */
@@ -176,7 +177,8 @@ int wsrt_deque_steal_unless(wsrt_deque *q, uintptr_t *item, _Atomic uint32_t *do
     if (done_flag && atomic_load_explicit(done_flag, memory_order_acquire) == 1)
         return WS_DEQUE_EMPTY;
     /* seq_cst on success: totally ordered with the owner's CAS in take and
-     * with other thieves; relaxed on failure: nothing was read that counts. */
+     * with other thieves; relaxed on failure: nothing was read that counts
+     * (check-seqcst). */
     if (!atomic_compare_exchange_strong_explicit(&q->top, &t, t + 1, memory_order_seq_cst,
                                                  memory_order_relaxed))
         return WS_DEQUE_LOST_RACE;

@@ -83,9 +83,13 @@ void wsrt_wake_all(wsrt_pool *p)
  * owner's read comes after the thief's RMW (it sees the bit and stores 0
  * itself) or before it, and then the thief's store of 0 comes after the
  * owner's store of the limit and wins.  The relaxed stores of 0 below can
- * only make the trigger fire sooner, which is always safe. */
+ * only make the trigger fire sooner, which is always safe.
+ * x86 compiles a relaxed RMW or load to the same instruction as a seq_cst
+ * one, so no test here can see one weakened: scripts/check-seqcst (run by
+ * make test) checks that the five operations marked below stay seq_cst. */
 void wsrt_attention_raise(ws_ctx *ctx, uint32_t bit)
 {
+    /* seq_cst, both: the argument above (check-seqcst). */
     atomic_fetch_or_explicit(&ctx->attention, bit, memory_order_seq_cst);
     atomic_store_explicit(&ctx->fj_trigger, 0, memory_order_seq_cst);
 }
@@ -104,7 +108,8 @@ void wsrt_clear_attention(ws_ctx *ctx, uint32_t bit)
      * a seq_cst RMW it is in S: either before the fetch_or (then the load,
      * later in S, reads the fetch_or or a later value) or after it (then it
      * read the bit and left it).  On x86 both compile to the same lock'ed
-     * instruction, so no test can tell them apart: argued here instead. */
+     * instruction, so no test can tell them apart: argued here instead,
+     * and kept by check-seqcst (this and the next two). */
     atomic_fetch_and_explicit(&ctx->attention, ~bit, memory_order_seq_cst);
     atomic_store_explicit(&ctx->fj_trigger, (uintptr_t)ctx->fj_limit, memory_order_seq_cst);
     if (atomic_load_explicit(&ctx->attention, memory_order_seq_cst))

@@ -63,7 +63,8 @@ static uint32_t wait_for_hand(standby_slot *s)
         /* seq_cst (store and load): Dekker with hand(), which changes
          * state and then reads parked: either we see its state here, or
          * it sees parked and wakes us.  The futex itself returns at once
-         * if the state changed after our load. */
+         * if the state changed after our load.  (check-seqcst: on x86 a
+         * release store here would be a plain mov, free to pass the load.) */
         atomic_store(&s->parked, 1);
         if (atomic_load(&s->state) == SLOT_WAITING)
             wsrt_futex_wait(&s->state, SLOT_WAITING, 0);
@@ -76,10 +77,10 @@ static uint32_t wait_for_hand(standby_slot *s)
 static int hand(standby_slot *s, uint32_t to)
 {
     uint32_t waiting = SLOT_WAITING;
-    /* seq_cst: see wait_for_hand; also releases fn and arg. */
+    /* seq_cst: see wait_for_hand; also releases fn and arg (check-seqcst). */
     if (!atomic_compare_exchange_strong(&s->state, &waiting, to))
         return -1;
-    if (atomic_load(&s->parked)) /* seq_cst: see wait_for_hand */
+    if (atomic_load(&s->parked)) /* seq_cst: see wait_for_hand (check-seqcst) */
         wsrt_futex_wake(&s->state, 1);
     return 0;
 }
