@@ -160,6 +160,8 @@ size_t wsrt_publish_half(wsrt_worker *w)
 void wsrt_push_split(wsrt_worker *w, uint64_t begin, uint64_t end)
 {
     WS_ASSERT(wsrt_this_worker == w); /* owner only: pushes on its deque */
+    /* The upper part of the innermost loop's range, never empty. */
+    WS_ASSERT(begin < end && end == w->range_end);
     if (w->n_splits == SPLIT_FRAMES) {
         wsrt_err("index ranges nested deeper than %zu splits on worker %u", SPLIT_FRAMES,
                w->base.ctx.worker_id);
@@ -466,6 +468,7 @@ int ws__sync_slow(ws_ctx *ctx, ws_frame *f)
 void wsrt_sync_splits(wsrt_worker *w, size_t base)
 {
     WS_ASSERT(wsrt_this_worker == w); /* owner only: takes from its deque */
+    WS_ASSERT(w->n_splits >= base); /* the loop that split them syncs them */
     while (w->n_splits > base) {
         ws_frame *half = &w->splits[w->n_splits - 1];
         uintptr_t item;

@@ -194,6 +194,8 @@ int wsrt_range_task(ws_ctx *ctx, ws_frame *self)
     else
         i = range_loop(w, i, &end, &done, 0);
     w->current_index = UINT64_MAX;
+    /* Every frame run_one pushed was synced (pick_up_split, each index). */
+    WS_ASSERT(range_top_is(w, ctx->fj_head));
     w->range_top = outer_top;
     w->range_end = outer_end;
     w->stats.indices += i - start;
@@ -224,6 +226,10 @@ static void worker_loop(wsrt_worker *w)
 
     /* acquire: pairs with the release store of done by worker 0. */
     while (!atomic_load_explicit(&p->done, memory_order_acquire)) {
+        /* Between frames a worker holds nothing: its frame stack, split
+         * stack and nesting are back at their base. */
+        WS_ASSERT(w->base.ctx.fj_head == w->frames && w->base.ctx.fj_pub == w->frames &&
+                  w->n_splits == 0 && w->nesting == 0);
         int got = 0;
         if (p->jobs > 1) {
             for (unsigned k = 0; k < p->jobs && !got; k++) {
