@@ -1,10 +1,14 @@
 /*
  * test_deque.c - the Chase-Lev deque: owner LIFO, thief FIFO, growth, and
  * a concurrent stress (one owner pushing and taking, three or more thieves,
- * 10^6 items) checking that every item comes out exactly once.
+ * 10^6 items) checking that every item comes out exactly once; and its
+ * WS_ASSERT checks (on in this build) catching a second owner and a zero
+ * item.
  */
 #include <criterion/criterion.h>
+#include <pthread.h>
 
+#include "expect_abort.h"
 #include "stress.h"
 
 Test(deque, owner_takes_lifo)
@@ -97,4 +101,42 @@ Test(deque, stress_one_owner_three_thieves_million_items, .timeout = 120)
 Test(deque, stress_one_owner_seven_thieves, .timeout = 120)
 {
     cr_assert_eq(deque_stress_run(300000, 7), 0);
+}
+
+/* ------------------------------------------------ invariants (WS_ASSERT) */
+
+static void *push_one(void *arg)
+{
+    (void)wsrt_deque_push(arg, 2);
+    return NULL;
+}
+
+/* The owner pushes, then another thread pushes too. */
+static void second_owner(void *unused)
+{
+    (void)unused;
+    static wsrt_deque q;
+    wsrt_deque_init(&q, 2);
+    wsrt_deque_push(&q, 1);
+    pthread_t t;
+    pthread_create(&t, NULL, push_one, &q);
+    pthread_join(t, NULL);
+}
+
+Test(deque, a_second_owner_is_caught)
+{
+    expect_abort_saying(second_owner, NULL, "invariant failed: owned_by_caller(q)");
+}
+
+static void push_zero(void *unused)
+{
+    (void)unused;
+    wsrt_deque q;
+    wsrt_deque_init(&q, 2);
+    wsrt_deque_push(&q, 0);
+}
+
+Test(deque, a_zero_item_is_caught)
+{
+    expect_abort_saying(push_zero, NULL, "invariant failed: item != 0");
 }

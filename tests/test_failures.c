@@ -320,6 +320,19 @@ Test(failures, stack_overflow_on_a_worker_is_reported)
     assert_err_has(": stack overflow (a worker's stack is 256 MiB)\n");
 }
 
+/* Surely on worker 1's thread (its worker_init): that thread has the
+ * alternate signal stack only because the command gave its crash set-up
+ * to the pool as the thread-start hook (pool.h); without it the kernel
+ * would kill wsrun with no report. */
+Test(failures, stack_overflow_on_a_worker_thread_is_reported)
+{
+    int rc = RUN("a", "-p", fixture("crash"), "-n", "200", "-o", "where=worker_init", "-o", "at=1",
+                 "-o", "how=stack", "-j", "2");
+    cr_assert_eq(rc, 128 + SIGSEGV, "exit %d; stderr:\n%.3000s", rc, err_text);
+    assert_err_has("wsrun: crash: in worker_init (worker 1): fatal signal SIGSEGV");
+    assert_err_has(": stack overflow (a worker's stack is 256 MiB)\n");
+}
+
 Test(failures, a_null_write_is_no_stack_overflow)
 {
     check_crash("segv", SIGSEGV, "at address 0x0\n", "1");

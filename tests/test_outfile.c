@@ -119,6 +119,47 @@ Test(outfile, appears_only_on_commit)
     cr_assert_eq(out.fd, -1);
 }
 
+/* The registry a command's crash handler gives (outfile.h) hears of each
+ * named temporary while it exists, so the handler can remove it; nothing
+ * calls the crash layer by name any more. */
+static char tracked[4096], untracked[4096];
+static int n_track, n_untrack;
+static void record_track(const char *path)
+{
+    n_track++;
+    snprintf(tracked, sizeof tracked, "%s", path);
+}
+static void record_untrack(const char *path)
+{
+    n_untrack++;
+    snprintf(untracked, sizeof untracked, "%s", path);
+}
+
+Test(outfile, temp_registry_hears_of_each_named_temporary)
+{
+    static const wsrt_temp_registry registry = {record_track, record_untrack};
+    wsrt_outfile_set_temp_registry(&registry);
+    wsrt_outfile_test_force_named(1);
+    char target[300];
+    path_in(target, sizeof target, "r.txt");
+    ws_outfile out;
+    cr_assert_eq(ws_outfile_open(CTX, &out, target), WS_OK, "%s", wsrt_ctx_error(CTX));
+    cr_assert_eq(n_track, 1);
+    cr_assert_str_eq(tracked, out.temp_path);
+    cr_assert_eq(n_untrack, 0, "untracked while the temporary exists");
+    char temp[sizeof out.temp_path];
+    memcpy(temp, out.temp_path, sizeof temp);
+    cr_assert_eq(ws_outfile_commit(CTX, &out), WS_OK, "%s", wsrt_ctx_error(CTX));
+    cr_assert_eq(n_untrack, 1);
+    cr_assert_str_eq(untracked, temp);
+    /* None set: nothing is told (libwsrun's case). */
+    wsrt_outfile_set_temp_registry(NULL);
+    cr_assert_eq(ws_outfile_open(CTX, &out, target), WS_OK, "%s", wsrt_ctx_error(CTX));
+    cr_assert_eq(ws_outfile_commit(CTX, &out), WS_OK, "%s", wsrt_ctx_error(CTX));
+    cr_assert_eq(n_track, 1);
+    cr_assert_eq(n_untrack, 1);
+}
+
 Test(outfile, replaces_old_content_atomically)
 {
     char target[300];

@@ -26,6 +26,7 @@
 
 #include "log.h"
 #include "journal.h"
+#include "outfile.h"
 #include "pool.h"
 #include "pool_registry.h"
 
@@ -428,6 +429,10 @@ void wsrt_crash_install(const char *plugin)
     wsrt_crash_thread_init();
     if (atomic_exchange(&handlers_installed, 1))
         return;
+    /* Before any output is opened (outfile.h): the handlers below remove
+     * what ws_outfile_* registers here. */
+    static const wsrt_temp_registry temps = {wsrt_crash_track_temp, wsrt_crash_untrack_temp};
+    wsrt_outfile_set_temp_registry(&temps);
     stderr_is_tty = isatty(STDERR_FILENO);
     /* backtrace loads libgcc on its first call, which is not signal-safe:
      * do that now. */

@@ -16,8 +16,9 @@
 #ifndef WSRUN_CRASH_H
 #define WSRUN_CRASH_H
 
-/* Install the fatal-signal handlers for this process (idempotent) and give
- * the calling thread an alternate signal stack.  `plugin` (may be NULL
+/* Install the fatal-signal handlers for this process (idempotent), give
+ * the calling thread an alternate signal stack, and register the
+ * temporary-file tracking below with ws_outfile_*.  `plugin` (may be NULL
  * before the plugin is known) must stay valid until exit. */
 void wsrt_crash_install(const char *plugin);
 
@@ -40,8 +41,9 @@ void wsrt_crash_set_phase(const char *phase);
 const char *wsrt_crash_phase(void);
 
 /* Give the calling thread an alternate signal stack, so a stack overflow
- * is reported too.  Called by each worker thread at its start (sched.c);
- * the stack is freed when the thread exits. */
+ * is reported too (idempotent).  The command gives it to its pool as the
+ * pool's thread_start (pool.h), so each worker thread calls it at its
+ * start; the stack is freed when the thread exits. */
 void wsrt_crash_thread_init(void);
 
 /* Catch SIGINT and SIGTERM until wsrt_interrupts_restore. */
@@ -51,7 +53,8 @@ void wsrt_interrupts_restore(void);
 int wsrt_interrupted(void);
 
 /* Temporary output files to remove if the process must end at once
- * (crash, second interrupt).  `path` points at a buffer that holds the
+ * (crash, second interrupt); wsrt_crash_install hands these two to
+ * ws_outfile_* (runtime/plugin/outfile.h).  `path` points at a buffer that holds the
  * name until wsrt_crash_untrack_temp(path), called while the name is still
  * there (an empty name counts as never tracked); nothing is copied.  Tracking
  * never fails the caller: when the table is full the file is simply not

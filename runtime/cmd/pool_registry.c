@@ -56,12 +56,6 @@ wsrt_pool *wsrt_registry_unregister(void)
     return was;
 }
 
-wsrt_pool *wsrt_registry_pool(void)
-{
-    /* relaxed: the registering thread reads back its own store. */
-    return atomic_load_explicit(&registered, memory_order_relaxed);
-}
-
 void wsrt_registry_request_stop(void)
 {
     wsrt_pool *p = registry_enter();

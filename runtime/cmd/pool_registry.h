@@ -31,10 +31,6 @@ int wsrt_registry_register(wsrt_pool *pool);
  * returns it (NULL if none), which the caller may now destroy. */
 wsrt_pool *wsrt_registry_unregister(void);
 
-/* The registered pool, for the thread that registered it (which alone
- * may run or destroy it); NULL if none. */
-wsrt_pool *wsrt_registry_pool(void);
-
 /* wsrt_pool_request_stop on the registered pool (async-signal-safe;
  * nothing if none). */
 void wsrt_registry_request_stop(void);

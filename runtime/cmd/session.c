@@ -50,7 +50,9 @@ struct wsrt_session {
  * handlers and progress line (pool_registry.h).  0, or -1 with a message. */
 static int pool_prepare(wsrt_session *s)
 {
-    s->pool = wsrt_pool_create(s->args->jobs);
+    /* Each worker thread gets crash reporting's alternate signal stack. */
+    wsrt_pool_options o = {.jobs = s->args->jobs, .thread_start = wsrt_crash_thread_init};
+    s->pool = wsrt_pool_create_with(&o);
     if (!s->pool || wsrt_registry_register(s->pool) != 0) {
         wsrt_err("cannot set up %u workers: %s", s->args->jobs, strerror(errno));
         wsrt_pool_destroy(s->pool);

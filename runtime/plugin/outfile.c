@@ -41,22 +41,30 @@
 #include "outfile.h"
 #include "wsrun.h"
 
-/* The command's crash handler (runtime/cmd/crash.c) removes tracked temporaries
- * when wsrun must exit at once; libwsrun has no such handler (a library
- * installs none), so there the calls are weak and do nothing. */
-extern void wsrt_crash_track_temp(const char *path) __attribute__((weak, visibility("hidden")));
-extern void wsrt_crash_untrack_temp(const char *path) __attribute__((weak, visibility("hidden")));
+/* Who removes temporaries when the process must exit at once: wsrun's
+ * crash handler registers itself (runtime/cmd/crash.c); libwsrun installs
+ * no handler and registers none, so there nothing is told. */
+static _Atomic(const wsrt_temp_registry *) temp_registry;
+
+void wsrt_outfile_set_temp_registry(const wsrt_temp_registry *registry)
+{
+    /* release: pairs with the acquire loads below, so a thread that sees
+     * the pointer sees the functions it points at. */
+    atomic_store_explicit(&temp_registry, registry, memory_order_release);
+}
 
 static void track_temp(const char *path)
 {
-    if (wsrt_crash_track_temp)
-        wsrt_crash_track_temp(path);
+    const wsrt_temp_registry *r = atomic_load_explicit(&temp_registry, memory_order_acquire);
+    if (r)
+        r->track(path);
 }
 
 static void untrack_temp(const char *path)
 {
-    if (wsrt_crash_untrack_temp)
-        wsrt_crash_untrack_temp(path);
+    const wsrt_temp_registry *r = atomic_load_explicit(&temp_registry, memory_order_acquire);
+    if (r)
+        r->untrack(path);
 }
 
 #define PROC_FD "/proc/self/fd/"

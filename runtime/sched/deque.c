@@ -5,6 +5,11 @@
  * the release fence + relaxed store of bottom in push is a release store,
  * and the array pointer is read with acquire instead of consume; and take's
  * stores of bottom are release (see wsrt_deque_take).
+ * Its invariants are checked with WS_ASSERT in the test and sanitizer
+ * builds: only the owner pushes and takes, items are non-zero, the owner
+ * never sees top beyond bottom + 1 (Chase-Lev: top only grows, and only
+ * past an item that bottom covered), and the array never holds more items
+ * than slots.
  * Must never block, allocate on take/steal, or free a live array.
  */
 #include "deque.h"
@@ -12,6 +17,26 @@
 #include <stdlib.h>
 
 #include "test_hooks.h"
+#include "wsrt_assert.h"
+
+/* Its address names the calling thread (owner checks only). */
+static _Thread_local char this_thread;
+
+/* 1 when the calling thread owns q: the first thread to push or take
+ * becomes its owner.  Called only inside WS_ASSERT, so a release build
+ * never runs it.  relaxed (load and CAS): identities only, nothing is
+ * published through owner, and the check must add no synchronisation
+ * that could hide a race from ThreadSanitizer. */
+static inline int owned_by_caller(wsrt_deque *q)
+{
+    const void *me = &this_thread;
+    const void *owner = atomic_load_explicit(&q->owner, memory_order_relaxed);
+    if (owner == NULL &&
+        atomic_compare_exchange_strong_explicit(&q->owner, &owner, me, memory_order_relaxed,
+                                                memory_order_relaxed))
+        return 1;
+    return owner == me;
+}
 
 static wsrt_deque_array *array_new(int64_t capacity)
 {
@@ -33,6 +58,7 @@ int wsrt_deque_init(wsrt_deque *q, unsigned capacity_log2)
     atomic_init(&q->top, 0);
     atomic_init(&q->bottom, 0);
     atomic_init(&q->array, a);
+    atomic_init(&q->owner, NULL);
     q->retired = NULL;
     return 0;
 }
@@ -53,6 +79,7 @@ void wsrt_deque_destroy(wsrt_deque *q)
  * observe there are the same ones the copy holds. */
 static wsrt_deque_array *grow(wsrt_deque *q, wsrt_deque_array *old, int64_t t, int64_t b)
 {
+    WS_ASSERT(b - t <= old->capacity); /* full at most: push grows before it overflows */
     wsrt_deque_array *a = array_new(old->capacity * 2);
     if (!a)
         return NULL;
@@ -70,6 +97,8 @@ static wsrt_deque_array *grow(wsrt_deque *q, wsrt_deque_array *old, int64_t t, i
 
 int wsrt_deque_push(wsrt_deque *q, uintptr_t item)
 {
+    WS_ASSERT(owned_by_caller(q));
+    WS_ASSERT(item != 0); /* 0 is an empty slot's value */
     /* relaxed: only the owner writes bottom. */
     int64_t b = atomic_load_explicit(&q->bottom, memory_order_relaxed);
     /* acquire: pairs with the thieves' CAS on top, so a slot is not reused
@@ -77,11 +106,15 @@ int wsrt_deque_push(wsrt_deque *q, uintptr_t item)
     int64_t t = atomic_load_explicit(&q->top, memory_order_acquire);
     /* relaxed: only the owner writes the array pointer. */
     wsrt_deque_array *a = atomic_load_explicit(&q->array, memory_order_relaxed);
+    /* No take is under way (the owner is here), so top <= bottom; a stale
+     * top is only smaller. */
+    WS_ASSERT(t <= b);
     if (b - t > a->capacity - 1) {
         a = grow(q, a, t, b);
         if (!a)
             return -1;
     }
+    WS_ASSERT(b - t < a->capacity); /* slot b is free */
     /* relaxed: the slot is published by the release store of bottom below;
      * it is atomic because a slow thief may read the same slot after a
      * wrap-around (its CAS on top then fails). */
@@ -95,6 +128,7 @@ int wsrt_deque_push(wsrt_deque *q, uintptr_t item)
 
 int wsrt_deque_take(wsrt_deque *q, uintptr_t *item)
 {
+    WS_ASSERT(owned_by_caller(q));
     /* relaxed: only the owner writes bottom and the array pointer. */
     int64_t b = atomic_load_explicit(&q->bottom, memory_order_relaxed) - 1;
     wsrt_deque_array *a = atomic_load_explicit(&q->array, memory_order_relaxed);
@@ -111,9 +145,13 @@ int wsrt_deque_take(wsrt_deque *q, uintptr_t *item)
     WS_HOOK("take.before_fence");
     /* seq_cst fence: the store of bottom must be ordered before the load of
      * top (store-load), so that a thief and the owner cannot both miss each
-     * other's claim on the last item.  Pairs with the fence in steal. */
+     * other's claim on the last item.  Pairs with the fence in steal.
+     * (check-seqcst: an acq_rel fence emits nothing on x86.) */
     atomic_thread_fence(memory_order_seq_cst);
     int64_t t = atomic_load_explicit(&q->top, memory_order_relaxed);
+    /* top <= bottom + 1: a thief's CAS moves top past an item only while
+     * bottom (before this take's decrement) was above it. */
+    WS_ASSERT(t <= b + 1);
     if (t > b) {
         /* Empty: restore bottom.  release: see the first store above. */
         atomic_store_explicit(&q->bottom, b + 1, memory_order_release);
@@ -121,6 +159,7 @@ int wsrt_deque_take(wsrt_deque *q, uintptr_t *item)
     }
     /* relaxed: the owner wrote this slot. */
     uintptr_t x = atomic_load_explicit(&a->slot[b & (a->capacity - 1)], memory_order_relaxed);
+    WS_ASSERT(x != 0); /* the owner pushed it */
     if (t < b) {
         *item = x; /* more than one item: no thief can reach slot b */
         return WS_DEQUE_GOT;
@@ -128,7 +167,7 @@ int wsrt_deque_take(wsrt_deque *q, uintptr_t *item)
     WS_HOOK("take.before_last_cas");
     /* The last item: race the thieves for it by advancing top.
      * seq_cst on success: totally ordered with the thieves' CASes;
-     * relaxed on failure: we only learn that a thief won. */
+     * relaxed on failure: we only learn that a thief won (check-seqcst). */
     int won = atomic_compare_exchange_strong_explicit(&q->top, &t, t + 1, memory_order_seq_cst,
                                                       memory_order_relaxed);
     /* release: see the first store above; the deque is empty either way. */
@@ -151,7 +190,7 @@ int wsrt_deque_steal_unless(wsrt_deque *q, uintptr_t *item, _Atomic uint32_t *do
      * seeing the top they left. */
     int64_t t = atomic_load_explicit(&q->top, memory_order_acquire);
     /* seq_cst fence: orders the load of top before the load of bottom;
-     * pairs with the fence in take (see there). */
+     * pairs with the fence in take (see there; check-seqcst). */
     atomic_thread_fence(memory_order_seq_cst);
     /* acquire: pairs with the release store of bottom in push, making the
      * pushed item and the memory it points to visible. */
@@ -176,10 +215,14 @@ int wsrt_deque_steal_unless(wsrt_deque *q, uintptr_t *item, _Atomic uint32_t *do
     if (done_flag && atomic_load_explicit(done_flag, memory_order_acquire) == 1)
         return WS_DEQUE_EMPTY;
     /* seq_cst on success: totally ordered with the owner's CAS in take and
-     * with other thieves; relaxed on failure: nothing was read that counts. */
+     * with other thieves; relaxed on failure: nothing was read that counts
+     * (check-seqcst). */
     if (!atomic_compare_exchange_strong_explicit(&q->top, &t, t + 1, memory_order_seq_cst,
                                                  memory_order_relaxed))
         return WS_DEQUE_LOST_RACE;
+    /* The CAS confirmed slot t was not reused: x is the item pushed there,
+     * visible through the bottom acquired above. */
+    WS_ASSERT(x != 0);
     *item = x;
     return WS_DEQUE_GOT;
 }

@@ -28,6 +28,11 @@ typedef struct wsrt_deque {
     _Alignas(64) _Atomic int64_t bottom;
     _Atomic(wsrt_deque_array *) array;
     wsrt_deque_array *retired; /* freed by wsrt_deque_destroy */
+    /* The owner thread (the first to push or take), for the owner-only
+     * checks of the test and sanitizer builds (wsrt_assert.h); NULL until
+     * then, and never used by a release build.  There in every build, so
+     * the layout never depends on the flags. */
+    _Atomic(const void *) owner;
 } wsrt_deque;
 
 enum { WS_DEQUE_EMPTY = 0, WS_DEQUE_GOT = 1, WS_DEQUE_LOST_RACE = 2 };

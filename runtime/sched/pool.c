@@ -24,9 +24,6 @@
 #include "own_stack.h"
 #include "test_hooks.h"
 
-/* Set up per-thread crash reporting (runtime/cmd/crash.c), if linked in. */
-extern void wsrt_crash_thread_init(void) __attribute__((weak, visibility("hidden")));
-
 static void *worker_thread(void *arg);
 
 /* Worker i's thread could not be started: say why and stop the run. */
@@ -86,8 +83,8 @@ static void *worker_thread(void *arg)
     for (unsigned child = 2 * id; id > 0 && child <= 2 * id + 1 && child < p->jobs; child++)
         if (wsrt_start_worker_thread(p, child) != 0)
             break;
-    if (wsrt_crash_thread_init)
-        wsrt_crash_thread_init();
+    if (p->thread_start) /* again on a standby thread: it must allow that (pool.h) */
+        p->thread_start();
     wsrt_worker_run(w);
     /* release: this worker's stats, trace, and the handles of the threads
      * it started happen before wsrt_pool_run, which acquires the count, reads
@@ -212,6 +209,13 @@ void wsrt_pool_reap(wsrt_pool *p)
 
 wsrt_pool *wsrt_pool_create(unsigned jobs)
 {
+    wsrt_pool_options o = {.jobs = jobs};
+    return wsrt_pool_create_with(&o);
+}
+
+wsrt_pool *wsrt_pool_create_with(const wsrt_pool_options *o)
+{
+    unsigned jobs = o->jobs;
     wsrt_pool *p;
     if (posix_memalign((void **)&p, 64, sizeof *p) != 0) {
         errno = ENOMEM;
@@ -219,6 +223,7 @@ wsrt_pool *wsrt_pool_create(unsigned jobs)
     }
     memset(p, 0, sizeof *p);
     p->prepared_jobs = jobs ? jobs : 1;
+    p->thread_start = o->thread_start; /* before any thread starts: read-only since */
     atomic_init(&p->done, 0);
     atomic_init(&p->stopping, 0);
     atomic_init(&p->sleepers, 0);
@@ -245,7 +250,8 @@ wsrt_pool *wsrt_pool_create(unsigned jobs)
         wsrt_placement_read(&place, p->prepared_jobs);
         /* Threads that cannot start leave their slots empty: the run
          * starts threads of its own for those workers. */
-        wsrt_standby_start(&p->standby, p->prepared_jobs, &place, WORKER_STACK_BYTES);
+        wsrt_standby_start(&p->standby, p->prepared_jobs, &place, WORKER_STACK_BYTES,
+                           p->thread_start);
     }
     return p;
 }

@@ -78,6 +78,22 @@ typedef struct wsrt_pool wsrt_pool;
  * object cannot be had.  Any thread; the pool then belongs to it (below). */
 wsrt_pool *wsrt_pool_create(unsigned jobs);
 
+/* What a pool can be created with beyond its size.  thread_start, unless
+ * NULL, is called first on every thread the pool starts (standby threads
+ * included, and once more when such a thread is handed its worker), before
+ * any plugin code runs there: the command layer gives its per-thread
+ * crash set-up (runtime/cmd/crash.h); a library embedding the pool gives
+ * none.  It must allow being called twice on one thread, must not fail
+ * the thread and must not call into the pool. */
+typedef struct wsrt_pool_options {
+    unsigned jobs;              /* as wsrt_pool_create's */
+    void (*thread_start)(void); /* NULL: nothing */
+} wsrt_pool_options;
+
+/* wsrt_pool_create with options; wsrt_pool_create(j) is
+ * wsrt_pool_create_with(&(wsrt_pool_options){.jobs = j}). */
+wsrt_pool *wsrt_pool_create_with(const wsrt_pool_options *options);
+
 /* Run indices [0, run->count) with run->desc.run_one on run->jobs workers
  * (0 means 1, as before pools were objects).  run->jobs may differ from
  * the pool's `jobs`: that only sized the threads started ahead; workers

@@ -83,9 +83,13 @@ void wsrt_wake_all(wsrt_pool *p)
  * owner's read comes after the thief's RMW (it sees the bit and stores 0
  * itself) or before it, and then the thief's store of 0 comes after the
  * owner's store of the limit and wins.  The relaxed stores of 0 below can
- * only make the trigger fire sooner, which is always safe. */
+ * only make the trigger fire sooner, which is always safe.
+ * x86 compiles a relaxed RMW or load to the same instruction as a seq_cst
+ * one, so no test here can see one weakened: scripts/check-seqcst (run by
+ * make test) checks that the five operations marked below stay seq_cst. */
 void wsrt_attention_raise(ws_ctx *ctx, uint32_t bit)
 {
+    /* seq_cst, both: the argument above (check-seqcst). */
     atomic_fetch_or_explicit(&ctx->attention, bit, memory_order_seq_cst);
     atomic_store_explicit(&ctx->fj_trigger, 0, memory_order_seq_cst);
 }
@@ -104,7 +108,8 @@ void wsrt_clear_attention(ws_ctx *ctx, uint32_t bit)
      * a seq_cst RMW it is in S: either before the fetch_or (then the load,
      * later in S, reads the fetch_or or a later value) or after it (then it
      * read the bit and left it).  On x86 both compile to the same lock'ed
-     * instruction, so no test can tell them apart: argued here instead. */
+     * instruction, so no test can tell them apart: argued here instead,
+     * and kept by check-seqcst (this and the next two). */
     atomic_fetch_and_explicit(&ctx->attention, ~bit, memory_order_seq_cst);
     atomic_store_explicit(&ctx->fj_trigger, (uintptr_t)ctx->fj_limit, memory_order_seq_cst);
     if (atomic_load_explicit(&ctx->attention, memory_order_seq_cst))
@@ -155,6 +160,8 @@ size_t wsrt_publish_half(wsrt_worker *w)
 void wsrt_push_split(wsrt_worker *w, uint64_t begin, uint64_t end)
 {
     WS_ASSERT(wsrt_this_worker == w); /* owner only: pushes on its deque */
+    /* The upper part of the innermost loop's range, never empty. */
+    WS_ASSERT(begin < end && end == w->range_end);
     if (w->n_splits == SPLIT_FRAMES) {
         wsrt_err("index ranges nested deeper than %zu splits on worker %u", SPLIT_FRAMES,
                w->base.ctx.worker_id);
@@ -186,7 +193,8 @@ void wsrt_push_split(wsrt_worker *w, uint64_t begin, uint64_t end)
 static int split_running_range(wsrt_worker *w)
 {
     ws_ctx *ctx = &w->base.ctx;
-    if (!w->range_top || ctx->fj_head != w->range_top || ctx->fj_pub > w->range_top ||
+    ws_frame *top = range_top_frame(w);
+    if (!top || !range_top_is(w, ctx->fj_head) || ctx->fj_pub > top ||
         w->current_index == UINT64_MAX)
         return 0;
     uint64_t next = w->current_index + 1, end = w->range_end;
@@ -244,8 +252,8 @@ void ws__attend_at(ws_ctx *ctx, ws_frame *top)
      * the index loop's one compare after run_one sends it to top_moved,
      * which checks that they were synced (frames are aligned: bit 0 is
      * free). */
-    if (ctx->fj_pub > saved && w->range_top == saved && w->current_index != UINT64_MAX)
-        w->range_top = (ws_frame *)((uintptr_t)saved | RANGE_TOP_AT_PUBLISHED);
+    if (ctx->fj_pub > saved && range_top_is(w, saved) && w->current_index != UINT64_MAX)
+        range_top_mark_published(w);
 }
 
 int ws__join_at(ws_ctx *ctx, ws_frame *f)
@@ -460,6 +468,7 @@ int ws__sync_slow(ws_ctx *ctx, ws_frame *f)
 void wsrt_sync_splits(wsrt_worker *w, size_t base)
 {
     WS_ASSERT(wsrt_this_worker == w); /* owner only: takes from its deque */
+    WS_ASSERT(w->n_splits >= base); /* the loop that split them syncs them */
     while (w->n_splits > base) {
         ws_frame *half = &w->splits[w->n_splits - 1];
         uintptr_t item;

@@ -41,8 +41,16 @@
 #define PARK_MIN_NS 100000L
 #define PARK_MAX_NS 1000000L
 
-/* Set in a worker's range_top by ws__attend_at: see top_moved. */
+/* The innermost index loop's frame-stack top (wsrt_worker.range_top),
+ * with a flag in bit 0 (frames are aligned): set by ws__attend_at when
+ * _at frames of the running run_one above the top were published, so the
+ * loop's one compare after run_one (range_top_is) fails and top_moved
+ * checks they were synced.  A struct so that no reader can compare or
+ * follow the word without the accessors below, which apply the mask. */
 #define RANGE_TOP_AT_PUBLISHED ((uintptr_t)1)
+typedef struct wsrt_range_top {
+    uintptr_t bits; /* a ws_frame *, | RANGE_TOP_AT_PUBLISHED */
+} wsrt_range_top;
 
 typedef struct wsrt_worker {
     wsrt_ctx_base base; /* first: ws_ctx * converts to wsrt_worker * */
@@ -68,7 +76,7 @@ typedef struct wsrt_worker {
      * it gives run_one, and its current end.  Lets a ws_poll inside a long
      * run_one hand the rest of the range to a thief (owner-only fields);
      * the loop sees range_end shrink and stops there. */
-    ws_frame *range_top;
+    wsrt_range_top range_top; /* range_top_frame(), range_top_is(), ... */
     uint64_t range_end;
     _Alignas(64) _Atomic uint64_t progress; /* indices done; read by the main thread */
     _Atomic int busy; /* running a frame (not looking for work); for the progress line */
@@ -108,6 +116,7 @@ struct wsrt_pool {
     /* The object's own, from here on.  On a line of their own: the run's
      * workers read the fields above in their loops. */
     _Alignas(64) unsigned prepared_jobs; /* wsrt_pool_create's: the standby set's size */
+    void (*thread_start)(void); /* wsrt_pool_options' (pool.h); NULL: none */
     wsrt_own_stack own_stack; /* worker 0's deep stack on the caller's thread */
     /* A run's workers are published (1) or not (0): the Dekker pair with
      * wsrt_pool_request_stop and the readers (pool.c, run_enter). */
@@ -135,6 +144,32 @@ struct wsrt_pool {
 /* The worker running on this thread, for wsrt_pool_where, the crash
  * report and the owner-only checks; NULL off workers. */
 extern _Thread_local wsrt_worker *wsrt_this_worker;
+
+/* The frame-stack top of the worker's innermost index loop (NULL: none),
+ * with or without the flag. */
+static inline ws_frame *range_top_frame(const wsrt_worker *w)
+{
+    return (ws_frame *)(w->range_top.bits & ~RANGE_TOP_AT_PUBLISHED);
+}
+
+/* The top is exactly f, flag clear: one compare, the index loop's. */
+static inline int range_top_is(const wsrt_worker *w, const ws_frame *f)
+{
+    return w->range_top.bits == (uintptr_t)f;
+}
+
+/* The top is f, flag clear. */
+static inline void range_top_set(wsrt_worker *w, ws_frame *f)
+{
+    WS_ASSERT(((uintptr_t)f & RANGE_TOP_AT_PUBLISHED) == 0); /* frames are aligned */
+    w->range_top.bits = (uintptr_t)f;
+}
+
+/* Flag the top: run_one's _at frames above it were published. */
+static inline void range_top_mark_published(wsrt_worker *w)
+{
+    w->range_top.bits |= RANGE_TOP_AT_PUBLISHED;
+}
 
 static inline wsrt_worker *worker_of(ws_ctx *ctx)
 {

@@ -119,30 +119,36 @@ __attribute__((noinline, cold)) static void frames_left_unsynced(wsrt_worker *w,
 __attribute__((noinline)) static void top_moved(wsrt_worker *w)
 {
     ws_ctx *ctx = &w->base.ctx;
-    ws_frame *top = (ws_frame *)((uintptr_t)w->range_top & ~RANGE_TOP_AT_PUBLISHED);
+    ws_frame *top = range_top_frame(w);
     ptrdiff_t left = ctx->fj_head - top;
     if (left == 0 && ctx->fj_pub > ctx->fj_head)
         left = ctx->fj_pub - ctx->fj_head;
     if (left != 0)
         frames_left_unsynced(w, left);
-    w->range_top = top;
+    range_top_set(w, top);
 }
 
 /* After run_one: check that it left no frame behind, and take the new end
  * if it gave part of the range away (split_running_range). */
 static inline void pick_up_split(wsrt_worker *w, uint64_t *end)
 {
-    if (WS_UNLIKELY(w->base.ctx.fj_head != w->range_top))
+    if (WS_UNLIKELY(!range_top_is(w, w->base.ctx.fj_head)))
         top_moved(w);
     if (WS_UNLIKELY(w->range_end != *end))
         *end = w->range_end;
 }
 
-/* The index loop when a journal or a resume set is in use: the same
- * splitting, plus a skip test and a completion call per index. */
-static uint64_t range_loop_hooked(wsrt_worker *w, uint64_t i, uint64_t *end, uint64_t *done)
+/* The index loop over [i, *end), written once.  `hooked` (a journal or a
+ * resume set is in use: pool->hooked) adds a skip test and a completion
+ * call per index; it is a constant at both calls, so the compiler makes
+ * two loops of it and the plain one carries nothing of the hooks.
+ * Returns the index it stopped at; *done counts indices for progress. */
+WS__ALWAYS_INLINE static inline uint64_t range_loop(wsrt_worker *w, uint64_t i, uint64_t *end,
+                                                     uint64_t *done, const int hooked)
 {
     ws_ctx *ctx = &w->base.ctx;
+    int (*run_one)(void *, uint64_t, ws_ctx *) = w->run_one;
+    void *state = w->state;
     const wsrt_run_hooks *h = &w->pool->run->hooks;
     for (; i < *end; i++) {
         /* relaxed: see ws_poll. */
@@ -152,17 +158,15 @@ static uint64_t range_loop_hooked(wsrt_worker *w, uint64_t i, uint64_t *end, uin
                 break;
             split_for_thief(w, i, end);
         }
-        if (h->skip_bits && (h->skip_bits[i / 64] >> (i % 64)) & 1) {
+        if (hooked && h->skip_bits && (h->skip_bits[i / 64] >> (i % 64)) & 1) {
             w->stats.skipped++;
             continue;
         }
         w->current_index = i;
-        if (WS_UNLIKELY(w->run_one(w->state, i, ctx) != WS_OK)) {
-            if (!index_failed(w, i) && h->index_done)
-                h->index_done(h->done_arg, ctx->worker_id, i);
-        } else if (h->index_done) {
+        /* failed: for good, after the retries (a retry may succeed). */
+        int failed = WS_UNLIKELY(run_one(state, i, ctx) != WS_OK) && index_failed(w, i);
+        if (hooked && !failed && h->index_done)
             h->index_done(h->done_arg, ctx->worker_id, i);
-        }
         pick_up_split(w, end);
         /* relaxed: a progress counter read by the main thread. */
         atomic_store_explicit(&w->progress, ++*done, memory_order_relaxed);
@@ -177,36 +181,21 @@ int wsrt_range_task(ws_ctx *ctx, ws_frame *self)
     wsrt_worker *w = worker_of(ctx);
     uint64_t i = self->arg[0].u, end = self->arg[1].u;
     size_t split_base = w->n_splits;
-    int (*run_one)(void *, uint64_t, ws_ctx *) = w->run_one;
-    void *state = w->state;
     uint64_t done = atomic_load_explicit(&w->progress, memory_order_relaxed);
     uint64_t start = i;
     uint64_t t0 = w->pool->run->trace ? wsrt_now_ns() : 0;
-    ws_frame *outer_top = w->range_top;
+    wsrt_range_top outer_top = w->range_top; /* as it is, flag and all */
     uint64_t outer_end = w->range_end;
-    w->range_top = ctx->fj_head;
+    range_top_set(w, ctx->fj_head);
     w->range_end = end;
 
-    if (w->pool->hooked) {
-        i = range_loop_hooked(w, i, &end, &done);
-    } else {
-        for (; i < end; i++) {
-            /* relaxed: see ws_poll. */
-            uint32_t attn = atomic_load_explicit(&ctx->attention, memory_order_relaxed);
-            if (WS_UNLIKELY(attn)) {
-                if (attn & ATTN_STOP)
-                    break;
-                split_for_thief(w, i, &end);
-            }
-            w->current_index = i;
-            if (WS_UNLIKELY(run_one(state, i, ctx) != WS_OK))
-                index_failed(w, i);
-            pick_up_split(w, &end);
-            /* relaxed: a progress counter read by the main thread. */
-            atomic_store_explicit(&w->progress, ++done, memory_order_relaxed);
-        }
-    }
+    if (w->pool->hooked)
+        i = range_loop(w, i, &end, &done, 1);
+    else
+        i = range_loop(w, i, &end, &done, 0);
     w->current_index = UINT64_MAX;
+    /* Every frame run_one pushed was synced (pick_up_split, each index). */
+    WS_ASSERT(range_top_is(w, ctx->fj_head));
     w->range_top = outer_top;
     w->range_end = outer_end;
     w->stats.indices += i - start;
@@ -237,6 +226,10 @@ static void worker_loop(wsrt_worker *w)
 
     /* acquire: pairs with the release store of done by worker 0. */
     while (!atomic_load_explicit(&p->done, memory_order_acquire)) {
+        /* Between frames a worker holds nothing: its frame stack, split
+         * stack and nesting are back at their base. */
+        WS_ASSERT(w->base.ctx.fj_head == w->frames && w->base.ctx.fj_pub == w->frames &&
+                  w->n_splits == 0 && w->nesting == 0);
         int got = 0;
         if (p->jobs > 1) {
             for (unsigned k = 0; k < p->jobs && !got; k++) {

@@ -42,8 +42,6 @@ typedef struct standby_slot {
     wsrt_standby *set;
 } standby_slot;
 
-extern void wsrt_crash_thread_init(void) __attribute__((weak, visibility("hidden")));
-
 /* Until the slot is handed a function or cancelled; returns which.  Only
  * as many threads as there are CPUs to run them spin (slot k starts on the
  * k-th CPU after the caller's, so slots 1..n-1 each have one of their own);
@@ -65,7 +63,8 @@ static uint32_t wait_for_hand(standby_slot *s)
         /* seq_cst (store and load): Dekker with hand(), which changes
          * state and then reads parked: either we see its state here, or
          * it sees parked and wakes us.  The futex itself returns at once
-         * if the state changed after our load. */
+         * if the state changed after our load.  (check-seqcst: on x86 a
+         * release store here would be a plain mov, free to pass the load.) */
         atomic_store(&s->parked, 1);
         if (atomic_load(&s->state) == SLOT_WAITING)
             wsrt_futex_wait(&s->state, SLOT_WAITING, 0);
@@ -78,10 +77,10 @@ static uint32_t wait_for_hand(standby_slot *s)
 static int hand(standby_slot *s, uint32_t to)
 {
     uint32_t waiting = SLOT_WAITING;
-    /* seq_cst: see wait_for_hand; also releases fn and arg. */
+    /* seq_cst: see wait_for_hand; also releases fn and arg (check-seqcst). */
     if (!atomic_compare_exchange_strong(&s->state, &waiting, to))
         return -1;
-    if (atomic_load(&s->parked)) /* seq_cst: see wait_for_hand */
+    if (atomic_load(&s->parked)) /* seq_cst: see wait_for_hand (check-seqcst) */
         wsrt_futex_wake(&s->state, 1);
     return 0;
 }
@@ -111,10 +110,10 @@ static void *standby_main(void *arg)
     wsrt_placement_let_go(&set->place);
     for (unsigned child = 2 * s->id; child <= 2 * s->id + 1 && child < set->n_slots; child++)
         start_slot(set, child);
-    /* Its crash reporting too (an alternate signal stack) is set up now,
-     * not when the run is waiting for it. */
-    if (wsrt_crash_thread_init)
-        wsrt_crash_thread_init();
+    /* The pool's per-thread set-up (wsrun: crash reporting's alternate
+     * signal stack) is done now, not when the run is waiting for it. */
+    if (set->thread_start)
+        set->thread_start();
     if (wait_for_hand(s) != SLOT_GIVEN)
         return NULL;
     /* The slot is not read again: it may be freed once fn has finished
@@ -123,7 +122,8 @@ static void *standby_main(void *arg)
     return fn(s->arg);
 }
 
-void wsrt_standby_start(wsrt_standby *set, unsigned jobs, const wsrt_placement *pl, size_t bytes)
+void wsrt_standby_start(wsrt_standby *set, unsigned jobs, const wsrt_placement *pl, size_t bytes,
+                        void (*thread_start)(void))
 {
     wsrt_standby_release(set);
     standby_slot *slots;
@@ -133,6 +133,7 @@ void wsrt_standby_start(wsrt_standby *set, unsigned jobs, const wsrt_placement *
     set->n_slots = jobs;
     set->place = *pl;
     set->stack_bytes = bytes;
+    set->thread_start = thread_start;
     for (unsigned k = 0; k < jobs; k++) {
         atomic_init(&slots[k].state, SLOT_EMPTY);
         atomic_init(&slots[k].parked, 0);

@@ -28,13 +28,16 @@ typedef struct wsrt_standby {
     unsigned n_slots;
     wsrt_placement place;
     size_t stack_bytes;
+    void (*thread_start)(void); /* the pool's (pool.h); NULL: none */
 } wsrt_standby;
 
 /* Start waiting threads for slots 1..jobs-1, with stacks of stack_bytes,
- * each placed as `pl` says.  Threads that cannot start leave their slots
- * (and those below them) empty.  Ends any earlier set first.  `set` starts
- * zeroed. */
-void wsrt_standby_start(wsrt_standby *set, unsigned jobs, const wsrt_placement *pl, size_t stack_bytes);
+ * each placed as `pl` says; each calls thread_start (unless NULL) before
+ * it waits, so what it sets up is done before a run needs the thread.
+ * Threads that cannot start leave their slots (and those below them)
+ * empty.  Ends any earlier set first.  `set` starts zeroed. */
+void wsrt_standby_start(wsrt_standby *set, unsigned jobs, const wsrt_placement *pl, size_t stack_bytes,
+                        void (*thread_start)(void));
 
 /* Hand fn(arg) to slot k's waiting thread: 0 with *thread set (the caller
  * joins it), or -1 when there is none (start a thread instead).  Only the

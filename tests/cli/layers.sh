@@ -2,7 +2,10 @@
 # layers.sh - runtime/'s folders are layers (issue 16; docs/design.md,
 # "Layers"): scripts/check-layers passes on the tree, and fails, naming
 # the file and the header, on a copy where a lower layer includes a
-# header of a higher one or where a folder has no place in the layers.
+# header of a higher one or where a folder has no place in the layers,
+# and, naming the file, line and function, where a lower layer declares
+# a higher one's function by hand (issue 28: pool.c, standby.c and
+# outfile.c once did so with weak externs into cmd/crash.c).
 # Needs no build; writes only into its scratch folder under /tmp.
 set -u
 
@@ -46,6 +49,29 @@ refused "an upward include" "runtime/sched/deque.c: includes session.h (cmd), ab
 copy_tree
 include_first runtime/embed/embed.c journal.h
 refused "a sideways include" "runtime/embed/embed.c: includes journal.h (reports), above or beside embed"
+
+# after_includes FILE LINE: LINE goes right after FILE's last #include
+# (FILE has one); prints that #include's line number.
+after_includes() {
+    local n
+    n=$(grep -n '^#include' "$SCRATCH/t/$1" | tail -1 | cut -d: -f1)
+    sed -i "${n}a\\$2" "$SCRATCH/t/$1"
+    echo "$n"
+}
+
+# The pool declaring the crash handler's function by hand, as a weak
+# extern, reaches upward without an include.
+copy_tree
+n=$(after_includes runtime/sched/pool.c \
+    'extern void wsrt_crash_thread_init(void) __attribute__((weak, visibility("hidden")));')
+refused "an upward extern" \
+    "runtime/sched/pool.c:$((n + 1)): declares wsrt_crash_thread_init (cmd), above or beside sched"
+
+# A plain prototype in a header, of a function a higher layer defines.
+copy_tree
+n=$(after_includes runtime/plugin/loader.h 'void wsrt_registry_request_stop(void);')
+refused "an upward prototype in a header" \
+    "runtime/plugin/loader.h:$((n + 1)): declares wsrt_registry_request_stop (cmd), above or beside plugin"
 
 # A new folder must be given its place.
 copy_tree

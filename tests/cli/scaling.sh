@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# scaling.sh - `wsrun --scaling` (runtime/scaling*.c): the table and the
+# scaling.sh - `wsrun --scaling` (runtime/cmd/scaling*.c): the table and the
 # CSV have a row per -j and per round with their columns named, speedup 1.00
 # at the base -j, and table figures that are the CSV's medians, minima and
 # maxima; a plugin with static state gives the same output in every round
