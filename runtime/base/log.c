@@ -6,7 +6,8 @@
  *
  * Must never write a partial line: every line is formatted first and
  * written with one call while holding the log lock, so lines from different
- * threads never interleave.  Must never allocate on the message path (a
+ * threads never interleave.  Must never pass a control byte of a message
+ * (a path, a plugin's text) to the terminal raw: term_text.c escapes it.  Must never allocate on the message path (a
  * failing task may be failing because memory ran out).
  */
 #include <pthread.h>
@@ -18,6 +19,7 @@
 
 #include "log.h"
 #include "run.h"
+#include "term_text.h"
 #include "wsrun.h"
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -56,21 +58,24 @@ static void emit_locked(const char *text, size_t len)
 }
 
 /* Format "<prefix><message>\n" into buf, dropping a trailing newline the
- * caller may have put in the message itself. */
+ * caller may have put in the message itself.  The whole line goes through
+ * wsrt_term_text: a path or a plugin's text cannot send control sequences
+ * to the terminal (each control byte shows as \xHH), and a message longer
+ * than buf loses its middle, never its end (the reason). */
 static size_t format_line(char *buf, size_t size, const char *prefix, const char *fmt, va_list ap)
 {
-    int head = snprintf(buf, size, "%s", prefix);
-    size_t used = head < 0 ? 0 : (size_t)head;
-    if (used >= size - 2)
-        used = size - 2;
-    int body = vsnprintf(buf + used, size - used - 1, fmt, ap);
+    char raw[WSRT_MESSAGE_MAX];
+    int head = snprintf(raw, sizeof raw, "%s", prefix);
+    size_t used = head < 0 ? 0 : (size_t)head < sizeof raw ? (size_t)head : sizeof raw - 1;
+    int body = vsnprintf(raw + used, sizeof raw - used, fmt, ap);
     if (body > 0)
-        used += (size_t)body < size - used - 1 ? (size_t)body : size - used - 2;
-    while (used > 0 && buf[used - 1] == '\n')
+        used += (size_t)body < sizeof raw - used ? (size_t)body : sizeof raw - used - 1;
+    while (used > 0 && raw[used - 1] == '\n')
         used--;
-    buf[used++] = '\n';
-    buf[used] = '\0';
-    return used;
+    size_t len = wsrt_term_text(buf, size - 1, raw, used);
+    buf[len++] = '\n';
+    buf[len] = '\0';
+    return len;
 }
 
 int wsrt_errf(char *err, size_t err_size, const char *fmt, ...)
@@ -150,10 +155,14 @@ int ws_vfail(ws_ctx *ctx, const char *fmt, va_list ap)
         return WS_ERR;
     }
     wsrt_ctx_base *base = (wsrt_ctx_base *)ctx;
-    vsnprintf(base->errbuf, sizeof base->errbuf, fmt, ap);
-    size_t len = strlen(base->errbuf);
-    while (len > 0 && base->errbuf[len - 1] == '\n')
-        base->errbuf[--len] = '\0';
+    /* Formatted whole first, then cut in the middle if it must be: a
+     * 5000-byte path keeps the reason that follows it. */
+    char raw[WSRT_MESSAGE_MAX];
+    int n = vsnprintf(raw, sizeof raw, fmt, ap);
+    size_t len = n < 0 ? 0 : (size_t)n < sizeof raw ? (size_t)n : sizeof raw - 1;
+    while (len > 0 && raw[len - 1] == '\n')
+        len--;
+    wsrt_text_shorten(base->errbuf, sizeof base->errbuf, raw, len);
     return WS_ERR;
 }
 

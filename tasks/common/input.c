@@ -585,6 +585,10 @@ int wstask_input_select(ws_ctx *ctx, const char *spec, wstask_input *in)
             rc = wstask_input_from_list(ctx, spec, f, in);
             fclose(f);
         }
+    } else if (errno != ENOENT && errno != ENOTDIR) {
+        /* A symlink loop (ELOOP), a name too long, a folder not searchable:
+         * the same reason the list case gives, not "no such file". */
+        return ws_fail(ctx, "input '%s': %s", spec, strerror(errno));
     } else {
         int p = wstask_pattern_parse(spec, &pattern, why, sizeof why);
         if (p < 0)

@@ -46,4 +46,28 @@ timeout -k 5 60 "$W" -p spin -q -o iters-per-us=1 -n 9223372036854775807 \
 check "spin's finish covers only its --shard part of 2^63-1 (no hang)" test $? -eq 0
 check "  and reports the one task it ran" grep -q "= 1 tasks" spin.out
 
+# ------------------------------------------------ item 4: control bytes
+printf '\033]0;PWNED\007\033[2J.png\n' >evil.txt
+"$W" -p read -o input=evil.txt >out 2>err
+check "a list line with control bytes fails its index (exit 1)" test $? -eq 1
+check "  no ESC or BEL reaches the terminal" test "$(tr -dc '\033\007' <err | wc -c)" -eq 0
+check "  the path shows escaped, with its list and line" \
+    grep -qF 'evil.txt:1: \x1b]0;PWNED\x07\x1b[2J.png: cannot open' err
+"$W" -p read -o "input=$(printf 'no\033[31mdir')/" 2>err
+check "  also in init's message about -o input" grep -qF 'no\x1b[31mdir' err
+
+# ------------------------------------------------ item 5: reasons kept
+LONG=$(head -c 5000 /dev/zero | tr '\0' a)
+printf '%s.png\n' "$LONG" >long.txt
+"$W" -p read -o input=long.txt 2>err
+check "a 5000-byte listed path keeps its reason" grep -q "aaa\.png: cannot open: File name too long$" err
+check "  and is shortened in the middle" grep -q "long.txt:1: aaa.*\.\.\.([0-9]* bytes)\.\.\.aaa" err
+check "  to one line shorter than 2 KB" test "$(wc -l <err)" -eq 2 -a "$(head -1 err | wc -c)" -lt 2048
+"$W" -p read -o "input=$LONG.png" 2>err
+check "-o input= with a 5000-byte name says File name too long" grep -q "File name too long$" err
+ln -s loop.png loop.png
+"$W" -p read -o input=loop.png 2>err
+check "-o input= naming a symlink loop exits 2" test $? -eq 2
+check "  and says ELOOP's text" grep -q "input 'loop.png': Too many levels of symbolic links" err
+
 cli_finish
