@@ -11,6 +11,7 @@
  * failing task may be failing because memory ran out).
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,6 +142,20 @@ void wsrt_log_progress_clear(void)
     }
     progress_line[0] = '\0';
     pthread_mutex_unlock(&log_lock);
+}
+
+static atomic_int interrupt_noted;
+
+void wsrt_note_interrupt(void)
+{
+    /* relaxed: a flag polled by init's loops; nothing is published with
+     * it, and the handler must stay a single lock-free store. */
+    atomic_store_explicit(&interrupt_noted, 1, memory_order_relaxed);
+}
+
+int wsrt_interrupt_noted(void)
+{
+    return atomic_load_explicit(&interrupt_noted, memory_order_relaxed); /* see above */
 }
 
 /* ------------------------------------------------------------ errors */

@@ -70,4 +70,61 @@ ln -s loop.png loop.png
 check "-o input= naming a symlink loop exits 2" test $? -eq 2
 check "  and says ELOOP's text" grep -q "input 'loop.png': Too many levels of symbolic links" err
 
+# ------------------------------------------------ item 1: bounded reads
+# peak CMD...: "STATUS PEAK_RSS_KB" of CMD (and its children), by getrusage.
+peak() {
+    /usr/bin/python3 -c 'import resource, subprocess, sys
+r = subprocess.run(sys.argv[1:])
+print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$@"
+}
+# small "STATUS PEAK" WANT_STATUS: the status, and a peak under 64 MB.
+small() { set -- ${1:-none none} "$2"; test "$1" = "$3" -a "$2" -lt 65536 2>/dev/null; }
+
+ln -s /dev/zero z.png
+r=$(peak timeout -k 5 60 "$W" -p read -o input=z.png 2>err)
+check "a symlink to /dev/zero as the image: exit 1 with little memory ($r)" small "$r" 1
+check "  refused as no regular file, naming it" \
+    grep -q "z.png: is a character device, not a regular file" err
+mkfifo f.png
+r=$(peak timeout -k 5 60 "$W" -p fill -o input=f.png -o output=f.npy 2>err)
+check "a FIFO as the image is refused at once (fill, exit 2: $r)" small "$r" 2
+check "  naming it" grep -q "f.png.*is a FIFO (named pipe), not a regular file" err
+truncate -s 2G x.png
+r=$(peak "$W" -p read -o input=x.png 2>err)
+check "a 2 GB non-PNG is refused from its first bytes ($r)" small "$r" 1
+check "  as not a PNG" grep -q "x.png: not a PNG file" err
+"$W" -p noise -n 1 -q -o width=10 -o height=10 -o prefix=pad_ || bad "noise for the padded PNG"
+truncate -s 300M pad_0.png
+r=$(peak "$W" -p read -o input=pad_0.png 2>err)
+check "a 10x10 PNG padded to 300 MB is refused from its size ($r)" small "$r" 1
+check "  saying what its image can need" \
+    grep -q "pad_0.png: file is 314572800 bytes, more than its 10x10 image can need" err
+truncate -s 300M raw.jpg
+r=$(peak sh -c "'$W' -p read -o input=raw.jpg -o mode=raw -o format=tsv >raw.tsv" 2>err)
+check "mode=raw hashes a 300 MB file through a small buffer ($r)" small "$r" 0
+check "  and counts all its bytes" grep -q "raw.jpg.*	314572800	" raw.tsv
+r=$(peak bash -c "head -c 50000000 /dev/zero | tr '\\0' a | '$W' -p read -o input=- 2>err")
+check "a 50 MB line on stdin is refused with little memory ($r)" small "$r" 2
+check "  naming the line and the bound" grep -q "stdin:1: a line longer than 8192 bytes" err
+ln -s /dev/zero zlist
+r=$(peak timeout -k 5 60 "$W" -p read -o input=zlist 2>err)
+check "/dev/zero as a list is refused at once ($r)" small "$r" 2
+
+# Ctrl-C while init lists its inputs: the list is a FIFO this test holds
+# open; opening it for writing returns once wsrun has opened it (in init,
+# after its handler is installed), and no line ever comes.
+mkfifo list.fifo
+"$W" -p read -o input=list.fifo 2>err &
+pid=$!
+exec 3>list.fifo
+kill -INT "$pid"
+( trap - EXIT; sleep 30; kill -9 "$pid" ) 2>/dev/null & # a hang becomes a failure (137)
+watchdog=$!
+wait "$pid"
+status=$?
+kill "$watchdog" 2>/dev/null
+exec 3>&-
+check "Ctrl-C while init waits on a list ends the run with 130 (got $status)" test "$status" -eq 130
+check "  saying the listing stopped" grep -q "list.fifo: listing stopped by an interrupt" err
+
 cli_finish
