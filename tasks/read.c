@@ -436,6 +436,7 @@ static int read_finish(void *state, int run_status, ws_ctx *ctx)
     t->fd = st->direct_fd >= 0 ? st->direct_fd : st->out.fd;
     t->err = 0;
     t->len = 0;
+    t->escape_controls = isatty(t->fd);
     uint64_t total_bytes, total_sum;
     read_emit(st, t, &total_bytes, &total_sum);
     wstask_textout_flush(t);

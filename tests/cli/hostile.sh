@@ -56,6 +56,21 @@ check "  the path shows escaped, with its list and line" \
 "$W" -p read -o "input=$(printf 'no\033[31mdir')/" 2>err
 check "  also in init's message about -o input" grep -qF 'no\x1b[31mdir' err
 
+# The manifest on a terminal (script(1) gives it one) shows a file name's
+# control bytes escaped; written to a file it keeps the name's bytes.
+"$W" -p noise -n 1 -q -o width=4 -o height=4 -o prefix=tty_ || bad "noise for the tty case"
+EVIL=$(printf 'a\033[2Jb.png')
+cp tty_0.png "$EVIL"
+if command -v script >/dev/null; then
+    script -qec "'$W' -q -p read -o input='$EVIL'" /dev/null >tty.out 2>&1
+    check "a manifest on a terminal shows no raw ESC" test "$(tr -dc '\033' <tty.out | wc -c)" -eq 0
+    check "  but the name escaped" grep -qF '0,a\x1b[2Jb.png,4,4,1,8,16,' tty.out
+else
+    echo "hostile: script(1) missing: the terminal manifest case is skipped"
+fi
+"$W" -q -p read -o input="$EVIL" -o output=m.csv
+check "a manifest file keeps the name's bytes" grep -qF "0,$EVIL,4,4" m.csv
+
 # ------------------------------------------------ item 5: reasons kept
 LONG=$(head -c 5000 /dev/zero | tr '\0' a)
 printf '%s.png\n' "$LONG" >long.txt
