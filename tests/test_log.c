@@ -82,6 +82,20 @@ Test(log, fail_keeps_the_reason_after_a_long_path)
     cr_assert_not_null(strstr(e, " bytes)..."), "the cut is marked");
 }
 
+/* The same for messages the runtime formats into a caller's buffer. */
+Test(log, errf_keeps_the_reason_after_a_long_path)
+{
+    static char path[5001];
+    char err[2048];
+    memset(path, 'j', 5000);
+    cr_assert_eq(wsrt_errf(err, sizeof err, "--journal %s: cannot open: %s", path,
+                           "File name too long"), -1);
+    cr_assert_lt(strlen(err), sizeof err);
+    cr_assert(strncmp(err, "--journal jjj", 13) == 0);
+    const char *end = "jjj: cannot open: File name too long";
+    cr_assert(strcmp(err + strlen(err) - strlen(end), end) == 0, "%s", err + strlen(err) - 60);
+}
+
 static void log_hostile_text(void)
 {
     ws_log(CTX, "%s: no such file", "\033]0;PWNED\007\033[2J.png");

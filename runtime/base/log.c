@@ -81,10 +81,20 @@ static size_t format_line(char *buf, size_t size, const char *prefix, const char
 
 int wsrt_errf(char *err, size_t err_size, const char *fmt, ...)
 {
+    /* Whole first, then cut in the middle: a long path keeps its reason. */
+    char raw[WSRT_MESSAGE_MAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err, err_size, fmt, ap);
+    int n = vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    size_t len = n < 0 ? 0 : (size_t)n < sizeof raw ? (size_t)n : sizeof raw - 1;
+    if (err_size > 64) {
+        wsrt_text_shorten(err, err_size, raw, len);
+    } else if (err_size > 0) { /* too small to mark a cut: the start */
+        size_t keep = len < err_size - 1 ? len : err_size - 1;
+        memcpy(err, raw, keep);
+        err[keep] = '\0';
+    }
     return -1;
 }
 

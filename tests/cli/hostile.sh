@@ -80,6 +80,9 @@ check "  and is shortened in the middle" grep -q "long.txt:1: aaa.*\.\.\.([0-9]*
 check "  to one line shorter than 2 KB" test "$(wc -l <err)" -eq 2 -a "$(head -1 err | wc -c)" -lt 2048
 "$W" -p read -o "input=$LONG.png" 2>err
 check "-o input= with a 5000-byte name says File name too long" grep -q "File name too long$" err
+"$W" -p noise -n 1 -q --journal "$LONG.jr" 2>err
+check "--journal with a 5000-byte name keeps its reason (exit 2)" \
+    grep -q "aaa\.jr: cannot open: File name too long$" err
 ln -s loop.png loop.png
 "$W" -p read -o input=loop.png 2>err
 check "-o input= naming a symlink loop exits 2" test $? -eq 2
