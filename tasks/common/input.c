@@ -598,7 +598,7 @@ static int wstask_file_is_png(const char *path)
 
 /* 1 when the file name ends in an image extension, in any case.  Only PNG
  * is decoded; the others are here so that photo.jpg is refused as "not a
- * PNG file" (or read whole with mode=raw) instead of being taken for a
+ * PNG file" (or checksummed whole with mode=raw) instead of being taken for a
  * list of paths. */
 static int wstask_has_image_extension(const char *path)
 {

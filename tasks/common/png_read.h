@@ -31,7 +31,7 @@ typedef struct wstask_image_info {
 } wstask_image_info;
 
 typedef struct wstask_png_reader {
-    unsigned char *file; /* the whole file */
+    unsigned char *file; /* the whole file (a PNG within its bound) */
     size_t file_len, file_cap;
     size_t pos; /* libpng's read position in file */
     png_structp png;
