@@ -503,7 +503,9 @@ static inline void ws_poll_at(ws_ctx *ctx, ws_frame *top)
 }
 
 /* 1 when the run is stopping (a failure, or an interrupt): long tasks may
- * return early. */
+ * return early.  In init and finish (the main thread's context) it is 1
+ * once wsrun got SIGINT or SIGTERM, so a long init (listing inputs) may
+ * give up: return ws_fail(...) and wsrun exits 130 (143). */
 WS_API int ws_stopping(const ws_ctx *ctx);
 
 /* ------------------------------------------------------------------ */

@@ -221,6 +221,40 @@ static int read_verify(const read_state *st, read_worker *w, uint64_t index,
                    first % info->width, first / info->width);
 }
 
+/* mode=raw: XXH64 of the file's bytes, read through a fixed 64 KiB
+ * buffer (a 2 GB file costs 64 KiB, not 2 GB, times -j), looking at
+ * ws_stopping between reads so a Ctrl-C is not held up by a big file. */
+static int read_raw(int fd, read_result *res, read_worker *w, ws_ctx *ctx)
+{
+    enum { RAW_CHUNK = 65536 };
+    if (grow(&w->pixels, &w->pixels_cap, RAW_CHUNK) != 0) {
+        snprintf(w->png.why, sizeof w->png.why, "out of memory for a read buffer");
+        return WS_ERR;
+    }
+    wstask_xxh64_state h;
+    wstask_xxh64_init(&h, 0);
+    for (;;) {
+        if (ws_stopping(ctx)) {
+            snprintf(w->png.why, sizeof w->png.why, "stopped while reading (the run is stopping)");
+            return WS_ERR;
+        }
+        ssize_t got = read(fd, w->pixels, RAW_CHUNK);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            snprintf(w->png.why, sizeof w->png.why, "cannot read: %s", strerror(errno));
+            return WS_ERR;
+        }
+        if (got == 0)
+            break;
+        wstask_xxh64_update(&h, w->pixels, (size_t)got);
+    }
+    res->bytes = h.total;
+    res->checksum = wstask_xxh64_digest(&h);
+    res->done = 1;
+    return WS_OK;
+}
+
 static int read_run_one(void *state, uint64_t index, ws_ctx *ctx)
 {
     read_state *st = (read_state *)state;
@@ -231,18 +265,32 @@ static int read_run_one(void *state, uint64_t index, ws_ctx *ctx)
     char origin_buf[WS_INPUT_ORIGIN_MAX];
 #define ORIGIN wstask_input_origin(&st->input, index, origin_buf, sizeof origin_buf)
 
-    if (wstask_file_load(&w->png, path) != 0)
+    /* Never more of a file than it can need: a regular file only, a PNG
+     * held whole only once its header and size fit max-pixels, any other
+     * file hashed through a fixed buffer. */
+    uint64_t size;
+    int fd = wstask_input_open(path, &size, w->png.why, sizeof w->png.why);
+    if (fd < 0)
         return ws_fail(ctx, "%s%s: %s", ORIGIN, path, w->png.why);
-    int as_png = st->mode == MODE_PNG ||
-                 (st->mode == MODE_AUTO && wstask_is_png_data(w->png.file, w->png.file_len));
-    if (!as_png) {
-        if (st->verify)
-            return ws_fail(ctx, "%s%s: not a PNG file, so it cannot be verified", ORIGIN, path);
-        res->bytes = w->png.file_len;
-        res->checksum = wstask_xxh64(w->png.file, w->png.file_len, 0);
-        res->done = 1;
-        return WS_OK;
+    int as_png = st->mode == MODE_PNG;
+    if (st->mode == MODE_AUTO) {
+        unsigned char head[8];
+        ssize_t got = pread(fd, head, sizeof head, 0);
+        as_png = got > 0 && wstask_is_png_data(head, (size_t)got);
     }
+    if (!as_png) {
+        if (st->verify) {
+            close(fd);
+            return ws_fail(ctx, "%s%s: not a PNG file, so it cannot be verified", ORIGIN, path);
+        }
+        int rc = read_raw(fd, res, w, ctx);
+        close(fd);
+        return rc == WS_OK ? WS_OK : ws_fail(ctx, "%s%s: %s", ORIGIN, path, w->png.why);
+    }
+    int loaded = wstask_png_load_fd(&w->png, fd, size, st->max_pixels);
+    close(fd);
+    if (loaded != 0)
+        return ws_fail(ctx, "%s%s: %s", ORIGIN, path, w->png.why);
 
     wstask_image_info info;
     if (wstask_png_open_loaded(&w->png, st->convert, st->max_pixels, &info) != 0)
@@ -388,6 +436,7 @@ static int read_finish(void *state, int run_status, ws_ctx *ctx)
     t->fd = st->direct_fd >= 0 ? st->direct_fd : st->out.fd;
     t->err = 0;
     t->len = 0;
+    t->escape_controls = isatty(t->fd);
     uint64_t total_bytes, total_sum;
     read_emit(st, t, &total_bytes, &total_sum);
     wstask_textout_flush(t);

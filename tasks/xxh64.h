@@ -111,4 +111,87 @@ static inline uint64_t wstask_xxh64(const void *data, size_t len, uint64_t seed)
     return h;
 }
 
+/* The same checksum fed in pieces (read's raw mode hashes a file through
+ * a fixed buffer instead of holding it whole): init, update as often as
+ * needed, digest.  Equal to wstask_xxh64 of the concatenation. */
+typedef struct wstask_xxh64_state {
+    uint64_t v[4], total, seed;
+    unsigned char mem[32];
+    size_t mem_len;
+} wstask_xxh64_state;
+
+static inline void wstask_xxh64_init(wstask_xxh64_state *s, uint64_t seed)
+{
+    s->v[0] = seed + WS_XXH_P1 + WS_XXH_P2;
+    s->v[1] = seed + WS_XXH_P2;
+    s->v[2] = seed;
+    s->v[3] = seed - WS_XXH_P1;
+    s->total = 0;
+    s->seed = seed;
+    s->mem_len = 0;
+}
+
+static inline void wstask_xxh64_stripe(wstask_xxh64_state *s, const unsigned char *p)
+{
+    for (int k = 0; k < 4; k++)
+        s->v[k] = wstask_xxh_round(s->v[k], wstask_xxh_read64(p + 8 * k));
+}
+
+static inline void wstask_xxh64_update(wstask_xxh64_state *s, const void *data, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)data;
+    s->total += len;
+    if (s->mem_len) {
+        size_t take = 32 - s->mem_len < len ? 32 - s->mem_len : len;
+        memcpy(s->mem + s->mem_len, p, take);
+        s->mem_len += take;
+        p += take;
+        len -= take;
+        if (s->mem_len < 32)
+            return;
+        wstask_xxh64_stripe(s, s->mem);
+        s->mem_len = 0;
+    }
+    for (; len >= 32; p += 32, len -= 32)
+        wstask_xxh64_stripe(s, p);
+    memcpy(s->mem, p, len);
+    s->mem_len = len;
+}
+
+static inline uint64_t wstask_xxh64_digest(const wstask_xxh64_state *s)
+{
+    uint64_t h;
+    if (s->total >= 32) {
+        h = wstask_xxh_rotl(s->v[0], 1) + wstask_xxh_rotl(s->v[1], 7) + wstask_xxh_rotl(s->v[2], 12) +
+            wstask_xxh_rotl(s->v[3], 18);
+        for (int k = 0; k < 4; k++)
+            h = wstask_xxh_merge(h, s->v[k]);
+    } else {
+        h = s->seed + WS_XXH_P5;
+    }
+    h += s->total;
+    const unsigned char *p = s->mem, *end = s->mem + s->mem_len;
+    while (end - p >= 8) {
+        h ^= wstask_xxh_round(0, wstask_xxh_read64(p));
+        h = wstask_xxh_rotl(h, 27) * WS_XXH_P1 + WS_XXH_P4;
+        p += 8;
+    }
+    if (end - p >= 4) {
+        h ^= (uint64_t)wstask_xxh_read32(p) * WS_XXH_P1;
+        h = wstask_xxh_rotl(h, 23) * WS_XXH_P2 + WS_XXH_P3;
+        p += 4;
+    }
+    while (p < end) {
+        h ^= (uint64_t)*p * WS_XXH_P5;
+        h = wstask_xxh_rotl(h, 11) * WS_XXH_P1;
+        p++;
+    }
+    h ^= h >> 33;
+    h *= WS_XXH_P2;
+    h ^= h >> 29;
+    h *= WS_XXH_P3;
+    h ^= h >> 32;
+    return h;
+}
+
 #endif

@@ -61,7 +61,68 @@ Test(log, fail_truncates_long_messages)
     memset(big, 'a', sizeof big - 1);
     big[sizeof big - 1] = '\0';
     ws_fail(CTX, "%s", big);
-    cr_assert_eq(strlen(wsrt_ctx_error(CTX)), WS_ERRBUF - 1);
+    cr_assert_leq(strlen(wsrt_ctx_error(CTX)), WS_ERRBUF - 1);
+    cr_assert_geq(strlen(wsrt_ctx_error(CTX)), WS_ERRBUF - 64);
+}
+
+/* Issue 23: a 5000-byte path was cut at the buffer's end, and with it the
+ * reason ("File name too long"); now the middle goes and both ends stay. */
+Test(log, fail_keeps_the_reason_after_a_long_path)
+{
+    static char path[5001];
+    memset(path, 'p', 5000);
+    path[0] = '/';
+    ws_fail(CTX, "list.txt:3: %s.png: cannot open: %s", path, "File name too long");
+    const char *e = wsrt_ctx_error(CTX);
+    cr_assert_leq(strlen(e), WS_ERRBUF - 1);
+    cr_assert(strncmp(e, "list.txt:3: /ppp", 16) == 0, "start kept: %.40s", e);
+    const char *end = ".png: cannot open: File name too long";
+    cr_assert(strlen(e) > strlen(end) && strcmp(e + strlen(e) - strlen(end), end) == 0,
+              "reason kept: %s", e + strlen(e) - 60);
+    cr_assert_not_null(strstr(e, " bytes)..."), "the cut is marked");
+}
+
+/* The same for messages the runtime formats into a caller's buffer. */
+Test(log, errf_keeps_the_reason_after_a_long_path)
+{
+    static char path[5001];
+    char err[2048];
+    memset(path, 'j', 5000);
+    cr_assert_eq(wsrt_errf(err, sizeof err, "--journal %s: cannot open: %s", path,
+                           "File name too long"), -1);
+    cr_assert_lt(strlen(err), sizeof err);
+    cr_assert(strncmp(err, "--journal jjj", 13) == 0);
+    const char *end = "jjj: cannot open: File name too long";
+    cr_assert(strcmp(err + strlen(err) - strlen(end), end) == 0, "%s", err + strlen(err) - 60);
+}
+
+static void log_hostile_text(void)
+{
+    ws_log(CTX, "%s: no such file", "\033]0;PWNED\007\033[2J.png");
+    wsrt_err("path %s and %s", "a\nb\x7f", "caf\xc3\xa9 \xc2\x9b \xff");
+    static char path[5001];
+    memset(path, 'q', 5000);
+    wsrt_err("%s: File name too long", path);
+}
+
+/* Issue 23: control bytes in a path or a plugin's text reached the terminal
+ * raw (a list line could set the window title and clear the screen). */
+Test(log, lines_escape_control_bytes_and_keep_the_end)
+{
+    char *text = test_capture_stderr(log_hostile_text);
+    cr_assert_eq(strchr(text, '\033'), NULL, "no raw ESC in: %s", text);
+    cr_assert_eq(strchr(text, '\007'), NULL);
+    cr_assert_eq(strchr(text, '\x7f'), NULL);
+    cr_assert_not_null(strstr(text, "wsrun: demo: \\x1b]0;PWNED\\x07\\x1b[2J.png: no such file\n"),
+                       "%s", text);
+    /* Valid UTF-8 stays; a C1 control (U+009B, CSI) and a stray byte do not. */
+    cr_assert_not_null(strstr(text, "wsrun: path a\\x0ab\\x7f and caf\xc3\xa9 \\xc2\\x9b \\xff\n"),
+                       "%s", text);
+    const char *last = strstr(text, "wsrun: qqq");
+    cr_assert_not_null(last);
+    cr_assert_not_null(strstr(last, "qqq: File name too long\n"), "%s", last);
+    cr_assert_lt(strlen(last), 2048);
+    free(text);
 }
 
 Test(log, accessors_read_the_run)

@@ -32,6 +32,25 @@ Test(read, xxh64_matches_reference_values)
     cr_expect_eq(wstask_xxh64(zeros, sizeof zeros, 0), UINT64_C(0x0e2b1ef27944075a));
 }
 
+/* Issue 23: mode=raw hashes a file in pieces; any split gives the one-shot
+ * checksum (pieces of 1..70 bytes cross the 32-byte stripes every way). */
+Test(read, xxh64_in_pieces_equals_one_shot)
+{
+    unsigned char data[300];
+    for (size_t k = 0; k < sizeof data; k++)
+        data[k] = (unsigned char)(k * 131 + 7);
+    for (size_t len = 0; len <= sizeof data; len += 13) {
+        for (size_t piece = 1; piece <= 70; piece += 3) {
+            wstask_xxh64_state h;
+            wstask_xxh64_init(&h, 5);
+            for (size_t at = 0; at < len; at += piece)
+                wstask_xxh64_update(&h, data + at, len - at < piece ? len - at : piece);
+            cr_assert_eq(wstask_xxh64_digest(&h), wstask_xxh64(data, len, 5),
+                         "len %zu in pieces of %zu", len, piece);
+        }
+    }
+}
+
 Test(read, natural_order_compares_numbers_by_value)
 {
     cr_expect_lt(wstask_natural_cmp("image_2.png", "image_10.png"), 0);

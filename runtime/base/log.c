@@ -6,10 +6,12 @@
  *
  * Must never write a partial line: every line is formatted first and
  * written with one call while holding the log lock, so lines from different
- * threads never interleave.  Must never allocate on the message path (a
+ * threads never interleave.  Must never pass a control byte of a message
+ * (a path, a plugin's text) to the terminal raw: term_text.c escapes it.  Must never allocate on the message path (a
  * failing task may be failing because memory ran out).
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@
 
 #include "log.h"
 #include "run.h"
+#include "term_text.h"
 #include "wsrun.h"
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -56,29 +59,42 @@ static void emit_locked(const char *text, size_t len)
 }
 
 /* Format "<prefix><message>\n" into buf, dropping a trailing newline the
- * caller may have put in the message itself. */
+ * caller may have put in the message itself.  The whole line goes through
+ * wsrt_term_text: a path or a plugin's text cannot send control sequences
+ * to the terminal (each control byte shows as \xHH), and a message longer
+ * than buf loses its middle, never its end (the reason). */
 static size_t format_line(char *buf, size_t size, const char *prefix, const char *fmt, va_list ap)
 {
-    int head = snprintf(buf, size, "%s", prefix);
-    size_t used = head < 0 ? 0 : (size_t)head;
-    if (used >= size - 2)
-        used = size - 2;
-    int body = vsnprintf(buf + used, size - used - 1, fmt, ap);
+    char raw[WSRT_MESSAGE_MAX];
+    int head = snprintf(raw, sizeof raw, "%s", prefix);
+    size_t used = head < 0 ? 0 : (size_t)head < sizeof raw ? (size_t)head : sizeof raw - 1;
+    int body = vsnprintf(raw + used, sizeof raw - used, fmt, ap);
     if (body > 0)
-        used += (size_t)body < size - used - 1 ? (size_t)body : size - used - 2;
-    while (used > 0 && buf[used - 1] == '\n')
+        used += (size_t)body < sizeof raw - used ? (size_t)body : sizeof raw - used - 1;
+    while (used > 0 && raw[used - 1] == '\n')
         used--;
-    buf[used++] = '\n';
-    buf[used] = '\0';
-    return used;
+    size_t len = wsrt_term_text(buf, size - 1, raw, used);
+    buf[len++] = '\n';
+    buf[len] = '\0';
+    return len;
 }
 
 int wsrt_errf(char *err, size_t err_size, const char *fmt, ...)
 {
+    /* Whole first, then cut in the middle: a long path keeps its reason. */
+    char raw[WSRT_MESSAGE_MAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err, err_size, fmt, ap);
+    int n = vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    size_t len = n < 0 ? 0 : (size_t)n < sizeof raw ? (size_t)n : sizeof raw - 1;
+    if (err_size > 64) {
+        wsrt_text_shorten(err, err_size, raw, len);
+    } else if (err_size > 0) { /* too small to mark a cut: the start */
+        size_t keep = len < err_size - 1 ? len : err_size - 1;
+        memcpy(err, raw, keep);
+        err[keep] = '\0';
+    }
     return -1;
 }
 
@@ -138,6 +154,20 @@ void wsrt_log_progress_clear(void)
     pthread_mutex_unlock(&log_lock);
 }
 
+static atomic_int interrupt_noted;
+
+void wsrt_note_interrupt(void)
+{
+    /* relaxed: a flag polled by init's loops; nothing is published with
+     * it, and the handler must stay a single lock-free store. */
+    atomic_store_explicit(&interrupt_noted, 1, memory_order_relaxed);
+}
+
+int wsrt_interrupt_noted(void)
+{
+    return atomic_load_explicit(&interrupt_noted, memory_order_relaxed); /* see above */
+}
+
 /* ------------------------------------------------------------ errors */
 
 int ws_vfail(ws_ctx *ctx, const char *fmt, va_list ap)
@@ -150,10 +180,14 @@ int ws_vfail(ws_ctx *ctx, const char *fmt, va_list ap)
         return WS_ERR;
     }
     wsrt_ctx_base *base = (wsrt_ctx_base *)ctx;
-    vsnprintf(base->errbuf, sizeof base->errbuf, fmt, ap);
-    size_t len = strlen(base->errbuf);
-    while (len > 0 && base->errbuf[len - 1] == '\n')
-        base->errbuf[--len] = '\0';
+    /* Formatted whole first, then cut in the middle if it must be: a
+     * 5000-byte path keeps the reason that follows it. */
+    char raw[WSRT_MESSAGE_MAX];
+    int n = vsnprintf(raw, sizeof raw, fmt, ap);
+    size_t len = n < 0 ? 0 : (size_t)n < sizeof raw ? (size_t)n : sizeof raw - 1;
+    while (len > 0 && raw[len - 1] == '\n')
+        len--;
+    wsrt_text_shorten(base->errbuf, sizeof base->errbuf, raw, len);
     return WS_ERR;
 }
 

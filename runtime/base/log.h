@@ -33,6 +33,13 @@ void wsrt_log_progress_show(const char *line);
 /* Erase the progress line and stop redrawing it. */
 void wsrt_log_progress_clear(void);
 
+/* A SIGINT or SIGTERM arrived (the command's handler calls this: one
+ * lock-free atomic store, safe in a handler).  ws_stopping answers it for
+ * the main thread's context, so init's long loops (a read plugin listing
+ * its inputs) can end; the pool hears of it through its own flag. */
+void wsrt_note_interrupt(void);
+int wsrt_interrupt_noted(void);
+
 /* The plugin's last ws_fail text of this context ("" when none), and
  * forgetting it before the next callback. */
 void wsrt_ctx_clear_error(ws_ctx *ctx);

@@ -508,6 +508,7 @@ static void on_interrupt(int sig)
     int expected = 0;
     line_buf b;
     if (atomic_compare_exchange_strong(&first_interrupt, &expected, sig)) {
+        wsrt_note_interrupt(); /* init's loops: ws_stopping on the main ctx */
         wsrt_registry_request_stop();
         begin(&b);
         put_str(&b, wsrt_signal_name(sig));

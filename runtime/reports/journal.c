@@ -229,8 +229,11 @@ wsrt_journal *wsrt_journal_open(const char *path, int resume, const ws_run *run,
                             size_t err_size)
 {
     if (run->count > WS_JOURNAL_MAX_COUNT) {
-        wsrt_errf(err, err_size, "--journal %s: --count %" PRIu64 " is above the journal's limit of %"
-             PRIu64 " indices", path, run->count, WS_JOURNAL_MAX_COUNT);
+        wsrt_errf(err, err_size, "--journal %s: --count %" PRIu64 " is above the journal's limit "
+                  "of 2^40 = %" PRIu64 " indices (a journal holds one bit per index of the whole "
+                  "--count, also for a --shard part); run without --journal, or split the work "
+                  "into commands of at most 2^40 indices each", path, run->count,
+                  WS_JOURNAL_MAX_COUNT);
         return NULL;
     }
     wsrt_journal *j = calloc(1, sizeof *j);
@@ -256,9 +259,17 @@ wsrt_journal *wsrt_journal_open(const char *path, int resume, const ws_run *run,
     }
     memset(j->buffers, 0, j->n_buffers * sizeof *j->buffers);
 
-    j->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+    /* O_NOFOLLOW: the journal is written in place, so a symlink at its
+     * name would let the run create or append to the file it points at
+     * (a victim planted by someone else); outputs are replaced instead. */
+    j->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0666);
     if (j->fd < 0) {
-        wsrt_errf(err, err_size, "--journal %s: cannot open: %s", path, strerror(errno));
+        struct stat lst;
+        if (errno == ELOOP && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
+            wsrt_errf(err, err_size, "--journal %s: is a symbolic link; the journal is written "
+                      "in place and never through a link: name the file itself", path);
+        else
+            wsrt_errf(err, err_size, "--journal %s: cannot open: %s", path, strerror(errno));
         goto bad;
     }
     struct stat st;

@@ -288,6 +288,10 @@ int ws_stopping(const ws_ctx *ctx)
      * (init, finish: the main ctx, worker_id UINT32_MAX) there is no run to
      * stop.  A NULL ctx, which the header never allowed but the ctx-less
      * version answered, still asks about the calling worker. */
+    /* The main thread's context (init, finish) answers a Ctrl-C, so a
+     * long listing in init can end (issue 23). */
+    if (ctx && ctx->worker_id == UINT32_MAX && wsrt_interrupt_noted())
+        return 1;
     const wsrt_worker *w = ctx ? (ctx->worker_id == UINT32_MAX ? NULL
                                                              : (const wsrt_worker *)(const void *)ctx)
                              : wsrt_this_worker;

@@ -2,8 +2,9 @@
  * input.c - choosing the input files of the read and fill plugins (see
  * input.h for what each spec means).  Used from init on the main thread
  * (wstask_input_origin from any thread, as it only reads).  Must never print
- * (errors go back through ws_fail) and never read the files themselves
- * beyond a PNG signature check.
+ * (errors go back through ws_fail), never read the files themselves
+ * beyond a PNG signature check, never hold a list line longer than
+ * WS_LIST_LINE_MAX, and never keep listing once ws_stopping says so.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <glob.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -312,6 +314,11 @@ static int wstask_input_from_pattern(ws_ctx *ctx, const char *spec, const wstask
     wstask_index_set set;
     int have_set = wstask_index_set_build(p, &set) == 0;
     for (uint64_t i = 0; i < want; i++) {
+        if (ws_stopping(ctx)) { /* a Ctrl-C during a long --count */
+            free(set.present);
+            return ws_fail(ctx, "input '%s': listing stopped by an interrupt at index %" PRIu64,
+                           spec, i);
+        }
         char *path = wstask_pattern_path(p, i);
         if (!path) {
             free(set.present);
@@ -434,6 +441,10 @@ static int wstask_input_from_folder(ws_ctx *ctx, const char *spec, wstask_input 
     struct dirent *e;
     errno = 0;
     while ((e = readdir(dir)) != NULL) {
+        if (ws_stopping(ctx)) { /* a Ctrl-C in a folder of millions */
+            closedir(dir);
+            return ws_fail(ctx, "input folder '%s': listing stopped by an interrupt", spec);
+        }
         if (e->d_name[0] == '.')
             continue;
         int regular = e->d_type == DT_REG;
@@ -477,41 +488,100 @@ static int wstask_input_push_listed(wstask_input *in, char *path, size_t line)
     return 0;
 }
 
+/* The longest list line taken as a path: twice PATH_MAX, so a path the
+ * system would refuse still reaches its own message ("File name too
+ * long"), while /dev/zero or a binary file named as a list cannot make
+ * one line grow without bound. */
+#define WS_LIST_LINE_MAX (2 * PATH_MAX)
+#define WS_LIST_READ_BYTES 65536
+
+/* Wait until fd has bytes (or end of file) or the run is stopping: a pipe
+ * or FIFO may block for ever, and a Ctrl-C may be delivered to another
+ * thread, so the wait wakes now and then to look at ws_stopping.  1 when
+ * stopping. */
+static int wstask_list_wait(ws_ctx *ctx, int fd)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    for (;;) {
+        if (ws_stopping(ctx))
+            return 1;
+        int r = poll(&p, 1, 100);
+        if (r > 0 || (r < 0 && errno != EINTR))
+            return 0; /* ready, or a fault that read() will report */
+    }
+}
+
 /* One path per line, in the list's order; blank lines are skipped and a
  * trailing '\r' is dropped.  Relative paths are taken from the current
- * folder, as a shell would.  A NUL byte means the file is no list (an
- * image named without its extension, say): an error naming the line. */
-static int wstask_input_from_list(ws_ctx *ctx, const char *spec, FILE *f, wstask_input *in)
+ * folder, as a shell would.  A NUL byte, or a line longer than any path,
+ * means the file is no list (an image named without its extension, a
+ * device): an error naming the line.  Read through a fixed buffer, line
+ * by line, so memory is bounded by the paths kept; a Ctrl-C ends it. */
+static int wstask_input_from_list(ws_ctx *ctx, const char *spec, int fd, wstask_input *in)
 {
     in->list = strdup(spec);
-    if (!in->list)
+    char *buf = (char *)malloc(WS_LIST_READ_BYTES);
+    char *line = (char *)malloc(WS_LIST_LINE_MAX + 1);
+    if (!in->list || !buf || !line) {
+        free(buf);
+        free(line);
         return ws_fail(ctx, "out of memory reading list '%s'", spec);
-    char *line = NULL;
-    size_t line_cap = 0;
-    ssize_t len;
-    size_t line_no = 0;
-    while ((len = getline(&line, &line_cap, f)) >= 0) {
-        line_no++;
-        if (memchr(line, '\0', (size_t)len)) {
-            free(line);
-            return ws_fail(ctx, "%s:%zu: a NUL byte: this is not a list of paths, one per line "
-                                "(an image must be named with its extension, such as .png)",
-                           spec, line_no);
+    }
+    struct stat st;
+    int may_block = fstat(fd, &st) != 0 || !S_ISREG(st.st_mode);
+    size_t len = 0, pos = 0, used = 0, line_no = 1;
+    int rc = WS_OK, at_end = 0;
+    while (rc == WS_OK && !at_end) {
+        if (pos == len) {
+            if (ws_stopping(ctx) || (may_block && wstask_list_wait(ctx, fd))) {
+                rc = ws_fail(ctx, "%s: listing stopped by an interrupt at line %zu", spec, line_no);
+                break;
+            }
+            ssize_t got = read(fd, buf, WS_LIST_READ_BYTES);
+            if (got < 0 && errno == EINTR)
+                continue;
+            if (got < 0) {
+                rc = ws_fail(ctx, "cannot read list '%s': %s", spec, strerror(errno));
+                break;
+            }
+            len = (size_t)got;
+            pos = 0;
+            at_end = got == 0;
         }
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-            line[--len] = '\0';
-        if (len == 0)
-            continue;
-        if (wstask_input_push_listed(in, strdup(line), line_no) != 0) {
-            free(line);
-            return ws_fail(ctx, "out of memory reading list '%s'", spec);
+        while (pos < len || at_end) {
+            char c = at_end ? '\n' : buf[pos++];
+            if (c == '\0') {
+                rc = ws_fail(ctx, "%s:%zu: a NUL byte: this is not a list of paths, one per line "
+                                  "(an image must be named with its extension, such as .png)",
+                             spec, line_no);
+                break;
+            }
+            if (c != '\n') {
+                if (used == WS_LIST_LINE_MAX) {
+                    rc = ws_fail(ctx, "%s:%zu: a line longer than %d bytes: this is not a list of "
+                                      "paths, one per line",
+                                 spec, line_no, WS_LIST_LINE_MAX);
+                    break;
+                }
+                line[used++] = c;
+                continue;
+            }
+            while (used > 0 && line[used - 1] == '\r')
+                used--;
+            line[used] = '\0';
+            if (used > 0 && wstask_input_push_listed(in, strdup(line), line_no) != 0) {
+                rc = ws_fail(ctx, "out of memory reading list '%s'", spec);
+                break;
+            }
+            used = 0;
+            line_no++;
+            if (at_end)
+                break;
         }
     }
-    int failed = ferror(f);
+    free(buf);
     free(line);
-    if (failed)
-        return ws_fail(ctx, "cannot read list '%s': %s", spec, strerror(errno));
-    return WS_OK;
+    return rc;
 }
 
 static int wstask_file_is_png(const char *path)
@@ -528,7 +598,7 @@ static int wstask_file_is_png(const char *path)
 
 /* 1 when the file name ends in an image extension, in any case.  Only PNG
  * is decoded; the others are here so that photo.jpg is refused as "not a
- * PNG file" (or read whole with mode=raw) instead of being taken for a
+ * PNG file" (or checksummed whole with mode=raw) instead of being taken for a
  * list of paths. */
 static int wstask_has_image_extension(const char *path)
 {
@@ -565,7 +635,7 @@ int wstask_input_select(ws_ctx *ctx, const char *spec, wstask_input *in)
 
     if (strcmp(spec, "-") == 0) {
         kind = "list";
-        rc = wstask_input_from_list(ctx, "stdin", stdin, in);
+        rc = wstask_input_from_list(ctx, "stdin", STDIN_FILENO, in);
     } else if (stat(spec, &st) == 0 && S_ISDIR(st.st_mode)) {
         kind = "folder";
         rc = wstask_input_from_folder(ctx, spec, in);
@@ -578,13 +648,21 @@ int wstask_input_select(ws_ctx *ctx, const char *spec, wstask_input *in)
                      ? WS_OK
                      : ws_fail(ctx, "out of memory listing input '%s'", spec);
         } else {
-            FILE *f = fopen(spec, "r");
-            if (!f)
+            /* A FIFO's open waits for its writer (a Ctrl-C ends the wait
+             * with EINTR: the handler has no SA_RESTART). */
+            int fd = open(spec, O_RDONLY | O_CLOEXEC);
+            if (fd < 0 && (errno == EINTR || ws_stopping(ctx)))
+                return ws_fail(ctx, "%s: listing stopped by an interrupt", spec);
+            if (fd < 0)
                 return ws_fail(ctx, "cannot open list '%s': %s", spec, strerror(errno));
             kind = "list";
-            rc = wstask_input_from_list(ctx, spec, f, in);
-            fclose(f);
+            rc = wstask_input_from_list(ctx, spec, fd, in);
+            close(fd);
         }
+    } else if (errno != ENOENT && errno != ENOTDIR) {
+        /* A symlink loop (ELOOP), a name too long, a folder not searchable:
+         * the same reason the list case gives, not "no such file". */
+        return ws_fail(ctx, "input '%s': %s", spec, strerror(errno));
     } else {
         int p = wstask_pattern_parse(spec, &pattern, why, sizeof why);
         if (p < 0)

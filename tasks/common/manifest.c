@@ -93,8 +93,46 @@ void wstask_textout_printf(wstask_textout *t, const char *fmt, ...)
 }
 
 /* A CSV field: quoted (with "" for a quote) only when it has to be. */
+static int wstask_is_control(unsigned char c)
+{
+    return c < 0x20 || c == 0x7f;
+}
+
+/* One byte of a field, as \xHH when it is a control and t shows them. */
+static void wstask_textout_field_byte(wstask_textout *t, const char *c)
+{
+    if (t->escape_controls && wstask_is_control((unsigned char)*c)) {
+        static const char hex[] = "0123456789abcdef";
+        char e[4] = {'\\', 'x', hex[(unsigned char)*c >> 4], hex[*c & 15]};
+        wstask_textout_put(t, e, 4);
+        return;
+    }
+    wstask_textout_put(t, c, 1);
+}
+
+static int wstask_has_control(const char *s)
+{
+    for (; *s; s++)
+        if (wstask_is_control((unsigned char)*s))
+            return 1;
+    return 0;
+}
+
 void wstask_textout_csv_field(wstask_textout *t, const char *s)
 {
+    if (t->escape_controls && wstask_has_control(s)) {
+        int quote = strpbrk(s, ",\"") != NULL;
+        if (quote)
+            wstask_textout_put(t, "\"", 1);
+        for (; *s; s++) {
+            if (*s == '"')
+                wstask_textout_put(t, "\"", 1);
+            wstask_textout_field_byte(t, s);
+        }
+        if (quote)
+            wstask_textout_put(t, "\"", 1);
+        return;
+    }
     if (!strpbrk(s, ",\"\r\n")) {
         wstask_textout_str(t, s);
         return;
@@ -111,7 +149,7 @@ void wstask_textout_csv_field(wstask_textout *t, const char *s)
 /* A TSV field: tab, newline, return and backslash become \t \n \r \\. */
 void wstask_textout_tsv_field(wstask_textout *t, const char *s)
 {
-    if (!strpbrk(s, "\t\n\r\\")) {
+    if (!strpbrk(s, "\t\n\r\\") && !(t->escape_controls && wstask_has_control(s))) {
         wstask_textout_str(t, s);
         return;
     }
@@ -121,7 +159,7 @@ void wstask_textout_tsv_field(wstask_textout *t, const char *s)
         case '\n': wstask_textout_put(t, "\\n", 2); break;
         case '\r': wstask_textout_put(t, "\\r", 2); break;
         case '\\': wstask_textout_put(t, "\\\\", 2); break;
-        default: wstask_textout_put(t, s, 1);
+        default: wstask_textout_field_byte(t, s);
         }
     }
 }

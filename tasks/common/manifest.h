@@ -16,6 +16,10 @@ typedef struct wstask_textout {
     int fd;
     int err; /* errno of the first failed write, 0 if none */
     size_t len;
+    /* Set when fd is a terminal: CSV and TSV fields then show control
+     * bytes as \xHH (a file name could clear the screen or set the
+     * title); a file or pipe gets the names' bytes exactly. */
+    int escape_controls;
     char buf[1 << 16];
 } wstask_textout;
 

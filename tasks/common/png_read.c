@@ -38,62 +38,113 @@ void wstask_png_reader_close(wstask_png_reader *r)
     r->info = NULL;
 }
 
-/* Read the whole file into r->file.  0, or -1 with r->why set. */
-int wstask_file_load(wstask_png_reader *r, const char *path)
+int wstask_input_open(const char *path, uint64_t *size, char *why, size_t why_size)
 {
-    r->file_len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO at an image's name must be refused, not waited
+     * on for a writer; a regular file reads the same either way. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
-        snprintf(r->why, sizeof r->why, "cannot open: %s", strerror(errno));
+        snprintf(why, why_size, "cannot open: %s", strerror(errno));
         return -1;
     }
     struct stat st;
     if (fstat(fd, &st) != 0) {
-        snprintf(r->why, sizeof r->why, "cannot stat: %s", strerror(errno));
+        snprintf(why, why_size, "cannot stat: %s", strerror(errno));
         close(fd);
         return -1;
     }
-    if (S_ISDIR(st.st_mode)) {
-        snprintf(r->why, sizeof r->why, "is a folder, not a file");
+    if (!S_ISREG(st.st_mode)) {
+        /* /dev/zero or a pipe would be read for ever. */
+        snprintf(why, why_size, "%s, not a regular file: only files are read",
+                 S_ISDIR(st.st_mode)    ? "is a folder"
+                 : S_ISCHR(st.st_mode)  ? "is a character device"
+                 : S_ISBLK(st.st_mode)  ? "is a block device"
+                 : S_ISFIFO(st.st_mode) ? "is a FIFO (named pipe)"
+                 : S_ISSOCK(st.st_mode) ? "is a socket"
+                                        : "is a special file");
         close(fd);
         return -1;
     }
-    /* A regular file is read up to the size fstat gave (one read call, no
-     * second one to see end of file); a pipe or device until end of file. */
-    int regular = S_ISREG(st.st_mode);
-    size_t expect = regular ? (size_t)st.st_size : SIZE_MAX;
-    size_t want = regular ? expect + 1 : 65536;
-    while (r->file_len < expect) {
-        if (want > r->file_cap || r->file_len == r->file_cap) {
-            size_t cap = r->file_cap ? r->file_cap : 65536;
-            while (cap < want || cap <= r->file_len)
-                cap *= 2;
-            unsigned char *grown = (unsigned char *)realloc(r->file, cap);
-            if (!grown) {
-                snprintf(r->why, sizeof r->why, "out of memory for a %zu-byte file", cap);
-                close(fd);
-                return -1;
-            }
-            r->file = grown;
-            r->file_cap = cap;
+    *size = (uint64_t)st.st_size;
+    return fd;
+}
+
+/* Read bytes [r->file_len, want) of fd into r->file.  0, or -1 with
+ * r->why set; a file that shrank ends early (the decoder says so). */
+static int wstask_file_read_to(wstask_png_reader *r, int fd, size_t want)
+{
+    if (want + 1 > r->file_cap) {
+        size_t cap = r->file_cap ? r->file_cap : 65536;
+        while (cap < want + 1)
+            cap *= 2;
+        unsigned char *grown = (unsigned char *)realloc(r->file, cap);
+        if (!grown) {
+            snprintf(r->why, sizeof r->why, "out of memory for a %zu-byte file", want);
+            return -1;
         }
-        size_t room = r->file_cap - r->file_len;
-        if (regular && room > expect - r->file_len)
-            room = expect - r->file_len;
-        ssize_t got = read(fd, r->file + r->file_len, room);
+        r->file = grown;
+        r->file_cap = cap;
+    }
+    while (r->file_len < want) {
+        ssize_t got = read(fd, r->file + r->file_len, want - r->file_len);
+        if (got < 0 && errno == EINTR)
+            continue;
         if (got < 0) {
-            if (errno == EINTR)
-                continue;
             snprintf(r->why, sizeof r->why, "cannot read: %s", strerror(errno));
-            close(fd);
             return -1;
         }
         if (got == 0)
-            break; /* end of file (a regular file may have shrunk) */
+            break;
         r->file_len += (size_t)got;
     }
-    close(fd);
     return 0;
+}
+
+/* Room for the chunks beside the pixels (ICC profile, EXIF, text) in the
+ * bound below: generous for any real image, yet a fixed amount. */
+#define WS_PNG_OTHER_CHUNKS ((uint64_t)16 << 20)
+
+/* The most bytes a PNG whose IHDR is at r->file + 8 can need: its
+ * filtered rows (with Adam7's extra filter bytes), stored uncompressed,
+ * an eighth more for zlib's and the chunks' framing, and the room above
+ * for other chunks. */
+static uint64_t wstask_png_size_bound(const wstask_png_reader *r)
+{
+    uint64_t width = wstask_png_be32(r->file + 16), height = wstask_png_be32(r->file + 20);
+    unsigned depth = r->file_len > 24 ? r->file[24] : 16;
+    unsigned type = r->file_len > 25 ? r->file[25] : 6;
+    unsigned channels = type == 0 || type == 3 ? 1 : type == 2 ? 3 : type == 4 ? 2 : 4;
+    if (depth < 1 || depth > 16)
+        depth = 16;
+    uint64_t row = (width * channels * depth + 7) / 8; /* width < 2^32: no overflow */
+    uint64_t rows = height * (row + 15);               /* a filter byte per pass and rounding */
+    return rows + rows / 8 + WS_PNG_OTHER_CHUNKS;
+}
+
+static int wstask_png_precheck(wstask_png_reader *r, uint64_t max_pixels);
+
+int wstask_png_load_fd(wstask_png_reader *r, int fd, uint64_t size, uint64_t max_pixels)
+{
+    r->file_len = 0;
+    /* The signature and the whole IHDR first: nothing more is read from a
+     * file that is no PNG or whose image is over max-pixels. */
+    if (wstask_file_read_to(r, fd, size < 33 ? (size_t)size : 33) != 0)
+        return -1;
+    if (wstask_png_precheck(r, max_pixels) != 0)
+        return -1;
+    uint64_t bound = wstask_png_size_bound(r);
+    if (size > bound) {
+        snprintf(r->why, sizeof r->why,
+                 "file is %" PRIu64 " bytes, more than its %" PRIu32 "x%" PRIu32
+                 " image can need (%" PRIu64 " bytes at most); not read",
+                 size, wstask_png_be32(r->file + 16), wstask_png_be32(r->file + 20), bound);
+        return -1;
+    }
+    if (size > SIZE_MAX - 1) {
+        snprintf(r->why, sizeof r->why, "file of %" PRIu64 " bytes is too large", size);
+        return -1;
+    }
+    return wstask_file_read_to(r, fd, (size_t)size);
 }
 
 int wstask_is_png_data(const unsigned char *p, size_t len)
@@ -101,7 +152,7 @@ int wstask_is_png_data(const unsigned char *p, size_t len)
     return len >= sizeof wstask_png_signature && memcmp(p, wstask_png_signature, sizeof wstask_png_signature) == 0;
 }
 
-static uint32_t wstask_be32(const unsigned char *p)
+uint32_t wstask_png_be32(const unsigned char *p)
 {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
 }
@@ -151,7 +202,7 @@ static int wstask_png_precheck(wstask_png_reader *r, uint64_t max_pixels)
         snprintf(r->why, sizeof r->why, "bad PNG: the first chunk is not IHDR");
         return -1;
     }
-    uint64_t width = wstask_be32(r->file + 16), height = wstask_be32(r->file + 20);
+    uint64_t width = wstask_png_be32(r->file + 16), height = wstask_png_be32(r->file + 20);
     if (width * height > max_pixels) {
         snprintf(r->why, sizeof r->why,
                  "header says %" PRIu64 "x%" PRIu64 " = %" PRIu64
@@ -250,7 +301,13 @@ int wstask_png_open(wstask_png_reader *r, const char *path, int convert, uint64_
                 wstask_image_info *out)
 {
     wstask_png_reader_close(r);
-    if (wstask_file_load(r, path) != 0)
+    uint64_t size;
+    int fd = wstask_input_open(path, &size, r->why, sizeof r->why);
+    if (fd < 0)
+        return -1;
+    int rc = wstask_png_load_fd(r, fd, size, max_pixels);
+    close(fd);
+    if (rc != 0)
         return -1;
     return wstask_png_open_loaded(r, convert, max_pixels, out);
 }

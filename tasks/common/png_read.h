@@ -4,7 +4,8 @@
  * stored (samples of 8 or 16 bits, 16-bit ones little-endian on every
  * host) or converted to 8-bit gray or RGB.  An image larger than the
  * caller's pixel limit is refused from its IHDR, before any buffer for it
- * is allocated.  Part of build/libwstasks.a (png_read.c); also compiled
+ * is allocated, and a file larger than its IHDR's image can need is refused
+ * from its size, before it is read.  Part of build/libwstasks.a (png_read.c); also compiled
  * into the PNG fuzz target.  One wstask_png_reader per thread, never shared.
  */
 #ifndef WS_PNG_READ_H
@@ -30,7 +31,7 @@ typedef struct wstask_image_info {
 } wstask_image_info;
 
 typedef struct wstask_png_reader {
-    unsigned char *file; /* the whole file */
+    unsigned char *file; /* the whole file (a PNG within its bound) */
     size_t file_len, file_cap;
     size_t pos; /* libpng's read position in file */
     png_structp png;
@@ -45,8 +46,17 @@ void wstask_png_reader_fini(wstask_png_reader *r);
 /* End libpng's work on the current image; the buffers stay for the next. */
 void wstask_png_reader_close(wstask_png_reader *r);
 
-/* Read the whole file into r->file.  0, or -1 with r->why set. */
-int wstask_file_load(wstask_png_reader *r, const char *path);
+/* Open `path` as one input file: a regular file only (a folder, FIFO or
+ * device such as /dev/zero is refused, saying which).  The descriptor and
+ * *size, or -1 with the reason in why. */
+int wstask_input_open(const char *path, uint64_t *size, char *why, size_t why_size);
+/* Load the PNG file open on fd (`size` bytes by fstat) into r->file,
+ * holding no more than its image can need: the signature and IHDR are
+ * read and checked first (max_pixels), then the size against a bound
+ * derived from the IHDR, and only then the rest.  0, or -1 with r->why. */
+int wstask_png_load_fd(wstask_png_reader *r, int fd, uint64_t size, uint64_t max_pixels);
+/* The big-endian 32-bit number at p (PNG's byte order). */
+uint32_t wstask_png_be32(const unsigned char *p);
 /* 1 when the bytes start with the PNG signature. */
 int wstask_is_png_data(const unsigned char *p, size_t len);
 
