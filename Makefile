@@ -15,7 +15,7 @@ DESTDIR ?=
 
 # Debian packages the build and the tests need (installed by the targets
 # below when run as root; otherwise the exact apt-get line is printed).
-BUILD_PKGS := gcc make libc6-dev pkg-config libpng-dev zlib1g-dev
+BUILD_PKGS := gcc make libc6-dev pkg-config libpng-dev zlib1g-dev python3-dev
 TEST_PKGS  := $(BUILD_PKGS) libcriterion-dev python3 python3-numpy groff-base man-db g++
 # wsrun --scaling-plot draws with gnuplot (tests/cli/scaling.sh checks the PNG).
 TEST_PKGS  += gnuplot-nox
@@ -85,6 +85,18 @@ $(BUILD)/wsrun: $(BUILD)/obj/runtime/cmd/main.o $(BUILD)/libwsrt.a
 $(BUILD)/plugins/%.so: tasks/%.c include/wsrun.h $(wildcard tasks/*.h tasks/common/*.h) $(BUILD)/libwstasks.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(PNG_CFLAGS) -fPIC -shared $< $(BUILD)/libwstasks.a -o $@ $(PNG_LIBS) -lm
+
+# The python plugin (issue 25) embeds Debian's CPython: its headers as system
+# headers (not held to WARN), libpython linked in, and python/wsrun_boot.py
+# compiled in as a C string (build/gen/python_boot.h).
+PYTHON_CONFIG ?= /usr/bin/python3-config
+$(BUILD)/gen/python_boot.h: python/wsrun_boot.py
+	@mkdir -p $(dir $@)
+	sed 's/\\/\\\\/g; s/"/\\"/g; s/^/"/; s/$$/\\n"/' $< > $@
+$(BUILD)/plugins/python.so: tasks/python.c $(BUILD)/gen/python_boot.h include/wsrun.h $(wildcard tasks/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(patsubst -I%,-isystem %,$(shell $(PYTHON_CONFIG) --includes)) -I$(BUILD)/gen \
+	    -fPIC -shared $< -o $@ $(shell $(PYTHON_CONFIG) --embed --ldflags)
 
 $(BUILD)/plugins/%.so: plugins/%.c include/wsrun.h $(wildcard plugins/*.h)
 	@mkdir -p $(dir $@)
