@@ -61,19 +61,21 @@ def interpreter():
 def where(exc, script):
     # The script's line: the innermost frame in the script file; a
     # SyntaxError names its own place.
+    path = os.path.abspath(script)
     if isinstance(exc, SyntaxError) and exc.filename:
-        return "%s:%s" % (exc.filename, exc.lineno)
+        same = os.path.abspath(exc.filename) == path
+        return "%s:%s" % (script if same else exc.filename, exc.lineno)
     mine = last = None
     tb = exc.__traceback__
-    path = os.path.abspath(script)
     while tb is not None:
         place = (tb.tb_frame.f_code.co_filename, tb.tb_lineno)
         last = place
         if os.path.abspath(place[0]) == path:
             mine = place
         tb = tb.tb_next
-    place = mine or last
-    return "%s:%d" % place if place else script
+    if mine:
+        return "%s:%d" % (script, mine[1])  # the path as the user gave it
+    return "%s:%d" % last if last else script
 
 
 def describe(exc, script):
@@ -98,6 +100,9 @@ def show(exc, script):
         if os.path.abspath(frame.filename) == mine:
             te.stack = traceback.StackSummary.from_list(te.stack[k:])
             break
+    for frame in te.stack:  # the script's path as the user gave it
+        if os.path.abspath(frame.filename) == mine:
+            frame.filename = script
     sys.stdout.flush()
     sys.stderr.write("".join(te.format()))
     sys.stderr.flush()
