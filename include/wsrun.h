@@ -878,12 +878,14 @@ WS__STATIC_ASSERT(sizeof(((ws_frame *)0)->state) == 4 && sizeof(((ws_ctx *)0)->a
  * separate processes.  A plugin whose finish combines all indices (read's
  * manifest, fill's array) must not set it. */
 #define WS_PLUGIN_RESUMABLE 0x1u
-/* ABI 1.4.  ISOLATABLE: the plugin's run_one may run in a child process
- * forked after init (--isolate), one per worker; ISOLATE_DEFAULT: the
- * plugin asks for that without --isolate (the python plugin: one
- * interpreter lock per process).  A wsrun that does not isolate runs such
- * a plugin in threads as before. */
+/* ABI 1.4.  run_one's effects survive in a child process: everything it
+ * produces goes to files or to ws_shared_alloc memory, never only into
+ * the process's own memory, so `wsrun --isolate` may run it in worker
+ * processes (docs/failures.md, "Isolating tasks").  Without it --isolate
+ * is refused (--isolate=force runs the plugin anyway). */
 #define WS_PLUGIN_ISOLATABLE 0x2u
+/* ABI 1.4.  The plugin asks to run isolated by default, as if --isolate
+ * were given (implies WS_PLUGIN_ISOLATABLE's promise). */
 #define WS_PLUGIN_ISOLATE_DEFAULT 0x4u
 #define WS_PLUGIN_KNOWN_FLAGS \
     (WS_PLUGIN_RESUMABLE | WS_PLUGIN_ISOLATABLE | WS_PLUGIN_ISOLATE_DEFAULT)

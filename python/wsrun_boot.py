@@ -108,6 +108,22 @@ def show(exc, script):
     sys.stderr.flush()
 
 
+def whole_lines(f):
+    # A new text layer over a buffered one: a line is written when it ends
+    # (line_buffering), in one write up to 64 KiB.  sys.__stdout__ keeps
+    # the old layer alive, so the file it shares is not closed.
+    import io
+
+    if f is None or not hasattr(f, "buffer"):
+        return f
+    f.flush()
+    buffer = f.buffer
+    if isinstance(buffer, io.RawIOBase):
+        buffer = io.BufferedWriter(buffer, buffer_size=1 << 16)
+    return io.TextIOWrapper(buffer, encoding=f.encoding, errors=f.errors,
+                            line_buffering=True)
+
+
 def load(script, args, function, init, seed):
     """Import the script as a module of its own name; return (fn, init_fn)
     or a string saying what is missing."""
@@ -115,10 +131,10 @@ def load(script, args, function, init, seed):
     sys.argv = argv
     sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
     # print() from tasks: whole lines reach the file in one write, so the
-    # lines of several workers never tear.
-    for f in (sys.stdout, sys.stderr):
-        if f is not None and hasattr(f, "reconfigure"):
-            f.reconfigure(line_buffering=True)
+    # lines of several workers never tear, also where PYTHONUNBUFFERED
+    # made the streams write every piece at once.
+    sys.stdout = whole_lines(sys.stdout)
+    sys.stderr = whole_lines(sys.stderr)
     sys.modules["wsrun"] = make_wsrun_module(seed, argv)
     import importlib.util
 

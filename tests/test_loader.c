@@ -182,7 +182,7 @@ Test(loader, check_descriptor_fields)
     cr_assert_eq(wsrt_loader_check(&d, "thing", err, sizeof err), 0, "no .so suffix: %s", err);
     cr_assert_eq(wsrt_loader_check(NULL, "/x/thing.so", err, sizeof err), -1);
     assert_err_has("ws_plugin_descriptor() returned NULL");
-    d.flags = 8; /* 0x2 and 0x4 are ABI 1.4's isolation flags */
+    d.flags = 8; /* 0x1, 0x2, 0x4 are known (ABI 1.4: issue 24) */
     cr_assert_eq(wsrt_loader_check(&d, "/x/thing.so", err, sizeof err), -1);
     assert_err_has("descriptor flags 0x8 are unknown");
     d.flags = 0;
