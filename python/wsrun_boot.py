@@ -171,9 +171,17 @@ def numpy_state():
         return None
     try:
         rs = np_random.mtrand._rand
-        return (rs.seed, rs._bit_generator.capsule, rs.get_state)
+        return (rs.seed, rs._bit_generator.capsule, rs.get_state, rs)
     except AttributeError:
         return None
+
+
+def numpy_gauss(rs, has_gauss, gauss):
+    # Set the legacy cached Gaussian; return what get_state reports.
+    st = rs.get_state()
+    rs.set_state((st[0], st[1], st[2], has_gauss, gauss))
+    st = rs.get_state()
+    return (st[3], st[4])
 
 
 def reseed_slow(seed, index, with_numpy):

@@ -7,12 +7,13 @@
  *
  * Seeding through the Python APIs costs ~10 us an index (random.seed runs
  * init_by_array; numpy's set_state copies through arrays), so the words
- * are written straight into the two generators' state, ~0.6 us for 1248
- * words.  That relies on two private layouts (CPython 3.11's RandomObject,
- * numpy's mt19937_state behind its BitGenerator capsule); setup checks
- * both against getstate()/get_state() and otherwise uses the slow public
- * path, which gives the same numbers.  Must never write to an object whose
- * layout was not checked.
+ * are written straight into the two generators' state (~12,000
+ * instructions for the 1248 words), and numpy's cached legacy Gaussian is
+ * cleared in place.  That relies on private layouts (CPython 3.11's
+ * RandomObject, numpy's mt19937_state behind its BitGenerator capsule, the
+ * RandomState's has_gauss/gauss pair); setup checks each against
+ * getstate()/get_state() and otherwise uses a public path that gives the
+ * same numbers.  Must never write to memory whose layout was not checked.
  */
 #ifndef WSTASK_PYTHON_SEED_H
 #define WSTASK_PYTHON_SEED_H
@@ -35,6 +36,8 @@ typedef struct python_seeder {
     uint32_t *np_words;    /* its mt19937_state, when the layout checked out */
     int *np_pos;
     int np_looked;         /* numpy.random was loaded and set up (or refused) */
+    int *np_has_gauss;     /* the legacy cached Gaussian, when found (else seed(0)) */
+    double *np_gauss;
     PyObject *zero;
 } python_seeder;
 
@@ -112,6 +115,53 @@ static void pyseed_setup_random(python_seeder *z)
     PyErr_Clear();
 }
 
+/* Find the RandomState's legacy {int has_gauss; double gauss;} (numpy's
+ * aug_bitgen_t) by planting a value through set_state and looking for it
+ * in the object, then check that clearing it there is what get_state
+ * reports.  Leaves np_has_gauss NULL when anything differs. */
+static void pyseed_find_gauss(python_seeder *z, PyObject *rs)
+{
+    static const double probe = 0.8125377197265625; /* exact in binary */
+    PyObject *fn = PyDict_GetItemString(z->boot, "numpy_gauss");
+    PyObject *r = PyObject_CallFunction(fn, "Oid", rs, 1, probe);
+    Py_XDECREF(r);
+    if (!r) {
+        PyErr_Clear();
+        return;
+    }
+    char *base = (char *)rs;
+    Py_ssize_t size = Py_TYPE(rs)->tp_basicsize;
+    int *has = NULL;
+    double *gauss = NULL;
+    int found = 0;
+    for (Py_ssize_t o = (Py_ssize_t)sizeof(PyObject) + 8; o + 8 <= size; o += 8) {
+        double d;
+        int h;
+        memcpy(&d, base + o, sizeof d);
+        memcpy(&h, base + o - 8, sizeof h);
+        if (d == probe && h == 1) {
+            has = (int *)(base + o - 8);
+            gauss = (double *)(base + o);
+            found++;
+        }
+    }
+    if (found != 1)
+        return;
+    *has = 0;
+    *gauss = 0.0;
+    /* get_state must now report (0, 0.0): the planted pair was the one. */
+    PyObject *st = PyObject_CallMethod(rs, "get_state", NULL);
+    int ok = st && PyTuple_Check(st) && PyTuple_GET_SIZE(st) == 5 &&
+             PyLong_AsLong(PyTuple_GET_ITEM(st, 3)) == 0 &&
+             PyFloat_AsDouble(PyTuple_GET_ITEM(st, 4)) == 0.0;
+    Py_XDECREF(st);
+    PyErr_Clear();
+    if (ok) {
+        z->np_has_gauss = has;
+        z->np_gauss = gauss;
+    }
+}
+
 /* numpy's global RandomState, if numpy.random is loaded by now. */
 static void pyseed_setup_numpy(python_seeder *z)
 {
@@ -135,6 +185,7 @@ static void pyseed_setup_numpy(python_seeder *z)
         if (list && pyseed_state_matches(list, PyTuple_GET_ITEM(st, 2), mt->key, mt->pos)) {
             z->np_words = mt->key;
             z->np_pos = &mt->pos;
+            pyseed_find_gauss(z, PyTuple_GetItem(got, 3));
         }
         Py_XDECREF(list);
     }
@@ -179,12 +230,17 @@ static int python_seeder_apply(python_seeder *z, uint64_t seed, uint64_t index)
     if (PyObject_SetAttrString(z->py_inst, "gauss_next", Py_None) != 0)
         return -1;
     if (z->np_seed) {
-        /* seed(0) clears the legacy Gaussian and binomial caches; then the
-         * index's words replace the whole key. */
-        PyObject *r = PyObject_CallOneArg(z->np_seed, z->zero);
-        if (!r)
-            return -1;
-        Py_DECREF(r);
+        /* The cached legacy Gaussian goes (in place, or by seed(0)); then
+         * the index's words replace the whole key. */
+        if (z->np_has_gauss) {
+            *z->np_has_gauss = 0;
+            *z->np_gauss = 0.0;
+        } else {
+            PyObject *r = PyObject_CallOneArg(z->np_seed, z->zero);
+            if (!r)
+                return -1;
+            Py_DECREF(r);
+        }
         memcpy(z->np_words, np, sizeof np);
         *z->np_pos = PYSEED_MT_WORDS;
     }
