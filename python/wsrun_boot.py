@@ -139,6 +139,11 @@ def load(script, args, function, init, seed):
     import importlib.util
 
     name = os.path.splitext(os.path.basename(script))[0]
+    if name in sys.modules:
+        # Replacing a loaded module (types.py, random.py, wsrun.py) would
+        # break whatever uses it.
+        taken = getattr(sys.modules[name], "__file__", None) or "a built-in module"
+        return "%s: its module name '%s' is taken by %s; rename the script" % (script, name, taken)
     spec = importlib.util.spec_from_file_location(name, script)
     if spec is None:
         return "%s: not a Python source file" % script

@@ -178,6 +178,9 @@ load_fails syntax $'def f(i):\n    x = (\n' f "python: init failed: SyntaxError:
 load_fails nofunc $'def f(i):\n    pass\n' g "python: init failed: nofunc.py: no attribute 'g' \\(-o function=g\\)\$"
 load_fails nomodule $'import no_such_module_here\n' f \
     "ModuleNotFoundError: No module named 'no_such_module_here' at nomodule.py:1; interpreter /usr/bin/python3"
+mkdir taken
+load_fails taken/types $'def f(i):\n    pass\n' f \
+    "python: init failed: taken/types.py: its module name 'types' is taken by /usr/lib/python3.11/types.py; rename the script\$"
 "$W" -p "$P" -o script=missing.py -o function=f -n 3 2>err.txt
 rc=$?
 check "missing script: status $rc, $(cat err.txt)" \
