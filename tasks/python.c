@@ -40,7 +40,7 @@ static const ws_option python_options[] = {
     {"function", WS_OPT_STRING, NULL,
      "callable attribute of the script, called as NAME(index); its return value is ignored",
      NULL, 0, 0},
-    {"args", WS_OPT_STRING, "", "sys.argv[1:], split like a shell", NULL, 0, 0},
+    {"args", WS_OPT_STRING, NULL, "sys.argv[1:], split like a shell", NULL, 0, 0},
     {"init", WS_OPT_STRING, NULL, "callable attribute called once per worker before its first index",
      NULL, 0, 0},
     {"reseed", WS_OPT_BOOL, "on",
