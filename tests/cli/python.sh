@@ -222,6 +222,27 @@ rc=$?
 check "journal: an edited script is refused on --resume (status $rc)" \
     [ $rc -eq 2 -a "$(grep -c 'script-xxh64=' resumed/err.txt)" -eq 1 ]
 
+# SIGINT while index 5 runs (it says so through a FIFO, then waits for the
+# test's reply): exit 130, wsrun's lines only, no Python traceback.
+cat >hold.py <<'EOF'
+def f(i):
+    if i == 5:
+        with open("started", "w") as fifo:
+            fifo.write("5\n")
+        with open("release") as fifo:
+            fifo.read()
+EOF
+mkdir int && mkfifo int/started int/release
+(cd int && exec "$W" -p "$P" -o script=../hold.py -o function=f -n 100000 -j 2 >out.txt 2>err.txt) &
+pid=$!
+read -r started <int/started
+kill -INT $pid
+echo go >int/release
+wait $pid
+rc=$?
+check "SIGINT: status $rc, $(cat int/err.txt)" \
+    [ $rc -eq 130 -a "$started" = 5 -a "$(grep -cE 'Traceback|KeyboardInterrupt' int/err.txt)" -eq 0 ]
+
 # wsrun-mpi, 2 ranks, -j1 each: the same images as one wsrun.
 if [ -x "$BUILD/wsrun-mpi" ] && command -v mpirun >/dev/null; then
     mkdir mpi mpitmp
