@@ -52,7 +52,7 @@ typedef struct python_state {
     PyObject *boot;    /* the namespace python_boot.h ran in */
     PyObject *fn;      /* the script's NAME */
     PyObject *init_fn; /* -o init, or NULL */
-    python_seeder seeder;
+    wstask_pyseed seeder;
     /* Held across every Python call of a worker: indices one at a time. */
     pthread_mutex_t serial;
     PyThreadState *main_ts; /* init's thread state, released at init's end */
@@ -276,7 +276,7 @@ static int python_init(ws_ctx *ctx, void **state)
     /* From here the interpreter's lock is held by this thread. */
     int rc = python_load(s, ctx);
     if (rc == WS_OK && ws_opt_bool(ctx, "reseed"))
-        rc = python_seeder_setup(&s->seeder, s->boot, ctx);
+        rc = wstask_pyseed_setup(&s->seeder, s->boot, ctx);
     s->main_ts = PyEval_SaveThread();
     if (rc != WS_OK) {
         /* The interpreter stays (it cannot be unloaded); its objects go. */
@@ -284,7 +284,7 @@ static int python_init(ws_ctx *ctx, void **state)
         Py_CLEAR(s->fn);
         Py_CLEAR(s->init_fn);
         Py_CLEAR(s->boot);
-        python_seeder_clear(&s->seeder);
+        wstask_pyseed_clear(&s->seeder);
         PyEval_SaveThread();
         pthread_mutex_destroy(&s->serial);
         free(s);
@@ -352,7 +352,7 @@ static int python_run_one(void *state, uint64_t index, ws_ctx *ctx)
     else
         PyEval_RestoreThread(w->ts);
     int rc = WS_OK;
-    if (python_seeder_apply(&s->seeder, s->seed, index) != 0) {
+    if (wstask_pyseed_apply(&s->seeder, s->seed, index) != 0) {
         rc = python_fail(s, ctx, 0);
     } else {
         PyObject *arg = PyLong_FromUnsignedLongLong(index);
@@ -409,7 +409,7 @@ static int python_finish(void *state, int run_status, ws_ctx *ctx)
     Py_CLEAR(s->fn);
     Py_CLEAR(s->init_fn);
     Py_CLEAR(s->boot);
-    python_seeder_clear(&s->seeder);
+    wstask_pyseed_clear(&s->seeder);
     PyGILState_Release(g);
     pthread_mutex_destroy(&s->serial);
     free(s);

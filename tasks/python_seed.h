@@ -26,7 +26,7 @@
 
 #define PYSEED_MT_WORDS 624
 
-typedef struct python_seeder {
+typedef struct wstask_pyseed {
     int on;
     PyObject *boot;        /* wsrun_boot's namespace (borrowed from the state) */
     PyObject *py_inst;     /* random._inst */
@@ -39,26 +39,26 @@ typedef struct python_seeder {
     int *np_has_gauss;     /* the legacy cached Gaussian, when found (else seed(0)) */
     double *np_gauss;
     PyObject *zero;
-} python_seeder;
+} wstask_pyseed;
 
 /* numpy's bitgen_t (numpy/random/bitgen.h) and mt19937_state: layouts
  * checked against get_state() before use. */
-typedef struct pyseed_bitgen {
+typedef struct wstask_pyseed_bitgen {
     void *state;
-} pyseed_bitgen;
-typedef struct pyseed_mt19937 {
+} wstask_pyseed_bitgen;
+typedef struct wstask_pyseed_mt19937 {
     uint32_t key[PYSEED_MT_WORDS];
     int pos;
-} pyseed_mt19937;
+} wstask_pyseed_mt19937;
 
 /* CPython 3.11's RandomObject (Modules/_randommodule.c). */
-typedef struct pyseed_random_object {
+typedef struct wstask_pyseed_random_object {
     PyObject_HEAD
     int index;
     uint32_t state[PYSEED_MT_WORDS];
-} pyseed_random_object;
+} wstask_pyseed_random_object;
 
-static void pyseed_words(uint64_t seed, uint64_t index, uint32_t *py, uint32_t *np)
+static void wstask_pyseed_words(uint64_t seed, uint64_t index, uint32_t *py, uint32_t *np)
 {
     ws_rng r = ws_rng_make(seed, index);
     for (int k = 0; k < PYSEED_MT_WORDS; k += 2) {
@@ -74,7 +74,7 @@ static void pyseed_words(uint64_t seed, uint64_t index, uint32_t *py, uint32_t *
 }
 
 /* 1 when words[0..623] and pos equal what the generator reports. */
-static int pyseed_state_matches(PyObject *words_seq, PyObject *pos_obj, const uint32_t *words,
+static int wstask_pyseed_state_matches(PyObject *words_seq, PyObject *pos_obj, const uint32_t *words,
                                 int pos)
 {
     PyObject *fast = PySequence_Fast(words_seq, "state");
@@ -90,7 +90,7 @@ static int pyseed_state_matches(PyObject *words_seq, PyObject *pos_obj, const ui
 }
 
 /* Python's random: check RandomObject's layout against getstate(). */
-static void pyseed_setup_random(python_seeder *z)
+static void wstask_pyseed_setup_random(wstask_pyseed *z)
 {
     PyObject *random = PyImport_ImportModule("random");
     z->py_inst = random ? PyObject_GetAttrString(random, "_inst") : NULL;
@@ -99,14 +99,14 @@ static void pyseed_setup_random(python_seeder *z)
         PyErr_Clear();
         return;
     }
-    if (Py_TYPE(z->py_inst)->tp_basicsize < (Py_ssize_t)sizeof(pyseed_random_object))
+    if (Py_TYPE(z->py_inst)->tp_basicsize < (Py_ssize_t)sizeof(wstask_pyseed_random_object))
         return;
-    pyseed_random_object *o = (pyseed_random_object *)z->py_inst;
+    wstask_pyseed_random_object *o = (wstask_pyseed_random_object *)z->py_inst;
     PyObject *st = PyObject_CallMethod(z->py_inst, "getstate", NULL);
     PyObject *inner = st && PyTuple_Check(st) && PyTuple_GET_SIZE(st) == 3 ? PyTuple_GET_ITEM(st, 1)
                                                                            : NULL;
     if (inner && PyTuple_Check(inner) && PyTuple_GET_SIZE(inner) == PYSEED_MT_WORDS + 1 &&
-        pyseed_state_matches(inner, PyTuple_GET_ITEM(inner, PYSEED_MT_WORDS), o->state,
+        wstask_pyseed_state_matches(inner, PyTuple_GET_ITEM(inner, PYSEED_MT_WORDS), o->state,
                              o->index)) {
         z->py_words = o->state;
         z->py_index = &o->index;
@@ -119,7 +119,7 @@ static void pyseed_setup_random(python_seeder *z)
  * aug_bitgen_t) by planting a value through set_state and looking for it
  * in the object, then check that clearing it there is what get_state
  * reports.  Leaves np_has_gauss NULL when anything differs. */
-static void pyseed_find_gauss(python_seeder *z, PyObject *rs)
+static void wstask_pyseed_find_gauss(wstask_pyseed *z, PyObject *rs)
 {
     static const double probe = 0.8125377197265625; /* exact in binary */
     PyObject *fn = PyDict_GetItemString(z->boot, "numpy_gauss");
@@ -163,7 +163,7 @@ static void pyseed_find_gauss(python_seeder *z, PyObject *rs)
 }
 
 /* numpy's global RandomState, if numpy.random is loaded by now. */
-static void pyseed_setup_numpy(python_seeder *z)
+static void wstask_pyseed_setup_numpy(wstask_pyseed *z)
 {
     PyObject *np_random = PyDict_GetItemString(PyImport_GetModuleDict(), "numpy.random");
     if (!np_random)
@@ -177,15 +177,15 @@ static void pyseed_setup_numpy(python_seeder *z)
     }
     z->np_seed = PyTuple_GetItem(got, 0);
     Py_XINCREF(z->np_seed);
-    pyseed_bitgen *bg = PyCapsule_GetPointer(PyTuple_GetItem(got, 1), "BitGenerator");
+    wstask_pyseed_bitgen *bg = PyCapsule_GetPointer(PyTuple_GetItem(got, 1), "BitGenerator");
     PyObject *st = bg ? PyObject_CallNoArgs(PyTuple_GetItem(got, 2)) : NULL;
     if (st && PyTuple_Check(st) && PyTuple_GET_SIZE(st) == 5) {
-        pyseed_mt19937 *mt = bg->state;
+        wstask_pyseed_mt19937 *mt = bg->state;
         PyObject *list = PyObject_CallMethod(PyTuple_GET_ITEM(st, 1), "tolist", NULL);
-        if (list && pyseed_state_matches(list, PyTuple_GET_ITEM(st, 2), mt->key, mt->pos)) {
+        if (list && wstask_pyseed_state_matches(list, PyTuple_GET_ITEM(st, 2), mt->key, mt->pos)) {
             z->np_words = mt->key;
             z->np_pos = &mt->pos;
-            pyseed_find_gauss(z, PyTuple_GetItem(got, 3));
+            wstask_pyseed_find_gauss(z, PyTuple_GetItem(got, 3));
         }
         Py_XDECREF(list);
     }
@@ -194,25 +194,25 @@ static void pyseed_setup_numpy(python_seeder *z)
     PyErr_Clear();
 }
 
-static int python_seeder_setup(python_seeder *z, PyObject *boot, ws_ctx *ctx)
+static int wstask_pyseed_setup(wstask_pyseed *z, PyObject *boot, ws_ctx *ctx)
 {
     z->on = 1;
     z->boot = boot;
     z->zero = PyLong_FromLong(0);
-    pyseed_setup_random(z);
+    wstask_pyseed_setup_random(z);
     if (!z->py_inst)
         return ws_fail(ctx, "cannot import Python's random module");
-    pyseed_setup_numpy(z);
+    wstask_pyseed_setup_numpy(z);
     return WS_OK;
 }
 
 /* Before index `index`: 0, or -1 with a Python exception pending. */
-static int python_seeder_apply(python_seeder *z, uint64_t seed, uint64_t index)
+static int wstask_pyseed_apply(wstask_pyseed *z, uint64_t seed, uint64_t index)
 {
     if (!z->on)
         return 0;
     if (!z->np_looked)
-        pyseed_setup_numpy(z);
+        wstask_pyseed_setup_numpy(z);
     uint32_t py[PYSEED_MT_WORDS], np[PYSEED_MT_WORDS];
     if (!z->py_words || (z->np_seed && !z->np_words)) {
         /* The public path (same numbers): boot.reseed_slow. */
@@ -224,7 +224,7 @@ static int python_seeder_apply(python_seeder *z, uint64_t seed, uint64_t index)
         Py_DECREF(r);
         return 0;
     }
-    pyseed_words(seed, index, py, np);
+    wstask_pyseed_words(seed, index, py, np);
     memcpy(z->py_words, py, sizeof py);
     *z->py_index = PYSEED_MT_WORDS;
     if (PyObject_SetAttrString(z->py_inst, "gauss_next", Py_None) != 0)
@@ -247,7 +247,7 @@ static int python_seeder_apply(python_seeder *z, uint64_t seed, uint64_t index)
     return 0;
 }
 
-static void python_seeder_clear(python_seeder *z)
+static void wstask_pyseed_clear(wstask_pyseed *z)
 {
     Py_CLEAR(z->py_inst);
     Py_CLEAR(z->np_seed);
