@@ -9,8 +9,10 @@
 # cv2, N1 images), tiny (N2 tasks of ~20 us of numpy), pareto and sorted
 # (N3 tasks of heavy-tailed cost, STEPS numpy steps in all, shuffled and
 # heaviest first).  For ex1 it also counts distinct images per runner
-# (forked Pool workers repeat numpy's random stream).  The table goes to
-# stdout and $BUILD/bench/python/summary.txt.
+# (forked Pool workers repeat numpy's random stream).  Then the behaviours
+# table of bench/python_behaviours.py (an exception, a killed worker,
+# Ctrl-C; PYBENCH_HANG_S, 20 s, turns a hang into a cell).  The tables go
+# to stdout and $BUILD/bench/python/summary.txt.
 #
 # Must never write outside one temporary folder (removed at exit) and
 # $BUILD/bench/python.  Not part of make test: timings need an idle
@@ -91,9 +93,11 @@ bench() {
     row+=" | $best (chunksize $bestc)"
     t=$(median_of "$PY" "$TASKS" "$w" ppe "$JOBS" "$n" - $extra) || exit 1
     row+=" | $t"
+    [ "$w" = ex1 ] && row+=" ($(distinct) distinct)"
     if [ $HAVE_JOBLIB = 1 ]; then
         t=$(median_of "$PY" "$TASKS" "$w" joblib "$JOBS" "$n" - $extra) || exit 1
         row+=" | $t"
+        [ "$w" = ex1 ] && row+=" ($(distinct) distinct)"
     else
         row+=" | -"
     fi
@@ -109,4 +113,8 @@ bench() {
     bench tiny "$N2" ""
     bench pareto "$N3" "$STEPS"
     bench sorted "$N3" "$STEPS"
+    echo
+    echo "Behaviours (bench/python_behaviours.py, 200 tasks, -j 2 / 2 workers):"
+    echo
+    "$PY" bench/python_behaviours.py "$WSRUN"
 } | tee "$OUT/summary.txt"
