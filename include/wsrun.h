@@ -151,6 +151,16 @@ WS_API unsigned ws_run_jobs(const ws_ctx *ctx);
 WS_API int ws_run_quiet(const ws_ctx *ctx);
 WS_API const char *ws_plugin_name(const ws_ctx *ctx);
 
+/* ABI 1.4.  Init only: make `key` part of what identifies this run to
+ * --journal and --resume, beside the plugin, count, seed and options, so a
+ * journal written under another key is refused on --resume.  For inputs
+ * an option only names: the python plugin passes a hash of its script's
+ * contents, so an edited script is not resumed.  At most WS_RUN_KEY_MAX
+ * printable ASCII characters, no space; a second call replaces the first.
+ * WS_OK, or WS_ERR with a message (ws_fail). */
+#define WS_RUN_KEY_MAX 256
+WS_API int ws_set_run_key(ws_ctx *ctx, const char *key);
+
 /* Record an error message for the current callback and return WS_ERR, so a
  * plugin writes "return ws_fail(ctx, "cannot open %s: %s", path, why);".
  * wsrun prints it on one line with the plugin name and the index. */
@@ -870,7 +880,17 @@ WS__STATIC_ASSERT(sizeof(((ws_frame *)0)->state) == 4 && sizeof(((ws_ctx *)0)->a
  * separate processes.  A plugin whose finish combines all indices (read's
  * manifest, fill's array) must not set it. */
 #define WS_PLUGIN_RESUMABLE 0x1u
-#define WS_PLUGIN_KNOWN_FLAGS WS_PLUGIN_RESUMABLE
+/* ABI 1.4.  run_one's effects survive in a child process: everything it
+ * produces goes to files or to ws_shared_alloc memory, never only into
+ * the process's own memory, so `wsrun --isolate` may run it in worker
+ * processes (docs/failures.md, "Isolating tasks").  Without it --isolate
+ * is refused (--isolate=force runs the plugin anyway). */
+#define WS_PLUGIN_ISOLATABLE 0x2u
+/* ABI 1.4.  The plugin asks to run isolated by default, as if --isolate
+ * were given (implies WS_PLUGIN_ISOLATABLE's promise). */
+#define WS_PLUGIN_ISOLATE_DEFAULT 0x4u
+#define WS_PLUGIN_KNOWN_FLAGS \
+    (WS_PLUGIN_RESUMABLE | WS_PLUGIN_ISOLATABLE | WS_PLUGIN_ISOLATE_DEFAULT)
 
 /* Fill the header fields of a descriptor: WS_PLUGIN_HEADER, .name = ...
  * or, with flags, WS_PLUGIN_HEADER_FLAGS(WS_PLUGIN_RESUMABLE), .name = ... */

@@ -60,6 +60,20 @@ $(BUILD)/plugins/%.so: tasks/%.c $(BUILD)/libwstasks.a
 	@mkdir -p $(dir $@)
 	$(CC) $(PLUGIN_FLAGS) $(PNG_CFLAGS) $< $(BUILD)/libwstasks.a -o $@ $(PNG_LIBS) -lm
 
+# The python plugin embeds Debian's CPython: its headers as system headers
+# (not held to WARN), libpython linked in, and python/wsrun_boot.py compiled
+# in as a C string ($(BUILD)/gen/python_boot.h).
+PYTHON_CONFIG ?= /usr/bin/python3-config
+$(BUILD)/gen/python_boot.h: python/wsrun_boot.py
+	@mkdir -p $(dir $@)
+	sed 's/\\/\\\\/g; s/"/\\"/g; s/^/"/; s/$$/\\n"/' $< > $@.tmp
+	mv $@.tmp $@
+
+$(BUILD)/plugins/python.so: tasks/python.c $(BUILD)/gen/python_boot.h
+	@mkdir -p $(dir $@)
+	$(CC) $(PLUGIN_FLAGS) $(patsubst -I%,-isystem %,$(shell $(PYTHON_CONFIG) --includes)) \
+	    -I$(BUILD)/gen $< -o $@ $(shell $(PYTHON_CONFIG) --embed --ldflags)
+
 $(BUILD)/plugins/%.so: plugins/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(PLUGIN_FLAGS) $< -o $@ -lm

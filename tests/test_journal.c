@@ -331,6 +331,26 @@ Test(journal, another_commands_journal_is_refused_naming_the_difference)
     assert_err_has("plugin 'noise' there, 'fill' here");
 }
 
+/* ws_set_run_key (ABI 1.4): the python plugin's script hash is part of
+ * the key, so a journal written under another key is refused. */
+Test(journal, run_key_is_part_of_the_key)
+{
+    snprintf(run.run_key, sizeof run.run_key, "script-xxh64=00ff");
+    char *text = wsrt_journal_options_text(&run);
+    cr_assert_str_eq(text, "width=100,prefix=img_,ratio=0.5,mode=gray,fast=false,+key=script-xxh64=00ff");
+    free(text);
+    journal_indices(0, NULL, 0);
+    snprintf(run.run_key, sizeof run.run_key, "script-xxh64=00fe");
+    wsrt_journal *j = wsrt_journal_open(path, 1, &run, err, sizeof err);
+    cr_assert_null(j, "a journal of another run key was accepted");
+    assert_err_has("+key=script-xxh64=00ff there, +key=script-xxh64=00fe here");
+    snprintf(run.run_key, sizeof run.run_key, "script-xxh64=00ff");
+    j = wsrt_journal_open(path, 1, &run, err, sizeof err);
+    cr_assert_not_null(j, "the same run key was refused: %s", err);
+    cr_assert_eq(wsrt_journal_close(j, err, sizeof err), 0, "%s", err);
+    run.run_key[0] = '\0';
+}
+
 Test(journal, existing_journal_needs_resume)
 {
     journal_indices(0, NULL, 0);

@@ -249,6 +249,25 @@ void ws_set_count(ws_ctx *ctx, uint64_t count)
         run->count = count;
 }
 
+int ws_set_run_key(ws_ctx *ctx, const char *key)
+{
+    /* The journal reads it after init, on the main thread: init only. */
+    if (ctx->worker_id != UINT32_MAX) {
+        wsrt_err("plugin bug: %s called ws_set_run_key from worker %u (init only)",
+                 ctx->run->desc.name ? ctx->run->desc.name : "?", ctx->worker_id);
+        abort();
+    }
+    size_t n = strlen(key);
+    if (n > WS_RUN_KEY_MAX)
+        return ws_fail(ctx, "run key longer than %d characters", WS_RUN_KEY_MAX);
+    for (size_t k = 0; k < n; k++)
+        if (key[k] <= ' ' || key[k] >= 0x7f)
+            return ws_fail(ctx, "run key has a space or a non-printable character");
+    ws_run *run = (ws_run *)ctx->run; /* documented: init may set the key */
+    memcpy(run->run_key, key, n + 1);
+    return WS_OK;
+}
+
 uint64_t ws_run_seed(const ws_ctx *ctx)
 {
     return ctx->run->seed;

@@ -82,6 +82,8 @@ struct ws_run {
     wsrt_policy policy;
 
     void *state; /* the plugin's, from init */
+    /* ws_set_run_key's text (ABI 1.4): part of the journal's key; "" if none. */
+    char run_key[WS_RUN_KEY_MAX + 1];
 };
 
 /* wsrt_err, wsrt_errf, wsrt_ctx_base and the rest of log.c: in log.h, included

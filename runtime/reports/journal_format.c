@@ -117,6 +117,10 @@ char *wsrt_journal_options_text(const ws_run *run)
         free(name);
         free(value);
     }
+    /* A plugin's ws_set_run_key text: "+key=" cannot be an option's name. */
+    if (run->run_key[0] && (!(text = append(text, &len, len ? ",+key=" : "+key=")) ||
+                            !(text = append(text, &len, run->run_key))))
+        return NULL;
     return text;
 }
 

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# bench/python.sh - the python plugin against the Python peers (issue 25):
+# whole-process wall times, medians of RUNS, side by side on one machine,
+#   wsrun --plugin python        (-j JOBS)
+#   Pool.map, default chunksize  and the best of a chunksize sweep
+#   ProcessPoolExecutor.map      (chunksize 1, its default)
+#   joblib Parallel              (if python3-joblib is installed)
+# on bench/python_tasks.py's workloads: ex1 (the seed's Example 1 with
+# cv2, N1 images), tiny (N2 tasks of ~20 us of numpy), pareto and sorted
+# (N3 tasks of heavy-tailed cost, STEPS numpy steps in all, shuffled and
+# heaviest first).  For ex1 it also counts distinct images per runner
+# (forked Pool workers repeat numpy's random stream).  Then the behaviours
+# table of bench/python_behaviours.py (an exception, a killed worker,
+# Ctrl-C; PYBENCH_HANG_S, 20 s, turns a hang into a cell).  The tables go
+# to stdout and $BUILD/bench/python/summary.txt.
+#
+# Must never write outside one temporary folder (removed at exit) and
+# $BUILD/bench/python.  Not part of make test: timings need an idle
+# machine.
+#
+# env: BUILD (build), PYBENCH_RUNS (5), PYBENCH_JOBS (nproc),
+#      PYBENCH_N1 (2000), PYBENCH_N2 (100000), PYBENCH_N3 (2000),
+#      PYBENCH_STEPS (200000: ~10 s of work), PYBENCH_CHUNKS ("1 4 16 64 256"),
+#      TMPDIR.  A sanity run: PYBENCH_RUNS=1 PYBENCH_N1=20 PYBENCH_N2=200
+#      PYBENCH_N3=50 PYBENCH_STEPS=200 bench/python.sh
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 2
+ROOT=$PWD
+BUILD=${BUILD:-build}
+RUNS=${PYBENCH_RUNS:-5}
+JOBS=${PYBENCH_JOBS:-$(nproc)}
+N1=${PYBENCH_N1:-2000}
+N2=${PYBENCH_N2:-100000}
+N3=${PYBENCH_N3:-2000}
+STEPS=${PYBENCH_STEPS:-200000}
+CHUNKS=${PYBENCH_CHUNKS:-1 4 16 64 256}
+WSRUN=$ROOT/$BUILD/wsrun
+TASKS=$ROOT/bench/python_tasks.py
+OUT=$ROOT/$BUILD/bench/python
+PY=/usr/bin/python3 # Debian's: numpy, opencv, joblib are its packages
+
+say() { printf '%s\n' "$*" >&2; }
+die() { say "python bench: $*"; exit 2; }
+
+[ -x "$WSRUN" ] && [ -f "$ROOT/$BUILD/plugins/python.so" ] ||
+    die "$WSRUN or the python plugin not built: make BUILD=$BUILD all"
+"$PY" -c "import numpy" 2>/dev/null || die "no numpy for $PY (apt-get install python3-numpy)"
+if ! "$PY" -c "import cv2" 2>/dev/null; then
+    say "python bench: no cv2 (apt-get install python3-opencv): ex1 uses tests/py/cv2_stub"
+    export PYTHONPATH=$ROOT/tests/py/cv2_stub${PYTHONPATH:+:$PYTHONPATH}
+fi
+HAVE_JOBLIB=0
+"$PY" -c "import joblib" 2>/dev/null && HAVE_JOBLIB=1 ||
+    say "python bench: no joblib (apt-get install python3-joblib): its column is skipped"
+mkdir -p "$OUT" || die "cannot create $OUT"
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/wsrun-pybench.XXXXXX") || die "cannot make a temporary folder"
+trap 'rm -rf "$TMP"' EXIT
+
+# median_of CMD...: runs CMD RUNS times in a fresh folder, prints the
+# median wall time in seconds; a failing run fails the bench.
+median_of() {
+    local k t0 t1 times=()
+    for ((k = 0; k < RUNS; k++)); do
+        rm -rf "$TMP/run" && mkdir "$TMP/run" || exit 2
+        t0=$(date +%s%N)
+        (cd "$TMP/run" && "$@" >/dev/null 2>"$TMP/err") || { say "failed: $*"; cat "$TMP/err" >&2; exit 1; }
+        t1=$(date +%s%N)
+        times+=("$(( (t1 - t0) / 1000 ))")
+    done
+    printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2; printf "%.3f\n", m/1e6}'
+}
+
+distinct() { (cd "$TMP/run" && md5sum image_*.png 2>/dev/null | cut -d' ' -f1 | sort -u | wc -l); }
+
+# bench WORKLOAD N EXTRA: one row.
+bench() {
+    local w=$1 n=$2 extra=$3 fn=$1 wargs=() t best bestc c row
+    [ "$w" = sorted ] && fn=sorted_heavy_first
+    [ -n "$extra" ] && wargs=(-o args="$n $extra")
+    row="| $w | $n"
+    t=$(median_of "$WSRUN" --plugin python -o script="$TASKS" -o function=$fn "${wargs[@]}" \
+        --count "$n" -j "$JOBS") || exit 1
+    row+=" | $t"
+    [ "$w" = ex1 ] && row+=" ($(distinct) distinct)"
+    t=$(median_of "$PY" "$TASKS" "$w" pool "$JOBS" "$n" - $extra) || exit 1
+    row+=" | $t"
+    [ "$w" = ex1 ] && row+=" ($(distinct) distinct)"
+    best=""
+    for c in $CHUNKS; do
+        t=$(median_of "$PY" "$TASKS" "$w" pool "$JOBS" "$n" "$c" $extra) || exit 1
+        if [ -z "$best" ] || awk "BEGIN {exit !($t < $best)}"; then best=$t; bestc=$c; fi
+    done
+    row+=" | $best (chunksize $bestc)"
+    t=$(median_of "$PY" "$TASKS" "$w" ppe "$JOBS" "$n" - $extra) || exit 1
+    row+=" | $t"
+    [ "$w" = ex1 ] && row+=" ($(distinct) distinct)"
+    if [ $HAVE_JOBLIB = 1 ]; then
+        t=$(median_of "$PY" "$TASKS" "$w" joblib "$JOBS" "$n" - $extra) || exit 1
+        row+=" | $t"
+        [ "$w" = ex1 ] && row+=" ($(distinct) distinct)"
+    else
+        row+=" | -"
+    fi
+    echo "$row |"
+}
+
+{
+    echo "python bench: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), -j $JOBS, medians of $RUNS, seconds"
+    echo
+    echo "| workload | tasks | wsrun | Pool.map default | Pool.map best | ProcessPoolExecutor | joblib |"
+    echo "|---|---|---|---|---|---|---|"
+    bench ex1 "$N1" ""
+    bench tiny "$N2" ""
+    bench pareto "$N3" "$STEPS"
+    bench sorted "$N3" "$STEPS"
+    echo
+    echo "Behaviours (bench/python_behaviours.py, 200 tasks, -j 2 / 2 workers):"
+    echo
+    "$PY" bench/python_behaviours.py "$WSRUN"
+} | tee "$OUT/summary.txt"

@@ -1,0 +1,208 @@
+# wsrun_boot.py - the Python half of the python plugin (tasks/python.c):
+# loads the user's script, builds the injected `wsrun` module and turns
+# exceptions into wsrun's one-line messages.  The build compiles this text
+# into python.so (a C string); it is run once per process, in init, in a
+# namespace of its own.  It must never run the script's __main__ block,
+# never print except the tracebacks the plugin asks for, and never keep a
+# reference to an exception (its frames would pin the script's objects).
+import os
+import shlex
+import sys
+import traceback
+import types
+
+MASK64 = (1 << 64) - 1
+
+
+def mix64(z):
+    # SplitMix64's finaliser, exactly ws_mix64 of include/wsrun.h.
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
+    return z ^ (z >> 31)
+
+
+def outputs(seed, index, first, n):
+    # Outputs first..first+n-1 (from 1) of index's stream: ws_rng_make and
+    # ws_rng_next of include/wsrun.h, the stream noise uses.
+    key = mix64((seed ^ mix64((index + 0x632BE59BD9B4E019) & MASK64)) & MASK64)
+    return [mix64((key + k * 0x9E3779B97F4A7C15) & MASK64) for k in range(first, first + n)]
+
+
+def words(seed, index, first, n):
+    # 32-bit words first..first+n-1 (from 0): each output gives its low
+    # word, then its high word.
+    out = outputs(seed, index, 1 + first // 2, (n + 1 + first % 2) // 2 + 1)
+    w = [half for v in out for half in (v & 0xFFFFFFFF, v >> 32)]
+    return w[first % 2:first % 2 + n]
+
+
+def make_wsrun_module(seed, argv):
+    mod = types.ModuleType("wsrun", "Run-time facts for a script run by wsrun's python plugin.")
+    mod.seed = seed
+    mod.args = list(argv[1:])
+    mod.script = argv[0]
+
+    def rng(index):
+        """numpy.random.Generator for `index`: the same for any -j (docs/python.md)."""
+        import numpy
+
+        a, b = outputs(seed, int(index), 625, 2)
+        return numpy.random.default_rng((a << 64) | b)
+
+    mod.rng = rng
+    return mod
+
+
+def interpreter():
+    return "interpreter %s (Python %s, prefix %s)" % (
+        sys.executable or "?", sys.version.split()[0], sys.prefix)
+
+
+def where(exc, script):
+    # The script's line: the innermost frame in the script file; a
+    # SyntaxError names its own place.
+    path = os.path.abspath(script)
+    if isinstance(exc, SyntaxError) and exc.filename:
+        same = os.path.abspath(exc.filename) == path
+        return "%s:%s" % (script if same else exc.filename, exc.lineno)
+    mine = last = None
+    tb = exc.__traceback__
+    while tb is not None:
+        place = (tb.tb_frame.f_code.co_filename, tb.tb_lineno)
+        last = place
+        if os.path.abspath(place[0]) == path:
+            mine = place
+        tb = tb.tb_next
+    if mine:
+        return "%s:%d" % (script, mine[1])  # the path as the user gave it
+    return "%s:%d" % last if last else script
+
+
+def describe(exc, script):
+    """One line: type, text, file:line (and the interpreter for imports)."""
+    name = type(exc).__qualname__
+    if type(exc).__module__ not in ("builtins", "__main__"):
+        name = type(exc).__module__ + "." + name
+    text = exc.msg if isinstance(exc, SyntaxError) else str(exc)
+    text = " ".join(str(text).split())
+    line = "%s%s at %s" % (name, ": " + text if text else "", where(exc, script))
+    if isinstance(exc, ImportError):
+        line += "; " + interpreter()
+    return line
+
+
+def show(exc, script):
+    # The traceback from the script's first frame: the plugin's own frames
+    # and importlib's say nothing to the script's author.
+    te = traceback.TracebackException.from_exception(exc)
+    mine = os.path.abspath(script)
+    for k, frame in enumerate(te.stack):
+        if os.path.abspath(frame.filename) == mine:
+            te.stack = traceback.StackSummary.from_list(te.stack[k:])
+            break
+    for frame in te.stack:  # the script's path as the user gave it
+        if os.path.abspath(frame.filename) == mine:
+            frame.filename = script
+    sys.stdout.flush()
+    sys.stderr.write("".join(te.format()))
+    sys.stderr.flush()
+
+
+def whole_lines(f):
+    # A new text layer over a buffered one: a line is written when it ends
+    # (line_buffering), in one write up to 64 KiB.  sys.__stdout__ keeps
+    # the old layer alive, so the file it shares is not closed.
+    import io
+
+    if f is None or not hasattr(f, "buffer"):
+        return f
+    f.flush()
+    buffer = f.buffer
+    if isinstance(buffer, io.RawIOBase):
+        buffer = io.BufferedWriter(buffer, buffer_size=1 << 16)
+    return io.TextIOWrapper(buffer, encoding=f.encoding, errors=f.errors,
+                            line_buffering=True)
+
+
+def load(script, args, function, init, seed):
+    """Import the script as a module of its own name; return (fn, init_fn)
+    or a string saying what is missing."""
+    argv = [script] + shlex.split(args or "")
+    sys.argv = argv
+    sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
+    # print() from tasks: whole lines reach the file in one write, so the
+    # lines of several workers never tear, also where PYTHONUNBUFFERED
+    # made the streams write every piece at once.
+    sys.stdout = whole_lines(sys.stdout)
+    sys.stderr = whole_lines(sys.stderr)
+    sys.modules["wsrun"] = make_wsrun_module(seed, argv)
+    import importlib.util
+
+    name = os.path.splitext(os.path.basename(script))[0]
+    if name in sys.modules:
+        # Replacing a loaded module (types.py, random.py, wsrun.py) would
+        # break whatever uses it.
+        taken = getattr(sys.modules[name], "__file__", None) or "a built-in module"
+        return "%s: its module name '%s' is taken by %s; rename the script" % (script, name, taken)
+    spec = importlib.util.spec_from_file_location(name, script)
+    if spec is None:
+        return "%s: not a Python source file" % script
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    found = []
+    for what, attr in (("function", function), ("init", init)):
+        if attr is None:
+            found.append(None)
+            continue
+        obj = module
+        for part in attr.split("."):
+            obj = getattr(obj, part, None)
+        if obj is None:
+            return "%s: no attribute '%s' (-o %s=%s)" % (script, attr, what, attr)
+        if not callable(obj):
+            return "%s: '%s' is a %s, not callable (-o %s=%s)" % (
+                script, attr, type(obj).__name__, what, attr)
+        found.append(obj)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    return tuple(found)
+
+
+def numpy_state():
+    """numpy's global RandomState's bit generator capsule, or None."""
+    np_random = sys.modules.get("numpy.random")
+    if np_random is None:
+        return None
+    try:
+        rs = np_random.mtrand._rand
+        return (rs.seed, rs._bit_generator.capsule, rs.get_state, rs)
+    except AttributeError:
+        return None
+
+
+def numpy_gauss(rs, has_gauss, gauss):
+    # Set the legacy cached Gaussian; return what get_state reports.
+    st = rs.get_state()
+    rs.set_state((st[0], st[1], st[2], has_gauss, gauss))
+    st = rs.get_state()
+    return (st[3], st[4])
+
+
+def reseed_slow(seed, index, with_numpy):
+    # The public path to the state python_seed.h writes directly.
+    import random
+
+    w = words(seed, index, 0, 1248)
+    random.setstate((3, tuple(w[:624]) + (624,), None))
+    if with_numpy:
+        import numpy
+
+        state = numpy.array(w[624:], dtype=numpy.uint32)
+        numpy.random.set_state(("MT19937", state, 624, 0, 0.0))
+
+
+def flush():
+    for f in (sys.stdout, sys.stderr):
+        if f is not None:
+            f.flush()
