@@ -76,8 +76,8 @@ extern "C" {
 #endif
 
 #define WS_ABI_MAJOR 1
-#define WS_ABI_MINOR 3
-#define WS_VERSION "1.4.0"
+#define WS_ABI_MINOR 4
+#define WS_VERSION "1.5.0"
 
 #define WS_OK 0
 #define WS_ERR (-1)

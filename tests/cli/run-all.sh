@@ -69,7 +69,7 @@ export_fixtures() { export WSRUN_PLUGIN_PATH=$FIXTURES; }
 expect no-args 2 err "wsrun: --plugin is required" -- "$W"
 expect help 0 out "usage: wsrun --plugin NAME" -- "$W" --help
 expect help-short 0 out "Exit status: 0" -- "$W" -h
-expect version 0 out "wsrun 1.4.0 (plugin ABI 1.3)" -- "$W" --version
+expect version 0 out "wsrun 1.5.0 (plugin ABI 1.4)" -- "$W" --version
 expect version-short 0 out "plugin ABI 1." -- "$W" -V
 expect unknown-long 2 err "wsrun: unknown option '--bogus'" -- "$W" --bogus
 expect unknown-short 2 err "wsrun: unknown option '-x'" -- "$W" -x
@@ -128,6 +128,13 @@ for abi in 11 12; do
         expect abi$abi-at-j$j 0 out "fib(24) = 46368" -- "$W" -p abi$abi -j $j -o n=24 -o mode=at
         expect abi$abi-plain-j$j 0 out "fib(22) = 17711" -- "$W" -p abi$abi -j $j -o n=22 -o mode=plain
     done
+done
+# ... and one written with the typed-task macros against the frozen 1.3
+# header (a valued task and a void task with two arguments).
+expect abi13-help 0 out "built for plugin ABI 1.3" -- "$W" -p abi13 --help
+for j in 1 2 3 4; do
+    expect abi13-fib-j$j 0 out "fib(24) = 46368" -- "$W" -p abi13 -j $j -o n=24 -o mode=fib
+    expect abi13-tree-j$j 0 out "fib(22) = 17711" -- "$W" -p abi13 -j $j -o n=22 -o mode=tree
 done
 # Fork-join where it cannot work: refused with a message naming the plugin,
 # then the crash report's status (128 + SIGABRT).
