@@ -108,6 +108,7 @@ export_fixtures
 expect search-path 0 out "failat: finish status=0 calls=4" -- "$W" -p failat -n 4
 expect no-descriptor 2 err "is not a wsrun plugin: it has no ws_plugin_descriptor symbol" -- "$W" -p nodesc -n 1
 expect abi-major 2 err "plugin ABI major mismatch: expected 1, found 99" -- "$W" -p badabi -n 1
+expect no-header 2 err "noheader.so: descriptor has no WS_PLUGIN_HEADER (abi_major, abi_minor and struct_size are 0): begin its initializer with WS_PLUGIN_HEADER" -- "$W" -p noheader -n 1
 expect struct-size 2 err "descriptor struct_size" -- "$W" -p shortdesc -n 1
 expect null-name 2 err "descriptor has no name" -- "$W" -p noname -n 1
 expect null-run-one 2 err "descriptor has no run_one callback" -- "$W" -p norunone -n 1
