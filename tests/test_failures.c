@@ -317,7 +317,7 @@ Test(failures, bus_error_is_reported)
 Test(failures, stack_overflow_on_a_worker_is_reported)
 {
     check_crash("stack", SIGSEGV, "fatal signal SIGSEGV (Segmentation fault)", "2");
-    assert_err_has(": stack overflow (a worker's stack is 256 MiB)\n");
+    assert_err_has(": stack overflow (a worker's stack is 64 MiB)\n");
 }
 
 Test(failures, a_null_write_is_no_stack_overflow)
@@ -383,7 +383,7 @@ Test(failures, stack_overflow_on_worker_0_is_reported)
 {
     check_crash("stack", SIGSEGV, "fatal signal SIGSEGV (Segmentation fault)", "1");
     assert_err_has("wsrun: crash: index 123 (worker 0)");
-    assert_err_has(": stack overflow (a worker's stack is 256 MiB)\n");
+    assert_err_has(": stack overflow (a worker's stack is 64 MiB)\n");
 }
 
 Test(failures, crash_in_init_or_finish_names_the_phase)

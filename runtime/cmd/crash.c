@@ -282,7 +282,7 @@ static void report_where(line_buf *b, int sig, const siginfo_t *info, const void
         put_str(b, ": stack overflow");
         if (in_worker) {
             put_str(b, " (a worker's stack is ");
-            put_u64(b, WS_WORKER_STACK_BYTES >> 20);
+            put_u64(b, wsrt_pool_stack_bytes_of_caller() >> 20);
             put_str(b, " MiB)");
         }
     }

@@ -50,7 +50,7 @@ struct wsrt_session {
  * handlers and progress line (pool_registry.h).  0, or -1 with a message. */
 static int pool_prepare(wsrt_session *s)
 {
-    s->pool = wsrt_pool_create(s->args->jobs);
+    s->pool = wsrt_pool_create_stack(s->args->jobs, s->args->stack_bytes);
     if (!s->pool || wsrt_registry_register(s->pool) != 0) {
         wsrt_err("cannot set up %u workers: %s", s->args->jobs, strerror(errno));
         wsrt_pool_destroy(s->pool);
@@ -63,6 +63,15 @@ static int pool_prepare(wsrt_session *s)
 static int pool_run(wsrt_session *s)
 {
     return wsrt_pool_run(s->pool, &s->run, &s->result);
+}
+
+/* The run's workers could not start (their threads, or their frame
+ * stacks): one line with the cause and the way out; exit status 2. */
+static void start_failed_message(const wsrt_pool_result *r)
+{
+    char why[512];
+    wsrt_pool_start_error(r, why, sizeof why);
+    wsrt_err("cannot run: %s; use a smaller -j or --stack SIZE, or raise ulimit -v", why);
 }
 
 /* Unregister (waiting for any handler or progress read still inside),
@@ -197,6 +206,8 @@ static int run_indices(wsrt_session *s)
         wsrt_progress_stop_redraws(&p);
         wsrt_progress_end(&p, pool_final_count(result));
     }
+    if (rc != 0 && result->start_failed)
+        start_failed_message(result);
     if (rc != 0)
         return 1;
     uint64_t skipped = 0; /* --resume: done by an earlier run */
@@ -235,6 +246,8 @@ static int run_indices_in_job(wsrt_session *s)
     int rc = wsrt_interrupted() ? 0 : pool_run(s);
     if (progress_on)
         wsrt_progress_stop_redraws(&p);
+    if (rc != 0 && s->result.start_failed)
+        start_failed_message(&s->result);
     /* after_pool gathers every rank's final count: the last line shows it. */
     int status = job->after_pool(job->arg, &s->run, &s->result, rc, wsrt_interrupted());
     if (progress_on) /* the job's count: all ranks, final after after_pool */
@@ -293,7 +306,7 @@ static int run_plugin(wsrt_session *s)
         in_job = job != NULL;
         run_status = in_job ? run_indices_in_job(s) : run_indices(s);
         if (run_status != 0)
-            status = WS_EXIT_TASK_FAILED;
+            status = result->start_failed ? WS_EXIT_USAGE : WS_EXIT_TASK_FAILED;
     }
     wsrt_journal_finish(journal);
     wsrt_scaling_child_span_end(result); /* ... to here */

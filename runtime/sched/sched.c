@@ -268,8 +268,9 @@ void ws__frames_exhausted(ws_ctx *ctx)
                "init or finish",
                ws_plugin_name(ctx));
     else
-        wsrt_err("%s: fork-join nesting deeper than %zu frames on worker %u", ws_plugin_name(ctx),
-               FRAME_STACK_FRAMES, ctx->worker_id);
+        wsrt_err("%s: fork-join nesting deeper than %zu frames on worker %u (wsrun --stack "
+               "SIZE gives SIZE/256 frames)",
+               ws_plugin_name(ctx), worker_of(ctx)->pool->frame_frames, ctx->worker_id);
     abort();
 }
 

@@ -140,7 +140,7 @@ done
 # Fork-join where it cannot work: refused with a message naming the plugin,
 # then the crash report's status (128 + SIGABRT).
 expect fork-in-init 134 err "forkmisuse: fork-join (ws_spawn) is only possible in run_one and its tasks, not in init or finish" -- "$W" -p forkmisuse -n 1 -o where=init
-expect fork-too-deep 134 err "forkmisuse: fork-join nesting deeper than 1048576 frames on worker 0" -- "$W" -p forkmisuse -n 1 -o where=deep
+expect fork-too-deep 134 err "forkmisuse: fork-join nesting deeper than 262144 frames on worker 0 (wsrun --stack SIZE gives SIZE/256 frames)" -- "$W" -p forkmisuse -n 1 -o where=deep
 # A spawn never synced is named at the index whose run_one returned with
 # it (not a million indices later at the frame stack's end); the _at form
 # in a plugin built with WS_CHECK_SPAWNS (unsyncedat), which must still
