@@ -92,6 +92,11 @@ uint64_t wsrt_session_pool_progress(wsrt_session *s)
     return s->pool ? wsrt_pool_progress(s->pool) : 0;
 }
 
+int wsrt_session_pool_stopping(wsrt_session *s)
+{
+    return s->pool ? wsrt_pool_stopping(s->pool) : 0;
+}
+
 void wsrt_session_request_stop(wsrt_session *s)
 {
     if (s->pool)

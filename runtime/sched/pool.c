@@ -389,6 +389,16 @@ uint64_t wsrt_pool_progress(wsrt_pool *p)
     return sum;
 }
 
+int wsrt_pool_stopping(wsrt_pool *p)
+{
+    if (!p || !run_enter(p))
+        return 0;
+    /* relaxed: a flag only; run_enter keeps the run's fields valid. */
+    int stopping = atomic_load_explicit(&p->stopping, memory_order_relaxed) != 0;
+    run_leave(p);
+    return stopping;
+}
+
 /* Clear what the last run left in the object's run part. */
 static void reset_run_state(wsrt_pool *p, ws_run *run)
 {

@@ -130,6 +130,10 @@ void wsrt_pool_request_stop(wsrt_pool *pool);
  * looks at a run's workers, and the run waits for it before retiring
  * them, so a reader never touches freed workers. */
 uint64_t wsrt_pool_progress(wsrt_pool *pool);
+/* 1 while a run of the pool is published and stopping (a failure, or
+ * wsrt_pool_request_stop); any thread, also one that is not a worker (what
+ * ws_stopping cannot answer there). */
+int wsrt_pool_stopping(wsrt_pool *pool);
 unsigned wsrt_pool_busy_workers(wsrt_pool *pool);
 
 /* Where a worker is (async-signal-safe, for the crash handler): on a
