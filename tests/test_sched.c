@@ -93,6 +93,72 @@ Test(sched, retries_rerun_a_failing_index)
     free(s.hits);
 }
 
+/* Index `stop_at` asks its own pool to stop (as a Ctrl-C would), then
+ * fails when `fail` is set; every call is counted. */
+typedef struct stopper {
+    _Atomic unsigned calls[16];
+    uint64_t stop_at;
+    int fail;
+} stopper;
+
+static int stopper_run_one(void *state, uint64_t index, ws_ctx *ctx)
+{
+    stopper *s = state;
+    atomic_fetch_add(&s->calls[index], 1);
+    if (index != s->stop_at)
+        return WS_OK;
+    wsrt_pool_request_stop(wsrt_pool_of_caller());
+    return s->fail ? ws_fail(ctx, "asked to stop and fail") : WS_OK;
+}
+
+/* Issue 23 item 8: a retry is an index started again, and a stopping run
+ * starts nothing more. */
+Test(sched, no_retries_once_the_run_is_stopping)
+{
+    stopper s = {.stop_at = 3, .fail = 1};
+    ws_run run;
+    wsrt_pool_result res;
+    test_run_init(&run, "stopper", 10, 1, stopper_run_one, &s);
+    run.policy.retries = 3;
+    cr_redirect_stderr();
+    cr_assert_eq(test_pool_run(&run, &res), 0);
+    cr_assert_eq(atomic_load(&s.calls[3]), 1, "index 3 ran %u times", atomic_load(&s.calls[3]));
+    cr_assert_eq(res.failed, 1);
+    cr_assert(res.stopped_early);
+    free(res.workers);
+}
+
+/* Issue 23 item 8: a stop that comes while the last index runs leaves
+ * nothing not run: the run is complete, not "stopped early"; one that
+ * comes earlier is. */
+Test(sched, a_stop_after_the_last_index_leaves_a_complete_run)
+{
+    for (unsigned jobs = 1; jobs <= 2; jobs++) {
+        stopper s = {.stop_at = 9};
+        ws_run run;
+        wsrt_pool_result res;
+        test_run_init(&run, "stopper", 10, jobs, stopper_run_one, &s);
+        /* -j1 runs every index (9 is the last); at -j2 a split may leave
+         * some not run, and then the flag must say so. */
+        cr_assert_eq(test_pool_run(&run, &res), 0);
+        unsigned ran = 0;
+        for (unsigned i = 0; i < 10; i++)
+            ran += atomic_load(&s.calls[i]);
+        cr_assert_eq(res.indices_done, ran);
+        cr_assert_eq(res.stopped_early, ran < 10, "-j%u: %u of 10 ran, stopped_early %d", jobs,
+                     ran, res.stopped_early);
+        free(res.workers);
+    }
+    stopper s = {.stop_at = 4};
+    ws_run run;
+    wsrt_pool_result res;
+    test_run_init(&run, "stopper", 10, 1, stopper_run_one, &s);
+    cr_assert_eq(test_pool_run(&run, &res), 0);
+    cr_assert_eq(res.indices_done, 5);
+    cr_assert(res.stopped_early);
+    free(res.workers);
+}
+
 static int leaf_task(ws_ctx *ctx, ws_frame *self)
 {
     (void)ctx;

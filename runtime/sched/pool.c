@@ -232,6 +232,7 @@ wsrt_pool *wsrt_pool_create_stack(unsigned jobs, size_t stack_bytes)
     p->frame_frames = p->stack_bytes / WS_FRAME_STACK_SHARE / sizeof(ws_frame);
     atomic_init(&p->done, 0);
     atomic_init(&p->stopping, 0);
+    atomic_init(&p->cut_short, 0);
     atomic_init(&p->sleepers, 0);
     atomic_init(&p->wake_seq, 0);
     atomic_init(&p->running, 0);
@@ -410,6 +411,7 @@ static void reset_run_state(wsrt_pool *p, ws_run *run)
      * `running` is published (seq_cst, which orders these before it). */
     atomic_store_explicit(&p->done, 0, memory_order_relaxed);
     atomic_store_explicit(&p->stopping, 0, memory_order_relaxed);
+    atomic_store_explicit(&p->cut_short, 0, memory_order_relaxed);
     atomic_store_explicit(&p->sleepers, 0, memory_order_relaxed);
     p->failed = 0;
     p->worker_init_failed = 0;
@@ -503,7 +505,12 @@ int wsrt_pool_run(wsrt_pool *p, ws_run *run, wsrt_pool_result *result)
     result->failed = p->failed;
     result->indices_done -= p->failed;
     result->worker_init_failed = p->worker_init_failed;
-    result->stopped_early = atomic_load_explicit(&p->stopping, memory_order_relaxed);
+    /* Stopped with indices not run: a range cut short, or (runs fed by
+     * next_block) blocks never asked for.  A stop after the last index
+     * leaves a complete run. */
+    result->stopped_early = atomic_load_explicit(&p->stopping, memory_order_relaxed) &&
+                            (atomic_load_explicit(&p->cut_short, memory_order_relaxed) ||
+                             run->hooks.next_block != NULL);
     if (!all_started) {
         result->start_failed = 1;
         result->start_errno = p->start_errno;

@@ -86,6 +86,7 @@ struct wsrt_pool {
     wsrt_worker **workers;
     _Atomic int done;
     _Atomic int stopping;
+    _Atomic int cut_short; /* a range loop stopped with indices left (sched_range.c) */
     _Atomic int sleepers;
     _Atomic uint32_t wake_seq; /* futex word */
     pthread_mutex_t fail_lock;
