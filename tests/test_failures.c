@@ -293,6 +293,14 @@ Test(failures, segv_is_reported_with_index_signal_and_backtrace)
     check_crash("segv", SIGSEGV, "fatal signal SIGSEGV (Segmentation fault) at address 0x0", "2");
 }
 
+/* Issue 23 item 8: glibc's backtrace_symbols_fd calls dladdr, which takes
+ * the loader's lock; with another thread inside dlopen the report sat out
+ * the 10 s alarm without its backtrace.  The report must not need it. */
+Test(failures, crash_while_another_thread_holds_the_loader_lock_is_reported)
+{
+    check_crash("locked", SIGSEGV, "fatal signal SIGSEGV (Segmentation fault) at address 0x0", "2");
+}
+
 Test(failures, abort_is_reported)
 {
     check_crash("abort", SIGABRT, "fatal signal SIGABRT (Aborted)", "2");
