@@ -274,6 +274,14 @@ void ws__frames_exhausted(ws_ctx *ctx)
     abort();
 }
 
+void ws__task_unawaited(ws_ctx *ctx, const char *task)
+{
+    /* The same words as the WS_DEBUG_FORKJOIN build's report (wsrun.h). */
+    wsrt_err("%s: fork-join misuse in task %s: returned with spawns never synced (WS_AWAIT)",
+             ws_plugin_name(ctx), task);
+    abort();
+}
+
 int ws_stopping(const ws_ctx *ctx)
 {
     /* The pool of the worker that ctx is (it outlives every run_one), so
