@@ -301,6 +301,17 @@ Test(failures, crash_while_another_thread_holds_the_loader_lock_is_reported)
     check_crash("locked", SIGSEGV, "fatal signal SIGSEGV (Segmentation fault) at address 0x0", "2");
 }
 
+/* Issue 23 item 8: a crash in a stolen fork-join task names the index
+ * the task belongs to (0, spawned by worker 0's run_one), not what its
+ * thief was doing (nothing: "between indices", or an index it waits in). */
+Test(failures, crash_in_a_stolen_task_names_the_tasks_index)
+{
+    int rc = RUN("a", "-p", fixture("crash"), "-n", "1", "-o", "at=0", "-o", "how=stolen", "-j",
+                 "2");
+    cr_assert_eq(rc, 128 + SIGSEGV, "exit %d; stderr:\n%.3000s", rc, err_text);
+    assert_err_has("wsrun: crash: index 0 (worker 1): fatal signal SIGSEGV");
+}
+
 Test(failures, abort_is_reported)
 {
     check_crash("abort", SIGABRT, "fatal signal SIGABRT (Aborted)", "2");

@@ -166,7 +166,11 @@ static wsrt_worker *worker_new(wsrt_pool *p, unsigned id)
         free(w);
         return NULL;
     }
-    if (wsrt_deque_init(&w->deque, 8) != 0) {
+    w->frame_index = mmap(NULL, (p->frame_frames + 1) * sizeof(uint64_t), PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (w->frame_index == MAP_FAILED || wsrt_deque_init(&w->deque, 8) != 0) {
+        if (w->frame_index != MAP_FAILED)
+            munmap(w->frame_index, (p->frame_frames + 1) * sizeof(uint64_t));
         munmap(w->splits, SPLIT_BYTES);
         munmap(w->frames, FRAME_STACK_BYTES(p));
         free(w);
@@ -180,6 +184,7 @@ static wsrt_worker *worker_new(wsrt_pool *p, unsigned id)
     atomic_init(&w->progress, 0);
     atomic_init(&w->busy, 0);
     w->current_index = UINT64_MAX;
+    w->task_index = UINT64_MAX;
     return w;
 }
 
@@ -190,6 +195,7 @@ static void worker_free(wsrt_worker *w)
     wsrt_deque_destroy(&w->deque);
     free(w->trace.events);
     munmap(w->frames, FRAME_STACK_BYTES(w->pool));
+    munmap(w->frame_index, (w->pool->frame_frames + 1) * sizeof(uint64_t));
     munmap(w->splits, SPLIT_BYTES);
     free(w);
 }
@@ -304,7 +310,7 @@ int wsrt_pool_where(unsigned *worker, uint64_t *index)
     if (!w)
         return 0;
     *worker = w->base.ctx.worker_id;
-    *index = w->current_index;
+    *index = w->task_index != UINT64_MAX ? w->task_index : w->current_index;
     return 1;
 }
 
@@ -531,7 +537,8 @@ out:
 size_t wsrt_pool_reserved_per_worker(const wsrt_pool *p)
 {
     size_t page = 4096;
-    return p->stack_bytes + page + FRAME_STACK_BYTES(p) + SPLIT_BYTES;
+    return p->stack_bytes + page + FRAME_STACK_BYTES(p) + SPLIT_BYTES +
+           (p->frame_frames + 1) * sizeof(uint64_t);
 }
 
 size_t wsrt_pool_stack_bytes_of_caller(void)

@@ -60,6 +60,15 @@ typedef struct wsrt_worker {
     /* The index run_one is running, for the crash report: written before
      * each call (a plain store), read only by this thread's signal handler. */
     volatile uint64_t current_index;
+    /* The index whose fork-join task this worker runs for a victim (a
+     * stolen frame, run_stolen), UINT64_MAX when none: the crash report
+     * names it, not current_index (the index this worker waits in).  Same
+     * access rules as current_index. */
+    volatile uint64_t task_index;
+    /* frame_index[k]: the index frames[k] belongs to, written by the
+     * owner when it publishes the frame (before the push that releases
+     * it), read by the thief that took it.  Mapped as the frames are. */
+    uint64_t *frame_index;
     /* "worker_init" / "worker_fini" while the plugin's runs on this
      * worker, else NULL: for the crash report and the exit guard. */
     const char *volatile callback;
