@@ -76,8 +76,8 @@ extern "C" {
 #endif
 
 #define WS_ABI_MAJOR 1
-#define WS_ABI_MINOR 3
-#define WS_VERSION "1.4.0"
+#define WS_ABI_MINOR 4
+#define WS_VERSION "1.5.0"
 
 #define WS_OK 0
 #define WS_ERR (-1)
@@ -518,6 +518,16 @@ static inline void ws_poll_at(ws_ctx *ctx, ws_frame *top)
  * give up: return ws_fail(...) and wsrun exits 130 (143). */
 WS_API int ws_stopping(const ws_ctx *ctx);
 
+/* ABI 1.4, for the typed tasks below: typed task `task` returned with a
+ * spawn it never awaited.  Prints "wsrun: <plugin>: fork-join misuse in
+ * task <task>: returned with spawns never synced (WS_AWAIT)" and aborts. */
+#if defined(__GNUC__)
+#define WS__NORETURN_COLD __attribute__((noreturn, cold))
+#else
+#define WS__NORETURN_COLD
+#endif
+WS_API void ws__task_unawaited(ws_ctx *ctx, const char *task) WS__NORETURN_COLD;
+
 /* ------------------------------------------------------------------ */
 /* Typed tasks (ABI 1.3): the fast _at form, written for you.          */
 /*                                                                     */
@@ -551,11 +561,12 @@ WS_API int ws_stopping(const ws_ctx *ctx);
 /*                                                                     */
 /* What the macros rule out: an await always syncs the most recent     */
 /* unsynced spawn (LIFO by construction) and hands back its value at   */
-/* once (no frame to read later, so no reused frame to misread).  What */
-/* types cannot check, -DWS_DEBUG_FORKJOIN checks at run time and      */
-/* reports naming the task, then aborts: an await naming another task  */
-/* than the spawn it syncs, an await with no spawn left, and a body    */
-/* that returns with spawns not awaited.  Rules: arguments take at     */
+/* once (no frame to read later, so no reused frame to misread).  A    */
+/* body that returns with spawns not awaited is reported naming the    */
+/* task, then aborts, in every build (ABI 1.4: ws__task_unawaited).    */
+/* What else types cannot check, -DWS_DEBUG_FORKJOIN checks at run     */
+/* time and reports the same way: an await naming another task than   */
+/* the spawn it syncs, and an await with no spawn left.  Rules: arguments take at     */
 /* most 32 bytes in all (each at most 8-byte aligned), the value at    */
 /* most 8; both are copied with memcpy (plain data only).  Two awaits */
 /* in one expression run in an order the compiler picks: give each its */
@@ -639,18 +650,39 @@ static inline void ws__task_end(ws_ctx *ctx, const ws__task_check *check)
         ws__task_end(ws__c, &ws__k);                                              \
     }
 #else
-#define WS__TOP_PARAM ws_frame *ws__top
-#define WS__TOP ws__top
-#define WS__POP(name) ws__pop_top(&ws__top)
+/* ABI 1.4: the body moves its caller's copy of the top (through a
+ * pointer), so the call sees where the body left it: a body that returns
+ * with a spawn it never awaited (a forgotten WS_AWAIT) is named at once,
+ * at any -j, instead of its child's work being silently lost (-j1) or
+ * reported later as a ws_spawn the author never wrote.  Where the body is
+ * inlined the top stays in a register and the check folds away; fib's
+ * cost: docs/benchmarks.md. */
+#if defined(__cplusplus) && defined(__GNUC__)
+#define WS__RESTRICT __restrict__
+#elif defined(__cplusplus)
+#define WS__RESTRICT
+#else
+#define WS__RESTRICT restrict
+#endif
+#define WS__TOP_PARAM ws_frame **WS__RESTRICT ws__topp
+#define WS__TOP (*ws__topp)
+#define WS__POP(name) ws__pop_top(ws__topp)
 #define WS__CALL_DEF(RET, name, PARAMS, ARGS)                                     \
     WS__UNUSED static inline RET name##_ws_call(ws_ctx *ws__c, ws_frame *ws__t WS__STRIP PARAMS) \
     {                                                                             \
-        return name##_ws_body(ws__c, ws__t WS__STRIP ARGS);                       \
+        ws_frame *ws__top = ws__t;                                                \
+        RET ws__r = name##_ws_body(ws__c, &ws__top WS__STRIP ARGS);               \
+        if (WS_UNLIKELY(ws__top != ws__t))                                        \
+            ws__task_unawaited(ws__c, #name);                                     \
+        return ws__r;                                                             \
     }
 #define WS__VCALL_DEF(name, PARAMS, ARGS)                                         \
     WS__UNUSED static inline void name##_ws_call(ws_ctx *ws__c, ws_frame *ws__t WS__STRIP PARAMS) \
     {                                                                             \
-        name##_ws_body(ws__c, ws__t WS__STRIP ARGS);                              \
+        ws_frame *ws__top = ws__t;                                                \
+        name##_ws_body(ws__c, &ws__top WS__STRIP ARGS);                           \
+        if (WS_UNLIKELY(ws__top != ws__t))                                        \
+            ws__task_unawaited(ws__c, #name);                                     \
     }
 #endif
 

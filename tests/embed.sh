@@ -35,7 +35,9 @@ check "pkg-config --cflags --libs libwsrun (got '$flags')" \
     test "$flags" = "-I$PREFIX/include -pthread -L$PREFIX/lib -lwsrun"
 sflags=$(pkg-config --static --libs libwsrun 2>&1 | sed 's/ *$//')
 check "pkg-config --static --libs libwsrun (got '$sflags')" \
-    test "$sflags" = "-L$PREFIX/lib -lwsrun -ldl -lm -pthread"
+    test "$sflags" = "-L$PREFIX/lib -lwsrun -Wl,--export-dynamic -ldl -lm -pthread"
+check "libwsrun.pc names the plugin folder" \
+    test "$(pkg-config --variable=plugindir libwsrun)" = "$PREFIX/lib/wsrun"
 check "wsrun.pc stays header-only (no Libs)" test -z "$(pkg-config --libs wsrun)"
 case "$flags $sflags" in
 *"$ROOT"*) bad "pkg-config names the source tree: $flags $sflags" ;;
@@ -47,6 +49,10 @@ awk '/^<!-- example: example.c -->$/ { want = 1; next }
      want && /^```/ { if (inside) exit; inside = 1; next }
      inside { print }' docs/embedding.md >"$SCRATCH/example.c"
 check "docs/embedding.md has the example (40+ lines)" test "$(wc -l <"$SCRATCH/example.c")" -ge 40
+awk '/^<!-- example: builtin.c -->$/ { want = 1; next }
+     want && /^```/ { if (inside) exit; inside = 1; next }
+     inside { print }' docs/embedding.md >"$SCRATCH/builtin.c"
+check "docs/embedding.md has the built-in plugin example" test "$(wc -l <"$SCRATCH/builtin.c")" -ge 20
 
 # expect_output NAME PROGRAM: runs it and checks every line but the timings.
 expect_output() {
@@ -94,6 +100,24 @@ if g++ -std=c++20 -O2 $WARN -Wpedantic -x c++ example.c $(pkg-config --cflags --
 else
     bad "the example does not build as C++20:"; sed 's/^/  /' "$SCRATCH/cc.log"
 fi
+# A built-in plugin run in-process (issue 23 item 11), shared and static,
+# built as the page builds it: the static one only from pkg-config's flags.
+PLUGDIR=$(pkg-config --variable=plugindir libwsrun)
+for kind in shared static; do
+    if [ $kind = shared ]; then
+        cc -std=c11 -O2 $WARN builtin.c $(pkg-config --cflags --libs libwsrun) \
+            -Wl,-rpath,"$LIBDIR" -o builtin-$kind 2>"$SCRATCH/cc.log"
+    else
+        cc -std=c11 -O2 $WARN builtin.c $(pkg-config --cflags libwsrun) \
+            -Wl,-Bstatic $(pkg-config --static --libs libwsrun) -Wl,-Bdynamic -o builtin-$kind 2>"$SCRATCH/cc.log"
+    fi
+    if [ $? -ne 0 ]; then
+        bad "builtin.c does not build ($kind):"; sed 's/^/  /' "$SCRATCH/cc.log"; continue
+    fi
+    out=$(./builtin-$kind "$PLUGDIR/fib.so" n=20 2>&1)
+    check "built-in fib in-process ($kind) printed '$out'" test "$out" = "fib(20) = 6765"
+done
+
 cd "$ROOT" || exit 2
 
 make -s --no-print-directory BUILD="$BUILD" PREFIX="$PREFIX" uninstall >"$SCRATCH/make.log" 2>&1

@@ -192,6 +192,36 @@ Test(mpi, task_failure_stops_every_rank_with_rank_and_index, .init = mpi_setup,
     cr_assert(strstr(res.err, want), "rank 0's summary lacks '%s': %s", want, res.err);
 }
 
+/* Issue 23 item 7: the failing rank's pool lasts (its long index ignores
+ * ws_stopping) until every worker of the other rank has ended, so the
+ * other rank can stop only by hearing of the failure while that pool
+ * still runs.  Before the fix its monitor asked ws_stopping with a
+ * non-worker ctx, which always reads 0: the other rank heard only when the
+ * failing rank's pool ended, i.e. never before it had run every index it
+ * could get (here about 20000 started after the failure).  Counted by
+ * events: each index rank 1 starts after dir/failed exists.  A stop that
+ * spreads within the monitor's 100 ms leaves rank 1 some hundreds of
+ * 100 us indices at most; the bound is a quarter of the run. */
+Test(mpi, a_failure_stops_the_other_rank_while_its_pool_still_runs, .init = mpi_setup,
+     .fini = work_teardown, .timeout = 120)
+{
+    du_mkdir("j");
+    RUN_MPI(2, "--plugin '%s' --count 40000 -j2 -o dir=j -o long_rank=0 -o sleep_us=100",
+            tally());
+    cr_assert_eq(res.status, 1, "exit %d: %s", res.status, res.err);
+    cr_assert(strstr(res.err, "deliberate failure at index"), "%s", res.err);
+    unsigned long long late = 0;
+    for (unsigned w = 0; w < 2; w++) {
+        size_t len;
+        char *text = du_slurp(work_path("j/ended.1.%u", w), &len);
+        cr_assert_not_null(text, "rank 1 worker %u wrote no count", w);
+        late += strtoull(text, NULL, 10);
+        free(text);
+    }
+    cr_assert_lt(late, 10000, "rank 1 started %llu indices after rank 0 failed: %s", late,
+                 res.err);
+}
+
 Test(mpi, failure_on_a_chosen_rank_is_named, .init = mpi_setup, .fini = work_teardown,
      .timeout = 120)
 {

@@ -20,6 +20,7 @@
 #include "run.h"
 #include "shard.h"
 #include "placement.h"
+#include "pool.h"
 
 #define MAX_RETRIES 1000
 #define MAX_COUNT ((uint64_t)INT64_MAX)
@@ -43,6 +44,7 @@ enum {
     OPT_SCALING_PLOT,
     OPT_SCALING_KEEP_OUTPUT,
     OPT_SCALING_ALLOW_DIFF,
+    OPT_STACK,
 };
 
 static const struct option long_options[] = {
@@ -69,6 +71,7 @@ static const struct option long_options[] = {
     {"scaling-plot", required_argument, NULL, OPT_SCALING_PLOT},
     {"scaling-keep-output", required_argument, NULL, OPT_SCALING_KEEP_OUTPUT},
     {"scaling-allow-diff", no_argument, NULL, OPT_SCALING_ALLOW_DIFF},
+    {"stack", required_argument, NULL, OPT_STACK},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -89,6 +92,10 @@ void wsrt_args_print_usage(FILE *out, const char *program)
             "  -o, --option key=value  set a plugin option (repeatable; the last one wins)\n"
             "  -j, --jobs N        worker threads, 1..%d (default: CPUs this process may use)\n"
             "      --seed N        seed of the per-index random streams (default 0)\n"
+            "      --stack SIZE    each worker's stack, e.g. 256M (default 64M; 256K..64G):\n"
+            "                      the depth tasks may recurse to; a quarter more goes to\n"
+            "                      fork-join frames (SIZE/256 of them); all of it counts\n"
+            "                      against ulimit -v, times -j\n"
             "      --keep-going    run every index even after failures\n"
             "      --retries N     extra attempts for a failing index (default 0)\n"
             "      --journal FILE  record finished indices in FILE (docs/failures.md);\n"
@@ -117,8 +124,8 @@ void wsrt_args_print_usage(FILE *out, const char *program)
             "  -V, --version       version and plugin ABI\n"
             "\n"
             "Exit status: 0 every index succeeded; 1 an index or the plugin's finish\n"
-            "failed; 2 bad command line, plugin not loadable, bad -o option, or the\n"
-            "plugin's init failed; 3 the plugin called exit() in a callback; 130 / 143\n"
+            "failed; 2 bad command line, plugin not loadable, bad -o option, the\n"
+            "plugin's init failed, or the workers could not start (see --stack); 3 the plugin called exit() in a callback; 130 / 143\n"
             "stopped by SIGINT / SIGTERM; 128+N the plugin crashed with signal N (139\n"
             "SIGSEGV, 134 SIGABRT, 136 SIGFPE).\n",
             WSRT_MAX_JOBS);
@@ -140,6 +147,34 @@ static int parse_number(const char *option, const char *text, uint64_t min, uint
         return -1;
     }
     *out = value;
+    return 0;
+}
+
+/* --stack SIZE: bytes, or a whole number with K, M or G (binary units). */
+static int parse_stack(const char *text, size_t *out)
+{
+    char digits[32];
+    size_t n = strlen(text);
+    uint64_t unit = 1, value;
+    if (n > 0 && n < sizeof digits) {
+        char last = text[n - 1];
+        unit = last == 'K' || last == 'k' ? 1u << 10
+             : last == 'M' || last == 'm' ? 1u << 20
+             : last == 'G' || last == 'g' ? 1u << 30 : 1;
+        memcpy(digits, text, n + 1);
+        if (unit > 1)
+            digits[n - 1] = '\0';
+    }
+    if (n == 0 || n >= sizeof digits || wsrt_parse_u64(digits, UINT64_MAX / unit, &value) != 0) {
+        wsrt_err("--stack: expected a size such as 256M, 1G or 65536, got '%s'", text);
+        return -1;
+    }
+    value *= unit;
+    if (value < WS_WORKER_STACK_MIN || value > WS_WORKER_STACK_MAX) {
+        wsrt_err("--stack: %s is out of range 256K..64G", text);
+        return -1;
+    }
+    *out = (size_t)value;
     return 0;
 }
 
@@ -227,6 +262,10 @@ int wsrt_args_parse(int argc, char **argv, wsrt_args *a)
         case OPT_SCALING_PLOT: a->scaling.plot_path = optarg; break;
         case OPT_SCALING_KEEP_OUTPUT: a->scaling.keep_output = optarg; break;
         case OPT_SCALING_ALLOW_DIFF: a->scaling.allow_diff = 1; break;
+        case OPT_STACK:
+            if (parse_stack(optarg, &a->stack_bytes) != 0)
+                return -1;
+            break;
         case 'h': a->help = 1; break;
         case 'V': a->version = 1; break;
         case ':':

@@ -42,6 +42,7 @@ typedef struct wsrt_args {
     int shard_given; /* --shard K/N */
     uint64_t shard_k, shard_n;
     int jobs_given;
+    size_t stack_bytes; /* --stack; 0: the default (WS_WORKER_STACK_BYTES) */
     wsrt_scaling_args scaling; /* --scaling and its options (scaling.h) */
 } wsrt_args;
 

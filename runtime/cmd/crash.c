@@ -12,6 +12,7 @@
 #include "crash.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <execinfo.h>
 #include <link.h>
 #include <pthread.h>
@@ -53,6 +54,22 @@ static _Atomic long crashing_tid;
 static _Atomic int exit_status_on_alarm;
 
 static const char *_Atomic temp_slots[TEMP_SLOTS];
+
+/* The loaded objects, listed before the run (dl_iterate_phdr, which takes
+ * the loader's lock: never in the handler), so the backtrace names each
+ * frame's object without dladdr.  glibc's backtrace_symbols_fd calls
+ * dladdr, which takes the loader's lock: a crash while another thread
+ * held it (in dlopen, say) sat out the 10 s alarm without a backtrace
+ * (issue 23 item 8).  An object loaded after the list was made (by the
+ * plugin, at run time) shows as its bare address. */
+#define MAX_OBJECTS 128
+typedef struct loaded_object {
+    uintptr_t base, begin, end;
+    char name[256];
+} loaded_object;
+static loaded_object objects[MAX_OBJECTS];
+static _Atomic int n_objects;
+static void list_objects(void);
 
 /* --------------------------------------------- signal-safe formatting */
 
@@ -283,7 +300,7 @@ static void report_where(line_buf *b, int sig, const siginfo_t *info, const void
         put_str(b, ": stack overflow");
         if (in_worker) {
             put_str(b, " (a worker's stack is ");
-            put_u64(b, WS_WORKER_STACK_BYTES >> 20);
+            put_u64(b, wsrt_pool_stack_bytes_of_caller() >> 20);
             put_str(b, " MiB)");
         }
     }
@@ -326,6 +343,27 @@ static void report_plugin_lines(void *const *frames, int n)
         emit(&b);
 }
 
+/* One backtrace line, as backtrace_symbols_fd writes it for a frame
+ * without a symbol: "object(+0xoffset)[0xaddress]".  Async-signal-safe. */
+static void put_frame(void *frame)
+{
+    uintptr_t pc = (uintptr_t)frame;
+    line_buf b = {.len = 0};
+    int n = atomic_load(&n_objects);
+    for (int k = 0; k < n; k++)
+        if (pc >= objects[k].begin && pc < objects[k].end) {
+            put_str(&b, objects[k].name);
+            put_str(&b, "(+");
+            put_hex(&b, pc - objects[k].base);
+            put_str(&b, ")");
+            break;
+        }
+    put_str(&b, "[");
+    put_hex(&b, pc);
+    put_str(&b, "]");
+    emit(&b);
+}
+
 static void on_fatal(int sig, siginfo_t *info, void *uctx)
 {
     long tid = (long)syscall(SYS_gettid);
@@ -353,8 +391,9 @@ static void on_fatal(int sig, siginfo_t *info, void *uctx)
     put_str(&b, "backtrace (most recent call first):");
     emit(&b);
     void *frames[BACKTRACE_DEPTH];
-    int n = backtrace(frames, BACKTRACE_DEPTH);
-    backtrace_symbols_fd(frames, n, STDERR_FILENO);
+    int n = backtrace(frames, BACKTRACE_DEPTH); /* warmed up at install: no loading */
+    for (int k = 0; k < n; k++)
+        put_frame(frames[k]);
     report_plugin_lines(frames, n);
     save_and_clean();
     begin(&b);
@@ -438,6 +477,7 @@ void wsrt_crash_install(const char *plugin)
      * do that now. */
     void *warm[2];
     (void)backtrace(warm, 2);
+    list_objects();
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = on_fatal;
@@ -452,6 +492,46 @@ void wsrt_crash_install(const char *plugin)
 typedef struct code_range {
     uintptr_t base, begin, end;
 } code_range;
+
+static int list_object(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    int *n = arg;
+    if (*n == MAX_OBJECTS)
+        return 1;
+    loaded_object *o = &objects[*n];
+    o->base = info->dlpi_addr;
+    o->begin = UINTPTR_MAX;
+    o->end = 0;
+    for (int k = 0; k < info->dlpi_phnum; k++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[k];
+        if (ph->p_type != PT_LOAD)
+            continue;
+        uintptr_t b = info->dlpi_addr + ph->p_vaddr, e = b + ph->p_memsz;
+        if (b < o->begin)
+            o->begin = b;
+        if (e > o->end)
+            o->end = e;
+    }
+    /* the program itself has no name here: the one it was started by */
+    const char *name = info->dlpi_name && info->dlpi_name[0] ? info->dlpi_name
+                                                             : program_invocation_name;
+    size_t len = strnlen(name, sizeof o->name - 1);
+    memcpy(o->name, name, len);
+    o->name[len] = '\0';
+    if (o->end > o->begin)
+        ++*n;
+    return 0;
+}
+
+/* (Re)list the loaded objects for the handler; before the run only. */
+static void list_objects(void)
+{
+    int n = 0;
+    atomic_store(&n_objects, 0); /* a handler now names no object */
+    dl_iterate_phdr(list_object, &n);
+    atomic_store(&n_objects, n); /* seq_cst: the entries are written first */
+}
 
 static int find_loaded_object(struct dl_phdr_info *info, size_t size, void *arg)
 {
@@ -485,6 +565,7 @@ void wsrt_crash_set_plugin_code(const void *address_in_plugin)
     atomic_store(&plugin_end, r.end);
     /* last: a handler that sees the name sees the range (seq_cst) */
     atomic_store(&plugin_file, info.dli_fname);
+    list_objects(); /* the plugin and what it brought are loaded now */
 }
 
 void wsrt_crash_set_phase(const char *phase)

@@ -51,7 +51,9 @@ struct wsrt_session {
 static int pool_prepare(wsrt_session *s)
 {
     /* Each worker thread gets crash reporting's alternate signal stack. */
-    wsrt_pool_options o = {.jobs = s->args->jobs, .thread_start = wsrt_crash_thread_init};
+    wsrt_pool_options o = {.jobs = s->args->jobs,
+                           .thread_start = wsrt_crash_thread_init,
+                           .stack_bytes = s->args->stack_bytes};
     s->pool = wsrt_pool_create_with(&o);
     if (!s->pool || wsrt_registry_register(s->pool) != 0) {
         wsrt_err("cannot set up %u workers: %s", s->args->jobs, strerror(errno));
@@ -65,6 +67,15 @@ static int pool_prepare(wsrt_session *s)
 static int pool_run(wsrt_session *s)
 {
     return wsrt_pool_run(s->pool, &s->run, &s->result);
+}
+
+/* The run's workers could not start (their threads, or their frame
+ * stacks): one line with the cause and the way out; exit status 2. */
+static void start_failed_message(const wsrt_pool_result *r)
+{
+    char why[512];
+    wsrt_pool_start_error(r, why, sizeof why);
+    wsrt_err("cannot run: %s; use a smaller -j or --stack SIZE, or raise ulimit -v", why);
 }
 
 /* Unregister (waiting for any handler or progress read still inside),
@@ -83,6 +94,11 @@ static void pool_end(wsrt_session *s)
 uint64_t wsrt_session_pool_progress(wsrt_session *s)
 {
     return s->pool ? wsrt_pool_progress(s->pool) : 0;
+}
+
+int wsrt_session_pool_stopping(wsrt_session *s)
+{
+    return s->pool ? wsrt_pool_stopping(s->pool) : 0;
 }
 
 void wsrt_session_request_stop(wsrt_session *s)
@@ -199,6 +215,8 @@ static int run_indices(wsrt_session *s)
         wsrt_progress_stop_redraws(&p);
         wsrt_progress_end(&p, pool_final_count(result));
     }
+    if (rc != 0 && result->start_failed)
+        start_failed_message(result);
     if (rc != 0)
         return 1;
     uint64_t skipped = 0; /* --resume: done by an earlier run */
@@ -237,6 +255,8 @@ static int run_indices_in_job(wsrt_session *s)
     int rc = wsrt_interrupted() ? 0 : pool_run(s);
     if (progress_on)
         wsrt_progress_stop_redraws(&p);
+    if (rc != 0 && s->result.start_failed)
+        start_failed_message(&s->result);
     /* after_pool gathers every rank's final count: the last line shows it. */
     int status = job->after_pool(job->arg, &s->run, &s->result, rc, wsrt_interrupted());
     if (progress_on) /* the job's count: all ranks, final after after_pool */
@@ -295,7 +315,7 @@ static int run_plugin(wsrt_session *s)
         in_job = job != NULL;
         run_status = in_job ? run_indices_in_job(s) : run_indices(s);
         if (run_status != 0)
-            status = WS_EXIT_TASK_FAILED;
+            status = result->start_failed ? WS_EXIT_USAGE : WS_EXIT_TASK_FAILED;
     }
     wsrt_journal_finish(journal);
     wsrt_scaling_child_span_end(result); /* ... to here */

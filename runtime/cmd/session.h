@@ -63,6 +63,9 @@ int wsrt_session_main(const wsrt_args *args, char **argv, const wsrt_job_hooks *
  * after_pool): indices this process finished so far, and a stop of this
  * process's pool (as a failed task would).  Any thread, any time. */
 uint64_t wsrt_session_pool_progress(wsrt_session *s);
+/* 1 while the session's pool runs and that run is stopping (a failure or
+ * a stop request); any thread. */
+int wsrt_session_pool_stopping(wsrt_session *s);
 void wsrt_session_request_stop(wsrt_session *s);
 
 #endif

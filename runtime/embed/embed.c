@@ -153,8 +153,12 @@ static int run_indices(ws_pool *pool, wsrt_embed_run *er, wsrt_pool_result *resu
     if (run->count == 0)
         return 0;
     if (wsrt_embed_pool_run(pool, run, result) != 0) {
-        snprintf(pool->error, sizeof pool->error, "%s: cannot start the worker threads",
-                 run->desc.name);
+        /* The pool prints nothing for this: the message is ws_pool_error's
+         * (WS_POOL_FAILED, docs/embedding.md). */
+        char why[400] = "cannot start the worker threads";
+        if (result->start_failed)
+            wsrt_pool_start_error(result, why, sizeof why);
+        snprintf(pool->error, sizeof pool->error, "%s: %s", run->desc.name, why);
         return 1;
     }
     if (er->any_failed) {

@@ -172,6 +172,14 @@ static void name_from_path(const char *path, char *name, size_t size)
  * message ("plugin <path>" for a file). */
 static int check_fields(const ws_plugin *desc, const char *who, char *err, size_t err_size)
 {
+    /* No ABI ever had major 0: such a descriptor was written without its
+     * header macro (all four fields left 0), which a rebuild would not fix. */
+    if (desc->abi_major == 0)
+        return wsrt_errf(err, err_size,
+                    "%s: descriptor has no WS_PLUGIN_HEADER (abi_major, abi_minor and "
+                    "struct_size are 0): begin its initializer with WS_PLUGIN_HEADER, or "
+                    "WS_PLUGIN_HEADER_FLAGS(...)",
+                    who);
     if (desc->abi_major != WS_ABI_MAJOR)
         return wsrt_errf(err, err_size,
                     "%s: plugin ABI major mismatch: expected %d, found %u (rebuild it "

@@ -26,13 +26,17 @@
 
 static void *worker_thread(void *arg);
 
-/* Worker i's thread could not be started: say why and stop the run. */
-static void start_failed(wsrt_pool *p, unsigned i, const char *why)
+/* Worker i's thread could not be started: keep the first reason and stop
+ * the run.  Nothing is printed per thread (up to jobs/2+1 threads fail at
+ * once, in no order); the caller words one line from the result. */
+static void start_failed(wsrt_pool *p, unsigned i, int why)
 {
+    (void)i;
     pthread_mutex_lock(&p->fail_lock);
+    if (!p->start_failed)
+        p->start_errno = why;
     p->start_failed = 1;
     pthread_mutex_unlock(&p->fail_lock);
-    wsrt_err("cannot start worker thread %u of %u: %s", i, p->jobs, why);
     wsrt_pool_request_stop(p);
 }
 
@@ -57,13 +61,13 @@ int wsrt_start_worker_thread(wsrt_pool *p, unsigned i)
     w->placed = 0;
     pthread_attr_t attr;
     pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, WORKER_STACK_BYTES);
+    pthread_attr_setstacksize(&attr, p->stack_bytes);
     wsrt_placement_start_on(&p->place, i, &attr);
     int e = pthread_create(&w->thread, &attr, worker_thread, w);
     pthread_attr_destroy(&attr);
     if (e != 0) {
         atomic_fetch_sub_explicit(&p->threads_in_run, 1, memory_order_relaxed); /* as the add */
-        start_failed(p, i, strerror(e));
+        start_failed(p, i, e);
         return -1;
     }
     w->thread_started = 1;
@@ -146,7 +150,7 @@ static wsrt_worker *worker_new(wsrt_pool *p, unsigned id)
     w->run_one = p->run->desc.run_one;
     w->state = p->run->state;
     w->victim_rng = ws_mix64(id + 1);
-    w->frames = mmap(NULL, FRAME_STACK_BYTES, PROT_READ | PROT_WRITE,
+    w->frames = mmap(NULL, FRAME_STACK_BYTES(p), PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (w->frames == MAP_FAILED) {
         free(w);
@@ -155,24 +159,29 @@ static wsrt_worker *worker_new(wsrt_pool *p, unsigned id)
     w->splits = mmap(NULL, SPLIT_BYTES, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (w->splits == MAP_FAILED) {
-        munmap(w->frames, FRAME_STACK_BYTES);
+        munmap(w->frames, FRAME_STACK_BYTES(p));
         free(w);
         return NULL;
     }
-    if (wsrt_deque_init(&w->deque, 8) != 0) {
+    w->frame_index = mmap(NULL, (p->frame_frames + 1) * sizeof(uint64_t), PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (w->frame_index == MAP_FAILED || wsrt_deque_init(&w->deque, 8) != 0) {
+        if (w->frame_index != MAP_FAILED)
+            munmap(w->frame_index, (p->frame_frames + 1) * sizeof(uint64_t));
         munmap(w->splits, SPLIT_BYTES);
-        munmap(w->frames, FRAME_STACK_BYTES);
+        munmap(w->frames, FRAME_STACK_BYTES(p));
         free(w);
         return NULL;
     }
     w->base.ctx.fj_head = w->frames;
     w->base.ctx.fj_pub = w->frames;
-    w->base.ctx.fj_limit = w->frames + FRAME_STACK_FRAMES;
+    w->base.ctx.fj_limit = w->frames + p->frame_frames;
     atomic_init(&w->base.ctx.attention, 0);
     atomic_init(&w->base.ctx.fj_trigger, (uintptr_t)w->base.ctx.fj_limit);
     atomic_init(&w->progress, 0);
     atomic_init(&w->busy, 0);
     w->current_index = UINT64_MAX;
+    w->task_index = UINT64_MAX;
     return w;
 }
 
@@ -182,7 +191,8 @@ static void worker_free(wsrt_worker *w)
         return;
     wsrt_deque_destroy(&w->deque);
     free(w->trace.events);
-    munmap(w->frames, FRAME_STACK_BYTES);
+    munmap(w->frames, FRAME_STACK_BYTES(w->pool));
+    munmap(w->frame_index, (w->pool->frame_frames + 1) * sizeof(uint64_t));
     munmap(w->splits, SPLIT_BYTES);
     free(w);
 }
@@ -213,6 +223,12 @@ wsrt_pool *wsrt_pool_create(unsigned jobs)
     return wsrt_pool_create_with(&o);
 }
 
+wsrt_pool *wsrt_pool_create_stack(unsigned jobs, size_t stack_bytes)
+{
+    wsrt_pool_options o = {.jobs = jobs, .stack_bytes = stack_bytes};
+    return wsrt_pool_create_with(&o);
+}
+
 wsrt_pool *wsrt_pool_create_with(const wsrt_pool_options *o)
 {
     unsigned jobs = o->jobs;
@@ -224,8 +240,11 @@ wsrt_pool *wsrt_pool_create_with(const wsrt_pool_options *o)
     memset(p, 0, sizeof *p);
     p->prepared_jobs = jobs ? jobs : 1;
     p->thread_start = o->thread_start; /* before any thread starts: read-only since */
+    p->stack_bytes = o->stack_bytes ? o->stack_bytes : WS_WORKER_STACK_BYTES;
+    p->frame_frames = p->stack_bytes / WS_FRAME_STACK_SHARE / sizeof(ws_frame);
     atomic_init(&p->done, 0);
     atomic_init(&p->stopping, 0);
+    atomic_init(&p->cut_short, 0);
     atomic_init(&p->sleepers, 0);
     atomic_init(&p->wake_seq, 0);
     atomic_init(&p->running, 0);
@@ -244,13 +263,13 @@ wsrt_pool *wsrt_pool_create_with(const wsrt_pool_options *o)
      * this pool's own (own_stack.h).  Optional: where it cannot be had,
      * worker 0 gets a thread. */
     atomic_flag_clear(&p->own_stack.in_use);
-    (void)wsrt_own_stack_reserve(&p->own_stack, WORKER_STACK_BYTES);
+    (void)wsrt_own_stack_reserve(&p->own_stack, p->stack_bytes);
     if (p->prepared_jobs >= 2) {
         wsrt_placement place;
         wsrt_placement_read(&place, p->prepared_jobs);
         /* Threads that cannot start leave their slots empty: the run
          * starts threads of its own for those workers. */
-        wsrt_standby_start(&p->standby, p->prepared_jobs, &place, WORKER_STACK_BYTES,
+        wsrt_standby_start(&p->standby, p->prepared_jobs, &place, p->stack_bytes,
                            p->thread_start);
     }
     return p;
@@ -298,7 +317,7 @@ int wsrt_pool_where(unsigned *worker, uint64_t *index)
     if (!w)
         return 0;
     *worker = w->base.ctx.worker_id;
-    *index = w->current_index;
+    *index = w->task_index != UINT64_MAX ? w->task_index : w->current_index;
     return 1;
 }
 
@@ -384,6 +403,16 @@ uint64_t wsrt_pool_progress(wsrt_pool *p)
     return sum;
 }
 
+int wsrt_pool_stopping(wsrt_pool *p)
+{
+    if (!p || !run_enter(p))
+        return 0;
+    /* relaxed: a flag only; run_enter keeps the run's fields valid. */
+    int stopping = atomic_load_explicit(&p->stopping, memory_order_relaxed) != 0;
+    run_leave(p);
+    return stopping;
+}
+
 /* Clear what the last run left in the object's run part. */
 static void reset_run_state(wsrt_pool *p, ws_run *run)
 {
@@ -395,10 +424,12 @@ static void reset_run_state(wsrt_pool *p, ws_run *run)
      * `running` is published (seq_cst, which orders these before it). */
     atomic_store_explicit(&p->done, 0, memory_order_relaxed);
     atomic_store_explicit(&p->stopping, 0, memory_order_relaxed);
+    atomic_store_explicit(&p->cut_short, 0, memory_order_relaxed);
     atomic_store_explicit(&p->sleepers, 0, memory_order_relaxed);
     p->failed = 0;
     p->worker_init_failed = 0;
     p->start_failed = 0;
+    p->start_errno = 0;
     p->n_kept = 0;
 }
 
@@ -417,7 +448,12 @@ int wsrt_pool_run(wsrt_pool *p, ws_run *run, wsrt_pool_result *result)
     }
     for (unsigned i = 0; i < p->jobs; i++)
         if (!(p->workers[i] = worker_new(p, i))) {
-            wsrt_err("cannot set up worker %u: %s", i, strerror(errno));
+            /* Its frame stack could not be mapped: the same shortage as a
+             * thread that cannot start, worded once by the caller. */
+            result->start_failed = 1;
+            result->start_errno = errno;
+            result->jobs = p->jobs;
+            result->reserved_per_worker = wsrt_pool_reserved_per_worker(p);
             goto out;
         }
 
@@ -447,10 +483,13 @@ int wsrt_pool_run(wsrt_pool *p, ws_run *run, wsrt_pool_result *result)
      * others (wsrt_worker_run, worker_thread), so if worker 0's thread
      * cannot start, no thread was started: the failure is in
      * start_failed, and there is nothing to wait for. */
+    unsigned w0_on_caller = 1;
     if (!worker0_may_run_on_caller(&run->desc) ||
         wsrt_run_on_own_stack(&p->own_stack, worker0_on_caller, p->workers[0],
-                              WORKER_STACK_BYTES) != 0)
+                              p->stack_bytes) != 0) {
+        w0_on_caller = 0;
         wsrt_start_worker_thread(p, 0);
+    }
     wait_for_worker_threads(p);
     /* every worker has left: nothing writes start_failed now */
     int all_started = !p->start_failed;
@@ -479,7 +518,20 @@ int wsrt_pool_run(wsrt_pool *p, ws_run *run, wsrt_pool_result *result)
     result->failed = p->failed;
     result->indices_done -= p->failed;
     result->worker_init_failed = p->worker_init_failed;
-    result->stopped_early = atomic_load_explicit(&p->stopping, memory_order_relaxed);
+    /* Stopped with indices not run: a range cut short, or (runs fed by
+     * next_block) blocks never asked for.  A stop after the last index
+     * leaves a complete run. */
+    result->stopped_early = atomic_load_explicit(&p->stopping, memory_order_relaxed) &&
+                            (atomic_load_explicit(&p->cut_short, memory_order_relaxed) ||
+                             run->hooks.next_block != NULL);
+    if (!all_started) {
+        result->start_failed = 1;
+        result->start_errno = p->start_errno;
+        result->reserved_per_worker = wsrt_pool_reserved_per_worker(p);
+        result->workers_started = w0_on_caller;
+        for (unsigned i = 0; i < p->jobs; i++)
+            result->workers_started += (unsigned)p->workers[i]->thread_started;
+    }
     rc = all_started ? 0 : -1;
 out:
     if (p->workers)
@@ -487,4 +539,17 @@ out:
     free(p->workers);
     p->workers = NULL;
     return rc;
+}
+
+size_t wsrt_pool_reserved_per_worker(const wsrt_pool *p)
+{
+    size_t page = 4096;
+    return p->stack_bytes + page + FRAME_STACK_BYTES(p) + SPLIT_BYTES +
+           (p->frame_frames + 1) * sizeof(uint64_t);
+}
+
+size_t wsrt_pool_stack_bytes_of_caller(void)
+{
+    wsrt_worker *w = wsrt_this_worker;
+    return w ? w->pool->stack_bytes : 0;
 }

@@ -65,6 +65,13 @@ typedef struct wsrt_pool_result {
     int stopped_early;      /* a failure or wsrt_pool_request_stop stopped it */
     int worker_init_failed; /* a worker_init failed (printed); the run failed */
     wsrt_trace_log *traces;   /* jobs entries when run->trace; free each .events, then it */
+    /* Set when wsrt_pool_run returned -1 because workers could not be set
+     * up or their threads started (nothing printed: the caller words it,
+     * with wsrt_pool_start_error and its own way out). */
+    int start_failed;
+    int start_errno;           /* the first failure's reason */
+    unsigned workers_started;  /* workers that had a thread (or the caller's) */
+    size_t reserved_per_worker; /* address space each worker reserves */
 } wsrt_pool_result;
 
 /* The pool object (its layout is internal to the pool's files). */
@@ -77,6 +84,15 @@ typedef struct wsrt_pool wsrt_pool;
  * a failure (the run starts its own).  NULL with errno set when the
  * object cannot be had.  Any thread; the pool then belongs to it (below). */
 wsrt_pool *wsrt_pool_create(unsigned jobs);
+/* The same, with each worker's C stack `stack_bytes` long (0: the
+ * default, WS_WORKER_STACK_BYTES); its fork-join frame stack gets a
+ * quarter of that (WS_FRAME_STACK_SHARE). */
+wsrt_pool *wsrt_pool_create_stack(unsigned jobs, size_t stack_bytes);
+
+/* One line (no "wsrun: ", no way out) for a run whose result has
+ * start_failed: how many workers started, the reason, and the address
+ * space the workers reserve against the process's limit (ulimit -v). */
+void wsrt_pool_start_error(const wsrt_pool_result *r, char *buf, size_t size);
 
 /* What a pool can be created with beyond its size.  thread_start, unless
  * NULL, is called first on every thread the pool starts (standby threads
@@ -88,6 +104,7 @@ wsrt_pool *wsrt_pool_create(unsigned jobs);
 typedef struct wsrt_pool_options {
     unsigned jobs;              /* as wsrt_pool_create's */
     void (*thread_start)(void); /* NULL: nothing */
+    size_t stack_bytes;         /* as wsrt_pool_create_stack's; 0: the default */
 } wsrt_pool_options;
 
 /* wsrt_pool_create with options; wsrt_pool_create(j) is
@@ -130,6 +147,10 @@ void wsrt_pool_request_stop(wsrt_pool *pool);
  * looks at a run's workers, and the run waits for it before retiring
  * them, so a reader never touches freed workers. */
 uint64_t wsrt_pool_progress(wsrt_pool *pool);
+/* 1 while a run of the pool is published and stopping (a failure, or
+ * wsrt_pool_request_stop); any thread, also one that is not a worker (what
+ * ws_stopping cannot answer there). */
+int wsrt_pool_stopping(wsrt_pool *pool);
 unsigned wsrt_pool_busy_workers(wsrt_pool *pool);
 
 /* Where a worker is (async-signal-safe, for the crash handler): on a
@@ -147,8 +168,23 @@ const char *wsrt_pool_worker_callback(void);
  * (async-signal-safe): lets a worker stop its own run. */
 wsrt_pool *wsrt_pool_of_caller(void);
 
-/* The stack size of every worker (worker 0's own stack included): the
- * depth a task may recurse to before a stack overflow. */
-#define WS_WORKER_STACK_BYTES ((size_t)256 << 20)
+/* The default stack size of every worker (worker 0's own stack
+ * included): the depth a task may recurse to before a stack overflow;
+ * wsrun --stack SIZE sets another.  Address space, reserved, touched only
+ * as deep as the program recurses; but reserved space counts against
+ * `ulimit -v`, so it is sized to what the deepest shipped workloads touch
+ * (docs/design.md, "Worker memory"), not generously: wsrun 1.4's 256 MiB
+ * kept -j61 from starting under a 16 GB limit. */
+#define WS_WORKER_STACK_BYTES ((size_t)64 << 20)
+/* The frame stack is this share of the C stack (1/4: 64 B frames, 16 MiB
+ * and 262144 frames for the default). */
+#define WS_FRAME_STACK_SHARE 4
+/* --stack's range. */
+#define WS_WORKER_STACK_MIN ((size_t)256 << 10)
+#define WS_WORKER_STACK_MAX ((size_t)64 << 30)
+
+/* The C stack size of the workers of the pool whose worker runs on the
+ * calling thread, or 0 off workers (async-signal-safe: the crash report). */
+size_t wsrt_pool_stack_bytes_of_caller(void);
 
 #endif

@@ -135,6 +135,10 @@ size_t wsrt_publish_half(wsrt_worker *w)
     for (f = ctx->fj_pub; give > 0; f++) {
         if (f->fn == NULL)
             continue;
+        /* For the crash report of whoever steals it; published by the
+         * push's release, as the fields below. */
+        w->frame_index[f - w->frames] =
+            w->task_index != UINT64_MAX ? w->task_index : w->current_index;
         /* relaxed: published by the release store of bottom in push. */
         atomic_store_explicit(&f->state, WS_FRAME_PENDING, memory_order_relaxed);
         atomic_store_explicit(&f->thief, 0, memory_order_relaxed);
@@ -276,8 +280,17 @@ void ws__frames_exhausted(ws_ctx *ctx)
                "init or finish",
                ws_plugin_name(ctx));
     else
-        wsrt_err("%s: fork-join nesting deeper than %zu frames on worker %u", ws_plugin_name(ctx),
-               FRAME_STACK_FRAMES, ctx->worker_id);
+        wsrt_err("%s: fork-join nesting deeper than %zu frames on worker %u (wsrun --stack "
+               "SIZE gives SIZE/256 frames)",
+               ws_plugin_name(ctx), worker_of(ctx)->pool->frame_frames, ctx->worker_id);
+    abort();
+}
+
+void ws__task_unawaited(ws_ctx *ctx, const char *task)
+{
+    /* The same words as the WS_DEBUG_FORKJOIN build's report (wsrun.h). */
+    wsrt_err("%s: fork-join misuse in task %s: returned with spawns never synced (WS_AWAIT)",
+             ws_plugin_name(ctx), task);
     abort();
 }
 
@@ -338,6 +351,15 @@ static void run_stolen(wsrt_worker *w, ws_frame *f, unsigned victim)
     ws_frame *copy = ctx->fj_head;
     if (WS_UNLIKELY(copy >= ctx->fj_limit))
         ws__frames_exhausted(ctx);
+    /* The index the stolen task belongs to, for the crash report: a
+     * fork-join frame's from its owner's record; a range frame names its
+     * own indices (current_index, set by its loop). */
+    const wsrt_worker *owner = w->pool->workers[victim];
+    uint64_t kept_task_index = w->task_index;
+    w->task_index = f >= owner->frames && f < owner->frames + w->pool->frame_frames
+                        ? owner->frame_index[f - owner->frames]
+                        : UINT64_MAX;
+    uint64_t kept_current_index = w->current_index;
     ws_task_fn fn = f->fn;
     copy->ret = f->ret;
     memcpy(copy->arg, f->arg, sizeof copy->arg);
@@ -350,6 +372,9 @@ static void run_stolen(wsrt_worker *w, ws_frame *f, unsigned victim)
     ctx->fj_head = copy;
     if (ctx->fj_pub > copy)
         ctx->fj_pub = copy;
+    w->task_index = kept_task_index;
+    /* a stolen range's loop leaves UINT64_MAX: the waiting index is ours */
+    w->current_index = kept_current_index;
     w->nesting--;
     f->ret = copy->ret;
     memcpy(f->arg, copy->arg, sizeof f->arg);

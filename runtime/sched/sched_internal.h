@@ -25,16 +25,15 @@
 #define ATTN_REQUEST WS_ATTN_REQUEST
 #define ATTN_STOP WS_ATTN_STOP
 
-/* Frames per worker: 64 MiB of address space, touched only as deep as the
- * program nests (MAP_NORESERVE).  One spare frame follows them: the spawn
- * fast path writes a frame before its one compare finds it past the end. */
-#define FRAME_STACK_FRAMES ((size_t)1 << 20)
-#define FRAME_STACK_BYTES ((FRAME_STACK_FRAMES + 1) * sizeof(ws_frame))
+/* Frames per worker: the pool's frame_frames (a share of its C stack,
+ * pool.h), touched only as deep as the program nests (MAP_NORESERVE).  One
+ * spare frame follows them: the spawn fast path writes a frame before its
+ * one compare finds it past the end. */
+#define FRAME_STACK_BYTES(p) (((p)->frame_frames + 1) * sizeof(ws_frame))
 /* Split-off index ranges waiting for their sync (see push_split): each
  * nested range loop adds at most 64 (halving a 64-bit range). */
 #define SPLIT_FRAMES ((size_t)1 << 16)
 #define SPLIT_BYTES (SPLIT_FRAMES * sizeof(ws_frame))
-#define WORKER_STACK_BYTES WS_WORKER_STACK_BYTES
 #define MAX_FAILURES_PRINTED 20
 #define STEAL_ROUNDS_BEFORE_YIELD 4
 #define STEAL_ROUNDS_BEFORE_PARK 256
@@ -69,6 +68,15 @@ typedef struct wsrt_worker {
     /* The index run_one is running, for the crash report: written before
      * each call (a plain store), read only by this thread's signal handler. */
     volatile uint64_t current_index;
+    /* The index whose fork-join task this worker runs for a victim (a
+     * stolen frame, run_stolen), UINT64_MAX when none: the crash report
+     * names it, not current_index (the index this worker waits in).  Same
+     * access rules as current_index. */
+    volatile uint64_t task_index;
+    /* frame_index[k]: the index frames[k] belongs to, written by the
+     * owner when it publishes the frame (before the push that releases
+     * it), read by the thief that took it.  Mapped as the frames are. */
+    uint64_t *frame_index;
     /* "worker_init" / "worker_fini" while the plugin's runs on this
      * worker, else NULL: for the crash report and the exit guard. */
     const char *volatile callback;
@@ -95,6 +103,7 @@ struct wsrt_pool {
     wsrt_worker **workers;
     _Atomic int done;
     _Atomic int stopping;
+    _Atomic int cut_short; /* a range loop stopped with indices left (sched_range.c) */
     _Atomic int sleepers;
     _Atomic uint32_t wake_seq; /* futex word */
     pthread_mutex_t fail_lock;
@@ -117,6 +126,9 @@ struct wsrt_pool {
      * workers read the fields above in their loops. */
     _Alignas(64) unsigned prepared_jobs; /* wsrt_pool_create's: the standby set's size */
     void (*thread_start)(void); /* wsrt_pool_options' (pool.h); NULL: none */
+    size_t stack_bytes;  /* each worker's C stack (wsrt_pool_options) */
+    size_t frame_frames; /* each worker's fork-join frames */
+    int start_errno;     /* the first thread start's failure (under fail_lock) */
     wsrt_own_stack own_stack; /* worker 0's deep stack on the caller's thread */
     /* A run's workers are published (1) or not (0): the Dekker pair with
      * wsrt_pool_request_stop and the readers (pool.c, run_enter). */
@@ -193,5 +205,6 @@ void wsrt_worker_run(wsrt_worker *w);
 
 /* pool.c */
 int wsrt_start_worker_thread(wsrt_pool *p, unsigned i);
+size_t wsrt_pool_reserved_per_worker(const wsrt_pool *p); /* stack, guard, frames, splits */
 
 #endif

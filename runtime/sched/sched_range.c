@@ -73,6 +73,10 @@ static int index_failed(wsrt_worker *w, uint64_t index)
 {
     ws_ctx *ctx = &w->base.ctx;
     for (unsigned attempt = 0; attempt < w->pool->run->policy.retries; attempt++) {
+        /* A stopping run starts nothing more, retries included (issue 23
+         * item 8).  relaxed: a flag, as in the index loop. */
+        if (atomic_load_explicit(&w->pool->stopping, memory_order_relaxed))
+            break;
         w->stats.retried++;
         w->base.errbuf[0] = '\0';
         if (w->run_one(w->state, index, ctx) == WS_OK)
@@ -196,6 +200,11 @@ int wsrt_range_task(ws_ctx *ctx, ws_frame *self)
     w->current_index = UINT64_MAX;
     /* Every frame run_one pushed was synced (pick_up_split, each index). */
     WS_ASSERT(range_top_is(w, ctx->fj_head));
+    /* Left by a stop with indices not run: the run stopped early (a stop
+     * after the last index does not make a complete run so).  relaxed:
+     * read after every worker left the run (wsrt_pool_run's acquire). */
+    if (i < end)
+        atomic_store_explicit(&w->pool->cut_short, 1, memory_order_relaxed);
     w->range_top = outer_top;
     w->range_end = outer_end;
     w->stats.indices += i - start;

@@ -74,6 +74,10 @@ refuse "jobs 4097" "wsrun: --jobs: 4097 is out of range 1..4096" -- -p hello -n 
 refuse "jobs -1" "wsrun: --jobs: expected a whole number from 1 to 4096, got '-1'" -- -p hello -n 1 -j -1
 refuse "jobs junk" "wsrun: --jobs: expected a whole number from 1 to 4096, got 'two'" -- -p hello -n 1 -j two
 refuse "jobs 2^64" "wsrun: --jobs: expected a whole number" -- -p hello -n 1 -j 18446744073709551616
+refuse "stack junk" "wsrun: --stack: expected a size such as 256M, 1G or 65536, got '12Q'" -- -p hello -n 1 --stack 12Q
+refuse "stack 4K" "wsrun: --stack: 4K is out of range 256K..64G" -- -p hello -n 1 --stack 4K
+refuse "stack 65G" "wsrun: --stack: 65G is out of range 256K..64G" -- -p hello -n 1 --stack 65G
+refuse "stack -1" "wsrun: --stack: expected a size such as 256M, 1G or 65536, got '-1'" -- -p hello -n 1 --stack -1
 refuse "seed -1" "wsrun: --seed: expected a whole number from 0 to 18446744073709551615, got '-1'" -- -p hello -n 1 --seed -1
 refuse "seed 2^64" "wsrun: --seed: expected a whole number" -- -p hello -n 1 --seed 18446744073709551616
 refuse "seed junk" "wsrun: --seed: expected a whole number" -- -p hello -n 1 --seed 0x5

@@ -69,7 +69,7 @@ export_fixtures() { export WSRUN_PLUGIN_PATH=$FIXTURES; }
 expect no-args 2 err "wsrun: --plugin is required" -- "$W"
 expect help 0 out "usage: wsrun --plugin NAME" -- "$W" --help
 expect help-short 0 out "Exit status: 0" -- "$W" -h
-expect version 0 out "wsrun 1.4.0 (plugin ABI 1.3)" -- "$W" --version
+expect version 0 out "wsrun 1.5.0 (plugin ABI 1.4)" -- "$W" --version
 expect version-short 0 out "plugin ABI 1." -- "$W" -V
 expect unknown-long 2 err "wsrun: unknown option '--bogus'" -- "$W" --bogus
 expect unknown-short 2 err "wsrun: unknown option '-x'" -- "$W" -x
@@ -108,6 +108,7 @@ export_fixtures
 expect search-path 0 out "failat: finish status=0 calls=4" -- "$W" -p failat -n 4
 expect no-descriptor 2 err "is not a wsrun plugin: it has no ws_plugin_descriptor symbol" -- "$W" -p nodesc -n 1
 expect abi-major 2 err "plugin ABI major mismatch: expected 1, found 99" -- "$W" -p badabi -n 1
+expect no-header 2 err "noheader.so: descriptor has no WS_PLUGIN_HEADER (abi_major, abi_minor and struct_size are 0): begin its initializer with WS_PLUGIN_HEADER" -- "$W" -p noheader -n 1
 expect struct-size 2 err "descriptor struct_size" -- "$W" -p shortdesc -n 1
 expect null-name 2 err "descriptor has no name" -- "$W" -p noname -n 1
 expect null-run-one 2 err "descriptor has no run_one callback" -- "$W" -p norunone -n 1
@@ -129,10 +130,17 @@ for abi in 11 12; do
         expect abi$abi-plain-j$j 0 out "fib(22) = 17711" -- "$W" -p abi$abi -j $j -o n=22 -o mode=plain
     done
 done
+# ... and one written with the typed-task macros against the frozen 1.3
+# header (a valued task and a void task with two arguments).
+expect abi13-help 0 out "built for plugin ABI 1.3" -- "$W" -p abi13 --help
+for j in 1 2 3 4; do
+    expect abi13-fib-j$j 0 out "fib(24) = 46368" -- "$W" -p abi13 -j $j -o n=24 -o mode=fib
+    expect abi13-tree-j$j 0 out "fib(22) = 17711" -- "$W" -p abi13 -j $j -o n=22 -o mode=tree
+done
 # Fork-join where it cannot work: refused with a message naming the plugin,
 # then the crash report's status (128 + SIGABRT).
 expect fork-in-init 134 err "forkmisuse: fork-join (ws_spawn) is only possible in run_one and its tasks, not in init or finish" -- "$W" -p forkmisuse -n 1 -o where=init
-expect fork-too-deep 134 err "forkmisuse: fork-join nesting deeper than 1048576 frames on worker 0" -- "$W" -p forkmisuse -n 1 -o where=deep
+expect fork-too-deep 134 err "forkmisuse: fork-join nesting deeper than 262144 frames on worker 0 (wsrun --stack SIZE gives SIZE/256 frames)" -- "$W" -p forkmisuse -n 1 -o where=deep
 # A spawn never synced is named at the index whose run_one returned with
 # it (not a million indices later at the frame stack's end); the _at form
 # in a plugin built with WS_CHECK_SPAWNS (unsyncedat), which must still

@@ -31,6 +31,21 @@ misuse order "wrong_order: the last unsynced spawn is of another task than WS_AW
 misuse extra "extra_await: no spawn left to sync for WS_AWAIT of other"
 misuse unsynced "never_synced: returned with spawns never synced (WS_AWAIT)"
 
+# Issue 23 item 9: in a normal build (no WS_DEBUG_FORKJOIN) a forgotten
+# WS_AWAIT deep in the recursion is named, every time, at every -j; the
+# correct task beside it gives fib's value.
+F=$FIXTURES/taskforget.so
+for j in 1 2 3 4; do
+    out=$("$W" -p "$F" -j $j -o mode=ok 2>&1)
+    if [ $? -eq 0 ] && [ "$out" = "taskforget: fib = 6765" ]; then ok
+    else bad "taskforget ok at -j$j printed: $out"; fi
+    "$W" -p "$F" -j $j -o mode=forget >"$SCRATCH/out" 2>"$SCRATCH/err"
+    rc=$?
+    if [ $rc -eq 134 ] && [ "$(head -1 "$SCRATCH/err")" = "wsrun: taskforget: fork-join misuse in task forgetful: returned with spawns never synced (WS_AWAIT)" ] &&
+        [ ! -s "$SCRATCH/out" ]; then ok
+    else bad "forgotten await at -j$j: status $rc, stderr: $(head -2 "$SCRATCH/err")"; fi
+done
+
 # What cannot be written: a spawn or await outside a task body (no frame
 # top to use), arguments over 32 bytes, a value over 8 bytes.
 cant_compile() { # NAME FRAGMENT SOURCE

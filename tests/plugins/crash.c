@@ -9,33 +9,41 @@
  *               flaky: no crash, run_one fails (ws_fail) on its first
  *               `attempts` calls for index I, then succeeds (--retries),
  *               exit: calls exit(status) (a plugin bug wsrun names), or
- *               silent: the callback fails without a message
+ *               silent: the callback fails without a message,
+ *               locked: segv while another thread holds the loader's lock
+ *               (inside dlopen of ctorblock.so, whose constructor blocks),
+ *               stolen: index I spawns a fork-join child that segfaults
+ *               and polls until another worker has stolen it (-j2 or more)
  *   status=S    how=exit: the status given to exit (default 0)
  *   where=...   run (run_one at index I), init, finish, or worker_init /
  *               worker_fini (on the worker whose id is I)
  *   sleep_us=U  sleep U microseconds in every other index first
  * Never use it as an example (plugins/hello.c is the example).
  */
+#include <dlfcn.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "wsrun.h"
 
-enum { HOW_SEGV, HOW_ABORT, HOW_FPE, HOW_ILL, HOW_BUS, HOW_STACK, HOW_FLAKY, HOW_EXIT, HOW_SILENT };
+enum { HOW_SEGV, HOW_ABORT, HOW_FPE, HOW_ILL, HOW_BUS, HOW_STACK, HOW_FLAKY, HOW_EXIT, HOW_SILENT,
+       HOW_LOCKED, HOW_STOLEN };
 enum { WHERE_RUN, WHERE_INIT, WHERE_FINISH, WHERE_WORKER_INIT, WHERE_WORKER_FINI };
 
 static const ws_option crash_options[] = {
     {.name = "at", .type = WS_OPT_INT, .default_value = "0", .min = -1, .max = 1e18,
      .help = "index that crashes (-1: none)"},
     {.name = "how", .type = WS_OPT_ENUM, .default_value = "segv",
-     .choices = "segv|abort|fpe|ill|bus|stack|flaky|exit|silent", .help = "kind of crash"},
+     .choices = "segv|abort|fpe|ill|bus|stack|flaky|exit|silent|locked|stolen", .help = "kind of crash"},
     {.name = "status", .type = WS_OPT_INT, .default_value = "0", .min = 0, .max = 255,
      .help = "how=exit: the status given to exit"},
     {.name = "attempts", .type = WS_OPT_INT, .default_value = "1", .min = 0, .max = 1000,
@@ -70,6 +78,33 @@ static int recurse(int depth)
     return recurse(depth + 1) + pad[0];
 }
 
+/* how=locked: dlopen ctorblock.so (beside this file) on a thread of its
+ * own; its constructor says so on the pipe and never returns. */
+static void *open_blocking_library(void *path)
+{
+    (void)dlopen(path, RTLD_NOW);
+    return NULL;
+}
+
+static void hold_the_loader_lock(void)
+{
+    static char path[4096];
+    Dl_info self;
+    int fds[2];
+    char env[16], byte;
+    pthread_t t;
+    if (!dladdr((void *)hold_the_loader_lock, &self) || !self.dli_fname || pipe(fds) != 0)
+        abort();
+    snprintf(path, sizeof path, "%s", self.dli_fname);
+    char *slash = strrchr(path, '/');
+    snprintf(slash ? slash + 1 : path, sizeof path - (size_t)(slash ? slash + 1 - path : 0),
+             "ctorblock.so");
+    snprintf(env, sizeof env, "%d", fds[1]);
+    setenv("WSRUN_TEST_CTOR_FD", env, 1);
+    if (pthread_create(&t, NULL, open_blocking_library, path) != 0 || read(fds[0], &byte, 1) != 1)
+        abort();
+}
+
 /* Real faults even under -fsanitize=undefined (make test-asan), which
  * would otherwise report the NULL store and the division and exit first. */
 #if defined(__GNUC__)
@@ -101,6 +136,10 @@ static void crash_now(int how, int status)
         break;
     }
     case HOW_STACK: (void)recurse(0); break;
+    case HOW_LOCKED:
+        hold_the_loader_lock();
+        *null_pointer = 1;
+        break;
     }
 }
 
@@ -125,9 +164,33 @@ static int crash_init(ws_ctx *ctx, void **state)
     return WS_OK;
 }
 
+/* how=stolen: the child says it started (on a thief: its spawner only
+ * polls), then faults there. */
+static _Atomic int stolen_child_started;
+
+static int stolen_child(ws_ctx *ctx, ws_frame *self)
+{
+    (void)ctx;
+    (void)self;
+    atomic_store(&stolen_child_started, 1);
+    crash_now(HOW_SEGV, 0);
+    return WS_OK;
+}
+
+static int spawn_a_child_that_crashes_when_stolen(ws_ctx *ctx)
+{
+    ws_frame *f = ws_frame_new(ctx, stolen_child);
+    ws_spawn(ctx, f);
+    while (!atomic_load(&stolen_child_started))
+        ws_poll(ctx); /* publishes the child to the thief that asks */
+    return ws_sync(ctx, f);
+}
+
 static int crash_run_one(void *state, uint64_t index, ws_ctx *ctx)
 {
     crash_state *s = state;
+    if (s->how == HOW_STOLEN && s->at >= 0 && index == (uint64_t)s->at)
+        return spawn_a_child_that_crashes_when_stolen(ctx);
     if (s->where == WHERE_RUN && s->at >= 0 && index == (uint64_t)s->at) {
         if (s->how == HOW_SILENT)
             return -1;

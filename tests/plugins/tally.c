@@ -18,6 +18,15 @@
  *   hold_from=I       indices >= I that do not fail on purpose wait until
  *                     the run stops (ws_stopping): the run can only end
  *                     by a stop reaching this rank, never by racing it
+ *   long_rank=R       rank R's first index is long and never looks at
+ *                     ws_stopping: it waits until every worker of every
+ *                     other rank has ended (dir/ended.<rank>.<worker>,
+ *                     written by worker_fini); R's second index fails and
+ *                     marks dir/failed first.  Other ranks count the
+ *                     indices they start once dir/failed exists, and each
+ *                     worker writes its count into its ended file: how
+ *                     many indices a rank started after another failed,
+ *                     counted by events (issue 23 item 7)
  * Never used as an example: it exists to be counted and to fail.
  */
 #include <errno.h>
@@ -33,13 +42,16 @@
 
 typedef struct tally_state {
     char dir[3000];
-    int64_t sleep_us, fail_index, fail_rank, crash_rank, wait_ranks, hold_from;
-    int rank;
+    int64_t sleep_us, fail_index, fail_rank, crash_rank, wait_ranks, hold_from, long_rank;
+    int rank, ranks;
+    unsigned jobs;
     _Atomic int first_done; /* this rank ran its first index */
+    _Atomic int long_started; /* long_rank: indices started on this rank */
 } tally_state;
 
 typedef struct tally_worker {
     int fd;
+    uint64_t late; /* indices started after dir/failed appeared */
 } tally_worker;
 
 static const ws_option tally_options[] = {
@@ -60,6 +72,8 @@ static const ws_option tally_options[] = {
      .help = "first index of each rank waits until this many ranks started (0: none)"},
     {.name = "hold_from", .type = WS_OPT_INT, .default_value = "-1", .min = -1, .max = 1e18,
      .help = "indices from this one wait until the run stops (-1: none)"},
+    {.name = "long_rank", .type = WS_OPT_INT, .default_value = "-1", .min = -1, .max = 1e6,
+     .help = "rank whose first index outlasts every other rank (-1: none)"},
     {.name = NULL},
 };
 
@@ -89,7 +103,11 @@ static int tally_init(ws_ctx *ctx, void **state)
     s->crash_rank = ws_opt_int(ctx, "crash_rank");
     s->wait_ranks = ws_opt_int(ctx, "wait_ranks");
     s->hold_from = ws_opt_int(ctx, "hold_from");
+    s->long_rank = ws_opt_int(ctx, "long_rank");
     s->rank = launcher_rank();
+    const char *size = getenv("OMPI_COMM_WORLD_SIZE");
+    s->ranks = size && *size ? atoi(size) : 1;
+    s->jobs = ws_run_jobs(ctx);
     if (ws_opt_int(ctx, "init_fail_rank") == s->rank) {
         free(s);
         return ws_fail(ctx, "deliberate init failure on rank %d", launcher_rank());
@@ -122,8 +140,23 @@ static int tally_worker_init(void *state, ws_ctx *ctx)
 
 static void tally_worker_fini(void *state, ws_ctx *ctx)
 {
-    (void)state;
+    tally_state *s = state;
     tally_worker *w = ctx->worker_data;
+    if (w && s->long_rank >= 0 && s->rank != s->long_rank) {
+        /* the count first, then the name the long index looks for */
+        char tmp[3200], path[3200], text[32];
+        snprintf(tmp, sizeof tmp, "%s/.ended.%d.%u", s->dir, s->rank, ctx->worker_id);
+        snprintf(path, sizeof path, "%s/ended.%d.%u", s->dir, s->rank, ctx->worker_id);
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int n = snprintf(text, sizeof text, "%llu\n", (unsigned long long)w->late);
+        if (fd >= 0) {
+            if (write(fd, text, (size_t)n) != n)
+                n = -1;
+            close(fd);
+            if (n > 0)
+                rename(tmp, path);
+        }
+    }
     if (w) {
         close(w->fd);
         free(w);
@@ -158,10 +191,59 @@ static int wait_for_ranks(const tally_state *s, ws_ctx *ctx)
     }
 }
 
+/* long_rank's first index: never asks ws_stopping, so its rank's pool
+ * lasts until every worker of every other rank has ended; it polls
+ * (ws_poll) only so that this rank's other worker can take the next
+ * index, the one that fails. */
+static int long_index(const tally_state *s, ws_ctx *ctx)
+{
+    char path[3200];
+    for (;;) {
+        int ended = 0;
+        for (int r = 0; r < s->ranks; r++)
+            for (unsigned k = 0; r != s->rank && k < s->jobs; k++) {
+                snprintf(path, sizeof path, "%s/ended.%d.%u", s->dir, r, k);
+                ended += access(path, F_OK) == 0;
+            }
+        if (ended == (s->ranks - 1) * (int)s->jobs)
+            return WS_OK;
+        ws_poll(ctx);
+        pause_a_moment();
+    }
+}
+
+/* long_rank: 0 when the index is done with, 1 to go on as usual. */
+static int long_rank_index(tally_state *s, tally_worker *w, uint64_t index, ws_ctx *ctx, int *rc)
+{
+    char path[3200];
+    snprintf(path, sizeof path, "%s/failed", s->dir);
+    if (s->rank != s->long_rank) {
+        w->late += access(path, F_OK) == 0;
+        return 1;
+    }
+    int nth = atomic_fetch_add(&s->long_started, 1);
+    if (nth == 0) {
+        *rc = long_index(s, ctx);
+        return 0;
+    }
+    if (nth == 1) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0)
+            close(fd);
+        *rc = ws_fail(ctx, "deliberate failure at index %llu on rank %d beside a long index",
+                      (unsigned long long)index, s->rank);
+        return 0;
+    }
+    return 1;
+}
+
 static int tally_run_one(void *state, uint64_t index, ws_ctx *ctx)
 {
     tally_state *s = state;
     tally_worker *w = ctx->worker_data;
+    int rc = WS_OK;
+    if (s->long_rank >= 0 && !long_rank_index(s, w, index, ctx, &rc))
+        return rc;
     int first = !atomic_exchange(&s->first_done, 1);
     if (first && s->crash_rank == s->rank)
         abort();
@@ -170,9 +252,9 @@ static int tally_run_one(void *state, uint64_t index, ws_ctx *ctx)
         nanosleep(&t, NULL);
     }
     if (first && s->wait_ranks > 0) {
-        int rc = wait_for_ranks(s, ctx);
-        if (rc != WS_OK)
-            return rc;
+        int waited = wait_for_ranks(s, ctx);
+        if (waited != WS_OK)
+            return waited;
     }
     if ((s->fail_index >= 0 && index == (uint64_t)s->fail_index) ||
         (first && s->fail_rank == s->rank))
