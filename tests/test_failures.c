@@ -349,7 +349,7 @@ Test(failures, stack_overflow_on_a_worker_thread_is_reported)
                  "-o", "how=stack", "-j", "2");
     cr_assert_eq(rc, 128 + SIGSEGV, "exit %d; stderr:\n%.3000s", rc, err_text);
     assert_err_has("wsrun: crash: in worker_init (worker 1): fatal signal SIGSEGV");
-    assert_err_has(": stack overflow (a worker's stack is 256 MiB)\n");
+    assert_err_has(": stack overflow (a worker's stack is 64 MiB)\n");
 }
 
 Test(failures, a_null_write_is_no_stack_overflow)
