@@ -11,6 +11,13 @@ set -u
 . "$(dirname "$0")/../cli_lib.bash"
 cli_start limits limits
 [ -x "$W" ] || { echo "limits: $W not built"; exit 2; }
+# A sanitizer's shadow memory is itself reserved address space: no build
+# under ASan or TSan starts under these limits, whatever wsrun reserves.
+if grep -qaE '__(a|t)san_init' "$W"; then # gcc's or clang's sanitizers
+    echo "limits: skipped in a sanitizer build (its shadow memory is address space)"
+    cli_finish
+    exit
+fi
 
 # limited NAME KB WANT_STATUS WANT_OUT -- ARGS...: wsrun ARGS under
 # `ulimit -v KB`; status and stdout as given, and for status 2 exactly one
