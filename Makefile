@@ -43,7 +43,8 @@ TEST_PKGS  += $(FUZZ_PKGS)
 # The AddressSanitizer build's compiler: LLVM 19's ASan locks its allocator
 # around fork() (gcc 12's does not: a test runner forking while its other
 # thread allocates left the child stuck for ever; docs/failures.md).
-ASAN_PKGS  := clang-19 libclang-rt-19-dev
+# llvm-14's llvm-symbolizer names the frames of its reports.
+ASAN_PKGS  := clang-19 libclang-rt-19-dev llvm-14
 TEST_PKGS  += $(ASAN_PKGS)
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers

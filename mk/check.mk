@@ -46,7 +46,8 @@ test-tsan-cli: $(WATCHDOG_DIR)/watchdog
 ASAN_BUILD := $(BUILD)/asan
 ASAN_CC    := clang-19
 ASAN_OPT   := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
-ASAN_ENV   := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=0 \
+ASAN_ENV   := ASAN_SYMBOLIZER_PATH=/usr/lib/llvm-14/bin/llvm-symbolizer \
+              ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=0 \
               LSAN_OPTIONS="suppressions='$(CURDIR)/tests/lsan.supp':print_suppressions=0" \
               UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 ASAN_MAKE  := $(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) CC=$(ASAN_CC) OPT="$(ASAN_OPT)" \

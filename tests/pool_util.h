@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "pool.h"
 
@@ -42,5 +43,26 @@ static inline unsigned test_threads_of_process(void)
         closedir(d);
     return n;
 }
+
+/* The thread count once it is `want`, or what it is after 30 s.  A joined
+ * thread can still be listed for a moment: pthread_join returns when the
+ * kernel clears the thread's id, which comes before the kernel releases
+ * the task; and prepared threads start one another.  So tests wait for the
+ * count (an event), the bound only turning a hang into a failure. */
+static inline unsigned test_threads_settle(unsigned want)
+{
+    for (int ms = 0; ms < 30000 && test_threads_of_process() != want; ms++)
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
+    return test_threads_of_process();
+}
+
+/* Built with a sanitizer (gcc's macros, or clang's __has_feature). */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define WSTEST_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define WSTEST_SANITIZED 1
+#endif
+#endif
 
 #endif

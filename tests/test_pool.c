@@ -91,7 +91,7 @@ static void run_two_pools(int a_stops)
     pthread_join(tb, NULL);
     cr_assert_eq(a.rc, 0);
     cr_assert_eq(b.rc, 0);
-#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+#ifndef WSTEST_SANITIZED
     /* Each pool has a deep stack of its own for worker 0 (own_stack.h), so
      * both runs, at once, ran worker 0 (index 0) on their calling thread. */
     cr_assert_eq(a.index0_tid, a.caller_tid, "pool a's worker 0 was not on its caller's thread");
@@ -197,8 +197,8 @@ Test(pool, create_and_destroy_leave_no_thread)
         if (k % 5 == 4) /* some with a run, most without */
             cr_assert_eq(pool_count_run_on(p, 100, 1 + (unsigned)k % 4), 0);
         wsrt_pool_destroy(p);
-        cr_assert_eq(test_threads_of_process(), before, "after destroy %d: %u threads, %u before", k,
-                     test_threads_of_process(), before);
+        unsigned now = test_threads_settle(before);
+        cr_assert_eq(now, before, "after destroy %d: %u threads, %u before", k, now, before);
     }
     wsrt_pool_destroy(NULL);
 }
@@ -209,10 +209,10 @@ Test(pool, destroy_with_no_run)
     wsrt_pool *p = wsrt_pool_create(4);
     cr_assert_not_null(p);
     wsrt_pool_reap(p); /* ends the threads started ahead */
-    cr_assert_eq(test_threads_of_process(), before);
+    cr_assert_eq(test_threads_settle(before), before);
     cr_assert_eq(pool_count_run_on(p, 1000, 4), 0, "a reaped pool runs with threads of its own");
     wsrt_pool_destroy(p);
-    cr_assert_eq(test_threads_of_process(), before);
+    cr_assert_eq(test_threads_settle(before), before);
 }
 
 /* ------------------------------------------------ invariant checks */

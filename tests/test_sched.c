@@ -653,13 +653,13 @@ Test(sched, worker_0_runs_on_the_caller_and_reap_joins_the_rest)
         cr_assert_eq(res.indices_done, 5000);
         cr_assert_eq(atomic_load(&probe.others_on_caller), 0, "-j%u: a worker other than 0 ran on the caller",
                      jobs);
-#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+#ifndef WSTEST_SANITIZED
         cr_assert(atomic_load(&probe.worker0_on_caller), "-j%u: worker 0 ran on another thread", jobs);
 #endif
         free(res.workers);
         wsrt_pool_reap(pool);
-        cr_assert_eq(test_threads_of_process(), before, "-j%u: %u threads after wsrt_pool_reap, %u before",
-                     jobs, test_threads_of_process(), before);
+        unsigned now = test_threads_settle(before);
+        cr_assert_eq(now, before, "-j%u: %u threads after wsrt_pool_reap, %u before", jobs, now, before);
         wsrt_pool_destroy(pool);
     }
 }
@@ -708,14 +708,8 @@ static int has_id(const pid_t *ids, unsigned n, pid_t id)
     return 0;
 }
 
-/* Prepared threads start one another: wait (at most 10 s) until the
- * process has `want` threads; returns how many it has. */
-static unsigned wait_for_threads(unsigned want)
-{
-    for (int ms = 0; ms < 10000 && test_threads_of_process() != want; ms++)
-        nanosleep(&(struct timespec){0, 1000000}, NULL);
-    return test_threads_of_process();
-}
+/* Prepared threads start one another (pool_util.h). */
+#define wait_for_threads test_threads_settle
 
 Test(sched, prepared_threads_run_the_workers_and_reap_ends_the_rest)
 {
@@ -753,8 +747,9 @@ Test(sched, prepared_threads_run_the_workers_and_reap_ends_the_rest)
         }
         free(res.workers);
         wsrt_pool_reap(pool);
-        cr_assert_eq(test_threads_of_process(), before, "prepare(%u) -j%u: %u threads after reap, %u before",
-                     prepared, jobs, test_threads_of_process(), before);
+        unsigned now = test_threads_settle(before);
+        cr_assert_eq(now, before, "prepare(%u) -j%u: %u threads after reap, %u before", prepared, jobs,
+                     now, before);
         wsrt_pool_destroy(pool);
     }
     for (int k = 0; k < 3; k++) { /* no run comes: ended at once, or after they slept */
@@ -763,8 +758,8 @@ Test(sched, prepared_threads_run_the_workers_and_reap_ends_the_rest)
         if (k == 2)
             nanosleep(&(struct timespec){0, 20000000}, NULL);
         wsrt_pool_destroy(pool);
-        cr_assert_eq(test_threads_of_process(), before, "prepare(6), no run: %u threads after reap, %u before",
-                     test_threads_of_process(), before);
+        unsigned now = test_threads_settle(before);
+        cr_assert_eq(now, before, "prepare(6), no run: %u threads after reap, %u before", now, before);
     }
 }
 
@@ -791,7 +786,7 @@ static unsigned long long vm_size_bytes(void)
 
 static void thread_start_fails(int prepared, unsigned abi_minor, const char *want)
 {
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#ifdef WSTEST_SANITIZED
     (void)prepared;
     (void)abi_minor;
     (void)want;
