@@ -347,7 +347,13 @@ static int stop_round(unsigned jobs)
     }
     free(res.workers);
     free(s.hits);
-    if (!res.stopped_early && ran == count) {
+    /* A run that ran every index did not stop early, even when the stop
+     * came after its last index (then the run used the request up). */
+    if (res.stopped_early && ran == count) {
+        fprintf(stderr, "sched_fuzz stops -j%u: every index ran, yet 'stopped early'\n", jobs);
+        bad++;
+    }
+    if (!res.stop_seen) {
         /* The run ended before the request: it is for the pool's next
          * run, which must run nothing (a stop asked while no run runs). */
         count_state c = {calloc(1000, 1), UINT64_MAX};

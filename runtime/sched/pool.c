@@ -521,7 +521,8 @@ int wsrt_pool_run(wsrt_pool *p, ws_run *run, wsrt_pool_result *result)
     /* Stopped with indices not run: a range cut short, or (runs fed by
      * next_block) blocks never asked for.  A stop after the last index
      * leaves a complete run. */
-    result->stopped_early = atomic_load_explicit(&p->stopping, memory_order_relaxed) &&
+    result->stop_seen = atomic_load_explicit(&p->stopping, memory_order_relaxed) != 0;
+    result->stopped_early = result->stop_seen &&
                             (atomic_load_explicit(&p->cut_short, memory_order_relaxed) ||
                              run->hooks.next_block != NULL);
     if (!all_started) {

@@ -62,7 +62,10 @@ typedef struct wsrt_pool_result {
     uint64_t wall_ns;
     unsigned jobs;
     wsrt_worker_stats *workers; /* jobs entries; free with free() */
-    int stopped_early;      /* a failure or wsrt_pool_request_stop stopped it */
+    int stopped_early;      /* a failure or wsrt_pool_request_stop stopped it
+                             * with indices not run */
+    int stop_seen;          /* the run was asked to stop (a stop after its
+                             * last index too): the request is used up */
     int worker_init_failed; /* a worker_init failed (printed); the run failed */
     wsrt_trace_log *traces;   /* jobs entries when run->trace; free each .events, then it */
     /* Set when wsrt_pool_run returned -1 because workers could not be set
