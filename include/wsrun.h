@@ -161,6 +161,14 @@ WS_API int ws_vfail(ws_ctx *ctx, const char *fmt, va_list ap);
  * --quiet.  Thread-safe; lines never interleave. */
 WS_API void ws_log(const ws_ctx *ctx, const char *fmt, ...) WS_PRINTF(2, 3);
 
+/* ABI 1.4.  `size` bytes of zeroed memory that the run's worker processes
+ * share with wsrun under --isolate (MAP_SHARED): what run_one writes there
+ * is seen by finish.  Without isolation it is plain memory.  Call it in
+ * init (under --isolate a call elsewhere returns NULL: a worker process's
+ * mapping would be its own).  The runtime frees it after finish; NULL
+ * when the memory cannot be had (errno set). */
+WS_API void *ws_shared_alloc(ws_ctx *ctx, size_t size);
+
 /* ------------------------------------------------------------------ */
 /* Writing files safely: a temporary name in the target's folder,      */
 /* renamed into place only on success.                                 */
@@ -868,7 +876,17 @@ WS__STATIC_ASSERT(sizeof(((ws_frame *)0)->state) == 4 && sizeof(((ws_ctx *)0)->a
  * separate processes.  A plugin whose finish combines all indices (read's
  * manifest, fill's array) must not set it. */
 #define WS_PLUGIN_RESUMABLE 0x1u
-#define WS_PLUGIN_KNOWN_FLAGS WS_PLUGIN_RESUMABLE
+/* ABI 1.4.  run_one's effects survive in a child process: everything it
+ * produces goes to files or to ws_shared_alloc memory, never only into
+ * the process's own memory, so `wsrun --isolate` may run it in worker
+ * processes (docs/failures.md, "Isolating tasks").  Without it --isolate
+ * is refused (--isolate=force runs the plugin anyway). */
+#define WS_PLUGIN_ISOLATABLE 0x2u
+/* ABI 1.4.  The plugin asks to run isolated by default, as if --isolate
+ * were given (implies WS_PLUGIN_ISOLATABLE's promise). */
+#define WS_PLUGIN_ISOLATE_DEFAULT 0x4u
+#define WS_PLUGIN_KNOWN_FLAGS \
+    (WS_PLUGIN_RESUMABLE | WS_PLUGIN_ISOLATABLE | WS_PLUGIN_ISOLATE_DEFAULT)
 
 /* Fill the header fields of a descriptor: WS_PLUGIN_HEADER, .name = ...
  * or, with flags, WS_PLUGIN_HEADER_FLAGS(WS_PLUGIN_RESUMABLE), .name = ... */

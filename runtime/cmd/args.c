@@ -9,6 +9,7 @@
  */
 #include "args.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -43,6 +44,9 @@ enum {
     OPT_SCALING_PLOT,
     OPT_SCALING_KEEP_OUTPUT,
     OPT_SCALING_ALLOW_DIFF,
+    OPT_ISOLATE,       /* issue 24 */
+    OPT_TIMEOUT,       /* issue 24 */
+    OPT_WORKER_MEMORY, /* issue 24 */
 };
 
 static const struct option long_options[] = {
@@ -69,6 +73,9 @@ static const struct option long_options[] = {
     {"scaling-plot", required_argument, NULL, OPT_SCALING_PLOT},
     {"scaling-keep-output", required_argument, NULL, OPT_SCALING_KEEP_OUTPUT},
     {"scaling-allow-diff", no_argument, NULL, OPT_SCALING_ALLOW_DIFF},
+    {"isolate", optional_argument, NULL, OPT_ISOLATE},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"worker-memory", required_argument, NULL, OPT_WORKER_MEMORY},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -91,6 +98,12 @@ void wsrt_args_print_usage(FILE *out, const char *program)
             "      --seed N        seed of the per-index random streams (default 0)\n"
             "      --keep-going    run every index even after failures\n"
             "      --retries N     extra attempts for a failing index (default 0)\n"
+            "      --isolate[=force|off]  run the plugin's per-worker calls in one process\n"
+            "                      per worker: a crash fails its index only; =force for a\n"
+            "                      plugin not marked isolatable (docs/failures.md)\n"
+            "      --timeout S     with --isolate: kill an index running over S seconds\n"
+            "      --worker-memory SIZE  with --isolate: memory limit per worker process\n"
+            "                      (RLIMIT_DATA; SIZE in bytes or with K, M, G)\n"
             "      --journal FILE  record finished indices in FILE (docs/failures.md)\n"
             "      --resume        skip the indices FILE records as done (same command)\n"
             "      --shard K/N     run only part K (0..N-1) of N equal contiguous parts of\n"
@@ -139,6 +152,46 @@ static int parse_number(const char *option, const char *text, uint64_t min, uint
         return -1;
     }
     *out = value;
+    return 0;
+}
+
+/* --timeout: seconds, whole or with a fraction (0.5), to milliseconds. */
+static int parse_timeout(const char *text, uint64_t *ms)
+{
+    char *end;
+    errno = 0;
+    double s = strtod(text, &end);
+    if (errno || end == text || *end || !(s >= 0.001) || s > 1e9) {
+        wsrt_err("--timeout: expected seconds from 0.001 to 1e9 (30, 0.5), got '%s'", text);
+        return -1;
+    }
+    *ms = (uint64_t)(s * 1000.0 + 0.5);
+    return 0;
+}
+
+/* --worker-memory: bytes, or a number with K, M, G, T (powers of 1024). */
+static int parse_size(const char *text, uint64_t *bytes)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    unsigned shift = 0;
+    switch (*end) {
+    case 'k': case 'K': shift = 10; end++; break;
+    case 'm': case 'M': shift = 20; end++; break;
+    case 'g': case 'G': shift = 30; end++; break;
+    case 't': case 'T': shift = 40; end++; break;
+    default: break;
+    }
+    if (*end == 'B' || *end == 'b')
+        end++;
+    if (errno || end == text || text[0] == '-' || *end || v == 0 || v > (UINT64_MAX >> shift) ||
+        (v << shift) < (1u << 20)) {
+        wsrt_err("--worker-memory: expected a size of at least 1M (512M, 2G, or bytes), got "
+                 "'%s'", text);
+        return -1;
+    }
+    *bytes = (uint64_t)v << shift;
     return 0;
 }
 
@@ -226,6 +279,23 @@ int wsrt_args_parse(int argc, char **argv, wsrt_args *a)
         case OPT_SCALING_PLOT: a->scaling.plot_path = optarg; break;
         case OPT_SCALING_KEEP_OUTPUT: a->scaling.keep_output = optarg; break;
         case OPT_SCALING_ALLOW_DIFF: a->scaling.allow_diff = 1; break;
+        case OPT_ISOLATE:
+            if (optarg && strcmp(optarg, "force") != 0 && strcmp(optarg, "off") != 0) {
+                wsrt_err("--isolate: unknown value '%s' (--isolate, --isolate=force or "
+                         "--isolate=off)", optarg);
+                return -1;
+            }
+            a->isolate = !optarg ? 1 : strcmp(optarg, "force") == 0 ? 2 : 0;
+            a->isolate_given = 1;
+            break;
+        case OPT_TIMEOUT:
+            if (parse_timeout(optarg, &a->timeout_ms) != 0)
+                return -1;
+            break;
+        case OPT_WORKER_MEMORY:
+            if (parse_size(optarg, &a->worker_memory) != 0)
+                return -1;
+            break;
         case 'h': a->help = 1; break;
         case 'V': a->version = 1; break;
         case ':':

@@ -24,6 +24,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "isolate.h"
 #include "log.h"
 #include "journal.h"
 #include "pool.h"
@@ -148,8 +149,19 @@ static size_t temp_slot_start(const char *path)
     return (size_t)(((uintptr_t)path >> 4) * UINT64_C(0x9e3779b97f4a7c15) >> 40) % TEMP_SLOTS;
 }
 
+/* --isolate's worker process copies the table into its slot (isolate.h):
+ * NULL elsewhere. */
+static void (*temp_mirror)(const char *path, int add);
+
+void wsrt_crash_set_temp_mirror(void (*mirror)(const char *path, int add))
+{
+    temp_mirror = mirror;
+}
+
 void wsrt_crash_track_temp(const char *path)
 {
+    if (temp_mirror) /* issue 24: a killed worker process's temporaries */
+        temp_mirror(path, 1);
     size_t start = temp_slot_start(path);
     for (size_t k = 0; k < TEMP_SLOTS; k++) {
         const char *expected = NULL;
@@ -165,6 +177,8 @@ void wsrt_crash_untrack_temp(const char *path)
 {
     if (!path[0]) /* emptied names were forgotten already (or never tracked) */
         return;
+    if (temp_mirror) /* issue 24 */
+        temp_mirror(path, 0);
     size_t start = temp_slot_start(path);
     for (size_t k = 0; k < TEMP_SLOTS; k++) {
         _Atomic(const char *) *slot = &temp_slots[(start + k) % TEMP_SLOTS];
@@ -504,6 +518,7 @@ static void on_interrupt(int sig)
     line_buf b;
     if (atomic_compare_exchange_strong(&first_interrupt, &expected, sig)) {
         wsrt_registry_request_stop();
+        wsrt_isolate_request_stop(NULL); /* issue 24: the worker processes' runs too */
         begin(&b);
         put_str(&b, wsrt_signal_name(sig));
         put_str(&b, ": stopping after the running tasks (");

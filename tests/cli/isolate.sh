@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# isolate.sh - --isolate (issue 24): a plugin's crash, exit, endless loop,
+# runaway allocation or SIGKILL at one index fails that index only, named
+# with its cause; every other index runs exactly once (counted in
+# ws_shared_alloc memory by the isocrash fixture, printed by its finish);
+# the exit status is the documented one; no worker process or temporary
+# file is left, also after kill -9 of wsrun.  A plugin without the flag is
+# refused.  No timing: waits are on files and processes (the loops' bounds
+# only turn a hang into a failure).  Run from anywhere; writes only into a
+# fresh folder under /tmp, which it removes.
+set -u
+
+. "$(dirname "$0")/../cli_lib.bash"
+cli_start isolate isolate
+[ -f "$FIXTURES/isocrash.so" ] || { echo "isolate: fixture plugins missing in $FIXTURES"; exit 2; }
+cd "$SCRATCH" || exit 2
+# A copy under the scratch folder: its path tells this test's processes
+# (forked children keep wsrun's command line) from anyone else's.
+cp "$FIXTURES/isocrash.so" "$SCRATCH/isocrash.so" || exit 2
+P=$SCRATCH/isocrash.so
+N=40
+AT=13
+
+no_process_left() { ! pgrep -f "$P" >/dev/null; }
+# wait_for COMMAND...: until it succeeds (at most ~20 s, a hang guard).
+wait_for() { local k; for k in $(seq 200); do "$@" && return 0; sleep 0.1; done; return 1; }
+
+# crash_case JOBS HOW CAUSE [OPTIONS...]: index AT misbehaves, the rest run once.
+crash_case() {
+    local j=$1 how=$2 cause=$3
+    shift 3
+    mkdir -p "out-$how-$j"
+    "$W" -p "$P" -n $N -j "$j" --isolate --keep-going -o how="$how" -o at=$AT \
+        -o write="out-$how-$j/f" "$@" >out 2>err
+    local rc=$?
+    check "$how -j$j: exit status 1 (got $rc)" test $rc -eq 1
+    check "$how -j$j: index $AT named with its cause" \
+        grep -q "index $AT failed (worker [0-9]*): .*$cause" err
+    check "$how -j$j: every index ran exactly once" grep -qx "runs: $N of $N once; status 1" out
+    check "$how -j$j: one failure counted" grep -q "1 of $N tasks failed" err
+    check "$how -j$j: the other indices' files, no temporary" \
+        test "$(ls -A "out-$how-$j" | wc -l)" -eq $((N - 1))
+    check "$how -j$j: no worker process left" no_process_left
+}
+
+for j in 1 2; do
+    crash_case $j segv "crashed with SIGSEGV (exit status 139; its crash report is above)"
+    crash_case $j abort "crashed with SIGABRT"
+    crash_case $j exit "exit status 3 (exit() or _exit() called in plugin code)"
+    crash_case $j _exit "exit status 5"
+    crash_case $j stack "crashed with SIGSEGV"
+    check "stack -j$j: the child's report says stack overflow" grep -q "stack overflow" err
+    crash_case $j kill "killed by SIGKILL"
+    crash_case $j loop "timed out after 1 s: its worker process (pid [0-9]*) was killed" --timeout 1
+    crash_case $j alloc "crashed with SIGABRT" --worker-memory 64M
+done
+
+# Killed from outside at a known index: the fixture writes its pid, then waits.
+for j in 1 2; do
+    rm -f pid
+    "$W" -p "$P" -n $N -j $j --isolate --keep-going -o how=wait -o at=$AT -o pidfile=pid \
+        >out 2>err &
+    wpid=$!
+    if wait_for test -s pid; then kill -KILL "$(cat pid)"; else bad "wait -j$j: no pid file"; fi
+    wait $wpid
+    rc=$?
+    check "outside SIGKILL -j$j: exit status 1 (got $rc)" test $rc -eq 1
+    check "outside SIGKILL -j$j: index $AT named, killed by SIGKILL" \
+        grep -q "index $AT failed (worker [0-9]*): its worker process (pid $(cat pid)) was killed by SIGKILL" err
+    check "outside SIGKILL -j$j: every index ran exactly once" \
+        grep -qx "runs: $N of $N once; status 1" out
+    check "outside SIGKILL -j$j: no worker process left" no_process_left
+done
+
+# Without --keep-going: the first failure stops the run, exit 1, index named.
+"$W" -p "$P" -n $N -j 2 --isolate -o how=segv -o at=0 >out 2>err
+rc=$?
+check "segv without --keep-going: exit 1 (got $rc)" test $rc -eq 1
+check "segv without --keep-going: index 0 named" grep -q "index 0 failed" err
+check "segv without --keep-going: no worker process left" no_process_left
+
+# --retries: a retry after a crash runs in a fresh process and succeeds.
+"$W" -p "$P" -n $N -j 2 --isolate --retries 1 -o how=segv -o at=$AT -o once=true >out 2>err
+rc=$?
+check "segv once, --retries 1: exit 0 (got $rc)" test $rc -eq 0
+check "segv once, --retries 1: the index ran twice, the rest once" \
+    grep -qx "index $AT ran 2 times" out
+check "segv once, --retries 1: $((N - 1)) ran once" grep -qx "runs: $((N - 1)) of $N once; status 0" out
+
+# kill -9 of wsrun: its worker processes end too (PR_SET_PDEATHSIG).
+rm -f pid
+"$W" -p "$P" -n $N -j 2 --isolate -o how=wait -o at=$AT -o pidfile=pid >out 2>err &
+wpid=$!
+if wait_for test -s pid; then
+    kill -KILL $wpid
+    wait $wpid 2>/dev/null
+    check "kill -9 of wsrun: no worker process left" wait_for no_process_left
+else
+    bad "kill -9 of wsrun: no pid file"
+    kill -KILL $wpid
+fi
+
+# Refusals.
+"$W" -p "$FIXTURES/failat.so" -n 4 --isolate >out 2>err
+rc=$?
+check "a plugin without WS_PLUGIN_ISOLATABLE: --isolate refused, exit 2 (got $rc)" test $rc -eq 2
+check "the refusal says why and names --isolate=force" \
+    grep -q "plugin failat is not marked isolatable.*--isolate=force" err
+"$W" -p "$FIXTURES/failat.so" -n 4 -j 1 --isolate=force -o at=2 >out 2>err
+rc=$?
+check "--isolate=force runs it anyway (index 2 fails: exit 1, got $rc)" test $rc -eq 1
+check "--isolate=force: index 2 named" grep -q "index 2 failed (worker 0): deliberate" err
+for opt in "--timeout 5" "--worker-memory 1G"; do
+    "$W" -p "$P" -n 4 $opt >out 2>err
+    rc=$?
+    check "$opt without --isolate: refused, exit 2 (got $rc)" test $rc -eq 2
+    check "$opt without --isolate: the message says so" grep -q "needs --isolate" err
+done
+"$W" -p "$P" -n 4 --isolate=maybe >out 2>err
+check "--isolate=maybe refused" test $? -eq 2
+"$W" -p "$P" -n 4 --isolate --worker-memory 12Q >out 2>err
+check "--worker-memory 12Q refused" test $? -eq 2
+
+cli_finish
