@@ -155,6 +155,11 @@ static void (*temp_mirror)(const char *path, int add);
 
 void wsrt_crash_set_temp_mirror(void (*mirror)(const char *path, int add))
 {
+    /* A worker process's table starts empty: what it inherited names the
+     * parent's temporaries (read's manifest), which a crash here must not
+     * remove. */
+    for (size_t k = 0; mirror && k < TEMP_SLOTS; k++)
+        atomic_store_explicit(&temp_slots[k], NULL, memory_order_relaxed);
     temp_mirror = mirror;
 }
 

@@ -46,13 +46,6 @@ unsigned wsrt_isolate_thread_count(void)
     return n;
 }
 
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* The template ended (killed from outside): every wait would be for ever. */
 static int template_alive(wsrt_isolation *iso)
 {
@@ -67,32 +60,37 @@ static int template_alive(wsrt_isolation *iso)
     return 0;
 }
 
-/* Wait while the slot's state is `from`; returns the state seen.  With a
- * deadline (ms, 0: none) kills the child when it passes and sets
+/* Wait while the slot's state is `from`; returns the state seen.  With
+ * --timeout and `from` RUN, kills the child once the index it runs
+ * (`current`, begun at `started_ns`) has run that long, and sets
  * *timed_out. */
 static uint32_t wait_while(wsrt_isolation *iso, wsrt_iso_slot *slot, uint32_t from,
-                           uint64_t deadline, int *timed_out)
+                           int *timed_out)
 {
+    uint64_t limit_ns = iso->opts.timeout_ms * 1000000u;
     for (;;) {
         /* acquire: pairs with the release store of the child (IDLE: its
-         * result and err) or the template (DEAD: wstatus). */
+         * result, next and err) or the template (DEAD: wstatus). */
         uint32_t s = atomic_load_explicit(&slot->state, memory_order_acquire);
         if (s != from)
             return s;
         long wait_ns = TEMPLATE_CHECK_NS;
-        if (deadline && !*timed_out) {
-            uint64_t now = now_ms();
-            if (now >= deadline) {
+        if (limit_ns && from == SLOT_RUN && !*timed_out) {
+            /* relaxed: a clock reading; 0 between indices (no deadline). */
+            uint64_t started = atomic_load_explicit(&slot->started_ns, memory_order_relaxed);
+            uint64_t now = wsrt_iso_now_ns();
+            if (started && now - started >= limit_ns) {
                 /* relaxed: the child stored its pid before it left STARTING,
-                 * which our acquire load above saw. */
+                 * which an acquire load of ours saw. */
                 pid_t pid = atomic_load_explicit(&slot->pid, memory_order_relaxed);
                 if (pid > 0)
                     kill(pid, SIGKILL);
                 *timed_out = 1;
                 continue;
             }
-            if ((long)(deadline - now) * 1000000L < wait_ns)
-                wait_ns = (long)(deadline - now) * 1000000L;
+            uint64_t left = started ? limit_ns - (now - started) : limit_ns;
+            if (left < (uint64_t)wait_ns)
+                wait_ns = (long)left + 1;
         }
         wsrt_iso_wait(&slot->state, from, wait_ns);
         if (atomic_load_explicit(&slot->state, memory_order_acquire) == from &&
@@ -165,6 +163,7 @@ static int start_child(wsrt_isolation *iso, unsigned w, ws_ctx *ctx)
     slot->wstatus = 0;
     atomic_store_explicit(&slot->pid, 0, memory_order_relaxed);
     atomic_store_explicit(&slot->current, UINT64_MAX, memory_order_relaxed);
+    atomic_store_explicit(&slot->started_ns, 0, memory_order_relaxed);
     /* release: the fields above before the template forks the child
      * (the pipe write orders them too; this keeps the argument local). */
     atomic_store_explicit(&slot->state, SLOT_STARTING, memory_order_release);
@@ -178,7 +177,7 @@ static int start_child(wsrt_isolation *iso, unsigned w, ws_ctx *ctx)
         return ws_fail(ctx, "cannot ask for a worker process: %s", strerror(errno));
     }
     int timed_out = 0;
-    uint32_t s = wait_while(iso, slot, SLOT_STARTING, 0, &timed_out);
+    uint32_t s = wait_while(iso, slot, SLOT_STARTING, &timed_out);
     if (s == SLOT_IDLE)
         return WS_OK;
     char why[256];
@@ -199,11 +198,22 @@ static int proxy_worker_init(void *state, ws_ctx *ctx)
     return start_child(iso, ctx->worker_id, ctx);
 }
 
-static int proxy_run_one(void *state, uint64_t index, ws_ctx *ctx)
+/* Indices per round trip: grown while a round trip is short against the
+ * time its indices took, so cheap indices stay cheap, and kept small for
+ * slow ones, so a thief's request is answered soon (between runs). */
+#define BLOCK_MAX ((uint64_t)1 << 20)
+#define BLOCK_GROW_BELOW_NS 1000000u /* a run shorter than 1 ms: double */
+#define BLOCK_SHRINK_ABOVE_NS 8000000u /* longer than 8 ms: halve */
+
+/* Run [begin, end) of worker ctx->worker_id's indices in its child, to the
+ * first failure: *next is the first index not finished ([begin, *next)
+ * succeeded).  WS_OK, or index *next failed (message in ctx). */
+static int run_span(wsrt_isolation *iso, ws_ctx *ctx, uint64_t begin, uint64_t end,
+                    uint64_t *next)
 {
-    wsrt_isolation *iso = state;
     unsigned w = ctx->worker_id;
     wsrt_iso_slot *slot = &iso->slots[w];
+    *next = begin;
     for (int attempt = 0;; attempt++) {
         /* relaxed: EMPTY is this thread's own store. */
         if (atomic_load_explicit(&slot->state, memory_order_relaxed) == SLOT_EMPTY) {
@@ -214,13 +224,14 @@ static int proxy_run_one(void *state, uint64_t index, ws_ctx *ctx)
                 return ws_fail(ctx, "not run: a fresh worker process could not start: %s", why);
             }
         }
-        slot->index = index;
+        slot->begin = begin;
+        slot->end = end;
         uint32_t expected = SLOT_IDLE;
-        /* release: `index` before the child sees RUN (its acquire load). */
+        /* release: begin and end before the child sees RUN (its acquire). */
         if (atomic_compare_exchange_strong_explicit(&slot->state, &expected, SLOT_RUN,
                                                     memory_order_release, memory_order_acquire))
             break;
-        /* The idle child died (killed from outside) before this index:
+        /* The idle child died (killed from outside) before this run:
          * not this index's fault; start another child once. */
         if (expected == SLOT_DEAD && attempt == 0) {
             slot_reset(slot);
@@ -233,18 +244,48 @@ static int proxy_run_one(void *state, uint64_t index, ws_ctx *ctx)
     }
     wsrt_iso_wake(&slot->state);
     int timed_out = 0;
-    uint64_t deadline = iso->opts.timeout_ms ? now_ms() + iso->opts.timeout_ms : 0;
-    uint32_t s = wait_while(iso, slot, SLOT_RUN, deadline, &timed_out);
+    uint32_t s = wait_while(iso, slot, SLOT_RUN, &timed_out);
     if (s == SLOT_IDLE) {
+        *next = slot->next;
         if (slot->result == WS_OK)
             return WS_OK;
         return ws_fail(ctx, "%s", slot->err[0] ? slot->err : WS_NO_MESSAGE);
     }
-    /* DEAD (or the template gone): the index's child ended inside it. */
+    /* DEAD (or the template gone): the child ended inside index `current`;
+     * every index before it in the run succeeded (it stops at a failure). */
+    /* relaxed: the child is gone; the template's release of DEAD, which
+     * our acquire saw, came after the child's last store. */
+    uint64_t at = atomic_load_explicit(&slot->current, memory_order_relaxed);
+    *next = at >= begin && at < end ? at : begin;
     char why[512];
     describe_end(iso, slot, timed_out, why, sizeof why);
     slot_reset(slot);
     return ws_fail(ctx, "%s", why);
+}
+
+/* The pool's retries (and any caller of run_one): one index. */
+static int proxy_run_one(void *state, uint64_t index, ws_ctx *ctx)
+{
+    uint64_t next;
+    return run_span(state, ctx, index, index + 1, &next);
+}
+
+/* The pool's index loop (run->hooks.run_block): a run of indices. */
+static int proxy_run_block(void *arg, ws_ctx *ctx, uint64_t begin, uint64_t end,
+                           uint64_t *next)
+{
+    wsrt_isolation *iso = arg;
+    uint64_t *block = &iso->block[ctx->worker_id];
+    if (end - begin > *block)
+        end = begin + *block;
+    uint64_t t0 = wsrt_iso_now_ns();
+    int rc = run_span(iso, ctx, begin, end, next);
+    uint64_t took = wsrt_iso_now_ns() - t0;
+    if (rc == WS_OK && *next == end && took < BLOCK_GROW_BELOW_NS && *block < BLOCK_MAX)
+        *block *= 2;
+    else if (took > BLOCK_SHRINK_ABOVE_NS && *block > 1)
+        *block /= 2;
+    return rc;
 }
 
 static void proxy_worker_fini(void *state, ws_ctx *ctx)
@@ -263,7 +304,7 @@ static void proxy_worker_fini(void *state, ws_ctx *ctx)
     }
     wsrt_iso_wake(&slot->state);
     int timed_out = 0;
-    wait_while(iso, slot, SLOT_QUIT, 0, &timed_out);
+    wait_while(iso, slot, SLOT_QUIT, &timed_out);
     if (slot->wstatus != 0 || atomic_load(&iso->template_gone)) {
         char why[512];
         describe_end(iso, slot, 0, why, sizeof why);
@@ -300,6 +341,14 @@ int wsrt_isolate_start(wsrt_isolation **out, ws_run *run, const wsrt_isolate_opt
     iso->jobs = run->jobs ? run->jobs : 1;
     iso->opts = *opts;
     iso->slots_bytes = iso->jobs * sizeof(wsrt_iso_slot);
+    iso->block = malloc(iso->jobs * sizeof *iso->block);
+    if (!iso->block) {
+        free(iso);
+        wsrt_err("--isolate: out of memory");
+        return -1;
+    }
+    for (unsigned w = 0; w < iso->jobs; w++)
+        iso->block[w] = 1;
     iso->slots = mmap(NULL, iso->slots_bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
                       -1, 0);
     int fds[2] = {-1, -1};
@@ -307,6 +356,7 @@ int wsrt_isolate_start(wsrt_isolation **out, ws_run *run, const wsrt_isolate_opt
         wsrt_err("--isolate: cannot set up the worker processes: %s", strerror(errno));
         if (iso->slots != MAP_FAILED)
             munmap(iso->slots, iso->slots_bytes);
+        free(iso->block);
         free(iso);
         return -1;
     }
@@ -321,6 +371,7 @@ int wsrt_isolate_start(wsrt_isolation **out, ws_run *run, const wsrt_isolate_opt
         close(fds[0]);
         close(fds[1]);
         munmap(iso->slots, iso->slots_bytes);
+        free(iso->block);
         free(iso);
         return -1;
     }
@@ -335,6 +386,8 @@ int wsrt_isolate_start(wsrt_isolation **out, ws_run *run, const wsrt_isolate_opt
     run->desc.run_one = proxy_run_one;
     run->desc.worker_fini = proxy_worker_fini;
     run->state = iso;
+    run->hooks.run_block = proxy_run_block;
+    run->hooks.block_run_arg = iso;
     atomic_store(&current_iso, iso);
     *out = iso;
     return 0;
@@ -369,8 +422,11 @@ int wsrt_isolate_end(wsrt_isolation *iso, ws_run *run)
         remove_child_temps(&iso->slots[w]);
     run->desc = iso->desc;
     run->state = iso->state;
+    run->hooks.run_block = NULL;
+    run->hooks.block_run_arg = NULL;
     int failed = atomic_load(&iso->fini_failed);
     munmap(iso->slots, iso->slots_bytes);
+    free(iso->block);
     free(iso);
     return failed;
 }

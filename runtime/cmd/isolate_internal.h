@@ -7,7 +7,7 @@
  *
  * Who writes what, so that no word has two writers at once:
  *   parent:   STARTING (slot free), RUN (from IDLE, by CAS), QUIT (from IDLE,
- *             by CAS), EMPTY (after DEAD); `index` before RUN
+ *             by CAS), EMPTY (after DEAD); begin and end before RUN
  *   child:    IDLE (from STARTING or RUN); pid, result, err, current, temps
  *   template: DEAD (any state: the child is gone, it writes nothing more);
  *             wstatus before DEAD
@@ -29,8 +29,8 @@
 enum {
     SLOT_EMPTY = 0,    /* no child */
     SLOT_STARTING = 1, /* asked the template for a child; worker_init running */
-    SLOT_IDLE = 2,     /* child waits for an index; `result` holds the last one's */
-    SLOT_RUN = 3,      /* child runs `index` */
+    SLOT_IDLE = 2,     /* child waits; `result` and `next` tell the last run's end */
+    SLOT_RUN = 3,      /* child runs [begin, end) in order, to the first failure */
     SLOT_QUIT = 4,     /* child asked to run worker_fini and end */
     SLOT_DEAD = 5,     /* template reaped the child; `wstatus` says how it ended */
 };
@@ -45,8 +45,10 @@ typedef struct wsrt_iso_slot {
     int32_t wstatus;              /* template, before DEAD */
     int32_t result;               /* child, before IDLE */
     int32_t init_failed;          /* child: worker_init failed (err says why) */
-    uint64_t index;               /* parent, before RUN */
+    uint64_t begin, end;          /* parent, before RUN: the indices to run */
+    uint64_t next;                /* child, before IDLE: [begin, next) succeeded */
     _Atomic uint64_t current;     /* child: the index its run_one runs */
+    _Atomic uint64_t started_ns;  /* child, with --timeout: when `current` began */
     char err[WS_ERRBUF];          /* child: the failure's message */
     /* child: its named temporary files (outfile.c, via crash.c's table),
      * removed by the parent if the child is killed; "" is a free entry */
@@ -65,7 +67,16 @@ struct wsrt_isolation {
     pid_t parent_pid, template_pid;
     _Atomic int fini_failed;
     _Atomic int template_gone;
+    uint64_t *block;      /* per worker (parent only): indices per round trip */
 };
+
+/* The monotonic clock in ns (the child's start times, the parent's deadlines). */
+static inline uint64_t wsrt_iso_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 /* The template's life (isolate_proc.c): never returns. */
 __attribute__((noreturn)) void wsrt_iso_template_main(wsrt_isolation *iso, int cmd_rd);

@@ -100,17 +100,30 @@ static int child_worker_init(void *state, ws_ctx *ctx)
     return WS_OK; /* the parent reports it; this pool must not */
 }
 
+static int c_run_over; /* the current run failed or was cut short: skip the rest */
+
 static int child_run_one(void *state, uint64_t index, ws_ctx *ctx)
 {
     (void)state;
-    /* relaxed: read by the parent only for display (the index is its own). */
+    if (c_run_over)
+        return WS_OK;
+    /* relaxed: read by the parent after the child ended (the template's
+     * release of DEAD orders it), or only as a hint. */
     atomic_store_explicit(&c_slot->current, index, memory_order_relaxed);
+    if (c_iso->opts.timeout_ms) /* relaxed: a clock reading for the parent's deadline */
+        atomic_store_explicit(&c_slot->started_ns, wsrt_iso_now_ns(), memory_order_relaxed);
     saved_ctx s = swap_in(ctx);
     int rc = c_iso->desc.run_one(c_iso->state, index, ctx);
     swap_out(ctx, s);
-    c_slot->result = rc;
-    if (rc != WS_OK)
+    if (c_iso->opts.timeout_ms)
+        atomic_store_explicit(&c_slot->started_ns, 0, memory_order_relaxed);
+    if (rc != WS_OK) {
+        c_slot->result = rc;
         copy_error(ctx);
+        c_run_over = 1; /* the parent retries or reports it, then goes on */
+        return WS_OK;
+    }
+    c_slot->next = index + 1;
     return WS_OK; /* counted by the parent's pool, not this one */
 }
 
@@ -143,8 +156,10 @@ static int child_next_block(void *arg, uint64_t *begin, uint64_t *end)
         if (s == SLOT_RUN) {
             c_slot->result = WS_OK;
             c_slot->err[0] = '\0';
-            *begin = c_slot->index;
-            *end = *begin + 1;
+            c_run_over = 0;
+            *begin = c_slot->begin;
+            *end = c_slot->end;
+            c_slot->next = *begin;
             return 1;
         }
         if (s != SLOT_IDLE)
@@ -225,10 +240,9 @@ __attribute__((noreturn)) static void child_main(wsrt_isolation *iso, unsigned w
         snprintf(c_slot->err, sizeof c_slot->err, "the worker process could not run its pool");
         c_slot->init_failed = 1;
     }
-    /* An index handed over but never run (the stop request came first). */
+    /* A run cut short by the stop request: post how far it got (`next`;
+     * the parent's loop then stops too). */
     if (atomic_load_explicit(&c_slot->state, memory_order_acquire) == SLOT_RUN) {
-        c_slot->result = 1;
-        snprintf(c_slot->err, sizeof c_slot->err, "not run: the run was stopping");
         atomic_store_explicit(&c_slot->state, SLOT_IDLE, memory_order_release);
         wsrt_iso_wake(&c_slot->state);
     }

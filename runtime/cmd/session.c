@@ -341,9 +341,9 @@ static int run_plugin(wsrt_session *s)
     if (run->count == WS_COUNT_UNSET) {
         wsrt_err("%s: --count is required", name);
         status = WS_EXIT_USAGE;
-    } else if (wsrt_journal_start(&journal, a->journal_path, a->resume, run) != 0) {
-        status = WS_EXIT_USAGE;
     } else if (isolate_begin(s) != 0) { /* issue 24: template forked, then threads */
+        status = WS_EXIT_USAGE;
+    } else if (wsrt_journal_start(&journal, a->journal_path, a->resume, run) != 0) {
         status = WS_EXIT_USAGE;
     } else if (job && (status = job->before_run(job->arg, s, run)) != 0) {
         in_job = -1; /* the job refused to run: finish sees a failed run */

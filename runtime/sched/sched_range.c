@@ -170,6 +170,57 @@ static uint64_t range_loop_hooked(wsrt_worker *w, uint64_t i, uint64_t *end, uin
     return i;
 }
 
+/* --isolate (issue 24): the index loop when run->hooks.run_block is set.
+ * Runs of indices go to run_block whole (one round trip to a worker
+ * process each), with the same stop test and split between runs, and the
+ * skip test and completion call per index. */
+static uint64_t range_loop_blocks(wsrt_worker *w, uint64_t i, uint64_t *end, uint64_t *done)
+{
+    ws_ctx *ctx = &w->base.ctx;
+    const wsrt_run_hooks *h = &w->pool->run->hooks;
+    while (i < *end) {
+        /* relaxed: see ws_poll. */
+        uint32_t attn = atomic_load_explicit(&ctx->attention, memory_order_relaxed);
+        if (WS_UNLIKELY(attn)) {
+            if (attn & ATTN_STOP)
+                break;
+            split_for_thief(w, i, end);
+        }
+        if (h->skip_bits && (h->skip_bits[i / 64] >> (i % 64)) & 1) {
+            w->stats.skipped++;
+            i++;
+            continue;
+        }
+        uint64_t limit = *end;
+        if (h->skip_bits) { /* a run ends before the next skipped index */
+            limit = i + 1;
+            while (limit < *end && limit - i < (1u << 16) &&
+                   !((h->skip_bits[limit / 64] >> (limit % 64)) & 1))
+                limit++;
+        }
+        w->current_index = i;
+        uint64_t next = i;
+        int rc = h->run_block(h->block_run_arg, ctx, i, limit, &next);
+        for (uint64_t k = i; h->index_done && k < next; k++)
+            h->index_done(h->done_arg, ctx->worker_id, k);
+        *done += next - i;
+        if (rc != WS_OK) {
+            if (!index_failed(w, next) && h->index_done)
+                h->index_done(h->done_arg, ctx->worker_id, next);
+            next++;
+            ++*done;
+        } else if (next == i) {
+            i = next;
+            break; /* the worker process stopped (the run is stopping) */
+        }
+        i = next;
+        pick_up_split(w, end);
+        /* relaxed: a progress counter read by the main thread. */
+        atomic_store_explicit(&w->progress, *done, memory_order_relaxed);
+    }
+    return i;
+}
+
 /* A frame that runs run_one over [arg0, arg1).  When a thief asks for work
  * the upper half of what is left becomes a new frame, published at once. */
 int wsrt_range_task(ws_ctx *ctx, ws_frame *self)
@@ -187,7 +238,9 @@ int wsrt_range_task(ws_ctx *ctx, ws_frame *self)
     w->range_top = ctx->fj_head;
     w->range_end = end;
 
-    if (w->pool->hooked) {
+    if (WS_UNLIKELY(w->pool->run->hooks.run_block != NULL)) { /* --isolate: issue 24 */
+        i = range_loop_blocks(w, i, &end, &done);
+    } else if (w->pool->hooked) {
         i = range_loop_hooked(w, i, &end, &done);
     } else {
         for (; i < end; i++) {

@@ -100,6 +100,90 @@ else
     kill -KILL $wpid
 fi
 
+# ------------------------------------------------ outputs as in threads
+# noise, read and fill give the bytes a thread run gives, at -j1/-j2/-j4.
+"$W" -p noise -n 300 -j 2 -q -o prefix=ref/img_ 2>/dev/null ||
+    { mkdir -p ref && "$W" -p noise -n 300 -j 2 -q -o prefix=ref/img_; }
+"$W" -p read -j 2 -q -o input='ref/img_%d.png' -o output=ref.csv
+"$W" -p fill -j 2 -q -o input='ref/img_%d.png' -o output=ref.npy
+for j in 1 2 4; do
+    mkdir -p "iso$j"
+    "$W" -p noise -n 300 -j $j -q --isolate -o prefix="iso$j/img_"
+    check "noise --isolate -j$j: exit 0" test $? -eq 0
+    check "noise --isolate -j$j: the thread run's bytes" diff -r ref "iso$j"
+    "$W" -p read -j $j -q --isolate -o input='ref/img_%d.png' -o output="read$j.csv"
+    check "read --isolate -j$j: the thread run's manifest" cmp -s ref.csv "read$j.csv"
+    "$W" -p fill -j $j -q --isolate -o input='ref/img_%d.png' -o output="fill$j.npy"
+    check "fill --isolate -j$j: the thread run's array" cmp -s ref.npy "fill$j.npy"
+done
+check "no worker process left after the output runs" no_process_left
+
+# Processes of this test's wsrun $1: its template's children.
+children_of() { local t; for t in $(pgrep -P "$1"); do pgrep -P "$t"; done; }
+files_at_least() { [ "$(ls -A "$1" 2>/dev/null | grep -c '\.png$')" -ge "$2" ]; }
+
+# The files of a whole isocrash write= run, made in threads.
+mkdir -p wref
+"$W" -p "$P" -n $N -j 2 -o write=wref/f >/dev/null
+# Ctrl-C while index AT waits for the stop: SIGINT to wsrun alone (a
+# terminal's goes to the children too, which ignore it); the children stop
+# too, exit 130, nothing left running; --resume then finishes the files.
+for j in 1 2; do
+    rm -rf "int$j" pid "int$j.journal" && mkdir -p "int$j"
+    "$W" -p "$P" -n $N -j $j --isolate --journal "int$j.journal" -o how=hold -o at=$AT \
+        -o pidfile=pid -o write="int$j/f" >out 2>err &
+    wpid=$!
+    if wait_for test -s pid; then kill -INT $wpid; else bad "hold -j$j: no pid file"; fi
+    wait $wpid
+    rc=$?
+    check "SIGINT under --isolate -j$j: exit 130 (got $rc)" test $rc -eq 130
+    check "SIGINT under --isolate -j$j: no worker process left" no_process_left
+    check "SIGINT under --isolate -j$j: no temporary left" \
+        test "$(ls -A "int$j" | grep -vc '^f[0-9]*$')" -eq 0
+    "$W" -p "$P" -n $N -j $j --isolate --journal "int$j.journal" --resume -o how=hold \
+        -o at=$AT -o pidfile=pid -o write="int$j/f" >out 2>err
+    check "--resume after SIGINT under --isolate -j$j: exit 0" test $? -eq 0
+    check "--resume after SIGINT under --isolate -j$j: every file as in threads" \
+        diff -r wref "int$j"
+done
+
+# kill -9 of wsrun while index AT waits for ever, then --resume.
+rm -rf k9 pid && mkdir -p k9
+"$W" -p "$P" -n $N -j 2 --isolate --journal k9.journal -o how=wait -o at=$AT -o pidfile=pid \
+    -o write=k9/f >out 2>err &
+wpid=$!
+if wait_for test -s pid; then kill -KILL $wpid; else bad "kill -9 resume: no pid file"; fi
+wait $wpid 2>/dev/null
+check "kill -9 of wsrun with a journal: no worker process left" wait_for no_process_left
+"$W" -p "$P" -n $N -j 2 --isolate --journal k9.journal --resume -o how=wait -o at=$AT \
+    -o pidfile=pid -o write=k9/f >out 2>err
+check "--resume after kill -9 under --isolate: exit 0" test $? -eq 0
+check "--resume after kill -9 under --isolate: every file as in threads" diff -r wref k9
+
+# Stress: SIGKILL a random worker process three times during noise with
+# --keep-going --retries 3 (so no index fails four times): exit 0, the
+# thread run's bytes.  The kills come at file counts (events); a machine
+# that finishes first only makes the test weaker, never flaky.
+NN=${WSRUN_ISOLATE_STRESS:-6000}
+mkdir -p sref && "$W" -p noise -n $NN -j 2 -q -o prefix=sref/img_
+for j in 2 4; do
+    mkdir -p "st$j"
+    "$W" -p noise -n $NN -j $j -q --isolate --keep-going --retries 3 -o prefix="st$j/img_" \
+        2>err &
+    wpid=$!
+    kills=0
+    for at in $((NN / 10)) $((NN / 4)) $((NN / 2)); do
+        wait_for files_at_least "st$j" $at
+        victim=$(children_of $wpid | shuf -n 1)
+        [ -n "$victim" ] && kill -KILL "$victim" 2>/dev/null && kills=$((kills + 1))
+    done
+    wait $wpid
+    rc=$?
+    check "stress -j$j: exit 0 after $kills killed worker processes (got $rc)" test $rc -eq 0
+    check "stress -j$j: the thread run's bytes" diff -r sref "st$j"
+    echo "isolate: stress -j$j: $kills worker processes killed"
+done
+
 # Refusals.
 "$W" -p "$FIXTURES/failat.so" -n 4 --isolate >out 2>err
 rc=$?

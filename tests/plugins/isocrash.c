@@ -3,11 +3,13 @@
  * on purpose at index `at`, and every run of every index is counted in
  * ws_shared_alloc memory, so finish can print how often each index ran
  * ("runs: ...") whatever process ran it.  Options:
- *   how=ok|segv|abort|exit|_exit|stack|loop|alloc|kill|wait|fail
+ *   how=ok|segv|abort|exit|_exit|stack|loop|alloc|kill|wait|hold|fail
  *        what index `at` does: crash with SIGSEGV, abort(), exit(3),
  *        _exit(5), overflow its stack, loop for ever, allocate without
- *        bound, SIGKILL itself, or write its pid to `pidfile` and wait
- *        for ever (a test kills it from outside), or ws_fail
+ *        bound, SIGKILL itself, write its pid to `pidfile` and wait for
+ *        ever (a test kills it from outside), write its pid and wait until
+ *        the run stops (ws_stopping: a test interrupts wsrun), or ws_fail;
+ *        wait and hold do nothing once `pidfile` exists (a resumed run)
  *   at=I          the index (default -1: none)
  *   once          misbehave only on the first run of the index (a retry
  *                 in a fresh process then succeeds)
@@ -82,7 +84,7 @@ static int recurse(volatile char *up, int depth)
     return recurse(pad, depth + 1) + pad[1];
 }
 
-static void misbehave(iso_state *s)
+static void misbehave(iso_state *s, ws_ctx *ctx)
 {
     const char *h = s->how;
     if (strcmp(h, "segv") == 0) {
@@ -108,7 +110,8 @@ static void misbehave(iso_state *s)
         }
     } else if (strcmp(h, "kill") == 0) {
         kill(getpid(), SIGKILL);
-    } else if (strcmp(h, "wait") == 0 && s->pidfile) {
+    } else if ((strcmp(h, "wait") == 0 || strcmp(h, "hold") == 0) && s->pidfile &&
+               access(s->pidfile, F_OK) != 0) { /* a resume (same options) goes through */
         char tmp[4200];
         snprintf(tmp, sizeof tmp, "%s.tmp", s->pidfile);
         FILE *f = fopen(tmp, "w");
@@ -117,8 +120,8 @@ static void misbehave(iso_state *s)
             fclose(f);
             rename(tmp, s->pidfile); /* whole, for the waiting test */
         }
-        for (;;)
-            pause();
+        while (strcmp(h, "wait") == 0 || !ws_stopping(ctx))
+            pause(); /* a stop request comes as a signal (SIGUSR1) */
     }
 }
 
@@ -149,7 +152,7 @@ static int iso_run_one(void *state, uint64_t index, ws_ctx *ctx)
                 ws_outfile_abort(&out);
             return ws_fail(ctx, "deliberate failure at index %llu", (unsigned long long)index);
         }
-        misbehave(s);
+        misbehave(s, ctx);
     }
     return open ? ws_outfile_commit(ctx, &out) : WS_OK;
 }
@@ -174,7 +177,8 @@ static int iso_finish(void *state, int run_status, ws_ctx *ctx)
 }
 
 static const ws_plugin isocrash = {
-    WS_PLUGIN_HEADER_FLAGS(WS_PLUGIN_ISOLATABLE),
+    /* write=: one file per index, so --journal/--resume may be tested */
+    WS_PLUGIN_HEADER_FLAGS(WS_PLUGIN_ISOLATABLE | WS_PLUGIN_RESUMABLE),
     .name = "isocrash",
     .version = "1",
     .description = "test fixture: misbehaves at one index, under --isolate",
