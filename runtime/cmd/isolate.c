@@ -324,10 +324,10 @@ int wsrt_isolate_start(wsrt_isolation **out, ws_run *run, const wsrt_isolate_opt
             wsrt_err("--isolate: cannot count this process's threads (/proc/self/task): "
                      "isolation needs /proc");
         else
-            wsrt_err("--isolate: plugin %s's init left %u threads running; worker processes "
+            wsrt_err("--isolate: plugin %s's init left %u thread%s running; worker processes "
                      "can only be forked from a single-threaded process (run it without "
                      "--isolate, or start the threads in worker_init)",
-                     run->desc.name, threads - 1);
+                     run->desc.name, threads - 1, threads == 2 ? "" : "s");
         return -1;
     }
     wsrt_isolation *iso = calloc(1, sizeof *iso);

@@ -92,8 +92,7 @@ rm -f pid
 "$W" -p "$P" -n $N -j 2 --isolate -o how=wait -o at=$AT -o pidfile=pid >out 2>err &
 wpid=$!
 if wait_for test -s pid; then
-    kill -KILL $wpid
-    wait $wpid 2>/dev/null
+    { kill -KILL $wpid; wait $wpid; } 2>/dev/null
     check "kill -9 of wsrun: no worker process left" wait_for no_process_left
 else
     bad "kill -9 of wsrun: no pid file"
@@ -152,8 +151,11 @@ rm -rf k9 pid && mkdir -p k9
 "$W" -p "$P" -n $N -j 2 --isolate --journal k9.journal -o how=wait -o at=$AT -o pidfile=pid \
     -o write=k9/f >out 2>err &
 wpid=$!
-if wait_for test -s pid; then kill -KILL $wpid; else bad "kill -9 resume: no pid file"; fi
-wait $wpid 2>/dev/null
+if wait_for test -s pid; then
+    { kill -KILL $wpid; wait $wpid; } 2>/dev/null
+else
+    bad "kill -9 resume: no pid file"
+fi
 check "kill -9 of wsrun with a journal: no worker process left" wait_for no_process_left
 "$W" -p "$P" -n $N -j 2 --isolate --journal k9.journal --resume -o how=wait -o at=$AT \
     -o pidfile=pid -o write=k9/f >out 2>err
@@ -183,6 +185,29 @@ for j in 2 4; do
     check "stress -j$j: the thread run's bytes" diff -r sref "st$j"
     echo "isolate: stress -j$j: $kills worker processes killed"
 done
+
+# Fork-join inside an index runs within its worker process (on one worker).
+"$W" -p "$P" -n 20 -j 2 --isolate -o fib=18 >out 2>err
+check "fork-join in worker processes: exit 0, right sums" test $? -eq 0
+check "fork-join in worker processes: every index once" grep -qx "runs: 20 of 20 once; status 0" out
+
+# WS_PLUGIN_ISOLATE_DEFAULT: isolated without --isolate; --isolate=off not.
+"$W" -p "$FIXTURES/isodefault.so" -n $N -j 2 --keep-going -o how=segv -o at=$AT >out 2>err
+rc=$?
+check "a plugin isolated by default: a crash fails its index, exit 1 (got $rc)" test $rc -eq 1
+check "a plugin isolated by default: index $AT named" grep -q "index $AT failed.*SIGSEGV" err
+check "a plugin isolated by default: every index once" grep -qx "runs: $N of $N once; status 1" out
+"$W" -p "$FIXTURES/isodefault.so" -n $N -j 2 --isolate=off -o how=segv -o at=$AT >out 2>err
+rc=$?
+check "--isolate=off: the crash ends wsrun, exit 139 (got $rc)" test $rc -eq 139
+
+# init that leaves a thread running: refused (exit 2), finish still runs.
+"$W" -p "$P" -n 4 --isolate -o thread=true >out 2>err
+rc=$?
+check "init left a thread: --isolate refused, exit 2 (got $rc)" test $rc -eq 2
+check "init left a thread: the message says so" \
+    grep -q "init left 1 thread running; worker processes can only be forked" err
+check "init left a thread: finish ran" grep -q "^runs: 0 of 4 once; status 1" out
 
 # Refusals.
 "$W" -p "$FIXTURES/failat.so" -n 4 --isolate >out 2>err
