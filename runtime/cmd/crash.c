@@ -211,6 +211,7 @@ static void save_and_clean(void)
 {
     wsrt_journal_flush_from_signal();
     remove_temps();
+    wsrt_isolate_kill_from_signal(); /* issue 24: worker processes and their temporaries */
 }
 
 void wsrt_crash_clean_up(void)

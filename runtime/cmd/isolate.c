@@ -409,6 +409,26 @@ void wsrt_isolate_request_stop(wsrt_isolation *iso)
     }
 }
 
+void wsrt_isolate_kill_from_signal(void)
+{
+    wsrt_isolation *iso = atomic_load(&current_iso);
+    if (!iso)
+        return;
+    kill(iso->template_pid, SIGKILL);
+    for (unsigned w = 0; w < iso->jobs; w++) {
+        /* relaxed: whatever pid is there is a child of the template, or 0. */
+        pid_t pid = atomic_load_explicit(&iso->slots[w].pid, memory_order_relaxed);
+        if (pid > 0)
+            kill(pid, SIGKILL);
+    }
+    /* A process killed in the middle of creating a temporary has not named
+     * it in its slot yet: that window is the one this cannot close. */
+    for (unsigned w = 0; w < iso->jobs; w++)
+        for (int k = 0; k < SLOT_TEMPS; k++)
+            if (iso->slots[w].temps[k][0])
+                unlink(iso->slots[w].temps[k]);
+}
+
 int wsrt_isolate_end(wsrt_isolation *iso, ws_run *run)
 {
     if (!iso)

@@ -44,4 +44,9 @@ int wsrt_isolate_end(wsrt_isolation *iso, ws_run *run);
  * async-signal-safe.  NULL ok. */
 void wsrt_isolate_request_stop(wsrt_isolation *iso);
 
+/* wsrun must end at once (a crash in wsrun, a second Ctrl-C, exit() in
+ * init or finish): kill the template and every worker process, then
+ * remove the named temporaries they had open.  Async-signal-safe. */
+void wsrt_isolate_kill_from_signal(void);
+
 #endif

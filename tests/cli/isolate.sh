@@ -146,6 +146,25 @@ for j in 1 2; do
         diff -r wref "int$j"
 done
 
+# A second SIGINT while index AT never ends: wsrun exits at once, 130, and
+# takes its worker processes along.
+rm -rf int2x pid && mkdir -p int2x
+"$W" -p "$P" -n $N -j 2 --isolate -o how=wait -o at=$AT -o pidfile=pid -o write=int2x/f \
+    >out 2>err &
+wpid=$!
+if wait_for test -s pid; then
+    kill -INT $wpid
+    wait_for grep -q "stopping after the running tasks" err && kill -INT $wpid
+else
+    bad "second SIGINT: no pid file"
+fi
+wait $wpid
+rc=$?
+check "second SIGINT under --isolate: exit 130 (got $rc)" test $rc -eq 130
+check "second SIGINT under --isolate: no worker process left" wait_for no_process_left
+check "second SIGINT under --isolate: no temporary left" \
+    test "$(ls -A int2x | grep -vc '^f[0-9]*$')" -eq 0
+
 # kill -9 of wsrun while index AT waits for ever, then --resume.
 rm -rf k9 pid && mkdir -p k9
 "$W" -p "$P" -n $N -j 2 --isolate --journal k9.journal -o how=wait -o at=$AT -o pidfile=pid \
