@@ -205,6 +205,15 @@ for j in 2 4; do
     echo "isolate: stress -j$j: $kills worker processes killed"
 done
 
+# Runs of many indices per round trip, split for thieves between runs:
+# still every index exactly once.
+for j in 2 4; do
+    "$W" -p "$P" -n 2000000 -j $j --isolate >out 2>err
+    check "2000000 indices -j$j: exit 0" test $? -eq 0
+    check "2000000 indices -j$j: every index exactly once" \
+        grep -qx "runs: 2000000 of 2000000 once; status 0" out
+done
+
 # Fork-join inside an index runs within its worker process (on one worker).
 "$W" -p "$P" -n 20 -j 2 --isolate -o fib=18 >out 2>err
 check "fork-join in worker processes: exit 0, right sums" test $? -eq 0
