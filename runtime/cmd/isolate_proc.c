@@ -247,6 +247,9 @@ __attribute__((noreturn)) static void child_main(wsrt_isolation *iso, unsigned w
         wsrt_iso_wake(&c_slot->state);
     }
     fflush(NULL);
+    /* Join the pool's threads (a sanitizer build runs worker 0 on one,
+     * and says so at exit if it was left unjoined). */
+    wsrt_pool_destroy(c_pool);
     _exit(0);
 }
 

@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "wsrun.h"
@@ -144,8 +145,15 @@ static void misbehave(iso_state *s, ws_ctx *ctx)
             fclose(f);
             rename(tmp, s->pidfile); /* whole, for the waiting test */
         }
-        while (strcmp(h, "wait") == 0 || !ws_stopping(ctx))
-            pause(); /* a stop request comes as a signal (SIGUSR1) */
+        if (strcmp(h, "wait") == 0)
+            for (;;)
+                pause();
+        /* A polling interval, not a deadline: the stop request (SIGUSR1)
+         * may be taken by another thread than this one (a sanitizer
+         * build runs the worker on a thread of its own). */
+        struct timespec t = {0, 1000000};
+        while (!ws_stopping(ctx))
+            nanosleep(&t, NULL);
     }
 }
 
