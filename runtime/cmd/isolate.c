@@ -99,13 +99,32 @@ static uint32_t wait_while(wsrt_isolation *iso, wsrt_iso_slot *slot, uint32_t fr
     }
 }
 
+/* The slot's temporary k, copied to `buf` (a signal handler may read the
+ * table while a worker thread empties it: the first byte is the only one
+ * either writes, so it is accessed atomically; the child that wrote the
+ * rest has ended, or been killed).  0 when the entry is free. */
+static int temp_name(wsrt_iso_slot *slot, int k, char *buf)
+{
+    /* relaxed: the entry's owner is gone; this only keeps the two readers
+     * and the emptying worker thread from a torn byte. */
+    if (!__atomic_load_n(&slot->temps[k][0], __ATOMIC_RELAXED))
+        return 0;
+    size_t i = 0;
+    for (; i + 1 < SLOT_TEMP_BYTES; i++)
+        if (!(buf[i] = __atomic_load_n(&slot->temps[k][i], __ATOMIC_RELAXED)))
+            break;
+    buf[i] = '\0';
+    return buf[0] != '\0';
+}
+
 /* Remove the named temporaries the dead child had open (outfile.c). */
 static void remove_child_temps(wsrt_iso_slot *slot)
 {
+    char name[SLOT_TEMP_BYTES];
     for (int k = 0; k < SLOT_TEMPS; k++) {
-        if (slot->temps[k][0])
-            unlink(slot->temps[k]);
-        slot->temps[k][0] = '\0';
+        if (temp_name(slot, k, name))
+            unlink(name);
+        __atomic_store_n(&slot->temps[k][0], 0, __ATOMIC_RELAXED);
     }
 }
 
@@ -315,10 +334,26 @@ static void proxy_worker_fini(void *state, ws_ctx *ctx)
     slot_reset(slot);
 }
 
+/* The threads of this process once those just joined are gone: a joined
+ * thread may still be listed for a moment after pthread_join returned (the
+ * kernel wakes the joiner before it unlists the thread), so a count above
+ * one is looked at again, up to about a second (a bound on a wait for an
+ * event, not a timing: a thread init left running stays). */
+static unsigned settled_thread_count(void)
+{
+    unsigned n = wsrt_isolate_thread_count();
+    for (int k = 0; n > 1 && k < 1000; k++) {
+        struct timespec t = {0, 1000000};
+        nanosleep(&t, NULL);
+        n = wsrt_isolate_thread_count();
+    }
+    return n;
+}
+
 int wsrt_isolate_start(wsrt_isolation **out, ws_run *run, const wsrt_isolate_opts *opts)
 {
     *out = NULL;
-    unsigned threads = wsrt_isolate_thread_count();
+    unsigned threads = settled_thread_count();
     if (threads != 1) {
         if (threads == 0)
             wsrt_err("--isolate: cannot count this process's threads (/proc/self/task): "
@@ -423,10 +458,11 @@ void wsrt_isolate_kill_from_signal(void)
     }
     /* A process killed in the middle of creating a temporary has not named
      * it in its slot yet: that window is the one this cannot close. */
+    char name[SLOT_TEMP_BYTES];
     for (unsigned w = 0; w < iso->jobs; w++)
         for (int k = 0; k < SLOT_TEMPS; k++)
-            if (iso->slots[w].temps[k][0])
-                unlink(iso->slots[w].temps[k]);
+            if (temp_name(&iso->slots[w], k, name))
+                unlink(name);
 }
 
 int wsrt_isolate_end(wsrt_isolation *iso, ws_run *run)

@@ -179,14 +179,19 @@ static void on_stop_request(int sig)
  * them if this child is killed (a SIGKILL runs no handler). */
 static void mirror_temp(const char *path, int add)
 {
+    size_t len = strlen(path);
     for (int k = 0; k < SLOT_TEMPS; k++) {
         char *t = c_slot->temps[k];
-        if (add && !t[0] && strlen(path) < SLOT_TEMP_BYTES) {
-            memcpy(t, path, strlen(path) + 1);
+        /* The first byte last and atomically: wsrun reads it first
+         * (isolate.c, temp_name); relaxed, for wsrun reads the entry only
+         * once this process is gone. */
+        if (add && !t[0] && len < SLOT_TEMP_BYTES) {
+            memcpy(t + 1, path + 1, len);
+            __atomic_store_n(&t[0], path[0], __ATOMIC_RELAXED);
             return;
         }
         if (!add && t[0] && strcmp(t, path) == 0) {
-            t[0] = '\0';
+            __atomic_store_n(&t[0], 0, __ATOMIC_RELAXED);
             return;
         }
     }

@@ -52,7 +52,9 @@ for j in 1 2; do
     check "stack -j$j: the child's report says stack overflow" grep -q "stack overflow" err
     crash_case $j kill "killed by SIGKILL"
     crash_case $j loop "timed out after 1 s: its worker process (pid [0-9]*) was killed" --timeout 1
-    crash_case $j alloc "crashed with SIGABRT" --worker-memory 64M
+    # (a sanitizer's allocator ends the process its own way: exit 66 or 1)
+    crash_case $j alloc "its worker process (pid [0-9]*) \(crashed with SIGABRT\|ended with exit status\)" \
+        --worker-memory 64M
 done
 
 # Killed from outside at a known index: the fixture writes its pid, then waits.
@@ -220,7 +222,10 @@ check "fork-join in worker processes: exit 0, right sums" test $? -eq 0
 check "fork-join in worker processes: every index once" grep -qx "runs: 20 of 20 once; status 0" out
 
 # WS_PLUGIN_ISOLATE_DEFAULT: isolated without --isolate; --isolate=off not.
-"$W" -p "$FIXTURES/isodefault.so" -n $N -j 2 --keep-going -o how=segv -o at=$AT >out 2>err
+# (-j 1: without --isolate wsrun starts its threads before it knows, and
+# ends them; a TSan build keeps a thread of its own once one was started,
+# so there the isolation would be refused.)
+"$W" -p "$FIXTURES/isodefault.so" -n $N -j 1 --keep-going -o how=segv -o at=$AT >out 2>err
 rc=$?
 check "a plugin isolated by default: a crash fails its index, exit 1 (got $rc)" test $rc -eq 1
 check "a plugin isolated by default: index $AT named" grep -q "index $AT failed.*SIGSEGV" err
@@ -234,7 +239,7 @@ check "--isolate=off: the crash ends wsrun, exit 139 (got $rc)" test $rc -eq 139
 rc=$?
 check "init left a thread: --isolate refused, exit 2 (got $rc)" test $rc -eq 2
 check "init left a thread: the message says so" \
-    grep -q "init left 1 thread running; worker processes can only be forked" err
+    grep -q "init left [0-9]* threads\{0,1\} running; worker processes can only be forked" err
 check "init left a thread: finish ran" grep -q "^runs: 0 of 4 once; status 1" out
 
 # Refusals.
