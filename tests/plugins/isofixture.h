@@ -28,6 +28,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,8 +114,9 @@ static void misbehave(iso_state *s, ws_ctx *ctx)
 {
     const char *h = s->how;
     if (strcmp(h, "segv") == 0) {
-        volatile int *p = NULL;
-        *p = 1;
+        /* Not NULL: UBSan would stop at a null store before the fault. */
+        static volatile uintptr_t bad_address = 8;
+        *(volatile int *)bad_address = 1;
     } else if (strcmp(h, "abort") == 0) {
         abort();
     } else if (strcmp(h, "exit") == 0) {
