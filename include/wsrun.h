@@ -171,6 +171,14 @@ WS_API int ws_vfail(ws_ctx *ctx, const char *fmt, va_list ap);
  * --quiet.  Thread-safe; lines never interleave. */
 WS_API void ws_log(const ws_ctx *ctx, const char *fmt, ...) WS_PRINTF(2, 3);
 
+/* ABI 1.4.  `size` bytes of zeroed memory that the run's worker processes
+ * share with wsrun under --isolate (MAP_SHARED): what run_one writes there
+ * is seen by finish.  Without isolation it is plain memory.  Call it in
+ * init (under --isolate a call elsewhere returns NULL: a worker process's
+ * mapping would be its own).  The runtime frees it after finish; NULL
+ * when the memory cannot be had (errno set). */
+WS_API void *ws_shared_alloc(ws_ctx *ctx, size_t size);
+
 /* ------------------------------------------------------------------ */
 /* Writing files safely: a temporary name in the target's folder,      */
 /* renamed into place only on success.                                 */

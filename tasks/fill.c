@@ -71,7 +71,9 @@ typedef struct fill_state {
     int map_fd;
     long page_size;
     _Atomic int populate_works; /* cleared once the kernel says EINVAL */
-    _Atomic uint64_t filled;    /* slots written; finish wants all of them */
+    /* Slots written; finish wants all of them.  ws_shared_alloc memory, so
+     * that worker processes (--isolate) count here too. */
+    _Atomic uint64_t *filled;
     ws_outfile out;
 } fill_state;
 
@@ -204,7 +206,11 @@ static int fill_init(ws_ctx *ctx, void **state)
     st->out.fd = -1;
     st->page_size = sysconf(_SC_PAGESIZE);
     atomic_init(&st->populate_works, 1);
-    atomic_init(&st->filled, 0);
+    st->filled = ws_shared_alloc(ctx, sizeof *st->filled); /* zeroed; freed by wsrun */
+    if (!st->filled) {
+        free(st);
+        return ws_fail(ctx, "out of memory");
+    }
     st->source = ws_opt_enum(ctx, "source");
     st->convert = ws_opt_enum(ctx, "convert");
     st->sync = ws_opt_bool(ctx, "sync");
@@ -364,12 +370,12 @@ static int fill_run_one(void *state, uint64_t index, ws_ctx *ctx)
     if (fill_reserve(st, index, slot, n, ctx) != WS_OK)
         return WS_ERR;
     /* relaxed: finish reads the count after the workers were joined. */
-    atomic_fetch_add_explicit(&st->filled, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(st->filled, 1, memory_order_relaxed);
     switch (st->source) {
     case SOURCE_FILES:
         if (fill_from_file(st, index, slot, ctx) == WS_OK)
             return WS_OK;
-        atomic_fetch_sub_explicit(&st->filled, 1, memory_order_relaxed);
+        atomic_fetch_sub_explicit(st->filled, 1, memory_order_relaxed);
         return WS_ERR;
     case SOURCE_NOISE:
         /* The noise definition is PNG's byte order; '<u2' is little-endian,
@@ -402,7 +408,7 @@ static int fill_finish(void *state, int run_status, ws_ctx *ctx)
         fill_state_free(st);
         return WS_OK;
     }
-    uint64_t filled = atomic_load_explicit(&st->filled, memory_order_relaxed);
+    uint64_t filled = atomic_load_explicit(st->filled, memory_order_relaxed);
     if (filled != st->count) {
         /* Indices skipped by this process (--shard) would leave slots of
          * zeros that look like data. */
@@ -447,7 +453,9 @@ static int fill_finish(void *state, int run_status, ws_ctx *ctx)
 }
 
 static const ws_plugin fill_plugin = {
-    WS_PLUGIN_HEADER,
+    /* run_one writes into the array's shared file mapping and counts in
+     * ws_shared_alloc memory: both survive in a worker process. */
+    WS_PLUGIN_HEADER_FLAGS(WS_PLUGIN_ISOLATABLE),
     .name = "fill",
     .version = "1.1", /* 1.1: inputs named as images are images */
     .description = "fill one (N, H, W[, C]) uint8/uint16 array in a .npy file, slot i from file i "

@@ -209,7 +209,9 @@ static int noise_finish(void *state, int run_status, ws_ctx *ctx)
 }
 
 static const ws_plugin noise_plugin = {
-    WS_PLUGIN_HEADER_FLAGS(WS_PLUGIN_RESUMABLE), /* one file per index: --resume works */
+    /* one file per index: --resume works, and a worker process (--isolate)
+     * leaves nothing in memory that finish needs */
+    WS_PLUGIN_HEADER_FLAGS(WS_PLUGIN_RESUMABLE | WS_PLUGIN_ISOLATABLE),
     .name = "noise",
     .version = "1.0",
     .description = "write <prefix><i>.png images of deterministic uniform noise (default 2000)",

@@ -59,7 +59,9 @@ typedef struct read_result {
 
 typedef struct read_state {
     wstask_input input;
-    read_result *results; /* one per index, written only by that index's task */
+    /* One per index, written only by that index's task; ws_shared_alloc
+     * memory (freed by wsrun), so worker processes (--isolate) write here. */
+    read_result *results;
     int mode, convert, format, verify;
     uint64_t max_pixels;
     uint64_t seed;
@@ -82,7 +84,6 @@ static void read_state_free(read_state *st)
     if (st->direct_fd > 2)
         close(st->direct_fd);
     wstask_input_free(&st->input);
-    free(st->results);
     free(st);
 }
 
@@ -129,10 +130,11 @@ static int read_init(ws_ctx *ctx, void **state)
         free(st);
         return WS_ERR;
     }
-    st->results = calloc(st->input.n ? st->input.n : 1, sizeof *st->results);
+    st->results = ws_shared_alloc(ctx, (st->input.n ? st->input.n : 1) * sizeof *st->results);
     if (!st->results) {
+        size_t n = st->input.n;
         read_state_free(st);
-        return ws_fail(ctx, "out of memory for %zu results", st->input.n);
+        return ws_fail(ctx, "out of memory for %zu results", n);
     }
     /* Opened now so a missing folder is reported before any work. */
     if (read_open_output(st, ws_opt_str(ctx, "output"), ctx) != WS_OK) {
@@ -466,7 +468,8 @@ static int read_finish(void *state, int run_status, ws_ctx *ctx)
 }
 
 static const ws_plugin read_plugin = {
-    WS_PLUGIN_HEADER,
+    /* run_one's results go to ws_shared_alloc memory: isolatable. */
+    WS_PLUGIN_HEADER_FLAGS(WS_PLUGIN_ISOLATABLE),
     .name = "read",
     .version = "1.1", /* 1.1: inputs named as images are images; CSV/TSV without a total row */
     .description = "read (decode) every input file in parallel; print a manifest in index order",

@@ -56,6 +56,15 @@ typedef struct wsrt_run_hooks {
     /* Journal: called on the worker after index i succeeded. */
     void (*index_done)(void *arg, unsigned worker, uint64_t index);
     void *done_arg;
+    /* --isolate (issue 24, runtime/cmd/isolate.h): when set, the index
+     * loop hands runs of indices to run_block instead of calling run_one
+     * for each, and splits for thieves between runs.  It runs indices
+     * from `begin` in order, at most to `end`, stopping where it likes;
+     * *next is the first index it did not finish: [begin, *next)
+     * succeeded.  WS_OK, or a failure of index *next (message in ctx).
+     * Retries still call run_one. */
+    int (*run_block)(void *arg, ws_ctx *ctx, uint64_t begin, uint64_t end, uint64_t *next);
+    void *block_run_arg;
 } wsrt_run_hooks;
 
 struct ws_run {

@@ -9,6 +9,7 @@
  */
 #include "args.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -45,6 +46,9 @@ enum {
     OPT_SCALING_KEEP_OUTPUT,
     OPT_SCALING_ALLOW_DIFF,
     OPT_STACK,
+    OPT_ISOLATE,       /* issue 24 */
+    OPT_TIMEOUT,       /* issue 24 */
+    OPT_WORKER_MEMORY, /* issue 24 */
 };
 
 static const struct option long_options[] = {
@@ -72,6 +76,9 @@ static const struct option long_options[] = {
     {"scaling-keep-output", required_argument, NULL, OPT_SCALING_KEEP_OUTPUT},
     {"scaling-allow-diff", no_argument, NULL, OPT_SCALING_ALLOW_DIFF},
     {"stack", required_argument, NULL, OPT_STACK},
+    {"isolate", optional_argument, NULL, OPT_ISOLATE},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"worker-memory", required_argument, NULL, OPT_WORKER_MEMORY},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -98,6 +105,12 @@ void wsrt_args_print_usage(FILE *out, const char *program)
             "                      against ulimit -v, times -j\n"
             "      --keep-going    run every index even after failures\n"
             "      --retries N     extra attempts for a failing index (default 0)\n"
+            "      --isolate[=force|off]  run the plugin's per-worker calls in one process\n"
+            "                      per worker: a crash fails its index only; =force for a\n"
+            "                      plugin not marked isolatable (docs/failures.md)\n"
+            "      --timeout S     with --isolate: kill an index running over S seconds\n"
+            "      --worker-memory SIZE  with --isolate: memory limit per worker process\n"
+            "                      (RLIMIT_DATA; SIZE in bytes or with K, M, G)\n"
             "      --journal FILE  record finished indices in FILE (docs/failures.md);\n"
             "                      only for --count up to 2^40, also under --shard\n"
             "      --resume        skip the indices FILE records as done (same command)\n"
@@ -150,31 +163,74 @@ static int parse_number(const char *option, const char *text, uint64_t min, uint
     return 0;
 }
 
-/* --stack SIZE: bytes, or a whole number with K, M or G (binary units). */
-static int parse_stack(const char *text, size_t *out)
+/* A size: plain decimal bytes, or digits with K, M, G or T (powers of
+ * 1024), an optional B after it.  -1 for anything else; the caller words
+ * the message, naming its option. */
+static int parse_size_text(const char *text, uint64_t *out)
 {
     char digits[32];
     size_t n = strlen(text);
-    uint64_t unit = 1, value;
-    if (n > 0 && n < sizeof digits) {
-        char last = text[n - 1];
-        unit = last == 'K' || last == 'k' ? 1u << 10
-             : last == 'M' || last == 'm' ? 1u << 20
-             : last == 'G' || last == 'g' ? 1u << 30 : 1;
-        memcpy(digits, text, n + 1);
-        if (unit > 1)
-            digits[n - 1] = '\0';
+    if (n > 0 && n < sizeof digits && (text[n - 1] == 'B' || text[n - 1] == 'b'))
+        n--;
+    if (n == 0 || n >= sizeof digits)
+        return -1;
+    memcpy(digits, text, n);
+    digits[n] = '\0';
+    unsigned shift = 0;
+    switch (digits[n - 1]) {
+    case 'k': case 'K': shift = 10; break;
+    case 'm': case 'M': shift = 20; break;
+    case 'g': case 'G': shift = 30; break;
+    case 't': case 'T': shift = 40; break;
+    default: break;
     }
-    if (n == 0 || n >= sizeof digits || wsrt_parse_u64(digits, UINT64_MAX / unit, &value) != 0) {
+    if (shift)
+        digits[n - 1] = '\0';
+    uint64_t value;
+    if (wsrt_parse_u64(digits, UINT64_MAX >> shift, &value) != 0)
+        return -1;
+    *out = value << shift;
+    return 0;
+}
+
+/* --stack SIZE, 256K..64G. */
+static int parse_stack(const char *text, size_t *out)
+{
+    uint64_t value;
+    if (parse_size_text(text, &value) != 0) {
         wsrt_err("--stack: expected a size such as 256M, 1G or 65536, got '%s'", text);
         return -1;
     }
-    value *= unit;
     if (value < WS_WORKER_STACK_MIN || value > WS_WORKER_STACK_MAX) {
         wsrt_err("--stack: %s is out of range 256K..64G", text);
         return -1;
     }
     *out = (size_t)value;
+    return 0;
+}
+
+/* --timeout: seconds, whole or with a fraction (0.5), to milliseconds. */
+static int parse_timeout(const char *text, uint64_t *ms)
+{
+    char *end;
+    errno = 0;
+    double s = strtod(text, &end);
+    if (errno || end == text || *end || !(s >= 0.001) || s > 1e9) {
+        wsrt_err("--timeout: expected seconds from 0.001 to 1e9 (30, 0.5), got '%s'", text);
+        return -1;
+    }
+    *ms = (uint64_t)(s * 1000.0 + 0.5);
+    return 0;
+}
+
+/* --worker-memory SIZE, at least 1M. */
+static int parse_worker_memory(const char *text, uint64_t *bytes)
+{
+    if (parse_size_text(text, bytes) != 0 || *bytes < ((uint64_t)1 << 20)) {
+        wsrt_err("--worker-memory: expected a size of at least 1M (512M, 2G, or bytes), got "
+                 "'%s'", text);
+        return -1;
+    }
     return 0;
 }
 
@@ -264,6 +320,23 @@ int wsrt_args_parse(int argc, char **argv, wsrt_args *a)
         case OPT_SCALING_ALLOW_DIFF: a->scaling.allow_diff = 1; break;
         case OPT_STACK:
             if (parse_stack(optarg, &a->stack_bytes) != 0)
+                return -1;
+            break;
+        case OPT_ISOLATE:
+            if (optarg && strcmp(optarg, "force") != 0 && strcmp(optarg, "off") != 0) {
+                wsrt_err("--isolate: unknown value '%s' (--isolate, --isolate=force or "
+                         "--isolate=off)", optarg);
+                return -1;
+            }
+            a->isolate = !optarg ? 1 : strcmp(optarg, "force") == 0 ? 2 : 0;
+            a->isolate_given = 1;
+            break;
+        case OPT_TIMEOUT:
+            if (parse_timeout(optarg, &a->timeout_ms) != 0)
+                return -1;
+            break;
+        case OPT_WORKER_MEMORY:
+            if (parse_worker_memory(optarg, &a->worker_memory) != 0)
                 return -1;
             break;
         case 'h': a->help = 1; break;

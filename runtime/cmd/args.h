@@ -44,6 +44,11 @@ typedef struct wsrt_args {
     int jobs_given;
     size_t stack_bytes; /* --stack; 0: the default (WS_WORKER_STACK_BYTES) */
     wsrt_scaling_args scaling; /* --scaling and its options (scaling.h) */
+    /* --isolate[=force], --timeout, --worker-memory (issue 24, isolate.h) */
+    int isolate;            /* 0 no, 1 --isolate, 2 --isolate=force */
+    int isolate_given;
+    uint64_t timeout_ms;    /* 0: none */
+    uint64_t worker_memory; /* bytes; 0: none */
 } wsrt_args;
 
 /* Parse argv into *a (the strings stay argv's).  0, or -1 after printing

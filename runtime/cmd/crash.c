@@ -25,6 +25,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "isolate.h"
 #include "log.h"
 #include "journal.h"
 #include "outfile.h"
@@ -166,8 +167,24 @@ static size_t temp_slot_start(const char *path)
     return (size_t)(((uintptr_t)path >> 4) * UINT64_C(0x9e3779b97f4a7c15) >> 40) % TEMP_SLOTS;
 }
 
+/* --isolate's worker process copies the table into its slot (isolate.h):
+ * NULL elsewhere. */
+static void (*temp_mirror)(const char *path, int add);
+
+void wsrt_crash_set_temp_mirror(void (*mirror)(const char *path, int add))
+{
+    /* A worker process's table starts empty: what it inherited names the
+     * parent's temporaries (read's manifest), which a crash here must not
+     * remove. */
+    for (size_t k = 0; mirror && k < TEMP_SLOTS; k++)
+        atomic_store_explicit(&temp_slots[k], NULL, memory_order_relaxed);
+    temp_mirror = mirror;
+}
+
 void wsrt_crash_track_temp(const char *path)
 {
+    if (temp_mirror) /* issue 24: a killed worker process's temporaries */
+        temp_mirror(path, 1);
     size_t start = temp_slot_start(path);
     for (size_t k = 0; k < TEMP_SLOTS; k++) {
         const char *expected = NULL;
@@ -183,6 +200,8 @@ void wsrt_crash_untrack_temp(const char *path)
 {
     if (!path[0]) /* emptied names were forgotten already (or never tracked) */
         return;
+    if (temp_mirror) /* issue 24 */
+        temp_mirror(path, 0);
     size_t start = temp_slot_start(path);
     for (size_t k = 0; k < TEMP_SLOTS; k++) {
         _Atomic(const char *) *slot = &temp_slots[(start + k) % TEMP_SLOTS];
@@ -210,6 +229,7 @@ static void save_and_clean(void)
 {
     wsrt_journal_flush_from_signal();
     remove_temps();
+    wsrt_isolate_kill_from_signal(); /* issue 24: worker processes and their temporaries */
 }
 
 void wsrt_crash_clean_up(void)
@@ -591,6 +611,7 @@ static void on_interrupt(int sig)
     if (atomic_compare_exchange_strong(&first_interrupt, &expected, sig)) {
         wsrt_note_interrupt(); /* init's loops: ws_stopping on the main ctx */
         wsrt_registry_request_stop();
+        wsrt_isolate_request_stop(NULL); /* issue 24: the worker processes' runs too */
         begin(&b);
         put_str(&b, wsrt_signal_name(sig));
         put_str(&b, ": stopping after the running tasks (");

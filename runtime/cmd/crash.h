@@ -61,6 +61,11 @@ int wsrt_interrupted(void);
  * tracked. */
 void wsrt_crash_track_temp(const char *path);
 void wsrt_crash_untrack_temp(const char *path);
+/* --isolate (issue 24): a worker process also tells `mirror` each name
+ * tracked (add 1) and untracked (add 0), for its parent to remove if the
+ * process is killed; the table inherited from the parent is forgotten
+ * first.  Single-threaded process; NULL stops it. */
+void wsrt_crash_set_temp_mirror(void (*mirror)(const char *path, int add));
 
 /* "SIGSEGV" for SIGSEGV; "signal N" style text is not needed: NULL for a
  * signal this module does not name. */

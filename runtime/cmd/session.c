@@ -21,6 +21,7 @@
 
 #include "crash.h"
 #include "discover.h"
+#include "isolate.h"
 #include "journal.h"
 #include "loader.h"
 #include "log.h"
@@ -32,6 +33,7 @@
 #include "run_reports.h"
 #include "scaling.h"
 #include "shard.h"
+#include "shared.h"
 #include "wsrt_assert.h"
 
 struct wsrt_session {
@@ -41,6 +43,8 @@ struct wsrt_session {
     ws_run run;
     wsrt_pool_result result;
     wsrt_pool *pool; /* NULL until pool_prepare, and for --help */
+    int isolate;          /* issue 24: 1 run in worker processes (isolate.h) */
+    wsrt_isolation *iso;  /* from after init until the pool ran */
 };
 
 /* ---------------------------------------------------------------- pool */
@@ -264,6 +268,57 @@ static int run_indices_in_job(wsrt_session *s)
     return status;
 }
 
+/* ------------------------------------------------------------ isolate */
+
+/* Issue 24: after load, whether the run is isolated (--isolate, or the
+ * plugin's default) and what refuses it.  Under isolation no thread may
+ * exist when init returns, so a pool made ahead is ended here and made
+ * again after the template (isolate_begin).  0, or -1 after a message. */
+static int isolate_decide(wsrt_session *s)
+{
+    const wsrt_args *a = s->args;
+    const ws_plugin *d = &s->run.desc;
+    int mode = a->isolate_given ? a->isolate : (d->flags & WS_PLUGIN_ISOLATE_DEFAULT) ? 1 : 0;
+    if (mode && s->job) {
+        if (!a->isolate_given)
+            mode = 0; /* the plugin's wish; wsrun-mpi runs threads */
+        else {
+            wsrt_err("--isolate: %s refuses it: MPI_Init starts threads before init, and "
+                     "worker processes are only forked from a single-threaded process",
+                     program(s));
+            return -1;
+        }
+    }
+    if (mode == 1 && !(d->flags & (WS_PLUGIN_ISOLATABLE | WS_PLUGIN_ISOLATE_DEFAULT))) {
+        wsrt_err("--isolate: plugin %s is not marked isolatable (WS_PLUGIN_ISOLATABLE): what "
+                 "its run_one keeps in wsrun's memory would be lost in a worker process; "
+                 "--isolate=force runs it anyway",
+                 d->name);
+        return -1;
+    }
+    if (!mode && (a->timeout_ms || a->worker_memory)) {
+        wsrt_err("%s needs --isolate (only a worker process can be killed or limited alone)",
+                 a->timeout_ms ? "--timeout" : "--worker-memory");
+        return -1;
+    }
+    s->isolate = mode != 0;
+    if (s->isolate)
+        pool_end(s); /* its threads would be forked with the template */
+    return 0;
+}
+
+/* Right after init: fork the template while single-threaded, then make
+ * the pool (its threads).  0, or -1 after a message. */
+static int isolate_begin(wsrt_session *s)
+{
+    if (!s->isolate)
+        return 0;
+    wsrt_isolate_opts o = {s->args->timeout_ms, s->args->worker_memory};
+    if (wsrt_isolate_start(&s->iso, &s->run, &o) != 0)
+        return -1;
+    return pool_prepare(s);
+}
+
 /* After load and -o: init, count, pool, finish, stats. */
 static int run_plugin(wsrt_session *s)
 {
@@ -283,6 +338,7 @@ static int run_plugin(wsrt_session *s)
                             tagged_path(s, a->stats_json_path, json_buf, sizeof json_buf)) != 0)
         return WS_EXIT_USAGE;
     run->state = NULL;
+    wsrt_shared_set_isolated(s->isolate); /* issue 24: ws_shared_alloc's kind */
     wsrt_interrupts_install();
     wsrt_crash_set_phase("init");
     if (run->desc.init && run->desc.init(ctx, &run->state) != WS_OK) {
@@ -307,6 +363,8 @@ static int run_plugin(wsrt_session *s)
     if (run->count == WS_COUNT_UNSET) {
         wsrt_err("%s: --count is required", name);
         status = WS_EXIT_USAGE;
+    } else if (isolate_begin(s) != 0) { /* issue 24: template forked, then threads */
+        status = WS_EXIT_USAGE;
     } else if (wsrt_journal_start(&journal, a->journal_path, a->resume, run) != 0) {
         status = WS_EXIT_USAGE;
     } else if (job && (status = job->before_run(job->arg, s, run)) != 0) {
@@ -317,6 +375,9 @@ static int run_plugin(wsrt_session *s)
         if (run_status != 0)
             status = result->start_failed ? WS_EXIT_USAGE : WS_EXIT_TASK_FAILED;
     }
+    if (wsrt_isolate_end(s->iso, run) != 0 && status == WS_EXIT_OK) /* issue 24 */
+        status = WS_EXIT_TASK_FAILED;
+    s->iso = NULL;
     wsrt_journal_finish(journal);
     wsrt_scaling_child_span_end(result); /* ... to here */
     wsrt_ctx_clear_error(ctx);
@@ -340,6 +401,7 @@ static int run_plugin(wsrt_session *s)
         status = WS_EXIT_TASK_FAILED;
     free(result->workers);
     result->workers = NULL;
+    wsrt_shared_free_all(); /* issue 24: ws_shared_alloc's memory, after finish */
     return status;
 }
 
@@ -353,7 +415,8 @@ static int load_and_run(wsrt_session *s)
     wsrt_crash_install(NULL);
     /* The workers' threads start while the plugin loads (standby.h);
      * every way out below ends them if no run comes. */
-    if (!a->help && pool_prepare(s) != 0)
+    if (!a->help && !(a->isolate_given && a->isolate) /* issue 24: threads after init */ &&
+        pool_prepare(s) != 0)
         goto out;
     if (wsrt_loader_load(run, a->plugin, err, sizeof err) != 0) {
         wsrt_err("%s", err);
@@ -387,6 +450,8 @@ static int load_and_run(wsrt_session *s)
                run->desc.name);
         goto out;
     }
+    if (isolate_decide(s) != 0) /* issue 24 */
+        goto out;
     run->count = a->count_given ? a->count : WS_COUNT_UNSET;
     run->count_given = a->count_given;
     run->seed = a->seed;

@@ -37,6 +37,7 @@ __attribute__((used)) static void (*const abi_functions[])(void) = {
     (void (*)(void))ws_outfile_abort, (void (*)(void))ws__attend,
     (void (*)(void))ws__sync_slow,    (void (*)(void))ws__frames_exhausted,
     (void (*)(void))ws_stopping,      (void (*)(void))ws_set_run_key,
+    (void (*)(void))ws_shared_alloc, /* ABI 1.4 (--isolate, issue 24) */
 };
 
 static int is_regular_file(const char *path)

@@ -142,19 +142,55 @@ static inline void pick_up_split(wsrt_worker *w, uint64_t *end)
         *end = w->range_end;
 }
 
-/* The index loop over [i, *end), written once.  `hooked` (a journal or a
- * resume set is in use: pool->hooked) adds a skip test and a completion
- * call per index; it is a constant at both calls, so the compiler makes
- * two loops of it and the plain one carries nothing of the hooks.
- * Returns the index it stopped at; *done counts indices for progress. */
+/* How range_loop runs its indices: one at a time through run_one
+ * (plain); the same with a journal or a resume set in use (hooked:
+ * pool->hooked), which adds a skip test and a completion call per index;
+ * or, under --isolate (run->hooks.run_block), runs of indices handed to
+ * run_block whole, one round trip to a worker process each, with the same
+ * skip test and completion calls. */
+enum { LOOP_PLAIN, LOOP_HOOKED, LOOP_BLOCKS };
+
+/* LOOP_BLOCKS: one run of indices from i (up to the next skipped index, at
+ * most 2^16 of them when some are skipped).  Returns the index after the
+ * run, or i itself when the worker process stopped (the run is stopping). */
+static uint64_t run_block_from(wsrt_worker *w, const wsrt_run_hooks *h, uint64_t i, uint64_t end,
+                               uint64_t *done)
+{
+    ws_ctx *ctx = &w->base.ctx;
+    uint64_t limit = end;
+    if (h->skip_bits) { /* a run ends before the next skipped index */
+        limit = i + 1;
+        while (limit < end && limit - i < (1u << 16) &&
+               !((h->skip_bits[limit / 64] >> (limit % 64)) & 1))
+            limit++;
+    }
+    uint64_t next = i;
+    int rc = h->run_block(h->block_run_arg, ctx, i, limit, &next);
+    for (uint64_t k = i; h->index_done && k < next; k++)
+        h->index_done(h->done_arg, ctx->worker_id, k);
+    *done += next - i;
+    if (rc != WS_OK) { /* index `next` failed; the run stopped there */
+        if (!index_failed(w, next) && h->index_done)
+            h->index_done(h->done_arg, ctx->worker_id, next);
+        next++;
+        ++*done;
+    }
+    return next;
+}
+
+/* The index loop over [i, *end), written once: the stop test, the split
+ * for a thief, picking up a split and progress are the same for every
+ * kind.  `kind` is a constant at each call, so the compiler makes one loop
+ * per kind and the plain one carries nothing of the others.  Returns the
+ * index it stopped at; *done counts indices for progress. */
 WS__ALWAYS_INLINE static inline uint64_t range_loop(wsrt_worker *w, uint64_t i, uint64_t *end,
-                                                     uint64_t *done, const int hooked)
+                                                     uint64_t *done, const int kind)
 {
     ws_ctx *ctx = &w->base.ctx;
     int (*run_one)(void *, uint64_t, ws_ctx *) = w->run_one;
     void *state = w->state;
     const wsrt_run_hooks *h = &w->pool->run->hooks;
-    for (; i < *end; i++) {
+    while (i < *end) {
         /* relaxed: see ws_poll. */
         uint32_t attn = atomic_load_explicit(&ctx->attention, memory_order_relaxed);
         if (WS_UNLIKELY(attn)) {
@@ -162,18 +198,28 @@ WS__ALWAYS_INLINE static inline uint64_t range_loop(wsrt_worker *w, uint64_t i, 
                 break;
             split_for_thief(w, i, end);
         }
-        if (hooked && h->skip_bits && (h->skip_bits[i / 64] >> (i % 64)) & 1) {
+        if (kind != LOOP_PLAIN && h->skip_bits && (h->skip_bits[i / 64] >> (i % 64)) & 1) {
             w->stats.skipped++;
+            i++;
             continue;
         }
         w->current_index = i;
-        /* failed: for good, after the retries (a retry may succeed). */
-        int failed = WS_UNLIKELY(run_one(state, i, ctx) != WS_OK) && index_failed(w, i);
-        if (hooked && !failed && h->index_done)
-            h->index_done(h->done_arg, ctx->worker_id, i);
+        if (kind == LOOP_BLOCKS) {
+            uint64_t next = run_block_from(w, h, i, *end, done);
+            if (next == i)
+                break;
+            i = next;
+        } else {
+            /* failed: for good, after the retries (a retry may succeed). */
+            int failed = WS_UNLIKELY(run_one(state, i, ctx) != WS_OK) && index_failed(w, i);
+            if (kind == LOOP_HOOKED && !failed && h->index_done)
+                h->index_done(h->done_arg, ctx->worker_id, i);
+            i++;
+            ++*done;
+        }
         pick_up_split(w, end);
         /* relaxed: a progress counter read by the main thread. */
-        atomic_store_explicit(&w->progress, ++*done, memory_order_relaxed);
+        atomic_store_explicit(&w->progress, *done, memory_order_relaxed);
     }
     return i;
 }
@@ -193,10 +239,12 @@ int wsrt_range_task(ws_ctx *ctx, ws_frame *self)
     range_top_set(w, ctx->fj_head);
     w->range_end = end;
 
-    if (w->pool->hooked)
-        i = range_loop(w, i, &end, &done, 1);
+    if (WS_UNLIKELY(w->pool->run->hooks.run_block != NULL)) /* --isolate */
+        i = range_loop(w, i, &end, &done, LOOP_BLOCKS);
+    else if (w->pool->hooked)
+        i = range_loop(w, i, &end, &done, LOOP_HOOKED);
     else
-        i = range_loop(w, i, &end, &done, 0);
+        i = range_loop(w, i, &end, &done, LOOP_PLAIN);
     w->current_index = UINT64_MAX;
     /* Every frame run_one pushed was synced (pick_up_split, each index). */
     WS_ASSERT(range_top_is(w, ctx->fj_head));

@@ -1,0 +1,52 @@
+/*
+ * isolate.h - internal: `wsrun --isolate` (issue 24).  The plugin's
+ * per-worker calls (worker_init, run_one, worker_fini) run in one child
+ * process per worker, so a crash, exit, endless loop or runaway
+ * allocation in one index fails that index only; the scheduler stays in
+ * wsrun's threads.  isolate.c is the parent's side (the proxies the pool
+ * calls), isolate_proc.c the template process and the children.
+ *
+ * Never starts a thread, and never forks a process that has more than
+ * one thread: the template is forked right after init while wsrun is
+ * single-threaded, and every child is forked by the template.
+ */
+#ifndef WSRUN_ISOLATE_H
+#define WSRUN_ISOLATE_H
+
+#include <stdint.h>
+
+#include "run.h"
+
+typedef struct wsrt_isolation wsrt_isolation;
+
+typedef struct wsrt_isolate_opts {
+    uint64_t timeout_ms;    /* --timeout: kill an index running longer; 0 none */
+    uint64_t worker_memory; /* --worker-memory: bytes per child; 0 none */
+} wsrt_isolate_opts;
+
+/* The threads of this process (/proc/self/task), or 0 if unknown. */
+unsigned wsrt_isolate_thread_count(void);
+
+/* Right after init, before any thread starts: fork the template and make
+ * run's per-worker callbacks proxies that drive the children (run->desc
+ * and run->state change until wsrt_isolate_end).  0, or -1 after one
+ * "wsrun: ..." line (more than one thread, no fork). */
+int wsrt_isolate_start(wsrt_isolation **out, ws_run *run, const wsrt_isolate_opts *opts);
+
+/* After the pool's run (every child asked to end by worker_fini's proxy):
+ * end the template, wait for it, remove what a killed child left, restore
+ * run->desc and run->state, free.  Returns 1 if a child failed outside an
+ * index (worker_fini crashed: printed), else 0.  NULL ok. */
+int wsrt_isolate_end(wsrt_isolation *iso, ws_run *run);
+
+/* Ask every running child to stop (Ctrl-C, a failure without
+ * --keep-going): its run's ws_stopping becomes true.  Any thread;
+ * async-signal-safe.  NULL ok. */
+void wsrt_isolate_request_stop(wsrt_isolation *iso);
+
+/* wsrun must end at once (a crash in wsrun, a second Ctrl-C, exit() in
+ * init or finish): kill the template and every worker process, then
+ * remove the named temporaries they had open.  Async-signal-safe. */
+void wsrt_isolate_kill_from_signal(void);
+
+#endif
