@@ -279,6 +279,8 @@ static void worker_loop(wsrt_worker *w)
     wsrt_pool *p = w->pool;
     unsigned rounds = 0;
     long park_ns = PARK_MIN_NS;
+    const unsigned park_after =
+        wsrt_wake_park_rounds(STEAL_ROUNDS_BEFORE_PARK, STEAL_ROUNDS_BEFORE_YIELD);
     uint64_t t_busy = 0, t_parked = 0;
 
     /* acquire: pairs with the release store of done by worker 0. */
@@ -308,7 +310,7 @@ static void worker_loop(wsrt_worker *w)
         rounds++;
         if (rounds < STEAL_ROUNDS_BEFORE_YIELD)
             continue;
-        if (rounds < STEAL_ROUNDS_BEFORE_PARK) {
+        if (rounds < park_after) {
             sched_yield();
             continue;
         }
@@ -328,7 +330,7 @@ static void worker_loop(wsrt_worker *w)
             wsrt_trace_add(w, WS_TRACE_PARK, t0, t1, 0, 0);
         if (park_ns < PARK_MAX_NS)
             park_ns *= 2;
-        rounds = STEAL_ROUNDS_BEFORE_PARK - 1; /* one round of steals, then park again */
+        rounds = park_after - 1; /* one round of steals, then park again */
     }
     w->stats.busy_ns += t_busy;
     w->stats.parked_ns += t_parked;

@@ -62,13 +62,24 @@ static inline uint32_t wsrt_wake_prepare_park(_Atomic int *sleepers, _Atomic uin
 }
 
 /* Test hook (tests/tsan_wake.c): nonzero makes parked workers wait without
- * a timeout, so a lost wake-up hangs instead of costing 1 ms.  Relaxed:
- * set between runs, before the workers start. */
+ * a timeout, so a lost wake-up hangs instead of costing 1 ms, and makes an
+ * idle worker park after its first few empty rounds instead of
+ * `rounds_before_park`: the test waits for the thief to sleep before it
+ * publishes, and the yields before parking take a time slice each on a
+ * busy machine (256 of them per round made the test's length grow with
+ * the load past any limit).  Relaxed: set between runs, before the workers
+ * start. */
 extern _Atomic int wsrt_wake_test_untimed;
 
 static inline long wsrt_wake_park_timeout(long park_ns)
 {
     return atomic_load_explicit(&wsrt_wake_test_untimed, memory_order_relaxed) ? 0 : park_ns;
+}
+
+static inline unsigned wsrt_wake_park_rounds(unsigned rounds_before_park, unsigned test_rounds)
+{
+    return atomic_load_explicit(&wsrt_wake_test_untimed, memory_order_relaxed) ? test_rounds
+                                                                               : rounds_before_park;
 }
 
 #endif
