@@ -72,7 +72,7 @@ endef
 
 # ---------------------------------------------------------------- unit tests
 # The test binaries, the TSan programs and the soak link a runtime copy
-# built with -DWS_TEST_HOOKS: its WS_HOOK points (runtime/base/test_hooks.h)
+# built with -DWS_TEST_HOOKS: its WSRT_HOOK points (runtime/base/test_hooks.h)
 # let tests hold a thread at a named point and let sched_fuzz inject
 # seeded yields and spins.  build/wsrun and the plugins never have them.
 

@@ -50,8 +50,8 @@ static const ws_option fill_options[] = {
     {"dtype", WS_OPT_ENUM, NULL, "sample type (default: the first file's, or u8)", "u8|u16", 0, 0},
     {"value", WS_OPT_INT, "0", "source=constant: the value of every sample", NULL, 0, 65535},
     {"convert", WS_OPT_ENUM, "keep", "source=files: pixels as stored, or 8-bit gray or RGB",
-     WS_CONVERT_CHOICES, 0, 0},
-    {"max-pixels", WS_OPT_INT, WS_DEFAULT_MAX_PIXELS,
+     WSTASK_CONVERT_CHOICES, 0, 0},
+    {"max-pixels", WS_OPT_INT, WSTASK_DEFAULT_MAX_PIXELS,
      "refuse images with more pixels than this (checked from the header)", NULL, 1, 1e18},
     {"sync", WS_OPT_BOOL, "false", "write the array to disk (msync) before renaming it into place",
      NULL, 0, 0},
@@ -124,7 +124,7 @@ static int fill_settle_shape(fill_state *st, ws_ctx *ctx)
     memset(&probe, 0, sizeof probe);
     wstask_image_info info;
     const char *first = st->input.paths[0];
-    char origin[WS_INPUT_ORIGIN_MAX];
+    char origin[WSTASK_INPUT_ORIGIN_MAX];
     int rc = wstask_png_open(&probe, first, st->convert, st->max_pixels, &info);
     if (rc != 0)
         rc = ws_fail(ctx, "%s%s (index 0, whose shape the array takes): %s; -o width, height, "
@@ -154,7 +154,7 @@ static int fill_create(fill_state *st, ws_ctx *ctx, const char *output)
 {
     uint64_t shape[4] = {st->count, st->height, st->width, st->channels};
     int ndim = st->channels == 1 ? 3 : 4;
-    unsigned char header[WS_NPY_HEADER_MAX];
+    unsigned char header[WSTASK_NPY_HEADER_MAX];
     size_t header_len =
         wstask_npy_header(header, sizeof header, st->sample_bytes == 1 ? "|u1" : "<u2", shape, ndim);
     uint64_t data_bytes;
@@ -309,7 +309,7 @@ static int fill_from_file(const fill_state *st, uint64_t index, unsigned char *s
     wstask_png_reader *r = (wstask_png_reader *)ctx->worker_data;
     const char *path = st->input.paths[index];
     /* Messages name a listed file's list and line too ("list.txt:3: "). */
-    char origin_buf[WS_INPUT_ORIGIN_MAX];
+    char origin_buf[WSTASK_INPUT_ORIGIN_MAX];
 #define ORIGIN wstask_input_origin(&st->input, index, origin_buf, sizeof origin_buf)
     wstask_image_info info;
     if (wstask_png_open(r, path, st->convert, st->max_pixels, &info) != 0)

@@ -111,11 +111,11 @@ static int noise_init(ws_ctx *ctx, void **state)
         return ws_fail(ctx, "-o level=%" PRId64 ": must be 0..9", level);
     uint64_t bytes = wstask_noise_image_bytes((uint64_t)width, (uint64_t)height,
                                           (uint64_t)channels, (uint64_t)(depth / 8));
-    if (bytes == 0 || bytes > WS_NOISE_MAX_IMAGE_BYTES)
+    if (bytes == 0 || bytes > WSTASK_NOISE_MAX_IMAGE_BYTES)
         return ws_fail(ctx,
                        "-o width=%" PRId64 " -o height=%" PRId64 " with %d channel(s) of %d bits "
                        "is %" PRIu64 " bytes per image, over the %" PRIu64 "-byte limit",
-                       width, height, channels, depth, bytes, WS_NOISE_MAX_IMAGE_BYTES);
+                       width, height, channels, depth, bytes, WSTASK_NOISE_MAX_IMAGE_BYTES);
     if (!prefix)
         prefix = "";
     if (strlen(prefix) > NOISE_MAX_PREFIX)

@@ -18,8 +18,8 @@
  * and byte k is byte (k % 8) (little-endian) of the stream's output k / 8.
  * Every sample value is uniform over its full range.
  */
-#ifndef WS_NOISE_PIXELS_H
-#define WS_NOISE_PIXELS_H
+#ifndef WSTASK_NOISE_PIXELS_H
+#define WSTASK_NOISE_PIXELS_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -30,7 +30,7 @@
 /* Largest raw image (all samples) the noise plugin writes: big enough for
  * any real use, small enough that a typo in width/height fails at once
  * instead of filling the disk. */
-#define WS_NOISE_MAX_IMAGE_BYTES (UINT64_C(1) << 30)
+#define WSTASK_NOISE_MAX_IMAGE_BYTES (UINT64_C(1) << 30)
 
 /* ws_rng_fill, byte for byte.  On a little-endian machine each output's
  * bytes are already in ws_rng_fill's order, so one 8-byte copy replaces

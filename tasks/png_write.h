@@ -6,8 +6,8 @@
  * process-wide state (no mallopt, no signal handlers, no stdio), never
  * print, and never be shared between threads: one wstask_png_writer per worker.
  */
-#ifndef WS_PNG_WRITE_H
-#define WS_PNG_WRITE_H
+#ifndef WSTASK_PNG_WRITE_H
+#define WSTASK_PNG_WRITE_H
 
 #include <errno.h>
 #include <png.h>
@@ -32,8 +32,8 @@ typedef struct wstask_png_arena {
     unsigned colour; /* page blocks handed out since the last reset */
 } wstask_png_arena;
 
-#define WS_PNG_ARENA_ALIGN 16
-#define WS_PNG_ARENA_START (256u * 1024u)
+#define WSTASK_PNG_ARENA_ALIGN 16
+#define WSTASK_PNG_ARENA_START (256u * 1024u)
 
 /* Page colouring: where in its 4 KiB page each big block starts.
  *
@@ -52,41 +52,41 @@ typedef struct wstask_png_arena {
  * luck (its 16-byte chunk headers put the copy 53 bytes apart).
  *
  * So the k-th block of a page or more since the reset starts at page
- * offset k * WS_PNG_COLOUR_STEP (mod 4 KiB), cache-line aligned: any two
+ * offset k * WSTASK_PNG_COLOUR_STEP (mod 4 KiB), cache-line aligned: any two
  * such blocks are at least a cache line apart within the page, and a copy
  * between them near their starts is never a few bytes "ahead" of its
  * source.  41 lines of 64 is about 0.64 of a page (near the golden ratio,
  * which spreads the first colours evenly over the page) and odd, so 64
  * blocks pass before an offset repeats.  The bytes written do not depend
  * on where the buffers lie; this costs under 4 KiB of arena per block. */
-#define WS_PNG_PAGE 4096u
-#define WS_PNG_LINE 64u
-#define WS_PNG_COLOUR_STEP (41u * WS_PNG_LINE)
+#define WSTASK_PNG_PAGE 4096u
+#define WSTASK_PNG_LINE 64u
+#define WSTASK_PNG_COLOUR_STEP (41u * WSTASK_PNG_LINE)
 
 /* Bytes to skip at the arena's free end so that a block of n bytes starts
  * at its colour; 0 for small blocks, which stay packed. */
 static size_t wstask_png_arena_pad(const wstask_png_arena *a, size_t n)
 {
-    if (n < WS_PNG_PAGE)
+    if (n < WSTASK_PNG_PAGE)
         return 0;
     uintptr_t at = (uintptr_t)(a->base + a->used);
-    uintptr_t want = (uintptr_t)a->colour * WS_PNG_COLOUR_STEP;
-    return (size_t)((want - at) & (WS_PNG_PAGE - 1));
+    uintptr_t want = (uintptr_t)a->colour * WSTASK_PNG_COLOUR_STEP;
+    return (size_t)((want - at) & (WSTASK_PNG_PAGE - 1));
 }
 
 static png_voidp wstask_png_arena_malloc(png_structp png, png_alloc_size_t n)
 {
     wstask_png_arena *a = (wstask_png_arena *)png_get_mem_ptr(png);
-    size_t rounded = ((size_t)n + WS_PNG_ARENA_ALIGN - 1) & ~(size_t)(WS_PNG_ARENA_ALIGN - 1);
+    size_t rounded = ((size_t)n + WSTASK_PNG_ARENA_ALIGN - 1) & ~(size_t)(WSTASK_PNG_ARENA_ALIGN - 1);
     size_t pad = wstask_png_arena_pad(a, rounded);
-    if (rounded >= WS_PNG_PAGE)
+    if (rounded >= WSTASK_PNG_PAGE)
         a->colour++;
     if (rounded >= n && pad <= a->size - a->used && rounded <= a->size - a->used - pad) {
         void *p = a->base + a->used + pad;
         a->used += pad + rounded;
         return p;
     }
-    a->spilled += rounded + (rounded >= WS_PNG_PAGE ? WS_PNG_PAGE : 0); /* room for a pad */
+    a->spilled += rounded + (rounded >= WSTASK_PNG_PAGE ? WSTASK_PNG_PAGE : 0); /* room for a pad */
     return malloc(n); /* NULL makes libpng raise "out of memory" */
 }
 
@@ -127,7 +127,7 @@ typedef struct wstask_png_sink {
     unsigned char *buf;
 } wstask_png_sink;
 
-#define WS_PNG_SINK_CAP (64u * 1024u)
+#define WSTASK_PNG_SINK_CAP (64u * 1024u)
 
 static int wstask_png_write_all(wstask_png_sink *s, const unsigned char *p, size_t n)
 {
@@ -197,15 +197,15 @@ typedef struct wstask_png_writer {
 static int wstask_png_writer_init(wstask_png_writer *w)
 {
     memset(w, 0, sizeof *w);
-    w->arena.base = (unsigned char *)malloc(WS_PNG_ARENA_START);
-    w->sink.buf = (unsigned char *)malloc(WS_PNG_SINK_CAP);
+    w->arena.base = (unsigned char *)malloc(WSTASK_PNG_ARENA_START);
+    w->sink.buf = (unsigned char *)malloc(WSTASK_PNG_SINK_CAP);
     if (!w->arena.base || !w->sink.buf) {
         free(w->arena.base);
         free(w->sink.buf);
         return -1;
     }
-    w->arena.size = WS_PNG_ARENA_START;
-    w->sink.cap = WS_PNG_SINK_CAP;
+    w->arena.size = WSTASK_PNG_ARENA_START;
+    w->sink.cap = WSTASK_PNG_SINK_CAP;
     return 0;
 }
 

@@ -37,13 +37,13 @@ static const ws_option read_options[] = {
     {"mode", WS_OPT_ENUM, "png", "png: decode (non-PNG is an error); raw: checksum the bytes; "
      "auto: decode PNGs, raw for the rest", "png|raw|auto", 0, 0},
     {"convert", WS_OPT_ENUM, "keep", "pixels as stored (16-bit kept, little-endian), or 8-bit "
-     "gray or RGB", WS_CONVERT_CHOICES, 0, 0},
+     "gray or RGB", WSTASK_CONVERT_CHOICES, 0, 0},
     {"format", WS_OPT_ENUM, "csv", "manifest format; csv and tsv hold one row per file (the "
      "total is a line on stderr), json ends with a total object", "csv|json|tsv", 0, 0},
     {"output", WS_OPT_STRING, "-", "manifest file, '-' for stdout", NULL, 0, 0},
     {"verify", WS_OPT_BOOL, "false",
      "compare each image with the noise plugin's pixels for --seed and index i", NULL, 0, 0},
-    {"max-pixels", WS_OPT_INT, WS_DEFAULT_MAX_PIXELS,
+    {"max-pixels", WS_OPT_INT, WSTASK_DEFAULT_MAX_PIXELS,
      "refuse images with more pixels than this (checked from the header)", NULL, 1, 1e18},
     {NULL, 0, NULL, NULL, NULL, 0, 0},
 };
@@ -121,7 +121,7 @@ static int read_init(ws_ctx *ctx, void **state)
     st->max_pixels = (uint64_t)ws_opt_int(ctx, "max-pixels");
     st->seed = ws_run_seed(ctx);
 
-    if (st->verify && (st->mode == MODE_RAW || st->convert != WS_CONVERT_KEEP)) {
+    if (st->verify && (st->mode == MODE_RAW || st->convert != WSTASK_CONVERT_KEEP)) {
         free(st);
         return ws_fail(ctx, "-o verify=true compares decoded pixels as stored: it needs "
                             "-o mode=png (or auto) and -o convert=keep");
@@ -264,7 +264,7 @@ static int read_run_one(void *state, uint64_t index, ws_ctx *ctx)
     const char *path = st->input.paths[index];
     read_result *res = &st->results[index];
     /* Messages name a listed file's list and line too ("list.txt:3: "). */
-    char origin_buf[WS_INPUT_ORIGIN_MAX];
+    char origin_buf[WSTASK_INPUT_ORIGIN_MAX];
 #define ORIGIN wstask_input_origin(&st->input, index, origin_buf, sizeof origin_buf)
 
     /* Never more of a file than it can need: a regular file only, a PNG

@@ -5,18 +5,18 @@
  * Header-only and pure: it must never allocate, keep state or depend on
  * the machine's byte order (input words are read little-endian).
  */
-#ifndef WS_XXH64_H
-#define WS_XXH64_H
+#ifndef WSTASK_XXH64_H
+#define WSTASK_XXH64_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
-#define WS_XXH_P1 UINT64_C(0x9E3779B185EBCA87)
-#define WS_XXH_P2 UINT64_C(0xC2B2AE3D27D4EB4F)
-#define WS_XXH_P3 UINT64_C(0x165667B19E3779F9)
-#define WS_XXH_P4 UINT64_C(0x85EBCA77C2B2AE63)
-#define WS_XXH_P5 UINT64_C(0x27D4EB2F165667C5)
+#define WSTASK_XXH_P1 UINT64_C(0x9E3779B185EBCA87)
+#define WSTASK_XXH_P2 UINT64_C(0xC2B2AE3D27D4EB4F)
+#define WSTASK_XXH_P3 UINT64_C(0x165667B19E3779F9)
+#define WSTASK_XXH_P4 UINT64_C(0x85EBCA77C2B2AE63)
+#define WSTASK_XXH_P5 UINT64_C(0x27D4EB2F165667C5)
 
 static inline uint64_t wstask_xxh_rotl(uint64_t x, int r)
 {
@@ -46,15 +46,15 @@ static inline uint32_t wstask_xxh_read32(const unsigned char *p)
 
 static inline uint64_t wstask_xxh_round(uint64_t acc, uint64_t input)
 {
-    acc += input * WS_XXH_P2;
+    acc += input * WSTASK_XXH_P2;
     acc = wstask_xxh_rotl(acc, 31);
-    return acc * WS_XXH_P1;
+    return acc * WSTASK_XXH_P1;
 }
 
 static inline uint64_t wstask_xxh_merge(uint64_t h, uint64_t lane)
 {
     h ^= wstask_xxh_round(0, lane);
-    return h * WS_XXH_P1 + WS_XXH_P4;
+    return h * WSTASK_XXH_P1 + WSTASK_XXH_P4;
 }
 
 static inline uint64_t wstask_xxh64(const void *data, size_t len, uint64_t seed)
@@ -65,10 +65,10 @@ static inline uint64_t wstask_xxh64(const void *data, size_t len, uint64_t seed)
 
     if (len >= 32) {
         /* Four independent lanes keep the multipliers busy in parallel. */
-        uint64_t v1 = seed + WS_XXH_P1 + WS_XXH_P2;
-        uint64_t v2 = seed + WS_XXH_P2;
+        uint64_t v1 = seed + WSTASK_XXH_P1 + WSTASK_XXH_P2;
+        uint64_t v2 = seed + WSTASK_XXH_P2;
         uint64_t v3 = seed;
-        uint64_t v4 = seed - WS_XXH_P1;
+        uint64_t v4 = seed - WSTASK_XXH_P1;
         const unsigned char *last_stripe = end - 32;
         do {
             v1 = wstask_xxh_round(v1, wstask_xxh_read64(p));
@@ -83,30 +83,30 @@ static inline uint64_t wstask_xxh64(const void *data, size_t len, uint64_t seed)
         h = wstask_xxh_merge(h, v3);
         h = wstask_xxh_merge(h, v4);
     } else {
-        h = seed + WS_XXH_P5;
+        h = seed + WSTASK_XXH_P5;
     }
     h += (uint64_t)len;
 
     while (end - p >= 8) {
         h ^= wstask_xxh_round(0, wstask_xxh_read64(p));
-        h = wstask_xxh_rotl(h, 27) * WS_XXH_P1 + WS_XXH_P4;
+        h = wstask_xxh_rotl(h, 27) * WSTASK_XXH_P1 + WSTASK_XXH_P4;
         p += 8;
     }
     if (end - p >= 4) {
-        h ^= (uint64_t)wstask_xxh_read32(p) * WS_XXH_P1;
-        h = wstask_xxh_rotl(h, 23) * WS_XXH_P2 + WS_XXH_P3;
+        h ^= (uint64_t)wstask_xxh_read32(p) * WSTASK_XXH_P1;
+        h = wstask_xxh_rotl(h, 23) * WSTASK_XXH_P2 + WSTASK_XXH_P3;
         p += 4;
     }
     while (p < end) {
-        h ^= (uint64_t)*p * WS_XXH_P5;
-        h = wstask_xxh_rotl(h, 11) * WS_XXH_P1;
+        h ^= (uint64_t)*p * WSTASK_XXH_P5;
+        h = wstask_xxh_rotl(h, 11) * WSTASK_XXH_P1;
         p++;
     }
 
     h ^= h >> 33;
-    h *= WS_XXH_P2;
+    h *= WSTASK_XXH_P2;
     h ^= h >> 29;
-    h *= WS_XXH_P3;
+    h *= WSTASK_XXH_P3;
     h ^= h >> 32;
     return h;
 }
@@ -122,10 +122,10 @@ typedef struct wstask_xxh64_state {
 
 static inline void wstask_xxh64_init(wstask_xxh64_state *s, uint64_t seed)
 {
-    s->v[0] = seed + WS_XXH_P1 + WS_XXH_P2;
-    s->v[1] = seed + WS_XXH_P2;
+    s->v[0] = seed + WSTASK_XXH_P1 + WSTASK_XXH_P2;
+    s->v[1] = seed + WSTASK_XXH_P2;
     s->v[2] = seed;
-    s->v[3] = seed - WS_XXH_P1;
+    s->v[3] = seed - WSTASK_XXH_P1;
     s->total = 0;
     s->seed = seed;
     s->mem_len = 0;
@@ -167,29 +167,29 @@ static inline uint64_t wstask_xxh64_digest(const wstask_xxh64_state *s)
         for (int k = 0; k < 4; k++)
             h = wstask_xxh_merge(h, s->v[k]);
     } else {
-        h = s->seed + WS_XXH_P5;
+        h = s->seed + WSTASK_XXH_P5;
     }
     h += s->total;
     const unsigned char *p = s->mem, *end = s->mem + s->mem_len;
     while (end - p >= 8) {
         h ^= wstask_xxh_round(0, wstask_xxh_read64(p));
-        h = wstask_xxh_rotl(h, 27) * WS_XXH_P1 + WS_XXH_P4;
+        h = wstask_xxh_rotl(h, 27) * WSTASK_XXH_P1 + WSTASK_XXH_P4;
         p += 8;
     }
     if (end - p >= 4) {
-        h ^= (uint64_t)wstask_xxh_read32(p) * WS_XXH_P1;
-        h = wstask_xxh_rotl(h, 23) * WS_XXH_P2 + WS_XXH_P3;
+        h ^= (uint64_t)wstask_xxh_read32(p) * WSTASK_XXH_P1;
+        h = wstask_xxh_rotl(h, 23) * WSTASK_XXH_P2 + WSTASK_XXH_P3;
         p += 4;
     }
     while (p < end) {
-        h ^= (uint64_t)*p * WS_XXH_P5;
-        h = wstask_xxh_rotl(h, 11) * WS_XXH_P1;
+        h ^= (uint64_t)*p * WSTASK_XXH_P5;
+        h = wstask_xxh_rotl(h, 11) * WSTASK_XXH_P1;
         p++;
     }
     h ^= h >> 33;
-    h *= WS_XXH_P2;
+    h *= WSTASK_XXH_P2;
     h ^= h >> 29;
-    h *= WS_XXH_P3;
+    h *= WSTASK_XXH_P3;
     h ^= h >> 32;
     return h;
 }

@@ -5,8 +5,8 @@
  * file behind, and never be used while another thread writes on stderr
  * for a test that does not expect it.
  */
-#ifndef WSRUN_TEST_CAPTURE_UTIL_H
-#define WSRUN_TEST_CAPTURE_UTIL_H
+#ifndef WSTEST_CAPTURE_UTIL_H
+#define WSTEST_CAPTURE_UTIL_H
 
 #include <criterion/criterion.h>
 #include <stdio.h>

@@ -6,8 +6,8 @@
  *
  * Never writes outside its own /tmp/test_dist.* folder, and removes it.
  */
-#ifndef TEST_DIST_UTIL_H
-#define TEST_DIST_UTIL_H
+#ifndef WSTEST_DIST_UTIL_H
+#define WSTEST_DIST_UTIL_H
 
 #include <criterion/criterion.h>
 #include <dirent.h>

@@ -5,8 +5,8 @@
  * prints no alarming "wsrun: plugin bug: ..." line.  Never lets the
  * child's output reach the terminal.
  */
-#ifndef TEST_EXPECT_ABORT_H
-#define TEST_EXPECT_ABORT_H
+#ifndef WSTEST_EXPECT_ABORT_H
+#define WSTEST_EXPECT_ABORT_H
 
 #include <criterion/criterion.h>
 #include <signal.h>

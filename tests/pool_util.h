@@ -5,8 +5,8 @@
  * stop from another thread hold the pool themselves) and never keep a
  * pool between calls.
  */
-#ifndef WSRUN_TEST_POOL_UTIL_H
-#define WSRUN_TEST_POOL_UTIL_H
+#ifndef WSTEST_POOL_UTIL_H
+#define WSTEST_POOL_UTIL_H
 
 #include <dirent.h>
 #include <errno.h>

@@ -8,8 +8,8 @@
  * Never writes outside its own /tmp/test_readfill.* folder (and, for a run
  * as nobody, a /tmp/test_readfill_bin.* copy of wsrun), and removes them.
  */
-#ifndef TEST_READFILL_UTIL_H
-#define TEST_READFILL_UTIL_H
+#ifndef WSTEST_READFILL_UTIL_H
+#define WSTEST_READFILL_UTIL_H
 
 #include <criterion/criterion.h>
 #include <dirent.h>

@@ -1,6 +1,6 @@
 /*
  * sched_fuzz.c - schedule fuzzing (`make sched-fuzz`; a short run in `make
- * test` through soak-ci, plain and under TSan).  The runtime's WS_HOOK
+ * test` through soak-ci, plain and under TSan).  The runtime's WSRT_HOOK
  * points (runtime/base/test_hooks.h) yield or spin by a seeded random stream,
  * and each round, at -j2..8, checks:
  *  - ranges: every index of a (sub-)range exactly once, with ws_poll

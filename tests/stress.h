@@ -5,8 +5,8 @@
  * exactly once and results are exact, or prints what went wrong and returns
  * non-zero.  Must never rely on timing to pass.
  */
-#ifndef WSRUN_TEST_STRESS_H
-#define WSRUN_TEST_STRESS_H
+#ifndef WSTEST_STRESS_H
+#define WSTEST_STRESS_H
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -39,13 +39,13 @@ static void *deque_thief(void *arg)
     for (;;) {
         uintptr_t x;
         int r = wsrt_deque_steal(&s->q, &x);
-        if (r == WS_DEQUE_GOT) {
+        if (r == WSRT_DEQUE_GOT) {
             atomic_fetch_add_explicit(&s->taken[x - 1], 1, memory_order_relaxed);
             mine++;
-        } else if (r == WS_DEQUE_EMPTY && atomic_load_explicit(&s->owner_done, memory_order_acquire)) {
+        } else if (r == WSRT_DEQUE_EMPTY && atomic_load_explicit(&s->owner_done, memory_order_acquire)) {
             /* The owner pushes nothing more and emptied its end: stop once
              * the deque reads empty after its last push. */
-            if (wsrt_deque_steal(&s->q, &x) == WS_DEQUE_GOT) {
+            if (wsrt_deque_steal(&s->q, &x) == WSRT_DEQUE_GOT) {
                 atomic_fetch_add_explicit(&s->taken[x - 1], 1, memory_order_relaxed);
                 mine++;
                 continue;
@@ -80,7 +80,7 @@ static int deque_stress_run(uint64_t items, int thieves)
         unsigned takes = (unsigned)((rng >> 20) % (burst + 1));
         for (unsigned k = 0; k < takes; k++) {
             uintptr_t x;
-            if (wsrt_deque_take(&s.q, &x) != WS_DEQUE_GOT)
+            if (wsrt_deque_take(&s.q, &x) != WSRT_DEQUE_GOT)
                 break;
             atomic_fetch_add_explicit(&s.taken[x - 1], 1, memory_order_relaxed);
             owner_took++;
@@ -88,7 +88,7 @@ static int deque_stress_run(uint64_t items, int thieves)
     }
     for (;;) {
         uintptr_t x;
-        if (wsrt_deque_take(&s.q, &x) != WS_DEQUE_GOT)
+        if (wsrt_deque_take(&s.q, &x) != WSRT_DEQUE_GOT)
             break;
         atomic_fetch_add_explicit(&s.taken[x - 1], 1, memory_order_relaxed);
         owner_took++;

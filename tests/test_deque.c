@@ -2,7 +2,7 @@
  * test_deque.c - the Chase-Lev deque: owner LIFO, thief FIFO, growth, and
  * a concurrent stress (one owner pushing and taking, three or more thieves,
  * 10^6 items) checking that every item comes out exactly once; and its
- * WS_ASSERT checks (on in this build) catching a second owner and a zero
+ * WSRT_ASSERT checks (on in this build) catching a second owner and a zero
  * item.
  */
 #include <criterion/criterion.h>
@@ -19,12 +19,12 @@ Test(deque, owner_takes_lifo)
         cr_assert_eq(wsrt_deque_push(&q, i), 0);
     for (uintptr_t i = 10; i >= 1; i--) {
         uintptr_t x = 0;
-        cr_assert_eq(wsrt_deque_take(&q, &x), WS_DEQUE_GOT);
+        cr_assert_eq(wsrt_deque_take(&q, &x), WSRT_DEQUE_GOT);
         cr_assert_eq(x, i);
     }
     uintptr_t x;
-    cr_assert_eq(wsrt_deque_take(&q, &x), WS_DEQUE_EMPTY);
-    cr_assert_eq(wsrt_deque_steal(&q, &x), WS_DEQUE_EMPTY);
+    cr_assert_eq(wsrt_deque_take(&q, &x), WSRT_DEQUE_EMPTY);
+    cr_assert_eq(wsrt_deque_steal(&q, &x), WSRT_DEQUE_EMPTY);
     wsrt_deque_destroy(&q);
 }
 
@@ -36,11 +36,11 @@ Test(deque, thief_steals_fifo)
         wsrt_deque_push(&q, i);
     for (uintptr_t i = 1; i <= 10; i++) {
         uintptr_t x = 0;
-        cr_assert_eq(wsrt_deque_steal(&q, &x), WS_DEQUE_GOT);
+        cr_assert_eq(wsrt_deque_steal(&q, &x), WSRT_DEQUE_GOT);
         cr_assert_eq(x, i);
     }
     uintptr_t x;
-    cr_assert_eq(wsrt_deque_steal(&q, &x), WS_DEQUE_EMPTY);
+    cr_assert_eq(wsrt_deque_steal(&q, &x), WSRT_DEQUE_EMPTY);
     wsrt_deque_destroy(&q);
 }
 
@@ -51,16 +51,16 @@ Test(deque, both_ends_meet)
     for (uintptr_t i = 1; i <= 3; i++)
         wsrt_deque_push(&q, i);
     uintptr_t x;
-    cr_assert_eq(wsrt_deque_steal(&q, &x), WS_DEQUE_GOT);
+    cr_assert_eq(wsrt_deque_steal(&q, &x), WSRT_DEQUE_GOT);
     cr_assert_eq(x, 1);
-    cr_assert_eq(wsrt_deque_take(&q, &x), WS_DEQUE_GOT);
+    cr_assert_eq(wsrt_deque_take(&q, &x), WSRT_DEQUE_GOT);
     cr_assert_eq(x, 3);
-    cr_assert_eq(wsrt_deque_take(&q, &x), WS_DEQUE_GOT); /* the last item */
+    cr_assert_eq(wsrt_deque_take(&q, &x), WSRT_DEQUE_GOT); /* the last item */
     cr_assert_eq(x, 2);
-    cr_assert_eq(wsrt_deque_take(&q, &x), WS_DEQUE_EMPTY);
+    cr_assert_eq(wsrt_deque_take(&q, &x), WSRT_DEQUE_EMPTY);
     /* reusable after emptying */
     wsrt_deque_push(&q, 7);
-    cr_assert_eq(wsrt_deque_steal(&q, &x), WS_DEQUE_GOT);
+    cr_assert_eq(wsrt_deque_steal(&q, &x), WSRT_DEQUE_GOT);
     cr_assert_eq(x, 7);
     wsrt_deque_destroy(&q);
 }
@@ -74,7 +74,7 @@ Test(deque, grows_keeping_order_across_wraparound)
      * wrap around the circular array before it grows. */
     for (int round = 0; round < 5; round++) {
         wsrt_deque_push(&q, next_in++);
-        cr_assert_eq(wsrt_deque_steal(&q, &x), WS_DEQUE_GOT);
+        cr_assert_eq(wsrt_deque_steal(&q, &x), WSRT_DEQUE_GOT);
         cr_assert_eq(x, next_out++);
     }
     for (int i = 0; i < 1000; i++)
@@ -82,14 +82,14 @@ Test(deque, grows_keeping_order_across_wraparound)
     cr_assert(atomic_load(&q.array)->capacity >= 1000);
     cr_assert_eq(wsrt_deque_size_hint(&q), 1000);
     for (int i = 0; i < 500; i++) {
-        cr_assert_eq(wsrt_deque_steal(&q, &x), WS_DEQUE_GOT);
+        cr_assert_eq(wsrt_deque_steal(&q, &x), WSRT_DEQUE_GOT);
         cr_assert_eq(x, next_out++);
     }
     for (uintptr_t want = next_in - 1; want >= next_out; want--) {
-        cr_assert_eq(wsrt_deque_take(&q, &x), WS_DEQUE_GOT);
+        cr_assert_eq(wsrt_deque_take(&q, &x), WSRT_DEQUE_GOT);
         cr_assert_eq(x, want);
     }
-    cr_assert_eq(wsrt_deque_take(&q, &x), WS_DEQUE_EMPTY);
+    cr_assert_eq(wsrt_deque_take(&q, &x), WSRT_DEQUE_EMPTY);
     wsrt_deque_destroy(&q);
 }
 
@@ -103,7 +103,7 @@ Test(deque, stress_one_owner_seven_thieves, .timeout = 120)
     cr_assert_eq(deque_stress_run(300000, 7), 0);
 }
 
-/* ------------------------------------------------ invariants (WS_ASSERT) */
+/* ------------------------------------------------ invariants (WSRT_ASSERT) */
 
 static void *push_one(void *arg)
 {

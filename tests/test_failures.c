@@ -725,17 +725,17 @@ static int journal_has_records(const char *name, uint64_t want)
     size_t len = fread(data, 1, sizeof data, f);
     fclose(f);
     const unsigned char *nl = memchr(data, '\n', len);
-    return nl && (len - (size_t)(nl - data) - 1) / WS_JOURNAL_RECORD >= want;
+    return nl && (len - (size_t)(nl - data) - 1) / WSRT_JOURNAL_RECORD >= want;
 }
 
 Test(failures, sigkill_then_resume_gives_identical_files_without_redoing_work)
 {
     /* holdwrite's indices >= HOLD_FROM stop half-way while scratch/hold
      * exists: every index below it finishes, none above it does, and each
-     * worker's last partial batch (under WS_JOURNAL_BATCH records) is never
+     * worker's last partial batch (under WSRT_JOURNAL_BATCH records) is never
      * written, so the journal reaches HOLD_FROM - JOBS * BATCH records and
      * stays below HOLD_FROM: the kill lands there, whatever the speed. */
-    enum { JOBS = 2, HOLD_FROM = 8 * WS_JOURNAL_BATCH, COUNT = 2 * HOLD_FROM };
+    enum { JOBS = 2, HOLD_FROM = 8 * WSRT_JOURNAL_BATCH, COUNT = 2 * HOLD_FROM };
     char count_text[32], hold_text[64];
     snprintf(count_text, sizeof count_text, "%d", COUNT);
     snprintf(hold_text, sizeof hold_text, "hold_from=%d", HOLD_FROM);
@@ -751,7 +751,7 @@ Test(failures, sigkill_then_resume_gives_identical_files_without_redoing_work)
     fclose(h);
     pid_t pid = START("run", HOLD_ARGS, "--journal", "../j");
     double deadline = now_s() + HANG_SECONDS; /* a hang guard only */
-    while (!journal_has_records("j", HOLD_FROM - JOBS * WS_JOURNAL_BATCH)) {
+    while (!journal_has_records("j", HOLD_FROM - JOBS * WSRT_JOURNAL_BATCH)) {
         cr_assert(now_s() < deadline, "the journal never reached its records");
         sleep_ms(2);
     }
@@ -762,7 +762,7 @@ Test(failures, sigkill_then_resume_gives_identical_files_without_redoing_work)
 
     uint64_t ignored;
     uint64_t recorded = journal_done(".", "j", COUNT, &ignored);
-    cr_assert(recorded >= HOLD_FROM - JOBS * WS_JOURNAL_BATCH && recorded <= HOLD_FROM,
+    cr_assert(recorded >= HOLD_FROM - JOBS * WSRT_JOURNAL_BATCH && recorded <= HOLD_FROM,
               "journal holds %llu", (unsigned long long)recorded);
     cr_assert_eq(ignored, 0);
 

@@ -213,7 +213,7 @@ Test(journal, file_is_header_plus_whole_records)
     unsigned char *nl = memchr(data, '\n', len);
     cr_assert_not_null(nl);
     size_t header = (size_t)(nl - data) + 1;
-    cr_assert_eq(len, header + 5 * WS_JOURNAL_RECORD);
+    cr_assert_eq(len, header + 5 * WSRT_JOURNAL_RECORD);
     free(data);
 }
 
@@ -239,7 +239,7 @@ Test(journal, torn_last_record_is_ignored_and_cut_before_appending)
 
     const uint64_t more[] = {7, 8};
     journal_indices(1, more, 2);
-    cr_assert_eq(file_size(path), whole + 2 * WS_JOURNAL_RECORD, "torn tail not cut");
+    cr_assert_eq(file_size(path), whole + 2 * WSRT_JOURNAL_RECORD, "torn tail not cut");
 
     wsrt_journal *j = wsrt_journal_open(path, 1, &run, err, sizeof err);
     cr_assert_not_null(j, "%s", err);
@@ -415,7 +415,7 @@ Test(journal, two_opens_of_one_journal_conflict)
 
 Test(journal, count_above_the_limit_is_refused)
 {
-    make_run(WS_JOURNAL_MAX_COUNT + 1, 0, 1);
+    make_run(WSRT_JOURNAL_MAX_COUNT + 1, 0, 1);
     cr_assert_null(wsrt_journal_open(path, 0, &run, err, sizeof err));
     assert_err_has("above the journal's limit");
 }
@@ -474,22 +474,22 @@ Test(journal, batches_are_written_before_close)
     cr_assert_not_null(j, "%s", err);
     wsrt_journal_attach(j, &run);
     size_t header = file_size(path);
-    const uint64_t batch = WS_JOURNAL_BATCH;
+    const uint64_t batch = WSRT_JOURNAL_BATCH;
     for (uint64_t i = 0; i < batch - 1; i++)
         run.hooks.index_done(run.hooks.done_arg, 0, i);
     cr_assert_eq(file_size(path), header, "written before the batch was full");
     run.hooks.index_done(run.hooks.done_arg, 0, batch - 1);
     /* One whole batch: on disk now, not at close. */
-    cr_assert_eq(file_size(path), header + batch * WS_JOURNAL_RECORD);
+    cr_assert_eq(file_size(path), header + batch * WSRT_JOURNAL_RECORD);
     cr_assert_eq(wsrt_journal_written(j), batch);
     run.hooks.index_done(run.hooks.done_arg, 0, batch);
-    cr_assert_eq(file_size(path), header + batch * WS_JOURNAL_RECORD);
-    fake_now_ns += (WS_JOURNAL_BATCH_MS - 1) * 1000000ull;
+    cr_assert_eq(file_size(path), header + batch * WSRT_JOURNAL_RECORD);
+    fake_now_ns += (WSRT_JOURNAL_BATCH_MS - 1) * 1000000ull;
     run.hooks.index_done(run.hooks.done_arg, 0, batch + 1); /* not yet aged */
-    cr_assert_eq(file_size(path), header + batch * WS_JOURNAL_RECORD);
+    cr_assert_eq(file_size(path), header + batch * WSRT_JOURNAL_RECORD);
     fake_now_ns += 1000000ull;
     run.hooks.index_done(run.hooks.done_arg, 0, batch + 2); /* the batch has aged */
-    cr_assert_eq(file_size(path), header + (batch + 3) * WS_JOURNAL_RECORD);
+    cr_assert_eq(file_size(path), header + (batch + 3) * WSRT_JOURNAL_RECORD);
     wsrt_journal_close(j, err, sizeof err);
 }
 
@@ -505,7 +505,7 @@ Test(journal, signal_flush_writes_buffered_records)
     run.hooks.index_done(run.hooks.done_arg, 1, 13);
     cr_assert_eq(file_size(path), header, "a partial batch was written early");
     wsrt_journal_flush_from_signal();
-    cr_assert_eq(file_size(path), header + 3 * WS_JOURNAL_RECORD);
+    cr_assert_eq(file_size(path), header + 3 * WSRT_JOURNAL_RECORD);
     /* What a process killed right here leaves: the three indices. */
     size_t len;
     unsigned char *data = slurp(path, &len);

@@ -57,12 +57,12 @@ Test(log, fail_records_message_and_returns_err)
 
 Test(log, fail_truncates_long_messages)
 {
-    char big[3 * WS_ERRBUF];
+    char big[3 * WSRT_ERRBUF];
     memset(big, 'a', sizeof big - 1);
     big[sizeof big - 1] = '\0';
     ws_fail(CTX, "%s", big);
-    cr_assert_leq(strlen(wsrt_ctx_error(CTX)), WS_ERRBUF - 1);
-    cr_assert_geq(strlen(wsrt_ctx_error(CTX)), WS_ERRBUF - 64);
+    cr_assert_leq(strlen(wsrt_ctx_error(CTX)), WSRT_ERRBUF - 1);
+    cr_assert_geq(strlen(wsrt_ctx_error(CTX)), WSRT_ERRBUF - 64);
 }
 
 /* Issue 23: a 5000-byte path was cut at the buffer's end, and with it the
@@ -74,7 +74,7 @@ Test(log, fail_keeps_the_reason_after_a_long_path)
     path[0] = '/';
     ws_fail(CTX, "list.txt:3: %s.png: cannot open: %s", path, "File name too long");
     const char *e = wsrt_ctx_error(CTX);
-    cr_assert_leq(strlen(e), WS_ERRBUF - 1);
+    cr_assert_leq(strlen(e), WSRT_ERRBUF - 1);
     cr_assert(strncmp(e, "list.txt:3: /ppp", 16) == 0, "start kept: %.40s", e);
     const char *end = ".png: cannot open: File name too long";
     cr_assert(strlen(e) > strlen(end) && strcmp(e + strlen(e) - strlen(end), end) == 0,

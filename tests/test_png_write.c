@@ -151,11 +151,11 @@ Test(png_arena, blocks_are_disjoint_and_aligned)
     uintptr_t lo = (uintptr_t)w.arena.base, hi = lo + w.arena.size;
     for (int i = 0; i < rec.n; i++) {
         cr_assert(rec.at[i] >= lo && rec.at[i] + rec.size[i] <= hi, "block %d outside", i);
-        cr_assert_eq(rec.at[i] % WS_PNG_ARENA_ALIGN, 0, "block %d misaligned", i);
+        cr_assert_eq(rec.at[i] % WSTASK_PNG_ARENA_ALIGN, 0, "block %d misaligned", i);
         if (i)
             cr_assert_geq(rec.at[i], rec.at[i - 1] + rec.size[i - 1], "block %d overlaps", i);
         if (i && rec.size[i] < 4096)
-            cr_assert_lt(rec.at[i] - (rec.at[i - 1] + rec.size[i - 1]), WS_PNG_ARENA_ALIGN,
+            cr_assert_lt(rec.at[i] - (rec.at[i - 1] + rec.size[i - 1]), WSTASK_PNG_ARENA_ALIGN,
                          "small block %d not packed", i);
     }
     fclose(out);

@@ -1,6 +1,6 @@
 /*
  * test_races.c - regression tests for the races of issue 14, each forced
- * with the test build's WS_HOOK points (runtime/base/test_hooks.h): a thread is
+ * with the test build's WSRT_HOOK points (runtime/base/test_hooks.h): a thread is
  * held at a named point of deque.c or sched.c until another has reached a
  * given step, so the bad interleaving happens on every run.  Every wait is
  * on an event (a flag another thread sets), never on time.  Must never run
@@ -172,7 +172,7 @@ static int lf_u(ws_ctx *ctx, ws_frame *self)
     atomic_store(&lf_u_started, 1);
     ws_frame *x = ws_frame_new(ctx, lf_x);
     ws_spawn(ctx, x);
-    wsrt_attention_raise(ctx, WS_ATTN_REQUEST); /* as if a thief asked */
+    wsrt_attention_raise(ctx, WSRT_ATTN_REQUEST); /* as if a thief asked */
     ws_poll(ctx); /* publishes x */
     atomic_store(&lf_x_published, 1);
     while (!atomic_load(&lf_x_started))

@@ -111,7 +111,7 @@ Test(report, trace_covers_every_index_once_and_nests, .init = make_scratch,
     uint64_t ranged = 0, ranges = 0;
     for (unsigned w = 0; w < jobs; w++)
         for (size_t k = 0; k < res.traces[w].n; k++)
-            if (res.traces[w].events[k].kind == WS_TRACE_RANGE) {
+            if (res.traces[w].events[k].kind == WSRT_TRACE_RANGE) {
                 ranged += res.traces[w].events[k].b - res.traces[w].events[k].a;
                 ranges++;
             }
@@ -144,12 +144,12 @@ Test(report, trace_covers_every_index_once_and_nests, .init = make_scratch,
 Test(report, checker_rejects_broken_traces, .init = make_scratch, .fini = remove_scratch)
 {
     wsrt_trace_event w0[] = {
-        {1000, 2000, 0, 10, WS_TRACE_RANGE},
-        {2000, 3000, 10, 20, WS_TRACE_RANGE}, /* touching is fine */
+        {1000, 2000, 0, 10, WSRT_TRACE_RANGE},
+        {2000, 3000, 10, 20, WSRT_TRACE_RANGE}, /* touching is fine */
     };
     wsrt_trace_event w1[] = {
-        {1000, 5000, 15, 30, WS_TRACE_RANGE},
-        {4000, 6000, 0, 0, WS_TRACE_PARK},
+        {1000, 5000, 15, 30, WSRT_TRACE_RANGE},
+        {4000, 6000, 0, 0, WSRT_TRACE_PARK},
     };
     wsrt_trace_log logs[2] = {{w0, 2, 2}, {w1, 2, 2}};
     wsrt_pool_result res = {.jobs = 2, .traces = logs};
@@ -174,7 +174,7 @@ Test(report, checker_rejects_broken_traces, .init = make_scratch, .fini = remove
               "%s", text);
 
     /* The same spans, fixed, pass: the checker is not just always failing. */
-    w1[0] = (wsrt_trace_event){1000, 4000, 20, 30, WS_TRACE_RANGE};
+    w1[0] = (wsrt_trace_event){1000, 4000, 20, 30, WSRT_TRACE_RANGE};
     write_report(path, &run, &res, 1);
     cr_assert_eq(run_python("/usr/bin/python3 tests/py/check_trace.py '%s' 30 2", path), 0);
 }
@@ -198,7 +198,7 @@ Test(report, trace_of_fork_join_nests_stolen_tasks, .init = make_scratch,
             cr_assert_eq(s.result[r], 2178309, "fib(32) of root %d", r);
         for (unsigned w = 0; w < res.jobs; w++)
             for (size_t k = 0; k < res.traces[w].n; k++)
-                tasks += res.traces[w].events[k].kind == WS_TRACE_TASK;
+                tasks += res.traces[w].events[k].kind == WSRT_TRACE_TASK;
         char path[300];
         snprintf(path, sizeof path, "%s/fib.json", scratch);
         write_report(path, &run, &res, 1);

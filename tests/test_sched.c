@@ -333,7 +333,7 @@ Test(sched, trace_spans_cover_every_index_once)
         for (size_t e = 0; e < res.traces[w].n; e++) {
             wsrt_trace_event *ev = &res.traces[w].events[e];
             cr_assert(ev->t1_ns >= ev->t0_ns);
-            if (ev->kind != WS_TRACE_RANGE)
+            if (ev->kind != WSRT_TRACE_RANGE)
                 continue;
             /* spans of one worker never overlap: a range frame's span ends
              * before the split halves it syncs afterwards start */
@@ -374,11 +374,11 @@ static int at_probe_run_one(void *state, uint64_t index, ws_ctx *ctx)
     ws_spawn_at(ctx, f);
     if (ctx->fj_pub <= f && atomic_load(&ctx->fj_trigger) == (uintptr_t)ctx->fj_limit)
         checks[0]++; /* private, trigger armed at the limit */
-    wsrt_attention_raise(ctx, WS_ATTN_REQUEST);
+    wsrt_attention_raise(ctx, WSRT_ATTN_REQUEST);
     if (atomic_load(&ctx->fj_trigger) == 0)
         checks[1]++; /* the request fired the trigger */
     ws_poll_at(ctx, top + 1);
-    if (ctx->fj_pub > f && !(atomic_load(&ctx->attention) & WS_ATTN_REQUEST) &&
+    if (ctx->fj_pub > f && !(atomic_load(&ctx->attention) & WSRT_ATTN_REQUEST) &&
         atomic_load(&ctx->fj_trigger) == (uintptr_t)ctx->fj_limit && ws_frame_top(ctx) == top)
         checks[2]++; /* published, request served, trigger re-armed, top unchanged */
     if (!ws_pop_at(ctx, f) && ws_join_at(ctx, f) == WS_OK && f->ret.i == 42 &&
@@ -456,14 +456,14 @@ static int request_probe_run_one(void *state, uint64_t index, ws_ctx *ctx)
 {
     int *checks = state;
     (void)index;
-    wsrt_attention_raise(ctx, WS_ATTN_REQUEST);
+    wsrt_attention_raise(ctx, WSRT_ATTN_REQUEST);
     ws_poll(ctx);
-    if (atomic_load(&ctx->attention) & WS_ATTN_REQUEST)
+    if (atomic_load(&ctx->attention) & WSRT_ATTN_REQUEST)
         checks[0]++; /* kept: nothing to publish */
     ws_frame *f = ws_frame_new(ctx, leaf_task);
     f->arg[0].i = 21;
     ws_spawn(ctx, f); /* the pending request publishes f */
-    if (!(atomic_load(&ctx->attention) & WS_ATTN_REQUEST) && ctx->fj_pub > f)
+    if (!(atomic_load(&ctx->attention) & WSRT_ATTN_REQUEST) && ctx->fj_pub > f)
         checks[1]++; /* served: f was published and the request cleared */
     if (ws_sync(ctx, f) == WS_OK && f->ret.i == 42)
         checks[2]++; /* taken back from the deque and run here */
@@ -798,11 +798,11 @@ static void thread_start_fails(int prepared, unsigned abi_minor, const char *wan
     /* Room for two workers' frame stacks and worker 0's stack (where it
      * runs on the caller: ABI 1.2 on), not for a thread's stack on top. */
     unsigned long long frames =
-        (WS_WORKER_STACK_BYTES / WS_FRAME_STACK_SHARE / sizeof(ws_frame) + 1) * sizeof(ws_frame);
+        (WSRT_WORKER_STACK_BYTES / WSRT_FRAME_STACK_SHARE / sizeof(ws_frame) + 1) * sizeof(ws_frame);
     unsigned long long splits = (1ull << 16) * sizeof(ws_frame); /* sched_internal.h */
-    unsigned long long own = abi_minor >= 2 ? WS_WORKER_STACK_BYTES : 0;
+    unsigned long long own = abi_minor >= 2 ? WSRT_WORKER_STACK_BYTES : 0;
     /* 16 MiB of slack for the run's small allocations: less than a
-     * thread's stack (WS_WORKER_STACK_BYTES), which must not fit. */
+     * thread's stack (WSRT_WORKER_STACK_BYTES), which must not fit. */
     struct rlimit lim = {now + 2 * (frames + splits) + own + 16 * mib, RLIM_INFINITY};
     lim.rlim_max = lim.rlim_cur;
     cr_assert_eq(setrlimit(RLIMIT_AS, &lim), 0);

@@ -71,7 +71,7 @@ static int handoff_run_one(void *state, uint64_t index, ws_ctx *ctx)
          * publication; the thief asks again after its park timeout), which
          * with no timeout would hang this test for a reason other than a
          * lost wake-up. */
-        wsrt_attention_raise(ctx, WS_ATTN_REQUEST);
+        wsrt_attention_raise(ctx, WSRT_ATTN_REQUEST);
         ws_frame *f = ws_frame_new(ctx, handoff_child);
         f->arg[0].p = h;
         ws_spawn(ctx, f);

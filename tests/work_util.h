@@ -7,8 +7,8 @@
  * Never removes a folder it did not make (the name must still carry the
  * prefix work_setup was given).
  */
-#ifndef TEST_WORK_UTIL_H
-#define TEST_WORK_UTIL_H
+#ifndef WSTEST_WORK_UTIL_H
+#define WSTEST_WORK_UTIL_H
 
 #include <criterion/criterion.h>
 #include <errno.h>

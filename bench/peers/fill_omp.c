@@ -91,7 +91,7 @@ int main(int argc, char **argv)
     }
     size_t slot = (size_t)first.width * first.height * first.channels * (first.depth / 8);
     uint64_t dims[4] = {(uint64_t)count, first.height, first.width, first.channels};
-    unsigned char header[WS_NPY_HEADER_MAX];
+    unsigned char header[WSTASK_NPY_HEADER_MAX];
     size_t hlen = wstask_npy_header(header, sizeof header, first.depth == 16 ? "<u2" : "|u1", dims,
                                 first.channels == 1 ? 3 : 4);
     size_t total = hlen + slot * (size_t)count;

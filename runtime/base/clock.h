@@ -4,8 +4,8 @@
  * so two readings taken anywhere in wsrun can be subtracted.
  * Never reads the wall clock (CLOCK_REALTIME) and never sleeps.
  */
-#ifndef WSRUN_CLOCK_H
-#define WSRUN_CLOCK_H
+#ifndef WSRT_CLOCK_H
+#define WSRT_CLOCK_H
 
 #include <stdint.h>
 #include <time.h>

@@ -7,7 +7,7 @@
 
 #include <stdio.h>
 
-const char *wsrt_json_escape(unsigned char c, char room[WS_JSON_ESCAPE_MAX])
+const char *wsrt_json_escape(unsigned char c, char room[WSRT_JSON_ESCAPE_MAX])
 {
     switch (c) {
     case '"': return "\\\"";
@@ -18,7 +18,7 @@ const char *wsrt_json_escape(unsigned char c, char room[WS_JSON_ESCAPE_MAX])
     default:
         if (c >= 0x20)
             return NULL;
-        snprintf(room, WS_JSON_ESCAPE_MAX, "\\u%04x", c);
+        snprintf(room, WSRT_JSON_ESCAPE_MAX, "\\u%04x", c);
         return room;
     }
 }

@@ -174,7 +174,7 @@ int ws_vfail(ws_ctx *ctx, const char *fmt, va_list ap)
 {
     if (!ctx) {
         /* A plugin bug, but the message is still worth more than a crash. */
-        char line[WS_ERRBUF];
+        char line[WSRT_ERRBUF];
         vsnprintf(line, sizeof line, fmt, ap);
         wsrt_err("ws_fail called without a context: %s", line);
         return WS_ERR;

@@ -7,8 +7,8 @@
  * include/wsrun.h), and never declares anything that allocates or blocks
  * beyond the log lock.
  */
-#ifndef WSRUN_LOG_H
-#define WSRUN_LOG_H
+#ifndef WSRT_LOG_H
+#define WSRT_LOG_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -47,10 +47,10 @@ const char *wsrt_ctx_error(const ws_ctx *ctx);
 
 /* Every ws_ctx the runtime hands out is the first member of this, so
  * ws_fail can find the buffer for its message.  Workers extend it. */
-#define WS_ERRBUF 1024
+#define WSRT_ERRBUF 1024
 typedef struct wsrt_ctx_base {
     ws_ctx ctx;
-    char errbuf[WS_ERRBUF];
+    char errbuf[WSRT_ERRBUF];
     /* Off worker threads the frame stack is this one spare frame, so a
      * spawn there writes in bounds and then fails with a message. */
     ws_frame no_frames;

@@ -3,8 +3,8 @@
  * option parser, the loader and the scheduler.  Never included by plugins;
  * nothing here is part of the ABI.
  */
-#ifndef WSRUN_RUN_H
-#define WSRUN_RUN_H
+#ifndef WSRT_RUN_H
+#define WSRT_RUN_H
 
 #include <pthread.h>
 #include <stdint.h>
@@ -15,14 +15,14 @@
 
 /* Exit codes, documented in the README and wsrun(1). */
 enum {
-    WS_EXIT_OK = 0,
-    WS_EXIT_TASK_FAILED = 1, /* a task, or the plugin's finish, failed */
-    WS_EXIT_USAGE = 2,       /* bad command line, plugin load or init failure */
-    WS_EXIT_PLUGIN_EXIT = 3, /* the plugin called exit() in a callback (plugin_exit.h) */
+    WSRT_EXIT_OK = 0,
+    WSRT_EXIT_TASK_FAILED = 1, /* a task, or the plugin's finish, failed */
+    WSRT_EXIT_USAGE = 2,       /* bad command line, plugin load or init failure */
+    WSRT_EXIT_PLUGIN_EXIT = 3, /* the plugin called exit() in a callback (plugin_exit.h) */
 };
 
 /* What a failure without a message says instead, with how to give one. */
-#define WS_NO_MESSAGE "(the plugin gave no message: return ws_fail(ctx, \"...\") gives one)"
+#define WSRT_NO_MESSAGE "(the plugin gave no message: return ws_fail(ctx, \"...\") gives one)"
 
 /* One parsed plugin option value. */
 typedef struct wsrt_optval {

@@ -6,8 +6,8 @@
  * bytes long (its reason, at the end of the message, must still show).
  * Never allocates, never prints: log.c calls it on the message path.
  */
-#ifndef WSRUN_TERM_TEXT_H
-#define WSRUN_TERM_TEXT_H
+#ifndef WSRT_TERM_TEXT_H
+#define WSRT_TERM_TEXT_H
 
 #include <stddef.h>
 

@@ -1,5 +1,5 @@
 /*
- * test_hooks.c - the test builds' WS_HOOK points (see test_hooks.h): call
+ * test_hooks.c - the test builds' WSRT_HOOK points (see test_hooks.h): call
  * the test's callback, and in schedule fuzzing mode yield or spin by a
  * seeded random stream.  Compiled to nothing in release builds.  Must never
  * lock or allocate (hooks sit inside the deque and the signal-safe stop).

@@ -3,18 +3,18 @@
  * build can hold a thread (to force one interleaving) or, in the schedule
  * fuzzing mode, yield or spin for a random, seeded moment.
  *
- * In release builds (no WS_TEST_HOOKS) WS_HOOK is empty and costs nothing.
+ * In release builds (no WS_TEST_HOOKS) WSRT_HOOK is empty and costs nothing.
  * The Makefile compiles the runtime copy that the test binaries, the TSan
  * programs and the soak link with -DWS_TEST_HOOKS.  A hook must never take
  * a lock or allocate: it runs inside the deque and the signal-safe stop.
  */
-#ifndef WSRUN_TEST_HOOKS_H
-#define WSRUN_TEST_HOOKS_H
+#ifndef WSRT_TEST_HOOKS_H
+#define WSRT_TEST_HOOKS_H
 
 #ifdef WS_TEST_HOOKS
 /* The point's name is a string literal; tests compare it with strcmp. */
 void wsrt_test_hook(const char *point);
-#define WS_HOOK(point) wsrt_test_hook(point)
+#define WSRT_HOOK(point) wsrt_test_hook(point)
 
 /* The test's callback, run at every point by every thread (NULL: none). */
 typedef void (*wsrt_test_hook_fn)(const char *point);
@@ -24,7 +24,7 @@ void wsrt_test_hook_set(wsrt_test_hook_fn fn);
  * per-thread stream derived from `seed`; seed 0 turns it off. */
 void wsrt_test_fuzz_set(unsigned long long seed);
 #else
-#define WS_HOOK(point) ((void)0)
+#define WSRT_HOOK(point) ((void)0)
 #endif
 
 #endif

@@ -201,7 +201,7 @@ static int parse_stack(const char *text, size_t *out)
         wsrt_err("--stack: expected a size such as 256M, 1G or 65536, got '%s'", text);
         return -1;
     }
-    if (value < WS_WORKER_STACK_MIN || value > WS_WORKER_STACK_MAX) {
+    if (value < WSRT_WORKER_STACK_MIN || value > WSRT_WORKER_STACK_MAX) {
         wsrt_err("--stack: %s is out of range 256K..64G", text);
         return -1;
     }

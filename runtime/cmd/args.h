@@ -6,8 +6,8 @@
  * The parser never loads, runs or opens anything: it checks the text of
  * the arguments and prints one "wsrun: ..." line for the first mistake.
  */
-#ifndef WSRUN_ARGS_H
-#define WSRUN_ARGS_H
+#ifndef WSRT_ARGS_H
+#define WSRT_ARGS_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -42,7 +42,7 @@ typedef struct wsrt_args {
     int shard_given; /* --shard K/N */
     uint64_t shard_k, shard_n;
     int jobs_given;
-    size_t stack_bytes; /* --stack; 0: the default (WS_WORKER_STACK_BYTES) */
+    size_t stack_bytes; /* --stack; 0: the default (WSRT_WORKER_STACK_BYTES) */
     wsrt_scaling_args scaling; /* --scaling and its options (scaling.h) */
     /* --isolate[=force], --timeout, --worker-memory (issue 24, isolate.h) */
     int isolate;            /* 0 no, 1 --isolate, 2 --isolate=force */

@@ -19,13 +19,13 @@ int wsrt_cli_main(int argc, char **argv)
     wsrt_args a;
     if (wsrt_args_parse(argc, argv, &a) != 0) {
         wsrt_args_free(&a);
-        return WS_EXIT_USAGE;
+        return WSRT_EXIT_USAGE;
     }
     /* A run of a --scaling study: a plain run at the study's -j. */
     int child = wsrt_scaling_child_take(&a.jobs);
     if (child < 0) {
         wsrt_args_free(&a);
-        return WS_EXIT_USAGE;
+        return WSRT_EXIT_USAGE;
     }
     if (child) {
         a.scaling.given = 0;

@@ -13,8 +13,8 @@
  * Never included by plugins.  Everything the handlers call is
  * async-signal-safe; nothing here may allocate or lock on the signal path.
  */
-#ifndef WSRUN_CRASH_H
-#define WSRUN_CRASH_H
+#ifndef WSRT_CRASH_H
+#define WSRT_CRASH_H
 
 /* Install the fatal-signal handlers for this process (idempotent), give
  * the calling thread an alternate signal stack, and register the

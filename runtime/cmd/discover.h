@@ -8,8 +8,8 @@
  * callbacks (init above all) is ever called.
  * Must never call a plugin's code beyond its descriptor function.
  */
-#ifndef WSRUN_DISCOVER_H
-#define WSRUN_DISCOVER_H
+#ifndef WSRT_DISCOVER_H
+#define WSRT_DISCOVER_H
 
 #include <stdio.h>
 

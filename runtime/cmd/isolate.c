@@ -150,7 +150,7 @@ static void describe_end(const wsrt_isolation *iso, wsrt_iso_slot *slot, int tim
         snprintf(buf, size, "its worker process (pid %d) crashed with %s (exit status %d; its "
                  "crash report is above)", (int)pid, wsrt_signal_name(WEXITSTATUS(st) - 128),
                  WEXITSTATUS(st));
-    } else if (WIFEXITED(st) && WEXITSTATUS(st) == WS_EXIT_PLUGIN_EXIT) {
+    } else if (WIFEXITED(st) && WEXITSTATUS(st) == WSRT_EXIT_PLUGIN_EXIT) {
         snprintf(buf, size, "its worker process (pid %d) ended with exit status %d (exit() or "
                  "_exit() called in plugin code)", (int)pid, WEXITSTATUS(st));
     } else if (WIFEXITED(st)) {
@@ -202,11 +202,11 @@ static int start_child(wsrt_isolation *iso, unsigned w, ws_ctx *ctx)
     char why[256];
     describe_end(iso, slot, 0, why, sizeof why);
     int init_failed = slot->init_failed;
-    char msg[WS_ERRBUF];
+    char msg[WSRT_ERRBUF];
     snprintf(msg, sizeof msg, "%s", slot->err);
     slot_reset(slot);
     if (init_failed)
-        return ws_fail(ctx, "%s", msg[0] ? msg : WS_NO_MESSAGE);
+        return ws_fail(ctx, "%s", msg[0] ? msg : WSRT_NO_MESSAGE);
     return ws_fail(ctx, "no worker process: %s%s%s", msg[0] ? msg : why,
                    msg[0] ? "" : " (during worker_init)", "");
 }
@@ -236,7 +236,7 @@ static int run_span(wsrt_isolation *iso, ws_ctx *ctx, uint64_t begin, uint64_t e
     for (int attempt = 0;; attempt++) {
         /* relaxed: EMPTY is this thread's own store. */
         if (atomic_load_explicit(&slot->state, memory_order_relaxed) == SLOT_EMPTY) {
-            char why[WS_ERRBUF];
+            char why[WSRT_ERRBUF];
             if (start_child(iso, w, ctx) != WS_OK) {
                 snprintf(why, sizeof why, "%s", wsrt_ctx_error(ctx));
                 wsrt_ctx_clear_error(ctx);
@@ -268,7 +268,7 @@ static int run_span(wsrt_isolation *iso, ws_ctx *ctx, uint64_t begin, uint64_t e
         *next = slot->next;
         if (slot->result == WS_OK)
             return WS_OK;
-        return ws_fail(ctx, "%s", slot->err[0] ? slot->err : WS_NO_MESSAGE);
+        return ws_fail(ctx, "%s", slot->err[0] ? slot->err : WSRT_NO_MESSAGE);
     }
     /* DEAD (or the template gone): the child ended inside index `current`;
      * every index before it in the run succeeded (it stops at a failure). */

@@ -10,8 +10,8 @@
  * one thread: the template is forked right after init while wsrun is
  * single-threaded, and every child is forked by the template.
  */
-#ifndef WSRUN_ISOLATE_H
-#define WSRUN_ISOLATE_H
+#ifndef WSRT_ISOLATE_H
+#define WSRT_ISOLATE_H
 
 #include <stdint.h>
 

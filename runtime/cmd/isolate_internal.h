@@ -12,8 +12,8 @@
  *   template: DEAD (any state: the child is gone, it writes nothing more);
  *             wstatus before DEAD
  */
-#ifndef WSRUN_ISOLATE_INTERNAL_H
-#define WSRUN_ISOLATE_INTERNAL_H
+#ifndef WSRT_ISOLATE_INTERNAL_H
+#define WSRT_ISOLATE_INTERNAL_H
 
 #include <linux/futex.h>
 #include <stdatomic.h>
@@ -49,7 +49,7 @@ typedef struct wsrt_iso_slot {
     uint64_t next;                /* child, before IDLE: [begin, next) succeeded */
     _Atomic uint64_t current;     /* child: the index its run_one runs */
     _Atomic uint64_t started_ns;  /* child, with --timeout: when `current` began */
-    char err[WS_ERRBUF];          /* child: the failure's message */
+    char err[WSRT_ERRBUF];          /* child: the failure's message */
     /* child: its named temporary files (outfile.c, via crash.c's table),
      * removed by the parent if the child is killed; "" is a free entry */
     char temps[SLOT_TEMPS][SLOT_TEMP_BYTES];

@@ -3,7 +3,7 @@
  * a callback (plugin_exit.h): a plugin that ends the process that way
  * skips finish and the reports, and its status (often 0) would say the run
  * succeeded.  So wsrun names the plugin, the callback and the index, cleans
- * up as after a crash and exits WS_EXIT_PLUGIN_EXIT.
+ * up as after a crash and exits WSRT_EXIT_PLUGIN_EXIT.
  *
  * Must never change an exit made while no plugin callback runs on the
  * exiting thread (the commands returning from main, exit in a library),
@@ -35,22 +35,22 @@ static void on_plugin_exit(int status, void *arg)
         if (index != UINT64_MAX)
             wsrt_err("%s: called exit(%d) in run_one at index %llu (worker %u): exiting with "
                    "status %d (a plugin returns from its callbacks; ws_fail reports a failure)",
-                   name, status, (unsigned long long)index, worker, WS_EXIT_PLUGIN_EXIT);
+                   name, status, (unsigned long long)index, worker, WSRT_EXIT_PLUGIN_EXIT);
         else
             wsrt_err("%s: called exit(%d) in %s (worker %u): exiting with status %d (a plugin "
                    "returns from its callbacks; ws_fail reports a failure)",
                    name, status, callback ? callback : "a task of run_one", worker,
-                   WS_EXIT_PLUGIN_EXIT);
+                   WSRT_EXIT_PLUGIN_EXIT);
     } else {
         const char *phase = wsrt_crash_phase();
         if (!phase)
             return; /* not inside a plugin callback: an ordinary exit */
         wsrt_err("%s: called exit(%d) in %s: exiting with status %d (a plugin returns from its "
                "callbacks; ws_fail reports a failure)",
-               name, status, phase, WS_EXIT_PLUGIN_EXIT);
+               name, status, phase, WSRT_EXIT_PLUGIN_EXIT);
     }
     wsrt_crash_clean_up();
-    _exit(WS_EXIT_PLUGIN_EXIT);
+    _exit(WSRT_EXIT_PLUGIN_EXIT);
 }
 
 void wsrt_plugin_exit_guard_install(void)

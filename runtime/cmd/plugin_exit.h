@@ -7,14 +7,14 @@
  * runtime decides for itself what exit() means.  Never included by
  * plugins.
  */
-#ifndef WSRUN_PLUGIN_EXIT_H
-#define WSRUN_PLUGIN_EXIT_H
+#ifndef WSRT_PLUGIN_EXIT_H
+#define WSRT_PLUGIN_EXIT_H
 
 /* From now on, an exit() called while a plugin callback runs on the
  * calling thread (init, finish, worker_init, worker_fini, run_one or a task
  * it spawned) prints one line naming the plugin, the callback and the
  * index, writes out the journal, removes the temporary output files and
- * ends the process with WS_EXIT_PLUGIN_EXIT.  Any other exit is left as it
+ * ends the process with WSRT_EXIT_PLUGIN_EXIT.  Any other exit is left as it
  * is.  Idempotent. */
 void wsrt_plugin_exit_guard_install(void);
 

@@ -16,8 +16,8 @@
  * Must never be used by the pool's own files, and never hold more than
  * one pool.
  */
-#ifndef WSRUN_POOL_REGISTRY_H
-#define WSRUN_POOL_REGISTRY_H
+#ifndef WSRT_POOL_REGISTRY_H
+#define WSRT_POOL_REGISTRY_H
 
 #include <stdint.h>
 

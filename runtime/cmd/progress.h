@@ -8,8 +8,8 @@
  * itself, so the session decides what "done" means (this process's pool,
  * or the whole MPI job).
  */
-#ifndef WSRUN_PROGRESS_H
-#define WSRUN_PROGRESS_H
+#ifndef WSRT_PROGRESS_H
+#define WSRT_PROGRESS_H
 
 #include <pthread.h>
 #include <stdint.h>

@@ -105,12 +105,12 @@ static char **child_environment(int report_fd, unsigned jobs, char *entry, size_
     if (!env)
         return NULL;
     size_t used = 0;
-    size_t name_len = strlen(WS_SCALING_CHILD_ENV);
+    size_t name_len = strlen(WSRT_SCALING_CHILD_ENV);
     for (size_t k = 0; k < n; k++)
-        if (!(strncmp(environ[k], WS_SCALING_CHILD_ENV, name_len) == 0 &&
+        if (!(strncmp(environ[k], WSRT_SCALING_CHILD_ENV, name_len) == 0 &&
               environ[k][name_len] == '='))
             env[used++] = environ[k];
-    snprintf(entry, entry_size, "%s=%d,%u", WS_SCALING_CHILD_ENV, report_fd, jobs);
+    snprintf(entry, entry_size, "%s=%d,%u", WSRT_SCALING_CHILD_ENV, report_fd, jobs);
     env[used] = entry;
     return env;
 }
@@ -241,7 +241,7 @@ static void describe_failure(const run_outcome *o, char *buf, size_t size)
     else if (o->signo)
         snprintf(buf, size, "the run was killed by %s",
                  wsrt_signal_name(o->signo) ? wsrt_signal_name(o->signo) : "a signal");
-    else if (o->code == WS_EXIT_USAGE)
+    else if (o->code == WSRT_EXIT_USAGE)
         snprintf(buf, size, "the run exited with status 2 (command line, plugin or its init "
                             "refused: see above)");
     else if (o->code != 0)
@@ -403,10 +403,10 @@ static int check_args(const wsrt_scaling_args *a, const char *clash, wsrt_scalin
         wsrt_err("out of memory");
         return -1;
     }
-    uint64_t r = WS_SCALING_DEFAULT_ROUNDS;
+    uint64_t r = WSRT_SCALING_DEFAULT_ROUNDS;
     if (a->repeat && (wsrt_parse_u64(a->repeat, UINT64_MAX, &r) != 0 || r < 1 ||
-                      r > WS_SCALING_MAX_ROUNDS)) {
-        wsrt_err("--repeat: expected a whole number from 1 to %d, got '%s'", WS_SCALING_MAX_ROUNDS,
+                      r > WSRT_SCALING_MAX_ROUNDS)) {
+        wsrt_err("--repeat: expected a whole number from 1 to %d, got '%s'", WSRT_SCALING_MAX_ROUNDS,
                a->repeat);
         return -1;
     }
@@ -421,9 +421,9 @@ static int check_args(const wsrt_scaling_args *a, const char *clash, wsrt_scalin
 
 static int interrupt_after_round(void)
 {
-    const char *v = getenv(WS_SCALING_TEST_INTERRUPT_ENV);
+    const char *v = getenv(WSRT_SCALING_TEST_INTERRUPT_ENV);
     uint64_t k;
-    return v && wsrt_parse_u64(v, WS_SCALING_MAX_ROUNDS, &k) == 0 ? (int)k : -1;
+    return v && wsrt_parse_u64(v, WSRT_SCALING_MAX_ROUNDS, &k) == 0 ? (int)k : -1;
 }
 
 /* Every run of every round; returns 0, or the exit status that stops it. */
@@ -446,7 +446,7 @@ static int run_rounds(wsrt_scaling_study *s, char **argv, study_files *files)
                 describe_failure(&o, why, sizeof why);
                 wsrt_err("--scaling: round %u of %u, -j %u: %s", r + 1, s->rounds, s->jobs[k],
                        why);
-                return o.exited && o.code == WS_EXIT_USAGE ? WS_EXIT_USAGE : WS_EXIT_TASK_FAILED;
+                return o.exited && o.code == WSRT_EXIT_USAGE ? WSRT_EXIT_USAGE : WSRT_EXIT_TASK_FAILED;
             }
         }
         s->rounds_done = r + 1;
@@ -465,10 +465,10 @@ int wsrt_scaling_main(const wsrt_scaling_args *args, const char *plugin, const c
     memset(&s, 0, sizeof s);
     s.plugin = plugin;
     s.allow_diff = args->allow_diff;
-    s.cpus_allowed = wsrt_cpus_allowed(WS_SCALING_MAX_JOBS);
+    s.cpus_allowed = wsrt_cpus_allowed(WSRT_SCALING_MAX_JOBS);
     study_files files;
     memset(&files, 0, sizeof files);
-    int status = WS_EXIT_USAGE;
+    int status = WSRT_EXIT_USAGE;
     if (check_args(args, clash, &s, &s.rounds) != 0)
         goto out;
     s.runs = calloc((size_t)s.rounds * s.n_jobs, sizeof *s.runs);
@@ -493,7 +493,7 @@ int wsrt_scaling_main(const wsrt_scaling_args *args, const char *plugin, const c
     fflush(stdout);
     if (status == 0) {
         if (commit_files(&s, &files) != 0)
-            status = WS_EXIT_TASK_FAILED;
+            status = WSRT_EXIT_TASK_FAILED;
     } else if (interrupted_by) {
         wsrt_err("--scaling: interrupted by %s during round %u of %u: %s",
                wsrt_signal_name(interrupted_by), s.rounds_done + 1, s.rounds,

@@ -9,8 +9,8 @@
  * Never included by plugins.  Nothing here may change a run that was not
  * started by a study: the child calls are no-ops there.
  */
-#ifndef WSRUN_SCALING_H
-#define WSRUN_SCALING_H
+#ifndef WSRT_SCALING_H
+#define WSRT_SCALING_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -19,14 +19,14 @@
 struct wsrt_pool_result;
 
 /* The environment variable a study sets for its runs: "<fd>,<jobs>". */
-#define WS_SCALING_CHILD_ENV "WSRUN_SCALING_CHILD"
+#define WSRT_SCALING_CHILD_ENV "WSRUN_SCALING_CHILD"
 /* Test hook, documented as test-only: after round K of a study ends, the
  * parent raises SIGINT in itself (tests/cli/scaling.sh). */
-#define WS_SCALING_TEST_INTERRUPT_ENV "WSRUN_TEST_SCALING_INTERRUPT_AFTER_ROUND"
+#define WSRT_SCALING_TEST_INTERRUPT_ENV "WSRUN_TEST_SCALING_INTERRUPT_AFTER_ROUND"
 
-#define WS_SCALING_MAX_JOBS 4096
-#define WS_SCALING_MAX_ROUNDS 1000
-#define WS_SCALING_DEFAULT_ROUNDS 5
+#define WSRT_SCALING_MAX_JOBS 4096
+#define WSRT_SCALING_MAX_ROUNDS 1000
+#define WSRT_SCALING_DEFAULT_ROUNDS 5
 
 /* The study's options as typed; checked by wsrt_scaling_main. */
 typedef struct wsrt_scaling_args {

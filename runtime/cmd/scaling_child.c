@@ -45,22 +45,22 @@ static uint64_t children_cpu_ns(void)
 
 int wsrt_scaling_child_take(unsigned *jobs)
 {
-    const char *value = getenv(WS_SCALING_CHILD_ENV);
+    const char *value = getenv(WSRT_SCALING_CHILD_ENV);
     if (!value)
         return 0;
     char text[64], shown[64];
     snprintf(text, sizeof text, "%s", value);
     snprintf(shown, sizeof shown, "%s", value);
-    unsetenv(WS_SCALING_CHILD_ENV);
+    unsetenv(WSRT_SCALING_CHILD_ENV);
     char *comma = strchr(text, ',');
     uint64_t fd = 0, j = 0;
     if (comma)
         *comma = '\0';
     if (!comma || wsrt_parse_u64(text, 1 << 20, &fd) != 0 ||
-        wsrt_parse_u64(comma + 1, WS_SCALING_MAX_JOBS, &j) != 0 || j == 0 ||
+        wsrt_parse_u64(comma + 1, WSRT_SCALING_MAX_JOBS, &j) != 0 || j == 0 ||
         fcntl((int)fd, F_SETFD, FD_CLOEXEC) != 0) {
         wsrt_err("%s='%s' is malformed: wsrun --scaling sets it for its own runs only",
-               WS_SCALING_CHILD_ENV, shown);
+               WSRT_SCALING_CHILD_ENV, shown);
         return -1;
     }
     report_fd = (int)fd;

@@ -48,9 +48,9 @@ static int parse_one(const char *item, const char *text, unsigned *out, char *er
         return wsrt_errf(err, err_size,
                        "--scaling: '%s' is not a number of jobs or a range A-B (in '%s')", item,
                        text);
-    if (v < 1 || v > WS_SCALING_MAX_JOBS)
+    if (v < 1 || v > WSRT_SCALING_MAX_JOBS)
         return wsrt_errf(err, err_size, "--scaling: %s is out of range 1..%d (in '%s')", item,
-                       WS_SCALING_MAX_JOBS, text);
+                       WSRT_SCALING_MAX_JOBS, text);
     *out = (unsigned)v;
     return 0;
 }
@@ -64,7 +64,7 @@ static int ascending(const void *a, const void *b)
 int wsrt_scaling_parse_list(const char *text, unsigned **jobs_out, size_t *n_out, char *err,
                           size_t err_size)
 {
-    unsigned *jobs = calloc(WS_SCALING_MAX_JOBS, sizeof *jobs);
+    unsigned *jobs = calloc(WSRT_SCALING_MAX_JOBS, sizeof *jobs);
     char *copy = strdup(text);
     size_t n = 0;
     int rc = -1;

@@ -8,7 +8,7 @@
  * Must never call finish without a successful init, never skip finish
  * after a successful init, and never exit 0 when any index or finish
  * failed.  Every user error ends in one "wsrun: ..." line naming what was
- * wrong and exit status 2 (WS_EXIT_USAGE) before any index runs.  Keeps
+ * wrong and exit status 2 (WSRT_EXIT_USAGE) before any index runs.  Keeps
  * no file-scope state: what a session knows is in its wsrt_session.
  */
 #include "session.h"
@@ -89,7 +89,7 @@ static void pool_end(wsrt_session *s)
     if (!s->pool)
         return;
     wsrt_pool *registered = wsrt_registry_unregister();
-    WS_ASSERT(registered == s->pool);
+    WSRT_ASSERT(registered == s->pool);
     (void)registered;
     wsrt_pool_destroy(s->pool);
     s->pool = NULL;
@@ -162,7 +162,7 @@ static uint64_t pool_final_count(const wsrt_pool_result *r)
 static const char *error_or_default(const ws_ctx *ctx)
 {
     const char *msg = wsrt_ctx_error(ctx);
-    return msg[0] ? msg : WS_NO_MESSAGE;
+    return msg[0] ? msg : WSRT_NO_MESSAGE;
 }
 
 /* A job's ranks each write their own report, trace.json ->
@@ -336,7 +336,7 @@ static int run_plugin(wsrt_session *s)
     if (wsrt_run_reports_open(&reports, run,
                             tagged_path(s, a->trace_path, trace_buf, sizeof trace_buf),
                             tagged_path(s, a->stats_json_path, json_buf, sizeof json_buf)) != 0)
-        return WS_EXIT_USAGE;
+        return WSRT_EXIT_USAGE;
     run->state = NULL;
     wsrt_shared_set_isolated(s->isolate); /* issue 24: ws_shared_alloc's kind */
     wsrt_interrupts_install();
@@ -346,12 +346,12 @@ static int run_plugin(wsrt_session *s)
         wsrt_interrupts_restore();
         wsrt_err("%s: init failed: %s", name, error_or_default(ctx));
         wsrt_run_reports_abort(&reports, NULL);
-        return wsrt_interrupted() ? 128 + wsrt_interrupted() : WS_EXIT_USAGE;
+        return wsrt_interrupted() ? 128 + wsrt_interrupted() : WSRT_EXIT_USAGE;
     }
     wsrt_crash_set_phase(NULL);
     wsrt_scaling_child_span_start(); /* a --scaling run's span: from here ... */
     wsrt_journal *journal = NULL;
-    int status = WS_EXIT_OK;
+    int status = WSRT_EXIT_OK;
     int run_status = 1;
     wsrt_pool_result *result = &s->result;
     memset(result, 0, sizeof *result);
@@ -362,21 +362,21 @@ static int run_plugin(wsrt_session *s)
     }
     if (run->count == WS_COUNT_UNSET) {
         wsrt_err("%s: --count is required", name);
-        status = WS_EXIT_USAGE;
+        status = WSRT_EXIT_USAGE;
     } else if (isolate_begin(s) != 0) { /* issue 24: template forked, then threads */
-        status = WS_EXIT_USAGE;
+        status = WSRT_EXIT_USAGE;
     } else if (wsrt_journal_start(&journal, a->journal_path, a->resume, run) != 0) {
-        status = WS_EXIT_USAGE;
+        status = WSRT_EXIT_USAGE;
     } else if (job && (status = job->before_run(job->arg, s, run)) != 0) {
         in_job = -1; /* the job refused to run: finish sees a failed run */
     } else {
         in_job = job != NULL;
         run_status = in_job ? run_indices_in_job(s) : run_indices(s);
         if (run_status != 0)
-            status = result->start_failed ? WS_EXIT_USAGE : WS_EXIT_TASK_FAILED;
+            status = result->start_failed ? WSRT_EXIT_USAGE : WSRT_EXIT_TASK_FAILED;
     }
-    if (wsrt_isolate_end(s->iso, run) != 0 && status == WS_EXIT_OK) /* issue 24 */
-        status = WS_EXIT_TASK_FAILED;
+    if (wsrt_isolate_end(s->iso, run) != 0 && status == WSRT_EXIT_OK) /* issue 24 */
+        status = WSRT_EXIT_TASK_FAILED;
     s->iso = NULL;
     wsrt_journal_finish(journal);
     wsrt_scaling_child_span_end(result); /* ... to here */
@@ -384,8 +384,8 @@ static int run_plugin(wsrt_session *s)
     wsrt_crash_set_phase("finish");
     if (run->desc.finish && run->desc.finish(run->state, run_status, ctx) != WS_OK) {
         wsrt_err("%s: finish failed: %s", name, error_or_default(ctx));
-        if (status == WS_EXIT_OK)
-            status = WS_EXIT_TASK_FAILED;
+        if (status == WSRT_EXIT_OK)
+            status = WSRT_EXIT_TASK_FAILED;
     }
     wsrt_crash_set_phase(NULL);
     wsrt_interrupts_restore();
@@ -395,10 +395,10 @@ static int run_plugin(wsrt_session *s)
         status = job->after_finish(job->arg, run, result, status);
     else if (a->stats && run->count != WS_COUNT_UNSET)
         wsrt_stats_print(run, result);
-    if (run->count == WS_COUNT_UNSET || status == WS_EXIT_USAGE) /* the pool never ran */
+    if (run->count == WS_COUNT_UNSET || status == WSRT_EXIT_USAGE) /* the pool never ran */
         wsrt_run_reports_abort(&reports, result);
-    else if (wsrt_run_reports_write(&reports, run, result) != 0 && status == WS_EXIT_OK)
-        status = WS_EXIT_TASK_FAILED;
+    else if (wsrt_run_reports_write(&reports, run, result) != 0 && status == WSRT_EXIT_OK)
+        status = WSRT_EXIT_TASK_FAILED;
     free(result->workers);
     result->workers = NULL;
     wsrt_shared_free_all(); /* issue 24: ws_shared_alloc's memory, after finish */
@@ -411,7 +411,7 @@ static int load_and_run(wsrt_session *s)
     const wsrt_args *a = s->args;
     ws_run *run = &s->run;
     char err[2048];
-    int status = WS_EXIT_USAGE;
+    int status = WSRT_EXIT_USAGE;
     wsrt_crash_install(NULL);
     /* The workers' threads start while the plugin loads (standby.h);
      * every way out below ends them if no run comes. */
@@ -427,7 +427,7 @@ static int load_and_run(wsrt_session *s)
     wsrt_plugin_exit_guard_install();
     if (a->help) {
         wsrt_args_print_plugin_help(stdout, run, program(s));
-        status = WS_EXIT_OK;
+        status = WSRT_EXIT_OK;
         goto out;
     }
     if (wsrt_opts_setup(run, err, sizeof err) != 0) {
@@ -482,18 +482,18 @@ int wsrt_session_main(const wsrt_args *args, char **argv, const wsrt_job_hooks *
     s.job = job;
     if (args->version) {
         printf("wsrun %s (plugin ABI %d.%d)\n", WS_VERSION, WS_ABI_MAJOR, WS_ABI_MINOR);
-        return WS_EXIT_OK;
+        return WSRT_EXIT_OK;
     }
     if (args->list_plugins)
-        return wsrt_discover_list(stdout, getenv("WSRUN_PLUGIN_PATH"), NULL) < 0 ? WS_EXIT_USAGE
-                                                                              : WS_EXIT_OK;
+        return wsrt_discover_list(stdout, getenv("WSRUN_PLUGIN_PATH"), NULL) < 0 ? WSRT_EXIT_USAGE
+                                                                              : WSRT_EXIT_OK;
     if (!args->plugin) {
         if (args->help) {
             wsrt_args_print_usage(stdout, program(&s));
-            return WS_EXIT_OK;
+            return WSRT_EXIT_OK;
         }
         wsrt_err("--plugin is required (see wsrun --help)");
-        return WS_EXIT_USAGE;
+        return WSRT_EXIT_USAGE;
     }
     if (args->scaling.given && !args->help)
         return wsrt_scaling_main(&args->scaling, args->plugin, scaling_clash(&s), s.argv);

@@ -11,8 +11,8 @@
  * knows is in its arguments and its wsrt_session.  Never included by
  * plugins.
  */
-#ifndef WSRUN_SESSION_H
-#define WSRUN_SESSION_H
+#ifndef WSRT_SESSION_H
+#define WSRT_SESSION_H
 
 #include <stdint.h>
 
@@ -56,7 +56,7 @@ typedef struct wsrt_job_hooks {
 
 /* The whole session for parsed `args` (argv: the command line, for a
  * --scaling study's runs); job NULL for plain wsrun.  Returns the process
- * exit status (WS_EXIT_* of run.h, 128+N after signal N). */
+ * exit status (WSRT_EXIT_* of run.h, 128+N after signal N). */
 int wsrt_session_main(const wsrt_args *args, char **argv, const wsrt_job_hooks *job);
 
 /* For a job's threads while the pool runs (between before_run and

@@ -35,7 +35,7 @@ struct ws_pool {
     /* 1 while a run uses the pool: the second of two concurrent calls
      * sees 1 and refuses instead of sharing the workers. */
     atomic_int busy;
-    char error[WS_ERRBUF + 256];
+    char error[WSRT_ERRBUF + 256];
 };
 
 /* One run: the ws_run the runtime sees comes first, so a worker finds the
@@ -47,7 +47,7 @@ typedef struct wsrt_embed_run {
     pthread_mutex_t fail_lock;
     int any_failed; /* under fail_lock */
     uint64_t first_failed;
-    char fail_msg[WS_ERRBUF];
+    char fail_msg[WSRT_ERRBUF];
 } wsrt_embed_run;
 
 /* ---------------------------------------------------- the runtime's pool
@@ -101,7 +101,7 @@ static int refuse(ws_pool *pool, const char *fmt, ...)
 static const char *message_or_default(const ws_ctx *ctx)
 {
     const char *msg = wsrt_ctx_error(ctx);
-    return msg[0] ? msg : WS_NO_MESSAGE;
+    return msg[0] ? msg : WSRT_NO_MESSAGE;
 }
 
 /* run_one as the runtime calls it: the program's, and on failure the

@@ -43,7 +43,7 @@ int main(int argc, char **argv)
     int provided = 0;
     if (MPI_Init_thread(&argc, &argv, MPI_THREAD_SERIALIZED, &provided) != MPI_SUCCESS) {
         fprintf(stderr, "wsrun: MPI_Init_thread failed (is this started by mpirun or srun?)\n");
-        return WS_EXIT_USAGE;
+        return WSRT_EXIT_USAGE;
     }
     int rank = 0, size = 1;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -55,19 +55,19 @@ int main(int argc, char **argv)
         wsrt_err("this MPI library offers thread level %d; wsrun-mpi needs "
                "MPI_THREAD_SERIALIZED (%d) or more",
                provided, MPI_THREAD_SERIALIZED);
-        MPI_Abort(MPI_COMM_WORLD, WS_EXIT_USAGE);
+        MPI_Abort(MPI_COMM_WORLD, WSRT_EXIT_USAGE);
     }
     if (rank != 0 && asks_help_or_version(argc, argv) && !freopen("/dev/null", "w", stdout))
         wsrt_err("cannot silence --help on this rank: %s", "freopen failed");
 
     wsrt_mpi_job *job = wsrt_mpi_job_new(rank, size);
     if (!job)
-        MPI_Abort(MPI_COMM_WORLD, WS_EXIT_TASK_FAILED);
+        MPI_Abort(MPI_COMM_WORLD, WSRT_EXIT_TASK_FAILED);
     wsrt_job_hooks hooks;
     wsrt_mpi_job_hooks(job, &hooks);
     wsrt_args args;
     int status = wsrt_args_parse(argc, argv, &args) != 0
-                     ? WS_EXIT_USAGE
+                     ? WSRT_EXIT_USAGE
                      : wsrt_session_main(&args, argv, &hooks);
     wsrt_args_free(&args);
     status = wsrt_mpi_job_end(job, status);

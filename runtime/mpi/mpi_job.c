@@ -106,7 +106,7 @@ struct wsrt_mpi_job {
 static _Noreturn void fatal(const char *what)
 {
     wsrt_err("%s; aborting the MPI job", what);
-    MPI_Abort(MPI_COMM_WORLD, WS_EXIT_TASK_FAILED);
+    MPI_Abort(MPI_COMM_WORLD, WSRT_EXIT_TASK_FAILED);
     abort(); /* MPI_Abort does not return; keep the compiler sure of it */
 }
 
@@ -337,7 +337,7 @@ static int judge_agreement(wsrt_mpi_job *job, const uint64_t *all)
         } else {
             /* A rank that is not ready always makes the job fail, even one
              * whose CLI had nothing to complain about. */
-            int st = a[AGREE_STATUS] ? (int)a[AGREE_STATUS] : WS_EXIT_USAGE;
+            int st = a[AGREE_STATUS] ? (int)a[AGREE_STATUS] : WSRT_EXIT_USAGE;
             status = st > status ? st : status;
             not_ready++;
         }
@@ -364,7 +364,7 @@ static int judge_agreement(wsrt_mpi_job *job, const uint64_t *all)
                        (unsigned long long)r0[AGREE_COUNT], (unsigned long long)r0[AGREE_BEGIN],
                        (unsigned long long)r0[AGREE_END], r, (unsigned long long)a[AGREE_COUNT],
                        (unsigned long long)a[AGREE_BEGIN], (unsigned long long)a[AGREE_END]);
-            return WS_EXIT_USAGE;
+            return WSRT_EXIT_USAGE;
         }
     }
     if (job->size > 1 && !(job->run->desc.flags & WS_PLUGIN_RESUMABLE)) {
@@ -373,7 +373,7 @@ static int judge_agreement(wsrt_mpi_job *job, const uint64_t *all)
                    "indices together, so each rank's part alone would be incomplete); run it "
                    "with wsrun, or on one rank",
                    job->run->desc.name);
-        return WS_EXIT_USAGE;
+        return WSRT_EXIT_USAGE;
     }
     return 0;
 }

@@ -10,8 +10,8 @@
  * a failure on one rank leave the others running or waiting, and never be
  * compiled into libwsrt.a (the default build needs no MPI).
  */
-#ifndef WSRUN_MPI_JOB_H
-#define WSRUN_MPI_JOB_H
+#ifndef WSRT_MPI_JOB_H
+#define WSRT_MPI_JOB_H
 
 #include "session.h"
 

@@ -5,8 +5,8 @@
  * the --stats balance table.  No MPI calls here; never prints on ranks
  * other than the one the caller chose.
  */
-#ifndef WSRUN_MPI_REPORT_H
-#define WSRUN_MPI_REPORT_H
+#ifndef WSRT_MPI_REPORT_H
+#define WSRT_MPI_REPORT_H
 
 #include <stdint.h>
 

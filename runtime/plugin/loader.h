@@ -6,8 +6,8 @@
  * into err and return -1; they never print (docs/design.md, "Errors: one
  * convention").
  */
-#ifndef WSRUN_LOADER_H
-#define WSRUN_LOADER_H
+#ifndef WSRT_LOADER_H
+#define WSRT_LOADER_H
 
 #include <stddef.h>
 

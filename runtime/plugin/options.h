@@ -7,8 +7,8 @@
  * "wsrun: " prefix, no newline) into err and returns -1; it never prints
  * (docs/design.md, "Errors: one convention").
  */
-#ifndef WSRUN_OPTIONS_H
-#define WSRUN_OPTIONS_H
+#ifndef WSRT_OPTIONS_H
+#define WSRT_OPTIONS_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -4,8 +4,8 @@
  * tests (never called by the runtime itself).  Nothing here may name a
  * higher layer: the command layer hands its functions down.
  */
-#ifndef WS_OUTFILE_H
-#define WS_OUTFILE_H
+#ifndef WSRT_OUTFILE_H
+#define WSRT_OUTFILE_H
 
 /* Where ws_outfile_* report their temporary names, so that whoever must
  * end the process at once (wsrun's crash and second-interrupt handlers)

@@ -4,8 +4,8 @@
  * the memory is MAP_SHARED) and frees everything after finish.
  * Never included by plugins.
  */
-#ifndef WSRUN_SHARED_H
-#define WSRUN_SHARED_H
+#ifndef WSRT_SHARED_H
+#define WSRT_SHARED_H
 
 /* 1: later ws_shared_alloc calls map memory shared with forked children;
  * 0: plain memory (the default).  Main thread, before init. */

@@ -30,13 +30,13 @@
 
 #include "clock.h"
 
-#define BATCH_RECORDS WS_JOURNAL_BATCH
-#define BATCH_MAX_AGE_NS (WS_JOURNAL_BATCH_MS * 1000000ull)
+#define BATCH_RECORDS WSRT_JOURNAL_BATCH
+#define BATCH_MAX_AGE_NS (WSRT_JOURNAL_BATCH_MS * 1000000ull)
 
 typedef struct journal_buffer {
     _Alignas(64) _Atomic uint32_t n; /* records filled; release-stored after each */
     uint64_t first_ns;              /* when record 0 of this batch was added */
-    unsigned char rec[BATCH_RECORDS][WS_JOURNAL_RECORD];
+    unsigned char rec[BATCH_RECORDS][WSRT_JOURNAL_RECORD];
 } journal_buffer;
 
 struct wsrt_journal {
@@ -108,7 +108,7 @@ static void flush_buffer(wsrt_journal *j, journal_buffer *b)
         return;
     if (!atomic_load_explicit(&j->write_errno, memory_order_relaxed)) {
         pthread_mutex_lock(&j->write_lock);
-        int e = write_all(j->fd, &b->rec[0][0], (size_t)n * WS_JOURNAL_RECORD);
+        int e = write_all(j->fd, &b->rec[0][0], (size_t)n * WSRT_JOURNAL_RECORD);
         pthread_mutex_unlock(&j->write_lock);
         if (e) {
             int expected = 0;
@@ -156,7 +156,7 @@ void wsrt_journal_flush_from_signal(void)
         if (n > BATCH_RECORDS)
             n = BATCH_RECORDS;
         if (n)
-            (void)!write(j->fd, &b->rec[0][0], (size_t)n * WS_JOURNAL_RECORD);
+            (void)!write(j->fd, &b->rec[0][0], (size_t)n * WSRT_JOURNAL_RECORD);
     }
     atomic_fetch_sub(&signal_flushers, 1);
 }
@@ -228,12 +228,12 @@ static int journal_resume(wsrt_journal *j, off_t size, char *err, size_t err_siz
 wsrt_journal *wsrt_journal_open(const char *path, int resume, const ws_run *run, char *err,
                             size_t err_size)
 {
-    if (run->count > WS_JOURNAL_MAX_COUNT) {
+    if (run->count > WSRT_JOURNAL_MAX_COUNT) {
         wsrt_errf(err, err_size, "--journal %s: --count %" PRIu64 " is above the journal's limit "
                   "of 2^40 = %" PRIu64 " indices (a journal holds one bit per index of the whole "
                   "--count, also for a --shard part); run without --journal, or split the work "
                   "into commands of at most 2^40 indices each", path, run->count,
-                  WS_JOURNAL_MAX_COUNT);
+                  WSRT_JOURNAL_MAX_COUNT);
         return NULL;
     }
     wsrt_journal *j = calloc(1, sizeof *j);

@@ -14,25 +14,25 @@
  * run exactly), never overwrite a file that is not a journal, and never
  * block or allocate in the per-index hook beyond its own buffer.
  */
-#ifndef WSRUN_JOURNAL_H
-#define WSRUN_JOURNAL_H
+#ifndef WSRT_JOURNAL_H
+#define WSRT_JOURNAL_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "run.h"
 
-#define WS_JOURNAL_MAGIC "wsrun-journal"
-#define WS_JOURNAL_VERSION 1
-#define WS_JOURNAL_RECORD 16
-/* Each worker writes its records in batches: WS_JOURNAL_BATCH records (4
- * KiB, one write(2) per 256 indices) or WS_JOURNAL_BATCH_MS old, whichever
+#define WSRT_JOURNAL_MAGIC "wsrun-journal"
+#define WSRT_JOURNAL_VERSION 1
+#define WSRT_JOURNAL_RECORD 16
+/* Each worker writes its records in batches: WSRT_JOURNAL_BATCH records (4
+ * KiB, one write(2) per 256 indices) or WSRT_JOURNAL_BATCH_MS old, whichever
  * comes first.  A SIGKILL loses at most the unwritten batch per worker. */
-#define WS_JOURNAL_BATCH 256
-#define WS_JOURNAL_BATCH_MS 100
+#define WSRT_JOURNAL_BATCH 256
+#define WSRT_JOURNAL_BATCH_MS 100
 /* A resume bitmap for more indices would not fit in the address space we
  * are willing to reserve (it is mapped lazily: 2^40 bits = 128 GiB). */
-#define WS_JOURNAL_MAX_COUNT ((uint64_t)1 << 40)
+#define WSRT_JOURNAL_MAX_COUNT ((uint64_t)1 << 40)
 
 /* What ties a journal to one command: its header line and hash. */
 typedef struct wsrt_journal_key {

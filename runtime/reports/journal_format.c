@@ -149,7 +149,7 @@ int wsrt_journal_key_build(const char *plugin, uint64_t count, uint64_t seed, co
     key->id = h;
     int n = snprintf(NULL, 0, "%s %d id=%016" PRIx64 " plugin=%s count=%" PRIu64 " seed=%" PRIu64
                      " options=%s\n",
-                     WS_JOURNAL_MAGIC, WS_JOURNAL_VERSION, h, key->plugin, count, seed, options);
+                     WSRT_JOURNAL_MAGIC, WSRT_JOURNAL_VERSION, h, key->plugin, count, seed, options);
     key->header = malloc((size_t)n + 1);
     if (!key->header) {
         wsrt_journal_key_free(key);
@@ -157,7 +157,7 @@ int wsrt_journal_key_build(const char *plugin, uint64_t count, uint64_t seed, co
     }
     snprintf(key->header, (size_t)n + 1,
              "%s %d id=%016" PRIx64 " plugin=%s count=%" PRIu64 " seed=%" PRIu64 " options=%s\n",
-             WS_JOURNAL_MAGIC, WS_JOURNAL_VERSION, h, key->plugin, count, seed, options);
+             WSRT_JOURNAL_MAGIC, WSRT_JOURNAL_VERSION, h, key->plugin, count, seed, options);
     key->header_len = (size_t)n;
     return 0;
 }
@@ -237,15 +237,15 @@ static int check_header(const char *line, size_t len, const wsrt_journal_key *ke
 {
     const char *end = line + len, *v;
     size_t vl;
-    size_t magic_len = strlen(WS_JOURNAL_MAGIC);
-    if (len < magic_len + 2 || memcmp(line, WS_JOURNAL_MAGIC " ", magic_len + 1) != 0)
+    size_t magic_len = strlen(WSRT_JOURNAL_MAGIC);
+    if (len < magic_len + 2 || memcmp(line, WSRT_JOURNAL_MAGIC " ", magic_len + 1) != 0)
         return wsrt_errf(err, err_size, "is not a wsrun journal (its first line does not start with '"
-                    WS_JOURNAL_MAGIC "')");
+                    WSRT_JOURNAL_MAGIC "')");
     const char *ver = line + magic_len + 1;
     size_t ver_len = strcspn(ver, " \n");
     if ((size_t)(end - ver) < ver_len || !field_is(ver, ver_len, "1"))
         return wsrt_errf(err, err_size, "is a journal of format version %.*s; this wsrun reads version %d",
-                    (int)(ver_len > 20 ? 20 : ver_len), ver, WS_JOURNAL_VERSION);
+                    (int)(ver_len > 20 ? 20 : ver_len), ver, WSRT_JOURNAL_VERSION);
     char number[32];
     if (!header_field(line, end, "plugin", &v, &vl))
         return wsrt_errf(err, err_size, "has a damaged header (no plugin field)");
@@ -292,20 +292,20 @@ int wsrt_journal_scan_data(const unsigned char *data, size_t len, const wsrt_jou
     if (!nl) {
         /* No complete header: empty, or killed while writing the header
          * (no record can follow it).  Anything else is not ours. */
-        size_t magic_len = strlen(WS_JOURNAL_MAGIC);
+        size_t magic_len = strlen(WSRT_JOURNAL_MAGIC);
         size_t cmp = len < magic_len ? len : magic_len;
-        if (memcmp(data, WS_JOURNAL_MAGIC, cmp) != 0)
+        if (memcmp(data, WSRT_JOURNAL_MAGIC, cmp) != 0)
             return wsrt_errf(err, err_size, "is not a wsrun journal (it does not start with '"
-                        WS_JOURNAL_MAGIC "')");
+                        WSRT_JOURNAL_MAGIC "')");
         out->fresh = 1;
         return 0;
     }
     size_t header_len = (size_t)(nl - data) + 1;
     if (check_header((const char *)data, header_len, key, err, err_size) != 0)
         return -1;
-    size_t records = (len - header_len) / WS_JOURNAL_RECORD;
+    size_t records = (len - header_len) / WSRT_JOURNAL_RECORD;
     const unsigned char *r = data + header_len;
-    for (size_t k = 0; k < records; k++, r += WS_JOURNAL_RECORD) {
+    for (size_t k = 0; k < records; k++, r += WSRT_JOURNAL_RECORD) {
         uint64_t index = load_le64(r), check = load_le64(r + 8);
         if (check != wsrt_journal_check(index, key->id) || index >= key->count) {
             out->ignored++;
@@ -321,6 +321,6 @@ int wsrt_journal_scan_data(const unsigned char *data, size_t len, const wsrt_jou
         }
         out->done++;
     }
-    out->keep_len = header_len + records * WS_JOURNAL_RECORD;
+    out->keep_len = header_len + records * WSRT_JOURNAL_RECORD;
     return 0;
 }

@@ -104,7 +104,7 @@ void wsrt_json_string(FILE *fp, const char *s)
         return;
     }
     putc('"', fp);
-    char room[WS_JSON_ESCAPE_MAX];
+    char room[WSRT_JSON_ESCAPE_MAX];
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         const char *escape = wsrt_json_escape(*p, room);
         if (escape)

@@ -7,8 +7,8 @@
  * Functions that can fail write one line (no "wsrun: " prefix, no newline)
  * into err and return -1; they never print.
  */
-#ifndef WSRUN_REPORT_H
-#define WSRUN_REPORT_H
+#ifndef WSRT_REPORT_H
+#define WSRT_REPORT_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -6,8 +6,8 @@
  * Messages go to stderr as one "wsrun: ..." line each.
  * Must never leave a half-written report where a finished one belongs.
  */
-#ifndef WSRUN_RUN_REPORTS_H
-#define WSRUN_RUN_REPORTS_H
+#ifndef WSRT_RUN_REPORTS_H
+#define WSRT_RUN_REPORTS_H
 
 #include "pool.h"
 #include "report.h"

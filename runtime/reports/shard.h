@@ -7,8 +7,8 @@
  * Both must cover the index space exactly once, for any sizes: never an
  * index twice, never one left out, never an overflow near 2^64.
  */
-#ifndef WSRUN_SHARD_H
-#define WSRUN_SHARD_H
+#ifndef WSRT_SHARD_H
+#define WSRT_SHARD_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -5,8 +5,8 @@
  * and the throughput.  Reads wsrt_pool_result after the pool returned; never
  * prints anything itself.
  */
-#ifndef WSRUN_STATS_JSON_H
-#define WSRUN_STATS_JSON_H
+#ifndef WSRT_STATS_JSON_H
+#define WSRT_STATS_JSON_H
 
 #include <stdio.h>
 

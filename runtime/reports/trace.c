@@ -37,7 +37,7 @@ static void write_span(FILE *out, unsigned worker, const wsrt_trace_event *e)
 {
     uint64_t dur = e->t1_ns > e->t0_ns ? e->t1_ns - e->t0_ns : 0;
     switch (e->kind) {
-    case WS_TRACE_RANGE:
+    case WSRT_TRACE_RANGE:
         event_head(out, "X", worker, e->t0_ns);
         fputs(",\"dur\":", out);
         wsrt_json_us(out, dur);
@@ -50,20 +50,20 @@ static void write_span(FILE *out, unsigned worker, const wsrt_trace_event *e)
                 (unsigned long long)e->a, (unsigned long long)e->b,
                 (unsigned long long)(e->b - e->a));
         break;
-    case WS_TRACE_TASK:
+    case WSRT_TRACE_TASK:
         event_head(out, "X", worker, e->t0_ns);
         fputs(",\"dur\":", out);
         wsrt_json_us(out, dur);
         fprintf(out, ",\"cat\":\"task\",\"name\":\"stolen task\",\"args\":{\"victim\":%llu}}",
                 (unsigned long long)e->a);
         break;
-    case WS_TRACE_PARK:
+    case WSRT_TRACE_PARK:
         event_head(out, "X", worker, e->t0_ns);
         fputs(",\"dur\":", out);
         wsrt_json_us(out, dur);
         fputs(",\"cat\":\"park\",\"name\":\"parked\"}", out);
         break;
-    case WS_TRACE_STEAL:
+    case WSRT_TRACE_STEAL:
         event_head(out, "i", worker, e->t0_ns);
         fprintf(out,
                 ",\"s\":\"t\",\"cat\":\"steal\",\"name\":\"steal from worker %llu\","

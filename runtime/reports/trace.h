@@ -9,8 +9,8 @@
  * nanosecond digits.  Never touches the events while the pool runs: it
  * reads wsrt_pool_result.traces after wsrt_pool_run returned.
  */
-#ifndef WSRUN_TRACE_H
-#define WSRUN_TRACE_H
+#ifndef WSRT_TRACE_H
+#define WSRT_TRACE_H
 
 #include <stdio.h>
 

@@ -5,7 +5,7 @@
  * the release fence + relaxed store of bottom in push is a release store,
  * and the array pointer is read with acquire instead of consume; and take's
  * stores of bottom are release (see wsrt_deque_take).
- * Its invariants are checked with WS_ASSERT in the test and sanitizer
+ * Its invariants are checked with WSRT_ASSERT in the test and sanitizer
  * builds: only the owner pushes and takes, items are non-zero, the owner
  * never sees top beyond bottom + 1 (Chase-Lev: top only grows, and only
  * past an item that bottom covered), and the array never holds more items
@@ -23,7 +23,7 @@
 static _Thread_local char this_thread;
 
 /* 1 when the calling thread owns q: the first thread to push or take
- * becomes its owner.  Called only inside WS_ASSERT, so a release build
+ * becomes its owner.  Called only inside WSRT_ASSERT, so a release build
  * never runs it.  relaxed (load and CAS): identities only, nothing is
  * published through owner, and the check must add no synchronisation
  * that could hide a race from ThreadSanitizer. */
@@ -79,7 +79,7 @@ void wsrt_deque_destroy(wsrt_deque *q)
  * observe there are the same ones the copy holds. */
 static wsrt_deque_array *grow(wsrt_deque *q, wsrt_deque_array *old, int64_t t, int64_t b)
 {
-    WS_ASSERT(b - t <= old->capacity); /* full at most: push grows before it overflows */
+    WSRT_ASSERT(b - t <= old->capacity); /* full at most: push grows before it overflows */
     wsrt_deque_array *a = array_new(old->capacity * 2);
     if (!a)
         return NULL;
@@ -97,8 +97,8 @@ static wsrt_deque_array *grow(wsrt_deque *q, wsrt_deque_array *old, int64_t t, i
 
 int wsrt_deque_push(wsrt_deque *q, uintptr_t item)
 {
-    WS_ASSERT(owned_by_caller(q));
-    WS_ASSERT(item != 0); /* 0 is an empty slot's value */
+    WSRT_ASSERT(owned_by_caller(q));
+    WSRT_ASSERT(item != 0); /* 0 is an empty slot's value */
     /* relaxed: only the owner writes bottom. */
     int64_t b = atomic_load_explicit(&q->bottom, memory_order_relaxed);
     /* acquire: pairs with the thieves' CAS on top, so a slot is not reused
@@ -108,18 +108,18 @@ int wsrt_deque_push(wsrt_deque *q, uintptr_t item)
     wsrt_deque_array *a = atomic_load_explicit(&q->array, memory_order_relaxed);
     /* No take is under way (the owner is here), so top <= bottom; a stale
      * top is only smaller. */
-    WS_ASSERT(t <= b);
+    WSRT_ASSERT(t <= b);
     if (b - t > a->capacity - 1) {
         a = grow(q, a, t, b);
         if (!a)
             return -1;
     }
-    WS_ASSERT(b - t < a->capacity); /* slot b is free */
+    WSRT_ASSERT(b - t < a->capacity); /* slot b is free */
     /* relaxed: the slot is published by the release store of bottom below;
      * it is atomic because a slow thief may read the same slot after a
      * wrap-around (its CAS on top then fails). */
     atomic_store_explicit(&a->slot[b & (a->capacity - 1)], item, memory_order_relaxed);
-    WS_HOOK("push.before_publish");
+    WSRT_HOOK("push.before_publish");
     /* release: everything written before the push (the item and what it
      * points to) is visible to a thief that acquires this bottom. */
     atomic_store_explicit(&q->bottom, b + 1, memory_order_release);
@@ -128,7 +128,7 @@ int wsrt_deque_push(wsrt_deque *q, uintptr_t item)
 
 int wsrt_deque_take(wsrt_deque *q, uintptr_t *item)
 {
-    WS_ASSERT(owned_by_caller(q));
+    WSRT_ASSERT(owned_by_caller(q));
     /* relaxed: only the owner writes bottom and the array pointer. */
     int64_t b = atomic_load_explicit(&q->bottom, memory_order_relaxed) - 1;
     wsrt_deque_array *a = atomic_load_explicit(&q->array, memory_order_relaxed);
@@ -142,7 +142,7 @@ int wsrt_deque_take(wsrt_deque *q, uintptr_t *item)
      * with edge under both models.  It cannot be tested on x86 (every store
      * is a release there; the same mov is emitted), so it is argued here. */
     atomic_store_explicit(&q->bottom, b, memory_order_release);
-    WS_HOOK("take.before_fence");
+    WSRT_HOOK("take.before_fence");
     /* seq_cst fence: the store of bottom must be ordered before the load of
      * top (store-load), so that a thief and the owner cannot both miss each
      * other's claim on the last item.  Pairs with the fence in steal.
@@ -151,20 +151,20 @@ int wsrt_deque_take(wsrt_deque *q, uintptr_t *item)
     int64_t t = atomic_load_explicit(&q->top, memory_order_relaxed);
     /* top <= bottom + 1: a thief's CAS moves top past an item only while
      * bottom (before this take's decrement) was above it. */
-    WS_ASSERT(t <= b + 1);
+    WSRT_ASSERT(t <= b + 1);
     if (t > b) {
         /* Empty: restore bottom.  release: see the first store above. */
         atomic_store_explicit(&q->bottom, b + 1, memory_order_release);
-        return WS_DEQUE_EMPTY;
+        return WSRT_DEQUE_EMPTY;
     }
     /* relaxed: the owner wrote this slot. */
     uintptr_t x = atomic_load_explicit(&a->slot[b & (a->capacity - 1)], memory_order_relaxed);
-    WS_ASSERT(x != 0); /* the owner pushed it */
+    WSRT_ASSERT(x != 0); /* the owner pushed it */
     if (t < b) {
         *item = x; /* more than one item: no thief can reach slot b */
-        return WS_DEQUE_GOT;
+        return WSRT_DEQUE_GOT;
     }
-    WS_HOOK("take.before_last_cas");
+    WSRT_HOOK("take.before_last_cas");
     /* The last item: race the thieves for it by advancing top.
      * seq_cst on success: totally ordered with the thieves' CASes;
      * relaxed on failure: we only learn that a thief won (check-seqcst). */
@@ -173,9 +173,9 @@ int wsrt_deque_take(wsrt_deque *q, uintptr_t *item)
     /* release: see the first store above; the deque is empty either way. */
     atomic_store_explicit(&q->bottom, b + 1, memory_order_release);
     if (!won)
-        return WS_DEQUE_EMPTY;
+        return WSRT_DEQUE_EMPTY;
     *item = x;
-    return WS_DEQUE_GOT;
+    return WSRT_DEQUE_GOT;
 }
 
 int wsrt_deque_steal(wsrt_deque *q, uintptr_t *item)
@@ -185,7 +185,7 @@ int wsrt_deque_steal(wsrt_deque *q, uintptr_t *item)
 
 int wsrt_deque_steal_unless(wsrt_deque *q, uintptr_t *item, _Atomic uint32_t *done_flag)
 {
-    WS_HOOK("steal.begin");
+    WSRT_HOOK("steal.begin");
     /* acquire: pairs with other thieves' CAS, so we read the slot after
      * seeing the top they left. */
     int64_t t = atomic_load_explicit(&q->top, memory_order_acquire);
@@ -196,14 +196,14 @@ int wsrt_deque_steal_unless(wsrt_deque *q, uintptr_t *item, _Atomic uint32_t *do
      * pushed item and the memory it points to visible. */
     int64_t b = atomic_load_explicit(&q->bottom, memory_order_acquire);
     if (t >= b)
-        return WS_DEQUE_EMPTY;
-    WS_HOOK("steal.before_slot");
+        return WSRT_DEQUE_EMPTY;
+    WSRT_HOOK("steal.before_slot");
     /* acquire: pairs with the release store in grow (the copied slots). */
     wsrt_deque_array *a = atomic_load_explicit(&q->array, memory_order_acquire);
     /* relaxed: the value is only used if the CAS below confirms that top was
      * still t, i.e. that this slot had not been reused. */
     uintptr_t x = atomic_load_explicit(&a->slot[t & (a->capacity - 1)], memory_order_relaxed);
-    WS_HOOK("steal.before_cas");
+    WSRT_HOOK("steal.before_cas");
     /* acquire: pairs with the release store of DONE by the thief that ran
      * the frame the caller waits for.  DONE seen: that frame and all its
      * descendants finished, so nothing here is the caller's to run (a
@@ -213,16 +213,16 @@ int wsrt_deque_steal_unless(wsrt_deque *q, uintptr_t *item, _Atomic uint32_t *do
      * pushed while the frame ran, when the thief's deque held only its
      * descendants; if the slot was reused since, the CAS below fails. */
     if (done_flag && atomic_load_explicit(done_flag, memory_order_acquire) == 1)
-        return WS_DEQUE_EMPTY;
+        return WSRT_DEQUE_EMPTY;
     /* seq_cst on success: totally ordered with the owner's CAS in take and
      * with other thieves; relaxed on failure: nothing was read that counts
      * (check-seqcst). */
     if (!atomic_compare_exchange_strong_explicit(&q->top, &t, t + 1, memory_order_seq_cst,
                                                  memory_order_relaxed))
-        return WS_DEQUE_LOST_RACE;
+        return WSRT_DEQUE_LOST_RACE;
     /* The CAS confirmed slot t was not reused: x is the item pushed there,
      * visible through the bottom acquired above. */
-    WS_ASSERT(x != 0);
+    WSRT_ASSERT(x != 0);
     *item = x;
-    return WS_DEQUE_GOT;
+    return WSRT_DEQUE_GOT;
 }

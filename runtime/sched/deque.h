@@ -8,8 +8,8 @@
  * Must never be called by two owners, and never frees an array a thief may
  * still read before wsrt_deque_destroy.
  */
-#ifndef WSRUN_DEQUE_H
-#define WSRUN_DEQUE_H
+#ifndef WSRT_DEQUE_H
+#define WSRT_DEQUE_H
 
 #include <stdatomic.h>
 #include <stddef.h>
@@ -35,7 +35,7 @@ typedef struct wsrt_deque {
     _Atomic(const void *) owner;
 } wsrt_deque;
 
-enum { WS_DEQUE_EMPTY = 0, WS_DEQUE_GOT = 1, WS_DEQUE_LOST_RACE = 2 };
+enum { WSRT_DEQUE_EMPTY = 0, WSRT_DEQUE_GOT = 1, WSRT_DEQUE_LOST_RACE = 2 };
 
 /* capacity_log2: the initial array holds 1 << capacity_log2 items. */
 int wsrt_deque_init(wsrt_deque *q, unsigned capacity_log2);
@@ -43,14 +43,14 @@ void wsrt_deque_destroy(wsrt_deque *q);
 
 /* Owner only.  Returns 0, or -1 if growing the array failed (out of memory). */
 int wsrt_deque_push(wsrt_deque *q, uintptr_t item);
-/* Owner only: the most recently pushed item (LIFO).  WS_DEQUE_GOT or
- * WS_DEQUE_EMPTY. */
+/* Owner only: the most recently pushed item (LIFO).  WSRT_DEQUE_GOT or
+ * WSRT_DEQUE_EMPTY. */
 int wsrt_deque_take(wsrt_deque *q, uintptr_t *item);
-/* Any thread: the oldest item (FIFO).  WS_DEQUE_GOT, WS_DEQUE_EMPTY, or
- * WS_DEQUE_LOST_RACE when another thief or the owner took it first. */
+/* Any thread: the oldest item (FIFO).  WSRT_DEQUE_GOT, WSRT_DEQUE_EMPTY, or
+ * WSRT_DEQUE_LOST_RACE when another thief or the owner took it first. */
 int wsrt_deque_steal(wsrt_deque *q, uintptr_t *item);
 
-/* As wsrt_deque_steal, but gives up (WS_DEQUE_EMPTY) when *done_flag reads 1
+/* As wsrt_deque_steal, but gives up (WSRT_DEQUE_EMPTY) when *done_flag reads 1
  * (WS_FRAME_DONE) after the item was read and before it is claimed: a
  * worker waiting for a frame steals only while that frame runs. */
 int wsrt_deque_steal_unless(wsrt_deque *q, uintptr_t *item, _Atomic uint32_t *done_flag);

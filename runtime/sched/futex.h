@@ -3,8 +3,8 @@
  * park and wake with.  Must never be used on a word shared between
  * processes (the calls are the PRIVATE ones).
  */
-#ifndef WSRUN_FUTEX_H
-#define WSRUN_FUTEX_H
+#ifndef WSRT_FUTEX_H
+#define WSRT_FUTEX_H
 
 #include <linux/futex.h>
 #include <stdatomic.h>

@@ -9,8 +9,8 @@
  * Must never be used where the function could leave by longjmp or by a
  * thread exit, and never by two threads on one stack at once.
  */
-#ifndef WSRUN_OWN_STACK_H
-#define WSRUN_OWN_STACK_H
+#ifndef WSRT_OWN_STACK_H
+#define WSRT_OWN_STACK_H
 
 #include <stdatomic.h>
 #include <stddef.h>

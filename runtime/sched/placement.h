@@ -7,8 +7,8 @@
  * "Costs measured on the project's VM").
  * Never fails anything: every call is a hint whose failure changes nothing.
  */
-#ifndef WSRUN_PLACEMENT_H
-#define WSRUN_PLACEMENT_H
+#ifndef WSRT_PLACEMENT_H
+#define WSRT_PLACEMENT_H
 
 #include <pthread.h>
 #include <sched.h>

@@ -212,7 +212,7 @@ void wsrt_pool_reap(wsrt_pool *p)
 {
     if (!p)
         return;
-    WS_ASSERT(!atomic_load_explicit(&p->running, memory_order_relaxed)); /* not during a run */
+    WSRT_ASSERT(!atomic_load_explicit(&p->running, memory_order_relaxed)); /* not during a run */
     reap_retired(p);
     wsrt_standby_release(&p->standby);
 }
@@ -240,8 +240,8 @@ wsrt_pool *wsrt_pool_create_with(const wsrt_pool_options *o)
     memset(p, 0, sizeof *p);
     p->prepared_jobs = jobs ? jobs : 1;
     p->thread_start = o->thread_start; /* before any thread starts: read-only since */
-    p->stack_bytes = o->stack_bytes ? o->stack_bytes : WS_WORKER_STACK_BYTES;
-    p->frame_frames = p->stack_bytes / WS_FRAME_STACK_SHARE / sizeof(ws_frame);
+    p->stack_bytes = o->stack_bytes ? o->stack_bytes : WSRT_WORKER_STACK_BYTES;
+    p->frame_frames = p->stack_bytes / WSRT_FRAME_STACK_SHARE / sizeof(ws_frame);
     atomic_init(&p->done, 0);
     atomic_init(&p->stopping, 0);
     atomic_init(&p->cut_short, 0);
@@ -367,7 +367,7 @@ void wsrt_pool_request_stop(wsrt_pool *p)
      * between and miss the stop, which then stopped the next run
      * instead.  Per pool: a stop of one pool never touches another. */
     atomic_store(&p->stop_pending, 1);
-    WS_HOOK("request_stop.flag_stored");
+    WSRT_HOOK("request_stop.flag_stored");
     if (!run_enter(p))
         return; /* the next run of this pool reads the flag */
     /* seq_cst: consume the flag (it was meant for this run) so that the
@@ -436,7 +436,7 @@ static void reset_run_state(wsrt_pool *p, ws_run *run)
 int wsrt_pool_run(wsrt_pool *p, ws_run *run, wsrt_pool_result *result)
 {
     /* One run at a time per pool (pool.h). */
-    WS_ASSERT(!atomic_load_explicit(&p->running, memory_order_relaxed));
+    WSRT_ASSERT(!atomic_load_explicit(&p->running, memory_order_relaxed));
     reap_retired(p); /* the threads of an earlier run */
     memset(result, 0, sizeof *result);
     reset_run_state(p, run);
@@ -463,13 +463,13 @@ int wsrt_pool_run(wsrt_pool *p, ws_run *run, wsrt_pool_result *result)
     /* seq_cst: the Dekker pair with wsrt_pool_request_stop (see there); it
      * also releases the workers' fields above to a signal handler or
      * progress reader that finds the run published. */
-    WS_HOOK("pool_run.before_publish");
+    WSRT_HOOK("pool_run.before_publish");
     atomic_store(&p->running, 1);
     /* A stop that came before the run was published applies to this run;
      * one that comes from now on finds the run.  seq_cst: see above. */
     if (atomic_exchange(&p->stop_pending, 0))
         wsrt_pool_request_stop(p);
-    WS_HOOK("pool_run.stop_checked");
+    WSRT_HOOK("pool_run.stop_checked");
     uint64_t t0 = wsrt_now_ns();
     for (unsigned i = 0; i < p->jobs; i++)
         p->workers[i]->t_origin = t0;

@@ -8,15 +8,15 @@
  * or keeps a process-wide pool pointer: the commands that install
  * handlers register their pool with runtime/cmd/pool_registry.h.
  */
-#ifndef WSRUN_POOL_H
-#define WSRUN_POOL_H
+#ifndef WSRT_POOL_H
+#define WSRT_POOL_H
 
 #include <stdint.h>
 
 #include "run.h"
 
 /* Bits of ws_ctx.attention: a thief asked for work; the run is stopping. */
-enum { WS_ATTN_REQUEST = 1u, WS_ATTN_STOP = 2u };
+enum { WSRT_ATTN_REQUEST = 1u, WSRT_ATTN_STOP = 2u };
 
 /* Set a bit of ctx->attention and fire its fj_trigger, as a thief or a
  * stop does (any thread; async-signal-safe). */
@@ -39,10 +39,10 @@ typedef struct wsrt_worker_stats {
 
 /* Trace events, recorded per worker only when ws_run.trace is set. */
 typedef enum wsrt_trace_kind {
-    WS_TRACE_RANGE = 1, /* run_one over indices [a, b) in one frame */
-    WS_TRACE_TASK = 2,  /* a stolen fork-join frame ran (a = victim worker) */
-    WS_TRACE_STEAL = 3, /* instant: took a frame from worker a */
-    WS_TRACE_PARK = 4,  /* asleep on the futex */
+    WSRT_TRACE_RANGE = 1, /* run_one over indices [a, b) in one frame */
+    WSRT_TRACE_TASK = 2,  /* a stolen fork-join frame ran (a = victim worker) */
+    WSRT_TRACE_STEAL = 3, /* instant: took a frame from worker a */
+    WSRT_TRACE_PARK = 4,  /* asleep on the futex */
 } wsrt_trace_kind;
 
 typedef struct wsrt_trace_event {
@@ -88,8 +88,8 @@ typedef struct wsrt_pool wsrt_pool;
  * object cannot be had.  Any thread; the pool then belongs to it (below). */
 wsrt_pool *wsrt_pool_create(unsigned jobs);
 /* The same, with each worker's C stack `stack_bytes` long (0: the
- * default, WS_WORKER_STACK_BYTES); its fork-join frame stack gets a
- * quarter of that (WS_FRAME_STACK_SHARE). */
+ * default, WSRT_WORKER_STACK_BYTES); its fork-join frame stack gets a
+ * quarter of that (WSRT_FRAME_STACK_SHARE). */
 wsrt_pool *wsrt_pool_create_stack(unsigned jobs, size_t stack_bytes);
 
 /* One line (no "wsrun: ", no way out) for a run whose result has
@@ -178,13 +178,13 @@ wsrt_pool *wsrt_pool_of_caller(void);
  * `ulimit -v`, so it is sized to what the deepest shipped workloads touch
  * (docs/design.md, "Worker memory"), not generously: wsrun 1.4's 256 MiB
  * kept -j61 from starting under a 16 GB limit. */
-#define WS_WORKER_STACK_BYTES ((size_t)64 << 20)
+#define WSRT_WORKER_STACK_BYTES ((size_t)64 << 20)
 /* The frame stack is this share of the C stack (1/4: 64 B frames, 16 MiB
  * and 262144 frames for the default). */
-#define WS_FRAME_STACK_SHARE 4
+#define WSRT_FRAME_STACK_SHARE 4
 /* --stack's range. */
-#define WS_WORKER_STACK_MIN ((size_t)256 << 10)
-#define WS_WORKER_STACK_MAX ((size_t)64 << 30)
+#define WSRT_WORKER_STACK_MIN ((size_t)256 << 10)
+#define WSRT_WORKER_STACK_MAX ((size_t)64 << 30)
 
 /* The C stack size of the workers of the pool whose worker runs on the
  * calling thread, or 0 off workers (async-signal-safe: the crash report). */

@@ -126,7 +126,7 @@ size_t wsrt_publish_half(wsrt_worker *w)
     ws_ctx *ctx = &w->base.ctx;
     ws_frame *f, *head = ctx->fj_head;
     size_t pending = 0;
-    WS_ASSERT(wsrt_this_worker == w); /* owner only: pushes on its deque */
+    WSRT_ASSERT(wsrt_this_worker == w); /* owner only: pushes on its deque */
     for (f = ctx->fj_pub; f < head; f++)
         pending += f->fn != NULL;
     if (pending == 0)
@@ -163,9 +163,9 @@ size_t wsrt_publish_half(wsrt_worker *w)
  * pushed later, i.e. run_one's own children, was synced. */
 void wsrt_push_split(wsrt_worker *w, uint64_t begin, uint64_t end)
 {
-    WS_ASSERT(wsrt_this_worker == w); /* owner only: pushes on its deque */
+    WSRT_ASSERT(wsrt_this_worker == w); /* owner only: pushes on its deque */
     /* The upper part of the innermost loop's range, never empty. */
-    WS_ASSERT(begin < end && end == w->range_end);
+    WSRT_ASSERT(begin < end && end == w->range_end);
     if (w->n_splits == SPLIT_FRAMES) {
         wsrt_err("index ranges nested deeper than %zu splits on worker %u", SPLIT_FRAMES,
                w->base.ctx.worker_id);
@@ -211,7 +211,7 @@ static int split_running_range(wsrt_worker *w)
 void ws__attend(ws_ctx *ctx)
 {
     wsrt_worker *w = worker_of(ctx);
-    WS_ASSERT(wsrt_this_worker == w); /* owner only: publishes its private frames */
+    WSRT_ASSERT(wsrt_this_worker == w); /* owner only: publishes its private frames */
     /* relaxed: the bit is a request, not a carrier of data. */
     uint32_t a = atomic_load_explicit(&ctx->attention, memory_order_relaxed);
     /* Clear the request only when something was published: otherwise it
@@ -234,7 +234,7 @@ void ws__attend_at(ws_ctx *ctx, ws_frame *top)
 {
     if (WS_UNLIKELY(top > ctx->fj_limit))
         ws__frames_exhausted(ctx); /* the spare frame was spawned */
-    WS_ASSERT(wsrt_this_worker == worker_of(ctx)); /* owner only, as ws__attend */
+    WSRT_ASSERT(wsrt_this_worker == worker_of(ctx)); /* owner only, as ws__attend */
     /* relaxed: as in ws__attend. */
     uint32_t a = atomic_load_explicit(&ctx->attention, memory_order_relaxed);
     if (!a) {
@@ -331,8 +331,8 @@ static void run_stolen(wsrt_worker *w, ws_frame *f, unsigned victim)
     ws_ctx *ctx = &w->base.ctx;
     /* A frame is stolen once: never one already done.  relaxed: the
      * steal's CAS gave us the frame; only we and its owner read it. */
-    WS_ASSERT(atomic_load_explicit(&f->state, memory_order_relaxed) == WS_FRAME_PENDING);
-    WS_ASSERT(f->fn != NULL); /* running frames are never published */
+    WSRT_ASSERT(atomic_load_explicit(&f->state, memory_order_relaxed) == WS_FRAME_PENDING);
+    WSRT_ASSERT(f->fn != NULL); /* running frames are never published */
     /* relaxed: only read by the owner to pick whom to help while waiting. */
     atomic_store_explicit(&f->thief, ctx->worker_id + 1, memory_order_relaxed);
     w->stats.steals++;
@@ -343,10 +343,10 @@ static void run_stolen(wsrt_worker *w, ws_frame *f, unsigned victim)
      * then a sync before it returns): keep it aside, give the stolen frame
      * an empty buffer, and put the message back after.  A worker with
      * nothing running (worker_loop) has an empty buffer: no copy then. */
-    char kept_msg[WS_ERRBUF];
+    char kept_msg[WSRT_ERRBUF];
     int kept = w->base.errbuf[0] != '\0';
     if (kept)
-        memcpy(kept_msg, w->base.errbuf, WS_ERRBUF);
+        memcpy(kept_msg, w->base.errbuf, WSRT_ERRBUF);
     w->base.errbuf[0] = '\0';
     ws_frame *copy = ctx->fj_head;
     if (WS_UNLIKELY(copy >= ctx->fj_limit))
@@ -368,7 +368,7 @@ static void run_stolen(wsrt_worker *w, ws_frame *f, unsigned victim)
     uint64_t t0 = w->pool->run->trace ? wsrt_now_ns() : 0;
     int status = fn(ctx, copy);
     if (w->pool->run->trace && fn != wsrt_range_task)
-        wsrt_trace_add(w, WS_TRACE_TASK, t0, wsrt_now_ns(), victim, 0);
+        wsrt_trace_add(w, WSRT_TRACE_TASK, t0, wsrt_now_ns(), victim, 0);
     ctx->fj_head = copy;
     if (ctx->fj_pub > copy)
         ctx->fj_pub = copy;
@@ -382,7 +382,7 @@ static void run_stolen(wsrt_worker *w, ws_frame *f, unsigned victim)
     if (status != WS_OK)
         f->stolen_err = strdup(w->base.errbuf[0] ? w->base.errbuf : "child task failed");
     if (kept)
-        memcpy(w->base.errbuf, kept_msg, WS_ERRBUF);
+        memcpy(w->base.errbuf, kept_msg, WSRT_ERRBUF);
     else
         w->base.errbuf[0] = '\0';
     /* release: the owner that acquires DONE sees status, ret and the
@@ -406,16 +406,16 @@ int wsrt_try_steal_from(wsrt_worker *w, wsrt_worker *victim, _Atomic uint32_t *w
     uintptr_t item;
     w->stats.steal_tries++;
     int r = wsrt_deque_steal_unless(&victim->deque, &item, waited_state);
-    if (r == WS_DEQUE_GOT) {
+    if (r == WSRT_DEQUE_GOT) {
         wake_one(w->pool);
         if (w->pool->run->trace) {
             uint64_t t = wsrt_now_ns();
-            wsrt_trace_add(w, WS_TRACE_STEAL, t, t, victim->base.ctx.worker_id, 0);
+            wsrt_trace_add(w, WSRT_TRACE_STEAL, t, t, victim->base.ctx.worker_id, 0);
         }
         run_stolen(w, (ws_frame *)item, victim->base.ctx.worker_id);
         return 1;
     }
-    if (r == WS_DEQUE_EMPTY)
+    if (r == WSRT_DEQUE_EMPTY)
         ask_for_work(victim);
     return 0;
 }
@@ -426,7 +426,7 @@ static int finish_sync(ws_ctx *ctx, ws_frame *f)
 {
     int status = f->status;
     if (f->stolen_err) {
-        snprintf(((wsrt_ctx_base *)ctx)->errbuf, WS_ERRBUF, "%s", f->stolen_err);
+        snprintf(((wsrt_ctx_base *)ctx)->errbuf, WSRT_ERRBUF, "%s", f->stolen_err);
         free(f->stolen_err);
         f->stolen_err = NULL;
     }
@@ -444,13 +444,13 @@ static void wait_for_thief(wsrt_worker *w, ws_frame *f)
     while (atomic_load_explicit(&f->state, memory_order_acquire) != WS_FRAME_DONE) {
         /* relaxed: a stale 0 only delays helping by one round. */
         uint32_t thief = atomic_load_explicit(&f->thief, memory_order_relaxed);
-        WS_HOOK("sync.before_help");
+        WSRT_HOOK("sync.before_help");
         /* The thief may finish f between the load of state above and its
          * steal, then take unrelated work and publish part of it: the
          * steal re-checks f's state before it claims an item (deque.c),
          * so this worker runs only f's descendants, as the header says. */
         int helped = thief && wsrt_try_steal_from(w, w->pool->workers[thief - 1], &f->state);
-        WS_HOOK("sync.after_help");
+        WSRT_HOOK("sync.after_help");
         if (helped) {
             fails = 0;
             continue;
@@ -470,8 +470,8 @@ int ws__sync_slow(ws_ctx *ctx, ws_frame *f)
 {
     wsrt_worker *w = worker_of(ctx);
     uintptr_t item;
-    WS_ASSERT(wsrt_this_worker == w); /* owner only: takes from its deque */
-    if (wsrt_deque_take(&w->deque, &item) == WS_DEQUE_GOT) {
+    WSRT_ASSERT(wsrt_this_worker == w); /* owner only: takes from its deque */
+    if (wsrt_deque_take(&w->deque, &item) == WSRT_DEQUE_GOT) {
         /* Not stolen: f was the newest published frame.  It is private
          * again; run it as the inline path does. */
         if ((ws_frame *)item != f) {
@@ -486,7 +486,7 @@ int ws__sync_slow(ws_ctx *ctx, ws_frame *f)
      * into it. */
     wait_for_thief(w, f);
     /* relaxed: wait_for_thief's acquire load already saw DONE. */
-    WS_ASSERT(atomic_load_explicit(&f->state, memory_order_relaxed) == WS_FRAME_DONE);
+    WSRT_ASSERT(atomic_load_explicit(&f->state, memory_order_relaxed) == WS_FRAME_DONE);
     ctx->fj_head = f;
     ctx->fj_pub = f;
     return finish_sync(ctx, f);
@@ -496,12 +496,12 @@ int ws__sync_slow(ws_ctx *ctx, ws_frame *f)
  * frames, newest first: run one here if no thief took it, else wait. */
 void wsrt_sync_splits(wsrt_worker *w, size_t base)
 {
-    WS_ASSERT(wsrt_this_worker == w); /* owner only: takes from its deque */
-    WS_ASSERT(w->n_splits >= base); /* the loop that split them syncs them */
+    WSRT_ASSERT(wsrt_this_worker == w); /* owner only: takes from its deque */
+    WSRT_ASSERT(w->n_splits >= base); /* the loop that split them syncs them */
     while (w->n_splits > base) {
         ws_frame *half = &w->splits[w->n_splits - 1];
         uintptr_t item;
-        if (wsrt_deque_take(&w->deque, &item) == WS_DEQUE_GOT) {
+        if (wsrt_deque_take(&w->deque, &item) == WSRT_DEQUE_GOT) {
             if ((ws_frame *)item != half) {
                 wsrt_err("internal error: split ranges synced out of order on worker %u",
                        w->base.ctx.worker_id);

@@ -6,8 +6,8 @@
  * Never included outside those files: everything else goes through
  * pool.h, so the layout can change without touching a caller.
  */
-#ifndef WSRUN_SCHED_INTERNAL_H
-#define WSRUN_SCHED_INTERNAL_H
+#ifndef WSRT_SCHED_INTERNAL_H
+#define WSRT_SCHED_INTERNAL_H
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -22,8 +22,8 @@
 #include "standby.h"
 #include "wsrt_assert.h"
 
-#define ATTN_REQUEST WS_ATTN_REQUEST
-#define ATTN_STOP WS_ATTN_STOP
+#define ATTN_REQUEST WSRT_ATTN_REQUEST
+#define ATTN_STOP WSRT_ATTN_STOP
 
 /* Frames per worker: the pool's frame_frames (a share of its C stack,
  * pool.h), touched only as deep as the program nests (MAP_NORESERVE).  One
@@ -173,7 +173,7 @@ static inline int range_top_is(const wsrt_worker *w, const ws_frame *f)
 /* The top is f, flag clear. */
 static inline void range_top_set(wsrt_worker *w, ws_frame *f)
 {
-    WS_ASSERT(((uintptr_t)f & RANGE_TOP_AT_PUBLISHED) == 0); /* frames are aligned */
+    WSRT_ASSERT(((uintptr_t)f & RANGE_TOP_AT_PUBLISHED) == 0); /* frames are aligned */
     w->range_top.bits = (uintptr_t)f;
 }
 

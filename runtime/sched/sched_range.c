@@ -29,7 +29,7 @@ static void keep_failure(wsrt_pool *p, uint64_t index, unsigned worker, const ch
 {
     /* fail_lock is held (by someone: a default mutex has no owner to ask;
      * trylock has no effect when the check passes). */
-    WS_ASSERT(pthread_mutex_trylock(&p->fail_lock) == EBUSY);
+    WSRT_ASSERT(pthread_mutex_trylock(&p->fail_lock) == EBUSY);
     unsigned n = p->n_kept;
     if (n == MAX_FAILURES_PRINTED) {
         if (index > p->kept[n - 1].index)
@@ -52,7 +52,7 @@ static void keep_failure(wsrt_pool *p, uint64_t index, unsigned worker, const ch
 static void report_failure(wsrt_worker *w, uint64_t index)
 {
     wsrt_pool *p = w->pool;
-    const char *msg = w->base.errbuf[0] ? w->base.errbuf : "failed " WS_NO_MESSAGE;
+    const char *msg = w->base.errbuf[0] ? w->base.errbuf : "failed " WSRT_NO_MESSAGE;
     pthread_mutex_lock(&p->fail_lock);
     p->failed++;
     if (p->run->policy.keep_going)
@@ -247,7 +247,7 @@ int wsrt_range_task(ws_ctx *ctx, ws_frame *self)
         i = range_loop(w, i, &end, &done, LOOP_PLAIN);
     w->current_index = UINT64_MAX;
     /* Every frame run_one pushed was synced (pick_up_split, each index). */
-    WS_ASSERT(range_top_is(w, ctx->fj_head));
+    WSRT_ASSERT(range_top_is(w, ctx->fj_head));
     /* Left by a stop with indices not run: the run stopped early (a stop
      * after the last index does not make a complete run so).  relaxed:
      * read after every worker left the run (wsrt_pool_run's acquire). */
@@ -257,7 +257,7 @@ int wsrt_range_task(ws_ctx *ctx, ws_frame *self)
     w->range_end = outer_end;
     w->stats.indices += i - start;
     if (w->pool->run->trace && i > start)
-        wsrt_trace_add(w, WS_TRACE_RANGE, t0, wsrt_now_ns(), start, i);
+        wsrt_trace_add(w, WSRT_TRACE_RANGE, t0, wsrt_now_ns(), start, i);
     wsrt_sync_splits(w, split_base);
     return WS_OK;
 }
@@ -287,7 +287,7 @@ static void worker_loop(wsrt_worker *w)
     while (!atomic_load_explicit(&p->done, memory_order_acquire)) {
         /* Between frames a worker holds nothing: its frame stack, split
          * stack and nesting are back at their base. */
-        WS_ASSERT(w->base.ctx.fj_head == w->frames && w->base.ctx.fj_pub == w->frames &&
+        WSRT_ASSERT(w->base.ctx.fj_head == w->frames && w->base.ctx.fj_pub == w->frames &&
                   w->n_splits == 0 && w->nesting == 0);
         int got = 0;
         if (p->jobs > 1) {
@@ -327,7 +327,7 @@ static void worker_loop(wsrt_worker *w)
         uint64_t t1 = wsrt_now_ns();
         t_parked += t1 - t0;
         if (p->run->trace)
-            wsrt_trace_add(w, WS_TRACE_PARK, t0, t1, 0, 0);
+            wsrt_trace_add(w, WSRT_TRACE_PARK, t0, t1, 0, 0);
         if (park_ns < PARK_MAX_NS)
             park_ns *= 2;
         rounds = park_after - 1; /* one round of steals, then park again */
@@ -393,7 +393,7 @@ void wsrt_worker_run(wsrt_worker *w)
         pthread_mutex_lock(&p->fail_lock);
         p->worker_init_failed = 1;
         wsrt_err("%s: worker_init failed on worker %u: %s", d->name, w->base.ctx.worker_id,
-               w->base.errbuf[0] ? w->base.errbuf : WS_NO_MESSAGE);
+               w->base.errbuf[0] ? w->base.errbuf : WSRT_NO_MESSAGE);
         pthread_mutex_unlock(&p->fail_lock);
         wsrt_pool_request_stop(p);
         ready = 0;

@@ -11,8 +11,8 @@
  * Must never run anything on a thread before it is handed a function, and
  * never leave a thread it started unjoined after wsrt_standby_release.
  */
-#ifndef WSRUN_STANDBY_H
-#define WSRUN_STANDBY_H
+#ifndef WSRT_STANDBY_H
+#define WSRT_STANDBY_H
 
 #include <pthread.h>
 #include <stddef.h>

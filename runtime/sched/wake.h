@@ -31,8 +31,8 @@
  * Must never be called with the fields of another pool than the one
  * whose deques were pushed to or looked at.
  */
-#ifndef WSRUN_WAKE_H
-#define WSRUN_WAKE_H
+#ifndef WSRT_WAKE_H
+#define WSRT_WAKE_H
 
 #include <stdatomic.h>
 #include <stdint.h>

@@ -4,7 +4,7 @@
  * (wstask_input_origin from any thread, as it only reads).  Must never print
  * (errors go back through ws_fail), never read the files themselves
  * beyond a PNG signature check, never hold a list line longer than
- * WS_LIST_LINE_MAX, and never keep listing once ws_stopping says so.
+ * WSTASK_LIST_LINE_MAX, and never keep listing once ws_stopping says so.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -127,7 +127,7 @@ typedef struct wstask_index_pattern {
 
 /* Widest number a pattern may ask for (%040d); numbers are formatted in
  * 64-byte buffers. */
-#define WS_PATTERN_MAX_WIDTH 40
+#define WSTASK_PATTERN_MAX_WIDTH 40
 
 /* 1: a pattern (parsed into *p); 0: no conversion at all; -1: a '%' that is
  * not one supported conversion (message in why). */
@@ -149,14 +149,14 @@ static int wstask_pattern_parse(const char *text, wstask_index_pattern *p, char 
             zero = 1;
             j++;
         }
-        while (wstask_is_digit(text[j]) && width <= WS_PATTERN_MAX_WIDTH)
+        while (wstask_is_digit(text[j]) && width <= WSTASK_PATTERN_MAX_WIDTH)
             width = width * 10 + (text[j++] - '0');
-        if (width > WS_PATTERN_MAX_WIDTH ||
+        if (width > WSTASK_PATTERN_MAX_WIDTH ||
             (text[j] != 'd' && text[j] != 'i' && text[j] != 'u')) {
             snprintf(why, why_size,
                      "'%%' at character %zu is not %%d, %%i, %%u (with an optional 0 flag "
                      "and a width up to %d) or %%%%",
-                     i + 1, WS_PATTERN_MAX_WIDTH);
+                     i + 1, WSTASK_PATTERN_MAX_WIDTH);
             return -1;
         }
         if (found) {
@@ -215,7 +215,7 @@ typedef struct wstask_index_set {
     uint64_t len;
 } wstask_index_set;
 
-#define WS_INDEX_SET_MAX (UINT64_C(1) << 24)
+#define WSTASK_INDEX_SET_MAX (UINT64_C(1) << 24)
 
 /* 0 with *set filled, or -1 when the fast path does not apply (a '%' or
  * an unreadable folder): then every index is checked with stat. */
@@ -273,10 +273,10 @@ static int wstask_index_set_build(const wstask_index_pattern *p, wstask_index_se
         size_t k = 0;
         while (k < nd && wstask_is_digit(digits[k]))
             index = index * 10 + (uint64_t)(digits[k++] - '0');
-        if (k != nd || index >= WS_INDEX_SET_MAX)
+        if (k != nd || index >= WSTASK_INDEX_SET_MAX)
             continue;
         /* Only the exact spelling counts: image_07 is not image_%d's 7. */
-        char number[64]; /* widths are at most WS_PATTERN_MAX_WIDTH */
+        char number[64]; /* widths are at most WSTASK_PATTERN_MAX_WIDTH */
         int n = snprintf(number, sizeof number, p->zero_pad ? "%0*" PRIu64 : "%*" PRIu64,
                          p->width, index);
         if (n < 0 || (size_t)n != middle_len || memcmp(number, middle, middle_len) != 0)
@@ -301,8 +301,8 @@ static int wstask_index_set_build(const wstask_index_pattern *p, wstask_index_se
     closedir(d);
     /* Above the largest index seen, nothing is known: the set ends there
      * only if that was below the cap (else stat decides). */
-    if (set->len > WS_INDEX_SET_MAX)
-        set->len = WS_INDEX_SET_MAX;
+    if (set->len > WSTASK_INDEX_SET_MAX)
+        set->len = WSTASK_INDEX_SET_MAX;
     return 0;
 }
 
@@ -325,7 +325,7 @@ static int wstask_input_from_pattern(ws_ctx *ctx, const char *spec, const wstask
             return ws_fail(ctx, "out of memory listing input '%s'", spec);
         }
         int present = have_set && i < set.len ? set.present[i]
-                      : have_set && set.len < WS_INDEX_SET_MAX ? 0
+                      : have_set && set.len < WSTASK_INDEX_SET_MAX ? 0
                                                                : wstask_path_exists(path);
         if (!present) {
             free(set.present);
@@ -492,8 +492,8 @@ static int wstask_input_push_listed(wstask_input *in, char *path, size_t line)
  * system would refuse still reaches its own message ("File name too
  * long"), while /dev/zero or a binary file named as a list cannot make
  * one line grow without bound. */
-#define WS_LIST_LINE_MAX (2 * PATH_MAX)
-#define WS_LIST_READ_BYTES 65536
+#define WSTASK_LIST_LINE_MAX (2 * PATH_MAX)
+#define WSTASK_LIST_READ_BYTES 65536
 
 /* Wait until fd has bytes (or end of file) or the run is stopping: a pipe
  * or FIFO may block for ever, and a Ctrl-C may be delivered to another
@@ -520,8 +520,8 @@ static int wstask_list_wait(ws_ctx *ctx, int fd)
 static int wstask_input_from_list(ws_ctx *ctx, const char *spec, int fd, wstask_input *in)
 {
     in->list = strdup(spec);
-    char *buf = (char *)malloc(WS_LIST_READ_BYTES);
-    char *line = (char *)malloc(WS_LIST_LINE_MAX + 1);
+    char *buf = (char *)malloc(WSTASK_LIST_READ_BYTES);
+    char *line = (char *)malloc(WSTASK_LIST_LINE_MAX + 1);
     if (!in->list || !buf || !line) {
         free(buf);
         free(line);
@@ -537,7 +537,7 @@ static int wstask_input_from_list(ws_ctx *ctx, const char *spec, int fd, wstask_
                 rc = ws_fail(ctx, "%s: listing stopped by an interrupt at line %zu", spec, line_no);
                 break;
             }
-            ssize_t got = read(fd, buf, WS_LIST_READ_BYTES);
+            ssize_t got = read(fd, buf, WSTASK_LIST_READ_BYTES);
             if (got < 0 && errno == EINTR)
                 continue;
             if (got < 0) {
@@ -557,10 +557,10 @@ static int wstask_input_from_list(ws_ctx *ctx, const char *spec, int fd, wstask_
                 break;
             }
             if (c != '\n') {
-                if (used == WS_LIST_LINE_MAX) {
+                if (used == WSTASK_LIST_LINE_MAX) {
                     rc = ws_fail(ctx, "%s:%zu: a line longer than %d bytes: this is not a list of "
                                       "paths, one per line",
-                                 spec, line_no, WS_LIST_LINE_MAX);
+                                 spec, line_no, WSTASK_LIST_LINE_MAX);
                     break;
                 }
                 line[used++] = c;

@@ -9,8 +9,8 @@
  * so an error names the list and the line.  Part of build/libwstasks.a
  * (input.c): declares only what the plugins and tests use.
  */
-#ifndef WS_INPUT_H
-#define WS_INPUT_H
+#ifndef WSTASK_INPUT_H
+#define WSTASK_INPUT_H
 
 #include <limits.h>
 #include <stddef.h>
@@ -34,7 +34,7 @@ int wstask_input_select(ws_ctx *ctx, const char *spec, wstask_input *in);
 void wstask_input_free(wstask_input *in);
 
 /* Room for wstask_input_origin's text: a list's path and a line number. */
-#define WS_INPUT_ORIGIN_MAX (PATH_MAX + 32)
+#define WSTASK_INPUT_ORIGIN_MAX (PATH_MAX + 32)
 
 /* "list.txt:3: " when path i came from line 3 of list.txt, else "": the
  * prefix of every message about path i, so the user finds the line to fix. */

@@ -168,7 +168,7 @@ void wstask_textout_tsv_field(wstask_textout *t, const char *s)
  * are UTF-8 on any sane system, and JSON allows raw UTF-8. */
 void wstask_textout_json_string(wstask_textout *t, const char *s)
 {
-    char room[WS_JSON_ESCAPE_MAX];
+    char room[WSRT_JSON_ESCAPE_MAX];
     wstask_textout_put(t, "\"", 1);
     for (; *s; s++) {
         const char *escape = wsrt_json_escape((unsigned char)*s, room);

@@ -4,8 +4,8 @@
  * strings, TSV with backslash escapes).  Part of build/libwstasks.a
  * (manifest.c).  A write error is kept in `err` (the first one), never lost.
  */
-#ifndef WS_MANIFEST_H
-#define WS_MANIFEST_H
+#ifndef WSTASK_MANIFEST_H
+#define WSTASK_MANIFEST_H
 
 #include <stddef.h>
 #include <stdint.h>

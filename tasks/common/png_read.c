@@ -102,7 +102,7 @@ static int wstask_file_read_to(wstask_png_reader *r, int fd, size_t want)
 
 /* Room for the chunks beside the pixels (ICC profile, EXIF, text) in the
  * bound below: generous for any real image, yet a fixed amount. */
-#define WS_PNG_OTHER_CHUNKS ((uint64_t)16 << 20)
+#define WSTASK_PNG_OTHER_CHUNKS ((uint64_t)16 << 20)
 
 /* The most bytes a PNG whose IHDR is at r->file + 8 can need: its
  * filtered rows (with Adam7's extra filter bytes), stored uncompressed,
@@ -118,7 +118,7 @@ static uint64_t wstask_png_size_bound(const wstask_png_reader *r)
         depth = 16;
     uint64_t row = (width * channels * depth + 7) / 8; /* width < 2^32: no overflow */
     uint64_t rows = height * (row + 15);               /* a filter byte per pass and rounding */
-    return rows + rows / 8 + WS_PNG_OTHER_CHUNKS;
+    return rows + rows / 8 + WSTASK_PNG_OTHER_CHUNKS;
 }
 
 static int wstask_png_precheck(wstask_png_reader *r, uint64_t max_pixels);
@@ -246,24 +246,24 @@ int wstask_png_open_loaded(wstask_png_reader *r, int convert, uint64_t max_pixel
 
     if (color == PNG_COLOR_TYPE_PALETTE) {
         png_set_palette_to_rgb(png);
-        if (has_trns && convert == WS_CONVERT_KEEP)
+        if (has_trns && convert == WSTASK_CONVERT_KEEP)
             png_set_tRNS_to_alpha(png);
     }
     if (color == PNG_COLOR_TYPE_GRAY && depth < 8)
         png_set_expand_gray_1_2_4_to_8(png);
     if (depth == 16) {
-        if (convert != WS_CONVERT_KEEP) {
+        if (convert != WSTASK_CONVERT_KEEP) {
             png_set_scale_16(png);
         } else {
             png_set_swap(png); /* PNG stores big-endian; callers get little-endian */
         }
     }
-    if (convert == WS_CONVERT_GRAY) {
+    if (convert == WSTASK_CONVERT_GRAY) {
         if (color & PNG_COLOR_MASK_COLOR)
             png_set_rgb_to_gray_fixed(png, 1, -1, -1);
         if (color & PNG_COLOR_MASK_ALPHA)
             png_set_strip_alpha(png);
-    } else if (convert == WS_CONVERT_RGB) {
+    } else if (convert == WSTASK_CONVERT_RGB) {
         if (!(color & PNG_COLOR_MASK_COLOR))
             png_set_gray_to_rgb(png);
         if (color & PNG_COLOR_MASK_ALPHA)

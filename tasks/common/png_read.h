@@ -8,18 +8,18 @@
  * from its size, before it is read.  Part of build/libwstasks.a (png_read.c); also compiled
  * into the PNG fuzz target.  One wstask_png_reader per thread, never shared.
  */
-#ifndef WS_PNG_READ_H
-#define WS_PNG_READ_H
+#ifndef WSTASK_PNG_READ_H
+#define WSTASK_PNG_READ_H
 
 #include <png.h>
 #include <stddef.h>
 #include <stdint.h>
 
-enum { WS_CONVERT_KEEP = 0, WS_CONVERT_GRAY = 1, WS_CONVERT_RGB = 2 };
-#define WS_CONVERT_CHOICES "keep|gray|rgb"
+enum { WSTASK_CONVERT_KEEP = 0, WSTASK_CONVERT_GRAY = 1, WSTASK_CONVERT_RGB = 2 };
+#define WSTASK_CONVERT_CHOICES "keep|gray|rgb"
 
 /* 100 megapixels: any photo; a 1,000,000 x 1,000,000 header is refused. */
-#define WS_DEFAULT_MAX_PIXELS "100000000"
+#define WSTASK_DEFAULT_MAX_PIXELS "100000000"
 
 /* The decoded image as the caller receives it (after any conversion). */
 typedef struct wstask_image_info {
@@ -61,7 +61,7 @@ uint32_t wstask_png_be32(const unsigned char *p);
 int wstask_is_png_data(const unsigned char *p, size_t len);
 
 /* Read the header of the file in r->file; choose the transforms for
- * `convert` (WS_CONVERT_*).  On success *out describes the pixels
+ * `convert` (WSTASK_CONVERT_*).  On success *out describes the pixels
  * wstask_png_read_pixels will produce.  0, or -1 with r->why set (the reader is
  * closed then). */
 int wstask_png_open_loaded(wstask_png_reader *r, int convert, uint64_t max_pixels, wstask_image_info *out);

@@ -43,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 set++;
             }
         if (set != scan.done || scan.keep_len > size || scan.keep_len < key.header_len ||
-            (scan.keep_len - key.header_len) % WS_JOURNAL_RECORD != 0)
+            (scan.keep_len - key.header_len) % WSRT_JOURNAL_RECORD != 0)
             abort();
     }
     free(copy);

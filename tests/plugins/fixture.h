@@ -4,8 +4,8 @@
  * Fixtures exist to be refused or to fail on purpose; never use them as
  * examples (plugins/hello.c is the example).
  */
-#ifndef WSRUN_TEST_FIXTURE_H
-#define WSRUN_TEST_FIXTURE_H
+#ifndef WSTEST_FIXTURE_H
+#define WSTEST_FIXTURE_H
 
 #include "wsrun.h"
 
