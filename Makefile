@@ -61,6 +61,18 @@ CFLAGS_ALL = $(CSTD) $(OPT) $(WARN) -pthread -Iinclude $(RT_INC) $(EXTRA_CFLAGS)
 PNG_CFLAGS = $(shell pkg-config --cflags libpng 2>/dev/null)
 PNG_LIBS   = $(shell pkg-config --libs libpng 2>/dev/null || echo -lpng) -lz
 
+# Header dependencies live in .d files beside each output (DEPFLAGS).  A
+# build folder made before them (wsrun 1.4 and older) knows no headers, so
+# a changed wsrun.h would leave its plugins stale: start it afresh, once.
+DEPS_STAMP := $(BUILD)/.deps-v1
+ifneq ($(wildcard $(BUILD)/obj),)
+ifeq ($(wildcard $(DEPS_STAMP)),)
+$(info wsrun: $(BUILD)/ was built without header dependency files: removing it to build afresh)
+$(shell rm -rf '$(BUILD)')
+endif
+endif
+$(shell mkdir -p '$(BUILD)' && touch '$(DEPS_STAMP)')
+
 .DEFAULT_GOAL := all
 # Keep intermediate objects (the sanitizer builds) so reruns do not rebuild.
 .SECONDARY:
