@@ -22,6 +22,7 @@
 #include "shard.h"
 #include "placement.h"
 #include "pool.h"
+#include "term_text.h"
 
 #define MAX_RETRIES 1000
 #define MAX_COUNT ((uint64_t)INT64_MAX)
@@ -381,8 +382,13 @@ void wsrt_args_free(wsrt_args *a)
 void wsrt_args_print_plugin_help(FILE *out, const ws_run *run, const char *program)
 {
     const ws_plugin *d = &run->desc;
-    fprintf(out, "%s %s - %s\n", d->name, d->version ? d->version : "(no version)",
-            d->description ? d->description : "(no description)");
+    /* The descriptor's text as a terminal shows it as is (term_text.h). */
+    char version[256], description[1024];
+    const char *v = d->version ? d->version : "(no version)";
+    const char *desc = d->description ? d->description : "(no description)";
+    wsrt_term_text(version, sizeof version, v, strlen(v));
+    wsrt_term_text(description, sizeof description, desc, strlen(desc));
+    fprintf(out, "%s %s - %s\n", d->name, version, description);
     fprintf(out, "file: %s (built for plugin ABI %u.%u)\n\n", run->plugin_path, d->abi_major,
             d->abi_minor);
     fprintf(out, "usage: %s --plugin %s [--count N] [-o key=value ...]\n\n", program, d->name);

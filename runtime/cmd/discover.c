@@ -19,6 +19,7 @@
 
 #include "loader.h"
 #include "run.h"
+#include "term_text.h"
 
 typedef struct found_plugin {
     size_t dir;                       /* index in the folder list */
@@ -156,11 +157,21 @@ static void scan_dir(listing *l, size_t dir)
     free(names);
 }
 
+/* A descriptor's text as a terminal shows it as is (term_text.h): a
+ * plugin's version or description may hold control sequences. */
+static const char *shown(char *buf, size_t size, const char *text)
+{
+    wsrt_term_text(buf, size, text, strlen(text));
+    return buf;
+}
+
 static void print_listing(FILE *out, const listing *l)
 {
     int name_w = 4, version_w = 7;
+    char name[256], version[256], description[1024];
     for (size_t k = 0; k < l->n; k++) {
-        int nw = (int)strlen(l->plugins[k].name), vw = (int)strlen(l->plugins[k].version);
+        int nw = (int)strlen(shown(name, sizeof name, l->plugins[k].name));
+        int vw = (int)strlen(shown(version, sizeof version, l->plugins[k].version));
         name_w = nw > name_w ? nw : name_w;
         version_w = vw > version_w ? vw : version_w;
     }
@@ -171,8 +182,9 @@ static void print_listing(FILE *out, const listing *l)
             fprintf(out, "%s%s:\n", shown_dir == (size_t)-1 ? "" : "\n", l->dirs[f->dir]);
             shown_dir = f->dir;
         }
-        fprintf(out, "  %-*s  %-*s  %s", name_w, f->name, version_w, f->version,
-                f->description);
+        fprintf(out, "  %-*s  %-*s  %s", name_w, shown(name, sizeof name, f->name), version_w,
+                shown(version, sizeof version, f->version),
+                shown(description, sizeof description, f->description));
         if (f->shadowed_by)
             fprintf(out, " (shadowed by %s/%s.so)", l->dirs[l->plugins[f->shadowed_by - 1].dir],
                     f->name);

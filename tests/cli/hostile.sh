@@ -151,4 +151,14 @@ exec 3>&-
 check "Ctrl-C while init waits on a list ends the run with 130 (got $status)" test "$status" -eq 130
 check "  saying the listing stopped" grep -q "list.fifo: listing stopped by an interrupt" err
 
+# A plugin's own text (version, description) with control sequences:
+# --list-plugins and --help print it escaped, never raw.
+WSRUN_PLUGIN_PATH=$FIXTURES "$W" --list-plugins >list.txt 2>/dev/null
+check "--list-plugins escapes a description's control bytes" \
+    grep -qE '^  ctrltext +1\\x1b\[2J +evil \\x1b\]0;PWNED\\x07 text$' list.txt
+check "--list-plugins prints no raw ESC or BEL" bash -c "! grep -q \$'[\\x1b\\x07]' list.txt"
+"$W" -p "$FIXTURES/ctrltext.so" --help >help.txt 2>&1
+check "--help escapes them too" grep -qF 'ctrltext 1\x1b[2J - evil \x1b]0;PWNED\x07 text' help.txt
+check "--help prints no raw ESC or BEL" bash -c "! grep -q \$'[\\x1b\\x07]' help.txt"
+
 cli_finish
