@@ -142,6 +142,17 @@ static inline void pick_up_split(wsrt_worker *w, uint64_t *end)
         *end = w->range_end;
 }
 
+/* The loop left indices not run because the run is stopping: the run
+ * stopped early (a stop after the last index leaves a complete run).
+ * Marked where the loop breaks, so no exit path keeps the range's end
+ * live for a test after the loop (that cost the plain loop 2 instructions
+ * an index).  relaxed: read after every worker left the run
+ * (wsrt_pool_run's acquire). */
+static inline void mark_cut_short(wsrt_worker *w)
+{
+    atomic_store_explicit(&w->pool->cut_short, 1, memory_order_relaxed);
+}
+
 /* How range_loop runs its indices: one at a time through run_one
  * (plain); the same with a journal or a resume set in use (hooked:
  * pool->hooked), which adds a skip test and a completion call per index;
@@ -196,8 +207,10 @@ WS__ALWAYS_INLINE static inline uint64_t range_loop(wsrt_worker *w, uint64_t i, 
         /* relaxed: see ws_poll. */
         uint32_t attn = atomic_load_explicit(&ctx->attention, memory_order_relaxed);
         if (WS_UNLIKELY(attn)) {
-            if (attn & ATTN_STOP)
+            if (attn & ATTN_STOP) {
+                mark_cut_short(w);
                 break;
+            }
             split_for_thief(w, i, end);
         }
         if (kind != LOOP_PLAIN && h->skip_bits && (h->skip_bits[i / 64] >> (i % 64)) & 1) {
@@ -209,8 +222,10 @@ WS__ALWAYS_INLINE static inline uint64_t range_loop(wsrt_worker *w, uint64_t i, 
         if (kind == LOOP_BLOCKS) {
             uint64_t next;
             d += run_block_from(w, h, i, *end, &next);
-            if (next == i)
+            if (next == i) {
+                mark_cut_short(w);
                 break;
+            }
             i = next;
         } else {
             /* failed: for good, after the retries (a retry may succeed). */
@@ -268,11 +283,6 @@ int wsrt_range_task(ws_ctx *ctx, ws_frame *self)
     w->current_index = UINT64_MAX;
     /* Every frame run_one pushed was synced (pick_up_split, each index). */
     WSRT_ASSERT(range_top_is(w, ctx->fj_head));
-    /* Left by a stop with indices not run: the run stopped early (a stop
-     * after the last index does not make a complete run so).  relaxed:
-     * read after every worker left the run (wsrt_pool_run's acquire). */
-    if (i < end)
-        atomic_store_explicit(&w->pool->cut_short, 1, memory_order_relaxed);
     w->range_top = outer_top;
     w->range_end = outer_end;
     w->stats.indices += i - start;
