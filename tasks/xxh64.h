@@ -57,6 +57,34 @@ static inline uint64_t wstask_xxh_merge(uint64_t h, uint64_t lane)
     return h * WSTASK_XXH_P1 + WSTASK_XXH_P4;
 }
 
+/* The end of both forms: the last bytes (under 32) folded in, then the
+ * avalanche. */
+static inline uint64_t wstask_xxh_finish(uint64_t h, const unsigned char *p,
+                                         const unsigned char *end)
+{
+    while (end - p >= 8) {
+        h ^= wstask_xxh_round(0, wstask_xxh_read64(p));
+        h = wstask_xxh_rotl(h, 27) * WSTASK_XXH_P1 + WSTASK_XXH_P4;
+        p += 8;
+    }
+    if (end - p >= 4) {
+        h ^= (uint64_t)wstask_xxh_read32(p) * WSTASK_XXH_P1;
+        h = wstask_xxh_rotl(h, 23) * WSTASK_XXH_P2 + WSTASK_XXH_P3;
+        p += 4;
+    }
+    while (p < end) {
+        h ^= (uint64_t)*p * WSTASK_XXH_P5;
+        h = wstask_xxh_rotl(h, 11) * WSTASK_XXH_P1;
+        p++;
+    }
+    h ^= h >> 33;
+    h *= WSTASK_XXH_P2;
+    h ^= h >> 29;
+    h *= WSTASK_XXH_P3;
+    h ^= h >> 32;
+    return h;
+}
+
 static inline uint64_t wstask_xxh64(const void *data, size_t len, uint64_t seed)
 {
     const unsigned char *p = (const unsigned char *)data;
@@ -87,28 +115,7 @@ static inline uint64_t wstask_xxh64(const void *data, size_t len, uint64_t seed)
     }
     h += (uint64_t)len;
 
-    while (end - p >= 8) {
-        h ^= wstask_xxh_round(0, wstask_xxh_read64(p));
-        h = wstask_xxh_rotl(h, 27) * WSTASK_XXH_P1 + WSTASK_XXH_P4;
-        p += 8;
-    }
-    if (end - p >= 4) {
-        h ^= (uint64_t)wstask_xxh_read32(p) * WSTASK_XXH_P1;
-        h = wstask_xxh_rotl(h, 23) * WSTASK_XXH_P2 + WSTASK_XXH_P3;
-        p += 4;
-    }
-    while (p < end) {
-        h ^= (uint64_t)*p * WSTASK_XXH_P5;
-        h = wstask_xxh_rotl(h, 11) * WSTASK_XXH_P1;
-        p++;
-    }
-
-    h ^= h >> 33;
-    h *= WSTASK_XXH_P2;
-    h ^= h >> 29;
-    h *= WSTASK_XXH_P3;
-    h ^= h >> 32;
-    return h;
+    return wstask_xxh_finish(h, p, end);
 }
 
 /* The same checksum fed in pieces (read's raw mode hashes a file through
@@ -171,27 +178,7 @@ static inline uint64_t wstask_xxh64_digest(const wstask_xxh64_state *s)
     }
     h += s->total;
     const unsigned char *p = s->mem, *end = s->mem + s->mem_len;
-    while (end - p >= 8) {
-        h ^= wstask_xxh_round(0, wstask_xxh_read64(p));
-        h = wstask_xxh_rotl(h, 27) * WSTASK_XXH_P1 + WSTASK_XXH_P4;
-        p += 8;
-    }
-    if (end - p >= 4) {
-        h ^= (uint64_t)wstask_xxh_read32(p) * WSTASK_XXH_P1;
-        h = wstask_xxh_rotl(h, 23) * WSTASK_XXH_P2 + WSTASK_XXH_P3;
-        p += 4;
-    }
-    while (p < end) {
-        h ^= (uint64_t)*p * WSTASK_XXH_P5;
-        h = wstask_xxh_rotl(h, 11) * WSTASK_XXH_P1;
-        p++;
-    }
-    h ^= h >> 33;
-    h *= WSTASK_XXH_P2;
-    h ^= h >> 29;
-    h *= WSTASK_XXH_P3;
-    h ^= h >> 32;
-    return h;
+    return wstask_xxh_finish(h, p, end);
 }
 
 #endif
