@@ -17,7 +17,15 @@ cli_start() {
     W=$BUILD/wsrun
     FIXTURES=$BUILD/test-plugins
     SCRATCH=$(mktemp -d "/tmp/wsrun-$2.XXXXXX") || exit 2
-    trap 'rm -rf "$SCRATCH"' EXIT
+    # Only the script's own shell removes the folder: bash runs an
+    # inherited EXIT trap in a ( ... ) & subshell that a signal kills
+    # before its first command, and $BASHPID there can still read as the
+    # parent's (seen: a backstop subshell killed early emptied the folder
+    # under the running test).  /proc/self/stat, read by a builtin, is
+    # always the process's own pid.
+    read -r CLI_SHELL _ </proc/self/stat
+    trap 'read -r cli_self _ </proc/self/stat
+          [ "$cli_self" = "$CLI_SHELL" ] && rm -rf "$SCRATCH"' EXIT
     unset WSRUN_PLUGIN_PATH
     passed=0
     failed=0
