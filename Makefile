@@ -71,7 +71,11 @@ $(info wsrun: $(BUILD)/ was built without header dependency files: removing it t
 $(shell rm -rf '$(BUILD)')
 endif
 endif
+# list-targets builds nothing (tests/targets.sh calls it with BUILD=@BUILD@):
+# it must not make a folder.
+ifneq ($(MAKECMDGOALS),list-targets)
 $(shell mkdir -p '$(BUILD)' && touch '$(DEPS_STAMP)')
+endif
 
 .DEFAULT_GOAL := all
 # Keep intermediate objects (the sanitizer builds) so reruns do not rebuild.

@@ -27,6 +27,7 @@ export OPT=-O0
 
 mapfile -t targets < <(make -s --no-print-directory BUILD=@BUILD@ list-targets)
 check "make list-targets names targets (${#targets[@]})" test "${#targets[@]}" -ge 50
+check "  and makes no folder named after its BUILD" test ! -e @BUILD@
 i=0
 for t in "${targets[@]}"; do
     i=$((i + 1))
