@@ -640,6 +640,7 @@ static inline void ws__task_end(ws_ctx *ctx, const ws__task_check *check)
 }
 
 #define WS__TOP_PARAM ws__task_check *ws__check
+#define WS__BODY_INLINE
 #define WS__TOP (ws__check->top)
 #define WS__POP(name) ws__task_pop(ws__ctx, ws__check, name##_ws_task, #name)
 #define WS__CALL_DEF(RET, name, PARAMS, ARGS)                                     \
@@ -662,9 +663,15 @@ static inline void ws__task_end(ws_ctx *ctx, const ws__task_check *check)
  * pointer), so the call sees where the body left it: a body that returns
  * with a spawn it never awaited (a forgotten WS_AWAIT) is named at once,
  * at any -j, instead of its child's work being silently lost (-j1) or
- * reported later as a ws_spawn the author never wrote.  Where the body is
- * inlined the top stays in a register and the check folds away; fib's
- * cost: docs/benchmarks.md. */
+ * reported later as a ws_spawn the author never wrote.  The body is always
+ * inlined into name_ws_run, the function the recursion goes through, so
+ * the pointer never leaves it: the top stays in a register, and where
+ * spawns and awaits pair up in straight-line code (fib) the compare folds
+ * away.  name_ws_call is a plain wrapper of it, so gcc inlines the
+ * recursion as it did with the 1.3 macros (body -> call -> body); making
+ * the call itself the recursive function changed that and cost 6% on fib.
+ * Never let the pointer escape a non-inlined body: that put the top in
+ * memory at every call (+8% on fib).  Figures: docs/benchmarks.md. */
 #if defined(__cplusplus) && defined(__GNUC__)
 #define WS__RESTRICT __restrict__
 #elif defined(__cplusplus)
@@ -673,24 +680,33 @@ static inline void ws__task_end(ws_ctx *ctx, const ws__task_check *check)
 #define WS__RESTRICT restrict
 #endif
 #define WS__TOP_PARAM ws_frame **WS__RESTRICT ws__topp
+#define WS__BODY_INLINE WS__ALWAYS_INLINE
 #define WS__TOP (*ws__topp)
 #define WS__POP(name) ws__pop_top(ws__topp)
 #define WS__CALL_DEF(RET, name, PARAMS, ARGS)                                     \
-    WS__UNUSED static inline RET name##_ws_call(ws_ctx *ws__c, ws_frame *ws__t WS__STRIP PARAMS) \
+    WS__UNUSED static inline RET name##_ws_run(ws_ctx *ws__c, ws_frame *ws__t WS__STRIP PARAMS) \
     {                                                                             \
         ws_frame *ws__top = ws__t;                                                \
         RET ws__r = name##_ws_body(ws__c, &ws__top WS__STRIP ARGS);               \
         if (WS_UNLIKELY(ws__top != ws__t))                                        \
             ws__task_unawaited(ws__c, #name);                                     \
         return ws__r;                                                             \
+    }                                                                             \
+    WS__UNUSED static inline RET name##_ws_call(ws_ctx *ws__c, ws_frame *ws__t WS__STRIP PARAMS) \
+    {                                                                             \
+        return name##_ws_run(ws__c, ws__t WS__STRIP ARGS);                        \
     }
 #define WS__VCALL_DEF(name, PARAMS, ARGS)                                         \
-    WS__UNUSED static inline void name##_ws_call(ws_ctx *ws__c, ws_frame *ws__t WS__STRIP PARAMS) \
+    WS__UNUSED static inline void name##_ws_run(ws_ctx *ws__c, ws_frame *ws__t WS__STRIP PARAMS) \
     {                                                                             \
         ws_frame *ws__top = ws__t;                                                \
         name##_ws_body(ws__c, &ws__top WS__STRIP ARGS);                           \
         if (WS_UNLIKELY(ws__top != ws__t))                                        \
             ws__task_unawaited(ws__c, #name);                                     \
+    }                                                                             \
+    WS__UNUSED static inline void name##_ws_call(ws_ctx *ws__c, ws_frame *ws__t WS__STRIP PARAMS) \
+    {                                                                             \
+        name##_ws_run(ws__c, ws__t WS__STRIP ARGS);                               \
     }
 #endif
 
@@ -702,7 +718,7 @@ static inline void ws__task_end(ws_ctx *ctx, const ws__task_check *check)
     };                                                                            \
     WS__STATIC_ASSERT(sizeof(struct name##_ws_args) <= WS__TASK_DATA_SIZE,        \
                       "task " #name ": its arguments take more than 32 bytes");   \
-    static inline RET name##_ws_body(ws_ctx *ws__ctx WS__UNUSED,                  \
+    WS__BODY_INLINE static inline RET name##_ws_body(ws_ctx *ws__ctx WS__UNUSED,  \
                                      WS__TOP_PARAM WS__UNUSED WS__STRIP PARAMS);  \
     WS__UNUSED static inline int name##_ws_task(ws_ctx *ws__c, ws_frame *ws__s);             \
     WS__UNUSED WS__ALWAYS_INLINE static inline void name##_ws_spawn(                \

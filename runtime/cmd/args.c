@@ -382,16 +382,22 @@ void wsrt_args_free(wsrt_args *a)
 void wsrt_args_print_plugin_help(FILE *out, const ws_run *run, const char *program)
 {
     const ws_plugin *d = &run->desc;
-    /* The descriptor's text as a terminal shows it as is (term_text.h). */
-    char version[256], description[1024];
+    /* The descriptor's text and the paths as a terminal shows them as is
+     * (term_text.h): the name equals the file's name, and either may hold
+     * control sequences. */
+    char name[256], version[256], description[1024], file[4200], prog[1024];
     const char *v = d->version ? d->version : "(no version)";
     const char *desc = d->description ? d->description : "(no description)";
+    wsrt_term_text(name, sizeof name, d->name, strlen(d->name));
     wsrt_term_text(version, sizeof version, v, strlen(v));
     wsrt_term_text(description, sizeof description, desc, strlen(desc));
-    fprintf(out, "%s %s - %s\n", d->name, version, description);
-    fprintf(out, "file: %s (built for plugin ABI %u.%u)\n\n", run->plugin_path, d->abi_major,
+    const char *path = run->plugin_path ? run->plugin_path : "(none)";
+    wsrt_term_text(file, sizeof file, path, strlen(path));
+    wsrt_term_text(prog, sizeof prog, program, strlen(program));
+    fprintf(out, "%s %s - %s\n", name, version, description);
+    fprintf(out, "file: %s (built for plugin ABI %u.%u)\n\n", file, d->abi_major,
             d->abi_minor);
-    fprintf(out, "usage: %s --plugin %s [--count N] [-o key=value ...]\n\n", program, d->name);
+    fprintf(out, "usage: %s --plugin %s [--count N] [-o key=value ...]\n\n", prog, name);
     fprintf(out, "options:\n");
     wsrt_opts_print_table(out, d->options);
 }

@@ -31,6 +31,7 @@
 #include "outfile.h"
 #include "pool.h"
 #include "pool_registry.h"
+#include "term_text.h"
 
 #define BACKTRACE_DEPTH 64
 #define ALT_STACK_MIN (64 * 1024)
@@ -41,8 +42,17 @@
 static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 
 static const char *_Atomic crash_plugin;
-/* The plugin file as the loader named it, and where its code lies, for the
- * addr2line line under a backtrace (set once before the run). */
+/* The plugin's name and file as the handler prints them, made safe for a
+ * terminal before the run (a name equals its file name, which may hold
+ * control bytes: issue 23 item 4); the handler only copies them.  Two
+ * buffers each, so a second install never rewrites the text a handler may
+ * be reading: the pointer moves only after the new text is complete. */
+#define SHOWN_MAX 512
+static char plugin_shown_buf[2][SHOWN_MAX], plugin_file_buf[2][SHOWN_MAX];
+static const char *_Atomic plugin_shown;
+/* The plugin file as the loader named it (escaped as a shell word), and
+ * where its code lies, for the addr2line line under a backtrace (set once
+ * before the run). */
 static const char *_Atomic plugin_file;
 static _Atomic uintptr_t plugin_begin, plugin_end, plugin_base;
 static const char *_Atomic crash_phase;
@@ -275,7 +285,7 @@ static int is_stack_overflow(int sig, const siginfo_t *info, const void *uctx)
 static void report_where(line_buf *b, int sig, const siginfo_t *info, const void *uctx)
 {
     int in_worker = 0;
-    const char *plugin = atomic_load(&crash_plugin);
+    const char *plugin = atomic_load(&plugin_shown);
     unsigned worker;
     uint64_t index;
     begin(b);
@@ -339,15 +349,7 @@ static void report_plugin_lines(void *const *frames, int n)
     line_buf b;
     begin(&b);
     put_str(&b, "plugin functions and lines: addr2line -f -e ");
-    /* Quoted for the shell when it needs it (a path with no ' in it). */
-    int plain = 1;
-    for (const char *c = file; *c; c++)
-        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-              *c == '/' || *c == '.' || *c == '_' || *c == '-' || *c == '+'))
-            plain = 0;
-    put_str(&b, plain ? "" : "'");
-    put_str(&b, file);
-    put_str(&b, plain ? "" : "'");
+    put_str(&b, file); /* a shell word already (shell_word) */
     size_t bare = b.len;
     uintptr_t last = 0;
     for (int k = 0; k < n; k++) {
@@ -482,9 +484,22 @@ void wsrt_crash_thread_init(void)
     pthread_setspecific(alt_stack_key, &this_alt_stack);
 }
 
+/* The buffer of `bufs` that `shown` does not point at: the one to fill. */
+static char *spare_buf(char (*bufs)[SHOWN_MAX], const char *shown)
+{
+    return shown == bufs[0] ? bufs[1] : bufs[0];
+}
+
 void wsrt_crash_install(const char *plugin)
 {
     atomic_store(&crash_plugin, plugin);
+    if (plugin) {
+        char *buf = spare_buf(plugin_shown_buf, atomic_load(&plugin_shown));
+        wsrt_term_text(buf, SHOWN_MAX, plugin, strlen(plugin));
+        atomic_store(&plugin_shown, buf); /* seq_cst: after the text */
+    } else {
+        atomic_store(&plugin_shown, NULL);
+    }
     wsrt_crash_thread_init();
     if (atomic_exchange(&handlers_installed, 1))
         return;
@@ -533,12 +548,11 @@ static int list_object(struct dl_phdr_info *info, size_t size, void *arg)
         if (e > o->end)
             o->end = e;
     }
-    /* the program itself has no name here: the one it was started by */
+    /* the program itself has no name here: the one it was started by;
+     * escaped, as a plugin's file (its name) may hold control bytes */
     const char *name = info->dlpi_name && info->dlpi_name[0] ? info->dlpi_name
                                                              : program_invocation_name;
-    size_t len = strnlen(name, sizeof o->name - 1);
-    memcpy(o->name, name, len);
-    o->name[len] = '\0';
+    wsrt_term_text(o->name, sizeof o->name, name, strlen(name));
     if (o->end > o->begin)
         ++*n;
     return 0;
@@ -572,6 +586,41 @@ static int find_loaded_object(struct dl_phdr_info *info, size_t size, void *arg)
     return r->end != 0;
 }
 
+/* `path` as one shell word a terminal shows as is, into out: bare when it
+ * needs no quoting, in '...' when it is printable ASCII without a quote,
+ * else bash's $'...' with every other byte as \xHH, so the addr2line line
+ * stays a command to copy (issue 23 item 4). */
+static void shell_word(char *out, size_t size, const char *path)
+{
+    int plain = 1, printable = 1;
+    for (const unsigned char *c = (const unsigned char *)path; *c; c++) {
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+              *c == '/' || *c == '.' || *c == '_' || *c == '-' || *c == '+'))
+            plain = 0;
+        if (*c < 0x20 || *c >= 0x7f || *c == '\'')
+            printable = 0;
+    }
+    size_t n = 0;
+    if (!plain && !printable)
+        out[n++] = '$';
+    if (!plain)
+        out[n++] = '\'';
+    /* room for a whole escape, the closing quote and the NUL, always */
+    for (const unsigned char *c = (const unsigned char *)path; *c && n + 6 < size; c++) {
+        if (plain || printable || (*c >= 0x20 && *c < 0x7f && *c != '\'' && *c != '\\')) {
+            out[n++] = (char)*c;
+        } else {
+            out[n++] = '\\';
+            out[n++] = 'x';
+            out[n++] = "0123456789abcdef"[*c >> 4];
+            out[n++] = "0123456789abcdef"[*c & 15];
+        }
+    }
+    if (!plain)
+        out[n++] = '\'';
+    out[n] = '\0';
+}
+
 void wsrt_crash_set_plugin_code(const void *address_in_plugin)
 {
     Dl_info info;
@@ -583,8 +632,11 @@ void wsrt_crash_set_plugin_code(const void *address_in_plugin)
     atomic_store(&plugin_base, r.base);
     atomic_store(&plugin_begin, r.begin);
     atomic_store(&plugin_end, r.end);
-    /* last: a handler that sees the name sees the range (seq_cst) */
-    atomic_store(&plugin_file, info.dli_fname);
+    char *file = spare_buf(plugin_file_buf, atomic_load(&plugin_file));
+    shell_word(file, SHOWN_MAX, info.dli_fname);
+    /* last: a handler that sees the name sees the range and the text
+     * (seq_cst) */
+    atomic_store(&plugin_file, file);
     list_objects(); /* the plugin and what it brought are loaded now */
 }
 

@@ -168,7 +168,7 @@ static const char *shown(char *buf, size_t size, const char *text)
 static void print_listing(FILE *out, const listing *l)
 {
     int name_w = 4, version_w = 7;
-    char name[256], version[256], description[1024];
+    char name[256], version[256], description[1024], dir[4200];
     for (size_t k = 0; k < l->n; k++) {
         int nw = (int)strlen(shown(name, sizeof name, l->plugins[k].name));
         int vw = (int)strlen(shown(version, sizeof version, l->plugins[k].version));
@@ -179,15 +179,17 @@ static void print_listing(FILE *out, const listing *l)
     for (size_t k = 0; k < l->n; k++) {
         const found_plugin *f = &l->plugins[k];
         if (f->dir != shown_dir) {
-            fprintf(out, "%s%s:\n", shown_dir == (size_t)-1 ? "" : "\n", l->dirs[f->dir]);
+            fprintf(out, "%s%s:\n", shown_dir == (size_t)-1 ? "" : "\n",
+                    shown(dir, sizeof dir, l->dirs[f->dir]));
             shown_dir = f->dir;
         }
         fprintf(out, "  %-*s  %-*s  %s", name_w, shown(name, sizeof name, f->name), version_w,
                 shown(version, sizeof version, f->version),
                 shown(description, sizeof description, f->description));
         if (f->shadowed_by)
-            fprintf(out, " (shadowed by %s/%s.so)", l->dirs[l->plugins[f->shadowed_by - 1].dir],
-                    f->name);
+            fprintf(out, " (shadowed by %s/%s.so)",
+                    shown(dir, sizeof dir, l->dirs[l->plugins[f->shadowed_by - 1].dir]),
+                    shown(name, sizeof name, f->name));
         putc('\n', out);
     }
 }

@@ -16,6 +16,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "term_text.h"
 
 #define REDRAW_NS (200 * 1000 * 1000ull) /* about 5 redraws a second */
 
@@ -62,7 +63,9 @@ int wsrt_progress_start(wsrt_progress *p, uint64_t total, const char *plugin,
 {
     memset(p, 0, sizeof *p);
     p->total = total;
-    p->plugin = plugin;
+    /* Escaped once here, not per redraw: a name equals its file name,
+     * which may hold control bytes (issue 23 item 4). */
+    wsrt_term_text(p->plugin, sizeof p->plugin, plugin, strlen(plugin));
     p->src = src;
     p->start_ns = wsrt_now_ns();
     pthread_condattr_t attr;

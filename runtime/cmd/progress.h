@@ -28,7 +28,7 @@ typedef struct wsrt_progress {
     pthread_cond_t wake;
     int stop; /* under lock */
     uint64_t total;
-    const char *plugin;
+    char plugin[128]; /* the name as a terminal shows it (term_text.h) */
     uint64_t start_ns; /* wsrt_now_ns() at the start */
     wsrt_progress_source src;
 } wsrt_progress;

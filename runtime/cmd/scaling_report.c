@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "term_text.h"
+
 /* Spread above which a -j's times are flagged (max over min). */
 #define WIDE_SPREAD 1.2
 
@@ -104,7 +106,9 @@ static void print_output_check(FILE *out, const wsrt_scaling_study *s)
 
 void wsrt_scaling_print_table(FILE *out, const wsrt_scaling_study *s)
 {
-    fprintf(out, "wsrun --scaling: plugin %s, -j ", s->plugin);
+    char plugin[256]; /* may hold control bytes (term_text.h) */
+    wsrt_term_text(plugin, sizeof plugin, s->plugin, strlen(s->plugin));
+    fprintf(out, "wsrun --scaling: plugin %s, -j ", plugin);
     print_jobs_list(out, s);
     fprintf(out, ", %u round%s", s->rounds_done, s->rounds_done == 1 ? "" : "s");
     if (s->rounds_done < s->rounds)

@@ -8,6 +8,9 @@
 #include "mpi_report.h"
 
 #include <stdio.h>
+#include <string.h>
+
+#include "term_text.h"
 
 /* Tables longer than this are shown only with --stats. */
 #define MAX_SUMMARY_RANKS 32
@@ -64,9 +67,18 @@ static void name_ranks(const wsrt_mpi_summary *s, int field, int with_value, cha
     }
 }
 
+/* The plugin's name as a terminal shows it: it equals the file's name,
+ * which may hold control bytes (issue 23 item 4). */
+static const char *plugin_shown(const wsrt_mpi_summary *s, char *buf, size_t size)
+{
+    wsrt_term_text(buf, size, s->plugin, strlen(s->plugin));
+    return buf;
+}
+
 void wsrt_mpi_report_failures(const wsrt_mpi_summary *s)
 {
-    char who[512];
+    char who[512], plugin[256];
+    plugin_shown(s, plugin, sizeof plugin);
     uint64_t failed = column_sum(s, ROW_FAILED);
     uint64_t done = column_sum(s, ROW_DONE) + column_sum(s, ROW_SKIPPED);
     uint64_t not_run = s->expected > done + failed ? s->expected - done - failed : 0;
@@ -77,31 +89,31 @@ void wsrt_mpi_report_failures(const wsrt_mpi_summary *s)
             fprintf(stderr,
                     "wsrun: %s: %llu of %llu tasks failed, on %s (stopped early: %llu not run; "
                     "--keep-going runs them all)\n",
-                    s->plugin, (unsigned long long)failed, (unsigned long long)s->expected, who,
+                    plugin, (unsigned long long)failed, (unsigned long long)s->expected, who,
                     (unsigned long long)not_run);
         else
-            fprintf(stderr, "wsrun: %s: %llu of %llu tasks failed, on %s\n", s->plugin,
+            fprintf(stderr, "wsrun: %s: %llu of %llu tasks failed, on %s\n", plugin,
                     (unsigned long long)failed, (unsigned long long)s->expected, who);
         reported = 1;
     }
     if (column_sum(s, ROW_SIGNAL)) {
         name_ranks(s, ROW_SIGNAL, 0, who, sizeof who);
         fprintf(stderr, "wsrun: %s: interrupted by a signal on %s: %llu of %llu indices done\n",
-                s->plugin, who, (unsigned long long)done, (unsigned long long)s->expected);
+                plugin, who, (unsigned long long)done, (unsigned long long)s->expected);
         reported = 1;
     }
     if (column_sum(s, ROW_POOL_ERR)) {
         name_ranks(s, ROW_POOL_ERR, 0, who, sizeof who);
-        fprintf(stderr, "wsrun: %s: could not start the workers on %s\n", s->plugin, who);
+        fprintf(stderr, "wsrun: %s: could not start the workers on %s\n", plugin, who);
         reported = 1;
     }
     if (column_sum(s, ROW_INIT_FAILED)) {
         name_ranks(s, ROW_INIT_FAILED, 0, who, sizeof who);
-        fprintf(stderr, "wsrun: %s: worker_init failed on %s\n", s->plugin, who);
+        fprintf(stderr, "wsrun: %s: worker_init failed on %s\n", plugin, who);
         reported = 1;
     }
     if (!reported && done != s->expected)
-        fprintf(stderr, "wsrun: %s: only %llu of %llu indices ran\n", s->plugin,
+        fprintf(stderr, "wsrun: %s: only %llu of %llu indices ran\n", plugin,
                 (unsigned long long)done, (unsigned long long)s->expected);
 }
 
@@ -134,11 +146,13 @@ static void print_balance(const wsrt_mpi_summary *s)
 
 void wsrt_mpi_report_summary(const wsrt_mpi_summary *s)
 {
+    char plugin[256];
+    plugin_shown(s, plugin, sizeof plugin);
     uint64_t done = column_sum(s, ROW_DONE);
     uint64_t workers = column_sum(s, ROW_JOBS);
     fprintf(stderr,
             "wsrun: %s: %d rank%s, %llu worker%s: %llu of %llu indices in %.3f s, %llu blocks\n",
-            s->plugin, s->ranks, s->ranks == 1 ? "" : "s", (unsigned long long)workers,
+            plugin, s->ranks, s->ranks == 1 ? "" : "s", (unsigned long long)workers,
             workers == 1 ? "" : "s", (unsigned long long)done, (unsigned long long)s->expected,
             s->run_s, (unsigned long long)column_sum(s, ROW_BLOCKS));
     if (!s->stats) {

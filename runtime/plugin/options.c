@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include "options.h"
+#include "term_text.h"
 
 const char *wsrt_opt_type_name(ws_opt_type type)
 {
@@ -304,6 +305,27 @@ static int width_of(const char *s, int current)
     return len > current ? len : current;
 }
 
+/* One option's row, each text as a terminal shows it as is (term_text.h):
+ * a plugin's option names, defaults, choices and help may hold control
+ * sequences (issue 23 item 4). */
+typedef struct option_row {
+    char name[256], def[256], range[512], help[1024];
+} option_row;
+
+static void option_row_fill(option_row *r, const ws_option *o)
+{
+    char range[256];
+    const char *def = o->default_value ? o->default_value : "-";
+    const char *help = o->help ? o->help : "";
+    range_text(o, range, sizeof range);
+    if (!range[0])
+        snprintf(range, sizeof range, "-");
+    wsrt_term_text(r->name, sizeof r->name, o->name, strlen(o->name));
+    wsrt_term_text(r->def, sizeof r->def, def, strlen(def));
+    wsrt_term_text(r->range, sizeof r->range, range, strlen(range));
+    wsrt_term_text(r->help, sizeof r->help, help, strlen(help));
+}
+
 void wsrt_opts_print_table(FILE *out, const ws_option *options)
 {
     if (!options || !options[0].name) {
@@ -311,21 +333,20 @@ void wsrt_opts_print_table(FILE *out, const ws_option *options)
         return;
     }
     int w_name = 4, w_type = 4, w_def = 7, w_range = 13;
-    char range[256];
+    option_row row;
     for (const ws_option *o = options; o->name; o++) {
-        range_text(o, range, sizeof range);
-        w_name = width_of(o->name, w_name);
+        option_row_fill(&row, o);
+        w_name = width_of(row.name, w_name);
         w_type = width_of(wsrt_opt_type_name(o->type), w_type);
-        w_def = width_of(o->default_value ? o->default_value : "-", w_def);
-        w_range = width_of(range, w_range);
+        w_def = width_of(row.def, w_def);
+        w_range = width_of(row.range, w_range);
     }
     fprintf(out, "  %-*s  %-*s  %-*s  %-*s  %s\n", w_name, "name", w_type, "type", w_def,
             "default", w_range, "range/choices", "help");
     for (const ws_option *o = options; o->name; o++) {
-        range_text(o, range, sizeof range);
-        fprintf(out, "  %-*s  %-*s  %-*s  %-*s  %s\n", w_name, o->name, w_type,
-                wsrt_opt_type_name(o->type), w_def, o->default_value ? o->default_value : "-",
-                w_range, range[0] ? range : "-", o->help ? o->help : "");
+        option_row_fill(&row, o);
+        fprintf(out, "  %-*s  %-*s  %-*s  %-*s  %s\n", w_name, row.name, w_type,
+                wsrt_opt_type_name(o->type), w_def, row.def, w_range, row.range, row.help);
     }
 }
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "stats_json.h"
+#include "term_text.h"
 #include "trace.h"
 
 int wsrt_run_reports_open(wsrt_run_reports *r, ws_run *run, const char *trace_path,
@@ -90,8 +91,12 @@ static uint64_t run_total(const ws_run *run)
 void wsrt_stats_print(const ws_run *run, const wsrt_pool_result *r)
 {
     double wall = (double)r->wall_ns / 1e9;
+    /* The name as a terminal shows it: it equals the file's name, which
+     * may hold control bytes (issue 23 item 4). */
+    char name[256];
+    wsrt_term_text(name, sizeof name, run->desc.name, strlen(run->desc.name));
     fprintf(stderr, "wsrun stats: plugin %s, %llu indices (%llu ok, %llu failed), %u workers\n",
-            run->desc.name, (unsigned long long)run_total(run),
+            name, (unsigned long long)run_total(run),
             (unsigned long long)r->indices_done, (unsigned long long)r->failed, r->jobs);
     wsrt_worker_stats total;
     memset(&total, 0, sizeof total);

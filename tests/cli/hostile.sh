@@ -2,7 +2,8 @@
 # hostile.sh - wsrun against hostile input and misuse, as an outsider
 # would try it (issue 23, items 1 and 3-6): a journal name that is a
 # symlink, counts over the journal's limit, spin's finish under a tiny
-# --shard part, terminal control bytes in paths and plugin text, a path
+# --shard part, terminal control bytes in paths and plugin text (the
+# name, from a file name, in every line that shows it), a path
 # too long to print whole, a symlink loop as -o input, inputs that are no
 # regular file or far bigger than their image, and Ctrl-C while init lists
 # its inputs.  Memory bounds are checked with `ulimit -v` in a subshell,
@@ -157,5 +158,51 @@ check "--list-plugins prints no raw ESC or BEL" bash -c "! grep -q \$'[\\x1b\\x0
 "$W" -p "$FIXTURES/ctrltext.so" --help >help.txt 2>&1
 check "--help escapes them too" grep -qF 'ctrltext 1\x1b[2J - evil \x1b]0;PWNED\x07 text' help.txt
 check "--help prints no raw ESC or BEL" bash -c "! grep -q \$'[\\x1b\\x07]' help.txt"
+check "--help escapes an option's help and default" \
+    grep -qE '^  note +string +x\\x1b\[2Jy +- +free text$' help.txt
+
+# A plugin's name equals its file's name, so a file name with control
+# bytes is a name with them: the fixture takes its name from its file.
+# Every line that names the plugin prints it escaped (issue 23 item 4).
+E=$'ctrl\033]0;PWNED\007'     # the raw name
+S='ctrl\x1b]0;PWNED\x07'      # as wsrun must print it
+D=evil$'\033[2J'dir          # a folder with one too
+DS='evil\x1b[2Jdir'
+mkdir -p "$D"
+ln -s "$FIXTURES/ctrltext.so" "$D/$E.so"
+# no_raw FILE: no ESC or BEL left once wsrun's own progress-line erase
+# ("\r ESC [K") is taken out.
+no_raw() { ! sed $'s/\r\033\\[K//g' "$1" | grep -q $'[\033\007]'; }
+"$W" -p "./$D/$E.so" -n 3 --progress --stats >out 2>err
+check "a plugin named with control bytes runs (exit 0)" test $? -eq 0
+check "  the progress line names it escaped" grep -qF "wsrun: $S: 3/3 (100.0%)" err
+check "  --stats names it escaped" grep -qF "wsrun stats: plugin $S, 3 indices" err
+check "  no raw ESC or BEL on stderr" no_raw err
+"$W" -p "./$D/$E.so" -n 1 -j1 -o fail=on >out 2>err
+status=$?
+check "its failing index exits 1 (got $status)" test "$status" -eq 1
+check "  its ws_fail line names it and the reason escaped" \
+    grep -qF "wsrun: $S: index 0 failed (worker 0): failed \\x1b[2J on purpose" err
+check "  no raw ESC or BEL" no_raw err
+"$W" -p "./$D/$E.so" -n 1 -j1 -o crash=on >out 2>err
+status=$?
+check "its crash exits 139 (got $status)" test "$status" -eq 139
+check "  the crash line names it escaped" \
+    grep -qF "wsrun: $S: index 0 (worker 0): fatal signal SIGSEGV" err
+check "  the backtrace names its file escaped" grep -qF "/$S.so(+0x" err
+check "  the addr2line line quotes the file for bash" \
+    grep -qF "addr2line -f -e \$'./$DS/$S.so' 0x" err
+check "  no raw ESC or BEL in the crash report" no_raw err
+"$W" -p "./$D/$E.so" --help >help.txt 2>&1
+check "--help names it and its file escaped" \
+    grep -qF "usage: wsrun --plugin $S [--count N]" help.txt
+check "  no raw ESC or BEL" no_raw help.txt
+WSRUN_PLUGIN_PATH=$PWD/$D "$W" --list-plugins >list.txt 2>&1
+check "--list-plugins escapes the folder and the name" \
+    grep -qF "$DS:" list.txt
+check "  no raw ESC or BEL" no_raw list.txt
+"$W" -p "./$D/$E.so" -n 2 --scaling=1,2 --repeat 1 >out 2>err
+check "--scaling's table names it escaped" grep -qF "plugin ./$DS/$S.so, -j 1,2" out
+check "  no raw ESC or BEL" no_raw out
 
 cli_finish

@@ -34,17 +34,30 @@ misuse unsynced "never_synced: returned with spawns never synced (WS_AWAIT)"
 # Issue 23 item 9: in a normal build (no WS_DEBUG_FORKJOIN) a forgotten
 # WS_AWAIT deep in the recursion is named, every time, at every -j; the
 # correct task beside it gives fib's value.
+# forgotten F J MODE TASK: status 134, the report naming TASK, no output.
+forgotten() {
+    "$W" -p "$1" -j "$2" -o mode="$3" >"$SCRATCH/out" 2>"$SCRATCH/err"
+    local rc=$?
+    if [ $rc -eq 134 ] && [ "$(head -1 "$SCRATCH/err")" = "wsrun: taskforget: fork-join misuse in task $4: returned with spawns never synced (WS_AWAIT)" ] &&
+        [ ! -s "$SCRATCH/out" ]; then ok
+    else bad "forgotten await ($1, mode=$3) at -j$2: status $rc, stderr: $(head -2 "$SCRATCH/err")"; fi
+}
 F=$FIXTURES/taskforget.so
 for j in 1 2 3 4; do
     out=$("$W" -p "$F" -j $j -o mode=ok 2>&1)
     if [ $? -eq 0 ] && [ "$out" = "taskforget: fib = 6765" ]; then ok
     else bad "taskforget ok at -j$j printed: $out"; fi
-    "$W" -p "$F" -j $j -o mode=forget >"$SCRATCH/out" 2>"$SCRATCH/err"
-    rc=$?
-    if [ $rc -eq 134 ] && [ "$(head -1 "$SCRATCH/err")" = "wsrun: taskforget: fork-join misuse in task forgetful: returned with spawns never synced (WS_AWAIT)" ] &&
-        [ ! -s "$SCRATCH/out" ]; then ok
-    else bad "forgotten await at -j$j: status $rc, stderr: $(head -2 "$SCRATCH/err")"; fi
+    forgotten "$F" $j forget forgetful
+    # A void task awaiting in a loop: the check cannot fold away there.
+    forgotten "$F" $j loop loopy
 done
+# The body is inlined into the check by always_inline: the same at -O0.
+mkdir -p "$SCRATCH/o0"
+if cc -std=c11 -O0 -Iinclude -fPIC -shared tests/plugins/taskforget.c \
+    -o "$SCRATCH/o0/taskforget.so" 2>"$SCRATCH/cc.out"; then
+    forgotten "$SCRATCH/o0/taskforget.so" 1 forget forgetful
+    forgotten "$SCRATCH/o0/taskforget.so" 2 loop loopy
+else bad "taskforget.c did not build at -O0: $(head -3 "$SCRATCH/cc.out")"; fi
 
 # What cannot be written: a spawn or await outside a task body (no frame
 # top to use), arguments over 32 bytes, a value over 8 bytes.
