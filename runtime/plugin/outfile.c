@@ -35,7 +35,8 @@
  * On a worker whose context has its folder cache on (dir_cache.h), the
  * anonymous file is created and linked relative to its folder's cached
  * descriptor; the folder is looked up once per worker and run, not twice
- * per file.  A folder deleted meanwhile is looked up again (ENOENT).
+ * per file.  A folder deleted meanwhile is looked up again when linking
+ * into it fails (ENOENT).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -274,14 +275,13 @@ static int open_anonymous(ws_ctx *ctx, ws_outfile *out, const char *path, int di
 {
     int plain_close;
     int dir = folder_fd(ctx, path, dir_len, &plain_close);
-    int fd = dir == -1 ? -1 : openat(dir, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
-    if (fd < 0 && dir != AT_FDCWD) {
-        if (dir != -1) {
-            if (errno != ENOENT)
-                return -1;
-            forget_folder(ctx);
-            plain_close = 0;
-        }
+    int fd;
+    if (dir != -1) {
+        /* A cached folder deleted since needs no care here: Linux makes
+         * the file in it all the same, and its link (ENOENT) looks the
+         * folder up again. */
+        fd = openat(dir, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
+    } else {
         char whole[4096];
         memcpy(whole, path, (size_t)dir_len);
         memcpy(whole + dir_len, dir_len ? "" : ".", dir_len ? 1 : 2);
