@@ -2,7 +2,8 @@
  * dir_cache.h - one open folder per worker context: ws_outfile
  * (runtime/plugin/outfile.c) creates and links each output file relative
  * to it instead of resolving the folder's whole path twice per file
- * (issue 27).  Only the storage and its end live here; outfile.c fills it.
+ * (issue 27).  Only the storage and its end live here;
+ * runtime/plugin/outfile_folder.c fills it.
  *
  * Must never outlive its owner's run: a context that turns it on (the
  * pool's workers, wsrt_worker_run) ends it when the run ends, so no

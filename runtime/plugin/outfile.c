@@ -32,11 +32,11 @@
  * then <n> is out->fd itself, linked before it is closed, and a mark after
  * temp_path's NUL says so (KEPT_MARK).
  *
- * On a worker whose context has its folder cache on (dir_cache.h), the
- * anonymous file is created and linked relative to its folder's cached
- * descriptor; the folder is looked up once per worker and run, not twice
- * per file.  A folder deleted meanwhile is looked up again when linking
- * into it fails (ENOENT).
+ * On a worker whose context has its folder cache on (dir_cache.h,
+ * outfile_folder.c), the anonymous file is created and linked relative to
+ * its folder's cached descriptor; the folder is looked up once per worker
+ * and run, not twice per file.  A folder deleted meanwhile is looked up
+ * again when linking into it fails (ENOENT).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -45,14 +45,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/magic.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
-#include "dir_cache.h"
-#include "log.h"
 #include "outfile.h"
+#include "outfile_folder.h"
 #include "wsrun.h"
 
 /* Who removes temporaries when the process must exit at once: wsrun's
@@ -193,54 +190,6 @@ static int is_kept(const ws_outfile *out)
     return is_anonymous(out) && out->temp_path[n + 1] == KEPT_MARK;
 }
 
-/* The folder part of path (dir_len bytes, its slash included; none for
- * the current folder) as a descriptor to create and link in: the worker's
- * cached folder (opened here on a miss), or without a cache AT_FDCWD for
- * a bare name and -1 otherwise: use whole paths (as when the folder
- * cannot be opened; the whole path then names the reason).
- * *plain_close: close() there reports nothing (known only when cached). */
-static int folder_fd(ws_ctx *ctx, const char *path, int dir_len, int *plain_close)
-{
-    *plain_close = 0;
-    wsrt_dir_cache *c = &((wsrt_ctx_base *)ctx)->dirs;
-    if (!c->on)
-        return dir_len == 0 ? AT_FDCWD : -1;
-    if (c->fd >= 0 && c->len == (size_t)dir_len && memcmp(c->path, path, c->len) == 0) {
-        *plain_close = c->plain_close;
-        return c->fd;
-    }
-    wsrt_dir_cache_drop(c);
-    char *copy = malloc((size_t)dir_len + 2);
-    if (!copy)
-        return -1;
-    memcpy(copy, path, (size_t)dir_len);
-    copy[dir_len] = '\0';
-    int fd = open(dir_len ? copy : ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) {
-        free(copy);
-        return -1;
-    }
-    /* A file system with a flush operation (NFS, FUSE, overlay, ...) may
-     * report a lost write only at close; those keep the second descriptor
-     * so the file is closed, and checked, before it gets its name. */
-    struct statfs sf;
-    c->plain_close = fstatfs(fd, &sf) == 0 &&
-                     (sf.f_type == TMPFS_MAGIC || sf.f_type == EXT4_SUPER_MAGIC ||
-                      sf.f_type == XFS_SUPER_MAGIC);
-    c->fd = fd;
-    c->path = copy;
-    c->len = (size_t)dir_len;
-    *plain_close = c->plain_close;
-    return fd;
-}
-
-/* The cached folder failed with ENOENT (deleted, maybe made again): look
- * it up afresh on the next call. */
-static void forget_folder(ws_ctx *ctx)
-{
-    wsrt_dir_cache_drop(&((wsrt_ctx_base *)ctx)->dirs);
-}
-
 /* Give the anonymous file of `out` the name `target`; linkat's result and
  * errno (EEXIST when the name is taken).  AT_EMPTY_PATH links the
  * runtime's descriptor itself; a kernel that does not allow it answers
@@ -268,7 +217,7 @@ static int link_anonymous(ws_ctx *ctx, const ws_outfile *out, const char *target
 {
     int dir_len, plain_close;
     const char *base = base_of(target, &dir_len);
-    int dir = folder_fd(ctx, target, dir_len, &plain_close);
+    int dir = wsrt_outfile_folder(ctx, target, dir_len, &plain_close);
     if (dir == -1)
         return link_in(out, AT_FDCWD, target);
     if (link_in(out, dir, base) == 0)
@@ -276,7 +225,7 @@ static int link_anonymous(ws_ctx *ctx, const ws_outfile *out, const char *target
     if (errno != ENOENT || dir == AT_FDCWD)
         return -1;
     /* the folder was deleted (and maybe made again) since it was cached */
-    forget_folder(ctx);
+    wsrt_outfile_forget_folder(ctx);
     return link_in(out, AT_FDCWD, target);
 }
 
@@ -296,7 +245,7 @@ static int open_anonymous(ws_ctx *ctx, ws_outfile *out, const char *path, int di
                           unsigned flags)
 {
     int plain_close;
-    int dir = folder_fd(ctx, path, dir_len, &plain_close);
+    int dir = wsrt_outfile_folder(ctx, path, dir_len, &plain_close);
     int fd;
     if (dir != -1) {
         /* A cached folder deleted since needs no care here: Linux makes
