@@ -198,6 +198,16 @@ WS_API int ws_outfile_open(ws_ctx *ctx, ws_outfile *out, const char *path);
 WS_API int ws_outfile_commit(ws_ctx *ctx, ws_outfile *out);
 /* Close and remove the temporary file; never fails. */
 WS_API void ws_outfile_abort(ws_outfile *out);
+/* ABI 1.4.  ws_outfile_open with flags; 0 is ws_outfile_open.
+ * WS_OUTFILE_KEEP_FD promises that out->fd stays open, never closed nor
+ * wrapped in a FILE* that is closed, until ws_outfile_commit or
+ * ws_outfile_abort closes it.  Then the runtime needs no descriptor of its
+ * own beside it (two system calls fewer per file, where the file system's
+ * close cannot fail).  A plugin that breaks the promise gets WS_ERR from
+ * commit and no file.  Unknown flags: WS_ERR with a message. */
+#define WS_OUTFILE_KEEP_FD 0x1u
+WS_API int ws_outfile_open_flags(ws_ctx *ctx, ws_outfile *out, const char *path,
+                                 unsigned flags);
 
 /* ------------------------------------------------------------------ */
 /* Deterministic random numbers: a counter-based stream per (seed,     */

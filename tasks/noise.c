@@ -183,7 +183,8 @@ static int noise_run_one(void *state, uint64_t index, ws_ctx *ctx)
         return ws_fail(ctx, "worker buffers missing (worker_init was not run)");
 
     snprintf(w->path, sizeof w->path, "%s%" PRIu64 ".png", cfg->prefix, index);
-    if (ws_outfile_open(ctx, &w->out, w->path) != WS_OK)
+    /* the writer only writes to the descriptor: commit or abort closes it */
+    if (ws_outfile_open_flags(ctx, &w->out, w->path, WS_OUTFILE_KEEP_FD) != WS_OK)
         return WS_ERR; /* the message names the path and the reason */
 
     noise_rows rows;

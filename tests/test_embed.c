@@ -4,14 +4,19 @@
  * bad descriptor is refused, an init failure returns 2 and finish is not
  * called, a failing index returns 1 naming the index, pools are made and
  * used one after another, and ws_pool_for runs each index exactly once with
- * fork-join inside.  Outcomes are counts and message texts, never timings.
- * Writes no file.
+ * fork-join inside, and a run's output folders are not held open after it
+ * (ws_outfile's folder cache ends with the run).  Outcomes are counts and
+ * message texts, never timings.  Writes files only into a fresh folder
+ * under /tmp, which it removes.
  */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "capture_util.h"
 #include "wsrun_embed.h"
@@ -291,6 +296,50 @@ Test(embed, pools_one_after_another)
     ws_pool_destroy(one);
     cr_assert_eq(run_with(5, NULL, &st), WS_POOL_OK);
     cr_assert_eq(atomic_load(&run_sum), 50 + 120 + 30 + 5);
+}
+
+static int open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    cr_assert_not_null(d);
+    int n = -3; /* ".", ".." and opendir's own */
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n;
+}
+
+/* Writes <folder>/<index>.txt through ws_outfile, as noise does. */
+static int write_one(void *arg, uint64_t index, ws_ctx *ctx)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s/%llu.txt", (const char *)arg, (unsigned long long)index);
+    ws_outfile out;
+    if (ws_outfile_open_flags(ctx, &out, path, WS_OUTFILE_KEEP_FD) != WS_OK)
+        return WS_ERR;
+    if (write(out.fd, path, strlen(path)) != (ssize_t)strlen(path)) {
+        ws_outfile_abort(&out);
+        return ws_fail(ctx, "cannot write %s", path);
+    }
+    return ws_outfile_commit(ctx, &out);
+}
+
+/* The workers keep their output folder open during a run only: a library
+ * caller's pool holds nothing open between runs (a folder it could not
+ * then unmount). */
+Test(embed, output_folders_are_closed_when_the_run_ends)
+{
+    char dir[] = "/tmp/wsrun-test-embed.XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    int before = open_fds();
+    int rc = ws_pool_for(pool, 100, write_one, dir, NULL);
+    int after = open_fds();
+    char cmd[100];
+    snprintf(cmd, sizeof cmd, "test -f %s/99.txt && rm -rf %s", dir, dir);
+    int written = system(cmd) == 0;
+    cr_assert_eq(rc, WS_POOL_OK, "%s", ws_pool_error(pool));
+    cr_assert(written, "the last file is missing");
+    cr_assert_eq(after, before, "%d descriptors open after the run, %d before", after, before);
 }
 
 Test(embed, create_checks_jobs)

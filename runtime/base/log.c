@@ -217,6 +217,7 @@ void wsrt_ctx_base_init(wsrt_ctx_base *b, const ws_run *run, uint32_t worker_id)
     b->ctx.worker_id = worker_id;
     b->ctx.run = run;
     b->ctx.seed = run ? run->seed : 0;
+    b->dirs.fd = -1;
     /* No frame stack: the first spawn's frame is the spare one, and its
      * trigger (0) sends it to the runtime, which refuses it. */
     b->ctx.fj_head = b->ctx.fj_pub = b->ctx.fj_limit = &b->no_frames;

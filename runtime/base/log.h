@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dir_cache.h"
 #include "wsrun.h"
 
 /* "wsrun: <tag><message>\n" to stderr, one write, under the log lock. */
@@ -54,6 +55,9 @@ typedef struct wsrt_ctx_base {
     /* Off worker threads the frame stack is this one spare frame, so a
      * spawn there writes in bounds and then fails with a message. */
     ws_frame no_frames;
+    /* The folder ws_outfile last wrote to, kept open (dir_cache.h); off
+     * unless the context's owner turns it on and ends it. */
+    wsrt_dir_cache dirs;
 } wsrt_ctx_base;
 
 /* A context for the main thread's callbacks (init, finish). */

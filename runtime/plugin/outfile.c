@@ -26,7 +26,17 @@
  * itself and set out->fd = -1 before ws_outfile_commit; commit then only
  * checks nothing is left open and links or renames.  For that reason the
  * anonymous file is held by a second descriptor of the runtime's own,
- * named in temp_path as "/proc/self/fd/<n>".
+ * named in temp_path as "/proc/self/fd/<n>" -- unless the plugin opened it
+ * with WS_OUTFILE_KEEP_FD (it leaves out->fd to commit and abort), on a
+ * file system whose close() cannot report an error (tmpfs, ext2/3/4, xfs):
+ * then <n> is out->fd itself, linked before it is closed, and a mark after
+ * temp_path's NUL says so (KEPT_MARK).
+ *
+ * On a worker whose context has its folder cache on (dir_cache.h,
+ * outfile_folder.c), the anonymous file is created and linked relative to
+ * its folder's cached descriptor; the folder is looked up once per worker
+ * and run, not twice per file.  A folder deleted meanwhile is looked up
+ * again when linking into it fails (ENOENT).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,6 +49,7 @@
 #include <unistd.h>
 
 #include "outfile.h"
+#include "outfile_folder.h"
 #include "wsrun.h"
 
 /* Who removes temporaries when the process must exit at once: wsrun's
@@ -131,25 +142,91 @@ static int is_anonymous(const ws_outfile *out)
     return strncmp(out->temp_path, PROC_FD, sizeof PROC_FD - 1) == 0;
 }
 
+/* Split path into its folder part (with the slash; may be empty) and base. */
+static const char *base_of(const char *path, int *dir_len)
+{
+    const char *slash = strrchr(path, '/');
+    *dir_len = slash ? (int)(slash - path + 1) : 0;
+    return slash ? slash + 1 : path;
+}
+
+/* The runtime's descriptor of an anonymous file: the <n> of temp_path.
+ * By hand, as proc_fd_name writes it: atoi and snprintf were more than half
+ * of this file's instructions per noise image. */
+static int held_fd(const ws_outfile *out)
+{
+    int fd = 0;
+    for (const char *p = out->temp_path + sizeof PROC_FD - 1; *p >= '0' && *p <= '9'; p++)
+        fd = fd * 10 + (*p - '0');
+    return fd;
+}
+
+/* "/proc/self/fd/<fd>" into buf (room for PROC_FD and 10 digits); its
+ * length. */
+static size_t proc_fd_name(char *buf, int fd)
+{
+    char digits[12];
+    size_t n = 0;
+    do
+        digits[n++] = (char)('0' + fd % 10);
+    while ((fd /= 10) > 0);
+    memcpy(buf, PROC_FD, sizeof PROC_FD - 1);
+    size_t len = sizeof PROC_FD - 1;
+    while (n > 0)
+        buf[len++] = digits[--n];
+    buf[len] = '\0';
+    return len;
+}
+
+/* An anonymous file opened with WS_OUTFILE_KEEP_FD has no second
+ * descriptor: held_fd is out->fd.  Marked by this byte right after
+ * temp_path's NUL ("/proc/self/fd/<n>" is far shorter than the field);
+ * every writer of temp_path below clears or sets it. */
+#define KEPT_MARK 'K'
+
+static int is_kept(const ws_outfile *out)
+{
+    size_t n = strlen(out->temp_path);
+    return is_anonymous(out) && out->temp_path[n + 1] == KEPT_MARK;
+}
+
 /* Give the anonymous file of `out` the name `target`; linkat's result and
  * errno (EEXIST when the name is taken).  AT_EMPTY_PATH links the
  * runtime's descriptor itself; a kernel that does not allow it answers
  * ENOENT (or EPERM), and when the /proc path then works, that is used
  * from then on. */
-static int link_anonymous(const ws_outfile *out, const char *target)
+static int link_in(const ws_outfile *out, int dir, const char *target)
 {
     if (atomic_load_explicit(&empty_path_link, memory_order_relaxed)) {
-        int held = atoi(out->temp_path + sizeof PROC_FD - 1);
-        if (linkat(held, "", AT_FDCWD, target, AT_EMPTY_PATH) == 0)
+        if (linkat(held_fd(out), "", dir, target, AT_EMPTY_PATH) == 0)
             return 0;
         if (errno != ENOENT && errno != EPERM)
             return -1;
-        if (linkat(AT_FDCWD, out->temp_path, AT_FDCWD, target, AT_SYMLINK_FOLLOW) != 0)
+        if (linkat(AT_FDCWD, out->temp_path, dir, target, AT_SYMLINK_FOLLOW) != 0)
             return -1;
         atomic_store_explicit(&empty_path_link, 0, memory_order_relaxed);
         return 0;
     }
-    return linkat(AT_FDCWD, out->temp_path, AT_FDCWD, target, AT_SYMLINK_FOLLOW);
+    return linkat(AT_FDCWD, out->temp_path, dir, target, AT_SYMLINK_FOLLOW);
+}
+
+/* link_in for a whole path, relative to its cached folder where the
+ * context has one; a cached folder that is gone (ENOENT) is dropped and
+ * the whole path tried. */
+static int link_anonymous(ws_ctx *ctx, const ws_outfile *out, const char *target)
+{
+    int dir_len, plain_close;
+    const char *base = base_of(target, &dir_len);
+    int dir = wsrt_outfile_folder(ctx, target, dir_len, &plain_close);
+    if (dir == -1)
+        return link_in(out, AT_FDCWD, target);
+    if (link_in(out, dir, base) == 0)
+        return 0;
+    if (errno != ENOENT || dir == AT_FDCWD)
+        return -1;
+    /* the folder was deleted (and maybe made again) since it was cached */
+    wsrt_outfile_forget_folder(ctx);
+    return link_in(out, AT_FDCWD, target);
 }
 
 /* "<folder>.<base>.tmp.<pid>.<n>" into buf; -1 when it does not fit. */
@@ -161,46 +238,59 @@ static int temp_name(char *buf, size_t size, const char *path, int dir_len, cons
     return written < 0 || (size_t)written >= size ? -1 : 0;
 }
 
-/* Split path into its folder part (with the slash; may be empty) and base. */
-static const char *base_of(const char *path, int *dir_len)
-{
-    const char *slash = strrchr(path, '/');
-    *dir_len = slash ? (int)(slash - path + 1) : 0;
-    return slash ? slash + 1 : path;
-}
 
 /* An anonymous file in path's folder: 0 and out->fd, temp_path set; -1
  * (errno kept) when O_TMPFILE cannot be used there. */
-static int open_anonymous(ws_outfile *out, const char *path, int dir_len)
+static int open_anonymous(ws_ctx *ctx, ws_outfile *out, const char *path, int dir_len,
+                          unsigned flags)
 {
-    char dir[4096];
-    if (dir_len == 0)
-        memcpy(dir, ".", 2);
-    else {
-        memcpy(dir, path, (size_t)dir_len);
-        dir[dir_len] = '\0';
+    int plain_close;
+    int dir = wsrt_outfile_folder(ctx, path, dir_len, &plain_close);
+    int fd;
+    if (dir != -1) {
+        /* A cached folder deleted since needs no care here: Linux makes
+         * the file in it all the same, and its link (ENOENT) looks the
+         * folder up again. */
+        fd = openat(dir, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
+    } else {
+        char whole[4096];
+        memcpy(whole, path, (size_t)dir_len);
+        memcpy(whole + dir_len, dir_len ? "" : ".", dir_len ? 1 : 2);
+        fd = open(whole, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
     }
-    int fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
     if (fd < 0)
         return -1;
-    int keep = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-    if (keep < 0) {
-        int e = errno;
-        close(fd);
-        errno = e;
-        return -1;
+    int keep = fd;
+    if (!(flags & WS_OUTFILE_KEEP_FD) || !plain_close) {
+        keep = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+        if (keep < 0) {
+            int e = errno;
+            close(fd);
+            errno = e;
+            return -1;
+        }
     }
-    snprintf(out->temp_path, sizeof out->temp_path, PROC_FD "%d", keep);
+    size_t n = proc_fd_name(out->temp_path, keep);
+    out->temp_path[n + 1] = keep == fd ? KEPT_MARK : '\0';
     out->fd = fd;
     return 0;
 }
 
 int ws_outfile_open(ws_ctx *ctx, ws_outfile *out, const char *path)
 {
+    return ws_outfile_open_flags(ctx, out, path, 0);
+}
+
+int ws_outfile_open_flags(ws_ctx *ctx, ws_outfile *out, const char *path, unsigned flags)
+{
     char why[128];
     out->fd = -1;
     out->temp_path[0] = '\0';
+    out->temp_path[1] = '\0';
     out->final_path[0] = '\0';
+    if (flags & ~(unsigned)WS_OUTFILE_KEEP_FD)
+        return ws_fail(ctx, "ws_outfile_open_flags: unknown flags 0x%x for %s",
+                       flags & ~(unsigned)WS_OUTFILE_KEEP_FD, path);
     size_t len = strlen(path);
     if (len == 0)
         return ws_fail(ctx, "cannot write a file with an empty name");
@@ -216,7 +306,7 @@ int ws_outfile_open(ws_ctx *ctx, ws_outfile *out, const char *path)
     /* Any failure here (no O_TMPFILE, no such folder, no permission) falls
      * to the named temporary, which names the reason if it fails too. */
     if (proc_fd_usable && !atomic_load_explicit(&force_named, memory_order_relaxed) &&
-        open_anonymous(out, path, dir_len) == 0)
+        open_anonymous(ctx, out, path, dir_len, flags) == 0)
         return WS_OK;
 
     /* Renaming over a device, pipe or folder would replace it (as root,
@@ -251,10 +341,30 @@ int ws_outfile_open(ws_ctx *ctx, ws_outfile *out, const char *path)
 static void forget_temp(ws_outfile *out)
 {
     if (is_anonymous(out))
-        close(atoi(out->temp_path + sizeof PROC_FD - 1));
+        close(held_fd(out));
     else
         untrack_temp(out->temp_path);
     out->temp_path[0] = '\0';
+    out->temp_path[1] = '\0';
+}
+
+/* An anonymous file opened with WS_OUTFILE_KEEP_FD: from here on the
+ * runtime holds out->fd as its own (held_fd), as if it had a second
+ * descriptor, and forget_temp closes it.  -1 when the plugin broke its
+ * promise (out->fd is no longer that descriptor): then the number may
+ * name another file by now, so nothing is linked or closed through it. */
+static int take_kept(ws_outfile *out)
+{
+    size_t n = strlen(out->temp_path);
+    if (out->fd != held_fd(out)) {
+        out->fd = -1;
+        out->temp_path[0] = '\0';
+        out->temp_path[1] = '\0';
+        return -1;
+    }
+    out->temp_path[n + 1] = '\0';
+    out->fd = -1;
+    return 0;
 }
 
 /* The target exists, so linkat cannot place the anonymous file: link it
@@ -276,9 +386,10 @@ static int name_anonymous(ws_ctx *ctx, ws_outfile *out)
             forget_temp(out);
             return ws_fail(ctx, "output path too long for a temporary name: %s", out->final_path);
         }
-        if (link_anonymous(out, named) == 0) {
+        if (link_anonymous(ctx, out, named) == 0) {
             forget_temp(out); /* the named link keeps the file */
             memcpy(out->temp_path, named, strlen(named) + 1);
+            out->temp_path[strlen(named) + 1] = '\0';
             track_temp(out->temp_path);
             return WS_OK;
         }
@@ -297,6 +408,11 @@ int ws_outfile_commit(ws_ctx *ctx, ws_outfile *out)
     if (!out->temp_path[0])
         return ws_fail(ctx, "cannot commit %s: it is not open",
                        out->final_path[0] ? out->final_path : "an output file");
+    if (is_kept(out) && take_kept(out) != 0)
+        return ws_fail(ctx, "cannot commit %s: its descriptor was closed or replaced although "
+                       "it was opened with WS_OUTFILE_KEEP_FD", out->final_path);
+    /* Kept: closed after the link below, by forget_temp (close() reports
+     * nothing on the file systems that allow it). */
     if (out->fd >= 0) {
         int rc = close(out->fd);
         out->fd = -1;
@@ -309,7 +425,7 @@ int ws_outfile_commit(ws_ctx *ctx, ws_outfile *out)
     }
     if (is_anonymous(out)) {
         /* linkat fails with EEXIST rather than replace: then the slow way. */
-        if (link_anonymous(out, out->final_path) == 0) {
+        if (link_anonymous(ctx, out, out->final_path) == 0) {
             forget_temp(out);
             return WS_OK;
         }
@@ -336,6 +452,8 @@ int ws_outfile_commit(ws_ctx *ctx, ws_outfile *out)
 
 void ws_outfile_abort(ws_outfile *out)
 {
+    if (out->temp_path[0] && is_kept(out) && take_kept(out) != 0)
+        return; /* the plugin closed it already: the file is gone */
     if (out->fd >= 0)
         close(out->fd);
     out->fd = -1;

@@ -416,6 +416,9 @@ void wsrt_worker_run(wsrt_worker *w)
      * arrived. */
     if (w->base.ctx.worker_id == 0 && p->jobs > 1)
         wsrt_start_worker_thread(p, 1);
+    /* ws_outfile may keep this worker's output folder open for the run
+     * (runtime/base/dir_cache.h); it is closed below, when the run ends. */
+    w->base.dirs.on = 1;
     w->callback = "worker_init";
     int init_status = d->worker_init ? d->worker_init(p->run->state, &w->base.ctx) : WS_OK;
     w->callback = NULL;
@@ -442,6 +445,8 @@ void wsrt_worker_run(wsrt_worker *w)
         d->worker_fini(p->run->state, &w->base.ctx);
         w->callback = NULL;
     }
+    wsrt_dir_cache_drop(&w->base.dirs);
+    w->base.dirs.on = 0;
     uint64_t total = wsrt_now_ns() - t_start;
     uint64_t accounted = w->stats.busy_ns + w->stats.parked_ns;
     w->stats.idle_ns = total > accounted ? total - accounted : 0;
