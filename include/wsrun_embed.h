@@ -66,6 +66,36 @@ typedef struct ws_pool_stats {
  * when it cannot be made (EINVAL: jobs above 4096; ENOMEM). */
 WS_API ws_pool *ws_pool_create(unsigned jobs, uint64_t seed);
 
+/* How ws_pool_create_with makes a pool.  Zero it, set struct_size =
+ * sizeof(ws_pool_options), then the fields wanted: a field left 0 means
+ * the default.  New fields are only ever appended (the library reads
+ * struct_size bytes), so a program built against this header keeps working
+ * with a later libwsrun. */
+typedef struct ws_pool_options {
+    uint32_t struct_size; /* the caller's sizeof(ws_pool_options) */
+    uint32_t jobs;        /* as ws_pool_create's: 1..4096; 0: the CPUs allowed */
+    uint64_t seed;        /* as ws_pool_create's (wsrun --seed) */
+    uint64_t stack_bytes; /* each worker's C stack, worker 0's included (wsrun
+                           * --stack): 256 KiB..64 GiB; 0: 64 MiB.  How deep a
+                           * task may recurse; reserved address space,
+                           * touched only as deep as the work goes */
+} ws_pool_options;
+/* Not here, on purpose: wsrun's --isolate, --timeout and --worker-memory.
+ * Isolation forks the worker processes from a single-threaded template
+ * right after init, and lives in the wsrun command (it kills, limits and
+ * reaps processes, and takes over their named temporaries); a ws_pool
+ * starts its threads when it is created and a library must not reap its
+ * program's children.  A libwsrun that offers it will append fields here;
+ * until then a struct_size longer than this library knows is accepted only
+ * when every byte beyond its own struct is 0. */
+
+/* A pool made as *options says.  NULL with errno set: EINVAL (NULL
+ * options, struct_size below this struct's first size of 24, jobs above
+ * 4096, stack_bytes outside 256 KiB..64 GiB), E2BIG (a longer struct from
+ * a newer header with a field this library does not know set), ENOMEM.
+ * ws_pool_create(j, s) is ws_pool_create_with with only jobs and seed. */
+WS_API ws_pool *ws_pool_create_with(const ws_pool_options *options);
+
 /* Run a descriptor the program defines (WS_PLUGIN_HEADER, .name, .init,
  * .run_one, ...) as wsrun runs a plugin: the descriptor is checked as the
  * loader checks a plugin's (ABI major, struct_size, flags, name, run_one;
