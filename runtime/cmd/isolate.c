@@ -32,6 +32,8 @@
 
 static _Atomic(wsrt_isolation *) current_iso; /* for the stop request */
 
+static void stop_raised(void *arg);
+
 unsigned wsrt_isolate_thread_count(void)
 {
     DIR *d = opendir("/proc/self/task");
@@ -61,9 +63,9 @@ static int template_alive(wsrt_isolation *iso)
 }
 
 /* Wait while the slot's state is `from`; returns the state seen.  With
- * --timeout and `from` RUN, kills the child once the index it runs
- * (`current`, begun at `started_ns`) has run that long, and sets
- * *timed_out. */
+ * --timeout, kills the child once the plugin call it is in (an index, or
+ * worker_init / worker_fini: STARTING, RUN, QUIT), begun at `started_ns`,
+ * has run that long, and sets *timed_out. */
 static uint32_t wait_while(wsrt_isolation *iso, wsrt_iso_slot *slot, uint32_t from,
                            int *timed_out)
 {
@@ -75,8 +77,9 @@ static uint32_t wait_while(wsrt_isolation *iso, wsrt_iso_slot *slot, uint32_t fr
         if (s != from)
             return s;
         long wait_ns = TEMPLATE_CHECK_NS;
-        if (limit_ns && from == SLOT_RUN && !*timed_out) {
-            /* relaxed: a clock reading; 0 between indices (no deadline). */
+        if (limit_ns && !*timed_out) {
+            /* relaxed: a clock reading; 0 outside the plugin's calls (no
+             * deadline). */
             uint64_t started = atomic_load_explicit(&slot->started_ns, memory_order_relaxed);
             uint64_t now = wsrt_iso_now_ns();
             if (started && now - started >= limit_ns) {
@@ -183,9 +186,13 @@ static int start_child(wsrt_isolation *iso, unsigned w, ws_ctx *ctx)
     atomic_store_explicit(&slot->pid, 0, memory_order_relaxed);
     atomic_store_explicit(&slot->current, UINT64_MAX, memory_order_relaxed);
     atomic_store_explicit(&slot->started_ns, 0, memory_order_relaxed);
-    /* release: the fields above before the template forks the child
-     * (the pipe write orders them too; this keeps the argument local). */
-    atomic_store_explicit(&slot->state, SLOT_STARTING, memory_order_release);
+    /* seq_cst: the fields above before the template forks the child (the
+     * pipe write orders them too; this keeps the argument local), and one
+     * side of the Dekker pair with wsrt_isolate_request_stop: either it
+     * sees STARTING and signals the child, or this store comes after its
+     * store of `stop` in the total order, and the child, forked after it,
+     * reads stop = 1 once its pool exists (isolate_proc.c). */
+    atomic_store(&slot->state, SLOT_STARTING);
     uint32_t id = w;
     ssize_t n;
     do
@@ -200,7 +207,7 @@ static int start_child(wsrt_isolation *iso, unsigned w, ws_ctx *ctx)
     if (s == SLOT_IDLE)
         return WS_OK;
     char why[256];
-    describe_end(iso, slot, 0, why, sizeof why);
+    describe_end(iso, slot, timed_out, why, sizeof why);
     int init_failed = slot->init_failed;
     char msg[WSRT_ERRBUF];
     snprintf(msg, sizeof msg, "%s", slot->err);
@@ -246,9 +253,11 @@ static int run_span(wsrt_isolation *iso, ws_ctx *ctx, uint64_t begin, uint64_t e
         slot->begin = begin;
         slot->end = end;
         uint32_t expected = SLOT_IDLE;
-        /* release: begin and end before the child sees RUN (its acquire). */
-        if (atomic_compare_exchange_strong_explicit(&slot->state, &expected, SLOT_RUN,
-                                                    memory_order_release, memory_order_acquire))
+        /* seq_cst: begin and end before the child sees RUN (its acquire),
+         * and the Dekker pair with wsrt_isolate_request_stop as for
+         * STARTING (start_child): a stop that found IDLE here is seen by
+         * the child when it takes this run (child_next_block). */
+        if (atomic_compare_exchange_strong(&slot->state, &expected, SLOT_RUN))
             break;
         /* The idle child died (killed from outside) before this run:
          * not this index's fault; start another child once. */
@@ -326,7 +335,7 @@ static void proxy_worker_fini(void *state, ws_ctx *ctx)
     wait_while(iso, slot, SLOT_QUIT, &timed_out);
     if (slot->wstatus != 0 || atomic_load(&iso->template_gone)) {
         char why[512];
-        describe_end(iso, slot, 0, why, sizeof why);
+        describe_end(iso, slot, timed_out, why, sizeof why);
         wsrt_err("%s: worker %u's process failed at its end (worker_fini): %s", iso->desc.name,
                  w, why);
         atomic_store(&iso->fini_failed, 1);
@@ -423,6 +432,8 @@ int wsrt_isolate_start(wsrt_isolation **out, ws_run *run, const wsrt_isolate_opt
     run->state = iso;
     run->hooks.run_block = proxy_run_block;
     run->hooks.block_run_arg = iso;
+    run->hooks.stop_raised = stop_raised;
+    run->hooks.stop_arg = iso;
     atomic_store(&current_iso, iso);
     *out = iso;
     return 0;
@@ -436,12 +447,25 @@ void wsrt_isolate_request_stop(wsrt_isolation *iso)
         return;
     for (unsigned w = 0; w < iso->jobs; w++) {
         wsrt_iso_slot *slot = &iso->slots[w];
-        /* relaxed: a hint; the child looks at it when it is told to. */
-        atomic_store_explicit(&slot->stop, 1, memory_order_relaxed);
-        pid_t pid = atomic_load_explicit(&slot->pid, memory_order_relaxed);
-        if (pid > 0 && atomic_load_explicit(&slot->state, memory_order_relaxed) == SLOT_RUN)
+        /* seq_cst (this store and the load of state): the Dekker pair
+         * with the worker thread's STARTING store and RUN CAS (see
+         * start_child): a child this does not signal reads stop = 1. */
+        atomic_store(&slot->stop, 1);
+        uint32_t state = atomic_load(&slot->state);
+        /* seq_cst: with the child's seq_cst store of its pid before it
+         * reads `stop` (isolate_proc.c): either this sees the pid, or the
+         * child sees stop = 1. */
+        pid_t pid = atomic_load(&slot->pid);
+        if (pid > 0 && (state == SLOT_RUN || state == SLOT_STARTING))
             kill(pid, SIGUSR1);
     }
+}
+
+/* The pool's stop_raised hook (run.h): a failure, a worker_init failure or
+ * an interrupt stopped the parent's run; the children's runs stop too. */
+static void stop_raised(void *arg)
+{
+    wsrt_isolate_request_stop(arg);
 }
 
 void wsrt_isolate_kill_from_signal(void)
@@ -480,6 +504,8 @@ int wsrt_isolate_end(wsrt_isolation *iso, ws_run *run)
     run->state = iso->state;
     run->hooks.run_block = NULL;
     run->hooks.block_run_arg = NULL;
+    run->hooks.stop_raised = NULL;
+    run->hooks.stop_arg = NULL;
     int failed = atomic_load(&iso->fini_failed);
     munmap(iso->slots, iso->slots_bytes);
     free(iso->block);

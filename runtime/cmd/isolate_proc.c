@@ -33,7 +33,33 @@ static wsrt_isolation *c_iso;
 static wsrt_iso_slot *c_slot;
 static unsigned c_worker;
 static int c_started, c_init_failed;
-static wsrt_pool *c_pool;
+static int c_in_run; /* child_next_block handed the pool a run not yet posted */
+/* Read by the SIGUSR1 handler, so atomic; NULL until the pool exists. */
+static _Atomic(wsrt_pool *) c_pool;
+
+/* The parent's run is stopping (wsrt_isolate_request_stop set `stop`):
+ * so is this child's, and ws_stopping says so in the plugin's calls. */
+static void stop_if_asked(void)
+{
+    /* seq_cst: the Dekker pair with the parent's store of `stop` (see
+     * wsrt_isolate_request_stop). */
+    if (atomic_load(&c_slot->stop))
+        wsrt_pool_request_stop(atomic_load(&c_pool));
+}
+
+/* --timeout covers the plugin's worker_init and worker_fini too: the
+ * parent kills a child whose call began longer ago than that. */
+static void call_started(void)
+{
+    if (c_iso->opts.timeout_ms) /* relaxed: a clock reading for the parent's deadline */
+        atomic_store_explicit(&c_slot->started_ns, wsrt_iso_now_ns(), memory_order_relaxed);
+}
+
+static void call_ended(void)
+{
+    if (c_iso->opts.timeout_ms) /* relaxed: as in call_started */
+        atomic_store_explicit(&c_slot->started_ns, 0, memory_order_relaxed);
+}
 
 /* The plugin sees the parent's run (its jobs, options) and its worker id,
  * not the child's one-worker pool's: swapped in around each call. */
@@ -89,7 +115,9 @@ static int child_worker_init(void *state, ws_ctx *ctx)
     int rc = WS_OK;
     if (c_iso->desc.worker_init) {
         saved_ctx s = swap_in(ctx);
+        call_started();
         rc = c_iso->desc.worker_init(c_iso->state, ctx);
+        call_ended();
         swap_out(ctx, s);
     }
     if (rc != WS_OK) {
@@ -110,13 +138,11 @@ static int child_run_one(void *state, uint64_t index, ws_ctx *ctx)
     /* relaxed: read by the parent after the child ended (the template's
      * release of DEAD orders it), or only as a hint. */
     atomic_store_explicit(&c_slot->current, index, memory_order_relaxed);
-    if (c_iso->opts.timeout_ms) /* relaxed: a clock reading for the parent's deadline */
-        atomic_store_explicit(&c_slot->started_ns, wsrt_iso_now_ns(), memory_order_relaxed);
+    call_started();
     saved_ctx s = swap_in(ctx);
     int rc = c_iso->desc.run_one(c_iso->state, index, ctx);
     swap_out(ctx, s);
-    if (c_iso->opts.timeout_ms)
-        atomic_store_explicit(&c_slot->started_ns, 0, memory_order_relaxed);
+    call_ended();
     if (rc != WS_OK) {
         c_slot->result = rc;
         copy_error(ctx);
@@ -133,7 +159,9 @@ static void child_worker_fini(void *state, ws_ctx *ctx)
     if (c_init_failed || !c_iso->desc.worker_fini)
         return;
     saved_ctx s = swap_in(ctx);
+    call_started();
     c_iso->desc.worker_fini(c_iso->state, ctx);
+    call_ended();
     swap_out(ctx, s);
 }
 
@@ -147,6 +175,7 @@ static int child_next_block(void *arg, uint64_t *begin, uint64_t *end)
         if (c_init_failed)
             return 0;
     }
+    c_in_run = 0;
     /* release: result, err and temps before the parent sees IDLE. */
     atomic_store_explicit(&c_slot->state, SLOT_IDLE, memory_order_release);
     wsrt_iso_wake(&c_slot->state);
@@ -160,6 +189,8 @@ static int child_next_block(void *arg, uint64_t *begin, uint64_t *end)
             *begin = c_slot->begin;
             *end = c_slot->end;
             c_slot->next = *begin;
+            c_in_run = 1;
+            stop_if_asked(); /* a stop that found this slot IDLE */
             return 1;
         }
         if (s != SLOT_IDLE)
@@ -172,7 +203,40 @@ static int child_next_block(void *arg, uint64_t *begin, uint64_t *end)
 static void on_stop_request(int sig)
 {
     (void)sig;
-    wsrt_pool_request_stop(c_pool);
+    wsrt_pool_request_stop(atomic_load(&c_pool)); /* NULL: stop_if_asked, later */
+}
+
+/* After this child's pool run ended (QUIT, a stop, or worker_init
+ * failed): answer the parent until it says QUIT, so the parent never
+ * mistakes a stopped child for a dead one.  The run in progress when a
+ * stop cut it short is posted as far as it got; a run asked for after
+ * the end is answered with none of it done (next = begin: the parent's
+ * index loop takes that for the stop); a child stopped during worker_init
+ * says it is ready.  Returns on QUIT, or at once after a failed
+ * worker_init (the parent reads that from the slot once it is gone). */
+static void answer_until_quit(void)
+{
+    for (;;) {
+        /* acquire: pairs with the parent's CAS to RUN (begin, end). */
+        uint32_t s = atomic_load_explicit(&c_slot->state, memory_order_acquire);
+        if (s == SLOT_IDLE) {
+            wsrt_iso_wait(&c_slot->state, SLOT_IDLE, 0);
+            continue;
+        }
+        if (s == SLOT_STARTING && c_init_failed)
+            return;
+        if (s != SLOT_RUN && s != SLOT_STARTING)
+            return; /* QUIT */
+        if (s == SLOT_RUN && !c_in_run) {
+            c_slot->result = WS_OK;
+            c_slot->err[0] = '\0';
+            c_slot->next = c_slot->begin;
+        }
+        c_in_run = 0;
+        /* release: result and next before the parent sees IDLE. */
+        atomic_store_explicit(&c_slot->state, SLOT_IDLE, memory_order_release);
+        wsrt_iso_wake(&c_slot->state);
+    }
 }
 
 /* Mirror of crash.c's temporary-file table in the slot: the parent removes
@@ -207,7 +271,8 @@ __attribute__((noreturn)) static void child_main(wsrt_isolation *iso, unsigned w
     c_iso = iso;
     c_slot = &iso->slots[w];
     c_worker = w;
-    atomic_store_explicit(&c_slot->pid, (int32_t)getpid(), memory_order_relaxed);
+    /* seq_cst: see wsrt_isolate_request_stop (this pid, then `stop`). */
+    atomic_store(&c_slot->pid, (int32_t)getpid());
     wsrt_crash_set_temp_mirror(mirror_temp);
     signal(SIGINT, SIG_IGN);  /* Ctrl-C: the parent stops this child */
     signal(SIGTERM, SIG_IGN); /* likewise */
@@ -232,9 +297,11 @@ __attribute__((noreturn)) static void child_main(wsrt_isolation *iso, unsigned w
     run.policy.keep_going = 1;
     run.policy.retries = 0;
     /* The command's per-thread crash set-up, as session.c's pool has. */
-    wsrt_pool_options po = {.jobs = 1, .thread_start = wsrt_crash_thread_init};
-    c_pool = wsrt_pool_create_with(&po);
-    if (!c_pool) {
+    wsrt_pool_options po = {.jobs = 1, .thread_start = wsrt_crash_thread_init,
+                            .stack_bytes = iso->opts.stack_bytes};
+    wsrt_pool *pool = wsrt_pool_create_with(&po);
+    atomic_store(&c_pool, pool);
+    if (!pool) {
         snprintf(c_slot->err, sizeof c_slot->err, "cannot set up the worker process: %s",
                  strerror(errno));
         c_slot->init_failed = 1;
@@ -242,21 +309,19 @@ __attribute__((noreturn)) static void child_main(wsrt_isolation *iso, unsigned w
     }
     wsrt_pool_result result;
     memset(&result, 0, sizeof result);
-    int rc = wsrt_pool_run(c_pool, &run, &result);
+    stop_if_asked(); /* a stop before the pool existed: its run starts stopped */
+    int rc = wsrt_pool_run(pool, &run, &result);
     if (rc != 0 && !c_started) {
         snprintf(c_slot->err, sizeof c_slot->err, "the worker process could not run its pool");
         c_slot->init_failed = 1;
-    }
-    /* A run cut short by the stop request: post how far it got (`next`;
-     * the parent's loop then stops too). */
-    if (atomic_load_explicit(&c_slot->state, memory_order_acquire) == SLOT_RUN) {
-        atomic_store_explicit(&c_slot->state, SLOT_IDLE, memory_order_release);
-        wsrt_iso_wake(&c_slot->state);
+        c_init_failed = 1;
     }
     fflush(NULL);
+    answer_until_quit();
     /* Join the pool's threads (a sanitizer build runs worker 0 on one,
      * and says so at exit if it was left unjoined). */
-    wsrt_pool_destroy(c_pool);
+    atomic_store(&c_pool, NULL);
+    wsrt_pool_destroy(pool);
     _exit(0);
 }
 
