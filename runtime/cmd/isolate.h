@@ -3,8 +3,10 @@
  * per-worker calls (worker_init, run_one, worker_fini) run in one child
  * process per worker, so a crash, exit, endless loop or runaway
  * allocation in one index fails that index only; the scheduler stays in
- * wsrun's threads.  isolate.c is the parent's side (the proxies the pool
- * calls), isolate_proc.c the template process and the children.
+ * wsrun's threads.  isolate.c holds these entry points, isolate_proxy.c
+ * the callbacks the pool calls instead of the plugin's, isolate_slot.c
+ * the parent's waits and clean-up, isolate_template.c the template
+ * process and isolate_child.c the worker processes.
  *
  * Never starts a thread, and never forks a process that has more than
  * one thread: the template is forked right after init while wsrun is

@@ -1,32 +1,27 @@
 /*
- * isolate_proc.c - the processes of --isolate (isolate.h): the template,
- * forked once right after init while wsrun is single-threaded, which forks
- * a child per worker on request and reaps them; and the child, which runs
- * the plugin's worker_init, the indices its slot hands it and worker_fini
- * on a one-worker pool of its own (so fork-join inside an index runs on
- * that one worker).
+ * isolate_child.c - a worker process of --isolate (isolate.h), forked by
+ * the template for one worker: it runs the plugin's worker_init, the runs
+ * of indices its slot hands it and worker_fini on a one-worker pool of its
+ * own (so fork-join inside an index runs on that one worker, with
+ * --stack's stack), answers the parent through the slot
+ * (isolate_internal.h), and stops when the parent's run stops.
  *
- * Must never start a thread in the template (it forks), never let a child
- * outlive wsrun (PR_SET_PDEATHSIG on both, checked against the getppid
- * race), and never let a child touch the terminal's Ctrl-C (ignored: the
- * parent stops the children).
+ * Must never outlive the template (PR_SET_PDEATHSIG, checked against the
+ * getppid race), never touch the terminal's Ctrl-C (ignored: the parent
+ * stops the children), never write a slot word it does not own, and never
+ * exit while the parent may still hand it a run (it waits for QUIT).
  */
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/signalfd.h>
-#include <sys/wait.h>
 
 #include "crash.h"
 #include "isolate_internal.h"
 #include "pool.h"
-
-/* ---------------------------------------------------------- the child */
 
 /* The child's view (one worker, so plain statics: a child is a process). */
 static wsrt_isolation *c_iso;
@@ -261,8 +256,7 @@ static void mirror_temp(const char *path, int add)
     }
 }
 
-__attribute__((noreturn)) static void child_main(wsrt_isolation *iso, unsigned w,
-                                                 pid_t template_pid)
+void wsrt_iso_child_main(wsrt_isolation *iso, unsigned w, pid_t template_pid)
 {
     /* A child of the template dies with it (and the template with wsrun). */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -322,87 +316,5 @@ __attribute__((noreturn)) static void child_main(wsrt_isolation *iso, unsigned w
      * and says so at exit if it was left unjoined). */
     atomic_store(&c_pool, NULL);
     wsrt_pool_destroy(pool);
-    _exit(0);
-}
-
-/* -------------------------------------------------------- the template */
-
-void wsrt_iso_template_main(wsrt_isolation *iso, int cmd_rd)
-{
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != iso->parent_pid)
-        _exit(127);
-    pid_t self = getpid();
-    signal(SIGINT, SIG_IGN);
-    signal(SIGTERM, SIG_IGN);
-    sigset_t chld;
-    sigemptyset(&chld);
-    sigaddset(&chld, SIGCHLD);
-    sigprocmask(SIG_BLOCK, &chld, NULL);
-    int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
-    pid_t *pids = calloc(iso->jobs, sizeof *pids);
-    if (sfd < 0 || !pids)
-        _exit(127);
-    int open_cmd = 1;
-    unsigned alive = 0;
-    while (open_cmd || alive > 0) {
-        struct pollfd pf[2] = {{sfd, POLLIN, 0}, {open_cmd ? cmd_rd : -1, POLLIN, 0}};
-        if (poll(pf, 2, -1) < 0 && errno != EINTR)
-            _exit(127);
-        if (pf[0].revents) {
-            struct signalfd_siginfo si;
-            while (read(sfd, &si, sizeof si) > 0)
-                ;
-            int st;
-            pid_t pid;
-            while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
-                for (unsigned w = 0; w < iso->jobs; w++) {
-                    if (pids[w] != pid)
-                        continue;
-                    pids[w] = 0;
-                    alive--;
-                    iso->slots[w].wstatus = st;
-                    /* release: wstatus before the parent sees DEAD; an
-                     * exchange, for the child can write nothing more. */
-                    atomic_exchange_explicit(&iso->slots[w].state, SLOT_DEAD,
-                                             memory_order_release);
-                    wsrt_iso_wake(&iso->slots[w].state);
-                }
-            }
-        }
-        if (pf[1].revents) {
-            uint32_t w;
-            ssize_t n = read(cmd_rd, &w, sizeof w);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n != (ssize_t)sizeof w) {
-                /* wsrun is done (or gone): end what is left. */
-                open_cmd = 0;
-                for (unsigned k = 0; k < iso->jobs; k++)
-                    if (pids[k] > 0)
-                        kill(pids[k], SIGKILL);
-                continue;
-            }
-            if (w >= iso->jobs)
-                continue;
-            pid_t pid = fork();
-            if (pid == 0) {
-                close(cmd_rd);
-                close(sfd);
-                free(pids);
-                child_main(iso, w, self);
-            }
-            if (pid < 0) {
-                snprintf(iso->slots[w].err, sizeof iso->slots[w].err,
-                         "cannot fork a worker process: %s", strerror(errno));
-                iso->slots[w].wstatus = 0;
-                atomic_exchange_explicit(&iso->slots[w].state, SLOT_DEAD, memory_order_release);
-                wsrt_iso_wake(&iso->slots[w].state);
-                continue;
-            }
-            pids[w] = pid;
-            alive++;
-        }
-    }
     _exit(0);
 }
