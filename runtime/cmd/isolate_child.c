@@ -32,6 +32,17 @@ static int c_in_run; /* child_next_block handed the pool a run not yet posted */
 /* Read by the SIGUSR1 handler, so atomic; NULL until the pool exists. */
 static _Atomic(wsrt_pool *) c_pool;
 
+/* The per-index path's constants, set once by wsrt_iso_child_main, so an
+ * index costs a store of `current`, the ctx swap and the call (issue 24's
+ * goal of at most 2x threads for cheap indices: 68 instructions an index
+ * before, with every field reached through c_iso and c_slot). */
+static int (*c_run_one)(void *state, uint64_t index, ws_ctx *ctx);
+static void *c_state;
+static const ws_run *c_parent_run;
+static _Atomic uint64_t *c_current;
+static int c_timed; /* --timeout: every call stamps started_ns */
+static int c_slow;  /* c_run_over || c_timed: one test on the plain path */
+
 /* The parent's run is stopping (wsrt_isolate_request_stop set `stop`):
  * so is this child's, and ws_stopping says so in the plugin's calls. */
 static void stop_if_asked(void)
@@ -106,6 +117,10 @@ static void limit_memory(void)
 static int child_worker_init(void *state, ws_ctx *ctx)
 {
     (void)state;
+    /* For good, not swapped per index: the plugin's calls (ws_opt_*,
+     * ws_run_count, ...) read ctx->run and want the parent's run; the
+     * pool's own code reads w->pool->run, never ctx->run. */
+    ctx->run = c_parent_run;
     limit_memory();
     int rc = WS_OK;
     if (c_iso->desc.worker_init) {
@@ -125,27 +140,75 @@ static int child_worker_init(void *state, ws_ctx *ctx)
 
 static int c_run_over; /* the current run failed or was cut short: skip the rest */
 
+
+/* Index `index` failed: the run posts it as its end (next = index). */
+__attribute__((noinline, cold)) static int run_failed(int rc, uint64_t index, ws_ctx *ctx)
+{
+    c_slot->result = rc;
+    c_slot->next = index;
+    copy_error(ctx);
+    c_run_over = 1; /* the parent retries or reports it, then goes on */
+    c_slow = 1;
+    return WS_OK;
+}
+
+__attribute__((noinline)) static int child_run_one_timed(uint64_t index, ws_ctx *ctx)
+{
+    call_started();
+    saved_ctx s = swap_in(ctx);
+    int rc = c_run_one(c_state, index, ctx);
+    swap_out(ctx, s);
+    call_ended();
+    return rc;
+}
+
+/* The path of an index that is not plain: the run failed already (skip
+ * the rest), or --timeout stamps the call. */
+__attribute__((noinline)) static int child_run_one_slow(uint64_t index, ws_ctx *ctx)
+{
+    if (c_run_over)
+        return WS_OK;
+    /* relaxed: as in child_run_one. */
+    atomic_store_explicit(c_current, index, memory_order_relaxed);
+    int rc = child_run_one_timed(index, ctx);
+    return rc == WS_OK ? WS_OK : run_failed(rc, index, ctx);
+}
+
 static int child_run_one(void *state, uint64_t index, ws_ctx *ctx)
 {
     (void)state;
-    if (c_run_over)
-        return WS_OK;
+    if (WS_UNLIKELY(c_slow)) /* c_run_over || c_timed */
+        return child_run_one_slow(index, ctx);
     /* relaxed: read by the parent after the child ended (the template's
-     * release of DEAD orders it), or only as a hint. */
-    atomic_store_explicit(&c_slot->current, index, memory_order_relaxed);
-    call_started();
-    saved_ctx s = swap_in(ctx);
-    int rc = c_iso->desc.run_one(c_iso->state, index, ctx);
-    swap_out(ctx, s);
-    call_ended();
-    if (rc != WS_OK) {
-        c_slot->result = rc;
-        copy_error(ctx);
-        c_run_over = 1; /* the parent retries or reports it, then goes on */
-        return WS_OK;
+     * release of DEAD orders it), or when this child posts its run's end
+     * (the same thread). */
+    atomic_store_explicit(c_current, index, memory_order_relaxed);
+    int rc;
+    {
+        /* swap_in / swap_out with the value it would save (this pool's
+         * one worker is 0; ctx->run is the parent's since worker_init). */
+        ctx->worker_id = c_worker;
+        rc = c_run_one(c_state, index, ctx);
+        ctx->worker_id = 0;
     }
-    c_slot->next = index + 1;
+    if (WS_UNLIKELY(rc != WS_OK))
+        return run_failed(rc, index, ctx);
     return WS_OK; /* counted by the parent's pool, not this one */
+}
+
+/* Before posting IDLE after a run handed out: its end.  A failure set
+ * `next` itself; otherwise every index up to `current` succeeded (the
+ * pool runs them in order and stops only between indices). */
+static void end_posted_run(void)
+{
+    if (!c_in_run)
+        return;
+    c_in_run = 0;
+    if (c_slot->result != WS_OK)
+        return;
+    /* relaxed: this thread's own store. */
+    uint64_t cur = atomic_load_explicit(c_current, memory_order_relaxed);
+    c_slot->next = cur == UINT64_MAX ? c_slot->begin : cur + 1;
 }
 
 static void child_worker_fini(void *state, ws_ctx *ctx)
@@ -170,8 +233,8 @@ static int child_next_block(void *arg, uint64_t *begin, uint64_t *end)
         if (c_init_failed)
             return 0;
     }
-    c_in_run = 0;
-    /* release: result, err and temps before the parent sees IDLE. */
+    end_posted_run();
+    /* release: result, next, err and temps before the parent sees IDLE. */
     atomic_store_explicit(&c_slot->state, SLOT_IDLE, memory_order_release);
     wsrt_iso_wake(&c_slot->state);
     for (;;) {
@@ -181,9 +244,11 @@ static int child_next_block(void *arg, uint64_t *begin, uint64_t *end)
             c_slot->result = WS_OK;
             c_slot->err[0] = '\0';
             c_run_over = 0;
+            c_slow = c_timed;
             *begin = c_slot->begin;
             *end = c_slot->end;
-            c_slot->next = *begin;
+            /* relaxed: as in child_run_one; none of this run ran yet. */
+            atomic_store_explicit(c_current, UINT64_MAX, memory_order_relaxed);
             c_in_run = 1;
             stop_if_asked(); /* a stop that found this slot IDLE */
             return 1;
@@ -227,7 +292,7 @@ static void answer_until_quit(void)
             c_slot->err[0] = '\0';
             c_slot->next = c_slot->begin;
         }
-        c_in_run = 0;
+        end_posted_run();
         /* release: result and next before the parent sees IDLE. */
         atomic_store_explicit(&c_slot->state, SLOT_IDLE, memory_order_release);
         wsrt_iso_wake(&c_slot->state);
@@ -290,6 +355,12 @@ void wsrt_iso_child_main(wsrt_isolation *iso, unsigned w, pid_t template_pid)
     run.hooks.next_block = child_next_block;
     run.policy.keep_going = 1;
     run.policy.retries = 0;
+    c_run_one = iso->desc.run_one;
+    c_state = iso->state;
+    c_parent_run = iso->run;
+    c_current = &c_slot->current;
+    c_timed = iso->opts.timeout_ms != 0;
+    c_slow = c_timed;
     /* The command's per-thread crash set-up, as session.c's pool has. */
     wsrt_pool_options po = {.jobs = 1, .thread_start = wsrt_crash_thread_init,
                             .stack_bytes = iso->opts.stack_bytes};
