@@ -140,7 +140,6 @@ static int child_worker_init(void *state, ws_ctx *ctx)
 
 static int c_run_over; /* the current run failed or was cut short: skip the rest */
 
-
 /* Index `index` failed: the run posts it as its end (next = index). */
 __attribute__((noinline, cold)) static int run_failed(int rc, uint64_t index, ws_ctx *ctx)
 {
@@ -183,14 +182,11 @@ static int child_run_one(void *state, uint64_t index, ws_ctx *ctx)
      * release of DEAD orders it), or when this child posts its run's end
      * (the same thread). */
     atomic_store_explicit(c_current, index, memory_order_relaxed);
-    int rc;
-    {
-        /* swap_in / swap_out with the value it would save (this pool's
-         * one worker is 0; ctx->run is the parent's since worker_init). */
-        ctx->worker_id = c_worker;
-        rc = c_run_one(c_state, index, ctx);
-        ctx->worker_id = 0;
-    }
+    /* swap_in / swap_out with the value it would save (this pool's one
+     * worker is 0; ctx->run is the parent's since worker_init). */
+    ctx->worker_id = c_worker;
+    int rc = c_run_one(c_state, index, ctx);
+    ctx->worker_id = 0;
     if (WS_UNLIKELY(rc != WS_OK))
         return run_failed(rc, index, ctx);
     return WS_OK; /* counted by the parent's pool, not this one */
