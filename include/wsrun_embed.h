@@ -1,12 +1,12 @@
 /*
  * wsrun_embed.h - embedding wsrun: run work on a wsrun pool inside your
- * own program, with no plugin file and no wsrun command (libwsrun,
- * `pkg-config --cflags --libs libwsrun`; docs/embedding.md).
+ * own program, with no wsrun command (libwsrun, `pkg-config --cflags
+ * --libs libwsrun`; docs/embedding.md).
  *
- * A program creates a pool, runs either a ws_plugin descriptor it defines
- * itself or a plain function over the indices 0..count-1 (fork-join of
- * wsrun.h works inside both), reads the result and the statistics, and
- * destroys the pool.  The library never installs signal handlers and never
+ * A program creates a pool, runs a ws_plugin descriptor it defines itself,
+ * one of a plugin file it opens (ws_plugin_open), or a plain function over
+ * the indices 0..count-1 (fork-join of wsrun.h works inside all three),
+ * reads the result and the statistics, and destroys the pool.  The library never installs signal handlers and never
  * calls exit(); this header must never expose the runtime's internals.
  *
  * Return values of the run functions, the same as wsrun's exit status:
@@ -66,6 +66,36 @@ typedef struct ws_pool_stats {
  * when it cannot be made (EINVAL: jobs above 4096; ENOMEM). */
 WS_API ws_pool *ws_pool_create(unsigned jobs, uint64_t seed);
 
+/* How ws_pool_create_with makes a pool.  Zero it, set struct_size =
+ * sizeof(ws_pool_options), then the fields wanted: a field left 0 means
+ * the default.  New fields are only ever appended (the library reads
+ * struct_size bytes), so a program built against this header keeps working
+ * with a later libwsrun. */
+typedef struct ws_pool_options {
+    uint32_t struct_size; /* the caller's sizeof(ws_pool_options) */
+    uint32_t jobs;        /* as ws_pool_create's: 1..4096; 0: the CPUs allowed */
+    uint64_t seed;        /* as ws_pool_create's (wsrun --seed) */
+    uint64_t stack_bytes; /* each worker's C stack, worker 0's included (wsrun
+                           * --stack): 256 KiB..64 GiB; 0: 64 MiB.  How deep a
+                           * task may recurse; reserved address space,
+                           * touched only as deep as the work goes */
+} ws_pool_options;
+/* Not here, on purpose: wsrun's --isolate, --timeout and --worker-memory.
+ * Isolation forks the worker processes from a single-threaded template
+ * right after init, and lives in the wsrun command (it kills, limits and
+ * reaps processes, and takes over their named temporaries); a ws_pool
+ * starts its threads when it is created and a library must not reap its
+ * program's children.  A libwsrun that offers it will append fields here;
+ * until then a struct_size longer than this library knows is accepted only
+ * when every byte beyond its own struct is 0. */
+
+/* A pool made as *options says.  NULL with errno set: EINVAL (NULL
+ * options, struct_size below this struct's first size of 24, jobs above
+ * 4096, stack_bytes outside 256 KiB..64 GiB), E2BIG (a longer struct from
+ * a newer header with a field this library does not know set), ENOMEM.
+ * ws_pool_create(j, s) is ws_pool_create_with with only jobs and seed. */
+WS_API ws_pool *ws_pool_create_with(const ws_pool_options *options);
+
 /* Run a descriptor the program defines (WS_PLUGIN_HEADER, .name, .init,
  * .run_one, ...) as wsrun runs a plugin: the descriptor is checked as the
  * loader checks a plugin's (ABI major, struct_size, flags, name, run_one;
@@ -93,6 +123,50 @@ typedef int (*ws_pool_fn)(void *arg, uint64_t index, ws_ctx *ctx);
  * messages the run is named "ws_pool_for". */
 WS_API int ws_pool_for(ws_pool *pool, uint64_t count, ws_pool_fn fn, void *arg,
                        ws_pool_stats *stats);
+
+/* A plugin file opened by ws_plugin_open: wsrun's built-in plugins, a
+ * fixture, one built from plugins/template, run in-process. */
+typedef struct ws_plugin_file ws_plugin_file;
+
+/* Load a plugin as `wsrun --plugin X` does.  A name_or_path with a '/' is
+ * a path, used as is; a name (with or without ".so") is looked for in each
+ * folder of $WSRUN_PLUGIN_PATH (colon separated), then beside libwsrun
+ * itself: <its folder>/plugins (the build tree) and <its
+ * folder>/../lib/wsrun (the installed plugin folder, `pkg-config
+ * --variable=plugindir libwsrun`).  A program linked with the static
+ * libwsrun.a is "libwsrun itself", so it looks beside its executable, as
+ * wsrun does.  The current directory is never searched.  The file is
+ * dlopened (RTLD_NOW | RTLD_LOCAL) and its descriptor checked as the
+ * command checks it (ABI major, struct_size, flags, name, run_one, the
+ * name equal to the file name) before any of its code but the descriptor
+ * function runs; nothing else is called (no init).
+ *
+ * The plugin's calls to ws_* functions must resolve to this libwsrun: when
+ * libwsrun.so was itself loaded RTLD_LOCAL (a Python extension and the
+ * libraries it needs are), this call first makes libwsrun's own symbols
+ * global (dlopen of its own file with RTLD_NOLOAD | RTLD_GLOBAL, which
+ * loads nothing new; it stays global for the life of the process).
+ *
+ * NULL on failure, with a one-line message in err (err_size bytes, may be
+ * 0; no "wsrun: " prefix, no newline), the command's own words:
+ *   "plugin 'X' not found (looked in: DIR, DIR, ...)"
+ *   "plugin 'PATH' not found: No such file or directory"
+ *   "cannot load plugin PATH: <dlerror's text>"
+ *   "PATH is not a wsrun plugin: it has no ws_plugin_descriptor symbol"
+ *   "plugin PATH: plugin ABI major mismatch: expected 1, found 99 (...)"
+ *   "ws_plugin_open: no plugin name or path (empty)"  (or NULL)
+ * Any thread; separate files are independent. */
+WS_API ws_plugin_file *ws_plugin_open(const char *name_or_path, char *err, size_t err_size);
+
+/* The checked descriptor of an open file, for ws_pool_run_plugin (a copy
+ * owned by `file`, valid until ws_plugin_close).  NULL file: NULL. */
+WS_API const ws_plugin *ws_plugin_file_plugin(const ws_plugin_file *file);
+
+/* Unload the plugin (dlclose) and free `file`.  Only once no run of its
+ * descriptor is in progress: a run's worker threads have ended when
+ * ws_pool_run_plugin returns, so closing after that is safe.  NULL is
+ * ignored. */
+WS_API void ws_plugin_close(ws_plugin_file *file);
 
 /* The last failed run's one-line message (no newline); "" when the last
  * run succeeded or none ran.  Valid until the pool's next run or its

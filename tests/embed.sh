@@ -4,7 +4,9 @@
 # docs/embedding.md (so the page cannot drift from what works), builds it
 # with nothing but `pkg-config libwsrun` against the installed copy -
 # shared, static, and as C++ - runs each and checks the numbers it prints;
-# checks libwsrun.pc and what make uninstall leaves.  Run from the
+# checks libwsrun.pc and what make uninstall leaves; loads libwsrun.so
+# RTLD_LOCAL (as Python loads an extension's libraries) and runs plugins
+# opened by name with ws_plugin_open (tests/embed_local.c).  Run from the
 # repository root; needs $WSRUN_BUILD.  Writes only into a fresh folder
 # under /tmp, which it removes.  Not under tests/cli/: those also run
 # against the sanitizer builds, where an installed library means nothing new.
@@ -70,6 +72,8 @@ expect_output() {
 }
 
 WARN="-Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers"
+cp tests/embed_local.c "$SCRATCH/" || exit 2
+BUILD_ABS=$(cd "$BUILD" && pwd) || exit 2
 cd "$SCRATCH" || exit 2 # nothing of the source tree is at hand from here
 LIBDIR=$(pkg-config --variable=libdir libwsrun)
 # shared, as the page builds it
@@ -115,8 +119,45 @@ for kind in shared static; do
         bad "builtin.c does not build ($kind):"; sed 's/^/  /' "$SCRATCH/cc.log"; continue
     fi
     out=$(./builtin-$kind "$PLUGDIR/fib.so" n=20 2>&1)
-    check "built-in fib in-process ($kind) printed '$out'" test "$out" = "fib(20) = 6765"
+    check "built-in fib by path in-process ($kind) printed '$out'" test "$out" = "fib(20) = 6765"
 done
+# By name: the shared program finds the installed plugin folder beside the
+# library; the static one (libwsrun inside the executable) looks beside
+# itself, so it needs WSRUN_PLUGIN_PATH.
+out=$(./builtin-shared fib n=20 2>&1)
+check "built-in fib by name beside the installed libwsrun.so printed '$out'" test "$out" = "fib(20) = 6765"
+out=$(WSRUN_PLUGIN_PATH=$PLUGDIR ./builtin-static fib n=20 2>&1)
+check "built-in fib by name on WSRUN_PLUGIN_PATH (static) printed '$out'" test "$out" = "fib(20) = 6765"
+out=$(./builtin-static fib n=20 2>&1)
+check "the static program looks beside itself (got '$out')" \
+    test "$out" = "plugin 'fib' not found (looked in: $SCRATCH/plugins, $SCRATCH/../lib/wsrun)"
+
+# libwsrun.so loaded RTLD_LOCAL (tests/embed_local.c): its symbols are not
+# global until ws_plugin_open promotes them, and the plugin's init and
+# run_one then reach libwsrun's ws_* functions.
+if cc -std=c11 -O2 $WARN embed_local.c $(pkg-config --cflags libwsrun) -ldl -o embed-local \
+    2>"$SCRATCH/cc.log"; then
+    ok
+    check "embed_local does not link libwsrun" sh -c '! readelf -d embed-local | grep -q libwsrun'
+    for lib in "$LIBDIR/libwsrun.so.1" "$BUILD_ABS/libwsrun.so.1"; do
+        out=$(./embed-local "$lib" empty 1000 2>&1)
+        check "RTLD_LOCAL $lib: symbols local before the open ($out)" \
+            grep -qx 'before: ws_opt_int local' <<<"$out"
+        check "RTLD_LOCAL $lib: global after it" grep -qx 'after: ws_opt_int global' <<<"$out"
+        check "RTLD_LOCAL $lib: empty by name ran 1000 indices" \
+            grep -qx 'run: status 0, 1000 indices done' <<<"$out"
+        out=$(./embed-local "$lib" fib - n=20 2>&1)
+        check "RTLD_LOCAL $lib: fib by name ($out)" grep -qx 'fib(20) = 6765' <<<"$out"
+    done
+    out=$(./embed-local "$LIBDIR/libwsrun.so.1" nosuch 3 2>&1)
+    check "RTLD_LOCAL: a missing name lists the folders beside the library ($out)" \
+        grep -qx "open: plugin 'nosuch' not found (looked in: $LIBDIR/plugins, $LIBDIR/../lib/wsrun)" <<<"$out"
+    out=$(./embed-local "$LIBDIR/libwsrun.so.1" "$LIBDIR/libwsrun.so.1" 3 2>&1)
+    check "RTLD_LOCAL: a library that is not a plugin is refused ($out)" \
+        grep -qx "open: $LIBDIR/libwsrun.so.1 is not a wsrun plugin: it has no ws_plugin_descriptor symbol" <<<"$out"
+else
+    bad "embed_local.c does not build:"; sed 's/^/  /' "$SCRATCH/cc.log"
+fi
 
 cd "$ROOT" || exit 2
 

@@ -65,6 +65,13 @@ typedef struct wsrt_run_hooks {
      * Retries still call run_one. */
     int (*run_block)(void *arg, ws_ctx *ctx, uint64_t begin, uint64_t end, uint64_t *next);
     void *block_run_arg;
+    /* --isolate: called by wsrt_pool_request_stop once it has raised the
+     * stop on the run's workers (a failure without --keep-going, a
+     * worker_init failure, Ctrl-C), so the stop reaches code the pool
+     * does not run itself (the worker processes' ws_stopping).  Any
+     * thread, also a signal handler: it must be async-signal-safe. */
+    void (*stop_raised)(void *arg);
+    void *stop_arg;
 } wsrt_run_hooks;
 
 struct ws_run {

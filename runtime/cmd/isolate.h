@@ -3,8 +3,10 @@
  * per-worker calls (worker_init, run_one, worker_fini) run in one child
  * process per worker, so a crash, exit, endless loop or runaway
  * allocation in one index fails that index only; the scheduler stays in
- * wsrun's threads.  isolate.c is the parent's side (the proxies the pool
- * calls), isolate_proc.c the template process and the children.
+ * wsrun's threads.  isolate.c holds these entry points, isolate_proxy.c
+ * the callbacks the pool calls instead of the plugin's, isolate_slot.c
+ * the parent's waits and clean-up, isolate_template.c the template
+ * process and isolate_child.c the worker processes.
  *
  * Never starts a thread, and never forks a process that has more than
  * one thread: the template is forked right after init while wsrun is
@@ -13,6 +15,7 @@
 #ifndef WSRT_ISOLATE_H
 #define WSRT_ISOLATE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "run.h"
@@ -22,6 +25,7 @@ typedef struct wsrt_isolation wsrt_isolation;
 typedef struct wsrt_isolate_opts {
     uint64_t timeout_ms;    /* --timeout: kill an index running longer; 0 none */
     uint64_t worker_memory; /* --worker-memory: bytes per child; 0 none */
+    size_t stack_bytes;     /* --stack: each child's worker stack; 0 the default */
 } wsrt_isolate_opts;
 
 /* The threads of this process (/proc/self/task), or 0 if unknown. */
@@ -40,8 +44,10 @@ int wsrt_isolate_start(wsrt_isolation **out, ws_run *run, const wsrt_isolate_opt
 int wsrt_isolate_end(wsrt_isolation *iso, ws_run *run);
 
 /* Ask every running child to stop (Ctrl-C, a failure without
- * --keep-going): its run's ws_stopping becomes true.  Any thread;
- * async-signal-safe.  NULL ok. */
+ * --keep-going, a worker_init failure: the pool's stop_raised hook calls
+ * it): ws_stopping becomes true in its index, worker_init or worker_fini,
+ * and a child handed a run after this runs none of it.  Any thread;
+ * async-signal-safe.  NULL: the isolation of the current run, if any. */
 void wsrt_isolate_request_stop(wsrt_isolation *iso);
 
 /* wsrun must end at once (a crash in wsrun, a second Ctrl-C, exit() in

@@ -1,8 +1,9 @@
 /*
- * isolate_internal.h - internal to isolate.c and isolate_proc.c: the
- * isolation object and the per-worker slot in memory shared by wsrun, the
- * template and the children (MAP_SHARED, mapped before the template is
- * forked).  Each slot's `state` is a futex word used across processes, so
+ * isolate_internal.h - internal to isolate.c, isolate_slot.c,
+ * isolate_proxy.c, isolate_template.c and isolate_child.c: the isolation object and the
+ * per-worker slot in memory shared by wsrun, the template and the
+ * children (MAP_SHARED, mapped before the template is forked), and the
+ * functions those files share.  Each slot's `state` is a futex word used across processes, so
  * its waits and wakes are the shared (not PRIVATE) futex calls here.
  *
  * Who writes what, so that no word has two writers at once:
@@ -16,6 +17,7 @@
 #define WSRT_ISOLATE_INTERNAL_H
 
 #include <linux/futex.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <sys/syscall.h>
@@ -78,8 +80,42 @@ static inline uint64_t wsrt_iso_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* The template's life (isolate_proc.c): never returns. */
+/* --- the parent's slot helpers (isolate_slot.c) --- */
+
+/* 0 once the template has ended (killed from outside): every wait for a
+ * child would then be for ever. */
+int wsrt_iso_template_alive(wsrt_isolation *iso);
+/* Wait while the slot's state is `from`; returns the state seen (DEAD
+ * also when the template is gone).  With --timeout, kills the child once
+ * its current plugin call (an index, worker_init or worker_fini) has run
+ * that long, and sets *timed_out. */
+uint32_t wsrt_iso_wait_while(wsrt_isolation *iso, wsrt_iso_slot *slot, uint32_t from,
+                             int *timed_out);
+/* The slot's temporary k copied to buf (SLOT_TEMP_BYTES); 0 when free.
+ * Async-signal-safe. */
+int wsrt_iso_temp_name(wsrt_iso_slot *slot, int k, char *buf);
+/* Remove the named temporaries a dead child had open, and free the entries. */
+void wsrt_iso_remove_temps(wsrt_iso_slot *slot);
+/* How the slot's child ended, in words for a message. */
+void wsrt_iso_describe_end(const wsrt_isolation *iso, wsrt_iso_slot *slot, int timed_out,
+                           char *buf, size_t size);
+/* The slot's child is gone: its temporaries removed, the slot EMPTY. */
+void wsrt_iso_slot_reset(wsrt_iso_slot *slot);
+
+/* --- the proxies (isolate_proxy.c) --- */
+
+/* Make run's worker_init, run_one, worker_fini and the index loop's
+ * run_block the proxies that drive iso's children; run->state becomes
+ * iso (wsrt_isolate_end puts the plugin's back). */
+void wsrt_iso_proxies_install(wsrt_isolation *iso, ws_run *run);
+
+/* The template's life (isolate_template.c): never returns. */
 __attribute__((noreturn)) void wsrt_iso_template_main(wsrt_isolation *iso, int cmd_rd);
+
+/* A worker process's life (isolate_child.c), for worker w, in a child of
+ * the template `template_pid`: never returns. */
+__attribute__((noreturn)) void wsrt_iso_child_main(wsrt_isolation *iso, unsigned w,
+                                                   pid_t template_pid);
 
 static inline void wsrt_iso_wait(_Atomic uint32_t *word, uint32_t expected, long timeout_ns)
 {

@@ -313,7 +313,7 @@ static int isolate_begin(wsrt_session *s)
 {
     if (!s->isolate)
         return 0;
-    wsrt_isolate_opts o = {s->args->timeout_ms, s->args->worker_memory};
+    wsrt_isolate_opts o = {s->args->timeout_ms, s->args->worker_memory, s->args->stack_bytes};
     if (wsrt_isolate_start(&s->iso, &s->run, &o) != 0)
         return -1;
     return pool_prepare(s);

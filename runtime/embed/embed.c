@@ -9,6 +9,7 @@
  * the progress line) stays out of here: this file is library code.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -32,6 +33,7 @@ struct ws_pool {
     wsrt_pool *core; /* the scheduler's pool (pool.h) */
     unsigned jobs;
     uint64_t seed;
+    size_t stack_bytes; /* each worker's C stack; 0: the pool's default */
     /* 1 while a run uses the pool: the second of two concurrent calls
      * sees 1 and refuses instead of sharing the workers. */
     atomic_int busy;
@@ -56,7 +58,9 @@ typedef struct wsrt_embed_run {
 
 static int wsrt_embed_pool_open(ws_pool *pool)
 {
-    pool->core = wsrt_pool_create(pool->jobs); /* worker 0's stack, the threads */
+    /* worker 0's stack, the threads */
+    wsrt_pool_options o = {.jobs = pool->jobs, .stack_bytes = pool->stack_bytes};
+    pool->core = wsrt_pool_create_with(&o);
     return pool->core ? 0 : -1;
 }
 
@@ -268,17 +272,45 @@ static void set_count(ws_run *run, uint64_t count)
 
 /* ------------------------------------------------------------- the API */
 
-ws_pool *ws_pool_create(unsigned jobs, uint64_t seed)
+/* The ws_pool_options fields of the first header that had the struct. */
+#define POOL_OPTIONS_V1_SIZE (offsetof(ws_pool_options, stack_bytes) + sizeof(uint64_t))
+
+/* A caller's options read into a full current struct: the first
+ * min(struct_size, ours) bytes.  A newer caller's struct may be longer;
+ * its fields this library does not know must be 0 (unset), or the call is
+ * refused: ignoring an option asked for would pretend to honour it. */
+static int read_pool_options(ws_pool_options *o, const ws_pool_options *given)
 {
-    if (jobs > MAX_JOBS) {
-        errno = EINVAL;
+    if (!given || given->struct_size < POOL_OPTIONS_V1_SIZE)
+        return EINVAL;
+    const unsigned char *bytes = (const unsigned char *)given;
+    for (size_t k = sizeof *o; k < given->struct_size; k++)
+        if (bytes[k] != 0)
+            return E2BIG;
+    memset(o, 0, sizeof *o);
+    memcpy(o, given, given->struct_size < sizeof *o ? given->struct_size : sizeof *o);
+    if (o->jobs > MAX_JOBS)
+        return EINVAL;
+    if (o->stack_bytes &&
+        (o->stack_bytes < WSRT_WORKER_STACK_MIN || o->stack_bytes > WSRT_WORKER_STACK_MAX))
+        return EINVAL;
+    return 0;
+}
+
+ws_pool *ws_pool_create_with(const ws_pool_options *options)
+{
+    ws_pool_options o;
+    int bad = read_pool_options(&o, options);
+    if (bad) {
+        errno = bad;
         return NULL;
     }
     ws_pool *pool = calloc(1, sizeof *pool);
     if (!pool)
         return NULL;
-    pool->jobs = jobs ? jobs : wsrt_cpus_allowed(MAX_JOBS);
-    pool->seed = seed;
+    pool->jobs = o.jobs ? o.jobs : wsrt_cpus_allowed(MAX_JOBS);
+    pool->seed = o.seed;
+    pool->stack_bytes = (size_t)o.stack_bytes;
     atomic_init(&pool->busy, 0);
     if (wsrt_embed_pool_open(pool) != 0) {
         free(pool);
@@ -286,6 +318,12 @@ ws_pool *ws_pool_create(unsigned jobs, uint64_t seed)
         return NULL;
     }
     return pool;
+}
+
+ws_pool *ws_pool_create(unsigned jobs, uint64_t seed)
+{
+    ws_pool_options o = {.struct_size = sizeof o, .jobs = jobs, .seed = seed};
+    return ws_pool_create_with(&o);
 }
 
 int ws_pool_run_plugin(ws_pool *pool, const ws_plugin *plugin, uint64_t count,

@@ -378,6 +378,11 @@ void wsrt_pool_request_stop(wsrt_pool *p)
     for (unsigned i = 0; i < p->jobs; i++)
         if (p->workers[i])
             wsrt_attention_raise(&p->workers[i]->base.ctx, ATTN_STOP);
+    /* p->run was stored before the run was published (seq_cst `running`,
+     * which run_enter read), and stays until run_leave lets the run end. */
+    const ws_run *run = p->run;
+    if (run->hooks.stop_raised)
+        run->hooks.stop_raised(run->hooks.stop_arg);
     run_leave(p);
 }
 

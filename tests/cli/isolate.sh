@@ -268,4 +268,75 @@ check "--isolate=maybe refused" test $? -eq 2
 "$W" -p "$P" -n 4 --isolate --worker-memory 12Q >out 2>err
 check "--worker-memory 12Q refused" test $? -eq 2
 
+
+# run_bounded ARGS...: wsrun ARGS with stdout in `out`, stderr in `err`,
+# in the background; its exit status, or 124 when it has not ended after
+# ~60 s (a hang guard for the cases below, which hung before their fix:
+# each waits on events, never on this bound).
+run_bounded() {
+    rm -f rc.done
+    ( "$W" "$@" >out 2>err; echo $? >rc.done ) &
+    local sub=$! k
+    for k in $(seq 600); do [ -s rc.done ] && break; sleep 0.1; done
+    if [ -s rc.done ]; then wait $sub; cat rc.done; return; fi
+    pkill -9 -f "$P"; wait $sub; echo 124
+}
+
+# A failure stop reaches the running worker processes: ws_stopping turns
+# true in them, so a call that polls it ends early (issue 24).  Worker 1's
+# worker_init writes `pid` and holds until the run stops; index 0 (worker
+# 0's first) waits for that file, then fails.
+rm -f pid
+rc=$(run_bounded -p "$P" -n $N -j 2 --isolate -o init_how=hold -o worker=1 -o pidfile=pid \
+    -o how=fail -o at=0 -o after=pid)
+check "failure stop, worker_init holding: exit 1 (got $rc)" test "$rc" -eq 1
+check "failure stop, worker_init holding: index 0 named" \
+    grep -q "index 0 failed (worker 0): deliberate failure at index 0" err
+check "failure stop, worker_init holding: worker 1 started its hold" test -s pid
+check "failure stop, worker_init holding: worker 1 ended without a failure of its own" \
+    sh -c '! grep -q "worker 1" err'
+check "failure stop, worker_init holding: only index 0 ran" grep -qx "runs: 1 of $N once; status 1" out
+check "failure stop, worker_init holding: no worker process left" no_process_left
+# The same for an index: index 0 holds until the run stops; worker 1's
+# worker_init waits for its pid file, then fails (a failure stop too).
+rm -f pid
+rc=$(run_bounded -p "$P" -n $N -j 2 --isolate -o how=hold -o at=0 -o pidfile=pid \
+    -o init_how=fail -o worker=1 -o init_after=pid)
+check "failure stop, index holding: exit 1 (got $rc)" test "$rc" -eq 1
+check "failure stop, index holding: worker 1's worker_init named" \
+    grep -q "worker_init failed on worker 1: deliberate worker_init failure on worker 1" err
+check "failure stop, index holding: index 0 ended by the stop, once" \
+    grep -qx "runs: 1 of $N once; status 1" out
+check "failure stop, index holding: no worker process left" no_process_left
+
+# --timeout covers worker_init and worker_fini in the worker process.
+rc=$(run_bounded -p "$P" -n $N -j 1 --isolate --timeout 1 -o init_how=hang)
+check "--timeout, worker_init never returns: exit 1 (got $rc)" test "$rc" -eq 1
+check "--timeout, worker_init never returns: said so" \
+    grep -q "worker_init failed on worker 0: no worker process: timed out after 1 s: its worker process (pid [0-9]*) was killed (during worker_init)" err
+check "--timeout, worker_init never returns: no index ran" grep -qx "runs: 0 of $N once; status 1" out
+check "--timeout, worker_init never returns: no worker process left" no_process_left
+rc=$(run_bounded -p "$P" -n $N -j 1 --isolate --timeout 1 -o fini_how=hang)
+check "--timeout, worker_fini never returns: exit 1 (got $rc)" test "$rc" -eq 1
+check "--timeout, worker_fini never returns: said so" \
+    grep -q "worker 0's process failed at its end (worker_fini): timed out after 1 s" err
+check "--timeout, worker_fini never returns: every index ran once" \
+    grep -qx "runs: $N of $N once; status 0" out
+check "--timeout, worker_fini never returns: no worker process left" no_process_left
+
+# A worker process's pool has --stack's size: 4 MiB of recursion at index
+# 3 overflows a 1 MiB stack there (it fits the default 64 MiB).
+"$W" -p "$P" -n 10 -j 1 --isolate -o how=deep -o at=3 >out 2>err
+rc=$?
+check "4 MiB deep in a worker process, default stack: exit 0 (got $rc)" test $rc -eq 0
+"$W" -p "$P" -n 10 -j 1 --isolate --stack 1M -o how=deep -o at=3 >out 2>err
+rc=$?
+check "4 MiB deep in a worker process, --stack 1M: exit 1 (got $rc)" test $rc -eq 1
+check "--stack 1M: index 3 fails in its worker process" \
+    grep -q "index 3 failed (worker 0): its worker process (pid [0-9]*) crashed" err
+nm -D "$W" 2>/dev/null | grep -q __asan_init ||
+    check "--stack 1M: the crash report names the 1 MiB stack" \
+        grep -q "stack overflow (a worker's stack is 1 MiB)" err
+check "--stack 1M: no worker process left" no_process_left
+
 cli_finish

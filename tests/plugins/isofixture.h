@@ -21,6 +21,16 @@
  *   thread        init starts a thread that never ends (--isolate refuses)
  *   fib=N         every index also computes fib(N) with fork-join tasks and
  *                 fails if the sum is wrong (fork-join in a worker process)
+ *   how=deep      index `at` recurses deep_kib KiB deep (default 4096), and
+ *                 succeeds if the stack holds (--stack in a worker process)
+ *   after=PATH    index `at` waits until PATH exists first; init_after=PATH
+ *                 likewise for init_how=fail: an order of events between
+ *                 two workers
+ *   init_how=ok|hold|fail|hang, fini_how=ok|hang   what worker `worker`'s
+ *                 worker_init / worker_fini does: write its pid to
+ *                 `pidfile` and wait until the run stops (ws_stopping),
+ *                 ws_fail, or wait for ever (--timeout ends it)
+ *   worker=W      the worker of init_how and fini_how (default 0)
  * isodefault is the same plugin asking for isolation by default
  * (WS_PLUGIN_ISOLATE_DEFAULT).
  * Fixtures exist to fail on purpose; never use them as examples.
@@ -38,8 +48,8 @@
 #include "wsrun.h"
 
 typedef struct iso_state {
-    const char *how, *pidfile, *write_prefix;
-    int64_t at, fib;
+    const char *how, *pidfile, *write_prefix, *after, *init_after, *init_how, *fini_how;
+    int64_t at, fib, deep_kib, worker;
     int once;
     uint64_t count;
     _Atomic uint32_t *runs; /* ws_shared_alloc: runs of each index */
@@ -57,6 +67,16 @@ static const ws_option iso_options[] = {
      .help = "each index computes fib(N) with fork-join tasks"},
     {.name = "thread", .type = WS_OPT_BOOL, .default_value = "false",
      .help = "init starts a thread that never ends"},
+    {.name = "deep_kib", .type = WS_OPT_INT, .default_value = "4096", .min = 1, .max = 1 << 20,
+     .help = "how=deep: KiB of stack to recurse through"},
+    {.name = "after", .type = WS_OPT_STRING, .help = "index at waits for this file first"},
+    {.name = "init_after", .type = WS_OPT_STRING, .help = "init_how=fail waits for this file"},
+    {.name = "init_how", .type = WS_OPT_STRING, .default_value = "ok",
+     .help = "what worker_init does on `worker`"},
+    {.name = "fini_how", .type = WS_OPT_STRING, .default_value = "ok",
+     .help = "what worker_fini does on `worker`"},
+    {.name = "worker", .type = WS_OPT_INT, .default_value = "0", .min = 0, .max = 4095,
+     .help = "the worker of init_how and fini_how"},
     {.name = NULL},
 };
 
@@ -82,6 +102,12 @@ static int iso_init(ws_ctx *ctx, void **state)
     s->at = ws_opt_int(ctx, "at");
     s->fib = ws_opt_int(ctx, "fib");
     s->once = ws_opt_bool(ctx, "once");
+    s->deep_kib = ws_opt_int(ctx, "deep_kib");
+    s->after = ws_opt_str(ctx, "after");
+    s->init_after = ws_opt_str(ctx, "init_after");
+    s->init_how = ws_opt_str(ctx, "init_how");
+    s->fini_how = ws_opt_str(ctx, "fini_how");
+    s->worker = ws_opt_int(ctx, "worker");
     s->count = ws_run_count(ctx);
     if (s->count > (1u << 24)) {
         free(s);
@@ -110,9 +136,51 @@ static int recurse(volatile char *up, int depth)
     return recurse(pad, depth + 1) + pad[1];
 }
 
+/* ~1 KiB a frame, every page touched in order (the guard page is met). */
+static int recurse_kib(int64_t kib)
+{
+    volatile char pad[900];
+    pad[0] = (char)kib;
+    pad[sizeof pad - 1] = (char)kib;
+    return kib <= 0 ? pad[0] : recurse_kib(kib - 1) + pad[sizeof pad - 1];
+}
+
+/* Wait until `path` exists (an event another process makes; the interval
+ * is a polling step, not a deadline). */
+static void wait_for_file(const char *path)
+{
+    struct timespec t = {0, 1000000};
+    while (path && access(path, F_OK) != 0)
+        nanosleep(&t, NULL);
+}
+
+/* Write this process's pid to `pidfile`, whole (renamed into place). */
+static void write_pid(const char *pidfile)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", pidfile);
+    FILE *f = fopen(tmp, "w");
+    if (f) {
+        fprintf(f, "%d\n", (int)getpid());
+        fclose(f);
+        rename(tmp, pidfile);
+    }
+}
+
+/* Until the run stops.  A polling interval, not a deadline: the stop
+ * request (SIGUSR1) may be taken by another thread than this one (a
+ * sanitizer build runs the worker on a thread of its own). */
+static void hold_until_stopping(ws_ctx *ctx)
+{
+    struct timespec t = {0, 1000000};
+    while (!ws_stopping(ctx))
+        nanosleep(&t, NULL);
+}
+
 static void misbehave(iso_state *s, ws_ctx *ctx)
 {
     const char *h = s->how;
+    wait_for_file(s->after);
     if (strcmp(h, "segv") == 0) {
         /* Not NULL: UBSan would stop at a null store before the fault. */
         static volatile uintptr_t bad_address = 8;
@@ -137,26 +205,44 @@ static void misbehave(iso_state *s, ws_ctx *ctx)
         }
     } else if (strcmp(h, "kill") == 0) {
         kill(getpid(), SIGKILL);
+    } else if (strcmp(h, "deep") == 0) {
+        (void)recurse_kib(s->deep_kib);
     } else if ((strcmp(h, "wait") == 0 || strcmp(h, "hold") == 0) && s->pidfile &&
                access(s->pidfile, F_OK) != 0) { /* a resume (same options) goes through */
-        char tmp[4200];
-        snprintf(tmp, sizeof tmp, "%s.tmp", s->pidfile);
-        FILE *f = fopen(tmp, "w");
-        if (f) {
-            fprintf(f, "%d\n", (int)getpid());
-            fclose(f);
-            rename(tmp, s->pidfile); /* whole, for the waiting test */
-        }
+        write_pid(s->pidfile); /* whole, for the waiting test */
         if (strcmp(h, "wait") == 0)
             for (;;)
                 pause();
-        /* A polling interval, not a deadline: the stop request (SIGUSR1)
-         * may be taken by another thread than this one (a sanitizer
-         * build runs the worker on a thread of its own). */
-        struct timespec t = {0, 1000000};
-        while (!ws_stopping(ctx))
-            nanosleep(&t, NULL);
+        hold_until_stopping(ctx);
     }
+}
+
+/* init_how / fini_how on worker `worker` (under --isolate: in its worker
+ * process). */
+static int iso_worker_init(void *state, ws_ctx *ctx)
+{
+    iso_state *s = state;
+    if ((int64_t)ctx->worker_id != s->worker || strcmp(s->init_how, "ok") == 0)
+        return WS_OK;
+    if (strcmp(s->init_how, "hold") == 0 && s->pidfile) {
+        write_pid(s->pidfile);
+        hold_until_stopping(ctx);
+    } else if (strcmp(s->init_how, "fail") == 0) {
+        wait_for_file(s->init_after);
+        return ws_fail(ctx, "deliberate worker_init failure on worker %u", ctx->worker_id);
+    } else if (strcmp(s->init_how, "hang") == 0) {
+        for (;;)
+            pause();
+    }
+    return WS_OK;
+}
+
+static void iso_worker_fini(void *state, ws_ctx *ctx)
+{
+    iso_state *s = state;
+    if ((int64_t)ctx->worker_id == s->worker && strcmp(s->fini_how, "hang") == 0)
+        for (;;)
+            pause();
 }
 
 WS_TASK_1(int64_t, iso_fib, int64_t, n)
@@ -238,7 +324,9 @@ static const ws_plugin isocrash = {
     .description = "test fixture: misbehaves at one index, under --isolate",
     .options = iso_options,
     .init = iso_init,
+    .worker_init = iso_worker_init,
     .run_one = iso_run_one,
+    .worker_fini = iso_worker_fini,
     .finish = iso_finish,
 };
 WS_PLUGIN_DEFINE(isocrash)

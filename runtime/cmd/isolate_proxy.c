@@ -1,0 +1,199 @@
+/*
+ * isolate_proxy.c - the per-worker callbacks the pool calls under
+ * --isolate, in place of the plugin's (isolate.h): worker_init asks the
+ * template for the worker's child, run_one and the index loop's run_block
+ * hand it runs of indices through its slot and wait for the answer,
+ * worker_fini ends it.  A child that dies fails the index it was running;
+ * the next index gets a fresh child.
+ *
+ * Must never count an index as done unless its child said so, never hand
+ * a child a run before it is IDLE, and never leave a dead child's slot
+ * without its clean-up (wsrt_iso_slot_reset).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "isolate_internal.h"
+#include "log.h"
+
+/* Ask the template for a child for worker w and wait until its
+ * worker_init returned.  WS_OK, or ws_fail naming why. */
+static int start_child(wsrt_isolation *iso, unsigned w, ws_ctx *ctx)
+{
+    wsrt_iso_slot *slot = &iso->slots[w];
+    if (!wsrt_iso_template_alive(iso))
+        return ws_fail(ctx, "no worker process: the worker processes' template ended");
+    slot->init_failed = 0;
+    slot->err[0] = '\0';
+    slot->wstatus = 0;
+    atomic_store_explicit(&slot->pid, 0, memory_order_relaxed);
+    atomic_store_explicit(&slot->current, UINT64_MAX, memory_order_relaxed);
+    atomic_store_explicit(&slot->started_ns, 0, memory_order_relaxed);
+    /* seq_cst: the fields above before the template forks the child (the
+     * pipe write orders them too; this keeps the argument local), and one
+     * side of the Dekker pair with wsrt_isolate_request_stop: either it
+     * sees STARTING and signals the child, or this store comes after its
+     * store of `stop` in the total order, and the child, forked after it,
+     * reads stop = 1 once its pool exists (isolate_child.c). */
+    atomic_store(&slot->state, SLOT_STARTING);
+    uint32_t id = w;
+    ssize_t n;
+    do
+        n = write(iso->cmd_fd, &id, sizeof id);
+    while (n < 0 && errno == EINTR);
+    if (n != (ssize_t)sizeof id) {
+        wsrt_iso_slot_reset(slot);
+        return ws_fail(ctx, "cannot ask for a worker process: %s", strerror(errno));
+    }
+    int timed_out = 0;
+    uint32_t s = wsrt_iso_wait_while(iso, slot, SLOT_STARTING, &timed_out);
+    if (s == SLOT_IDLE)
+        return WS_OK;
+    char why[256];
+    wsrt_iso_describe_end(iso, slot, timed_out, why, sizeof why);
+    int init_failed = slot->init_failed;
+    char msg[WSRT_ERRBUF];
+    snprintf(msg, sizeof msg, "%s", slot->err);
+    wsrt_iso_slot_reset(slot);
+    if (init_failed)
+        return ws_fail(ctx, "%s", msg[0] ? msg : WSRT_NO_MESSAGE);
+    return ws_fail(ctx, "no worker process: %s%s%s", msg[0] ? msg : why,
+                   msg[0] ? "" : " (during worker_init)", "");
+}
+
+static int proxy_worker_init(void *state, ws_ctx *ctx)
+{
+    wsrt_isolation *iso = state;
+    return start_child(iso, ctx->worker_id, ctx);
+}
+
+/* Indices per round trip: grown while a round trip is short against the
+ * time its indices took, so cheap indices stay cheap, and kept small for
+ * slow ones, so a thief's request is answered soon (between runs). */
+#define BLOCK_MAX ((uint64_t)1 << 20)
+#define BLOCK_GROW_BELOW_NS 1000000u /* a run shorter than 1 ms: double */
+#define BLOCK_SHRINK_ABOVE_NS 8000000u /* longer than 8 ms: halve */
+
+/* Run [begin, end) of worker ctx->worker_id's indices in its child, to the
+ * first failure: *next is the first index not finished ([begin, *next)
+ * succeeded).  WS_OK, or index *next failed (message in ctx). */
+static int run_span(wsrt_isolation *iso, ws_ctx *ctx, uint64_t begin, uint64_t end,
+                    uint64_t *next)
+{
+    unsigned w = ctx->worker_id;
+    wsrt_iso_slot *slot = &iso->slots[w];
+    *next = begin;
+    for (int attempt = 0;; attempt++) {
+        /* relaxed: EMPTY is this thread's own store. */
+        if (atomic_load_explicit(&slot->state, memory_order_relaxed) == SLOT_EMPTY) {
+            char why[WSRT_ERRBUF];
+            if (start_child(iso, w, ctx) != WS_OK) {
+                snprintf(why, sizeof why, "%s", wsrt_ctx_error(ctx));
+                wsrt_ctx_clear_error(ctx);
+                return ws_fail(ctx, "not run: a fresh worker process could not start: %s", why);
+            }
+        }
+        slot->begin = begin;
+        slot->end = end;
+        uint32_t expected = SLOT_IDLE;
+        /* seq_cst: begin and end before the child sees RUN (its acquire),
+         * and the Dekker pair with wsrt_isolate_request_stop as for
+         * STARTING (start_child): a stop that found IDLE here is seen by
+         * the child when it takes this run (child_next_block). */
+        if (atomic_compare_exchange_strong(&slot->state, &expected, SLOT_RUN))
+            break;
+        /* The idle child died (killed from outside) before this run:
+         * not this index's fault; start another child once. */
+        if (expected == SLOT_DEAD && attempt == 0) {
+            wsrt_iso_slot_reset(slot);
+            continue;
+        }
+        char why[256];
+        wsrt_iso_describe_end(iso, slot, 0, why, sizeof why);
+        wsrt_iso_slot_reset(slot);
+        return ws_fail(ctx, "not run: %s", why);
+    }
+    wsrt_iso_wake(&slot->state);
+    int timed_out = 0;
+    uint32_t s = wsrt_iso_wait_while(iso, slot, SLOT_RUN, &timed_out);
+    if (s == SLOT_IDLE) {
+        *next = slot->next;
+        if (slot->result == WS_OK)
+            return WS_OK;
+        return ws_fail(ctx, "%s", slot->err[0] ? slot->err : WSRT_NO_MESSAGE);
+    }
+    /* DEAD (or the template gone): the child ended inside index `current`;
+     * every index before it in the run succeeded (it stops at a failure). */
+    /* relaxed: the child is gone; the template's release of DEAD, which
+     * our acquire saw, came after the child's last store. */
+    uint64_t at = atomic_load_explicit(&slot->current, memory_order_relaxed);
+    *next = at >= begin && at < end ? at : begin;
+    char why[512];
+    wsrt_iso_describe_end(iso, slot, timed_out, why, sizeof why);
+    wsrt_iso_slot_reset(slot);
+    return ws_fail(ctx, "%s", why);
+}
+
+/* The pool's retries (and any caller of run_one): one index. */
+static int proxy_run_one(void *state, uint64_t index, ws_ctx *ctx)
+{
+    uint64_t next;
+    return run_span(state, ctx, index, index + 1, &next);
+}
+
+/* The pool's index loop (run->hooks.run_block): a run of indices. */
+static int proxy_run_block(void *arg, ws_ctx *ctx, uint64_t begin, uint64_t end,
+                           uint64_t *next)
+{
+    wsrt_isolation *iso = arg;
+    uint64_t *block = &iso->block[ctx->worker_id];
+    if (end - begin > *block)
+        end = begin + *block;
+    uint64_t t0 = wsrt_iso_now_ns();
+    int rc = run_span(iso, ctx, begin, end, next);
+    uint64_t took = wsrt_iso_now_ns() - t0;
+    if (rc == WS_OK && *next == end && took < BLOCK_GROW_BELOW_NS && *block < BLOCK_MAX)
+        *block *= 2;
+    else if (took > BLOCK_SHRINK_ABOVE_NS && *block > 1)
+        *block /= 2;
+    return rc;
+}
+
+static void proxy_worker_fini(void *state, ws_ctx *ctx)
+{
+    wsrt_isolation *iso = state;
+    unsigned w = ctx->worker_id;
+    wsrt_iso_slot *slot = &iso->slots[w];
+    uint32_t expected = SLOT_IDLE;
+    /* release: nothing to publish but the state; pairs with the child's
+     * acquire load for symmetry with RUN. */
+    if (!atomic_compare_exchange_strong_explicit(&slot->state, &expected, SLOT_QUIT,
+                                                 memory_order_release, memory_order_acquire)) {
+        if (expected == SLOT_DEAD)
+            wsrt_iso_slot_reset(slot);
+        return; /* EMPTY: no child (it died; none was needed since) */
+    }
+    wsrt_iso_wake(&slot->state);
+    int timed_out = 0;
+    wsrt_iso_wait_while(iso, slot, SLOT_QUIT, &timed_out);
+    if (slot->wstatus != 0 || atomic_load(&iso->template_gone)) {
+        char why[512];
+        wsrt_iso_describe_end(iso, slot, timed_out, why, sizeof why);
+        wsrt_err("%s: worker %u's process failed at its end (worker_fini): %s", iso->desc.name,
+                 w, why);
+        atomic_store(&iso->fini_failed, 1);
+    }
+    wsrt_iso_slot_reset(slot);
+}
+
+void wsrt_iso_proxies_install(wsrt_isolation *iso, ws_run *run)
+{
+    run->desc.worker_init = proxy_worker_init;
+    run->desc.run_one = proxy_run_one;
+    run->desc.worker_fini = proxy_worker_fini;
+    run->state = iso;
+    run->hooks.run_block = proxy_run_block;
+    run->hooks.block_run_arg = iso;
+}
