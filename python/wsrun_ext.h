@@ -14,6 +14,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -28,6 +29,29 @@
  * timeout_ns, progress, wsrun_module, rng_namespace, failure) (wsrun_map.c):
  * the engine of wsrun.map (python/wsrun/__init__.py words the rest). */
 PyObject *wspy_map(PyObject *self, PyObject *args);
+
+/* The progress line (wsrun_progress.c): what it shows comes from `src`,
+ * called from its thread at any time. */
+typedef struct wspy_progress_source {
+    uint64_t (*done)(void *arg);
+    unsigned (*busy)(void *arg);
+    void *arg;
+} wspy_progress_source;
+
+typedef struct wspy_progress {
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    int stop; /* under lock */
+    int started;
+    uint64_t total, start_ns;
+    wspy_progress_source src;
+} wspy_progress;
+
+/* 0, or -1 when no thread could start (then there is no line). */
+int wspy_progress_start(wspy_progress *p, uint64_t total, wspy_progress_source src);
+/* Stop the redraws, draw the final count and erase the line. */
+void wspy_progress_end(wspy_progress *p);
 
 /* Messages, each a header and `len` bytes, on the socket between one
  * worker thread of the caller and its worker process.  The caller sends

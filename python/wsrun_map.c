@@ -46,6 +46,8 @@ typedef struct map_worker {
     unsigned head, len, window;
     uint64_t began_ns; /* when the oldest queued index began */
     int timed_out;     /* this thread killed the process for --timeout */
+    _Atomic int busy;  /* len > 0, for the progress line */
+    unsigned ended;    /* processes of this worker that ended so far */
 } map_worker;
 
 typedef struct map_run {
@@ -53,6 +55,7 @@ typedef struct map_run {
     uint64_t count;
     unsigned jobs;
     int keep_going;
+    int progress;
     unsigned retries;
     uint64_t timeout_ns;
     int cmd_fd;   /* to the template */
@@ -180,6 +183,8 @@ static uint64_t pop(map_worker *mw)
     uint64_t i = mw->q[mw->head];
     mw->head = (mw->head + 1) % QCAP;
     mw->len--;
+    /* relaxed: read by the progress line only. */
+    atomic_store_explicit(&mw->busy, mw->len > 0, memory_order_relaxed);
     return i;
 }
 
@@ -191,6 +196,7 @@ static void process_died(map_run *m, unsigned w, int wstatus)
     close(mw->sock);
     mw->sock = -1;
     mw->pid = 0;
+    mw->ended++;
     int timed_out = mw->timed_out;
     mw->timed_out = 0;
     if (mw->len == 0)
@@ -211,6 +217,8 @@ static void process_died(map_run *m, unsigned w, int wstatus)
         if (send_index(m, w, rest[k]) != 0)
             break;
 }
+
+static void take_message(map_run *m, unsigned w);
 
 /* Wait for one answer of worker w's process (or the stop) and take it. */
 static void pump(map_run *m, unsigned w)
@@ -248,6 +256,14 @@ static void pump(map_run *m, unsigned w)
             continue;
         break;
     }
+    take_message(m, w);
+}
+
+/* Read and act on the next message of worker w's process (it is there, or
+ * coming: the process answers or ends, and then the template writes). */
+static void take_message(map_run *m, unsigned w)
+{
+    map_worker *mw = &m->w[w];
     wspy_msg h;
     if (read_full(mw->sock, &h, sizeof h) != 0) {
         process_died(m, w, -1); /* no DEAD: the template ended */
@@ -289,7 +305,7 @@ static void pump(map_run *m, unsigned w)
 static int send_index(map_run *m, unsigned w, uint64_t index)
 {
     map_worker *mw = &m->w[w];
-    for (int attempt = 0; attempt < 2; attempt++) {
+    for (int attempt = 0; attempt < 3; attempt++) {
         if (mw->sock < 0 && start_process(m, w) != 0)
             break;
         ssize_t n;
@@ -301,18 +317,14 @@ static int send_index(map_run *m, unsigned w, uint64_t index)
                 mw->began_ns = now_ns();
             mw->q[(mw->head + mw->len) % QCAP] = index;
             mw->len++;
+            /* relaxed: read by the progress line only. */
+            atomic_store_explicit(&mw->busy, 1, memory_order_relaxed);
             return 0;
         }
-        /* The process is gone while idle: its DEAD tells how; then anew. */
-        while (mw->sock >= 0 && mw->len == 0) {
-            wspy_msg h;
-            if (read_full(mw->sock, &h, sizeof h) != 0 || h.kind == WSPY_MSG_DEAD) {
-                close(mw->sock);
-                mw->sock = -1;
-            }
-        }
-        if (mw->sock >= 0)
-            break;
+        /* The process is gone: take its last answers and its end (which
+         * fails or sends again the index it ran), then start anew. */
+        for (unsigned ended = mw->ended; mw->sock >= 0 && mw->ended == ended;)
+            take_message(m, w);
     }
     m->wstatus[index] = -2; /* no process could start */
     record(m, index, ST_DIED, NULL, 0);
@@ -365,18 +377,6 @@ static const ws_plugin map_plugin = {
     .worker_fini = map_worker_fini,
 };
 
-static unsigned thread_count(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    unsigned n = 0;
-    char line[256];
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "Threads: %u", &n) == 1)
-            break;
-    if (f)
-        fclose(f);
-    return n;
-}
 
 /* The run's results as Python objects: (results, failures), where results
  * holds the pickled bytes (None where none) and failures a list of
@@ -433,6 +433,23 @@ static void free_run(map_run *m)
     free(m->w);
 }
 
+static uint64_t progress_done(void *arg)
+{
+    map_run *m = arg;
+    /* relaxed: a count to show. */
+    return atomic_load_explicit(&m->done, memory_order_relaxed);
+}
+
+static unsigned progress_busy(void *arg)
+{
+    map_run *m = arg;
+    unsigned n = 0;
+    for (unsigned w = 0; w < m->jobs; w++)
+        /* relaxed: a count to show. */
+        n += (unsigned)atomic_load_explicit(&m->w[w].busy, memory_order_relaxed);
+    return n;
+}
+
 /* Run the pool with SIGINT blocked in every thread of it (the signal is
  * read from sig_fd instead); the interpreter lock is released. */
 static int run_pool(map_run *m, char *err, size_t err_size)
@@ -443,6 +460,11 @@ static int run_pool(map_run *m, char *err, size_t err_size)
     pthread_sigmask(SIG_BLOCK, &intr, &old);
     m->sig_fd = sigismember(&old, SIGINT) ? -1 : signalfd(-1, &intr, SFD_CLOEXEC | SFD_NONBLOCK);
     int rc = WS_POOL_REFUSED;
+    wspy_progress line;
+    memset(&line, 0, sizeof line);
+    if (m->progress)
+        wspy_progress_start(&line, m->count,
+                            (wspy_progress_source){progress_done, progress_busy, m});
     ws_pool *pool = ws_pool_create(m->jobs, m->job->seed);
     if (!pool) {
         snprintf(err, err_size, "cannot make the pool of %u worker threads: %s", m->jobs,
@@ -455,6 +477,7 @@ static int run_pool(map_run *m, char *err, size_t err_size)
             snprintf(err, err_size, "%s", ws_pool_error(pool));
         ws_pool_destroy(pool);
     }
+    wspy_progress_end(&line);
     if (m->sig_fd >= 0)
         close(m->sig_fd);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -474,7 +497,6 @@ PyObject *wspy_map(PyObject *self, PyObject *args)
                           &keep_going, &retries, &timeout_ns, &progress, &job.module, &rng_ns,
                           &job.failure, &job.dumps))
         return NULL;
-    (void)progress;
     job.items = items == Py_None ? NULL : items;
     job.seed = seed;
     if (!PyDict_Check(rng_ns))
@@ -493,6 +515,7 @@ PyObject *wspy_map(PyObject *self, PyObject *args)
     m.count = count;
     m.jobs = jobs;
     m.keep_going = keep_going;
+    m.progress = progress;
     m.retries = retries > 255 ? 255 : retries;
     m.timeout_ns = timeout_ns;
     m.cmd_fd = m.stop_fd = m.sig_fd = -1;
@@ -513,7 +536,6 @@ PyObject *wspy_map(PyObject *self, PyObject *args)
         m.w[w].sock = -1;
         m.w[w].window = 1;
     }
-    (void)thread_count;
 
     int sv[2];
     m.stop_fd = eventfd(0, EFD_CLOEXEC);
