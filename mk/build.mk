@@ -62,10 +62,10 @@ $(BUILD)/plugins/%.so: tasks/%.c $(BUILD)/libwstasks.a
 
 # The python plugin embeds Debian's CPython: its headers as system headers
 # (not held to WARN), libpython linked in, and python/wsrun_boot.py compiled
-# in as a C string ($(BUILD)/gen/python_boot.h), after python/wsrun/_rng.py
-# (the random state the plugin shares with the wsrun package).
+# in as a C string ($(BUILD)/gen/python_boot.h), after python/wsrun/_common.py
+# (the code the plugin shares with the wsrun package).
 PYTHON_CONFIG ?= /usr/bin/python3-config
-$(BUILD)/gen/python_boot.h: python/wsrun/_rng.py python/wsrun_boot.py
+$(BUILD)/gen/python_boot.h: python/wsrun/_common.py python/wsrun_boot.py
 	@mkdir -p $(dir $@)
 	cat $^ | sed 's/\\/\\\\/g; s/"/\\"/g; s/^/"/; s/$$/\\n"/' > $@.tmp
 	mv $@.tmp $@

@@ -11,9 +11,9 @@ import sys
 import traceback
 import types
 
-# The names of python/wsrun/_rng.py (mix64, outputs, words, rng,
-# numpy_state, numpy_gauss, reseed_slow) are defined in this namespace:
-# the build puts that file's text before this one.
+# The names of python/wsrun/_common.py (mix64, outputs, words, rng,
+# numpy_state, numpy_gauss, reseed_slow, whole_lines) are defined in this
+# namespace: the build puts that file's text before this one.
 
 
 def make_wsrun_module(seed, argv):
@@ -22,7 +22,7 @@ def make_wsrun_module(seed, argv):
     mod.args = list(argv[1:])
     mod.script = argv[0]
 
-    # The package's own rng (python/wsrun/_rng.py): it reads the seed
+    # The package's own rng (python/wsrun/_common.py): it reads the seed
     # from sys.modules["wsrun"], which is this module.
     mod.rng = rng
     return mod
@@ -83,20 +83,6 @@ def show(exc, script):
     sys.stderr.flush()
 
 
-def whole_lines(f):
-    # A new text layer over a buffered one: a line is written when it ends
-    # (line_buffering), in one write up to 64 KiB.  sys.__stdout__ keeps
-    # the old layer alive, so the file it shares is not closed.
-    import io
-
-    if f is None or not hasattr(f, "buffer"):
-        return f
-    f.flush()
-    buffer = f.buffer
-    if isinstance(buffer, io.RawIOBase):
-        buffer = io.BufferedWriter(buffer, buffer_size=1 << 16)
-    return io.TextIOWrapper(buffer, encoding=f.encoding, errors=f.errors,
-                            line_buffering=True)
 
 
 def load(script, args, function, init, seed):

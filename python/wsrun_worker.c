@@ -143,6 +143,9 @@ __attribute__((noreturn)) static void child_main(wspy_job *job, int fd)
     if (!seed || PyObject_SetAttrString(job->module, "seed", seed) != 0)
         PyErr_Clear();
     Py_XDECREF(seed);
+    PyObject *r = PyObject_CallMethod(job->module, "_child_start", NULL);
+    Py_XDECREF(r);
+    PyErr_Clear();
     send_msg(fd, (uint64_t)getpid(), WSPY_MSG_HELLO, NULL, 0);
     uint64_t buf[512];
     size_t have = 0, used = 0;

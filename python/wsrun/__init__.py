@@ -1,7 +1,7 @@
 # wsrun/__init__.py - the `wsrun` Python package (docs/python.md, "The wsrun
 # module"): wsrun.map on libwsrun's work stealing, wsrun.rng, and the
 # failure type.  The C half is wsrun._wsrun (python/*.c); the random state
-# is wsrun/_rng.py, the same code the python plugin runs.  Must never start
+# is wsrun/_common.py, the same code the python plugin runs.  Must never start
 # a thread or a process at import, and never pickle the function map runs.
 """Run Python functions on wsrun's work-stealing pool of forked processes.
 
@@ -17,8 +17,8 @@ import signal as _signal
 import sys as _sys
 import traceback as _traceback
 
-from . import _rng
-from ._rng import rng
+from . import _common
+from ._common import rng
 from . import _wsrun
 
 __all__ = ["map", "rng", "TaskError", "Failure", "seed"]
@@ -108,6 +108,13 @@ def _failure(exc, what):
     except Exception:
         obj = None
     return _pickle.dumps((name, text, tb, obj))
+
+
+def _child_start():
+    # In a worker process, before its first index: print() from tasks
+    # reaches the file in whole lines, so lines of processes never tear.
+    _sys.stdout = _common.whole_lines(_sys.stdout)
+    _sys.stderr = _common.whole_lines(_sys.stderr)
 
 
 def _flush():
@@ -212,9 +219,9 @@ def map(func, n_or_iterable, *, jobs=None, seed=0, keep_going=False, retries=0,
     if count == 0:
         return []
     jobs = min(jobs, count)
-    raw, fails = _wsrun.map(func, items, count, jobs, int(seed) & _rng.MASK64,
+    raw, fails = _wsrun.map(func, items, count, jobs, int(seed) & _common.MASK64,
                             bool(keep_going), retries, timeout_ns, bool(progress),
-                            _sys.modules[__name__], _rng.__dict__, _failure, _pickle.dumps)
+                            _sys.modules[__name__], _common.__dict__, _failure, _pickle.dumps)
     loads = _pickle.loads
     if not fails:
         return [loads(b) for b in raw]

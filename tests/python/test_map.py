@@ -153,7 +153,7 @@ def test_rng_and_random_per_index():
 
 
 def test_same_numbers_as_the_python_plugin(tmp_path):
-    # The plugin runs python/wsrun/_rng.py too: same (seed, index), same values.
+    # The plugin runs python/wsrun/_common.py too: same (seed, index), same values.
     script = tmp_path / "nums.py"
     out = tmp_path / "out"
     out.mkdir()

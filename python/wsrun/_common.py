@@ -1,10 +1,11 @@
-# wsrun/_rng.py - the per-index random state of wsrun's Python side, shared
-# by the `wsrun` package (wsrun.rng, wsrun.map's reseeding) and the python
-# plugin, which compiles this file into python.so before wsrun_boot.py (one
-# namespace), so a script run by the plugin and a function run by
-# wsrun.map see the same numbers for the same (seed, index).  Must never
-# import numpy unless the caller asked for numpy's state, and never keep
-# state of its own beyond what the functions are given.
+# wsrun/_common.py - the Python code the `wsrun` package and the python
+# plugin share: the per-index random state (wsrun.rng, the reseeding of
+# random and numpy.random) and whole-line output of tasks.  The plugin
+# compiles this file into python.so before wsrun_boot.py (one namespace),
+# so a script run by the plugin and a function run by wsrun.map see the
+# same numbers for the same (seed, index), and print the same way.  Must
+# never import numpy unless the caller asked for numpy's state, and never
+# keep state of its own beyond what the functions are given.
 import sys
 
 MASK64 = (1 << 64) - 1
@@ -79,3 +80,19 @@ def reseed_slow(seed, index, with_numpy):
 
         state = numpy.array(w[624:], dtype=numpy.uint32)
         numpy.random.set_state(("MT19937", state, 624, 0, 0.0))
+
+
+def whole_lines(f):
+    # A new text layer over a buffered one: a line is written when it ends
+    # (line_buffering), in one write up to 64 KiB.  sys.__stdout__ keeps
+    # the old layer alive, so the file it shares is not closed.
+    import io
+
+    if f is None or not hasattr(f, "buffer"):
+        return f
+    f.flush()
+    buffer = f.buffer
+    if isinstance(buffer, io.RawIOBase):
+        buffer = io.BufferedWriter(buffer, buffer_size=1 << 16)
+    return io.TextIOWrapper(buffer, encoding=f.encoding, errors=f.errors,
+                            line_buffering=True)
