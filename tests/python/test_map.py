@@ -230,3 +230,18 @@ def test_bad_arguments():
 def test_help_has_docstrings():
     assert "work stealing" in wsrun.map.__doc__
     assert pickle.loads(pickle.dumps(wsrun.map(lambda i: i, 1))) == [0]
+
+
+def test_a_program_with_another_thread():
+    # The template is forked beside a running thread (docs/python.md, "A
+    # program that already has threads"): the tasks see the caller's data.
+    import threading
+
+    go = threading.Event()
+    t = threading.Thread(target=go.wait)
+    t.start()
+    try:
+        assert wsrun.map(lambda i: i + 1, 30, jobs=2) == list(range(1, 31))
+    finally:
+        go.set()
+        t.join()
