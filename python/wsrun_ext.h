@@ -15,6 +15,7 @@
 #include <Python.h>
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -55,7 +56,9 @@ void wspy_progress_end(wspy_progress *p);
 
 /* Messages, each a header and `len` bytes, on the socket between one
  * worker thread of the caller and its worker process.  The caller sends
- * bare uint64_t indices the other way. */
+ * bare uint64_t indices the other way, in batches; the process answers in
+ * batches too (all the indices it had read, or 64 KiB of answers), in
+ * the order it got them. */
 enum {
     WSPY_MSG_HELLO = 1, /* child: index = its pid; first message */
     WSPY_MSG_OK = 2,    /* child: index done, payload = pickled result */
@@ -69,6 +72,18 @@ typedef struct wspy_msg {
     uint32_t len;
 } wspy_msg;
 
+/* Per worker thread, in memory shared with the processes (MAP_SHARED,
+ * mapped before the template is forked): what its process runs now.  The
+ * process writes both words (relaxed: the caller reads `current` only
+ * after the process has ended, which the template's DEAD message, sent
+ * after waitpid, orders; `started_ns` is a clock reading for the timeout,
+ * where a stale value only delays the kill by one wait). */
+typedef struct wspy_slot {
+    _Atomic uint64_t current;    /* the index it runs or ran last; UINT64_MAX: none */
+    _Atomic uint64_t started_ns; /* CLOCK_MONOTONIC when `current` began; 0: between */
+    char pad[48];                /* a cache line each */
+} wspy_slot;
+
 /* What a worker process needs, in the caller's memory before the template
  * is forked (the children read their copy). */
 typedef struct wspy_job {
@@ -79,6 +94,7 @@ typedef struct wspy_job {
     PyObject *module;  /* the wsrun package: its `seed` is set in each child */
     uint64_t seed;
     wstask_pyseed seeder;
+    wspy_slot *slots; /* one per worker thread */
 } wspy_job;
 
 /* The template's life (wsrun_worker.c): forks one worker process per

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -42,12 +43,17 @@ enum { STOP_NO = 0, STOP_FAILED = 1, STOP_INTERRUPT = 2 };
 typedef struct map_worker {
     int sock;      /* to its process; -1: none */
     pid_t pid;     /* the process (its HELLO) */
+    wspy_slot *slot;
+    /* The indices handed to the process, oldest first: the first
+     * len - unsent were sent, the last `unsent` wait for the next send. */
     uint64_t q[QCAP];
-    unsigned head, len, window;
-    uint64_t began_ns; /* when the oldest queued index began */
-    int timed_out;     /* this thread killed the process for --timeout */
+    unsigned head, len, unsent, window;
+    uint64_t began_ns; /* when the answers counted in `window` began */
+    int timed_out;     /* this thread killed the process for the timeout */
     _Atomic int busy;  /* len > 0, for the progress line */
     unsigned ended;    /* processes of this worker that ended so far */
+    char *rbuf;        /* answers read, from roff to rlen not yet taken */
+    size_t roff, rlen, rcap;
 } map_worker;
 
 typedef struct map_run {
@@ -124,6 +130,9 @@ static int start_process(map_run *m, unsigned w)
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
         return -1;
+    /* relaxed: the process is not there yet; the template's fork orders it. */
+    atomic_store_explicit(&mw->slot->current, UINT64_MAX, memory_order_relaxed);
+    atomic_store_explicit(&mw->slot->started_ns, 0, memory_order_relaxed);
     uint32_t id = w;
     char ctl[CMSG_SPACE(sizeof(int))];
     memset(ctl, 0, sizeof ctl);
@@ -149,6 +158,7 @@ static int start_process(map_run *m, unsigned w)
     mw->sock = sv[0];
     mw->pid = (pid_t)h.index;
     mw->timed_out = 0;
+    mw->roff = mw->rlen = 0;
     return 0;
 }
 
@@ -166,9 +176,7 @@ static void record(map_run *m, uint64_t index, int status, char *payload, uint32
     }
 }
 
-static int send_index(map_run *m, unsigned w, uint64_t index);
-
-/* Index i failed (status, payload); 1 when it is to run again. */
+/* Index i failed; 1 when it is to run again (retries). */
 static int failed_again(map_run *m, uint64_t index)
 {
     if (m->attempts[index] < m->retries && !stopping(m)) {
@@ -178,18 +186,35 @@ static int failed_again(map_run *m, uint64_t index)
     return 0;
 }
 
+static void push(map_worker *mw, uint64_t index)
+{
+    if (mw->len == 0)
+        mw->began_ns = now_ns();
+    mw->q[(mw->head + mw->len) % QCAP] = index;
+    mw->len++;
+    mw->unsent++;
+    /* relaxed: read by the progress line only. */
+    atomic_store_explicit(&mw->busy, 1, memory_order_relaxed);
+}
+
 static uint64_t pop(map_worker *mw)
 {
     uint64_t i = mw->q[mw->head];
     mw->head = (mw->head + 1) % QCAP;
     mw->len--;
+    if (mw->unsent > mw->len)
+        mw->unsent = mw->len;
     /* relaxed: read by the progress line only. */
     atomic_store_explicit(&mw->busy, mw->len > 0, memory_order_relaxed);
     return i;
 }
 
-/* The process is gone (wstatus; -1: the template is gone too): the index
- * it ran fails, those queued behind it go to a fresh process. */
+static void flush_indices(map_run *m, unsigned w);
+
+/* The process is gone (wstatus; -1: the template is gone too).  The index
+ * its slot names fails (or runs again with retries); every other queued
+ * index goes to a fresh process: those after it never ran, those before
+ * it ran but their answers, held back, died with the process. */
 static void process_died(map_run *m, unsigned w, int wstatus)
 {
     map_worker *mw = &m->w[w];
@@ -197,138 +222,220 @@ static void process_died(map_run *m, unsigned w, int wstatus)
     mw->sock = -1;
     mw->pid = 0;
     mw->ended++;
+    mw->roff = mw->rlen = 0;
     int timed_out = mw->timed_out;
     mw->timed_out = 0;
-    if (mw->len == 0)
-        return; /* it died idle (killed from outside): nothing was lost */
-    uint64_t index = pop(mw);
+    /* relaxed: see wspy_slot (the DEAD message came after the end). */
+    uint64_t at = atomic_load_explicit(&mw->slot->current, memory_order_relaxed);
+    unsigned sent = mw->len - mw->unsent;
     uint64_t rest[QCAP];
     unsigned n_rest = 0;
-    while (mw->len)
-        rest[n_rest++] = pop(mw);
-    mw->window = 1;
-    m->wstatus[index] = wstatus;
-    m->timed[index] = (uint8_t)timed_out;
-    if (wstatus != -1 && failed_again(m, index))
-        rest[n_rest++] = index;
-    else
-        record(m, index, ST_DIED, NULL, 0);
-    for (unsigned k = 0; k < n_rest; k++)
-        if (send_index(m, w, rest[k]) != 0)
-            break;
-}
-
-static void take_message(map_run *m, unsigned w);
-
-/* Wait for one answer of worker w's process (or the stop) and take it. */
-static void pump(map_run *m, unsigned w)
-{
-    map_worker *mw = &m->w[w];
-    for (;;) {
-        if (stopping(m))
-            return;
-        int wait_ms = -1;
-        if (m->timeout_ns && !mw->timed_out) {
-            uint64_t t = now_ns(), limit = mw->began_ns + m->timeout_ns;
-            if (t >= limit) {
-                kill(mw->pid, SIGKILL);
-                mw->timed_out = 1;
-            } else {
-                wait_ms = (int)((limit - t) / 1000000u) + 1;
-            }
+    int blamed = 0;
+    for (unsigned k = 0; mw->len; k++) {
+        uint64_t index = pop(mw);
+        if (k < sent && index == at && !blamed) {
+            blamed = 1;
+            m->wstatus[index] = wstatus;
+            m->timed[index] = (uint8_t)timed_out;
+            if (wstatus != -1 && failed_again(m, index))
+                rest[n_rest++] = index;
+            else
+                record(m, index, ST_DIED, NULL, 0);
+        } else {
+            rest[n_rest++] = index;
         }
-        struct pollfd p[3] = {{mw->sock, POLLIN, 0}, {m->stop_fd, POLLIN, 0},
-                              {m->sig_fd, POLLIN, 0}};
-        int r = poll(p, m->sig_fd >= 0 ? 3 : 2, wait_ms);
-        if (r < 0 && errno != EINTR)
-            return;
-        if (r <= 0)
-            continue;
-        if (m->sig_fd >= 0 && p[2].revents) {
-            struct signalfd_siginfo si;
-            if (read(m->sig_fd, &si, sizeof si) == (ssize_t)sizeof si)
-                request_stop(m, STOP_INTERRUPT);
-            continue;
-        }
-        if (p[1].revents)
-            return;
-        if (!p[0].revents)
-            continue;
-        break;
     }
-    take_message(m, w);
+    mw->window = 1;
+    if (stopping(m))
+        return;
+    for (unsigned k = 0; k < n_rest; k++)
+        push(mw, rest[k]);
+    flush_indices(m, w);
 }
 
-/* Read and act on the next message of worker w's process (it is there, or
- * coming: the process answers or ends, and then the template writes). */
-static void take_message(map_run *m, unsigned w)
+/* A whole message at the start of what was read: its header in *h. */
+static int have_message(map_worker *mw, wspy_msg *h)
+{
+    if (mw->rlen - mw->roff < sizeof *h)
+        return 0;
+    memcpy(h, mw->rbuf + mw->roff, sizeof *h);
+    return mw->rlen - mw->roff >= sizeof *h + h->len;
+}
+
+/* One read of what the process sent.  0, or -1 at its end. */
+static int fill(map_worker *mw)
+{
+    if (mw->roff) {
+        memmove(mw->rbuf, mw->rbuf + mw->roff, mw->rlen - mw->roff);
+        mw->rlen -= mw->roff;
+        mw->roff = 0;
+    }
+    if (mw->rcap - mw->rlen < 65536) {
+        size_t cap = mw->rcap ? mw->rcap * 2 : 131072;
+        char *grown = realloc(mw->rbuf, cap);
+        if (!grown)
+            return -1;
+        mw->rbuf = grown;
+        mw->rcap = cap;
+    }
+    ssize_t n;
+    do
+        n = read(mw->sock, mw->rbuf + mw->rlen, mw->rcap - mw->rlen);
+    while (n < 0 && errno == EINTR);
+    if (n <= 0)
+        return -1;
+    mw->rlen += (size_t)n;
+    return 0;
+}
+
+/* Take the next message of worker w's process, reading until it is whole
+ * (it is coming: the process answers or ends, and then the template
+ * writes).  1 for an answer, 0 otherwise. */
+static int take_message(map_run *m, unsigned w)
 {
     map_worker *mw = &m->w[w];
     wspy_msg h;
-    if (read_full(mw->sock, &h, sizeof h) != 0) {
-        process_died(m, w, -1); /* no DEAD: the template ended */
-        return;
-    }
+    while (!have_message(mw, &h))
+        if (fill(mw) != 0) {
+            process_died(m, w, -1); /* no DEAD: the template ended */
+            return 0;
+        }
+    mw->roff += sizeof h;
     if (h.kind == WSPY_MSG_DEAD) {
         process_died(m, w, (int)h.index);
-        return;
+        return 0;
     }
-    char *data = h.len ? malloc(h.len) : NULL;
-    if ((h.len && !data) || read_full(mw->sock, data, h.len) != 0 || mw->len == 0 ||
-        mw->q[mw->head] != h.index) {
-        /* A broken stream: end the process; its DEAD follows. */
+    char *data = NULL;
+    if (h.len && (data = malloc(h.len)))
+        memcpy(data, mw->rbuf + mw->roff, h.len);
+    mw->roff += h.len;
+    if ((h.len && !data) || mw->len == mw->unsent || mw->q[mw->head] != h.index) {
+        /* Out of memory, or a broken stream: end the process; its DEAD follows. */
         free(data);
         kill(mw->pid, SIGKILL);
-        return;
+        return 0;
     }
-    uint64_t t = now_ns(), took = t - mw->began_ns;
     pop(mw);
-    mw->began_ns = t;
     if (h.kind == WSPY_MSG_OK) {
         record(m, h.index, ST_OK, data, h.len);
-        if (took < FAST_NS && mw->window < QCAP)
-            mw->window *= 2;
-        else if (took > SLOW_NS && mw->window > 1)
-            mw->window /= 2;
-        return;
+        return 1;
     }
     if (failed_again(m, h.index)) {
         free(data);
-        send_index(m, w, h.index);
-        return;
+        push(mw, h.index);
+        flush_indices(m, w);
+        return 1;
     }
     record(m, h.index, ST_EXC, data, h.len);
+    return 1;
 }
 
-/* Queue index in worker w's process (starting one if needed).  0, or -1:
- * no process (the index is recorded failed). */
-static int send_index(map_run *m, unsigned w, uint64_t index)
+/* Wait for answers of worker w's process (or the stop) and take all that
+ * came in one read; the window follows their cost per index. */
+static void pump(map_run *m, unsigned w)
 {
     map_worker *mw = &m->w[w];
-    for (int attempt = 0; attempt < 3; attempt++) {
+    wspy_msg h;
+    if (!have_message(mw, &h)) {
+        for (;;) {
+            if (stopping(m))
+                return;
+            int wait_ms = -1;
+            if (m->timeout_ns && !mw->timed_out) {
+                /* relaxed: see wspy_slot. */
+                uint64_t began = atomic_load_explicit(&mw->slot->started_ns,
+                                                      memory_order_relaxed);
+                uint64_t t = now_ns(), limit = began + m->timeout_ns;
+                if (began && t >= limit) {
+                    kill(mw->pid, SIGKILL);
+                    mw->timed_out = 1;
+                } else {
+                    wait_ms = began ? (int)((limit - t) / 1000000u) + 1 : 100;
+                }
+            }
+            struct pollfd p[3] = {{mw->sock, POLLIN, 0}, {m->stop_fd, POLLIN, 0},
+                                  {m->sig_fd, POLLIN, 0}};
+            int r = poll(p, m->sig_fd >= 0 ? 3 : 2, wait_ms);
+            if (r < 0 && errno != EINTR)
+                return;
+            if (r <= 0)
+                continue;
+            if (m->sig_fd >= 0 && p[2].revents) {
+                struct signalfd_siginfo si;
+                if (read(m->sig_fd, &si, sizeof si) == (ssize_t)sizeof si)
+                    request_stop(m, STOP_INTERRUPT);
+                continue;
+            }
+            if (p[1].revents)
+                return;
+            if (p[0].revents)
+                break;
+        }
+        if (fill(mw) != 0) {
+            process_died(m, w, -1);
+            return;
+        }
+    }
+    unsigned answers = 0, ended = mw->ended;
+    while (mw->ended == ended && have_message(mw, &h))
+        answers += (unsigned)take_message(m, w);
+    if (mw->ended != ended || !answers)
+        return;
+    uint64_t t = now_ns(), per_index = (t - mw->began_ns) / answers;
+    mw->began_ns = t;
+    if (per_index < FAST_NS && mw->window < QCAP)
+        mw->window *= 2;
+    else if (per_index > SLOW_NS && mw->window > 1)
+        mw->window /= 2;
+}
+
+/* Send the indices waiting in worker w's queue, in one write, starting a
+ * process if there is none.  Without a process, they fail. */
+static void flush_indices(map_run *m, unsigned w)
+{
+    map_worker *mw = &m->w[w];
+    for (int attempt = 0; mw->unsent && attempt < 3; attempt++) {
         if (mw->sock < 0 && start_process(m, w) != 0)
             break;
-        ssize_t n;
-        do
-            n = send(mw->sock, &index, sizeof index, MSG_NOSIGNAL);
-        while (n < 0 && errno == EINTR);
-        if (n == (ssize_t)sizeof index) {
-            if (mw->len == 0)
-                mw->began_ns = now_ns();
-            mw->q[(mw->head + mw->len) % QCAP] = index;
-            mw->len++;
-            /* relaxed: read by the progress line only. */
-            atomic_store_explicit(&mw->busy, 1, memory_order_relaxed);
-            return 0;
+        uint64_t batch[QCAP];
+        unsigned n = mw->unsent, first = mw->len - n;
+        for (unsigned k = 0; k < n; k++)
+            batch[k] = mw->q[(mw->head + first + k) % QCAP];
+        const char *p = (const char *)batch;
+        size_t left = n * sizeof batch[0];
+        while (left) {
+            ssize_t s = send(mw->sock, p, left, MSG_NOSIGNAL);
+            if (s < 0 && errno == EINTR)
+                continue;
+            if (s <= 0)
+                break;
+            p += s;
+            left -= (size_t)s;
+        }
+        if (!left) {
+            mw->unsent = 0;
+            return;
+        }
+        if (left != n * sizeof batch[0]) {
+            /* Part of an index went: the stream is broken; end it. */
+            kill(mw->pid, SIGKILL);
         }
         /* The process is gone: take its last answers and its end (which
-         * fails or sends again the index it ran), then start anew. */
+         * sends the queue again, to a fresh process). */
         for (unsigned ended = mw->ended; mw->sock >= 0 && mw->ended == ended;)
             take_message(m, w);
+        return;
     }
-    m->wstatus[index] = -2; /* no process could start */
-    record(m, index, ST_DIED, NULL, 0);
-    return -1;
+    while (mw->unsent && mw->len) {
+        /* The unsent are the newest: take them from the back. */
+        mw->len--;
+        mw->unsent--;
+        uint64_t index = mw->q[(mw->head + mw->len) % QCAP];
+        m->wstatus[index] = -2; /* no process could start */
+        record(m, index, ST_DIED, NULL, 0);
+    }
+    /* relaxed: read by the progress line only. */
+    atomic_store_explicit(&mw->busy, mw->len > 0, memory_order_relaxed);
 }
 
 static int map_init(ws_ctx *ctx, void **state)
@@ -345,8 +452,12 @@ static int map_run_one(void *state, uint64_t index, ws_ctx *ctx)
     map_worker *mw = &m->w[w];
     if (stopping(m))
         return WS_OK; /* the rest of the indices pass by unrun */
-    if (send_index(m, w, index) != 0)
+    push(mw, index);
+    /* An idle process gets the index now; a busy one gets a batch once
+     * the window is full (one write, and one batch of answers back). */
+    if (mw->len - mw->unsent > 0 && mw->len < mw->window)
         return WS_OK;
+    flush_indices(m, w);
     while (mw->len >= mw->window && !stopping(m))
         pump(m, w);
     return WS_OK;
@@ -356,15 +467,20 @@ static int map_run_one(void *state, uint64_t index, ws_ctx *ctx)
 static void map_worker_fini(void *state, ws_ctx *ctx)
 {
     map_run *m = state;
-    map_worker *mw = &m->w[ctx->worker_id];
+    unsigned w = ctx->worker_id;
+    map_worker *mw = &m->w[w];
+    if (!stopping(m))
+        flush_indices(m, w);
     while (mw->len && mw->sock >= 0 && !stopping(m))
-        pump(m, ctx->worker_id);
+        pump(m, w);
     if (mw->sock >= 0) {
         if (stopping(m) && mw->pid > 0)
             kill(mw->pid, SIGKILL);
         close(mw->sock); /* the process reads the end and exits */
         mw->sock = -1;
     }
+    free(mw->rbuf);
+    mw->rbuf = NULL;
 }
 
 static const ws_plugin map_plugin = {
@@ -431,6 +547,7 @@ static void free_run(map_run *m)
     free(m->wstatus);
     free(m->timed);
     free(m->w);
+    munmap(m->job->slots, m->jobs * sizeof(wspy_slot));
 }
 
 static uint64_t progress_done(void *arg)
@@ -509,6 +626,12 @@ PyObject *wspy_map(PyObject *self, PyObject *args)
     if (wstask_pyseed_setup(&job.seeder, rng_ns, NULL) != WS_OK)
         return PyErr_Format(PyExc_RuntimeError, "cannot set up random's state");
 
+    job.slots = mmap(NULL, jobs * sizeof(wspy_slot), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (job.slots == MAP_FAILED) {
+        wstask_pyseed_clear(&job.seeder);
+        return PyErr_SetFromErrno(PyExc_OSError);
+    }
+
     map_run m;
     memset(&m, 0, sizeof m);
     m.job = &job;
@@ -535,6 +658,7 @@ PyObject *wspy_map(PyObject *self, PyObject *args)
     for (unsigned w = 0; w < jobs; w++) {
         m.w[w].sock = -1;
         m.w[w].window = 1;
+        m.w[w].slot = &job.slots[w];
     }
 
     int sv[2];

@@ -23,32 +23,64 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
-/* The whole message, or _exit: the caller is gone (EPIPE) or broken. */
-static void send_msg(int fd, uint64_t index, uint32_t kind, const void *data, uint32_t len)
+#define OUT_FLUSH_BYTES (64 * 1024) /* answers held back at most */
+
+/* The answers not yet sent (a process's own: one thread). */
+static char *out_buf;
+static size_t out_len, out_cap;
+
+/* All of `len` bytes, or _exit: the caller is gone (EPIPE) or broken. */
+static void send_all(int fd, const char *data, size_t len)
 {
-    wspy_msg h = {index, kind, len};
-    struct iovec iov[2] = {{&h, sizeof h}, {(void *)data, len}};
-    int n_iov = len ? 2 : 1;
-    struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)n_iov};
-    while (n_iov > 0) {
-        ssize_t n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+    while (len) {
+        ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
             _exit(0);
-        while (mh.msg_iovlen && (size_t)n >= mh.msg_iov[0].iov_len) {
-            n -= (ssize_t)mh.msg_iov[0].iov_len;
-            mh.msg_iov++;
-            mh.msg_iovlen--;
-        }
-        if (mh.msg_iovlen) {
-            mh.msg_iov[0].iov_base = (char *)mh.msg_iov[0].iov_base + n;
-            mh.msg_iov[0].iov_len -= (size_t)n;
-        }
-        n_iov = (int)mh.msg_iovlen;
+        data += n;
+        len -= (size_t)n;
     }
+}
+
+static void flush_answers(int fd)
+{
+    send_all(fd, out_buf, out_len);
+    out_len = 0;
+}
+
+/* Queue one message; sent by flush_answers (or at once when it is big). */
+static void send_msg(int fd, uint64_t index, uint32_t kind, const void *data, uint32_t len)
+{
+    wspy_msg h = {index, kind, len};
+    if (out_len + sizeof h + len > out_cap) {
+        size_t cap = out_cap ? out_cap : OUT_FLUSH_BYTES;
+        while (cap < out_len + sizeof h + len)
+            cap *= 2;
+        char *grown = realloc(out_buf, cap);
+        if (!grown) {
+            flush_answers(fd);
+            send_all(fd, (const char *)&h, sizeof h);
+            send_all(fd, data, len);
+            return;
+        }
+        out_buf = grown;
+        out_cap = cap;
+    }
+    memcpy(out_buf + out_len, &h, sizeof h);
+    if (len)
+        memcpy(out_buf + out_len + sizeof h, data, len);
+    out_len += sizeof h + len;
+}
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* BLAS and OpenMP libraries already loaded get one thread each (the
@@ -135,8 +167,10 @@ static void run_index(wspy_job *job, int fd, uint64_t index)
     }
 }
 
-/* A worker process: indices from fd until it ends. */
-__attribute__((noreturn)) static void child_main(wspy_job *job, int fd)
+/* A worker process: indices from fd until it ends; its answers go back
+ * when it has run every index it had read (or has 64 KiB of them), and
+ * its slot says which index runs, so a death is pinned all the same. */
+__attribute__((noreturn)) static void child_main(wspy_job *job, int fd, wspy_slot *slot)
 {
     one_thread_libraries();
     PyObject *seed = PyLong_FromUnsignedLongLong(job->seed);
@@ -147,12 +181,15 @@ __attribute__((noreturn)) static void child_main(wspy_job *job, int fd)
     Py_XDECREF(r);
     PyErr_Clear();
     send_msg(fd, (uint64_t)getpid(), WSPY_MSG_HELLO, NULL, 0);
+    flush_answers(fd);
     uint64_t buf[512];
     size_t have = 0, used = 0;
     for (;;) {
         if (used == have) {
-            /* Nothing queued: what tasks printed reaches its file now. */
+            /* Nothing queued: the answers go, and what tasks printed
+             * reaches its file. */
             flush_std_streams();
+            flush_answers(fd);
             ssize_t n;
             do
                 n = read(fd, buf, sizeof buf);
@@ -172,7 +209,14 @@ __attribute__((noreturn)) static void child_main(wspy_job *job, int fd)
             have = got / sizeof buf[0];
             used = 0;
         }
-        run_index(job, fd, buf[used++]);
+        uint64_t index = buf[used++];
+        /* relaxed: see wspy_slot. */
+        atomic_store_explicit(&slot->current, index, memory_order_relaxed);
+        atomic_store_explicit(&slot->started_ns, mono_ns(), memory_order_relaxed);
+        run_index(job, fd, index);
+        atomic_store_explicit(&slot->started_ns, 0, memory_order_relaxed);
+        if (out_len >= OUT_FLUSH_BYTES)
+            flush_answers(fd);
     }
 }
 
@@ -255,7 +299,7 @@ void wspy_template_main(wspy_job *job, int cmd_fd, unsigned jobs)
             for (unsigned k = 0; k < jobs; k++)
                 if (fds[k] >= 0)
                     close(fds[k]);
-            child_main(job, fd);
+            child_main(job, fd, &job->slots[w]);
         }
         PyOS_AfterFork_Parent();
         if (c < 0) {
