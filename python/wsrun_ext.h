@@ -79,7 +79,7 @@ typedef struct wspy_msg {
  * after waitpid, orders; `started_ns` is a clock reading for the timeout,
  * where a stale value only delays the kill by one wait). */
 typedef struct wspy_slot {
-    _Atomic uint64_t current;    /* the index it runs or ran last; UINT64_MAX: none */
+    _Atomic uint64_t current;    /* the index it runs; UINT64_MAX: none */
     _Atomic uint64_t started_ns; /* CLOCK_MONOTONIC when `current` began; 0: between */
     char pad[48];                /* a cache line each */
 } wspy_slot;

@@ -214,7 +214,9 @@ __attribute__((noreturn)) static void child_main(wspy_job *job, int fd, wspy_slo
         atomic_store_explicit(&slot->current, index, memory_order_relaxed);
         atomic_store_explicit(&slot->started_ns, mono_ns(), memory_order_relaxed);
         run_index(job, fd, index);
+        /* Between indices: a death here is no index's fault. */
         atomic_store_explicit(&slot->started_ns, 0, memory_order_relaxed);
+        atomic_store_explicit(&slot->current, UINT64_MAX, memory_order_relaxed);
         if (out_len >= OUT_FLUSH_BYTES)
             flush_answers(fd);
     }

@@ -245,3 +245,15 @@ def test_a_program_with_another_thread():
     finally:
         go.set()
         t.join()
+
+
+def test_retries_after_a_dead_process(tmp_path):
+    def f(i):
+        mark = tmp_path / str(i)
+        if i == 5 and not mark.exists():
+            mark.touch()
+            os.kill(os.getpid(), signal.SIGKILL)
+        return i
+
+    assert wsrun.map(f, 40, jobs=2, retries=1) == list(range(40))
+    no_children_left()
