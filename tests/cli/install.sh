@@ -89,16 +89,21 @@ fi
 # ------------------------------------------------------------ the Python package
 check "make install names the PYTHONPATH to set for this PREFIX" \
     grep -q "set PYTHONPATH=$PREFIX/$PYREL to import wsrun" "$SCRATCH/make.log"
-out=$(cd "$SCRATCH" && PYTHONPATH=$PREFIX/$PYREL /usr/bin/python3 -c '
+# An instrumented extension cannot load into the uninstrumented python3
+# (ASan wants its runtime first): under make test-asan and test-tsan-cli
+# the package's files are checked above, not imported.
+if ! grep -qaE '__(a|t)san_init' "$BUILD/wsrun"; then
+    out=$(cd "$SCRATCH" && PYTHONPATH=$PREFIX/$PYREL /usr/bin/python3 -c '
 import wsrun
 print(wsrun.__file__)
 print(wsrun.map(lambda x: -x, [1, 2, 3], jobs=2))
 print([l.split()[-1] for l in open("/proc/self/maps") if "libwsrun" in l][0])' 2>&1)
-check "the installed package imports from the install (got '$out')" \
-    test "$(sed -n 1p <<<"$out")" = "$PREFIX/$PYREL/wsrun/__init__.py"
-check "the installed wsrun.map runs (got '$out')" test "$(sed -n 2p <<<"$out")" = "[-1, -2, -3]"
-check "the installed extension uses the installed libwsrun (got '$out')" \
-    test "$(sed -n 3p <<<"$out")" = "$PREFIX/lib/libwsrun.so.$VERSION"
+    check "the installed package imports from the install (got '$out')" \
+        test "$(sed -n 1p <<<"$out")" = "$PREFIX/$PYREL/wsrun/__init__.py"
+    check "the installed wsrun.map runs (got '$out')" test "$(sed -n 2p <<<"$out")" = "[-1, -2, -3]"
+    check "the installed extension uses the installed libwsrun (got '$out')" \
+        test "$(sed -n 3p <<<"$out")" = "$PREFIX/lib/libwsrun.so.$VERSION"
+fi
 
 # ------------------------------------------------------------ installed wsrun finds its plugins
 W=$PREFIX/bin/wsrun
