@@ -152,6 +152,13 @@ static void run_index(wspy_job *job, int fd, uint64_t index)
                 what = "the result cannot be pickled";
         }
     }
+    if (out && PyBytes_Check(out) && (uint64_t)PyBytes_GET_SIZE(out) > UINT32_MAX) {
+        /* A message says its length in 32 bits. */
+        PyErr_Format(PyExc_OverflowError, "%zd bytes pickled, at most %u", PyBytes_GET_SIZE(out),
+                     UINT32_MAX);
+        Py_CLEAR(out);
+        what = "the result is too large to send back";
+    }
     if (out && PyBytes_Check(out)) {
         send_msg(fd, index, WSPY_MSG_OK, PyBytes_AS_STRING(out), (uint32_t)PyBytes_GET_SIZE(out));
         Py_DECREF(out);

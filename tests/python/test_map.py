@@ -257,3 +257,9 @@ def test_retries_after_a_dead_process(tmp_path):
 
     assert wsrun.map(f, 40, jobs=2, retries=1) == list(range(40))
     no_children_left()
+
+
+def test_large_results_come_back_whole():
+    got = wsrun.map(lambda i: bytes([i]) * (300000 + i), 24, jobs=2)
+    assert [len(b) for b in got] == [300000 + i for i in range(24)]
+    assert all(b == bytes([i]) * (300000 + i) for i, b in enumerate(got))
