@@ -626,7 +626,8 @@ PyObject *wspy_map(PyObject *self, PyObject *args)
     if (wstask_pyseed_setup(&job.seeder, rng_ns, NULL) != WS_OK)
         return PyErr_Format(PyExc_RuntimeError, "cannot set up random's state");
 
-    job.slots = mmap(NULL, jobs * sizeof(wspy_slot), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    job.slots = mmap(NULL, jobs * sizeof(wspy_slot), PROT_READ | PROT_WRITE,
+                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (job.slots == MAP_FAILED) {
         wstask_pyseed_clear(&job.seeder);
         return PyErr_SetFromErrno(PyExc_OSError);
