@@ -85,7 +85,8 @@ $(BUILD)/plugins/python.so: tasks/python.c $(BUILD)/gen/python_boot.h
 PY_INCLUDES    = $(patsubst -I%,-isystem %,$(shell $(PYTHON_CONFIG) --includes))
 PY_EXT_SUFFIX  = $(shell $(PYTHON_CONFIG) --extension-suffix)
 PY_PKG_DIR    := $(BUILD)/python/wsrun
-PY_PKG_FILES  := $(patsubst python/wsrun/%,$(PY_PKG_DIR)/%,$(wildcard python/wsrun/*.py python/wsrun/*.pyi))
+PY_PKG_SRCS   := $(wildcard python/wsrun/*.py python/wsrun/*.pyi)
+PY_PKG_FILES  := $(PY_PKG_SRCS:python/wsrun/%=$(PY_PKG_DIR)/%)
 PY_EXT_OBJS   := $(patsubst %.c,$(BUILD)/pyobj/%.o,$(wildcard python/*.c))
 PY_EXT         = $(PY_PKG_DIR)/_wsrun$(PY_EXT_SUFFIX)
 

@@ -137,7 +137,8 @@ test-cli: all $(TEST_PLUGINS) $(WATCHDOG_DIR)/watchdog
 test-python: python $(WATCHDOG_DIR)/watchdog
 	@set -e; for t in $(PY_TESTS); do echo "== $$t"; \
 	    WSRUN_BUILD=$(BUILD) PYTHONPATH=$(BUILD)/python $(WATCHDOG) \
-	    --name $(WD_PREFIX)python/$${t##*/} -- /usr/bin/python3 -m pytest -q -p no:cacheprovider $$t; done
+	    --name $(WD_PREFIX)python/$${t##*/} -- \
+	    /usr/bin/python3 -m pytest -q -p no:cacheprovider $$t; done
 
 test-embed: all lib $(WATCHDOG_DIR)/watchdog
 	$(call run_each,tests/embed.sh,embed)
