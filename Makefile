@@ -28,6 +28,8 @@ DESTDIR ?=
 # python3-dev: the built-in python plugin embeds Debian's CPython 3.11.
 BUILD_PKGS := gcc make libc6-dev pkg-config libpng-dev zlib1g-dev python3-dev
 TEST_PKGS  := $(BUILD_PKGS) libcriterion-dev python3 python3-numpy groff-base man-db g++
+# python3-pytest: the wsrun Python package's tests (make test-python).
+TEST_PKGS  += python3-pytest
 # gdb: the test watchdog prints a hung program's stacks with it; ccache
 # makes tests/targets.sh's build of every target from empty take a minute.
 TEST_PKGS  += gdb ccache

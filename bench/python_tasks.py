@@ -2,7 +2,8 @@
 # function per workload, each run by wsrun's python plugin
 # (-o function=NAME, parameters in -o args) and, as `python3
 # python_tasks.py WORKLOAD MODE JOBS N [CHUNK]`, by the Python peers:
-# Pool.map, ProcessPoolExecutor.map, joblib.  Every runner calls the same
+# Pool.map, ProcessPoolExecutor.map, joblib, and wsrun.map of the wsrun
+# package (MODE map; bench/python_map.sh).  Every runner calls the same
 # function on the same indices.  Must never write outside the current
 # folder (ex1 writes image_<i>.png there).
 #
@@ -14,6 +15,7 @@
 #           PARETO_STEPS (args: N STEPS)
 #   sorted  the same costs, indices sorted heaviest first (inputs sorted
 #           by size, as users often have them)
+#   noop    returns its index: the runner's own cost per index
 import sys
 
 import numpy as np
@@ -35,6 +37,10 @@ def tiny(index):
     a = np.random.rand(200)
     a.sort()
     return float(a.sum())
+
+
+def noop(index):
+    return index
 
 
 def _costs(n, steps):
@@ -72,7 +78,8 @@ def sorted_heavy_first(index):
 if len(ARGS) == 2 and __name__ != "__main__":
     _setup(int(ARGS[0]), int(ARGS[1]))
 
-FUNCS = {"ex1": ex1, "tiny": tiny, "pareto": pareto, "sorted": sorted_heavy_first}
+FUNCS = {"ex1": ex1, "tiny": tiny, "pareto": pareto, "sorted": sorted_heavy_first,
+         "noop": noop}
 
 
 def main():
@@ -88,6 +95,9 @@ def main():
         import multiprocessing as mp
         with mp.Pool(jobs) as pool:
             pool.map(fn, range(n), chunksize=chunk)
+    elif mode == "map":
+        import wsrun
+        wsrun.map(fn, n, jobs=jobs)
     elif mode == "ppe":
         from concurrent.futures import ProcessPoolExecutor
         with ProcessPoolExecutor(jobs) as ex:

@@ -62,17 +62,50 @@ $(BUILD)/plugins/%.so: tasks/%.c $(BUILD)/libwstasks.a
 
 # The python plugin embeds Debian's CPython: its headers as system headers
 # (not held to WARN), libpython linked in, and python/wsrun_boot.py compiled
-# in as a C string ($(BUILD)/gen/python_boot.h).
+# in as a C string ($(BUILD)/gen/python_boot.h), after python/wsrun/_common.py
+# (the code the plugin shares with the wsrun package).
 PYTHON_CONFIG ?= /usr/bin/python3-config
-$(BUILD)/gen/python_boot.h: python/wsrun_boot.py
+$(BUILD)/gen/python_boot.h: python/wsrun/_common.py python/wsrun_boot.py
 	@mkdir -p $(dir $@)
-	sed 's/\\/\\\\/g; s/"/\\"/g; s/^/"/; s/$$/\\n"/' $< > $@.tmp
+	cat $^ | sed 's/\\/\\\\/g; s/"/\\"/g; s/^/"/; s/$$/\\n"/' > $@.tmp
 	mv $@.tmp $@
 
 $(BUILD)/plugins/python.so: tasks/python.c $(BUILD)/gen/python_boot.h
 	@mkdir -p $(dir $@)
 	$(CC) $(PLUGIN_FLAGS) $(patsubst -I%,-isystem %,$(shell $(PYTHON_CONFIG) --includes)) \
 	    -I$(BUILD)/gen $< -o $@ $(shell $(PYTHON_CONFIG) --embed --ldflags)
+
+# ---------------------------------------------------------------- import wsrun
+# The wsrun Python package (docs/python.md, "The wsrun module"), ready in
+# $(BUILD)/python/wsrun/ for PYTHONPATH=$(BUILD)/python: python/wsrun/*.py
+# and the .pyi stub copied, python/*.c linked into the extension
+# _wsrun$(PY_EXT_SUFFIX) against libwsrun.so.  Its run path finds the
+# library in the build tree ($(BUILD)/python/wsrun -> $(BUILD)) and in an
+# install (PREFIX/lib/python3.11/*-packages/wsrun -> PREFIX/lib).
+PY_INCLUDES    = $(patsubst -I%,-isystem %,$(shell $(PYTHON_CONFIG) --includes))
+PY_EXT_SUFFIX  = $(shell $(PYTHON_CONFIG) --extension-suffix)
+PY_PKG_DIR    := $(BUILD)/python/wsrun
+PY_PKG_SRCS   := $(wildcard python/wsrun/*.py python/wsrun/*.pyi)
+PY_PKG_FILES  := $(PY_PKG_SRCS:python/wsrun/%=$(PY_PKG_DIR)/%)
+PY_EXT_OBJS   := $(patsubst %.c,$(BUILD)/pyobj/%.o,$(wildcard python/*.c))
+PY_EXT         = $(PY_PKG_DIR)/_wsrun$(PY_EXT_SUFFIX)
+
+.PHONY: python
+all: python
+python: $(PY_EXT) $(PY_PKG_FILES)
+
+$(PY_PKG_DIR)/%: python/wsrun/%
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+$(BUILD)/pyobj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(DEPFLAGS) -fPIC -fvisibility=hidden -Itasks $(PY_INCLUDES) -c $< -o $@
+
+$(PY_EXT): $(PY_EXT_OBJS) $(BUILD)/libwsrun.so
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -shared $(PY_EXT_OBJS) -o $@ -L$(BUILD) -l:$(LIB_SONAME) \
+	    -Wl,-rpath,'$$ORIGIN/../..:$$ORIGIN/../../..'
 
 $(BUILD)/plugins/%.so: plugins/%.c
 	@mkdir -p $(dir $@)

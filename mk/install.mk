@@ -3,6 +3,13 @@
 # (packaging).  The installed wsrun finds the plugins in $(PREFIX)/lib/wsrun
 # by itself: it looks in <its folder>/../lib/wsrun.  Never writes outside
 # $(DESTDIR)$(PREFIX).
+#
+# The wsrun Python package goes to PYDIR: for the default PREFIX the folder
+# Debian's python3 searches (its sysconfig's default scheme:
+# /usr/local/lib/python3.11/dist-packages); for another PREFIX the
+# posix_prefix scheme's PREFIX/lib/python3.11/site-packages, which python3
+# does not search, so install prints the PYTHONPATH to set.  Its extension
+# finds libwsrun in PREFIX/lib by its run path ($$ORIGIN/../../..).
 
 .PHONY: install uninstall
 
@@ -13,8 +20,13 @@ INCLUDEDIR = $(PREFIX)/include
 PCDIR      = $(PREFIX)/lib/pkgconfig
 MANDIR     = $(PREFIX)/share/man
 MAN_PAGES := docs/man/wsrun.1 docs/man/wsrun-plugin.7
+PYTHON    ?= /usr/bin/python3
+PYDIR      = $(shell $(PYTHON) -c "import sysconfig as s; p = '$(PREFIX)'.rstrip('/'); \
+    print(s.get_path('platlib') if p == '/usr/local' else \
+    s.get_path('platlib', 'posix_prefix', vars={'base': p, 'platbase': p}))")
+PY_INSTALLED = $(notdir $(PY_EXT) $(PY_PKG_FILES))
 
-install: all lib $(MAN_PAGES) wsrun.pc.in libwsrun.pc.in
+install: all lib python $(MAN_PAGES) wsrun.pc.in libwsrun.pc.in
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(INCLUDEDIR) \
 	    $(DESTDIR)$(PCDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
 	install -m 755 $(BUILD)/wsrun $(DESTDIR)$(BINDIR)/wsrun
@@ -36,6 +48,12 @@ install: all lib $(MAN_PAGES) wsrun.pc.in libwsrun.pc.in
 	if [ -f $(MPI_STAMP) ] && [ -x $(BUILD)/wsrun-mpi ]; then \
 	    install -m 755 $(BUILD)/wsrun-mpi $(DESTDIR)$(BINDIR)/wsrun-mpi && \
 	    install -m 644 docs/man/wsrun-mpi.1 $(DESTDIR)$(MANDIR)/man1/wsrun-mpi.1; fi
+	install -d $(DESTDIR)$(PYDIR)/wsrun
+	install -m 644 $(PY_PKG_FILES) $(DESTDIR)$(PYDIR)/wsrun/
+	install -m 755 $(PY_EXT) $(DESTDIR)$(PYDIR)/wsrun/
+	@$(PYTHON) -c "import sys; sys.exit('$(PYDIR)' in sys.path)" && \
+	    echo "wsrun: the Python package is in $(PYDIR), which $(PYTHON) does not search:" \
+	         "set PYTHONPATH=$(PYDIR) to import wsrun" || true
 
 # Removes exactly what install put there, and the plugin folder if that
 # leaves it empty; shared folders (bin, include, ...) stay.
@@ -48,3 +66,7 @@ uninstall:
 	    $(DESTDIR)$(MANDIR)/man1/wsrun.1 $(DESTDIR)$(MANDIR)/man7/wsrun-plugin.7 \
 	    $(DESTDIR)$(BINDIR)/wsrun-mpi $(DESTDIR)$(MANDIR)/man1/wsrun-mpi.1
 	-rmdir $(DESTDIR)$(PLUGINDIR) 2>/dev/null
+	rm -f $(PY_INSTALLED:%=$(DESTDIR)$(PYDIR)/wsrun/%)
+	@# python3 writes its byte code beside the sources it imports.
+	rm -rf $(DESTDIR)$(PYDIR)/wsrun/__pycache__
+	-rmdir $(DESTDIR)$(PYDIR)/wsrun 2>/dev/null

@@ -10,6 +10,7 @@
 #   test-mpi       tests/test_mpi.c (mpirun, 2 or 3 ranks)
 #   test-cli       tests/cli/*.sh
 #   test-embed     libwsrun installed and used (tests/embed.sh)
+#   test-python    the wsrun Python package (pytest, tests/python/test_*.py)
 #   test-targets   every build/ target builds from a clean tree alone
 #   test-tsan, test-asan, soak-ci, fuzz-ci   (mk/check.mk)
 
@@ -30,17 +31,18 @@ CXX_WARN := -Wall -Wextra -Wpedantic -Werror -Wshadow -Wno-missing-field-initial
 CXXFORK_BUILDS := gxx11 gxx14 gxx17 gxx20 clangxx11 clangxx14 clangxx17 clangxx20 clangxx2b
 TEST_PLUGINS += $(CXXFORK_BUILDS:%=$(BUILD)/test-plugins/cxxfork_%.so)
 CLI_TESTS := $(wildcard tests/cli/*.sh)
+PY_TESTS  := $(wildcard tests/python/test_*.py)
 
 .PHONY: test deps-test tests-build test-unit test-mpi test-cli test-embed test-plugins test-watchdog \
-        test-targets
+        test-targets test-python
 
 deps-test:
 	@scripts/need-debian-packages $(TEST_PKGS)
 
 test: deps-test
 	@$(MAKE) --no-print-directory all tests-build
-	@$(MAKE) --no-print-directory test-watchdog test-unit test-mpi test-cli test-embed \
-	    test-targets test-tsan test-asan soak-ci fuzz-ci
+	@$(MAKE) --no-print-directory test-watchdog test-unit test-mpi test-cli test-python \
+	    test-embed test-targets test-tsan test-asan soak-ci fuzz-ci
 
 tests-build: $(TESTS) $(TEST_PLUGINS) $(BUILD)/wsrun-mpi $(WATCHDOG_BINS)
 
@@ -130,6 +132,14 @@ test-plugins: $(TEST_PLUGINS)
 test-cli: all $(TEST_PLUGINS) $(WATCHDOG_DIR)/watchdog
 	$(call run_each,$(CLI_TESTS),cli)
 
+# Each file is a pytest run of its own, named python/<file> for the
+# watchdog; the package comes from the build tree.
+test-python: python $(WATCHDOG_DIR)/watchdog
+	@set -e; for t in $(PY_TESTS); do echo "== $$t"; \
+	    WSRUN_BUILD=$(BUILD) PYTHONPATH=$(BUILD)/python $(WATCHDOG) \
+	    --name $(WD_PREFIX)python/$${t##*/} -- \
+	    /usr/bin/python3 -m pytest -q -p no:cacheprovider $$t; done
+
 test-embed: all lib $(WATCHDOG_DIR)/watchdog
 	$(call run_each,tests/embed.sh,embed)
 
@@ -142,4 +152,5 @@ test-targets: $(WATCHDOG_DIR)/watchdog
 list-targets:
 	@printf '%s\n' $(BUILD)/wsrun $(PLUGINS) $(TESTS) $(TEST_PLUGINS) $(BUILD)/wsrun-mpi \
 	    $(BUILD)/libwsrun.so $(BUILD)/libwsrun.a $(BUILD)/libwsrt.a $(BUILD)/libwstasks.a \
-	    $(TEST_RT) $(DYNLIST) $(LIB_MAP) $(WATCHDOG_BINS) $(CHECK_TARGETS) $(BENCH_TARGETS)
+	    $(TEST_RT) $(DYNLIST) $(LIB_MAP) $(WATCHDOG_BINS) $(CHECK_TARGETS) $(BENCH_TARGETS) \
+	    $(PY_EXT) $(PY_PKG_FILES)

@@ -11,29 +11,9 @@ import sys
 import traceback
 import types
 
-MASK64 = (1 << 64) - 1
-
-
-def mix64(z):
-    # SplitMix64's finaliser, exactly ws_mix64 of include/wsrun.h.
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
-    return z ^ (z >> 31)
-
-
-def outputs(seed, index, first, n):
-    # Outputs first..first+n-1 (from 1) of index's stream: ws_rng_make and
-    # ws_rng_next of include/wsrun.h, the stream noise uses.
-    key = mix64((seed ^ mix64((index + 0x632BE59BD9B4E019) & MASK64)) & MASK64)
-    return [mix64((key + k * 0x9E3779B97F4A7C15) & MASK64) for k in range(first, first + n)]
-
-
-def words(seed, index, first, n):
-    # 32-bit words first..first+n-1 (from 0): each output gives its low
-    # word, then its high word.
-    out = outputs(seed, index, 1 + first // 2, (n + 1 + first % 2) // 2 + 1)
-    w = [half for v in out for half in (v & 0xFFFFFFFF, v >> 32)]
-    return w[first % 2:first % 2 + n]
+# The names of python/wsrun/_common.py (mix64, outputs, words, rng,
+# numpy_state, numpy_gauss, reseed_slow, whole_lines) are defined in this
+# namespace: the build puts that file's text before this one.
 
 
 def make_wsrun_module(seed, argv):
@@ -42,13 +22,8 @@ def make_wsrun_module(seed, argv):
     mod.args = list(argv[1:])
     mod.script = argv[0]
 
-    def rng(index):
-        """numpy.random.Generator for `index`: the same for any -j (docs/python.md)."""
-        import numpy
-
-        a, b = outputs(seed, int(index), 625, 2)
-        return numpy.random.default_rng((a << 64) | b)
-
+    # The package's own rng (python/wsrun/_common.py): it reads the seed
+    # from sys.modules["wsrun"], which is this module.
     mod.rng = rng
     return mod
 
@@ -108,20 +83,6 @@ def show(exc, script):
     sys.stderr.flush()
 
 
-def whole_lines(f):
-    # A new text layer over a buffered one: a line is written when it ends
-    # (line_buffering), in one write up to 64 KiB.  sys.__stdout__ keeps
-    # the old layer alive, so the file it shares is not closed.
-    import io
-
-    if f is None or not hasattr(f, "buffer"):
-        return f
-    f.flush()
-    buffer = f.buffer
-    if isinstance(buffer, io.RawIOBase):
-        buffer = io.BufferedWriter(buffer, buffer_size=1 << 16)
-    return io.TextIOWrapper(buffer, encoding=f.encoding, errors=f.errors,
-                            line_buffering=True)
 
 
 def load(script, args, function, init, seed):
@@ -169,37 +130,10 @@ def load(script, args, function, init, seed):
     return tuple(found)
 
 
-def numpy_state():
-    """numpy's global RandomState's bit generator capsule, or None."""
-    np_random = sys.modules.get("numpy.random")
-    if np_random is None:
-        return None
-    try:
-        rs = np_random.mtrand._rand
-        return (rs.seed, rs._bit_generator.capsule, rs.get_state, rs)
-    except AttributeError:
-        return None
 
 
-def numpy_gauss(rs, has_gauss, gauss):
-    # Set the legacy cached Gaussian; return what get_state reports.
-    st = rs.get_state()
-    rs.set_state((st[0], st[1], st[2], has_gauss, gauss))
-    st = rs.get_state()
-    return (st[3], st[4])
 
 
-def reseed_slow(seed, index, with_numpy):
-    # The public path to the state python_seed.h writes directly.
-    import random
-
-    w = words(seed, index, 0, 1248)
-    random.setstate((3, tuple(w[:624]) + (624,), None))
-    if with_numpy:
-        import numpy
-
-        state = numpy.array(w[624:], dtype=numpy.uint32)
-        numpy.random.set_state(("MT19937", state, 624, 0, 0.0))
 
 
 def flush():

@@ -5,7 +5,9 @@
 # Makefile against the installed header only, runs it and the built-in
 # plugins through the installed wsrun with no WSRUN_PLUGIN_PATH, checks the
 # tutorial docs/plugins.md against the installed wsrun (tests/py/check_doc.py),
-# then uninstalls and checks nothing is left.  Also a DESTDIR-staged install.
+# imports the installed wsrun Python package and runs wsrun.map with it,
+# then uninstalls and checks nothing is left.  Also DESTDIR-staged
+# installs (one for the default PREFIX: the package where python3 looks).
 # (The embedding library itself is built against and run by tests/embed.sh.)
 # Run from the repository root (`make test-cli` does); needs $WSRUN_BUILD.
 # Writes only into a fresh folder under /tmp, which it removes.
@@ -20,6 +22,10 @@ PREFIX=$SCRATCH/usr
 VERSION=$(sed -n 's/^#define WS_VERSION "\(.*\)"/\1/p' include/wsrun.h)
 # What the Makefile builds: tasks/*.c and plugins/*.c, one .so each.
 PLUGIN_FILES=$(for f in tasks/*.c plugins/*.c; do basename "$f" .c; done | sed 's/$/.so/')
+# The Python package: PREFIX/lib/python3.X/site-packages/wsrun for a PREFIX
+# other than /usr/local (mk/install.mk), its .py/.pyi files and the extension.
+PYREL=$(/usr/bin/python3 -c "import sysconfig as s; print(s.get_path('platlib', 'posix_prefix', vars={'base': '', 'platbase': ''}).lstrip('/'))")
+PY_FILES=$(cd python/wsrun && ls *.py *.pyi; echo "_wsrun$(/usr/bin/python3-config --extension-suffix)")
 
 # wsrun-mpi is installed only after `make mpi` or with MPI=1, which leave
 # a stamp; the copy `make test` builds for its tests is not.  The stamp is
@@ -50,6 +56,7 @@ fi
     echo lib/pkgconfig/wsrun.pc
     echo share/man/man1/wsrun.1
     echo share/man/man7/wsrun-plugin.7
+    for p in $PY_FILES; do echo "$PYREL/wsrun/$p"; done
     if [ -x "$BUILD/wsrun-mpi" ]; then # with the stamp of `make mpi`
         echo bin/wsrun-mpi
         echo share/man/man1/wsrun-mpi.1
@@ -77,6 +84,25 @@ if [ -x "$BUILD/wsrun-mpi" ]; then
     out=$("$PREFIX/bin/wsrun-mpi" --plugin spin --count 10 -q 2>&1)
     check "installed wsrun-mpi runs (one rank, no launcher) with the installed spin (got '$out')" \
         grep -q "^spin(uniform) = 10 tasks" <<<"$out"
+fi
+
+# ------------------------------------------------------------ the Python package
+check "make install names the PYTHONPATH to set for this PREFIX" \
+    grep -q "set PYTHONPATH=$PREFIX/$PYREL to import wsrun" "$SCRATCH/make.log"
+# An instrumented extension cannot load into the uninstrumented python3
+# (ASan wants its runtime first): under make test-asan and test-tsan-cli
+# the package's files are checked above, not imported.
+if ! grep -qaE '__(a|t)san_init' "$BUILD/wsrun"; then
+    out=$(cd "$SCRATCH" && PYTHONPATH=$PREFIX/$PYREL /usr/bin/python3 -c '
+import wsrun
+print(wsrun.__file__)
+print(wsrun.map(lambda x: -x, [1, 2, 3], jobs=2))
+print([l.split()[-1] for l in open("/proc/self/maps") if "libwsrun" in l][0])' 2>&1)
+    check "the installed package imports from the install (got '$out')" \
+        test "$(sed -n 1p <<<"$out")" = "$PREFIX/$PYREL/wsrun/__init__.py"
+    check "the installed wsrun.map runs (got '$out')" test "$(sed -n 2p <<<"$out")" = "[-1, -2, -3]"
+    check "the installed extension uses the installed libwsrun (got '$out')" \
+        test "$(sed -n 3p <<<"$out")" = "$PREFIX/lib/libwsrun.so.$VERSION"
 fi
 
 # ------------------------------------------------------------ installed wsrun finds its plugins
@@ -141,5 +167,15 @@ check "staged libwsrun.so.1 links to the staged library" \
     test "$(readlink "$STAGE/opt/wsrun/lib/libwsrun.so.1")" = "libwsrun.so.$VERSION"
 make -s --no-print-directory BUILD="$BUILD" DESTDIR="$STAGE" PREFIX=/opt/wsrun uninstall >"$SCRATCH/make.log" 2>&1
 check "DESTDIR uninstall leaves no file or link" test -z "$(find "$STAGE" ! -type d)"
+
+# The default PREFIX: the package goes where Debian's python3 looks.
+make -s --no-print-directory BUILD="$BUILD" DESTDIR="$STAGE" PREFIX=/usr/local install >"$SCRATCH/make.log" 2>&1
+check "DESTDIR install for PREFIX=/usr/local succeeds" test $? -eq 0
+SITE=$(/usr/bin/python3 -c "import sysconfig; print(sysconfig.get_path('platlib'))")
+check "python3 searches $SITE" /usr/bin/python3 -c "import sys; sys.exit('$SITE' not in sys.path)"
+check "for PREFIX=/usr/local the package is in $SITE" test -f "$STAGE$SITE/wsrun/__init__.py"
+check "for PREFIX=/usr/local install prints no PYTHONPATH" test -z "$(grep PYTHONPATH "$SCRATCH/make.log")"
+make -s --no-print-directory BUILD="$BUILD" DESTDIR="$STAGE" PREFIX=/usr/local uninstall >"$SCRATCH/make.log" 2>&1
+check "DESTDIR uninstall for PREFIX=/usr/local leaves no file or link" test -z "$(find "$STAGE" ! -type d)"
 
 cli_finish

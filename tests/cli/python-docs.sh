@@ -4,7 +4,8 @@
 # with the python plugin, and an exception's message) print what it says,
 # run by tests/py/check_doc.py in a scratch folder with the scripts copied
 # in and build/ first on PATH.  Without python3-opencv, the stand-in
-# tests/py/cv2_stub/cv2.py is put on PYTHONPATH.  Run from the repository
+# tests/py/cv2_stub/cv2.py is put on PYTHONPATH; the wsrun package of the
+# build (build/python) always is.  Run from the repository
 # root; needs $WSRUN_BUILD.  Writes only into its scratch folder.
 set -u
 
@@ -22,6 +23,7 @@ fi
 
 mkdir -p "$SCRATCH/work"
 cp docs/python/*.py "$SCRATCH/work/"
+export PYTHONPATH=$(cd "$BUILD" && pwd)/python${PYTHONPATH:+:$PYTHONPATH}
 if ! /usr/bin/python3 -c "import cv2" 2>/dev/null; then
     export PYTHONPATH=$PWD/tests/py/cv2_stub${PYTHONPATH:+:$PYTHONPATH}
 fi

@@ -1,0 +1,106 @@
+/*
+ * wsrun_ext.h - internal to the `wsrun` Python extension (python/wsrun_*.c, built
+ * as build/python/wsrun/_wsrun*.so): the functions the module's table
+ * lists, and wsrun.map's protocol between the caller, the template process
+ * and the worker processes (wsrun_map.c, wsrun_worker.c).
+ *
+ * Each function of the module lives in a file of its own and is declared
+ * here; wsrun_module.c only lists them.  Must never hold Python objects
+ * across processes other than through fork's copy of the caller's memory.
+ */
+#ifndef WSPY_EXT_H
+#define WSPY_EXT_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "wsrun.h"
+/* The python plugin's reseeding (static functions: each file uses some). */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"
+#include "python_seed.h"
+#pragma GCC diagnostic pop
+
+/* _wsrun.map(func, items, count, jobs, seed, keep_going, retries,
+ * timeout_ns, progress, wsrun_module, rng_namespace, failure) (wsrun_map.c):
+ * the engine of wsrun.map (python/wsrun/__init__.py words the rest). */
+PyObject *wspy_map(PyObject *self, PyObject *args);
+
+/* The progress line (wsrun_progress.c): what it shows comes from `src`,
+ * called from its thread at any time. */
+typedef struct wspy_progress_source {
+    uint64_t (*done)(void *arg);
+    unsigned (*busy)(void *arg);
+    void *arg;
+} wspy_progress_source;
+
+typedef struct wspy_progress {
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    int stop; /* under lock */
+    int started;
+    uint64_t total, start_ns;
+    wspy_progress_source src;
+} wspy_progress;
+
+/* 0, or -1 when no thread could start (then there is no line). */
+int wspy_progress_start(wspy_progress *p, uint64_t total, wspy_progress_source src);
+/* Stop the redraws, draw the final count and erase the line. */
+void wspy_progress_end(wspy_progress *p);
+
+/* Messages, each a header and `len` bytes, on the socket between one
+ * worker thread of the caller and its worker process.  The caller sends
+ * bare uint64_t indices the other way, in batches; the process answers in
+ * batches too (all the indices it had read, or 64 KiB of answers), in
+ * the order it got them. */
+enum {
+    WSPY_MSG_HELLO = 1, /* child: index = its pid; first message */
+    WSPY_MSG_OK = 2,    /* child: index done, payload = pickled result */
+    WSPY_MSG_EXC = 3,   /* child: index raised, payload = the failure (pickled) */
+    WSPY_MSG_DEAD = 4,  /* template: the child ended, index = its wait status */
+};
+
+typedef struct wspy_msg {
+    uint64_t index;
+    uint32_t kind;
+    uint32_t len;
+} wspy_msg;
+
+/* Per worker thread, in memory shared with the processes (MAP_SHARED,
+ * mapped before the template is forked): what its process runs now.  The
+ * process writes both words (relaxed: the caller reads `current` only
+ * after the process has ended, which the template's DEAD message, sent
+ * after waitpid, orders; `started_ns` is a clock reading for the timeout,
+ * where a stale value only delays the kill by one wait). */
+typedef struct wspy_slot {
+    _Atomic uint64_t current;    /* the index it runs; UINT64_MAX: none */
+    _Atomic uint64_t started_ns; /* CLOCK_MONOTONIC when `current` began; 0: between */
+    char pad[48];                /* a cache line each */
+} wspy_slot;
+
+/* What a worker process needs, in the caller's memory before the template
+ * is forked (the children read their copy). */
+typedef struct wspy_job {
+    PyObject *func;
+    PyObject *items;   /* the sequence, or NULL: func(index) */
+    PyObject *dumps;   /* pickle.dumps */
+    PyObject *failure; /* wsrun._failure(exc, what) -> bytes */
+    PyObject *module;  /* the wsrun package: its `seed` is set in each child */
+    uint64_t seed;
+    wstask_pyseed seeder;
+    wspy_slot *slots; /* one per worker thread */
+} wspy_job;
+
+/* The template's life (wsrun_worker.c): forks one worker process per
+ * request read from cmd_fd (a uint32_t worker number with the child's
+ * socket attached), reports each child's end on that socket (DEAD), and
+ * when cmd_fd ends kills the children left and exits.  Never returns. */
+__attribute__((noreturn)) void wspy_template_main(wspy_job *job, int cmd_fd, unsigned jobs);
+
+#endif
