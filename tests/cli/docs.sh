@@ -47,8 +47,10 @@ check "wsrun-plugin(7) shows the positional C++ descriptor" \
     grep -q '^    WS_ABI_MAJOR, WS_ABI_MINOR, (uint32_t)sizeof(ws_plugin), 0,$' docs/man/wsrun-plugin.7
 # Running a built-in plugin in-process is documented (tests/embed.sh builds
 # and runs the page's example).
-check "docs/embedding.md documents built-in plugins in-process" \
-    grep -q '^## Running a built-in plugin in-process$' docs/embedding.md
+check "docs/embedding.md documents plugin files in-process" \
+    grep -q '^## Running a plugin file in-process$' docs/embedding.md
+check "  built-ins by name through ws_plugin_open" \
+    grep -q 'a name (`fib`, `fib.so`) or a path' docs/embedding.md
 
 # The check itself must be able to fail.
 printf '.TH X 1\n.SH NAME\nx \\- y\n.BOGUS here\n' >"$SCRATCH/broken.1"
