@@ -200,3 +200,35 @@ def test_read_rows(images, tmp_path):
     assert got.value.index == 0 and "pixels differ from noise image 0 of seed 6" in \
         got.value.text
     assert os.listdir(scratch) == []
+
+
+def test_ctrl_c_is_raised_after_the_run(images, tmp_path):
+    # The run's init reads its list from a FIFO: once it has opened it
+    # (the writer's open returns), a SIGINT is sent, then the list is
+    # written.  libwsrun cannot stop a running pool, so the run goes on
+    # to the end and KeyboardInterrupt comes when it returns.
+    import signal
+    import threading
+
+    _, paths = images
+    fifo = tmp_path / "list.fifo"
+    os.mkfifo(fifo)
+    manifest = tmp_path / "manifest.csv"
+
+    def writer():
+        with open(fifo, "w") as f:  # returns once the plugin opened the FIFO
+            os.kill(os.getpid(), signal.SIGINT)
+            f.write("\n".join(paths) + "\n")
+
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    t = threading.Thread(target=writer)
+    t.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            wsrun.run("read", jobs=2, quiet=True,
+                      options={"input": str(fifo), "output": str(manifest)})
+    finally:
+        t.join()
+        signal.signal(signal.SIGINT, old)
+    # The run was not stopped: finish wrote the whole manifest.
+    assert len(manifest.read_text().splitlines()) == 1 + len(paths)
