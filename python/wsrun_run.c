@@ -7,7 +7,8 @@
  * to word (the exception types are chosen there).
  *
  * Must never call Python while the pool runs (the lock is released and
- * the plugin's threads hold none), and never leave the pool or the plugin
+ * the plugin's threads hold none), never run the python plugin (its own
+ * interpreter in this one crashes), and never leave the pool or the plugin
  * open when it returns.  It cannot stop a run early: libwsrun's public API
  * has no call that asks a running ws_pool to stop from another thread, so
  * a Ctrl-C is raised once the run has returned (docs/python.md).
@@ -86,6 +87,14 @@ PyObject *wspy_run(PyObject *self, PyObject *args)
     Py_BEGIN_ALLOW_THREADS
     file = ws_plugin_open(name, err, sizeof err);
     Py_END_ALLOW_THREADS
+    /* The python plugin starts an interpreter of its own (libpython,
+     * a second copy beside the one running us): it would crash. */
+    if (file && strcmp(ws_plugin_file_plugin(file)->name, "python") == 0) {
+        ws_plugin_close(file);
+        file = NULL;
+        snprintf(err, sizeof err, "plugin %s: the python plugin cannot run inside Python (it "
+                 "embeds an interpreter of its own): call wsrun.map instead", name);
+    }
     if (!file) {
         PyMem_Free(texts);
         return Py_BuildValue("(isOO)", -1, err, Py_None, Py_None);

@@ -93,7 +93,8 @@ def run(plugin, count=None, *, jobs=None, seed=0, options=None, stack_bytes=None
     message; .stats) when an index failed, and wsrun.RunError (str(e):
     libwsrun's one-line message; .status 2 when nothing ran, 1 when the run
     failed after init; .stats) when the plugin cannot be opened, an option
-    or the count is refused, or init or finish failed.  A Ctrl-C does not
+    or the count is refused, or init or finish failed.  The python plugin
+    is refused (its own interpreter would crash in this one: use map).  A Ctrl-C does not
     stop the run: libwsrun offers no call that stops a running pool from
     another thread, so KeyboardInterrupt is raised when the run returns.
     """

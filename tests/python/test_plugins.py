@@ -116,6 +116,13 @@ def test_run_missing_plugin():
     assert str(got.value) == "plugin './nowhere/x.so' not found: No such file or directory"
 
 
+def test_run_refuses_the_python_plugin():
+    with pytest.raises(wsrun.RunError) as got:
+        wsrun.run("python", 1, options={"script": "x.py", "function": "f"})
+    assert str(got.value) == ("plugin python: the python plugin cannot run inside Python (it "
+                              "embeds an interpreter of its own): call wsrun.map instead")
+
+
 def test_run_bad_option(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(wsrun.RunError) as got:
