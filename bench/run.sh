@@ -40,6 +40,10 @@
 #                       -j N ("python-pool-N"), beside its Pool(2) case
 #   BENCH_ONLY="w ..."  only these workloads, in the suite's order: fib
 #                       nqueens uts spin empty longtask noise readfill
+#                       pymap (bench/python_map.sh: the wsrun Python
+#                       package against multiprocessing; its own tables in
+#                       $BUILD/bench/python_map/summary.txt, quick mode
+#                       with PYBENCH_QUICK=1)
 #   BENCH_APPEND=1      add to raw.csv and meta.txt instead of starting them
 #                       afresh (a suite split over several commands)
 #   BENCH_MACHINE=text  a line about the machine, kept as machine= in meta.txt
@@ -69,7 +73,7 @@ META=$BDIR/bench/meta.txt
 # the standard library and always runs with Debian's.
 PY=${BENCH_PYTHON:-/usr/bin/python3}
 REPORT_PY=/usr/bin/python3
-ALL_WORKLOADS="fib nqueens uts spin empty longtask noise readfill"
+ALL_WORKLOADS="fib nqueens uts spin empty longtask noise readfill pymap"
 ONLY=${BENCH_ONLY:-$ALL_WORKLOADS}
 unset WSRUN_PLUGIN_PATH # the plugins beside $WSRUN, nothing else
 
@@ -527,6 +531,19 @@ bench_noise_pairs() {
     rm -rf "$NOISE_ROOT/pairs"
 }
 
+# bench_pymap: the wsrun Python package against multiprocessing
+# (bench/python_map.sh, its own tables: whole-process medians that
+# report.py does not read); quick mode passes PYBENCH_QUICK=1.
+bench_pymap() {
+    say "== the wsrun Python package against multiprocessing (bench/python_map.sh)"
+    if BUILD=$BUILD PYBENCH_QUICK=$QUICK bench/python_map.sh >"$TMP/python_map.txt"; then
+        sed 's/^/  /' "$TMP/python_map.txt" >&2
+    else
+        FAILED_RUNS=$((FAILED_RUNS + 1))
+        say "bench: FAILED: bench/python_map.sh (see above)"
+    fi
+}
+
 bench_read_fill() {
     # The read and fill peers come from another part of the project; each
     # runs when present, else the suite says what it skipped.
@@ -661,6 +678,7 @@ wants empty && bench_empty
 wants longtask && bench_longtask
 wants noise && bench_noise
 wants readfill && bench_read_fill
+wants pymap && bench_pymap
 
 echo "load_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$META"
 echo "elapsed_s=$(awk -v a="$START" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.0f", b - a}')" >>"$META"

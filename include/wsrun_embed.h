@@ -79,6 +79,10 @@ typedef struct ws_pool_options {
                            * --stack): 256 KiB..64 GiB; 0: 64 MiB.  How deep a
                            * task may recurse; reserved address space,
                            * touched only as deep as the work goes */
+    uint32_t quiet;       /* 1: the runs' ws_log lines are left out and
+                           * ws_run_quiet says 1 (wsrun --quiet); failed
+                           * indices are still printed.  Other values: EINVAL */
+    uint32_t reserved;    /* 0 */
 } ws_pool_options;
 /* Not here, on purpose: wsrun's --isolate, --timeout and --worker-memory.
  * Isolation forks the worker processes from a single-threaded template
@@ -91,7 +95,8 @@ typedef struct ws_pool_options {
 
 /* A pool made as *options says.  NULL with errno set: EINVAL (NULL
  * options, struct_size below this struct's first size of 24, jobs above
- * 4096, stack_bytes outside 256 KiB..64 GiB), E2BIG (a longer struct from
+ * 4096, stack_bytes outside 256 KiB..64 GiB, quiet above 1, reserved not
+ * 0), E2BIG (a longer struct from
  * a newer header with a field this library does not know set), ENOMEM.
  * ws_pool_create(j, s) is ws_pool_create_with with only jobs and seed. */
 WS_API ws_pool *ws_pool_create_with(const ws_pool_options *options);

@@ -1,5 +1,6 @@
 # mk/bench.mk - the benchmarks (bench/run.sh; docs/benchmarks.md): timings,
-# never tests.  make bench-quick is the short version.
+# never tests.  make bench-quick is the short version.  Both run
+# bench/python_map.sh too (the wsrun Python package, built by `all`).
 
 .PHONY: bench bench-quick bench-mpi
 

@@ -31,6 +31,13 @@
  * the engine of wsrun.map (python/wsrun/__init__.py words the rest). */
 PyObject *wspy_map(PyObject *self, PyObject *args);
 
+/* _wsrun.run(name_or_path, count_or_None, jobs, seed, stack_bytes,
+ * quiet, options) -> (status, message, stats, plugin_name) (wsrun_run.c): one
+ * plugin run in-process.  status is ws_pool_run_plugin's 0, 1 or 2, or -1
+ * when the plugin could not be opened (message: ws_plugin_open's; stats
+ * and plugin_name None). */
+PyObject *wspy_run(PyObject *self, PyObject *args);
+
 /* The progress line (wsrun_progress.c): what it shows comes from `src`,
  * called from its thread at any time. */
 typedef struct wspy_progress_source {

@@ -1,10 +1,11 @@
 /*
  * test_pool_options.c - ws_pool_create_with (include/wsrun_embed.h,
  * runtime/embed/embed.c): jobs, seed and the workers' stack size reach
- * the run; bad options are refused with their errno; a longer struct from
- * a newer header is read when its unknown fields are 0 and refused when
- * one is set; a small stack really is small (a deep recursion overflows
- * it) and the default one holds the same recursion.  Writes no file.
+ * the run, and quiet reaches ws_run_quiet; bad options are refused with
+ * their errno; a longer struct from a newer header is read when its
+ * unknown fields are 0 and refused when one is set; a small stack really
+ * is small (a deep recursion overflows it) and the default one holds the
+ * same recursion.  Writes no file.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -97,6 +98,42 @@ Test(pool_options, bad_options_are_refused_with_errno)
     ws_pool *p = ws_pool_create_with(&o);
     cr_assert_not_null(p);
     ws_pool_destroy(p);
+}
+
+static int note_quiet(void *arg, uint64_t index, ws_ctx *ctx)
+{
+    (void)index;
+    atomic_store((atomic_int *)arg, ws_run_quiet(ctx) + 10);
+    return 0;
+}
+
+Test(pool_options, quiet_reaches_the_run)
+{
+    for (uint32_t q = 0; q <= 1; q++) {
+        ws_pool_options o;
+        memset(&o, 0, sizeof o);
+        o.struct_size = sizeof o;
+        o.jobs = 1;
+        o.quiet = q;
+        ws_pool *p = ws_pool_create_with(&o);
+        cr_assert_not_null(p);
+        atomic_int got = 0;
+        cr_assert_eq(ws_pool_for(p, 1, note_quiet, &got, NULL), WS_POOL_OK);
+        cr_assert_eq(atomic_load(&got), 10 + (int)q, "quiet %u", q);
+        ws_pool_destroy(p);
+    }
+    ws_pool_options o;
+    memset(&o, 0, sizeof o);
+    o.struct_size = sizeof o;
+    o.quiet = 2;
+    errno = 0;
+    cr_assert_null(ws_pool_create_with(&o), "quiet is 0 or 1");
+    cr_assert_eq(errno, EINVAL);
+    o.quiet = 0;
+    o.reserved = 1;
+    errno = 0;
+    cr_assert_null(ws_pool_create_with(&o), "reserved must be 0");
+    cr_assert_eq(errno, EINVAL);
 }
 
 /* A struct from a newer header: this one and a field appended after it. */

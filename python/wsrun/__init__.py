@@ -3,12 +3,17 @@
 # failure type.  The C half is wsrun._wsrun (python/*.c); the random state
 # is wsrun/_common.py, the same code the python plugin runs.  Must never start
 # a thread or a process at import, and never pickle the function map runs.
-"""Run Python functions on wsrun's work-stealing pool of forked processes.
+"""Run Python functions on wsrun's work-stealing pool of forked processes,
+and wsrun's plugins in-process.
 
     import wsrun
     images = wsrun.map(make_image, 2000)       # like Pool().map(make_image, range(2000))
+    array = wsrun.fill("image_*.png")          # numpy array (2000, 100, 100) uint8
+    rows = wsrun.read("image_*.png")           # [{"index": 0, "path": ..., ...}, ...]
+    stats = wsrun.run("noise", 2000, seed=7)   # any plugin, by name or path
 
-See help(wsrun.map), wsrun.rng and wsrun.TaskError.
+See help(wsrun.map), wsrun.run, wsrun.fill, wsrun.read, wsrun.rng,
+wsrun.TaskError and wsrun.RunError.
 """
 import collections.abc as _abc
 import os as _os
@@ -20,8 +25,9 @@ import traceback as _traceback
 from . import _common
 from ._common import rng
 from . import _wsrun
+from ._plugins import RunError, fill, read, run
 
-__all__ = ["map", "rng", "TaskError", "Failure", "seed"]
+__all__ = ["map", "rng", "TaskError", "Failure", "seed", "run", "fill", "read", "RunError"]
 
 #: The seed of the run this code runs in: seed= of the wsrun.map call
 #: inside its worker processes, --seed inside the python plugin, else 0.
@@ -55,7 +61,9 @@ class Failure:
 
 
 class TaskError(Exception):
-    """An index of wsrun.map failed.
+    """An index of wsrun.map failed (or of a plugin run by wsrun.run, fill
+    or read: then .type is None, .text is libwsrun's message for the lowest
+    failed index, .results is {} and .stats the run's statistics).
 
     .index, .type, .text, .traceback, .signal: the first failed index's (see
     wsrun.Failure); .failures: every failure, by index (one, unless

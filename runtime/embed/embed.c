@@ -34,6 +34,7 @@ struct ws_pool {
     unsigned jobs;
     uint64_t seed;
     size_t stack_bytes; /* each worker's C stack; 0: the pool's default */
+    int quiet;          /* the runs' ws_log lines left out (--quiet) */
     /* 1 while a run uses the pool: the second of two concurrent calls
      * sees 1 and refuses instead of sharing the workers. */
     atomic_int busy;
@@ -256,6 +257,7 @@ static void embed_run_setup(wsrt_embed_run *er, const ws_pool *pool)
     er->run.count = WS_COUNT_UNSET;
     er->run.seed = pool->seed;
     er->run.jobs = pool->jobs;
+    er->run.quiet = pool->quiet;
 }
 
 static void embed_run_free(wsrt_embed_run *er)
@@ -294,6 +296,8 @@ static int read_pool_options(ws_pool_options *o, const ws_pool_options *given)
     if (o->stack_bytes &&
         (o->stack_bytes < WSRT_WORKER_STACK_MIN || o->stack_bytes > WSRT_WORKER_STACK_MAX))
         return EINVAL;
+    if (o->quiet > 1 || o->reserved != 0)
+        return EINVAL;
     return 0;
 }
 
@@ -311,6 +315,7 @@ ws_pool *ws_pool_create_with(const ws_pool_options *options)
     pool->jobs = o.jobs ? o.jobs : wsrt_cpus_allowed(MAX_JOBS);
     pool->seed = o.seed;
     pool->stack_bytes = (size_t)o.stack_bytes;
+    pool->quiet = (int)o.quiet;
     atomic_init(&pool->busy, 0);
     if (wsrt_embed_pool_open(pool) != 0) {
         free(pool);

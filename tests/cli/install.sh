@@ -5,7 +5,8 @@
 # Makefile against the installed header only, runs it and the built-in
 # plugins through the installed wsrun with no WSRUN_PLUGIN_PATH, checks the
 # tutorial docs/plugins.md against the installed wsrun (tests/py/check_doc.py),
-# imports the installed wsrun Python package and runs wsrun.map with it,
+# imports the installed wsrun Python package and runs wsrun.map with it
+# (and wsrun.run, fill and read on the installed plugins),
 # then uninstalls and checks nothing is left.  Also DESTDIR-staged
 # installs (one for the default PREFIX: the package where python3 looks).
 # (The embedding library itself is built against and run by tests/embed.sh.)
@@ -93,16 +94,29 @@ check "make install names the PYTHONPATH to set for this PREFIX" \
 # (ASan wants its runtime first): under make test-asan and test-tsan-cli
 # the package's files are checked above, not imported.
 if ! grep -qaE '__(a|t)san_init' "$BUILD/wsrun"; then
-    out=$(cd "$SCRATCH" && PYTHONPATH=$PREFIX/$PYREL /usr/bin/python3 -c '
+    out=$(cd "$SCRATCH" && PYTHONPATH=$PREFIX/$PYREL env -u WSRUN_PLUGIN_PATH /usr/bin/python3 -c '
 import wsrun
 print(wsrun.__file__)
 print(wsrun.map(lambda x: -x, [1, 2, 3], jobs=2))
-print([l.split()[-1] for l in open("/proc/self/maps") if "libwsrun" in l][0])' 2>&1)
+print([l.split()[-1] for l in open("/proc/self/maps") if "libwsrun" in l][0])
+s = wsrun.run("noise", 4, jobs=2, options={"prefix": "py_"})
+a = wsrun.fill("py_%d.png")
+print(s["done"], a.shape, a.dtype, len(wsrun.read("py_*.png")))
+try:
+    wsrun.run("nosuch")
+except wsrun.RunError as e:  # the folders it looked in, normalised
+    import os, re
+    dirs = re.search(r"looked in: (.*)\)$", str(e)).group(1).split(", ")
+    print(", ".join(os.path.normpath(d) for d in dirs))' 2>&1)
     check "the installed package imports from the install (got '$out')" \
         test "$(sed -n 1p <<<"$out")" = "$PREFIX/$PYREL/wsrun/__init__.py"
     check "the installed wsrun.map runs (got '$out')" test "$(sed -n 2p <<<"$out")" = "[-1, -2, -3]"
     check "the installed extension uses the installed libwsrun (got '$out')" \
         test "$(sed -n 3p <<<"$out")" = "$PREFIX/lib/libwsrun.so.$VERSION"
+    check "the installed wsrun.run, fill and read run the installed plugins (got '$out')" \
+        test "$(sed -n 4p <<<"$out")" = "4 (4, 100, 100) uint8 4"
+    check "the installed wsrun.run looks beside the installed libwsrun (got '$out')" \
+        test "$(sed -n 5p <<<"$out")" = "$PREFIX/lib/plugins, $PREFIX/lib/wsrun"
 fi
 
 # ------------------------------------------------------------ installed wsrun finds its plugins
