@@ -24,6 +24,10 @@ export OMPI_CC=gcc
 # watchdog limit on a busy machine.  The -O2 build of make test still
 # holds every warning under -Werror.
 export OPT=-O0
+# ... and -O0 knows less about value ranges than -O2, so gcc may warn
+# where the -O2 build does not (format-truncation): here a warning is not
+# the question, so it does not fail the target.
+export EXTRA_CFLAGS=-Wno-error
 
 mapfile -t targets < <(make -s --no-print-directory BUILD=@BUILD@ list-targets)
 check "make list-targets names targets (${#targets[@]})" test "${#targets[@]}" -ge 50

@@ -34,7 +34,9 @@ static void draw(const wsrt_progress *p, uint64_t done)
         else
             snprintf(eta, sizeof eta, "%llu:%02llu", left / 60, left % 60);
     }
-    char line[192];
+    /* Room for the longest text snprintf can make here (gcc counts %.0f of
+     * a double as up to 309 digits), so no build level warns of truncation. */
+    char line[1024];
     snprintf(line, sizeof line, "wsrun: %s: %llu/%llu (%.1f%%) %.0f/s ETA %s, %u workers busy",
              p->plugin, (unsigned long long)done, (unsigned long long)p->total,
              p->total ? 100.0 * (double)done / (double)p->total : 100.0, rate, eta,
