@@ -179,6 +179,19 @@ WS_API void ws_log(const ws_ctx *ctx, const char *fmt, ...) WS_PRINTF(2, 3);
  * when the memory cannot be had (errno set). */
 WS_API void *ws_shared_alloc(ws_ctx *ctx, size_t size);
 
+/* ABI 1.4.  Init or finish: fn(arg) is called when wsrun is interrupted (its
+ * first SIGINT or SIGTERM), in every process that runs run_one: wsrun
+ * itself, and each worker process under --isolate, where the interrupt
+ * arrives as wsrun's stop request.  For code that cannot poll ws_stopping
+ * (an interpreter, a blocking call): the python plugin raises
+ * KeyboardInterrupt with it.  fn runs inside a signal handler, on any
+ * thread: it must be async-signal-safe.  A system call blocked in the
+ * thread the signal lands on returns EINTR.  An index that fails once the
+ * interrupt came is not done (--resume runs it again) and not reported as
+ * a failure.  A second call replaces the first; fn NULL removes it
+ * (finish must, before freeing what arg points to). */
+WS_API void ws_on_interrupt(ws_ctx *ctx, void (*fn)(void *arg), void *arg);
+
 /* ------------------------------------------------------------------ */
 /* Writing files safely: a temporary name in the target's folder,      */
 /* renamed into place only on success.                                 */

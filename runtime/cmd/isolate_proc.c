@@ -168,11 +168,15 @@ static int child_next_block(void *arg, uint64_t *begin, uint64_t *end)
     }
 }
 
-/* SIGUSR1: the parent's run is stopping; so is this child's (ws_stopping). */
+/* SIGUSR1: the parent's run is stopping; so is this child's (ws_stopping).
+ * Today wsrun sends it only for an interrupt, so the plugin's interrupt
+ * function (ws_on_interrupt) is called too; a stop for another reason
+ * must not call it. */
 static void on_stop_request(int sig)
 {
     (void)sig;
     wsrt_pool_request_stop(c_pool);
+    wsrt_call_interrupt_hook();
 }
 
 /* Mirror of crash.c's temporary-file table in the slot: the parent removes
@@ -212,7 +216,13 @@ __attribute__((noreturn)) static void child_main(wsrt_isolation *iso, unsigned w
     signal(SIGINT, SIG_IGN);  /* Ctrl-C: the parent stops this child */
     signal(SIGTERM, SIG_IGN); /* likewise */
     signal(SIGCHLD, SIG_DFL);
-    signal(SIGUSR1, on_stop_request);
+    /* No SA_RESTART: a blocking call in run_one returns EINTR on the stop
+     * request, as it does in wsrun's threads on SIGINT (crash.c). */
+    struct sigaction stop_sa;
+    memset(&stop_sa, 0, sizeof stop_sa);
+    stop_sa.sa_handler = on_stop_request;
+    sigemptyset(&stop_sa.sa_mask);
+    sigaction(SIGUSR1, &stop_sa, NULL);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);

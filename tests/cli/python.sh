@@ -5,7 +5,8 @@
 # docs/python.md derives; -o args, -o init, wsrun.rng; an exception names
 # its index and file:line; a script that does not load exits 2; --journal
 # + a killed run + --resume gives the same files, and an edited script is
-# refused; wsrun-mpi with 2 ranks writes the same images.  Writes only
+# refused; Ctrl-C interrupts a running index (exit 130, no traceback,
+# --resume finishes); wsrun-mpi with 2 ranks writes the same images.  Writes only
 # into its scratch folder.  Needs /usr/bin/python3
 # with numpy (TEST_PKGS); images are written with a few lines of zlib, so
 # no OpenCV or PIL is needed.
@@ -222,26 +223,67 @@ rc=$?
 check "journal: an edited script is refused on --resume (status $rc)" \
     [ $rc -eq 2 -a "$(grep -c 'script-xxh64=' resumed/err.txt)" -eq 1 ]
 
-# SIGINT while index 5 runs (it says so through a FIFO, then waits for the
-# test's reply): exit 130, wsrun's lines only, no Python traceback.
-cat >hold.py <<'EOF'
+# Ctrl-C (SIGINT to wsrun alone) while index 5 runs and would never end on
+# its own: it spins in Python, or blocks opening a FIFO nobody writes.  The
+# index gets KeyboardInterrupt at once (in its worker process, or in
+# wsrun's own thread with --isolate=off): exit 130, only wsrun's two
+# interrupt lines (no traceback, no "index 5 failed"), no process left,
+# and --resume of the journal runs index 5 and whatever was not run.
+cat >block.py <<'EOF'
+import os
 def f(i):
-    if i == 5:
-        with open("started", "w") as fifo:
-            fifo.write("5\n")
-        with open("release") as fifo:
+    if i == 5 and os.path.exists("block"):
+        open("started.tmp", "w").write("5\n")
+        os.rename("started.tmp", "started")
+        if os.path.exists("spin"):
+            while True:
+                pass
+        with open("never") as fifo:  # blocks in open(): no writer, ever
             fifo.read()
+    open("out_%d" % i, "w").close()
 EOF
-mkdir int && mkfifo int/started int/release
-(cd int && exec "$W" -p "$P" -o script=../hold.py -o function=f -n 100000 -j 2 >out.txt 2>err.txt) &
-pid=$!
-read -r started <int/started
-kill -INT $pid
-echo go >int/release
-wait $pid
-rc=$?
-check "SIGINT: status $rc, $(cat int/err.txt)" \
-    [ $rc -eq 130 -a "$started" = 5 -a "$(grep -cE 'Traceback|KeyboardInterrupt' int/err.txt)" -eq 0 ]
+# wait_for COMMAND...: until it succeeds (a hang guard of ~60 s, not a timing).
+wait_for() { local k; for k in $(seq 600); do "$@" && return 0; sleep 0.1; done; return 1; }
+started_or_gone() { [ -e "$d/started" ] || ! kill -0 "$pid" 2>/dev/null; }
+NI=40
+for how in spin fifo; do
+    for mode in "-j1" "-j2" "-j1 --isolate=off" "-j2 --isolate=off"; do
+        d="int-$how-${mode// /}"
+        mkdir "$d" && mkfifo "$d/never" && touch "$d/block" || exit 2
+        if [ $how = spin ]; then touch "$d/spin"; fi
+        # shellcheck disable=SC2086 # $mode is one or two words
+        (cd "$d" && exec "$W" -p "$P" -o script="$SCRATCH/block.py" -o function=f -n $NI $mode \
+            --journal j.journal >out.txt 2>err.txt) &
+        pid=$!
+        wait_for started_or_gone
+        kill -INT $pid
+        wait $pid
+        rc=$?
+        lines=$(wc -l <"$d/err.txt")
+        check "SIGINT $how $mode: status $rc is 130; stderr: $(cat "$d/err.txt")" \
+            [ $rc -eq 130 -a "$(cat "$d/started" 2>/dev/null)" = 5 ]
+        check "SIGINT $how $mode: two lines ($lines), stopping then interrupted" \
+            [ "$lines" -eq 2 -a \
+              "$(grep -c '^wsrun: SIGINT: stopping after the running tasks' "$d/err.txt")" -eq 1 -a \
+              "$(grep -cE "^wsrun: python: interrupted by SIGINT: [0-9]+ of $NI indices done \(journaled" \
+                 "$d/err.txt")" -eq 1 ]
+        check "SIGINT $how $mode: no Traceback, KeyboardInterrupt or failure text" \
+            [ "$(cat "$d/err.txt" "$d/out.txt" | grep -ciE 'Traceback|KeyboardInterrupt|failed')" -eq 0 ]
+        check "SIGINT $how $mode: index 5 not done" [ ! -e "$d/out_5" ]
+        check "SIGINT $how $mode: no process left" \
+            [ -z "$(pgrep -f "script=$SCRATCH/block.py")" ]
+        check "SIGINT $how $mode: only the journal and the script's files" \
+            [ -z "$(ls -A "$d" | grep -vxE 'out_[0-9]+|out.txt|err.txt|j.journal|never|block|spin|started')" ]
+        rm "$d/block"
+        # shellcheck disable=SC2086
+        (cd "$d" && "$W" -p "$P" -o script="$SCRATCH/block.py" -o function=f -n $NI $mode \
+            --journal j.journal --resume >out.txt 2>err.txt)
+        rc=$?
+        check "SIGINT $how $mode: --resume status $rc, $(head -2 "$d/err.txt")" [ $rc -eq 0 ]
+        check "SIGINT $how $mode: --resume ran index 5 and the rest: all $NI files" \
+            [ "$(ls "$d" | grep -c '^out_[0-9]*$')" -eq $NI -a -e "$d/out_5" ]
+    done
+done
 
 # wsrun-mpi, 2 ranks, -j1 each: the same images as one wsrun.
 if [ -x "$BUILD/wsrun-mpi" ] && command -v mpirun >/dev/null; then
