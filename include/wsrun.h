@@ -188,8 +188,10 @@ WS_API void *ws_shared_alloc(ws_ctx *ctx, size_t size);
  * thread: it must be async-signal-safe.  A system call blocked in the
  * thread the signal lands on returns EINTR.  An index that fails once the
  * interrupt came is not done (--resume runs it again) and not reported as
- * a failure.  A second call replaces the first; fn NULL removes it
- * (finish must, before freeing what arg points to). */
+ * a failure; nor is a worker_init that fails then (a worker process still
+ * in worker_init gets the stop request too).  A second call replaces the
+ * first; fn NULL removes it (finish must, before freeing what arg points
+ * to). */
 WS_API void ws_on_interrupt(ws_ctx *ctx, void (*fn)(void *arg), void *arg);
 
 /* ------------------------------------------------------------------ */

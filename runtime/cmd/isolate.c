@@ -439,7 +439,11 @@ void wsrt_isolate_request_stop(wsrt_isolation *iso)
         /* relaxed: a hint; the child looks at it when it is told to. */
         atomic_store_explicit(&slot->stop, 1, memory_order_relaxed);
         pid_t pid = atomic_load_explicit(&slot->pid, memory_order_relaxed);
-        if (pid > 0 && atomic_load_explicit(&slot->state, memory_order_relaxed) == SLOT_RUN)
+        /* STARTING too: a long worker_init (the python plugin's -o init)
+         * is interrupted as an index is.  A child publishes its pid only
+         * once its SIGUSR1 handler is in place (isolate_proc.c). */
+        uint32_t st = atomic_load_explicit(&slot->state, memory_order_relaxed);
+        if (pid > 0 && (st == SLOT_RUN || st == SLOT_STARTING))
             kill(pid, SIGUSR1);
     }
 }

@@ -211,7 +211,6 @@ __attribute__((noreturn)) static void child_main(wsrt_isolation *iso, unsigned w
     c_iso = iso;
     c_slot = &iso->slots[w];
     c_worker = w;
-    atomic_store_explicit(&c_slot->pid, (int32_t)getpid(), memory_order_relaxed);
     wsrt_crash_set_temp_mirror(mirror_temp);
     signal(SIGINT, SIG_IGN);  /* Ctrl-C: the parent stops this child */
     signal(SIGTERM, SIG_IGN); /* likewise */
@@ -226,6 +225,9 @@ __attribute__((noreturn)) static void child_main(wsrt_isolation *iso, unsigned w
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
+    /* After the handler: wsrun sends SIGUSR1 to a published pid, and its
+     * default action would end this process. */
+    atomic_store_explicit(&c_slot->pid, (int32_t)getpid(), memory_order_relaxed);
 
     ws_run run = *iso->run;
     run.desc = iso->desc;

@@ -431,8 +431,9 @@ void wsrt_worker_run(wsrt_worker *w)
     if (init_status != WS_OK) {
         pthread_mutex_lock(&p->fail_lock);
         p->worker_init_failed = 1;
-        wsrt_err("%s: worker_init failed on worker %u: %s", d->name, w->base.ctx.worker_id,
-               w->base.errbuf[0] ? w->base.errbuf : WSRT_NO_MESSAGE);
+        if (!wsrt_interrupt_noted()) /* after Ctrl-C: cut short by it (ws_on_interrupt) */
+            wsrt_err("%s: worker_init failed on worker %u: %s", d->name, w->base.ctx.worker_id,
+                   w->base.errbuf[0] ? w->base.errbuf : WSRT_NO_MESSAGE);
         pthread_mutex_unlock(&p->fail_lock);
         wsrt_pool_request_stop(p);
         ready = 0;

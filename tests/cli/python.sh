@@ -5,8 +5,8 @@
 # docs/python.md derives; -o args, -o init, wsrun.rng; an exception names
 # its index and file:line; a script that does not load exits 2; --journal
 # + a killed run + --resume gives the same files, and an edited script is
-# refused; Ctrl-C interrupts a running index (exit 130, no traceback,
-# --resume finishes); wsrun-mpi with 2 ranks writes the same images.  Writes only
+# refused; Ctrl-C interrupts a running index or -o init (exit 130, no
+# traceback, --resume finishes); wsrun-mpi with 2 ranks writes the same images.  Writes only
 # into its scratch folder.  Needs /usr/bin/python3
 # with numpy (TEST_PKGS); images are written with a few lines of zlib, so
 # no OpenCV or PIL is needed.
@@ -294,6 +294,38 @@ for how in spin fifo; do
         check "SIGINT $how $mode: --resume ran index $at and the rest: all $NI files" \
             [ "$(ls "$d" | grep -c '^out_[0-9]*$')" -eq $NI -a -e "$d/out_$at" ]
     done
+done
+
+# The same for -o init (Pool's initializer) blocked in open() of a FIFO:
+# wsrun's stop reaches a worker process still in worker_init.
+cat >initblock.py <<'EOF'
+import os
+def setup():
+    tmp = "started.%d" % os.getpid()
+    open(tmp, "w").write("init\n")
+    os.rename(tmp, "started")
+    with open("never") as fifo:  # every worker blocks here
+        fifo.read()
+def f(i):
+    open("out_%d" % i, "w").close()
+EOF
+for mode in "-j1" "-j2" "-j1 --isolate=off"; do
+    d="init-${mode// /}"
+    mkdir "$d" && mkfifo "$d/never" || exit 2
+    # shellcheck disable=SC2086
+    (cd "$d" && exec "$W" -p "$P" -o script="$SCRATCH/initblock.py" -o function=f -o init=setup \
+        -n $NI $mode >out.txt 2>err.txt) &
+    pid=$!
+    wait_for started_or_gone
+    kill -INT $pid
+    wait $pid
+    rc=$?
+    check "SIGINT in -o init $mode: status $rc is 130, two lines, no index run; stderr: $(cat "$d/err.txt")" \
+        [ $rc -eq 130 -a "$(wc -l <"$d/err.txt")" -eq 2 -a \
+          "$(grep -c "^wsrun: python: interrupted by SIGINT: 0 of $NI indices done" "$d/err.txt")" -eq 1 -a \
+          "$(ls "$d" | grep -c '^out_')" -eq 0 ]
+    check "SIGINT in -o init $mode: no process left" \
+        [ -z "$(pgrep -f "script=$SCRATCH/initblock.py")" ]
 done
 
 # wsrun-mpi, 2 ranks, -j1 each: the same images as one wsrun.
