@@ -39,7 +39,10 @@
 #   BENCH_POOL_PROCS=N  noise also runs the seed's Example 1 with Pool(N) at
 #                       -j N ("python-pool-N"), beside its Pool(2) case
 #   BENCH_ONLY="w ..."  only these workloads, in the suite's order: fib
-#                       nqueens uts spin empty longtask noise readfill
+#                       nqueens uts spin empty longtask noise readfill python
+#                       (python: bench/python.sh, the python plugin against
+#                       Pool.map and the others; its tables go to the terminal
+#                       and $BUILD/bench/python/summary.txt, not to report.py)
 #   BENCH_APPEND=1      add to raw.csv and meta.txt instead of starting them
 #                       afresh (a suite split over several commands)
 #   BENCH_MACHINE=text  a line about the machine, kept as machine= in meta.txt
@@ -69,7 +72,7 @@ META=$BDIR/bench/meta.txt
 # the standard library and always runs with Debian's.
 PY=${BENCH_PYTHON:-/usr/bin/python3}
 REPORT_PY=/usr/bin/python3
-ALL_WORKLOADS="fib nqueens uts spin empty longtask noise readfill"
+ALL_WORKLOADS="fib nqueens uts spin empty longtask noise readfill python"
 ONLY=${BENCH_ONLY:-$ALL_WORKLOADS}
 unset WSRUN_PLUGIN_PATH # the plugins beside $WSRUN, nothing else
 
@@ -661,6 +664,12 @@ wants empty && bench_empty
 wants longtask && bench_longtask
 wants noise && bench_noise
 wants readfill && bench_read_fill
+if wants python; then # its own tables (bench/python.sh), quick in quick mode
+    BUILD=$BUILD PYBENCH_QUICK=$QUICK bench/python.sh || {
+        say "bench: bench/python.sh failed"
+        FAILED_RUNS=$((FAILED_RUNS + 1))
+    }
+fi
 
 echo "load_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$META"
 echo "elapsed_s=$(awk -v a="$START" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.0f", b - a}')" >>"$META"
