@@ -10,39 +10,47 @@
 # (N3 tasks of heavy-tailed cost, STEPS numpy steps in all, shuffled and
 # heaviest first).  For ex1 it also counts distinct images per runner
 # (forked Pool workers repeat numpy's random stream).  Then the behaviours
-# table of bench/python_behaviours.py (an exception, a killed worker,
-# Ctrl-C; PYBENCH_HANG_S, 20 s, turns a hang into a cell).  The tables go
-# to stdout and $BUILD/bench/python/summary.txt.
+# table of bench/python_behaviours.py for the same five (an exception, a
+# killed worker, Ctrl-C, distinct random streams; PYBENCH_HANG_S, 20 s,
+# turns a hang into a cell).  The tables go to stdout and
+# $BUILD/bench/python/summary.txt.
 #
 # Must never write outside one temporary folder (removed at exit) and
 # $BUILD/bench/python.  Not part of make test: timings need an idle
 # machine.
 #
-# env: BUILD (build), PYBENCH_RUNS (5), PYBENCH_JOBS (nproc),
-#      PYBENCH_N1 (2000), PYBENCH_N2 (100000), PYBENCH_N3 (2000),
-#      PYBENCH_STEPS (200000: ~10 s of work), PYBENCH_CHUNKS ("1 4 16 64 256"),
-#      TMPDIR.  A sanity run: PYBENCH_RUNS=1 PYBENCH_N1=20 PYBENCH_N2=200
-#      PYBENCH_N3=50 PYBENCH_STEPS=200 bench/python.sh
+# env: BUILD (build; relative to the repository root, or absolute),
+#      PYBENCH_QUICK (0; 1: a smoke run of a minute or two, the defaults
+#      below in brackets), PYBENCH_RUNS (5 [1]), PYBENCH_JOBS (nproc),
+#      PYBENCH_N1 (2000 [40]), PYBENCH_N2 (100000 [2000]), PYBENCH_N3 (2000
+#      [100]), PYBENCH_STEPS (200000, ~10 s of work [2000]), PYBENCH_CHUNKS
+#      ("1 4 16 64 256" ["1 16"]), PYBENCH_HANG_S (20 [10]), TMPDIR.
+#      make bench runs it through bench/run.sh (quick in make bench-quick).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
 ROOT=$PWD
 BUILD=${BUILD:-build}
-RUNS=${PYBENCH_RUNS:-5}
+case $BUILD in /*) BDIR=$BUILD ;; *) BDIR=$ROOT/$BUILD ;; esac
+if [ "${PYBENCH_QUICK:-0}" = 1 ]; then
+    RUNS=${PYBENCH_RUNS:-1} N1=${PYBENCH_N1:-40} N2=${PYBENCH_N2:-2000} N3=${PYBENCH_N3:-100}
+    STEPS=${PYBENCH_STEPS:-2000} CHUNKS=${PYBENCH_CHUNKS:-1 16}
+    export PYBENCH_HANG_S=${PYBENCH_HANG_S:-10}
+    MODE="quick mode"
+else
+    RUNS=${PYBENCH_RUNS:-5} N1=${PYBENCH_N1:-2000} N2=${PYBENCH_N2:-100000} N3=${PYBENCH_N3:-2000}
+    STEPS=${PYBENCH_STEPS:-200000} CHUNKS=${PYBENCH_CHUNKS:-1 4 16 64 256}
+    MODE="full"
+fi
 JOBS=${PYBENCH_JOBS:-$(nproc)}
-N1=${PYBENCH_N1:-2000}
-N2=${PYBENCH_N2:-100000}
-N3=${PYBENCH_N3:-2000}
-STEPS=${PYBENCH_STEPS:-200000}
-CHUNKS=${PYBENCH_CHUNKS:-1 4 16 64 256}
-WSRUN=$ROOT/$BUILD/wsrun
+WSRUN=$BDIR/wsrun
 TASKS=$ROOT/bench/python_tasks.py
-OUT=$ROOT/$BUILD/bench/python
+OUT=$BDIR/bench/python
 PY=/usr/bin/python3 # Debian's: numpy, opencv, joblib are its packages
 
 say() { printf '%s\n' "$*" >&2; }
 die() { say "python bench: $*"; exit 2; }
 
-[ -x "$WSRUN" ] && [ -f "$ROOT/$BUILD/plugins/python.so" ] ||
+[ -x "$WSRUN" ] && [ -f "$BDIR/plugins/python.so" ] ||
     die "$WSRUN or the python plugin not built: make BUILD=$BUILD all"
 "$PY" -c "import numpy" 2>/dev/null || die "no numpy for $PY (apt-get install python3-numpy)"
 if ! "$PY" -c "import cv2" 2>/dev/null; then
@@ -72,7 +80,8 @@ median_of() {
 
 distinct() { (cd "$TMP/run" && md5sum image_*.png 2>/dev/null | cut -d' ' -f1 | sort -u | wc -l); }
 
-# bench WORKLOAD N EXTRA: one row.
+# bench WORKLOAD N EXTRA: one row.  The best chunksize of the last row is
+# left in BESTC.
 bench() {
     local w=$1 n=$2 extra=$3 fn=$1 wargs=() t best bestc c row
     [ "$w" = sorted ] && fn=sorted_heavy_first
@@ -91,6 +100,7 @@ bench() {
         if [ -z "$best" ] || awk "BEGIN {exit !($t < $best)}"; then best=$t; bestc=$c; fi
     done
     row+=" | $best (chunksize $bestc)"
+    BESTC=$bestc
     t=$(median_of "$PY" "$TASKS" "$w" ppe "$JOBS" "$n" - $extra) || exit 1
     row+=" | $t"
     [ "$w" = ex1 ] && row+=" ($(distinct) distinct)"
@@ -105,16 +115,17 @@ bench() {
 }
 
 {
-    echo "python bench: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), -j $JOBS, medians of $RUNS, seconds"
+    echo "python bench ($MODE): $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), load $(cut -d' ' -f1 /proc/loadavg), -j $JOBS, medians of $RUNS, seconds"
     echo
     echo "| workload | tasks | wsrun | Pool.map default | Pool.map best | ProcessPoolExecutor | joblib |"
     echo "|---|---|---|---|---|---|---|"
     bench ex1 "$N1" ""
     bench tiny "$N2" ""
+    TINY_BESTC=$BESTC
     bench pareto "$N3" "$STEPS"
     bench sorted "$N3" "$STEPS"
     echo
-    echo "Behaviours (bench/python_behaviours.py, 200 tasks, -j 2 / 2 workers):"
+    echo "Behaviours (bench/python_behaviours.py, 200 tasks, -j 2 / 2 workers; Pool.map best: chunksize $TINY_BESTC, the tiny row's best):"
     echo
-    "$PY" bench/python_behaviours.py "$WSRUN"
+    "$PY" bench/python_behaviours.py "$WSRUN" "$TINY_BESTC" || exit 1
 } | tee "$OUT/summary.txt"

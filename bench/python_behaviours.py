@@ -1,12 +1,17 @@
 #!/usr/bin/python3
-"""bench/python_behaviours.py WSRUN - what each runner does when things go
-wrong (issue 25's table): an exception at one index, a worker killed
-(SIGKILL) at one index, Ctrl-C (SIGINT to the whole process group) while a
-task sleeps for an hour, then a second Ctrl-C if the first did not end it.  Runners: wsrun's python plugin, Pool.map, ProcessPoolExecutor,
-joblib (if installed).  Prints a markdown table: exit status, whether the
-failing index is named, how many tracebacks, or "hung" when the run did not
-end within HANG_S seconds (then it is killed).  Writes only into a temporary
-folder; part of bench/python.sh, not of make test (it waits on timers).
+"""bench/python_behaviours.py WSRUN [CHUNK] - what each runner does when
+things go wrong (issue 25's table): an exception at one index, a worker
+killed (SIGKILL) at one index, Ctrl-C (SIGINT to the whole process group,
+as a terminal sends it) while a task sleeps for an hour, then a second
+Ctrl-C if the first did not end it; and whether the tasks' numpy random
+streams are distinct (each task draws one number with np.random.rand, as
+the seed's Example 1 does).  Runners: wsrun's python plugin, Pool.map with
+its default chunksize and with CHUNK (default 16; bench/python.sh passes
+its sweep's best), ProcessPoolExecutor, joblib (if installed).  Prints a
+markdown table: exit status, whether the failing index is named, how many
+tracebacks, "hung" when the run did not end within HANG_S seconds (then it
+is killed), distinct draws of N.  Writes only into a temporary folder;
+part of bench/python.sh, not of make test (it waits on timers).
 """
 import os
 import signal
@@ -22,8 +27,14 @@ TASKS = r'''
 import os, sys, time
 PARENT = int(os.environ["BEHAVE_PARENT"]) if "BEHAVE_PARENT" in os.environ else None
 MODE = os.environ["BEHAVE_MODE"]
+if MODE == "random":  # imported before the workers start, as in the seed
+    import numpy as np
 
 def f(index):
+    if MODE == "random":
+        with open("r_" + str(index), "w") as out:
+            out.write(repr(float(np.random.rand())))
+        return
     time.sleep(0.002)
     if index == 137 and MODE == "raise":
         raise ValueError("bad input")
@@ -37,8 +48,9 @@ if __name__ == "__main__":
     runner, jobs = sys.argv[1], 2
     if runner == "pool":
         import multiprocessing as mp
+        chunk = int(sys.argv[2]) if len(sys.argv) > 2 else None
         with mp.Pool(jobs) as pool:
-            pool.map(f, range(%d))
+            pool.map(f, range(%d), chunksize=chunk)
     elif runner == "ppe":
         from concurrent.futures import ProcessPoolExecutor
         with ProcessPoolExecutor(jobs) as ex:
@@ -52,8 +64,9 @@ if __name__ == "__main__":
 def run(cmd, mode, folder):
     env = dict(os.environ, BEHAVE_MODE=mode)
     started = os.path.join(folder, "started")
-    if os.path.exists(started):
-        os.remove(started)
+    for name in os.listdir(folder):
+        if name == "started" or name.startswith("r_"):
+            os.remove(os.path.join(folder, name))
     p = subprocess.Popen(cmd, cwd=folder, env=env, stdout=subprocess.DEVNULL,
                          stderr=subprocess.PIPE, start_new_session=True)
     if mode == "sigint":
@@ -78,6 +91,13 @@ def run(cmd, mode, folder):
             p.communicate()
             return "hung, also after a 2nd Ctrl-C"
     err = err.decode(errors="replace")
+    if mode == "random":
+        draws = set()
+        for name in os.listdir(folder):
+            if name.startswith("r_"):
+                with open(os.path.join(folder, name)) as got:
+                    draws.add(got.read())
+        return "%d distinct of %d (exit %d)" % (len(draws), N, p.returncode)
     named = "137" in err if mode != "sigint" else None
     text = second + "exit %d, %d traceback(s)" % (p.returncode, err.count("Traceback"))
     if named is not None:
@@ -87,23 +107,26 @@ def run(cmd, mode, folder):
 
 def main():
     wsrun = sys.argv[1]
+    chunk = sys.argv[2] if len(sys.argv) > 2 else "16"
     folder = tempfile.mkdtemp(prefix="wsrun-behave.")
     script = os.path.join(folder, "behave.py")
     with open(script, "w") as f:
         f.write(TASKS)
     runners = [("wsrun -j2", [wsrun, "--plugin", "python", "-o", "script=behave.py",
                               "-o", "function=f", "--count", str(N), "-j", "2"]),
-               ("Pool.map", [sys.executable, script, "pool"]),
+               ("Pool.map default chunksize", [sys.executable, script, "pool"]),
+               ("Pool.map chunksize %s" % chunk, [sys.executable, script, "pool", chunk]),
                ("ProcessPoolExecutor", [sys.executable, script, "ppe"])]
     try:
         import joblib  # noqa: F401
         runners.append(("joblib", [sys.executable, script, "joblib"]))
     except ImportError:
         pass
-    print("| runner | exception at index 137 | worker killed at index 137 | Ctrl-C |")
-    print("|---|---|---|---|")
+    print("| runner | exception at index 137 | worker killed at index 137 | Ctrl-C "
+          "| numpy random streams |")
+    print("|---|---|---|---|---|")
     for name, cmd in runners:
-        cells = [run(cmd, mode, folder) for mode in ("raise", "kill", "sigint")]
+        cells = [run(cmd, mode, folder) for mode in ("raise", "kill", "sigint", "random")]
         print("| %s | %s |" % (name, " | ".join(cells)), flush=True)
     subprocess.run(["rm", "-rf", folder])
 

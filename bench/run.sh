@@ -40,10 +40,12 @@
 #                       -j N ("python-pool-N"), beside its Pool(2) case
 #   BENCH_ONLY="w ..."  only these workloads, in the suite's order: fib
 #                       nqueens uts spin empty longtask noise readfill
-#                       pymap (bench/python_map.sh: the wsrun Python
-#                       package against multiprocessing; its own tables in
-#                       $BUILD/bench/python_map/summary.txt, quick mode
-#                       with PYBENCH_QUICK=1)
+#                       python pymap (python: bench/python.sh, the python
+#                       plugin against Pool.map and the others; pymap:
+#                       bench/python_map.sh, the wsrun Python package
+#                       against multiprocessing; each prints its own tables
+#                       and keeps them in $BUILD/bench/<name>/summary.txt,
+#                       not in report.py; quick in quick mode)
 #   BENCH_APPEND=1      add to raw.csv and meta.txt instead of starting them
 #                       afresh (a suite split over several commands)
 #   BENCH_MACHINE=text  a line about the machine, kept as machine= in meta.txt
@@ -73,7 +75,7 @@ META=$BDIR/bench/meta.txt
 # the standard library and always runs with Debian's.
 PY=${BENCH_PYTHON:-/usr/bin/python3}
 REPORT_PY=/usr/bin/python3
-ALL_WORKLOADS="fib nqueens uts spin empty longtask noise readfill pymap"
+ALL_WORKLOADS="fib nqueens uts spin empty longtask noise readfill python pymap"
 ONLY=${BENCH_ONLY:-$ALL_WORKLOADS}
 unset WSRUN_PLUGIN_PATH # the plugins beside $WSRUN, nothing else
 
@@ -678,6 +680,12 @@ wants empty && bench_empty
 wants longtask && bench_longtask
 wants noise && bench_noise
 wants readfill && bench_read_fill
+if wants python; then # its own tables (bench/python.sh), quick in quick mode
+    BUILD=$BUILD PYBENCH_QUICK=$QUICK bench/python.sh || {
+        say "bench: bench/python.sh failed"
+        FAILED_RUNS=$((FAILED_RUNS + 1))
+    }
+fi
 wants pymap && bench_pymap
 
 echo "load_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$META"

@@ -179,6 +179,24 @@ WS_API void ws_log(const ws_ctx *ctx, const char *fmt, ...) WS_PRINTF(2, 3);
  * when the memory cannot be had (errno set). */
 WS_API void *ws_shared_alloc(ws_ctx *ctx, size_t size);
 
+/* ABI 1.4.  Init or finish: fn(arg) is called when wsrun is interrupted (its
+ * first SIGINT or SIGTERM), in every process that runs run_one: wsrun
+ * itself, and each worker process under --isolate, where the interrupt
+ * arrives as a stop request of its own (a worker process forked after it
+ * calls fn before worker_init).  Only then: a run stopped by a failure
+ * (no --keep-going) or a failed worker_init makes ws_stopping true and
+ * calls no fn.  For code that cannot poll ws_stopping (an interpreter, a
+ * blocking call): the python plugin raises KeyboardInterrupt with it.  fn
+ * runs inside a signal handler, on any thread: it must be
+ * async-signal-safe.  A system call blocked in the thread the signal
+ * lands on returns EINTR (a failure stop's does not).  An index that fails once the
+ * interrupt came is not done (--resume runs it again) and not reported as
+ * a failure; nor is a worker_init that fails then (a worker process still
+ * in worker_init gets the stop request too).  A second call replaces the
+ * first; fn NULL removes it (finish must, before freeing what arg points
+ * to). */
+WS_API void ws_on_interrupt(ws_ctx *ctx, void (*fn)(void *arg), void *arg);
+
 /* ------------------------------------------------------------------ */
 /* Writing files safely: a temporary name in the target's folder,      */
 /* renamed into place only on success.                                 */

@@ -9,10 +9,15 @@
  * an index.  The Python half (python/wsrun_boot.py) loads the script and
  * words the errors.
  *
+ * Ctrl-C: wsrun's interrupt (ws_on_interrupt) trips Python's SIGINT
+ * flag (PyErr_SetInterruptEx), so the running index gets KeyboardInterrupt
+ * as a script would; it ends as "interrupted", without a traceback.
+ *
  * Must never run two indices at once in one process (one interpreter
  * lock, one global random state: a `serial` mutex is held across each
- * index), never let Python install signal handlers (wsrun owns SIGINT),
- * and never finalize the interpreter (numpy cannot be unloaded).
+ * index), never let Python keep a signal handler of its own (wsrun owns
+ * SIGINT: Python's table gets default_int_handler, the OS handler stays
+ * wsrun's), and never finalize the interpreter (numpy cannot be unloaded).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -20,6 +25,7 @@
 #include <dlfcn.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +65,13 @@ typedef struct python_state {
     pid_t pid;              /* the process init ran in; another: forked */
     int forked_repaired;    /* this process ran PyOS_AfterFork_Child */
     uint64_t seed;
+    /* This process runs indices (set under `serial` before the first):
+     * an interrupt here raises KeyboardInterrupt in them.  `interrupted`:
+     * the interrupt function ran (perhaps before, or in the process this
+     * one was forked from).  Atomic, not volatile: the handler may run on
+     * another thread (python_interrupt). */
+    atomic_int runs_indices;
+    atomic_int interrupted;
     /* One full traceback per process: exchange 0 -> 1 under `serial`. */
     atomic_int traceback_shown;
     char script[4096];
@@ -114,6 +127,58 @@ static int python_start(ws_ctx *ctx)
     return WS_OK;
 }
 
+/* Python's SIGINT entry becomes default_int_handler (a tripped SIGINT then
+ * raises KeyboardInterrupt), while the OS handler stays wsrun's: Python's
+ * signal.signal sets both, so wsrun's is put back, with SIGINT blocked
+ * meanwhile.  Main thread (signal.signal refuses others), interpreter lock
+ * held. */
+static int python_arm_interrupt(ws_ctx *ctx)
+{
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    struct sigaction keep;
+    sigaction(SIGINT, NULL, &keep);
+    int bad = PyRun_SimpleString("import signal as _s\n"
+                                 "_s.signal(_s.SIGINT, _s.default_int_handler)\n"
+                                 "del _s\n");
+    sigaction(SIGINT, &keep, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return bad ? ws_fail(ctx, "cannot set up Python's KeyboardInterrupt") : WS_OK;
+}
+
+/* ws_on_interrupt's function: in a signal handler.  PyErr_SetInterruptEx
+ * is async-signal-safe; the running index sees KeyboardInterrupt at its
+ * next bytecode or when its blocked call returns EINTR. */
+static void python_interrupt(void *arg)
+{
+    python_state *s = arg;
+    /* seq_cst, both (lock-free, so signal-safe): the Dekker pair with
+     * python_runs_indices, so that one of the two trips the flag. */
+    atomic_store(&s->interrupted, 1);
+    if (atomic_load(&s->runs_indices))
+        PyErr_SetInterruptEx(SIGINT);
+}
+
+/* This process runs indices from here on, the interpreter repaired after
+ * a fork (PyOS_AfterFork_Child clears Python's tripped signals): an
+ * interrupt that came before (a worker process forked, or still in
+ * worker_init, when wsrun was interrupted) raises now, in -o init or the
+ * first index, as one that comes later does. */
+static void python_runs_indices(python_state *s)
+{
+    atomic_store(&s->runs_indices, 1); /* seq_cst: see python_interrupt */
+    if (atomic_load(&s->interrupted))
+        PyErr_SetInterruptEx(SIGINT);
+}
+
+/* The pending exception is KeyboardInterrupt raised by wsrun's interrupt. */
+static int python_interrupted(void)
+{
+    return PyErr_ExceptionMatches(PyExc_KeyboardInterrupt);
+}
+
 /* The pending exception, taken: its traceback attached, the error cleared. */
 static PyObject *python_take_exception(void)
 {
@@ -152,6 +217,10 @@ static void python_show(python_state *s, PyObject *exc)
  * process also prints its traceback. */
 static int python_fail(python_state *s, ws_ctx *ctx, int show_traceback)
 {
+    if (python_interrupted()) { /* Ctrl-C: wsrun says so, once */
+        PyErr_Clear();
+        return ws_fail(ctx, "interrupted (KeyboardInterrupt)");
+    }
     PyObject *exc = python_take_exception();
     char line[2048];
     python_describe(s, exc, line, sizeof line);
@@ -274,7 +343,9 @@ static int python_init(ws_ctx *ctx, void **state)
         return WS_ERR;
     }
     /* From here the interpreter's lock is held by this thread. */
-    int rc = python_load(s, ctx);
+    int rc = python_arm_interrupt(ctx);
+    if (rc == WS_OK)
+        rc = python_load(s, ctx);
     if (rc == WS_OK && ws_opt_bool(ctx, "reseed"))
         rc = wstask_pyseed_setup(&s->seeder, s->boot, ctx);
     s->main_ts = PyEval_SaveThread();
@@ -290,6 +361,7 @@ static int python_init(ws_ctx *ctx, void **state)
         free(s);
         return WS_ERR;
     }
+    ws_on_interrupt(ctx, python_interrupt, s);
     *state = s;
     return WS_OK;
 }
@@ -308,14 +380,13 @@ static void python_enter(python_state *s, python_worker *w)
         s->pid = getpid();
         w->ts = s->main_ts;
         w->gil = PyGILState_UNLOCKED;
-        return;
-    }
-    if (w->ts) {
+    } else if (w->ts) {
         PyEval_RestoreThread(w->ts);
-        return;
+    } else {
+        w->gil = PyGILState_Ensure();
+        w->ts = PyThreadState_Get();
     }
-    w->gil = PyGILState_Ensure();
-    w->ts = PyThreadState_Get();
+    python_runs_indices(s);
 }
 
 static int python_worker_init(void *state, ws_ctx *ctx)
@@ -372,6 +443,9 @@ static int python_run_one(void *state, uint64_t index, ws_ctx *ctx)
  * about to exit as much as for the last lines of a run. */
 static void python_flush(python_state *s)
 {
+    /* An interrupt that came between indices would raise in flush(). */
+    if (PyErr_CheckSignals() != 0)
+        PyErr_Clear();
     PyObject *r = PyObject_CallNoArgs(PyDict_GetItemString(s->boot, "flush"));
     Py_XDECREF(r);
     PyErr_Clear();
@@ -400,10 +474,10 @@ static void python_worker_fini(void *state, ws_ctx *ctx)
 static int python_finish(void *state, int run_status, ws_ctx *ctx)
 {
     (void)run_status;
-    (void)ctx;
     python_state *s = state;
     if (!s)
         return WS_OK;
+    ws_on_interrupt(ctx, NULL, NULL); /* before s goes */
     PyGILState_STATE g = PyGILState_Ensure();
     python_flush(s);
     Py_CLEAR(s->fn);

@@ -168,6 +168,33 @@ int wsrt_interrupt_noted(void)
     return atomic_load_explicit(&interrupt_noted, memory_order_relaxed); /* see above */
 }
 
+/* ws_on_interrupt's function.  The pair is written in init, before any
+ * handler can call it (wsrun's handlers are installed before init, so the
+ * function is published last, with release, and read with acquire: a
+ * handler that sees it sees its argument). */
+static void (*_Atomic interrupt_fn)(void *);
+static void *_Atomic interrupt_arg;
+
+void ws_on_interrupt(ws_ctx *ctx, void (*fn)(void *arg), void *arg)
+{
+    if (ctx->worker_id != UINT32_MAX) {
+        wsrt_err("plugin bug: %s called ws_on_interrupt from worker %u (init or finish only)",
+                 ctx->run->desc.name ? ctx->run->desc.name : "?", ctx->worker_id);
+        abort();
+    }
+    atomic_store_explicit(&interrupt_fn, NULL, memory_order_relaxed); /* no half pair */
+    atomic_store_explicit(&interrupt_arg, arg, memory_order_relaxed);
+    atomic_store_explicit(&interrupt_fn, fn, memory_order_release);
+}
+
+void wsrt_call_interrupt_hook(void)
+{
+    /* acquire: pairs with ws_on_interrupt's release (the argument). */
+    void (*fn)(void *) = atomic_load_explicit(&interrupt_fn, memory_order_acquire);
+    if (fn)
+        fn(atomic_load_explicit(&interrupt_arg, memory_order_relaxed));
+}
+
 /* ------------------------------------------------------------ errors */
 
 int ws_vfail(ws_ctx *ctx, const char *fmt, va_list ap)

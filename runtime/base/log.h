@@ -40,6 +40,11 @@ void wsrt_log_progress_clear(void);
  * its inputs) can end; the pool hears of it through its own flag. */
 void wsrt_note_interrupt(void);
 int wsrt_interrupt_noted(void);
+/* Call the plugin's ws_on_interrupt function, if any: from the first
+ * interrupt's handler (after the pools were told to stop) and in an
+ * --isolate worker process told of that interrupt (never for a stop that
+ * a failure caused).  Async-signal-safe as far as that function is. */
+void wsrt_call_interrupt_hook(void);
 
 /* The plugin's last ws_fail text of this context ("" when none), and
  * forgetting it before the next callback. */

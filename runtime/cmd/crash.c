@@ -663,7 +663,8 @@ static void on_interrupt(int sig)
     if (atomic_compare_exchange_strong(&first_interrupt, &expected, sig)) {
         wsrt_note_interrupt(); /* init's loops: ws_stopping on the main ctx */
         wsrt_registry_request_stop();
-        wsrt_isolate_request_stop(NULL); /* issue 24: the worker processes' runs too */
+        wsrt_isolate_request_stop(NULL, 1); /* the worker processes: stop, interrupt */
+        wsrt_call_interrupt_hook(); /* last: a failure it causes finds the stop set */
         begin(&b);
         put_str(&b, wsrt_signal_name(sig));
         put_str(&b, ": stopping after the running tasks (");

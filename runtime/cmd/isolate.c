@@ -136,33 +136,50 @@ int wsrt_isolate_start(wsrt_isolation **out, ws_run *run, const wsrt_isolate_opt
     return 0;
 }
 
-void wsrt_isolate_request_stop(wsrt_isolation *iso)
+void wsrt_isolate_request_stop(wsrt_isolation *iso, int interrupt)
 {
+    /* The kind goes in the slot (for a child that learns of the stop
+     * without a signal) and in the signal (isolate_internal.h): the stop
+     * signal only stops the child's run (ws_stopping); the interrupt's
+     * also calls ws_on_interrupt's function there and, installed without
+     * SA_RESTART, makes a blocked call return EINTR.  A failure stop must
+     * do neither: the python plugin would raise KeyboardInterrupt in the
+     * other running indices. */
+    uint32_t bits = interrupt ? WSRT_ISO_STOP | WSRT_ISO_INTERRUPT : WSRT_ISO_STOP;
+    int sig = interrupt ? WSRT_ISO_SIG_INTERRUPT : WSRT_ISO_SIG_STOP;
     if (!iso)
         iso = atomic_load(&current_iso);
     if (!iso)
         return;
     for (unsigned w = 0; w < iso->jobs; w++) {
         wsrt_iso_slot *slot = &iso->slots[w];
-        /* seq_cst (this store and the load of state): the Dekker pair
-         * with the worker thread's STARTING store and RUN CAS (see
-         * start_child): a child this does not signal reads stop = 1. */
-        atomic_store(&slot->stop, 1);
+        /* seq_cst (this read-modify-write and the load of state): the
+         * Dekker pair with the worker thread's STARTING store and RUN CAS
+         * (see start_child): a child this does not signal reads the bits.
+         * An OR, so a failure stop after an interrupt keeps its bit. */
+        atomic_fetch_or(&slot->stop, bits);
         uint32_t state = atomic_load(&slot->state);
         /* seq_cst: with the child's seq_cst store of its pid before it
          * reads `stop` (isolate_child.c): either this sees the pid, or the
-         * child sees stop = 1. */
+         * child sees the bits.  STARTING too: a long worker_init (the
+         * python plugin's -o init) is stopped, or interrupted, as an index
+         * is.  The child publishes its pid only once its handlers are in
+         * place (a signal's default action would end it). */
         pid_t pid = atomic_load(&slot->pid);
         if (pid > 0 && (state == SLOT_RUN || state == SLOT_STARTING))
-            kill(pid, SIGUSR1);
+            kill(pid, sig);
     }
 }
 
 /* The pool's stop_raised hook (run.h): a failure, a worker_init failure or
- * an interrupt stopped the parent's run; the children's runs stop too. */
+ * an interrupt stopped the parent's run; the children's runs stop too.
+ * Once wsrun was interrupted, as an interrupt: crash.c's handler notes it
+ * before it stops the pools (this runs inside that call, on its thread),
+ * and a plain stop signal sent then could reach a child first and restart
+ * the call its index is blocked in (isolate_internal.h). */
 static void stop_raised(void *arg)
 {
-    wsrt_isolate_request_stop(arg);
+    wsrt_isolate_request_stop(arg, wsrt_interrupt_noted());
 }
 
 void wsrt_isolate_kill_from_signal(void)

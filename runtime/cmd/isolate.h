@@ -43,12 +43,15 @@ int wsrt_isolate_start(wsrt_isolation **out, ws_run *run, const wsrt_isolate_opt
  * index (worker_fini crashed: printed), else 0.  NULL ok. */
 int wsrt_isolate_end(wsrt_isolation *iso, ws_run *run);
 
-/* Ask every running child to stop (Ctrl-C, a failure without
- * --keep-going, a worker_init failure: the pool's stop_raised hook calls
- * it): ws_stopping becomes true in its index, worker_init or worker_fini,
- * and a child handed a run after this runs none of it.  Any thread;
- * async-signal-safe.  NULL: the isolation of the current run, if any. */
-void wsrt_isolate_request_stop(wsrt_isolation *iso);
+/* Ask every running child to stop (a failure without --keep-going, a
+ * worker_init failure: the pool's stop_raised hook calls it; Ctrl-C):
+ * ws_stopping becomes true in its index, worker_init or worker_fini, and a
+ * child handed a run after this runs none of it.  With `interrupt` (wsrun's
+ * first SIGINT or SIGTERM only), the child also calls the plugin's
+ * ws_on_interrupt function and a call blocked there returns EINTR; a
+ * failure stop does neither.  Any thread; async-signal-safe.  NULL: the
+ * isolation of the current run, if any. */
+void wsrt_isolate_request_stop(wsrt_isolation *iso, int interrupt);
 
 /* wsrun must end at once (a crash in wsrun, a second Ctrl-C, exit() in
  * init or finish): kill the template and every worker process, then

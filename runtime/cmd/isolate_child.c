@@ -29,7 +29,7 @@ static wsrt_iso_slot *c_slot;
 static unsigned c_worker;
 static int c_started, c_init_failed;
 static int c_in_run; /* child_next_block handed the pool a run not yet posted */
-/* Read by the SIGUSR1 handler, so atomic; NULL until the pool exists. */
+/* Read by the signal handlers, so atomic; NULL until the pool exists. */
 static _Atomic(wsrt_pool *) c_pool;
 
 /* The per-index path's constants, set once by wsrt_iso_child_main, so an
@@ -43,14 +43,33 @@ static _Atomic uint64_t *c_current;
 static int c_timed; /* --timeout: every call stamps started_ns */
 static int c_slow;  /* c_run_over || c_timed: one test on the plain path */
 
+/* The plugin's ws_on_interrupt function, once in this child: from the
+ * interrupt's signal handler, or from stop_if_asked in a child that
+ * learned of the interrupt from its slot. */
+static _Atomic int c_interrupted;
+
+static void interrupt_once(void)
+{
+    /* relaxed: it only makes the call happen once; the function and its
+     * argument were set in init, before the template forked this child. */
+    if (!atomic_exchange_explicit(&c_interrupted, 1, memory_order_relaxed))
+        wsrt_call_interrupt_hook();
+}
+
 /* The parent's run is stopping (wsrt_isolate_request_stop set `stop`):
- * so is this child's, and ws_stopping says so in the plugin's calls. */
+ * so is this child's, and ws_stopping says so in the plugin's calls; for
+ * an interrupt the plugin's interrupt function runs too (before
+ * worker_init, for a child forked after it: the python plugin then raises
+ * KeyboardInterrupt in its -o init function). */
 static void stop_if_asked(void)
 {
-    /* seq_cst: the Dekker pair with the parent's store of `stop` (see
-     * wsrt_isolate_request_stop). */
-    if (atomic_load(&c_slot->stop))
+    /* seq_cst: the Dekker pair with the parent's read-modify-write of
+     * `stop` (see wsrt_isolate_request_stop). */
+    uint32_t bits = atomic_load(&c_slot->stop);
+    if (bits)
         wsrt_pool_request_stop(atomic_load(&c_pool));
+    if (bits & WSRT_ISO_INTERRUPT)
+        interrupt_once();
 }
 
 /* --timeout covers the plugin's worker_init and worker_fini too: the
@@ -255,11 +274,24 @@ static int child_next_block(void *arg, uint64_t *begin, uint64_t *end)
     }
 }
 
-/* SIGUSR1: the parent's run is stopping; so is this child's (ws_stopping). */
+/* WSRT_ISO_SIG_STOP: the parent's run is stopping (a failure, a failed
+ * worker_init); so is this child's (ws_stopping), nothing more: a failure
+ * elsewhere must not cut short this child's running index. */
 static void on_stop_request(int sig)
 {
     (void)sig;
     wsrt_pool_request_stop(atomic_load(&c_pool)); /* NULL: stop_if_asked, later */
+}
+
+/* WSRT_ISO_SIG_INTERRUPT: wsrun was interrupted (Ctrl-C, SIGTERM): stop,
+ * and call the plugin's ws_on_interrupt function, as wsrun's own handler
+ * does in its process (crash.c).  The signal says the kind, so this reads
+ * no slot word. */
+static void on_interrupt_request(int sig)
+{
+    (void)sig;
+    wsrt_pool_request_stop(atomic_load(&c_pool));
+    interrupt_once();
 }
 
 /* After this child's pool run ended (QUIT, a stop, or worker_init
@@ -326,16 +358,33 @@ void wsrt_iso_child_main(wsrt_isolation *iso, unsigned w, pid_t template_pid)
     c_iso = iso;
     c_slot = &iso->slots[w];
     c_worker = w;
-    /* seq_cst: see wsrt_isolate_request_stop (this pid, then `stop`). */
-    atomic_store(&c_slot->pid, (int32_t)getpid());
     wsrt_crash_set_temp_mirror(mirror_temp);
     signal(SIGINT, SIG_IGN);  /* Ctrl-C: the parent stops this child */
     signal(SIGTERM, SIG_IGN); /* likewise */
     signal(SIGCHLD, SIG_DFL);
-    signal(SIGUSR1, on_stop_request);
+    /* The stop keeps SA_RESTART (a blocked call goes on: a failure
+     * elsewhere is no reason for EINTR here); the interrupt has none, so a
+     * call blocked in run_one returns EINTR, as in wsrun's threads on
+     * SIGINT (crash.c).  Each masks the other: never nested. */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sigaddset(&sa.sa_mask, WSRT_ISO_SIG_STOP);
+    sigaddset(&sa.sa_mask, WSRT_ISO_SIG_INTERRUPT);
+    sa.sa_handler = on_stop_request;
+    sa.sa_flags = SA_RESTART;
+    sigaction(WSRT_ISO_SIG_STOP, &sa, NULL);
+    sa.sa_handler = on_interrupt_request;
+    sa.sa_flags = 0;
+    sigaction(WSRT_ISO_SIG_INTERRUPT, &sa, NULL);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
+    /* After the handlers: wsrun signals a published pid, and either
+     * signal's default action would end this process.  seq_cst: see
+     * wsrt_isolate_request_stop (this pid, then `stop`, read by
+     * stop_if_asked below). */
+    atomic_store(&c_slot->pid, (int32_t)getpid());
 
     ws_run run = *iso->run;
     run.desc = iso->desc;

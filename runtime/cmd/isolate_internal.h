@@ -17,6 +17,7 @@
 #define WSRT_ISOLATE_INTERNAL_H
 
 #include <linux/futex.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -37,12 +38,23 @@ enum {
     SLOT_DEAD = 5,     /* template reaped the child; `wstatus` says how it ended */
 };
 
+/* `stop` bits, set by the parent (an OR: a later failure stop keeps an
+ * interrupt's bit), and the signal that tells a running child of each.
+ * The interrupt's number is the lower: when both are pending the kernel
+ * delivers it first, so a blocked call returns EINTR (the first handler
+ * decides whether the call restarts; a stop first would restart it, and
+ * Python would never see the interrupt). */
+#define WSRT_ISO_STOP 1u      /* the parent's run is stopping */
+#define WSRT_ISO_INTERRUPT 2u /* ... because wsrun was interrupted */
+#define WSRT_ISO_SIG_INTERRUPT SIGUSR1 /* no SA_RESTART; ws_on_interrupt's fn */
+#define WSRT_ISO_SIG_STOP SIGUSR2      /* SA_RESTART: ws_stopping only */
+
 #define SLOT_TEMPS 4
 #define SLOT_TEMP_BYTES 4096
 
 typedef struct wsrt_iso_slot {
     _Atomic uint32_t state;
-    _Atomic uint32_t stop;        /* parent: the run is stopping */
+    _Atomic uint32_t stop;        /* parent: WSRT_ISO_STOP | WSRT_ISO_INTERRUPT bits */
     _Atomic int32_t pid;          /* the child, set by itself first */
     int32_t wstatus;              /* template, before DEAD */
     int32_t result;               /* child, before IDLE */

@@ -36,7 +36,7 @@ static int start_child(wsrt_isolation *iso, unsigned w, ws_ctx *ctx)
      * side of the Dekker pair with wsrt_isolate_request_stop: either it
      * sees STARTING and signals the child, or this store comes after its
      * store of `stop` in the total order, and the child, forked after it,
-     * reads stop = 1 once its pool exists (isolate_child.c). */
+     * reads the stop bits once its pool exists (isolate_child.c). */
     atomic_store(&slot->state, SLOT_STARTING);
     uint32_t id = w;
     ssize_t n;

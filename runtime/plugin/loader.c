@@ -39,6 +39,7 @@ __attribute__((used)) static void (*const abi_functions[])(void) = {
     (void (*)(void))ws_stopping,      (void (*)(void))ws_set_run_key,
     (void (*)(void))ws_shared_alloc, /* ABI 1.4 (--isolate, issue 24) */
     (void (*)(void))ws_outfile_open_flags, /* ABI 1.4 (issue 27) */
+    (void (*)(void))ws_on_interrupt, /* ABI 1.4 (the python plugin's Ctrl-C) */
 };
 
 static int is_regular_file(const char *path)

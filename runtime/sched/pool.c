@@ -432,6 +432,7 @@ static void reset_run_state(wsrt_pool *p, ws_run *run)
     atomic_store_explicit(&p->cut_short, 0, memory_order_relaxed);
     atomic_store_explicit(&p->sleepers, 0, memory_order_relaxed);
     p->failed = 0;
+    p->interrupted = 0;
     p->worker_init_failed = 0;
     p->start_failed = 0;
     p->start_errno = 0;
@@ -521,7 +522,7 @@ int wsrt_pool_run(wsrt_pool *p, ws_run *run, wsrt_pool_result *result)
         wsrt_err("%s: index %llu failed (worker %u): %s", run->desc.name,
                (unsigned long long)p->kept[k].index, p->kept[k].worker, p->kept[k].message);
     result->failed = p->failed;
-    result->indices_done -= p->failed;
+    result->indices_done -= p->failed + p->interrupted;
     result->worker_init_failed = p->worker_init_failed;
     /* Stopped with indices not run: a range cut short, or (runs fed by
      * next_block) blocks never asked for.  A stop after the last index

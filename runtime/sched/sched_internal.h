@@ -108,6 +108,7 @@ struct wsrt_pool {
     _Atomic uint32_t wake_seq; /* futex word */
     pthread_mutex_t fail_lock;
     uint64_t failed;          /* under fail_lock */
+    uint64_t interrupted;     /* failed after wsrun's interrupt: not done, not failed */
     int worker_init_failed;   /* under fail_lock */
     int hooked;               /* skip bits or a completion hook: use the hooked loop */
     /* Where the worker threads start (placement.h); its mask is also what

@@ -54,6 +54,15 @@ static void report_failure(wsrt_worker *w, uint64_t index)
     wsrt_pool *p = w->pool;
     const char *msg = w->base.errbuf[0] ? w->base.errbuf : "failed " WSRT_NO_MESSAGE;
     pthread_mutex_lock(&p->fail_lock);
+    if (wsrt_interrupt_noted()) {
+        /* After Ctrl-C: an index cut short by it (ws_on_interrupt, or a
+         * call that saw EINTR) is what the user asked for, not a failure.
+         * Not done: --resume runs it again. */
+        p->interrupted++;
+        pthread_mutex_unlock(&p->fail_lock);
+        w->base.errbuf[0] = '\0';
+        return;
+    }
     p->failed++;
     if (p->run->policy.keep_going)
         keep_failure(p, index, w->base.ctx.worker_id, msg);
@@ -425,8 +434,9 @@ void wsrt_worker_run(wsrt_worker *w)
     if (init_status != WS_OK) {
         pthread_mutex_lock(&p->fail_lock);
         p->worker_init_failed = 1;
-        wsrt_err("%s: worker_init failed on worker %u: %s", d->name, w->base.ctx.worker_id,
-               w->base.errbuf[0] ? w->base.errbuf : WSRT_NO_MESSAGE);
+        if (!wsrt_interrupt_noted()) /* after Ctrl-C: cut short by it (ws_on_interrupt) */
+            wsrt_err("%s: worker_init failed on worker %u: %s", d->name, w->base.ctx.worker_id,
+                   w->base.errbuf[0] ? w->base.errbuf : WSRT_NO_MESSAGE);
         pthread_mutex_unlock(&p->fail_lock);
         wsrt_pool_request_stop(p);
         ready = 0;
