@@ -20,6 +20,7 @@
 #include "wsrun_ext.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -70,16 +71,21 @@ static const char **option_texts(PyObject *opts, Py_ssize_t *n)
  * and cleared after it is removed, on the main thread only (one run at a
  * time there: the lock is held around both). */
 static ws_pool *_Atomic sigint_pool;
+static atomic_int sigint_handlers; /* handlers running now (any thread) */
 static volatile sig_atomic_t sigint_seen;
 
 static void on_sigint(int sig)
 {
     (void)sig;
     sigint_seen = 1;
-    /* relaxed: the store in run_stoppable happened before the sigaction
-     * that installed this handler, on the thread that installed it, and
-     * the kernel orders the handler's run after that call. */
-    ws_pool_stop(atomic_load_explicit(&sigint_pool, memory_order_relaxed));
+    /* seq_cst (this increment and load, run_stoppable's store of NULL and
+     * load of the count): Dekker.  Either we find NULL (ws_pool_stop
+     * ignores it), or run_stoppable sees us counted and waits before the
+     * pool is destroyed: a handler on another thread may still be here
+     * after our handler was removed. */
+    atomic_fetch_add(&sigint_handlers, 1);
+    ws_pool_stop(atomic_load(&sigint_pool));
+    atomic_fetch_sub(&sigint_handlers, 1);
 }
 
 /* ws_pool_run_plugin with the lock released; on the main thread with
@@ -102,7 +108,7 @@ static int run_stoppable(ws_pool *pool, const ws_plugin *plugin, uint64_t count,
          * its index with EINTR; the stop reaches it through ws_stopping. */
         ours.sa_flags = SA_RESTART | SA_ONSTACK;
         sigint_seen = 0;
-        atomic_store_explicit(&sigint_pool, pool, memory_order_relaxed); /* see on_sigint */
+        atomic_store(&sigint_pool, pool); /* before the handler can run */
         hooked = sigaction(SIGINT, &ours, NULL) == 0;
     }
     int rc;
@@ -111,8 +117,11 @@ static int run_stoppable(ws_pool *pool, const ws_plugin *plugin, uint64_t count,
     Py_END_ALLOW_THREADS
     if (hooked) {
         sigaction(SIGINT, &python, NULL);
-        /* After the restore: a SIGINT now goes to Python's handler. */
-        atomic_store_explicit(&sigint_pool, NULL, memory_order_relaxed);
+        /* After the restore: a SIGINT now goes to Python's handler.  Wait
+         * for ours still running elsewhere (see on_sigint; brief). */
+        atomic_store(&sigint_pool, NULL);
+        while (atomic_load(&sigint_handlers) != 0)
+            sched_yield();
         if (sigint_seen)
             PyErr_SetInterruptEx(SIGINT); /* raised by PyErr_CheckSignals below */
     }
