@@ -25,7 +25,8 @@
  * pool returns 2 and leaves the running call's message alone); separate
  * pools are independent and may be used from separate threads.  Never call
  * ws_pool_* from inside a task, run_one or a callback of a run: that
- * returns 2 and runs nothing.  The thread that calls a run function
+ * returns 2 and runs nothing (ws_pool_stop, which may be called anywhere,
+ * aside).  The thread that calls a run function
  * becomes worker 0 for the run's duration (init and finish run on it too).
  */
 #ifndef WSRUN_EMBED_H
@@ -172,6 +173,20 @@ WS_API const ws_plugin *ws_plugin_file_plugin(const ws_plugin_file *file);
  * ws_pool_run_plugin returns, so closing after that is safe.  NULL is
  * ignored. */
 WS_API void ws_plugin_close(ws_plugin_file *file);
+
+/* Ask the pool's run in progress, if any, to stop as wsrun's first Ctrl-C
+ * does (ABI 1.4): no new index starts, ws_stopping() becomes true for the
+ * indices running, and the run returns 1 (WS_POOL_FAILED) with
+ * ws_pool_error "NAME: stopped by ws_pool_stop: D of N indices done"
+ * unless every index had already succeeded (then it returns as it would
+ * have).  Asked during init, init goes on (its ws_stopping is unaffected)
+ * and no index starts; finish is still called after a successful init,
+ * with a run status of 1.  With no run in progress it does nothing (the
+ * pool's next run is not affected); NULL is ignored.  Async-signal-safe
+ * and callable from any thread (atomic loads and stores only, sequentially
+ * consistent; no lock, no allocation), while the pool exists: a SIGINT
+ * handler may call it for a run on another thread (or on its own). */
+WS_API void ws_pool_stop(ws_pool *pool);
 
 /* The last failed run's one-line message (no newline); "" when the last
  * run succeeded or none ran.  Valid until the pool's next run or its

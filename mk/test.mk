@@ -134,7 +134,8 @@ test-cli: all $(TEST_PLUGINS) $(WATCHDOG_DIR)/watchdog
 
 # Each file is a pytest run of its own, named python/<file> for the
 # watchdog; the package comes from the build tree.
-test-python: python $(WATCHDOG_DIR)/watchdog
+# holdwrite: the Ctrl-C test's index that waits until the run is stopped.
+test-python: python $(BUILD)/test-plugins/holdwrite.so $(WATCHDOG_DIR)/watchdog
 	@set -e; for t in $(PY_TESTS); do echo "== $$t"; \
 	    WSRUN_BUILD=$(BUILD) PYTHONPATH=$(BUILD)/python $(WATCHDOG) \
 	    --name $(WD_PREFIX)python/$${t##*/} -- \

@@ -32,8 +32,9 @@
 PyObject *wspy_map(PyObject *self, PyObject *args);
 
 /* _wsrun.run(name_or_path, count_or_None, jobs, seed, stack_bytes,
- * quiet, options) -> (status, message, stats, plugin_name) (wsrun_run.c): one
- * plugin run in-process.  status is ws_pool_run_plugin's 0, 1 or 2, or -1
+ * quiet, options, main_thread) -> (status, message, stats, plugin_name)
+ * (wsrun_run.c): one plugin run in-process (main_thread: the caller is
+ * Python's main thread, so a Ctrl-C stops the run).  status is ws_pool_run_plugin's 0, 1 or 2, or -1
  * when the plugin could not be opened (message: ws_plugin_open's; stats
  * and plugin_name None). */
 PyObject *wspy_run(PyObject *self, PyObject *args);

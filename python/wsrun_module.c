@@ -11,7 +11,8 @@ static PyMethodDef wspy_methods[] = {
      "map(func, items, count, jobs, seed, keep_going, retries, timeout_ns, progress, module, "
      "rng_namespace, failure, dumps) -> (results, failures): the engine of wsrun.map"},
     {"run", wspy_run, METH_VARARGS,
-     "run(name_or_path, count, jobs, seed, stack_bytes, quiet, options) -> (status, message, "
+     "run(name_or_path, count, jobs, seed, stack_bytes, quiet, options, main_thread) -> "
+     "(status, message, "
      "stats, plugin_name): the engine of wsrun.run, wsrun.fill and wsrun.read"},
     {NULL, NULL, 0, NULL},
 };

@@ -9,13 +9,20 @@
  * Must never call Python while the pool runs (the lock is released and
  * the plugin's threads hold none), never run the python plugin (its own
  * interpreter in this one crashes), and never leave the pool or the plugin
- * open when it returns.  It cannot stop a run early: libwsrun's public API
- * has no call that asks a running ws_pool to stop from another thread, so
- * a Ctrl-C is raised once the run has returned (docs/python.md).
+ * open when it returns.  A Ctrl-C during the run stops it: on the main
+ * thread, while the pool runs, SIGINT's handler is one of ours that only
+ * calls ws_pool_stop (async-signal-safe) and notes the signal; Python's
+ * handler is put back before the lock is taken again, and the noted
+ * SIGINT handed to it then, so KeyboardInterrupt is raised once, in the
+ * caller, after finish (docs/python.md).  Never keep our handler after
+ * the call, nor install it over SIG_IGN or SIG_DFL.
  */
 #include "wsrun_ext.h"
 
 #include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +67,67 @@ static const char **option_texts(PyObject *opts, Py_ssize_t *n)
     return texts;
 }
 
+/* The pool our SIGINT handler stops: set before the handler is installed
+ * and cleared after it is removed, on the main thread only (one run at a
+ * time there: the lock is held around both). */
+static ws_pool *_Atomic sigint_pool;
+static atomic_int sigint_handlers; /* handlers running now (any thread) */
+static volatile sig_atomic_t sigint_seen;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    sigint_seen = 1;
+    /* seq_cst (this increment and load, run_stoppable's store of NULL and
+     * load of the count): Dekker.  Either we find NULL (ws_pool_stop
+     * ignores it), or run_stoppable sees us counted and waits before the
+     * pool is destroyed: a handler on another thread may still be here
+     * after our handler was removed. */
+    atomic_fetch_add(&sigint_handlers, 1);
+    ws_pool_stop(atomic_load(&sigint_pool));
+    atomic_fetch_sub(&sigint_handlers, 1);
+}
+
+/* ws_pool_run_plugin with the lock released; on the main thread with
+ * Python's SIGINT handler in place, a Ctrl-C stops the run (ws_pool_stop)
+ * and is handed back to Python after it (PyErr_SetInterruptEx). */
+static int run_stoppable(ws_pool *pool, const ws_plugin *plugin, uint64_t count,
+                         const char **texts, size_t n_opts, ws_pool_stats *st, int main_thread)
+{
+    struct sigaction ours, python;
+    int hooked = 0;
+    /* Python's handler is in place unless signal.SIG_IGN or SIG_DFL is
+     * (then Ctrl-C is ignored, or ends the process, as asked). */
+    if (main_thread && sigaction(SIGINT, NULL, &python) == 0 &&
+        ((python.sa_flags & SA_SIGINFO) ||
+         (python.sa_handler != SIG_IGN && python.sa_handler != SIG_DFL))) {
+        memset(&ours, 0, sizeof ours);
+        ours.sa_handler = on_sigint;
+        sigfillset(&ours.sa_mask);
+        /* SA_RESTART: a plugin's read or open goes on instead of failing
+         * its index with EINTR; the stop reaches it through ws_stopping. */
+        ours.sa_flags = SA_RESTART | SA_ONSTACK;
+        sigint_seen = 0;
+        atomic_store(&sigint_pool, pool); /* before the handler can run */
+        hooked = sigaction(SIGINT, &ours, NULL) == 0;
+    }
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = ws_pool_run_plugin(pool, plugin, count, texts, n_opts, st);
+    Py_END_ALLOW_THREADS
+    if (hooked) {
+        sigaction(SIGINT, &python, NULL);
+        /* After the restore: a SIGINT now goes to Python's handler.  Wait
+         * for ours still running elsewhere (see on_sigint; brief). */
+        atomic_store(&sigint_pool, NULL);
+        while (atomic_load(&sigint_handlers) != 0)
+            sched_yield();
+        if (sigint_seen)
+            PyErr_SetInterruptEx(SIGINT); /* raised by PyErr_CheckSignals below */
+    }
+    return rc;
+}
+
 PyObject *wspy_run(PyObject *self, PyObject *args)
 {
     (void)self;
@@ -67,9 +135,9 @@ PyObject *wspy_run(PyObject *self, PyObject *args)
     PyObject *count_obj, *opts;
     unsigned jobs;
     unsigned long long seed, stack_bytes;
-    int quiet;
-    if (!PyArg_ParseTuple(args, "sOIKKpO!", &name, &count_obj, &jobs, &seed, &stack_bytes,
-                          &quiet, &PyList_Type, &opts))
+    int quiet, main_thread;
+    if (!PyArg_ParseTuple(args, "sOIKKpO!p", &name, &count_obj, &jobs, &seed, &stack_bytes,
+                          &quiet, &PyList_Type, &opts, &main_thread))
         return NULL;
     uint64_t count = WS_COUNT_UNSET;
     if (count_obj != Py_None) {
@@ -121,10 +189,7 @@ PyObject *wspy_run(PyObject *self, PyObject *args)
     ws_pool_stats st;
     memset(&st, 0, sizeof st);
     st.struct_size = sizeof st;
-    int rc;
-    Py_BEGIN_ALLOW_THREADS
-    rc = ws_pool_run_plugin(pool, plugin, count, texts, (size_t)n_opts, &st);
-    Py_END_ALLOW_THREADS
+    int rc = run_stoppable(pool, plugin, count, texts, (size_t)n_opts, &st, main_thread);
     PyObject *stats = stats_dict(&st);
     PyObject *result = stats ? Py_BuildValue("(isNs)", rc, ws_pool_error(pool), stats,
                                              plugin->name)
@@ -132,8 +197,9 @@ PyObject *wspy_run(PyObject *self, PyObject *args)
     ws_pool_destroy(pool);
     ws_plugin_close(file);
     PyMem_Free(texts);
-    /* A Ctrl-C during the run was only noted by Python's handler: raise it
-     * now, the run being over (nothing is left running). */
+    /* A Ctrl-C during the run (ours, handed over above, or one Python's
+     * handler noted before or after ours was in place): raise it now, the
+     * run being over (nothing is left running). */
     if (result && PyErr_CheckSignals() < 0) {
         Py_DECREF(result);
         return NULL;

@@ -5,7 +5,10 @@
  * thread's call on a pool that is running is refused (it waits for the
  * run to be inside its work, an event, and the run waits for the refusal);
  * a failing descriptor run, then pools made one after another, then two
- * pools running at the same time from two threads.  Non-zero
+ * pools running at the same time from two threads; ws_pool_stop from a
+ * second thread stops a run whose indices wait for ws_stopping, and a
+ * thread calling ws_pool_stop over and over while runs come and go stops
+ * them and never leaves a stop behind for the next run.  Non-zero
  * exit on any failure; no timing is measured or asserted.
  */
 #include <pthread.h>
@@ -191,6 +194,98 @@ static int two_pools_at_once(void)
     return bad;
 }
 
+/* ------------------------------------------------------- ws_pool_stop */
+
+typedef struct stopping {
+    ws_pool *pool;
+    atomic_int inside, done;
+} stopping;
+
+static int wait_for_stop(void *arg, uint64_t index, ws_ctx *ctx)
+{
+    (void)index;
+    stopping *s = arg;
+    atomic_store(&s->inside, 1);
+    while (!ws_stopping(ctx))
+        sched_yield();
+    return WS_OK;
+}
+
+static void *stop_when_inside(void *arg)
+{
+    stopping *s = arg;
+    while (!atomic_load(&s->inside))
+        sched_yield();
+    ws_pool_stop(s->pool);
+    return NULL;
+}
+
+static void *stop_until_done(void *arg)
+{
+    stopping *s = arg;
+    while (!atomic_load(&s->done)) {
+        ws_pool_stop(s->pool);
+        sched_yield(); /* let the run's thread in */
+    }
+    return NULL;
+}
+
+static int count_one(void *arg, uint64_t index, ws_ctx *ctx)
+{
+    (void)index;
+    (void)ctx;
+    atomic_fetch_add((atomic_ullong *)arg, 1);
+    return WS_OK;
+}
+
+static int stops(void)
+{
+    int bad = 0;
+    stopping s = {ws_pool_create(2, 3), 0, 0};
+    pthread_t t;
+    if (!s.pool || pthread_create(&t, NULL, stop_when_inside, &s) != 0)
+        return 1;
+    ws_pool_stats st = {.struct_size = sizeof st};
+    int rc = ws_pool_for(s.pool, 1000000, wait_for_stop, &s, &st);
+    pthread_join(t, NULL);
+    if (rc != WS_POOL_FAILED || st.done == 0 || st.done >= 1000000 ||
+        !strstr(ws_pool_error(s.pool), "stopped by ws_pool_stop")) {
+        printf("tsan_embed: stopped run: %d, done %llu, '%s'\n", rc,
+               (unsigned long long)st.done, ws_pool_error(s.pool));
+        bad++;
+    }
+    if (pthread_create(&t, NULL, stop_until_done, &s) != 0)
+        return 1;
+    unsigned stopped = 0;
+    for (int k = 0; k < 300 && !bad; k++) {
+        atomic_ullong calls = 0;
+        st.done = 0;
+        rc = ws_pool_for(s.pool, 40, count_one, &calls, &st);
+        if (rc == WS_POOL_OK && st.done == 40 && atomic_load(&calls) == 40)
+            continue;
+        if (rc == WS_POOL_FAILED && st.done < 40 &&
+            strstr(ws_pool_error(s.pool), "stopped by ws_pool_stop")) {
+            stopped++;
+            continue;
+        }
+        printf("tsan_embed: run %d among stops: %d, done %llu, '%s'\n", k, rc,
+               (unsigned long long)st.done, ws_pool_error(s.pool));
+        bad++;
+    }
+    atomic_store(&s.done, 1);
+    pthread_join(t, NULL);
+    atomic_ullong calls = 0;
+    rc = ws_pool_for(s.pool, 40, count_one, &calls, &st);
+    if (rc != WS_POOL_OK || atomic_load(&calls) != 40) {
+        printf("tsan_embed: the run after the stops: %d, %llu calls (a stop left over)\n", rc,
+               (unsigned long long)atomic_load(&calls));
+        bad++;
+    }
+    printf("tsan_embed: %u of 300 runs among stops were stopped\n", stopped);
+    ws_pool_destroy(s.pool);
+    return bad;
+}
+
 int main(void)
 {
     int bad = 0;
@@ -245,6 +340,7 @@ int main(void)
         ws_pool_destroy(p);
     }
     bad += two_pools_at_once();
+    bad += stops();
     printf("tsan_embed: %s\n", bad ? "FAILED" : "ok");
     return bad != 0;
 }

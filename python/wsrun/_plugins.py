@@ -10,6 +10,7 @@ import os as _os
 import re as _re
 import shutil as _shutil
 import tempfile as _tempfile
+import threading as _threading
 
 from . import _wsrun
 
@@ -94,9 +95,10 @@ def run(plugin, count=None, *, jobs=None, seed=0, options=None, stack_bytes=None
     libwsrun's one-line message; .status 2 when nothing ran, 1 when the run
     failed after init; .stats) when the plugin cannot be opened, an option
     or the count is refused, or init or finish failed.  The python plugin
-    is refused (its own interpreter would crash in this one: use map).  A Ctrl-C does not
-    stop the run: libwsrun offers no call that stops a running pool from
-    another thread, so KeyboardInterrupt is raised when the run returns.
+    is refused (its own interpreter would crash in this one: use map).  On the
+    main thread, a Ctrl-C stops the run (ws_pool_stop: no new index starts,
+    running ones see ws_stopping, finish runs) and KeyboardInterrupt is
+    raised once it has returned.
     """
     from . import _cpus
 
@@ -118,8 +120,11 @@ def _run(plugin, count, jobs, seed, options, stack_bytes, quiet, rewrite):
     # wsrun.run's work; rewrite(message) words libwsrun's message for
     # fill and read, whose temporary names mean nothing to the caller.
     stack = 0 if stack_bytes is None else int(stack_bytes)
+    # On the main thread (where Python runs signal handlers) a Ctrl-C stops
+    # the run and raises KeyboardInterrupt after it.
+    main = _threading.current_thread() is _threading.main_thread()
     status, message, stats, _name = _wsrun.run(plugin, count, jobs, int(seed) & ((1 << 64) - 1),
-                                               stack, bool(quiet), _option_texts(options))
+                                               stack, bool(quiet), _option_texts(options), main)
     if rewrite is not None:
         message = rewrite(message)
     if status == -1:

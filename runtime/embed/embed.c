@@ -38,6 +38,15 @@ struct ws_pool {
     /* 1 while a run uses the pool: the second of two concurrent calls
      * sees 1 and refuses instead of sharing the workers. */
     atomic_int busy;
+    /* ws_pool_stop's side (any thread, a signal handler too): `active` is
+     * 1 from a run's start to its end (init and finish included),
+     * `stop_asked` says ws_pool_stop found it active, and `stoppers`
+     * counts the ws_pool_stop calls in progress, so that a run's end can
+     * wait for one that saw it active before it drops the pool's pending
+     * stop (end_run). */
+    atomic_int active;
+    atomic_int stop_asked;
+    atomic_uint stoppers;
     char error[WSRT_ERRBUF + 256];
 };
 
@@ -54,7 +63,7 @@ typedef struct wsrt_embed_run {
 } wsrt_embed_run;
 
 /* ---------------------------------------------------- the runtime's pool
- * Every call into the scheduler's pool object (pool.h) is in these five
+ * Every call into the scheduler's pool object (pool.h) is in these seven
  * functions.  Each ws_pool owns one wsrt_pool, so pools are independent. */
 
 static int wsrt_embed_pool_open(ws_pool *pool)
@@ -74,6 +83,20 @@ static int wsrt_embed_pool_run(ws_pool *pool, ws_run *run, wsrt_pool_result *res
 static void wsrt_embed_pool_reap(ws_pool *pool)
 {
     wsrt_pool_reap(pool->core);
+}
+
+/* Ask the running run to stop; with no run in wsrt_pool_run, the next
+ * wsrt_pool_run starts stopped (the request is pending; any thread,
+ * async-signal-safe). */
+static void wsrt_embed_pool_stop(ws_pool *pool)
+{
+    wsrt_pool_request_stop(pool->core);
+}
+
+/* Forget a pending stop, so that it never reaches the pool's next run. */
+static void wsrt_embed_pool_drop_stop(ws_pool *pool)
+{
+    wsrt_pool_drop_stop(pool->core);
 }
 
 static void wsrt_embed_pool_close(ws_pool *pool)
@@ -157,6 +180,14 @@ static int run_indices(ws_pool *pool, wsrt_embed_run *er, wsrt_pool_result *resu
     ws_run *run = &er->run;
     if (run->count == 0)
         return 0;
+    /* relaxed: a flag only.  Stopped during init: no index starts.  A stop
+     * this load misses is pending in the pool, whose run starts stopped. */
+    if (atomic_load_explicit(&pool->stop_asked, memory_order_relaxed)) {
+        snprintf(pool->error, sizeof pool->error,
+                 "%s: stopped by ws_pool_stop: 0 of %llu indices done", run->desc.name,
+                 (unsigned long long)run->count);
+        return 1;
+    }
     if (wsrt_embed_pool_run(pool, run, result) != 0) {
         /* The pool prints nothing for this: the message is ws_pool_error's
          * (WS_POOL_FAILED, docs/embedding.md). */
@@ -171,6 +202,15 @@ static int run_indices(ws_pool *pool, wsrt_embed_run *er, wsrt_pool_result *resu
                  "%s: index %llu failed: %s (%llu of %llu indices failed)", run->desc.name,
                  (unsigned long long)er->first_failed, er->fail_msg,
                  (unsigned long long)result->failed, (unsigned long long)run->count);
+        return 1;
+    }
+    /* relaxed: a flag only; the pool's own stop_seen covers a stop whose
+     * flag this load might miss. */
+    if (!result->worker_init_failed && result->indices_done != run->count &&
+        (result->stop_seen || atomic_load_explicit(&pool->stop_asked, memory_order_relaxed))) {
+        snprintf(pool->error, sizeof pool->error,
+                 "%s: stopped by ws_pool_stop: %llu of %llu indices done", run->desc.name,
+                 (unsigned long long)result->indices_done, (unsigned long long)run->count);
         return 1;
     }
     if (result->worker_init_failed || result->indices_done != run->count) {
@@ -227,6 +267,18 @@ static int run_checked(ws_pool *pool, wsrt_embed_run *er, ws_pool_stats *stats)
 
 static void end_run(ws_pool *pool)
 {
+    /* seq_cst (this store, the load of stoppers, and ws_pool_stop's
+     * increment of stoppers and load of active): Dekker, as the pool's
+     * run_enter.  Either a ws_pool_stop finds the run inactive and does
+     * nothing, or we see it counted and wait for it to finish (it is
+     * brief: flags and the pool's stop), so that a stop it left pending
+     * in the pool is dropped here and never stops the next run.  Only on
+     * the run's own thread: a signal handler that interrupts it ends
+     * before this loop goes on. */
+    atomic_store(&pool->active, 0);
+    while (atomic_load(&pool->stoppers) != 0)
+        sched_yield();
+    wsrt_embed_pool_drop_stop(pool);
     /* release: see begin_run. */
     atomic_store_explicit(&pool->busy, 0, memory_order_release);
 }
@@ -243,10 +295,14 @@ static int begin_run(ws_pool *pool)
     }
     if (wsrt_embed_in_task()) {
         refuse(pool, "ws_pool_* called from inside a task or callback of a run");
-        end_run(pool);
+        atomic_store_explicit(&pool->busy, 0, memory_order_release); /* see above */
         return WS_POOL_REFUSED;
     }
     pool->error[0] = '\0';
+    /* relaxed: no ws_pool_stop looks at it while active is 0, and the
+     * seq_cst store of active below orders it before any that does. */
+    atomic_store_explicit(&pool->stop_asked, 0, memory_order_relaxed);
+    atomic_store(&pool->active, 1); /* seq_cst: see end_run */
     return WS_POOL_OK;
 }
 
@@ -317,6 +373,9 @@ ws_pool *ws_pool_create_with(const ws_pool_options *options)
     pool->stack_bytes = (size_t)o.stack_bytes;
     pool->quiet = (int)o.quiet;
     atomic_init(&pool->busy, 0);
+    atomic_init(&pool->active, 0);
+    atomic_init(&pool->stop_asked, 0);
+    atomic_init(&pool->stoppers, 0);
     if (wsrt_embed_pool_open(pool) != 0) {
         free(pool);
         errno = ENOMEM;
@@ -409,6 +468,21 @@ int ws_pool_for(ws_pool *pool, uint64_t count, ws_pool_fn fn, void *arg, ws_pool
     embed_run_free(&er);
     end_run(pool);
     return rc;
+}
+
+void ws_pool_stop(ws_pool *pool)
+{
+    if (!pool)
+        return;
+    /* seq_cst (both): the Dekker pair with end_run (see there). */
+    atomic_fetch_add(&pool->stoppers, 1);
+    if (atomic_load(&pool->active)) {
+        /* relaxed: a flag only, read by the run's thread for its message
+         * and before its indices start (run_indices). */
+        atomic_store_explicit(&pool->stop_asked, 1, memory_order_relaxed);
+        wsrt_embed_pool_stop(pool);
+    }
+    atomic_fetch_sub(&pool->stoppers, 1); /* seq_cst: see end_run */
 }
 
 const char *ws_pool_error(const ws_pool *pool)

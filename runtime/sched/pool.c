@@ -386,6 +386,16 @@ void wsrt_pool_request_stop(wsrt_pool *p)
     run_leave(p);
 }
 
+void wsrt_pool_drop_stop(wsrt_pool *p)
+{
+    if (!p)
+        return;
+    /* seq_cst: as every access to the flag (wsrt_pool_request_stop); the
+     * caller has waited for the requests in progress, so none sets it
+     * again behind this store. */
+    atomic_store(&p->stop_pending, 0);
+}
+
 unsigned wsrt_pool_busy_workers(wsrt_pool *p)
 {
     unsigned busy = 0;

@@ -144,6 +144,12 @@ void wsrt_pool_destroy(wsrt_pool *pool);
  * other pools are never affected.  NULL ok (does nothing). */
 void wsrt_pool_request_stop(wsrt_pool *pool);
 
+/* Forget a stop asked while the pool had no run, so that the next run
+ * does not start stopped (libwsrun: ws_pool_stop stops the run in
+ * progress only).  The pool's thread, between runs, once no
+ * wsrt_pool_request_stop of it is still in progress.  NULL ok. */
+void wsrt_pool_drop_stop(wsrt_pool *pool);
+
 /* Indices done so far by the pool's running run, and its workers running
  * a task right now (not looking for work); 0 between runs (any thread,
  * while the pool exists; approximate).  A reader is counted while it

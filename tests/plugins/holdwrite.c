@@ -10,9 +10,13 @@
  *   hold_file=PATH an index that holds writes half its file, then waits
  *                  while PATH exists (or until the run stops); with no
  *                  such file it does not wait.
+ *   started_file=PATH  an index about to wait creates PATH first, so a
+ *                  test learns that an index is holding (wsrun.run's
+ *                  Ctrl-C test, tests/python/test_plugins.py).
  * Must never wait on a clock: the wait ends on an event (the file gone,
  * ws_stopping), however long that takes.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +26,7 @@
 #include "wsrun.h"
 
 typedef struct holdwrite_state {
-    char *prefix, *hold_file;
+    char *prefix, *hold_file, *started_file;
     int64_t hold_from;
 } holdwrite_state;
 
@@ -33,6 +37,8 @@ static const ws_option holdwrite_options[] = {
      .help = "indices from this one hold (-1: none)"},
     {.name = "hold_file", .type = WS_OPT_STRING,
      .help = "holding indices wait while this file exists"},
+    {.name = "started_file", .type = WS_OPT_STRING,
+     .help = "a holding index creates this file before it waits"},
     {.name = NULL},
 };
 
@@ -45,9 +51,12 @@ static int holdwrite_init(ws_ctx *ctx, void **state)
     s->prefix = strdup(ws_opt_str(ctx, "prefix"));
     s->hold_file = hold_file ? strdup(hold_file) : NULL;
     s->hold_from = ws_opt_int(ctx, "hold_from");
-    if (!s->prefix || (hold_file && !s->hold_file)) {
+    const char *started_file = ws_opt_str(ctx, "started_file");
+    s->started_file = started_file ? strdup(started_file) : NULL;
+    if (!s->prefix || (hold_file && !s->hold_file) || (started_file && !s->started_file)) {
         free(s->prefix);
         free(s->hold_file);
+        free(s->started_file);
         free(s);
         return ws_fail(ctx, "out of memory");
     }
@@ -61,6 +70,11 @@ static void wait_while_held(const holdwrite_state *s, ws_ctx *ctx)
 {
     if (!s->hold_file)
         return;
+    if (s->started_file) {
+        int fd = open(s->started_file, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        if (fd >= 0)
+            close(fd);
+    }
     struct timespec nap = {0, 1000000}; /* a polling interval, not a deadline */
     while (access(s->hold_file, F_OK) == 0 && !ws_stopping(ctx))
         nanosleep(&nap, NULL);
@@ -102,6 +116,7 @@ static int holdwrite_finish(void *state, int run_status, ws_ctx *ctx)
     holdwrite_state *s = state;
     free(s->prefix);
     free(s->hold_file);
+    free(s->started_file);
     free(s);
     return WS_OK;
 }

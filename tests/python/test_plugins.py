@@ -5,6 +5,7 @@
 # never durations.  Must never write outside pytest's tmp_path (fill and
 # read get tmpdir= inside it, so a file they left behind would be seen).
 import os
+import signal
 import struct
 import subprocess
 import sys
@@ -209,33 +210,83 @@ def test_read_rows(images, tmp_path):
     assert os.listdir(scratch) == []
 
 
-def test_ctrl_c_is_raised_after_the_run(images, tmp_path):
-    # The run's init reads its list from a FIFO: once it has opened it
-    # (the writer's open returns), a SIGINT is sent, then the list is
-    # written.  libwsrun cannot stop a running pool, so the run goes on
-    # to the end and KeyboardInterrupt comes when it returns.
-    import signal
+def _sigint_when(event):
+    # A thread that sends this process SIGINT once event() returns (it
+    # waits on an event: a FIFO opened, a file made).
     import threading
 
+    t = threading.Thread(target=lambda: (event(), os.kill(os.getpid(), signal.SIGINT)))
+    t.start()
+    return t
+
+
+def _wait_for_file(path):
+    import time
+
+    while not os.path.exists(path):
+        time.sleep(0.001)  # a polling interval, not a deadline
+
+
+def test_ctrl_c_stops_a_running_run(tmp_path):
+    # Every index of holdwrite writes half its file, then waits while
+    # hold_file exists or until the run stops (ws_stopping); the first to
+    # wait makes started_file.  SIGINT comes then, and hold_file is never
+    # removed: only the stop can end the run (or the watchdog's limit).
+    out = tmp_path / "out"
+    out.mkdir()
+    hold = tmp_path / "hold"
+    hold.write_text("")
+    started = tmp_path / "started"
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    t = _sigint_when(lambda: _wait_for_file(started))
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            wsrun.run(os.path.join(BUILD, "test-plugins", "holdwrite.so"), 1000, jobs=2,
+                      quiet=True, options={"prefix": str(out / "d_"), "hold_from": 0,
+                                           "hold_file": str(hold),
+                                           "started_file": str(started)})
+    finally:
+        t.join()
+        signal.signal(signal.SIGINT, old)
+    # Stopped early: only the indices holding when it came (at most one
+    # per worker) finished their files; no new one started.
+    files = sorted(os.listdir(out))
+    assert 1 <= len(files) <= 2, files
+    assert all(len((out / f).read_bytes()) == 4096 for f in files)
+    assert hold.exists()
+    # Python's handler is back, and a later run is whole.
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    stats = wsrun.run(os.path.join(BUILD, "test-plugins", "holdwrite.so"), 5, jobs=2,
+                      options={"prefix": str(tmp_path / "e_")})
+    assert stats["done"] == 5
+
+
+def test_ctrl_c_in_init_stops_fill_and_leaves_nothing(images, tmp_path):
+    # fill's init reads its list from a FIFO: once it has opened it (the
+    # writer's open returns) a SIGINT is sent, then the list is written.
+    # No index starts, finish runs, and the temporary folder is removed.
     _, paths = images
     fifo = tmp_path / "list.fifo"
     os.mkfifo(fifo)
-    manifest = tmp_path / "manifest.csv"
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
 
     def writer():
         with open(fifo, "w") as f:  # returns once the plugin opened the FIFO
             os.kill(os.getpid(), signal.SIGINT)
             f.write("\n".join(paths) + "\n")
 
+    import threading
+
     old = signal.signal(signal.SIGINT, signal.default_int_handler)
     t = threading.Thread(target=writer)
     t.start()
     try:
         with pytest.raises(KeyboardInterrupt):
-            wsrun.run("read", jobs=2, quiet=True,
-                      options={"input": str(fifo), "output": str(manifest)})
+            wsrun.fill(str(fifo), jobs=2, tmpdir=scratch)
     finally:
         t.join()
         signal.signal(signal.SIGINT, old)
-    # The run was not stopped: finish wrote the whole manifest.
-    assert len(manifest.read_text().splitlines()) == 1 + len(paths)
+    assert os.listdir(scratch) == []
+    assert wsrun.fill(paths, jobs=2, tmpdir=scratch).shape == (12, 10, 20)
+    assert os.listdir(scratch) == []
