@@ -47,7 +47,8 @@ TASKS=$ROOT/bench/python_tasks.py
 OUT=$BDIR/bench/python
 PY=/usr/bin/python3 # Debian's: numpy, opencv, joblib are its packages
 
-say() { printf '%s\n' "$*" >&2; }
+# say, median_of (RUNS times in $TMP/run, the median in seconds)
+. "$ROOT/bench/lib_python_bench.sh"
 die() { say "python bench: $*"; exit 2; }
 
 [ -x "$WSRUN" ] && [ -f "$BDIR/plugins/python.so" ] ||
@@ -63,20 +64,6 @@ HAVE_JOBLIB=0
 mkdir -p "$OUT" || die "cannot create $OUT"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/wsrun-pybench.XXXXXX") || die "cannot make a temporary folder"
 trap 'rm -rf "$TMP"' EXIT
-
-# median_of CMD...: runs CMD RUNS times in a fresh folder, prints the
-# median wall time in seconds; a failing run fails the bench.
-median_of() {
-    local k t0 t1 times=()
-    for ((k = 0; k < RUNS; k++)); do
-        rm -rf "$TMP/run" && mkdir "$TMP/run" || exit 2
-        t0=$(date +%s%N)
-        (cd "$TMP/run" && "$@" >/dev/null 2>"$TMP/err") || { say "failed: $*"; cat "$TMP/err" >&2; exit 1; }
-        t1=$(date +%s%N)
-        times+=("$(( (t1 - t0) / 1000 ))")
-    done
-    printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2; printf "%.3f\n", m/1e6}'
-}
 
 distinct() { (cd "$TMP/run" && md5sum image_*.png 2>/dev/null | cut -d' ' -f1 | sort -u | wc -l); }
 

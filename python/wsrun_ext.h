@@ -1,8 +1,9 @@
 /*
  * wsrun_ext.h - internal to the `wsrun` Python extension (python/wsrun_*.c, built
  * as build/python/wsrun/_wsrun*.so): the functions the module's table
- * lists, and wsrun.map's protocol between the caller, the template process
- * and the worker processes (wsrun_map.c, wsrun_worker.c).
+ * lists, wsrun.map's protocol between the caller, the template process
+ * and the worker processes (wsrun_map*.c, wsrun_worker.c), and the
+ * caller's run state shared by the wsrun_map*.c files.
  *
  * Each function of the module lives in a file of its own and is declared
  * here; wsrun_module.c only lists them.  Must never hold Python objects
@@ -20,6 +21,7 @@
 #include <sys/types.h>
 
 #include "wsrun.h"
+#include "wsrun_embed.h"
 /* The python plugin's reseeding (static functions: each file uses some). */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-function"
@@ -104,6 +106,78 @@ typedef struct wspy_job {
     wstask_pyseed seeder;
     wspy_slot *slots; /* one per worker thread */
 } wspy_job;
+
+/* wsrun.map's caller side: the run, split by what each part does:
+ * wsrun_map.c (the call: set-up, the template's fork, the pool, the
+ * results), wsrun_map_plugin.c (the plugin the pool runs: what a worker
+ * thread does with an index), wsrun_map_link.c (a worker thread's link to
+ * its worker process: the window of queued indices, sending, answers, a
+ * process's end). */
+#define WSPY_QCAP 64 /* most indices queued in one process */
+
+/* Per index: no answer yet, answered, raised, its process ended in it. */
+enum { WSPY_ST_NONE = 0, WSPY_ST_OK = 1, WSPY_ST_EXC = 2, WSPY_ST_DIED = 3 };
+/* wspy_map_run.stop: running, stopped by a failure, by Ctrl-C. */
+enum { WSPY_STOP_NO = 0, WSPY_STOP_FAILED = 1, WSPY_STOP_INTERRUPT = 2 };
+
+typedef struct wspy_map_worker {
+    int sock;      /* to its process; -1: none */
+    pid_t pid;     /* the process (its HELLO) */
+    wspy_slot *slot;
+    /* The indices handed to the process, oldest first: the first
+     * len - unsent were sent, the last `unsent` wait for the next send. */
+    uint64_t q[WSPY_QCAP];
+    unsigned head, len, unsent, window;
+    uint64_t began_ns; /* when the answers counted in `window` began */
+    int timed_out;     /* this thread killed the process for the timeout */
+    _Atomic int busy;  /* len > 0, for the progress line */
+    unsigned ended;    /* processes of this worker that ended so far */
+    char *rbuf;        /* answers read, from roff to rlen not yet taken */
+    size_t roff, rlen, rcap;
+} wspy_map_worker;
+
+typedef struct wspy_map_run {
+    wspy_job *job;
+    uint64_t count;
+    unsigned jobs;
+    int keep_going;
+    int progress;
+    unsigned retries;
+    uint64_t timeout_ns;
+    int cmd_fd;   /* to the template */
+    int stop_fd;  /* an eventfd: readable once the run stops */
+    int sig_fd;   /* SIGINT, blocked in every thread of the run; -1: not ours */
+    _Atomic int stop;
+    _Atomic uint64_t done;
+    /* Per index, written only by the thread whose process answered it. */
+    char **payload;
+    uint32_t *payload_len;
+    uint8_t *status;
+    uint8_t *attempts;
+    int *wstatus; /* WSPY_ST_DIED: how the process ended; -1: the template is gone */
+    uint8_t *timed;
+    wspy_map_worker *w;
+} wspy_map_run;
+
+static inline int wspy_map_stopping(wspy_map_run *m)
+{
+    /* relaxed: the flag carries no data; the eventfd write (request_stop,
+     * wsrun_map_link.c) wakes waiters. */
+    return atomic_load_explicit(&m->stop, memory_order_relaxed) != WSPY_STOP_NO;
+}
+
+/* wsrun_map_link.c, each on worker w's own thread only.  Queue an index
+ * for the worker's process (sent by the next wspy_map_flush). */
+void wspy_map_push(wspy_map_worker *mw, uint64_t index);
+/* Send the queued indices in one write, starting a process if there is
+ * none; without a process, they fail. */
+void wspy_map_flush(wspy_map_run *m, unsigned w);
+/* Wait for answers (or the stop) and take all that came in one read. */
+void wspy_map_pump(wspy_map_run *m, unsigned w);
+
+/* wsrun_map_plugin.c: run m's indices on `pool` (ws_pool_run_plugin's
+ * status). */
+int wspy_map_run_pool(ws_pool *pool, wspy_map_run *m);
 
 /* The template's life (wsrun_worker.c): forks one worker process per
  * request read from cmd_fd (a uint32_t worker number with the child's

@@ -1,6 +1,6 @@
 /*
- * wsrun_progress.c - the progress line of wsrun.map on stderr, in the
- * look of wsrun's (runtime/cmd/progress.c): "wsrun: map: done/total (x%)
+ * wsrun_progress.c - the progress line of wsrun.map on stderr, with
+ * wsrun's text (runtime/base/progress_text.h): "wsrun: map: done/total (x%)
  * rate/s ETA m:ss, N workers busy", redrawn about five times a second by
  * a thread of its own and erased at the end.  The caller decides whether
  * there is one (a terminal, or progress=True).  Must never make the call
@@ -10,10 +10,12 @@
 #include "wsrun_ext.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+/* Header-only (no link to libwsrun internals): the same text as wsrun's. */
+#include "progress_text.h"
 
 #define REDRAW_NS (200 * 1000 * 1000ull)
 #define ERASE_LINE "\r\033[K"
@@ -40,27 +42,12 @@ static void put(const char *s, size_t len)
 
 static void draw(wspy_progress *p)
 {
-    uint64_t done = p->src.done(p->src.arg);
-    if (done > p->total)
-        done = p->total;
-    double elapsed = (double)(mono_ns() - p->start_ns) * 1e-9;
-    double rate = elapsed > 0 ? (double)done / elapsed : 0;
-    char eta[32] = "--:--";
-    if (rate > 0) {
-        unsigned long long left = (unsigned long long)((double)(p->total - done) / rate + 0.5);
-        if (left >= 3600)
-            snprintf(eta, sizeof eta, "%lluh%02llum", left / 3600, left / 60 % 60);
-        else
-            snprintf(eta, sizeof eta, "%llu:%02llu", left / 60, left % 60);
-    }
-    char line[224];
-    int n = snprintf(line, sizeof line,
-                     ERASE_LINE "wsrun: map: %llu/%llu (%.1f%%) %.0f/s ETA %s, %u workers busy",
-                     (unsigned long long)done, (unsigned long long)p->total,
-                     p->total ? 100.0 * (double)done / (double)p->total : 100.0, rate, eta,
-                     p->src.busy(p->src.arg));
-    if (n > 0)
-        put(line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+    char line[sizeof ERASE_LINE - 1 + WSRT_PROGRESS_TEXT_MAX];
+    size_t k = sizeof ERASE_LINE - 1;
+    memcpy(line, ERASE_LINE, k);
+    k += wsrt_progress_text(line + k, sizeof line - k, "map", p->src.done(p->src.arg), p->total,
+                            (double)(mono_ns() - p->start_ns) * 1e-9, p->src.busy(p->src.arg));
+    put(line, k);
 }
 
 static void *progress_main(void *arg)

@@ -10,37 +10,21 @@
 #include "progress.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "clock.h"
 #include "log.h"
+#include "progress_text.h"
 #include "term_text.h"
 
 #define REDRAW_NS (200 * 1000 * 1000ull) /* about 5 redraws a second */
 
 static void draw(const wsrt_progress *p, uint64_t done)
 {
-    if (done > p->total)
-        done = p->total;
-    double elapsed = (double)(wsrt_now_ns() - p->start_ns) * 1e-9;
-    double rate = elapsed > 0 ? (double)done / elapsed : 0;
-    char eta[32] = "--:--";
-    if (rate > 0) {
-        unsigned long long left = (unsigned long long)((double)(p->total - done) / rate + 0.5);
-        if (left >= 3600)
-            snprintf(eta, sizeof eta, "%lluh%02llum", left / 3600, left / 60 % 60);
-        else
-            snprintf(eta, sizeof eta, "%llu:%02llu", left / 60, left % 60);
-    }
-    /* Room for the longest text snprintf can make here (gcc counts %.0f of
-     * a double as up to 309 digits), so no build level warns of truncation. */
-    char line[1024];
-    snprintf(line, sizeof line, "wsrun: %s: %llu/%llu (%.1f%%) %.0f/s ETA %s, %u workers busy",
-             p->plugin, (unsigned long long)done, (unsigned long long)p->total,
-             p->total ? 100.0 * (double)done / (double)p->total : 100.0, rate, eta,
-             p->src.busy(p->src.arg));
+    char line[WSRT_PROGRESS_TEXT_MAX];
+    wsrt_progress_text(line, sizeof line, p->plugin, done, p->total,
+                       (double)(wsrt_now_ns() - p->start_ns) * 1e-9, p->src.busy(p->src.arg));
     wsrt_log_progress_show(line);
 }
 

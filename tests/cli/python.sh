@@ -339,7 +339,13 @@ done
 # and says so in "b_done".  Case init: one process's -o init waits until
 # the other's is ready, then raises (a worker_init failure).  Case index:
 # the first process's indices run until the other process's index B is
-# ready, then one raises (an index failure).
+# ready, then one raises (an index failure).  The other process gets an
+# index only by stealing, which worker 0 allows between two of its runs of
+# indices: so the count is 2^62, which worker 0 cannot finish on its own
+# (a run of indices is at most 2^20 of them), and the steal is certain
+# to come, whenever the scheduler lets worker 1 ask; the failure is
+# raised only once B is ready.  No race: a count that worker 0 could run
+# through before the steal would end the run without the failure.
 cat >fstop.py <<'EOF'
 import os
 import signal
@@ -377,8 +383,9 @@ def setup():
         wait_until("b_ready")
         raise ValueError("setup fails on purpose")
 first = None
+since = None
 def f(i):
-    global first
+    global first, since
     if first is None:  # the first process to run an index, by a link
         mine = "pid.%d" % os.getpid()
         open(mine, "w").write(mine)
@@ -390,6 +397,10 @@ def f(i):
     if first:
         if os.path.exists("b_ready"):
             raise ValueError("index %d fails on purpose" % i)
+        if since is None:
+            since = time.monotonic()
+        elif time.monotonic() - since > 60:  # a hang guard, not a timing
+            raise RuntimeError("no index B in the other process after 60 s")
     elif claim("b"):
         wait_for_stop()
 EOF
@@ -403,7 +414,7 @@ for how in init index; do
         what="worker_init failed on worker [01]: .*ValueError: setup fails on purpose"
     else
         (cd "$d" && "$W" -p "$P" -o script="$SCRATCH/fstop.py" -o function=f \
-            -n 1000000 -j2 >out.txt 2>err.txt)
+            -n 4611686018427387904 -j2 >out.txt 2>err.txt)
         rc=$?
         what="index [0-9]+ failed \(worker [01]\): .*ValueError: index [0-9]+ fails on purpose"
     fi
