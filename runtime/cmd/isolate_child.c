@@ -40,6 +40,7 @@ static int (*c_run_one)(void *state, uint64_t index, ws_ctx *ctx);
 static void *c_state;
 static const ws_run *c_parent_run;
 static _Atomic uint64_t *c_current;
+static _Atomic uint64_t *c_end; /* the run's end, lowered by the parent */
 static int c_timed; /* --timeout: every call stamps started_ns */
 static int c_slow;  /* c_run_over || c_timed: one test on the plain path */
 
@@ -158,12 +159,39 @@ static int child_worker_init(void *state, ws_ctx *ctx)
 }
 
 static int c_run_over; /* the current run failed or was cut short: skip the rest */
+static int c_next_set; /* the run's `next` is posted already (failed, taken back) */
+
+/* Index `index` may run: the child's half of the Dekker pair with the
+ * parent's take_back_tail (isolate_proxy.c, where the argument is):
+ * `current` stored, then `end` loaded, both seq_cst.  `current` is also
+ * read by the parent after the child ended (the template's release of
+ * DEAD orders it), or when this child posts its run's end (this thread). */
+static inline int claim(uint64_t index)
+{
+    /* Both words through the one slot pointer: an instruction an index
+     * less than a pointer of its own for each (callgrind, empty). */
+    wsrt_iso_slot *slot = c_slot;
+    atomic_store(&slot->current, index); /* seq_cst: the Dekker pair */
+    return WS_LIKELY(index < atomic_load(&slot->end)); /* seq_cst: the Dekker pair */
+}
+
+/* Index `index` was taken back for a thief: the run ends before it, and
+ * the rest of the run is skipped (each as a failed run's). */
+__attribute__((noinline, cold)) static int run_taken_back(uint64_t index)
+{
+    c_slot->next = index;
+    c_next_set = 1;
+    c_run_over = 1;
+    c_slow = 1;
+    return WS_OK;
+}
 
 /* Index `index` failed: the run posts it as its end (next = index). */
 __attribute__((noinline, cold)) static int run_failed(int rc, uint64_t index, ws_ctx *ctx)
 {
     c_slot->result = rc;
     c_slot->next = index;
+    c_next_set = 1;
     copy_error(ctx);
     c_run_over = 1; /* the parent retries or reports it, then goes on */
     c_slow = 1;
@@ -186,8 +214,8 @@ __attribute__((noinline)) static int child_run_one_slow(uint64_t index, ws_ctx *
 {
     if (c_run_over)
         return WS_OK;
-    /* relaxed: as in child_run_one. */
-    atomic_store_explicit(c_current, index, memory_order_relaxed);
+    if (!claim(index))
+        return run_taken_back(index);
     int rc = child_run_one_timed(index, ctx);
     return rc == WS_OK ? WS_OK : run_failed(rc, index, ctx);
 }
@@ -197,10 +225,8 @@ static int child_run_one(void *state, uint64_t index, ws_ctx *ctx)
     (void)state;
     if (WS_UNLIKELY(c_slow)) /* c_run_over || c_timed */
         return child_run_one_slow(index, ctx);
-    /* relaxed: read by the parent after the child ended (the template's
-     * release of DEAD orders it), or when this child posts its run's end
-     * (the same thread). */
-    atomic_store_explicit(c_current, index, memory_order_relaxed);
+    if (WS_UNLIKELY(!claim(index)))
+        return run_taken_back(index);
     /* swap_in / swap_out with the value it would save (this pool's one
      * worker is 0; ctx->run is the parent's since worker_init). */
     ctx->worker_id = c_worker;
@@ -211,15 +237,15 @@ static int child_run_one(void *state, uint64_t index, ws_ctx *ctx)
     return WS_OK; /* counted by the parent's pool, not this one */
 }
 
-/* Before posting IDLE after a run handed out: its end.  A failure set
- * `next` itself; otherwise every index up to `current` succeeded (the
+/* Before posting IDLE after a run handed out: its end.  A failure or a
+ * take-back set `next` itself; otherwise every index up to `current` succeeded (the
  * pool runs them in order and stops only between indices). */
 static void end_posted_run(void)
 {
     if (!c_in_run)
         return;
     c_in_run = 0;
-    if (c_slot->result != WS_OK)
+    if (c_next_set) /* a failure or a take-back set `next` itself */
         return;
     /* relaxed: this thread's own store. */
     uint64_t cur = atomic_load_explicit(c_current, memory_order_relaxed);
@@ -259,9 +285,12 @@ static int child_next_block(void *arg, uint64_t *begin, uint64_t *end)
             c_slot->result = WS_OK;
             c_slot->err[0] = '\0';
             c_run_over = 0;
+            c_next_set = 0;
             c_slow = c_timed;
             *begin = c_slot->begin;
-            *end = c_slot->end;
+            /* relaxed: the acquire above ordered the parent's store; a
+             * lower end stored since is read by claim at each index. */
+            *end = atomic_load_explicit(c_end, memory_order_relaxed);
             /* relaxed: as in child_run_one; none of this run ran yet. */
             atomic_store_explicit(c_current, UINT64_MAX, memory_order_relaxed);
             c_in_run = 1;
@@ -404,6 +433,7 @@ void wsrt_iso_child_main(wsrt_isolation *iso, unsigned w, pid_t template_pid)
     c_state = iso->state;
     c_parent_run = iso->run;
     c_current = &c_slot->current;
+    c_end = &c_slot->end;
     c_timed = iso->opts.timeout_ms != 0;
     c_slow = c_timed;
     /* The command's per-thread crash set-up, as session.c's pool has. */

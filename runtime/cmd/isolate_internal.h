@@ -8,7 +8,9 @@
  *
  * Who writes what, so that no word has two writers at once:
  *   parent:   STARTING (slot free), RUN (from IDLE, by CAS), QUIT (from IDLE,
- *             by CAS), EMPTY (after DEAD); begin and end before RUN
+ *             by CAS), EMPTY (after DEAD); begin, end and current before
+ *             RUN; during RUN only `end`, lowered to take back the run's
+ *             unstarted tail for a thief (isolate_proxy.c, take_back_tail)
  *   child:    IDLE (from STARTING or RUN); pid, result, err, current, temps
  *   template: DEAD (any state: the child is gone, it writes nothing more);
  *             wstatus before DEAD
@@ -59,7 +61,8 @@ typedef struct wsrt_iso_slot {
     int32_t wstatus;              /* template, before DEAD */
     int32_t result;               /* child, before IDLE */
     int32_t init_failed;          /* child: worker_init failed (err says why) */
-    uint64_t begin, end;          /* parent, before RUN: the indices to run */
+    uint64_t begin;               /* parent, before RUN: the first index to run */
+    _Atomic uint64_t end;         /* parent: the run's end (lowered during RUN) */
     uint64_t next;                /* child, before IDLE: [begin, next) succeeded */
     _Atomic uint64_t current;     /* child: the index its run_one runs */
     _Atomic uint64_t started_ns;  /* child, with --timeout: when `current` began */
@@ -103,6 +106,12 @@ int wsrt_iso_template_alive(wsrt_isolation *iso);
  * that long, and sets *timed_out. */
 uint32_t wsrt_iso_wait_while(wsrt_isolation *iso, wsrt_iso_slot *slot, uint32_t from,
                              int *timed_out);
+/* The same for a run of indices on worker thread `steal`'s ctx: also
+ * returns `from` itself once a thief asked that worker for work (looked
+ * at every WSRT_ISO_STEAL_CHECK_NS: a thief has no way to wake the wait). */
+uint32_t wsrt_iso_wait_run(wsrt_isolation *iso, wsrt_iso_slot *slot, int *timed_out,
+                           ws_ctx *steal);
+#define WSRT_ISO_STEAL_CHECK_NS 1000000L
 /* The slot's temporary k copied to buf (SLOT_TEMP_BYTES); 0 when free.
  * Async-signal-safe. */
 int wsrt_iso_temp_name(wsrt_iso_slot *slot, int k, char *buf);

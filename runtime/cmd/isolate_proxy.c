@@ -17,6 +17,7 @@
 
 #include "isolate_internal.h"
 #include "log.h"
+#include "pool.h"
 
 /* Ask the template for a child for worker w and wait until its
  * worker_init returned.  WS_OK, or ws_fail naming why. */
@@ -76,11 +77,47 @@ static int proxy_worker_init(void *state, ws_ctx *ctx)
 #define BLOCK_GROW_BELOW_NS 1000000u /* a run shorter than 1 ms: double */
 #define BLOCK_SHRINK_ABOVE_NS 8000000u /* longer than 8 ms: halve */
 
+/* A thief asked for work while the child runs [begin, end): take back
+ * the run's unstarted tail, so the worker can split it off with the rest
+ * of its range.  Returns the new end E (begin < E <= end): the child runs
+ * no index from E on, and its answer says how far below E it got.
+ *
+ * The Dekker pair with claim() in isolate_child.c: the child stores
+ * `current` = i, then loads `end`, and runs i only if i < end; this
+ * thread stores `end` = E, then loads `current`, all seq_cst.  If that
+ * load sees c < E, each of the child's stores of an index >= E comes
+ * after it in the total order (`current` only grows within a run; the
+ * reset to UINT64_MAX before RUN is this thread's), so its load of `end`
+ * after it sees E: no index >= E runs.  If the load sees c >= E, the
+ * child may have read the older end for c, so E is raised to c + 1 and
+ * the pair repeated: raising is safe, as nothing at or above the old E
+ * was given away yet; the child's `next` (the index it stopped at, if it
+ * read a lower end) stays the word on what ran.  Ends: c < end. */
+static uint64_t take_back_tail(wsrt_iso_slot *slot, uint64_t begin, uint64_t end)
+{
+    /* seq_cst: see above (a first guess only; the loop decides). */
+    uint64_t c = atomic_load(&slot->current);
+    for (;;) {
+        /* At least one index stays with the child: a run answered with
+         * none done reads as a stop to the index loop. */
+        uint64_t e = c == UINT64_MAX || c < begin ? begin + 1 : c + 1;
+        if (e >= end)
+            return end; /* nothing unstarted to take back */
+        atomic_store(&slot->end, e);     /* seq_cst: the Dekker pair */
+        c = atomic_load(&slot->current); /* seq_cst: the Dekker pair */
+        if (c == UINT64_MAX || c < e)
+            return e;
+    }
+}
+
 /* Run [begin, end) of worker ctx->worker_id's indices in its child, to the
  * first failure: *next is the first index not finished ([begin, *next)
- * succeeded).  WS_OK, or index *next failed (message in ctx). */
+ * succeeded).  WS_OK, or index *next failed (message in ctx).  With
+ * `steal` (the index loop's block), a thief's request while the child
+ * runs takes back the run's unstarted tail and splits it off
+ * (take_back_tail): *next may then stop short of end with WS_OK. */
 static int run_span(wsrt_isolation *iso, ws_ctx *ctx, uint64_t begin, uint64_t end,
-                    uint64_t *next)
+                    uint64_t *next, int steal)
 {
     unsigned w = ctx->worker_id;
     wsrt_iso_slot *slot = &iso->slots[w];
@@ -96,7 +133,10 @@ static int run_span(wsrt_isolation *iso, ws_ctx *ctx, uint64_t begin, uint64_t e
             }
         }
         slot->begin = begin;
-        slot->end = end;
+        /* relaxed: the child is IDLE, and the CAS below publishes these;
+         * current reset so that take_back_tail never reads a past run's. */
+        atomic_store_explicit(&slot->end, end, memory_order_relaxed);
+        atomic_store_explicit(&slot->current, UINT64_MAX, memory_order_relaxed);
         uint32_t expected = SLOT_IDLE;
         /* seq_cst: begin and end before the child sees RUN (its acquire),
          * and the Dekker pair with wsrt_isolate_request_stop as for
@@ -117,7 +157,16 @@ static int run_span(wsrt_isolation *iso, ws_ctx *ctx, uint64_t begin, uint64_t e
     }
     wsrt_iso_wake(&slot->state);
     int timed_out = 0;
-    uint32_t s = wsrt_iso_wait_while(iso, slot, SLOT_RUN, &timed_out);
+    ws_ctx *watch = steal && iso->jobs > 1 ? ctx : NULL;
+    uint32_t s;
+    while ((s = wsrt_iso_wait_run(iso, slot, &timed_out, watch)) == SLOT_RUN) {
+        /* A thief asked: give it half of what is not started.  When
+         * nothing is (the child's last index runs, and the range ends
+         * with the run), stop looking: the request stays for the loop. */
+        end = take_back_tail(slot, begin, end);
+        if (!wsrt_block_split_from(ctx, end))
+            watch = NULL;
+    }
     if (s == SLOT_IDLE) {
         *next = slot->next;
         if (slot->result == WS_OK)
@@ -129,6 +178,13 @@ static int run_span(wsrt_isolation *iso, ws_ctx *ctx, uint64_t begin, uint64_t e
     /* relaxed: the child is gone; the template's release of DEAD, which
      * our acquire saw, came after the child's last store. */
     uint64_t at = atomic_load_explicit(&slot->current, memory_order_relaxed);
+    if (at != UINT64_MAX && at >= end && at > begin) {
+        /* It died after it found `at` taken back (claim), with every
+         * index before it done: the run is over, not failed. */
+        *next = end;
+        wsrt_iso_slot_reset(slot);
+        return WS_OK;
+    }
     *next = at >= begin && at < end ? at : begin;
     char why[512];
     wsrt_iso_describe_end(iso, slot, timed_out, why, sizeof why);
@@ -140,7 +196,7 @@ static int run_span(wsrt_isolation *iso, ws_ctx *ctx, uint64_t begin, uint64_t e
 static int proxy_run_one(void *state, uint64_t index, ws_ctx *ctx)
 {
     uint64_t next;
-    return run_span(state, ctx, index, index + 1, &next);
+    return run_span(state, ctx, index, index + 1, &next, 0);
 }
 
 /* The pool's index loop (run->hooks.run_block): a run of indices. */
@@ -152,7 +208,7 @@ static int proxy_run_block(void *arg, ws_ctx *ctx, uint64_t begin, uint64_t end,
     if (end - begin > *block)
         end = begin + *block;
     uint64_t t0 = wsrt_iso_now_ns();
-    int rc = run_span(iso, ctx, begin, end, next);
+    int rc = run_span(iso, ctx, begin, end, next, 1);
     uint64_t took = wsrt_iso_now_ns() - t0;
     if (rc == WS_OK && *next == end && took < BLOCK_GROW_BELOW_NS && *block < BLOCK_MAX)
         *block *= 2;

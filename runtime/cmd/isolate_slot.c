@@ -17,6 +17,7 @@
 
 #include "crash.h"
 #include "isolate_internal.h"
+#include "pool.h"
 
 /* How often a waiting worker looks whether the template still lives: a
  * guard against a hang if someone kills it, not a timing. */
@@ -40,17 +41,20 @@ int wsrt_iso_template_alive(wsrt_isolation *iso)
  * --timeout, kills the child once the plugin call it is in (an index, or
  * worker_init / worker_fini: STARTING, RUN, QUIT), begun at `started_ns`,
  * has run that long, and sets *timed_out. */
-uint32_t wsrt_iso_wait_while(wsrt_isolation *iso, wsrt_iso_slot *slot, uint32_t from,
-                           int *timed_out)
+static uint32_t wait_while(wsrt_isolation *iso, wsrt_iso_slot *slot, uint32_t from,
+                           int *timed_out, ws_ctx *steal)
 {
     uint64_t limit_ns = iso->opts.timeout_ms * 1000000u;
+    unsigned looks = 0;
     for (;;) {
         /* acquire: pairs with the release store of the child (IDLE: its
          * result, next and err) or the template (DEAD: wstatus). */
         uint32_t s = atomic_load_explicit(&slot->state, memory_order_acquire);
         if (s != from)
             return s;
-        long wait_ns = TEMPLATE_CHECK_NS;
+        if (steal && wsrt_block_steal_requested(steal))
+            return from;
+        long wait_ns = steal ? WSRT_ISO_STEAL_CHECK_NS : TEMPLATE_CHECK_NS;
         if (limit_ns && !*timed_out) {
             /* relaxed: a clock reading; 0 outside the plugin's calls (no
              * deadline). */
@@ -70,10 +74,27 @@ uint32_t wsrt_iso_wait_while(wsrt_isolation *iso, wsrt_iso_slot *slot, uint32_t 
                 wait_ns = (long)left + 1;
         }
         wsrt_iso_wait(&slot->state, from, wait_ns);
+        /* The template check is a syscall: with the short steal waits,
+         * about once a TEMPLATE_CHECK_NS as before. */
+        if (steal && ++looks < TEMPLATE_CHECK_NS / WSRT_ISO_STEAL_CHECK_NS)
+            continue;
+        looks = 0;
         if (atomic_load_explicit(&slot->state, memory_order_acquire) == from &&
             !wsrt_iso_template_alive(iso))
             return SLOT_DEAD;
     }
+}
+
+uint32_t wsrt_iso_wait_while(wsrt_isolation *iso, wsrt_iso_slot *slot, uint32_t from,
+                             int *timed_out)
+{
+    return wait_while(iso, slot, from, timed_out, NULL);
+}
+
+uint32_t wsrt_iso_wait_run(wsrt_isolation *iso, wsrt_iso_slot *slot, int *timed_out,
+                           ws_ctx *steal)
+{
+    return wait_while(iso, slot, SLOT_RUN, timed_out, steal);
 }
 
 /* The slot's temporary k, copied to `buf` (a signal handler may read the

@@ -173,6 +173,16 @@ int wsrt_pool_where(unsigned *worker, uint64_t *index);
  * there: "worker_init" or "worker_fini"; NULL otherwise (async-signal-safe). */
 const char *wsrt_pool_worker_callback(void);
 
+/* A run_block hook (run.h; --isolate) waiting for its block on the
+ * worker's thread: 1 when a thief asked this worker for work (and the run
+ * is not stopping). */
+int wsrt_block_steal_requested(ws_ctx *ctx);
+/* The same hook, once its block's indices from `from` on are taken back
+ * (never run by it: its *next stays at or below `from`): give a thief the
+ * upper half of [from, the worker's range end), all of it when one index
+ * is left, and answer the request.  1 if something was given. */
+int wsrt_block_split_from(ws_ctx *ctx, uint64_t from);
+
 /* The pool whose worker runs on the calling thread, or NULL
  * (async-signal-safe): lets a worker stop its own run. */
 wsrt_pool *wsrt_pool_of_caller(void);

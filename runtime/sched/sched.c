@@ -208,6 +208,31 @@ static int split_running_range(wsrt_worker *w)
     return 1;
 }
 
+int wsrt_block_steal_requested(ws_ctx *ctx)
+{
+    /* relaxed: the bit is a request, not a carrier of data (ws__attend). */
+    uint32_t a = atomic_load_explicit(&ctx->attention, memory_order_relaxed);
+    return (a & ATTN_REQUEST) && !(a & ATTN_STOP);
+}
+
+/* split_running_range for a block handed to run_block: the loop's
+ * current_index is the block's first index, but the indices below `from`
+ * are the block's, so the split starts there.  The loop picks up the new
+ * range_end after run_block returns (pick_up_split), and goes on from the
+ * block's *next, which is at most `from`. */
+int wsrt_block_split_from(ws_ctx *ctx, uint64_t from)
+{
+    wsrt_worker *w = worker_of(ctx);
+    WSRT_ASSERT(wsrt_this_worker == w); /* owner only: pushes on its deque */
+    ws_frame *top = range_top_frame(w);
+    if (!top || !range_top_is(w, ctx->fj_head) || ctx->fj_pub > top ||
+        w->current_index == UINT64_MAX || from <= w->current_index || from >= w->range_end)
+        return 0;
+    wsrt_push_split(w, from + (w->range_end - from) / 2, w->range_end);
+    wsrt_clear_attention(ctx, ATTN_REQUEST);
+    return 1;
+}
+
 void ws__attend(ws_ctx *ctx)
 {
     wsrt_worker *w = worker_of(ctx);

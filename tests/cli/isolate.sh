@@ -309,6 +309,32 @@ check "failure stop, index holding: index 0 ended by the stop, once" \
     grep -qx "runs: 1 of $N once; status 1" out
 check "failure stop, index holding: no worker process left" no_process_left
 
+# A busy worker answers a thief (issue: steal from a handed run): index
+# AT waits until index AT+1, next in the same worker's run or range, has
+# run, which only the other worker's process can do meanwhile.  Before the
+# fix worker 0 could not split while its process ran: a hang.  At=0 is
+# worker 0's first run of one index, with index 1 in its range; at=300 of
+# 3000 comes after cheap indices, which grow the runs handed out, so index
+# 301 is most likely in the same run (its tail is taken back).
+for at in 0 300; do
+    n=$((at * 10 + 40))
+    rc=$(run_bounded -p "$P" -n $n -j 2 --isolate -o at=$at -o wait_index=$((at + 1)))
+    check "steal from a busy worker, at=$at: exit 0 (got $rc)" test "$rc" -eq 0
+    check "steal from a busy worker, at=$at: every index ran exactly once" \
+        grep -qx "runs: $n of $n once; status 0" out
+    check "steal from a busy worker, at=$at: no worker process left" no_process_left
+done
+# The same with a journal and a failure after the take-back: exactly once,
+# and the failed index named.
+rm -f j.jsonl
+rc=$(run_bounded -p "$P" -n 3040 -j 2 --isolate --keep-going --journal j.jsonl -o at=300 \
+    -o wait_index=301 -o how=fail)
+check "steal from a busy worker, then a failure: exit 1 (got $rc)" test "$rc" -eq 1
+check "steal from a busy worker, then a failure: index 300 named" \
+    grep -q "index 300 failed (worker [01]): deliberate failure at index 300" err
+check "steal from a busy worker, then a failure: every index ran exactly once" \
+    grep -qx "runs: 3040 of 3040 once; status 1" out
+
 # --timeout covers worker_init and worker_fini in the worker process.
 rc=$(run_bounded -p "$P" -n $N -j 1 --isolate --timeout 1 -o init_how=hang)
 check "--timeout, worker_init never returns: exit 1 (got $rc)" test "$rc" -eq 1

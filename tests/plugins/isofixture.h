@@ -31,6 +31,10 @@
  *                 `pidfile` and wait until the run stops (ws_stopping),
  *                 ws_fail, or wait for ever (--timeout ends it)
  *   worker=W      the worker of init_how and fini_how (default 0)
+ *   wait_index=K  index `at` first waits until index K has run (the
+ *                 tally): at -j2, only the other worker's process can run
+ *                 K meanwhile, so K must be taken from this worker's run
+ *                 or range while `at` runs (a steal from a busy worker)
  * isodefault is the same plugin asking for isolation by default
  * (WS_PLUGIN_ISOLATE_DEFAULT).
  * Fixtures exist to fail on purpose; never use them as examples.
@@ -49,7 +53,7 @@
 
 typedef struct iso_state {
     const char *how, *pidfile, *write_prefix, *after, *init_after, *init_how, *fini_how;
-    int64_t at, fib, deep_kib, worker;
+    int64_t at, fib, deep_kib, worker, wait_index;
     int once;
     uint64_t count;
     _Atomic uint32_t *runs; /* ws_shared_alloc: runs of each index */
@@ -77,6 +81,8 @@ static const ws_option iso_options[] = {
      .help = "what worker_fini does on `worker`"},
     {.name = "worker", .type = WS_OPT_INT, .default_value = "0", .min = 0, .max = 4095,
      .help = "the worker of init_how and fini_how"},
+    {.name = "wait_index", .type = WS_OPT_INT, .default_value = "-1", .min = -1, .max = 1e15,
+     .help = "index at waits until this index has run"},
     {.name = NULL},
 };
 
@@ -108,7 +114,13 @@ static int iso_init(ws_ctx *ctx, void **state)
     s->init_how = ws_opt_str(ctx, "init_how");
     s->fini_how = ws_opt_str(ctx, "fini_how");
     s->worker = ws_opt_int(ctx, "worker");
+    s->wait_index = ws_opt_int(ctx, "wait_index");
     s->count = ws_run_count(ctx);
+    if (s->wait_index >= 0 && (uint64_t)s->wait_index >= s->count) {
+        long long k = (long long)s->wait_index;
+        free(s);
+        return ws_fail(ctx, "wait_index %lld is not below the count", k);
+    }
     if (s->count > (1u << 24)) {
         free(s);
         return ws_fail(ctx, "count too large for the tally");
@@ -174,6 +186,16 @@ static void hold_until_stopping(ws_ctx *ctx)
 {
     struct timespec t = {0, 1000000};
     while (!ws_stopping(ctx))
+        nanosleep(&t, NULL);
+}
+
+/* Until index k has run somewhere (an event in the shared tally; the
+ * interval is a polling step, not a deadline). */
+static void wait_for_index(iso_state *s, int64_t k)
+{
+    struct timespec t = {0, 1000000};
+    /* relaxed: a flag; nothing else is read through it. */
+    while (k >= 0 && atomic_load_explicit(&s->runs[k], memory_order_relaxed) == 0)
         nanosleep(&t, NULL);
 }
 
@@ -287,6 +309,7 @@ static int iso_run_one(void *state, uint64_t index, ws_ctx *ctx)
         }
     }
     if (here) {
+        wait_for_index(s, s->wait_index);
         if (strcmp(s->how, "fail") == 0) {
             if (open)
                 ws_outfile_abort(&out);
