@@ -7,6 +7,7 @@
  * source), never write to stderr itself (log.c's lock keeps lines whole),
  * and never make the run fail: a line that cannot start is simply absent.
  */
+#include "quiet_thread.h"
 #include "progress.h"
 
 #include <errno.h>
@@ -61,7 +62,7 @@ int wsrt_progress_start(wsrt_progress *p, uint64_t total, const char *plugin,
     pthread_cond_init(&p->wake, &attr);
     pthread_condattr_destroy(&attr);
     pthread_mutex_init(&p->lock, NULL);
-    if (pthread_create(&p->thread, NULL, progress_main, p) != 0) {
+    if (wsrt_quiet_thread_create(&p->thread, NULL, progress_main, p) != 0) {
         pthread_cond_destroy(&p->wake);
         pthread_mutex_destroy(&p->lock);
         return -1; /* no progress line is no reason to fail the run */

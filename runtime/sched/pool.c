@@ -10,6 +10,7 @@
  * handler, and never free a run's workers while a reader may still look
  * at them (run_enter/run_leave).
  */
+#include "quiet_thread.h"
 #include "sched_internal.h"
 
 #include <errno.h>
@@ -63,7 +64,7 @@ int wsrt_start_worker_thread(wsrt_pool *p, unsigned i)
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, p->stack_bytes);
     wsrt_placement_start_on(&p->place, i, &attr);
-    int e = pthread_create(&w->thread, &attr, worker_thread, w);
+    int e = wsrt_quiet_thread_create(&w->thread, &attr, worker_thread, w);
     pthread_attr_destroy(&attr);
     if (e != 0) {
         atomic_fetch_sub_explicit(&p->threads_in_run, 1, memory_order_relaxed); /* as the add */

@@ -9,6 +9,7 @@
  * never free the slots while a thread may still read its own, and never
  * wait for a thread whose starter never ran.
  */
+#include "quiet_thread.h"
 #include "standby.h"
 
 #include <sched.h>
@@ -96,7 +97,7 @@ static void start_slot(wsrt_standby *set, unsigned k)
     wsrt_placement_start_on(&set->place, k, &attr);
     /* relaxed: pthread_create publishes it to the new thread. */
     atomic_store_explicit(&s->state, SLOT_WAITING, memory_order_relaxed);
-    int e = pthread_create(&s->thread, &attr, standby_main, s);
+    int e = wsrt_quiet_thread_create(&s->thread, &attr, standby_main, s);
     pthread_attr_destroy(&attr);
     /* release: the handle is visible to wsrt_standby_release, which
      * acquires `started`. */
