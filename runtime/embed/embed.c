@@ -276,10 +276,8 @@ static int run_checked(ws_pool *pool, wsrt_embed_run *er, ws_pool_stats *stats)
     memset(&result, 0, sizeof result);
 
     run->state = er->initial_state;
-    if (wsrt_embed_iso_prepare(&pool->iso, run, pool->error, sizeof pool->error) != 0) {
-        fill_stats(stats, run, &result);
-        return WS_POOL_REFUSED; /* nothing ran: no init */
-    }
+    if (wsrt_embed_iso_prepare(&pool->iso, run, pool->error, sizeof pool->error) != 0)
+        return WS_POOL_REFUSED; /* refused before init: stats untouched (the header) */
     if (run->desc.init && run->desc.init(ctx, &run->state) != WS_OK) {
         wsrt_embed_iso_after_finish(&pool->iso);
         fill_stats(stats, run, &result);
