@@ -6,8 +6,11 @@
  * A program creates a pool, runs a ws_plugin descriptor it defines itself,
  * one of a plugin file it opens (ws_plugin_open), or a plain function over
  * the indices 0..count-1 (fork-join of wsrun.h works inside all three),
- * reads the result and the statistics, and destroys the pool.  The library never installs signal handlers and never
- * calls exit(); this header must never expose the runtime's internals.
+ * reads the result and the statistics, and destroys the pool.  The
+ * library never installs signal handlers in the program's process and
+ * never calls exit() (an isolating pool's worker processes are its own:
+ * "Isolating pools" below); this header must never expose the runtime's
+ * internals.
  *
  * Return values of the run functions, the same as wsrun's exit status:
  *   0 (WS_POOL_OK)      every index succeeded, and finish did;

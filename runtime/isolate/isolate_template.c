@@ -52,6 +52,10 @@ void wsrt_iso_template_main(wsrt_isolation *iso, int cmd_rd)
                 ;
             int st;
             pid_t pid;
+            /* -1 reaps only worker processes: a forked process inherits
+             * none of its parent's children, and the template forks
+             * nothing else (the parent, wsrun or a program using
+             * libwsrun, waits for the template's pid alone). */
             while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
                 for (unsigned w = 0; w < iso->jobs; w++) {
                     if (pids[w] != pid)
