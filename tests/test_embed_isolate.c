@@ -7,7 +7,8 @@
  * WS_PLUGIN_ISOLATABLE is refused with the command's reason and isolate=2
  * runs it; timeout_ms kills a looping index; no child or worker process is
  * left after a run; a second run on the pool works; a run from a process
- * with another thread is refused naming it; ws_pool_for is refused; the
+ * with another thread is refused naming it; ws_pool_stop reaches the
+ * worker processes' ws_stopping; ws_pool_for is refused; the
  * new fields' EINVAL and E2BIG rules.  Outcomes are counts, pids and
  * message texts, never timings (the timeout's length is only a setting).
  *
@@ -85,7 +86,8 @@ typedef struct shared_counts {
 
 typedef struct istate {
     shared_counts *sh;
-    int64_t crash_at, loop_at;
+    int64_t crash_at, loop_at, stop_at;
+    pid_t parent; /* the process that runs the pool */
 } istate;
 
 /* In the test's own memory: finish's copy of the shared block (the
@@ -96,6 +98,8 @@ static atomic_int finishes;
 static const ws_option iso_options[] = {
     {"crash_at", WS_OPT_INT, "-1", "index that segfaults", NULL, -1, 1000},
     {"loop_at", WS_OPT_INT, "-1", "index that never returns", NULL, -1, 1000},
+    {"stop_at", WS_OPT_INT, "-1", "index that signals the parent, then waits for "
+                                  "ws_stopping", NULL, -1, 1000},
     {NULL}};
 
 static int i_init(ws_ctx *ctx, void **state)
@@ -106,6 +110,8 @@ static int i_init(ws_ctx *ctx, void **state)
         return ws_fail(ctx, "ws_shared_alloc: %s", strerror(errno));
     s->crash_at = ws_opt_int(ctx, "crash_at");
     s->loop_at = ws_opt_int(ctx, "loop_at");
+    s->stop_at = ws_opt_int(ctx, "stop_at");
+    s->parent = getpid();
     *state = s;
     return WS_OK;
 }
@@ -132,6 +138,12 @@ static int i_run_one(void *state, uint64_t index, ws_ctx *ctx)
         *bad_pointer = 1; /* SIGSEGV */
     while ((int64_t)index == s->loop_at)
         pause(); /* for ever: only timeout_ms ends it */
+    if ((int64_t)index == s->stop_at) {
+        kill(s->parent, SIGUSR1); /* its handler calls ws_pool_stop */
+        while (!ws_stopping(ctx))
+            usleep(1000); /* until the stop reaches this worker process */
+        return WS_OK; /* a long index cut short returns, as in threads */
+    }
     return WS_OK;
 }
 
@@ -418,6 +430,45 @@ static void other_thread_refused(void)
 Test(embed_isolate, run_with_another_thread_is_refused_naming_it)
 {
     in_child(other_thread_refused);
+}
+
+static ws_pool *stop_pool;
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    ws_pool_stop(stop_pool);
+}
+
+/* ws_pool_stop (from a signal handler, as a program's SIGINT handler
+ * would) reaches the worker processes: the index waiting for ws_stopping
+ * returns, no index starts after it, the run says it was stopped. */
+static void stop_reaches_workers(void)
+{
+    /* One worker: index 0 holds it, so the stop comes before the rest
+     * (two could finish every other index first, and a stop after every
+     * index succeeded changes nothing). */
+    stop_pool = make_pool(1, 1, 0, 0);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_usr1;
+    sigemptyset(&sa.sa_mask);
+    CHECK(sigaction(SIGUSR1, &sa, NULL) == 0);
+    int rc = run_captured(stop_pool, &isoplug, 1000, "stop_at=0");
+    const char *msg = ws_pool_error(stop_pool);
+    CHECK(rc == WS_POOL_FAILED, "rc %d: %s", rc, msg);
+    CHECK(strstr(msg, "stopped by ws_pool_stop"), "got: %s", msg);
+    CHECK(atomic_load(&snap.runs[0]) == 1);
+    for (int i = 0; i < 1000; i++)
+        CHECK(atomic_load(&snap.runs[i]) <= 1, "index %d ran twice", i);
+    CHECK(c_stats.done < 1000, "%llu", (unsigned long long)c_stats.done);
+    assert_no_process_left();
+    ws_pool_destroy(stop_pool);
+}
+
+Test(embed_isolate, pool_stop_reaches_the_worker_processes)
+{
+    in_child(stop_reaches_workers);
 }
 
 static int never_called(void *arg, uint64_t index, ws_ctx *ctx)
