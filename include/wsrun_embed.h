@@ -127,8 +127,10 @@ typedef struct ws_pool_options {
  * returns.  So the process must have no other thread when init returns:
  * the program's own threads, or threads init left running, make the run
  * return 2 (finish is still called) with ws_pool_error saying "isolate:
- * plugin NAME: this process has N other threads after init ...".  One
- * isolating run at a time per process follows from that.  /proc is needed
+ * plugin NAME: this process has N other threads after init ...".  A pool
+ * without isolate has threads from its creation to the end of its first
+ * run, and during each run; one isolating run at a time per process
+ * follows.  /proc is needed
  * (the thread count).  ws_pool_for on an isolating pool is refused (2):
  * its function and argument live in the program's memory, whose writes a
  * worker process would lose; use a pool without isolate for it.

@@ -71,5 +71,5 @@ int wsrt_embed_iso_end(wsrt_isolation *iso, ws_run *run, char *why, size_t why_s
 void wsrt_embed_iso_after_finish(const wsrt_embed_iso *o)
 {
     if (o->mode)
-        wsrt_shared_free_all();
+        wsrt_shared_end_isolated();
 }

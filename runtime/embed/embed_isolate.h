@@ -45,8 +45,11 @@ int wsrt_embed_iso_begin(const wsrt_embed_iso *o, wsrt_isolation **iso, ws_run *
  * process failed at its end.  NULL iso: 0. */
 int wsrt_embed_iso_end(wsrt_isolation *iso, ws_run *run, char *why, size_t why_size);
 
-/* After finish: ws_shared_alloc's memory of the run freed, and the next
- * run's plain again. */
+/* After finish: ws_shared_alloc's shared mappings freed (made while the
+ * run was isolated; plain blocks of other pools' runs stay), and later
+ * calls plain again.  A non-isolating run on another thread that calls
+ * ws_shared_alloc between this run's prepare and its end gets a shared
+ * mapping freed here: one more reason isolation wants no other thread. */
 void wsrt_embed_iso_after_finish(const wsrt_embed_iso *o);
 
 #endif
