@@ -6,7 +6,8 @@
  * (counted in ws_shared_alloc memory); a plugin without
  * WS_PLUGIN_ISOLATABLE is refused with the command's reason and isolate=2
  * runs it; timeout_ms kills a looping index; no child or worker process is
- * left after a run; a second run on the pool works; a run from a process
+ * left after a run; worker_memory_bytes limits the worker process; a
+ * second run on the pool works; a run from a process
  * with another thread is refused naming it; ws_pool_stop reaches the
  * worker processes' ws_stopping; ws_pool_for is refused; the
  * new fields' EINVAL and E2BIG rules.  Outcomes are counts, pids and
@@ -86,7 +87,7 @@ typedef struct shared_counts {
 
 typedef struct istate {
     shared_counts *sh;
-    int64_t crash_at, loop_at, stop_at;
+    int64_t crash_at, loop_at, stop_at, hog_at;
     pid_t parent; /* the process that runs the pool */
 } istate;
 
@@ -98,6 +99,7 @@ static atomic_int finishes;
 static const ws_option iso_options[] = {
     {"crash_at", WS_OPT_INT, "-1", "index that segfaults", NULL, -1, 1000},
     {"loop_at", WS_OPT_INT, "-1", "index that never returns", NULL, -1, 1000},
+    {"hog_at", WS_OPT_INT, "-1", "index that allocates until malloc fails", NULL, -1, 1000},
     {"stop_at", WS_OPT_INT, "-1", "index that signals the parent, then waits for "
                                   "ws_stopping", NULL, -1, 1000},
     {NULL}};
@@ -111,6 +113,7 @@ static int i_init(ws_ctx *ctx, void **state)
     s->crash_at = ws_opt_int(ctx, "crash_at");
     s->loop_at = ws_opt_int(ctx, "loop_at");
     s->stop_at = ws_opt_int(ctx, "stop_at");
+    s->hog_at = ws_opt_int(ctx, "hog_at");
     s->parent = getpid();
     *state = s;
     return WS_OK;
@@ -138,6 +141,13 @@ static int i_run_one(void *state, uint64_t index, ws_ctx *ctx)
         *bad_pointer = 1; /* SIGSEGV */
     while ((int64_t)index == s->loop_at)
         pause(); /* for ever: only timeout_ms ends it */
+    if ((int64_t)index == s->hog_at) {
+        /* Reserved, never touched: RLIMIT_DATA counts it all the same. */
+        size_t mib = 0;
+        while (malloc(1u << 20) && mib < (size_t)1 << 20)
+            mib++;
+        return ws_fail(ctx, "malloc failed after %zu MiB", mib);
+    }
     if ((int64_t)index == s->stop_at) {
         kill(s->parent, SIGUSR1); /* its handler calls ws_pool_stop */
         while (!ws_stopping(ctx))
@@ -430,6 +440,37 @@ static void other_thread_refused(void)
 Test(embed_isolate, run_with_another_thread_is_refused_naming_it)
 {
     in_child(other_thread_refused);
+}
+
+/* worker_memory_bytes limits the worker process an index runs in: its
+ * runaway allocation fails there (the plugin reports malloc's NULL), and
+ * the other indices run. */
+static void memory_limit_fails_alone(void)
+{
+    ws_pool_options o;
+    memset(&o, 0, sizeof o);
+    o.struct_size = sizeof o;
+    o.jobs = 2;
+    o.isolate = 1;
+    o.keep_going = 1;
+    o.worker_memory_bytes = 64 << 20;
+    ws_pool *p = ws_pool_create_with(&o);
+    CHECK(p != NULL, "%s", strerror(errno));
+    int rc = run_captured(p, &isoplug, 20, "hog_at=3");
+    const char *msg = ws_pool_error(p);
+    CHECK(rc == WS_POOL_FAILED, "rc %d: %s", rc, msg);
+    CHECK(strstr(msg, "index 3 failed: malloc failed after "), "got: %s", msg);
+    unsigned long mib = strtoul(strstr(msg, "after ") + 6, NULL, 10);
+    CHECK(mib <= 64, "the limit let %lu MiB through", mib);
+    CHECK(c_stats.done == 19);
+    assert_each_ran_once(20);
+    assert_no_process_left();
+    ws_pool_destroy(p);
+}
+
+Test(embed_isolate, worker_memory_limits_the_worker_process)
+{
+    in_child(memory_limit_fails_alone);
 }
 
 static ws_pool *stop_pool;
