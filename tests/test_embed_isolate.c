@@ -346,11 +346,11 @@ Test(embed_isolate, segfault_without_keep_going_stops_the_run)
 
 static void timeout_kills(void)
 {
-    ws_pool *p = make_pool(s_jobs, 1, 1, 300);
+    ws_pool *p = make_pool(s_jobs, 1, 1, 1500);
     int rc = run_captured(p, &isoplug, 20, "loop_at=5");
     const char *msg = ws_pool_error(p);
     CHECK(rc == WS_POOL_FAILED, "rc %d: %s", rc, msg);
-    CHECK(strstr(msg, "index 5 failed") && strstr(msg, "timed out after 0.3 s"), "got: %s",
+    CHECK(strstr(msg, "index 5 failed") && strstr(msg, "timed out after 1.5 s"), "got: %s",
           msg);
     CHECK(c_stats.failed == 1);
     CHECK(c_stats.done == 19);
