@@ -18,7 +18,9 @@
  *                       threads could not start;
  *   2 (WS_POOL_REFUSED) nothing ran: a bad argument, a bad descriptor, a
  *                       bad "key=value" option, init failed, the count is
- *                       unknown, or the pool is busy with another run.
+ *                       unknown, the pool is busy with another run, or an
+ *                       isolating pool refused (a plugin not isolatable,
+ *                       other threads after init; "Isolating pools").
  * After 1 or 2, ws_pool_error(pool) is a one-line message saying why (a
  * failed index is named in it).  Like the command, the runtime also prints
  * each failed index (the first 20) on stderr as a "wsrun: " line, and a

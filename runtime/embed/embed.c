@@ -6,7 +6,9 @@
  * Must never install a signal handler, never call exit(), never call
  * finish without a successful init nor skip it after one, and never let
  * two runs use one pool at a time.  The command layer (cli.c, crash.c,
- * the progress line) stays out of here: this file is library code.
+ * the progress line) stays out of here: this file is library code.  An
+ * isolating pool's worker processes come from runtime/isolate/ through
+ * embed_isolate.c; here they are only wrapped, so the failures stay ours.
  */
 #include <errno.h>
 #include <stddef.h>
