@@ -57,7 +57,7 @@ DEPFLAGS = -MMD -MP
 # runtime/ is grouped by layer (docs/design.md, "Layers"); a file includes
 # the headers of its own layer and of the layers below it by name
 # (scripts/check-layers, run by tests/cli/layers.sh, keeps it so).
-RT_LAYERS  := base sched plugin embed reports cmd
+RT_LAYERS  := base sched plugin isolate embed reports cmd
 RT_INC     := $(RT_LAYERS:%=-Iruntime/%)
 CFLAGS_ALL = $(CSTD) $(OPT) $(WARN) -pthread -Iinclude $(RT_INC) $(EXTRA_CFLAGS)
 PNG_CFLAGS = $(shell pkg-config --cflags libpng 2>/dev/null)

@@ -6,8 +6,11 @@
  * A program creates a pool, runs a ws_plugin descriptor it defines itself,
  * one of a plugin file it opens (ws_plugin_open), or a plain function over
  * the indices 0..count-1 (fork-join of wsrun.h works inside all three),
- * reads the result and the statistics, and destroys the pool.  The library never installs signal handlers and never
- * calls exit(); this header must never expose the runtime's internals.
+ * reads the result and the statistics, and destroys the pool.  The
+ * library never installs signal handlers in the program's process and
+ * never calls exit() (an isolating pool's worker processes are its own:
+ * "Isolating pools" below); this header must never expose the runtime's
+ * internals.
  *
  * Return values of the run functions, the same as wsrun's exit status:
  *   0 (WS_POOL_OK)      every index succeeded, and finish did;
@@ -15,7 +18,9 @@
  *                       threads could not start;
  *   2 (WS_POOL_REFUSED) nothing ran: a bad argument, a bad descriptor, a
  *                       bad "key=value" option, init failed, the count is
- *                       unknown, or the pool is busy with another run.
+ *                       unknown, the pool is busy with another run, or an
+ *                       isolating pool refused (a plugin not isolatable,
+ *                       other threads after init; "Isolating pools").
  * After 1 or 2, ws_pool_error(pool) is a one-line message saying why (a
  * failed index is named in it).  Like the command, the runtime also prints
  * each failed index (the first 20) on stderr as a "wsrun: " line, and a
@@ -84,21 +89,77 @@ typedef struct ws_pool_options {
                            * ws_run_quiet says 1 (wsrun --quiet); failed
                            * indices are still printed.  Other values: EINVAL */
     uint32_t reserved;    /* 0 */
+    /* ABI 1.4 (struct_size 56): isolation, as wsrun's --isolate,
+     * --timeout, --worker-memory and --keep-going (docs/failures.md,
+     * "Isolating tasks"; below, "Isolating pools"). */
+    uint32_t isolate;     /* 0: threads only (a plugin's
+                           * WS_PLUGIN_ISOLATE_DEFAULT is not honoured);
+                           * 1: ws_pool_run_plugin runs the plugin's
+                           * worker_init, run_one and worker_fini in one
+                           * worker process per worker, refusing (2) a
+                           * plugin without WS_PLUGIN_ISOLATABLE or
+                           * WS_PLUGIN_ISOLATE_DEFAULT, as --isolate does;
+                           * 2: runs any plugin so (--isolate=force: what
+                           * run_one keeps in the process's own memory is
+                           * lost).  Other values: EINVAL */
+    uint32_t keep_going;  /* 1: a failed index does not stop the run; every
+                           * index runs (--keep-going).  Other values: EINVAL */
+    uint64_t timeout_ms;  /* with isolate: an index (or worker_init /
+                           * worker_fini) running longer is killed and fails
+                           * with "timed out after S s" (--timeout S);
+                           * 0: none; 1..10^12.  Set without isolate: EINVAL */
+    uint64_t worker_memory_bytes; /* with isolate: each worker process's
+                           * memory limit, RLIMIT_DATA over what it has at
+                           * its start (--worker-memory); 0: none; at least
+                           * 1 MiB.  Set without isolate: EINVAL */
 } ws_pool_options;
-/* Not here, on purpose: wsrun's --isolate, --timeout and --worker-memory.
- * Isolation forks the worker processes from a single-threaded template
- * right after init, and lives in the wsrun command (it kills, limits and
- * reaps processes, and takes over their named temporaries); a ws_pool
- * starts its threads when it is created and a library must not reap its
- * program's children.  A libwsrun that offers it will append fields here;
- * until then a struct_size longer than this library knows is accepted only
- * when every byte beyond its own struct is 0. */
-
+/* Isolating pools (isolate 1 or 2).  A crash, exit(), endless loop (with
+ * timeout_ms) or runaway allocation (with worker_memory_bytes) in an index
+ * fails that index only: ws_pool_error names the index and how its worker
+ * process ended ("index 7 failed: its worker process (pid N) was killed by
+ * SIGSEGV"), a fresh process takes the place of the dead one, and with
+ * keep_going every other index still runs.  Results must go to files or to
+ * ws_shared_alloc memory (allocated in init), as under --isolate.
+ *
+ * How: such a pool starts no thread when created.  ws_pool_run_plugin runs
+ * init in the calling thread, then forks a template process while the
+ * process is single-threaded (every worker process is forked from it),
+ * then starts the run's worker threads, which drive the worker processes,
+ * and joins them and ends the template and every worker process before it
+ * returns.  So the process must have no other thread when init returns:
+ * the program's own threads, or threads init left running, make the run
+ * return 2 (finish is still called) with ws_pool_error saying "isolate:
+ * plugin NAME: this process has N other threads after init ...".  A pool
+ * without isolate has threads from its creation to the end of its first
+ * run, and during each run; one isolating run at a time per process
+ * follows.  /proc is needed
+ * (the thread count).  ws_pool_for on an isolating pool is refused (2):
+ * its function and argument live in the program's memory, whose writes a
+ * worker process would lose; use a pool without isolate for it.
+ *
+ * Processes and signals: the library forks one child of the calling
+ * process, the template, and waits for that pid only (waitpid on it,
+ * never -1); the worker processes are the template's children, which the
+ * template reaps.  The parent side installs no signal handler, blocks no
+ * signal and does not use SIGCHLD: a program may keep its own SIGCHLD
+ * handler, but one that reaps every child (waitpid(-1)) could take the
+ * template's status (then the run fails its indices saying the template
+ * ended).  The template and the worker processes are forked from the
+ * program, so they start with its signal handlers; the template ignores
+ * SIGINT and SIGTERM and takes SIGCHLD back to its default, the worker
+ * processes ignore SIGINT and SIGTERM (ws_pool_stop stops them) and use
+ * SIGUSR1 and SIGUSR2 for the parent's stop requests (handlers of their
+ * own, in the worker processes only).  Both die with the thread that
+ * called the run (PR_SET_PDEATHSIG).  A plugin's exit() in a worker
+ * process runs the program's atexit handlers there (that process ends,
+ * and its index fails). */
 /* A pool made as *options says.  NULL with errno set: EINVAL (NULL
  * options, struct_size below this struct's first size of 24, jobs above
  * 4096, stack_bytes outside 256 KiB..64 GiB, quiet above 1, reserved not
- * 0), E2BIG (a longer struct from
- * a newer header with a field this library does not know set), ENOMEM.
+ * 0, isolate above 2, keep_going above 1, timeout_ms above 10^12,
+ * worker_memory_bytes below 1 MiB, timeout_ms or worker_memory_bytes
+ * without isolate), E2BIG (a longer struct from a newer header with a
+ * field this library does not know set), ENOMEM.
  * ws_pool_create(j, s) is ws_pool_create_with with only jobs and seed. */
 WS_API ws_pool *ws_pool_create_with(const ws_pool_options *options);
 
@@ -124,9 +185,10 @@ WS_API int ws_pool_run_plugin(ws_pool *pool, const ws_plugin *plugin, uint64_t c
 typedef int (*ws_pool_fn)(void *arg, uint64_t index, ws_ctx *ctx);
 
 /* Call fn(arg, i, ctx) once for every i in 0..count-1 on the pool's
- * workers; the first failure stops the rest.  stats may be NULL (written
- * unless the call is refused).  Returns 0, 1 or 2 (top of this file); in
- * messages the run is named "ws_pool_for". */
+ * workers; the first failure stops the rest (unless the pool's
+ * keep_going).  stats may be NULL (written unless the call is refused).
+ * Returns 0, 1 or 2 (top of this file); in messages the run is named
+ * "ws_pool_for".  Refused (2) on an isolating pool (ws_pool_options). */
 WS_API int ws_pool_for(ws_pool *pool, uint64_t count, ws_pool_fn fn, void *arg,
                        ws_pool_stats *stats);
 

@@ -142,14 +142,14 @@ $(BUILD)/libwstasks.a: $(TASKS_LIB_OBJS)
 # runtime less the command layer, compiled again position-independent, as
 # build/libwsrun.so (soname libwsrun.so.1) and build/libwsrun.a.  wsrun
 # itself keeps linking its own objects statically (no rpath, nothing to
-# install beside it).  Its layers are the folders base, sched, plugin and
-# embed; reports and cmd are the command's (docs/design.md, "Layers").  The
+# install beside it).  Its layers are the folders base, sched, plugin,
+# isolate and embed; reports and cmd are the command's (docs/design.md, "Layers").  The
 # library links with --no-undefined, so library code that calls into the
 # command fails the link, loudly (not in the clang ASan build, whose
 # runtime the program that loads the library brings: LIB_NO_UNDEFINED=).
 LIB_NO_UNDEFINED ?= -Wl,--no-undefined
 WS_VERSION = $(shell sed -n 's/^\#define WS_VERSION "\(.*\)"/\1/p' include/wsrun.h)
-LIB_LAYERS := base sched plugin embed
+LIB_LAYERS := base sched plugin isolate embed
 LIB_SRCS   := $(wildcard $(LIB_LAYERS:%=runtime/%/*.c))
 LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/pic/%.o)
 LIB_SONAME := libwsrun.so.1

@@ -56,7 +56,7 @@ typedef struct wsrt_run_hooks {
     /* Journal: called on the worker after index i succeeded. */
     void (*index_done)(void *arg, unsigned worker, uint64_t index);
     void *done_arg;
-    /* --isolate (issue 24, runtime/cmd/isolate.h): when set, the index
+    /* --isolate (issue 24, runtime/isolate/isolate.h): when set, the index
      * loop hands runs of indices to run_block instead of calling run_one
      * for each, and splits for thieves between runs.  It runs indices
      * from `begin` in order, at most to `end`, stopping where it likes;

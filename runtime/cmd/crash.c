@@ -138,21 +138,6 @@ static void begin(line_buf *b)
     put_str(b, wsrt_log_tag()); /* wsrun-mpi: "rank 3: " */
 }
 
-const char *wsrt_signal_name(int sig)
-{
-    switch (sig) {
-    case SIGSEGV: return "SIGSEGV";
-    case SIGBUS: return "SIGBUS";
-    case SIGFPE: return "SIGFPE";
-    case SIGILL: return "SIGILL";
-    case SIGABRT: return "SIGABRT";
-    case SIGINT: return "SIGINT";
-    case SIGTERM: return "SIGTERM";
-    case SIGKILL: return "SIGKILL";
-    }
-    return NULL;
-}
-
 static const char *signal_meaning(int sig, const siginfo_t *info)
 {
     switch (sig) {

@@ -16,6 +16,8 @@
 #ifndef WSRT_CRASH_H
 #define WSRT_CRASH_H
 
+#include "signal_name.h"
+
 /* Install the fatal-signal handlers for this process (idempotent), give
  * the calling thread an alternate signal stack, and register the
  * temporary-file tracking below with ws_outfile_*.  `plugin` (may be NULL
@@ -67,8 +69,8 @@ void wsrt_crash_untrack_temp(const char *path);
  * first.  Single-threaded process; NULL stops it. */
 void wsrt_crash_set_temp_mirror(void (*mirror)(const char *path, int add));
 
-/* "SIGSEGV" for SIGSEGV; "signal N" style text is not needed: NULL for a
- * signal this module does not name. */
-const char *wsrt_signal_name(int sig);
+/* wsrt_signal_name ("SIGSEGV") lives in runtime/base/signal_name.h, for
+ * the isolation layer names signals too; included here for the command's
+ * files that used it from this header. */
 
 #endif

@@ -313,9 +313,15 @@ static int isolate_begin(wsrt_session *s)
 {
     if (!s->isolate)
         return 0;
-    wsrt_isolate_opts o = {s->args->timeout_ms, s->args->worker_memory, s->args->stack_bytes};
-    if (wsrt_isolate_start(&s->iso, &s->run, &o) != 0)
+    wsrt_isolate_opts o = {s->args->timeout_ms, s->args->worker_memory, s->args->stack_bytes,
+                           .what = "--isolate",
+                           .child_thread_start = wsrt_crash_thread_init,
+                           .child_temp_mirror = wsrt_crash_set_temp_mirror};
+    char err[WSRT_ERRBUF + 256];
+    if (wsrt_isolate_start(&s->iso, &s->run, &o, err, sizeof err) != 0) {
+        wsrt_err("%s", err);
         return -1;
+    }
     return pool_prepare(s);
 }
 
@@ -375,7 +381,7 @@ static int run_plugin(wsrt_session *s)
         if (run_status != 0)
             status = result->start_failed ? WSRT_EXIT_USAGE : WSRT_EXIT_TASK_FAILED;
     }
-    if (wsrt_isolate_end(s->iso, run) != 0 && status == WSRT_EXIT_OK) /* issue 24 */
+    if (wsrt_isolate_end(s->iso, run, NULL, 0) != 0 && status == WSRT_EXIT_OK) /* issue 24 */
         status = WSRT_EXIT_TASK_FAILED;
     s->iso = NULL;
     wsrt_journal_finish(journal);

@@ -6,7 +6,9 @@
  * Must never install a signal handler, never call exit(), never call
  * finish without a successful init nor skip it after one, and never let
  * two runs use one pool at a time.  The command layer (cli.c, crash.c,
- * the progress line) stays out of here: this file is library code.
+ * the progress line) stays out of here: this file is library code.  An
+ * isolating pool's worker processes come from runtime/isolate/ through
+ * embed_isolate.c; here they are only wrapped, so the failures stay ours.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -19,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "embed_isolate.h"
 #include "loader.h"
 #include "options.h"
 #include "pool.h"
@@ -35,6 +38,8 @@ struct ws_pool {
     uint64_t seed;
     size_t stack_bytes; /* each worker's C stack; 0: the pool's default */
     int quiet;          /* the runs' ws_log lines left out (--quiet) */
+    int keep_going;     /* a failed index does not stop the run */
+    wsrt_embed_iso iso; /* isolation (embed_isolate.h); mode 0: none */
     /* 1 while a run uses the pool: the second of two concurrent calls
      * sees 1 and refuses instead of sharing the workers. */
     atomic_int busy;
@@ -55,6 +60,10 @@ struct ws_pool {
 typedef struct wsrt_embed_run {
     ws_run run;
     int (*user_run_one)(void *state, uint64_t index, ws_ctx *ctx);
+    /* An isolating run's block hook (isolate_proxy.c's), which
+     * embed_run_block wraps as embed_run_one wraps run_one. */
+    int (*iso_run_block)(void *arg, ws_ctx *ctx, uint64_t begin, uint64_t end, uint64_t *next);
+    void *iso_block_arg;
     void *initial_state; /* run->state before init (ws_pool_for's, with no init) */
     pthread_mutex_t fail_lock;
     int any_failed; /* under fail_lock */
@@ -68,8 +77,11 @@ typedef struct wsrt_embed_run {
 
 static int wsrt_embed_pool_open(ws_pool *pool)
 {
-    /* worker 0's stack, the threads */
-    wsrt_pool_options o = {.jobs = pool->jobs, .stack_bytes = pool->stack_bytes};
+    /* worker 0's stack, the threads; an isolating pool's threads start
+     * with each run, after its template process exists (one worker
+     * prepared: no thread started ahead). */
+    wsrt_pool_options o = {.jobs = pool->iso.mode ? 1 : pool->jobs,
+                           .stack_bytes = pool->stack_bytes};
     pool->core = wsrt_pool_create_with(&o);
     return pool->core ? 0 : -1;
 }
@@ -132,16 +144,9 @@ static const char *message_or_default(const ws_ctx *ctx)
     return msg[0] ? msg : WSRT_NO_MESSAGE;
 }
 
-/* run_one as the runtime calls it: the program's, and on failure the
- * lowest failed index and its message kept for ws_pool_error. */
-static int embed_run_one(void *state, uint64_t index, ws_ctx *ctx)
+/* Index `index` failed (message in ctx): keep the lowest for ws_pool_error. */
+static void note_failure(wsrt_embed_run *er, uint64_t index, const ws_ctx *ctx)
 {
-    /* ctx->run is the ws_run at the start of a wsrt_embed_run (the pool
-     * hands every worker the run it was given); the object is not const. */
-    wsrt_embed_run *er = (wsrt_embed_run *)(uintptr_t)ctx->run;
-    int rc = er->user_run_one(state, index, ctx);
-    if (rc == WS_OK)
-        return rc;
     pthread_mutex_lock(&er->fail_lock);
     if (!er->any_failed || index < er->first_failed) {
         er->any_failed = 1;
@@ -149,7 +154,45 @@ static int embed_run_one(void *state, uint64_t index, ws_ctx *ctx)
         snprintf(er->fail_msg, sizeof er->fail_msg, "%s", message_or_default(ctx));
     }
     pthread_mutex_unlock(&er->fail_lock);
+}
+
+/* run_one as the runtime calls it: the program's (or, isolated, the proxy
+ * that hands the index to a worker process), and on failure the lowest
+ * failed index and its message kept for ws_pool_error. */
+static int embed_run_one(void *state, uint64_t index, ws_ctx *ctx)
+{
+    /* ctx->run is the ws_run at the start of a wsrt_embed_run (the pool
+     * hands every worker the run it was given); the object is not const. */
+    wsrt_embed_run *er = (wsrt_embed_run *)(uintptr_t)ctx->run;
+    int rc = er->user_run_one(state, index, ctx);
+    if (rc != WS_OK)
+        note_failure(er, index, ctx);
     return rc;
+}
+
+/* An isolating run's index loop hands runs of indices to the worker
+ * processes (run.h, run_block): a failure is index *next's. */
+static int embed_run_block(void *arg, ws_ctx *ctx, uint64_t begin, uint64_t end,
+                           uint64_t *next)
+{
+    wsrt_embed_run *er = arg;
+    int rc = er->iso_run_block(er->iso_block_arg, ctx, begin, end, next);
+    if (rc != WS_OK)
+        note_failure(er, *next, ctx);
+    return rc;
+}
+
+/* After wsrt_embed_iso_begin installed its proxies: wrap them so the
+ * parent keeps the failures (wsrt_embed_iso_end puts the plugin's back). */
+static void wrap_isolated(wsrt_embed_run *er)
+{
+    ws_run *run = &er->run;
+    er->user_run_one = run->desc.run_one;
+    run->desc.run_one = embed_run_one;
+    er->iso_run_block = run->hooks.run_block;
+    er->iso_block_arg = run->hooks.block_run_arg;
+    run->hooks.run_block = embed_run_block;
+    run->hooks.block_run_arg = er;
 }
 
 static void fill_stats(ws_pool_stats *stats, const ws_run *run, const wsrt_pool_result *r)
@@ -235,20 +278,36 @@ static int run_checked(ws_pool *pool, wsrt_embed_run *er, ws_pool_stats *stats)
     memset(&result, 0, sizeof result);
 
     run->state = er->initial_state;
+    if (wsrt_embed_iso_prepare(&pool->iso, run, pool->error, sizeof pool->error) != 0)
+        return WS_POOL_REFUSED; /* refused before init: stats untouched (the header) */
     if (run->desc.init && run->desc.init(ctx, &run->state) != WS_OK) {
+        wsrt_embed_iso_after_finish(&pool->iso);
         fill_stats(stats, run, &result);
         return refuse(pool, "%s: init failed: %s", name, message_or_default(ctx));
     }
     int status = WS_POOL_OK, run_status = 1;
+    wsrt_isolation *iso = NULL;
     if (run->count == WS_COUNT_UNSET) {
         refuse(pool, "%s: the count is required (give one, or set it in init)", name);
         status = WS_POOL_REFUSED;
+    } else if (wsrt_embed_iso_begin(&pool->iso, &iso, run, pool->error,
+                                    sizeof pool->error) != 0) {
+        status = WS_POOL_REFUSED; /* other threads: no index ran; finish follows */
     } else {
-        er->user_run_one = run->desc.run_one;
-        run->desc.run_one = embed_run_one;
+        if (iso) {
+            wrap_isolated(er);
+        } else {
+            er->user_run_one = run->desc.run_one;
+            run->desc.run_one = embed_run_one;
+        }
         run_status = run_indices(pool, er, &result);
         run->desc.run_one = er->user_run_one;
         wsrt_embed_pool_reap(pool);
+        char why[WSRT_ERRBUF];
+        if (wsrt_embed_iso_end(iso, run, why, sizeof why) != 0 && run_status == 0) {
+            snprintf(pool->error, sizeof pool->error, "%s", why);
+            run_status = 1;
+        }
         if (run_status != 0)
             status = WS_POOL_FAILED;
     }
@@ -260,6 +319,7 @@ static int run_checked(ws_pool *pool, wsrt_embed_run *er, ws_pool_stats *stats)
             status = WS_POOL_FAILED;
         }
     }
+    wsrt_embed_iso_after_finish(&pool->iso); /* ws_shared_alloc's memory */
     fill_stats(stats, run, &result);
     free(result.workers);
     return status;
@@ -314,6 +374,7 @@ static void embed_run_setup(wsrt_embed_run *er, const ws_pool *pool)
     er->run.seed = pool->seed;
     er->run.jobs = pool->jobs;
     er->run.quiet = pool->quiet;
+    er->run.policy.keep_going = pool->keep_going;
 }
 
 static void embed_run_free(wsrt_embed_run *er)
@@ -352,9 +413,9 @@ static int read_pool_options(ws_pool_options *o, const ws_pool_options *given)
     if (o->stack_bytes &&
         (o->stack_bytes < WSRT_WORKER_STACK_MIN || o->stack_bytes > WSRT_WORKER_STACK_MAX))
         return EINVAL;
-    if (o->quiet > 1 || o->reserved != 0)
+    if (o->quiet > 1 || o->reserved != 0 || o->keep_going > 1)
         return EINVAL;
-    return 0;
+    return wsrt_embed_iso_check(o->isolate, o->timeout_ms, o->worker_memory_bytes);
 }
 
 ws_pool *ws_pool_create_with(const ws_pool_options *options)
@@ -372,6 +433,11 @@ ws_pool *ws_pool_create_with(const ws_pool_options *options)
     pool->seed = o.seed;
     pool->stack_bytes = (size_t)o.stack_bytes;
     pool->quiet = (int)o.quiet;
+    pool->keep_going = (int)o.keep_going;
+    pool->iso.mode = (int)o.isolate;
+    pool->iso.timeout_ms = o.timeout_ms;
+    pool->iso.worker_memory = o.worker_memory_bytes;
+    pool->iso.stack_bytes = (size_t)o.stack_bytes;
     atomic_init(&pool->busy, 0);
     atomic_init(&pool->active, 0);
     atomic_init(&pool->stop_asked, 0);
@@ -443,10 +509,14 @@ int ws_pool_for(ws_pool *pool, uint64_t count, ws_pool_fn fn, void *arg, ws_pool
     int rc = begin_run(pool);
     if (rc != WS_POOL_OK)
         return rc;
-    if (!fn || count > MAX_COUNT) {
-        rc = fn ? refuse(pool, "ws_pool_for: count %llu is above the maximum 2^63-1",
-                         (unsigned long long)count)
-                : refuse(pool, "ws_pool_for: no function (NULL)");
+    if (!fn || count > MAX_COUNT || pool->iso.mode) {
+        rc = pool->iso.mode
+                 ? refuse(pool, "ws_pool_for: the pool isolates (ws_pool_options.isolate): what "
+                          "the function writes in this process's memory would be lost in a "
+                          "worker process; use a pool without isolate")
+             : fn ? refuse(pool, "ws_pool_for: count %llu is above the maximum 2^63-1",
+                           (unsigned long long)count)
+                  : refuse(pool, "ws_pool_for: no function (NULL)");
         end_run(pool);
         return rc;
     }

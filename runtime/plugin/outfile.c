@@ -54,7 +54,9 @@
 
 /* Who removes temporaries when the process must exit at once: wsrun's
  * crash handler registers itself (runtime/cmd/crash.c); libwsrun installs
- * no handler and registers none, so there nothing is told. */
+ * no handler and registers none, so there nothing is told, but in an
+ * isolating pool's worker processes (runtime/isolate/isolate_child.c),
+ * whose parent removes what a killed child had open. */
 static _Atomic(const wsrt_temp_registry *) temp_registry;
 
 void wsrt_outfile_set_temp_registry(const wsrt_temp_registry *registry)

@@ -81,6 +81,31 @@ void *ws_shared_alloc(ws_ctx *ctx, size_t size)
     return b->mem;
 }
 
+void wsrt_shared_end_isolated(void)
+{
+    pthread_mutex_lock(&lock);
+    block *mapped = NULL;
+    for (block **at = &blocks; *at;) {
+        block *b = *at;
+        if (b->mapped) {
+            *at = b->next;
+            b->next = mapped;
+            mapped = b;
+        } else {
+            at = &b->next;
+        }
+    }
+    isolated = 0;
+    atomic_store(&sealed, 0);
+    pthread_mutex_unlock(&lock);
+    while (mapped) {
+        block *next = mapped->next;
+        munmap(mapped->mem, mapped->size);
+        free(mapped);
+        mapped = next;
+    }
+}
+
 void wsrt_shared_free_all(void)
 {
     pthread_mutex_lock(&lock);

@@ -1,7 +1,8 @@
 /*
  * shared.h - internal: the memory behind ws_shared_alloc (shared.c).  The
  * session says before init whether the run is isolated (worker processes:
- * the memory is MAP_SHARED) and frees everything after finish.
+ * the memory is MAP_SHARED) and frees everything after finish (libwsrun:
+ * the shared mappings only, wsrt_shared_end_isolated).
  * Never included by plugins.
  */
 #ifndef WSRT_SHARED_H
@@ -18,5 +19,10 @@ void wsrt_shared_seal(void);
 /* Free every allocation (after finish) and return to plain, unsealed
  * mode.  Main thread, no plugin code running. */
 void wsrt_shared_free_all(void);
+
+/* libwsrun, after an isolating pool's finish: free only the shared
+ * mappings (made while isolated) and return to plain, unsealed mode; the
+ * plain blocks of runs on other pools, which may still be in use, stay. */
+void wsrt_shared_end_isolated(void);
 
 #endif

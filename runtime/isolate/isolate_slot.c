@@ -1,6 +1,6 @@
 /*
  * isolate_slot.c - the parent's view of a worker process's slot under
- * --isolate (isolate_internal.h): waiting for the child's answer (with
+ * isolation (isolate_internal.h): waiting for the child's answer (with
  * --timeout's deadline and a check that the template still lives), the
  * words that say how a child ended, and the clean-up after one is gone
  * (its named temporaries removed, the slot freed).
@@ -15,9 +15,9 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "crash.h"
 #include "isolate_internal.h"
 #include "pool.h"
+#include "signal_name.h"
 
 /* How often a waiting worker looks whether the template still lives: a
  * guard against a hang if someone kills it, not a timing. */
@@ -145,9 +145,9 @@ void wsrt_iso_describe_end(const wsrt_isolation *iso, wsrt_iso_slot *slot, int t
                                                : "");
     } else if (WIFEXITED(st) && WEXITSTATUS(st) > 128 &&
                wsrt_signal_name(WEXITSTATUS(st) - 128)) {
-        snprintf(buf, size, "its worker process (pid %d) crashed with %s (exit status %d; its "
-                 "crash report is above)", (int)pid, wsrt_signal_name(WEXITSTATUS(st) - 128),
-                 WEXITSTATUS(st));
+        snprintf(buf, size, "its worker process (pid %d) crashed with %s (exit status %d%s)",
+                 (int)pid, wsrt_signal_name(WEXITSTATUS(st) - 128), WEXITSTATUS(st),
+                 iso->opts.embedded ? "" : "; its crash report is above");
     } else if (WIFEXITED(st) && WEXITSTATUS(st) == WSRT_EXIT_PLUGIN_EXIT) {
         snprintf(buf, size, "its worker process (pid %d) ended with exit status %d (exit() or "
                  "_exit() called in plugin code)", (int)pid, WEXITSTATUS(st));

@@ -1,6 +1,6 @@
 /*
- * isolate_template.c - the template process of --isolate (isolate.h),
- * forked once right after init while wsrun is single-threaded: it forks a
+ * isolate_template.c - the template process of isolation (isolate.h),
+ * forked once right after init while the process is single-threaded: it forks a
  * worker process (isolate_child.c) for each worker id wsrun writes on its
  * pipe, reaps them, and marks each one's slot DEAD with how it ended.
  *
@@ -28,6 +28,10 @@ void wsrt_iso_template_main(wsrt_isolation *iso, int cmd_rd)
     pid_t self = getpid();
     signal(SIGINT, SIG_IGN);
     signal(SIGTERM, SIG_IGN);
+    /* The parent's SIGCHLD disposition is inherited (a program embedding
+     * libwsrun may ignore it, and SIG_IGN survives exec into wsrun): ignored,
+     * the children would be reaped unseen and their slots never DEAD. */
+    signal(SIGCHLD, SIG_DFL);
     sigset_t chld;
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
@@ -48,6 +52,10 @@ void wsrt_iso_template_main(wsrt_isolation *iso, int cmd_rd)
                 ;
             int st;
             pid_t pid;
+            /* -1 reaps only worker processes: a forked process inherits
+             * none of its parent's children, and the template forks
+             * nothing else (the parent, wsrun or a program using
+             * libwsrun, waits for the template's pid alone). */
             while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
                 for (unsigned w = 0; w < iso->jobs; w++) {
                     if (pids[w] != pid)

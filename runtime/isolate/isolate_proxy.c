@@ -1,6 +1,6 @@
 /*
  * isolate_proxy.c - the per-worker callbacks the pool calls under
- * --isolate, in place of the plugin's (isolate.h): worker_init asks the
+ * isolation (--isolate, an isolating ws_pool), in place of the plugin's (isolate.h): worker_init asks the
  * template for the worker's child, run_one and the index loop's run_block
  * hand it runs of indices through its slot and wait for the answer,
  * worker_fini ends it.  A child that dies fails the index it was running;
@@ -237,8 +237,14 @@ static void proxy_worker_fini(void *state, ws_ctx *ctx)
     if (slot->wstatus != 0 || atomic_load(&iso->template_gone)) {
         char why[512];
         wsrt_iso_describe_end(iso, slot, timed_out, why, sizeof why);
-        wsrt_err("%s: worker %u's process failed at its end (worker_fini): %s", iso->desc.name,
-                 w, why);
+        char msg[WSRT_ERRBUF];
+        snprintf(msg, sizeof msg, "%s: worker %u's process failed at its end (worker_fini): %s",
+                 iso->desc.name, w, why);
+        wsrt_err("%s", msg);
+        pthread_mutex_lock(&iso->fini_lock);
+        if (!iso->fini_msg[0])
+            snprintf(iso->fini_msg, sizeof iso->fini_msg, "%s", msg);
+        pthread_mutex_unlock(&iso->fini_lock);
         atomic_store(&iso->fini_failed, 1);
     }
     wsrt_iso_slot_reset(slot);

@@ -1,5 +1,5 @@
 /*
- * isolate_child.c - a worker process of --isolate (isolate.h), forked by
+ * isolate_child.c - a worker process of isolation (isolate.h), forked by
  * the template for one worker: it runs the plugin's worker_init, the runs
  * of indices its slot hands it and worker_fini on a one-worker pool of its
  * own (so fork-join inside an index runs on that one worker, with
@@ -19,8 +19,8 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
-#include "crash.h"
 #include "isolate_internal.h"
+#include "outfile.h"
 #include "pool.h"
 
 /* The child's view (one worker, so plain statics: a child is a process). */
@@ -356,8 +356,9 @@ static void answer_until_quit(void)
     }
 }
 
-/* Mirror of crash.c's temporary-file table in the slot: the parent removes
- * them if this child is killed (a SIGKILL runs no handler). */
+/* The child's named temporaries in its slot (a mirror of wsrun's crash.c
+ * table, or the only record in libwsrun): the parent removes them if this
+ * child is killed (a SIGKILL runs no handler). */
 static void mirror_temp(const char *path, int add)
 {
     size_t len = strlen(path);
@@ -378,6 +379,20 @@ static void mirror_temp(const char *path, int add)
     }
 }
 
+/* With no table of the caller's (libwsrun): the slot is the only record. */
+static void mirror_track(const char *path)
+{
+    mirror_temp(path, 1);
+}
+
+static void mirror_untrack(const char *path)
+{
+    if (path[0]) /* an emptied name was never tracked (outfile.h) */
+        mirror_temp(path, 0);
+}
+
+static const wsrt_temp_registry mirror_registry = {mirror_track, mirror_untrack};
+
 void wsrt_iso_child_main(wsrt_isolation *iso, unsigned w, pid_t template_pid)
 {
     /* A child of the template dies with it (and the template with wsrun). */
@@ -387,7 +402,10 @@ void wsrt_iso_child_main(wsrt_isolation *iso, unsigned w, pid_t template_pid)
     c_iso = iso;
     c_slot = &iso->slots[w];
     c_worker = w;
-    wsrt_crash_set_temp_mirror(mirror_temp);
+    if (iso->opts.child_temp_mirror)
+        iso->opts.child_temp_mirror(mirror_temp); /* wsrun's crash.c table */
+    else
+        wsrt_outfile_set_temp_registry(&mirror_registry);
     signal(SIGINT, SIG_IGN);  /* Ctrl-C: the parent stops this child */
     signal(SIGTERM, SIG_IGN); /* likewise */
     signal(SIGCHLD, SIG_DFL);
@@ -436,8 +454,9 @@ void wsrt_iso_child_main(wsrt_isolation *iso, unsigned w, pid_t template_pid)
     c_end = &c_slot->end;
     c_timed = iso->opts.timeout_ms != 0;
     c_slow = c_timed;
-    /* The command's per-thread crash set-up, as session.c's pool has. */
-    wsrt_pool_options po = {.jobs = 1, .thread_start = wsrt_crash_thread_init,
+    /* The command's per-thread crash set-up, as session.c's pool has
+     * (none in libwsrun). */
+    wsrt_pool_options po = {.jobs = 1, .thread_start = iso->opts.child_thread_start,
                             .stack_bytes = iso->opts.stack_bytes};
     wsrt_pool *pool = wsrt_pool_create_with(&po);
     atomic_store(&c_pool, pool);

@@ -1,5 +1,6 @@
 /*
- * isolate.c - --isolate's entry points (isolate.h): the template is forked
+ * isolate.c - isolation's entry points (isolate.h; wsrun --isolate,
+ * libwsrun's isolating pools): the template is forked
  * here, right after init, and the pool's per-worker callbacks become the
  * proxies of isolate_proxy.c; the stop request, the kill from a signal
  * handler and the end, which waits for the template and restores the run.
@@ -23,8 +24,8 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 
-#include "crash.h"
 #include "isolate_internal.h"
+#include "log.h"
 #include "shared.h"
 
 static _Atomic(wsrt_isolation *) current_iso; /* for the stop request */
@@ -61,26 +62,43 @@ static unsigned settled_thread_count(void)
     return n;
 }
 
-int wsrt_isolate_start(wsrt_isolation **out, ws_run *run, const wsrt_isolate_opts *opts)
+/* The refusal when the process is not single-threaded after init. */
+static void too_many_threads(const ws_run *run, const wsrt_isolate_opts *opts, unsigned threads,
+                             char *err, size_t err_size)
+{
+    const char *what = opts->what ? opts->what : "--isolate";
+    if (threads == 0)
+        snprintf(err, err_size, "%s: cannot count this process's threads (/proc/self/task): "
+                 "isolation needs /proc", what);
+    else if (opts->embedded)
+        snprintf(err, err_size, "%s: plugin %s: this process has %u other thread%s after init "
+                 "(the program's own, or ones init left running); worker processes can only "
+                 "be forked from a single-threaded process (end them before the run, or start "
+                 "the plugin's threads in worker_init)",
+                 what, run->desc.name, threads - 1, threads == 2 ? "" : "s");
+    else
+        snprintf(err, err_size, "%s: plugin %s's init left %u thread%s running; worker "
+                 "processes can only be forked from a single-threaded process (run it without "
+                 "--isolate, or start the threads in worker_init)",
+                 what, run->desc.name, threads - 1, threads == 2 ? "" : "s");
+}
+
+int wsrt_isolate_start(wsrt_isolation **out, ws_run *run, const wsrt_isolate_opts *opts,
+                       char *err, size_t err_size)
 {
     *out = NULL;
+    const char *what = opts->what ? opts->what : "--isolate";
     unsigned threads = settled_thread_count();
     if (threads != 1) {
-        if (threads == 0)
-            wsrt_err("--isolate: cannot count this process's threads (/proc/self/task): "
-                     "isolation needs /proc");
-        else
-            wsrt_err("--isolate: plugin %s's init left %u thread%s running; worker processes "
-                     "can only be forked from a single-threaded process (run it without "
-                     "--isolate, or start the threads in worker_init)",
-                     run->desc.name, threads - 1, threads == 2 ? "" : "s");
+        too_many_threads(run, opts, threads, err, err_size);
         return -1;
     }
     wsrt_isolation *iso = calloc(1, sizeof *iso);
     if (!iso) {
-        wsrt_err("--isolate: out of memory");
+        snprintf(err, err_size, "%s: out of memory", what);
         return -1;
     }
+    pthread_mutex_init(&iso->fini_lock, NULL);
     iso->run = run;
     iso->desc = run->desc;
     iso->state = run->state;
@@ -90,7 +108,7 @@ int wsrt_isolate_start(wsrt_isolation **out, ws_run *run, const wsrt_isolate_opt
     iso->block = malloc(iso->jobs * sizeof *iso->block);
     if (!iso->block) {
         free(iso);
-        wsrt_err("--isolate: out of memory");
+        snprintf(err, err_size, "%s: out of memory", what);
         return -1;
     }
     for (unsigned w = 0; w < iso->jobs; w++)
@@ -99,7 +117,8 @@ int wsrt_isolate_start(wsrt_isolation **out, ws_run *run, const wsrt_isolate_opt
                       -1, 0);
     int fds[2] = {-1, -1};
     if (iso->slots == MAP_FAILED || pipe2(fds, O_CLOEXEC) != 0) {
-        wsrt_err("--isolate: cannot set up the worker processes: %s", strerror(errno));
+        snprintf(err, err_size, "%s: cannot set up the worker processes: %s", what,
+                 strerror(errno));
         if (iso->slots != MAP_FAILED)
             munmap(iso->slots, iso->slots_bytes);
         free(iso->block);
@@ -113,7 +132,8 @@ int wsrt_isolate_start(wsrt_isolation **out, ws_run *run, const wsrt_isolate_opt
     fflush(stderr);
     pid_t pid = fork();
     if (pid < 0) {
-        wsrt_err("--isolate: cannot fork the worker processes' template: %s", strerror(errno));
+        snprintf(err, err_size, "%s: cannot fork the worker processes' template: %s", what,
+                 strerror(errno));
         close(fds[0]);
         close(fds[1]);
         munmap(iso->slots, iso->slots_bytes);
@@ -203,7 +223,7 @@ void wsrt_isolate_kill_from_signal(void)
                 unlink(name);
 }
 
-int wsrt_isolate_end(wsrt_isolation *iso, ws_run *run)
+int wsrt_isolate_end(wsrt_isolation *iso, ws_run *run, char *why, size_t why_size)
 {
     if (!iso)
         return 0;
@@ -221,7 +241,10 @@ int wsrt_isolate_end(wsrt_isolation *iso, ws_run *run)
     run->hooks.stop_raised = NULL;
     run->hooks.stop_arg = NULL;
     int failed = atomic_load(&iso->fini_failed);
+    if (failed && why && why_size)
+        snprintf(why, why_size, "%s", iso->fini_msg);
     munmap(iso->slots, iso->slots_bytes);
+    pthread_mutex_destroy(&iso->fini_lock);
     free(iso->block);
     free(iso);
     return failed;

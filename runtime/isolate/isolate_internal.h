@@ -1,8 +1,8 @@
 /*
  * isolate_internal.h - internal to isolate.c, isolate_slot.c,
- * isolate_proxy.c, isolate_template.c and isolate_child.c: the isolation object and the
- * per-worker slot in memory shared by wsrun, the template and the
- * children (MAP_SHARED, mapped before the template is forked), and the
+ * isolate_proxy.c, isolate_template.c and isolate_child.c: the isolation
+ * object and the per-worker slot in memory shared by the parent (wsrun,
+ * or a program using libwsrun), the template and the children (MAP_SHARED, mapped before the template is forked), and the
  * functions those files share.  Each slot's `state` is a futex word used across processes, so
  * its waits and wakes are the shared (not PRIVATE) futex calls here.
  *
@@ -19,6 +19,7 @@
 #define WSRT_ISOLATE_INTERNAL_H
 
 #include <linux/futex.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdatomic.h>
@@ -83,6 +84,8 @@ struct wsrt_isolation {
     int cmd_fd;           /* parent: write end; worker ids for the template */
     pid_t parent_pid, template_pid;
     _Atomic int fini_failed;
+    pthread_mutex_t fini_lock; /* fini_msg: the first worker_fini failure's words */
+    char fini_msg[WSRT_ERRBUF];
     _Atomic int template_gone;
     uint64_t *block;      /* per worker (parent only): indices per round trip */
 };
