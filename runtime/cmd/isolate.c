@@ -218,6 +218,7 @@ int wsrt_isolate_end(wsrt_isolation *iso, ws_run *run)
     run->state = iso->state;
     run->hooks.run_block = NULL;
     run->hooks.block_run_arg = NULL;
+    run->hooks.request_raised = NULL;
     run->hooks.stop_raised = NULL;
     run->hooks.stop_arg = NULL;
     int failed = atomic_load(&iso->fini_failed);

@@ -261,6 +261,18 @@ static void proxy_worker_fini(void *state, ws_ctx *ctx)
     wsrt_iso_slot_reset(slot);
 }
 
+/* The pool's request_raised hook (run.h): a thief asked worker `victim`
+ * for work; if that worker waits for its process (run_span), it wakes
+ * and splits now.  The request bit was raised (seq_cst) before this call
+ * on the thief's thread, so the bump's release carries it to the
+ * waiter's acquire of wake_seq (isolate_slot.c, wait_while). */
+static void proxy_request_raised(void *arg, uint32_t victim)
+{
+    wsrt_isolation *iso = arg;
+    if (victim < iso->jobs)
+        wsrt_iso_bump(&iso->slots[victim]);
+}
+
 void wsrt_iso_proxies_install(wsrt_isolation *iso, ws_run *run)
 {
     run->desc.worker_init = proxy_worker_init;
@@ -269,4 +281,5 @@ void wsrt_iso_proxies_install(wsrt_isolation *iso, ws_run *run)
     run->state = iso;
     run->hooks.run_block = proxy_run_block;
     run->hooks.block_run_arg = iso;
+    run->hooks.request_raised = proxy_request_raised;
 }
