@@ -172,8 +172,9 @@ void wspy_map_push(wspy_map_worker *mw, uint64_t index);
 /* Send the queued indices in one write, starting a process if there is
  * none; without a process, they fail. */
 void wspy_map_flush(wspy_map_run *m, unsigned w);
-/* Wait for answers (or the stop) and take all that came in one read. */
-void wspy_map_pump(wspy_map_run *m, unsigned w);
+/* Wait for answers (or the stop) and take all that came in one read;
+ * with `steal` (run_one's ctx), answer thieves meanwhile. */
+void wspy_map_pump(wspy_map_run *m, unsigned w, ws_ctx *steal);
 
 /* wsrun_map_plugin.c: run m's indices on `pool` (ws_pool_run_plugin's
  * status). */

@@ -2,9 +2,9 @@
  * wsrun_map_link.c - one worker thread's link to its worker process
  * (wsrun_worker.c) in wsrun.map (wsrun_ext.h): starts the process through
  * the template, hands it the pool's indices over a socket, keeping a
- * window of them queued there that grows while answers come back quickly
- * (so cheap indices cost one message each way and no wait) and shrinks
- * for slow ones (so a thief finds work left); takes its answers, and on
+ * window of them queued there of a few milliseconds of work (so cheap
+ * indices cost one message each way and no wait, and a thief finds slow
+ * ones left in the range); takes its answers, and on
  * its end blames the index it ran (the oldest queued) and sends the rest
  * to a fresh process.
  *
@@ -25,8 +25,19 @@
 #include <time.h>
 #include <unistd.h>
 
-#define FAST_NS 1000000u /* answers within 1 ms: a deeper window */
-#define SLOW_NS 8000000u /* over 8 ms: a shallower one */
+/* The window is sized by the work it holds (window x time per index):
+ * deeper while that is under QUEUED_LOW_NS, shallower over
+ * QUEUED_HIGH_NS.  Indices handed to a process are its for good (a thief
+ * cannot take them back), so the work queued there is kept to a few
+ * milliseconds: a count that suited cheap indices (64 of them) would
+ * otherwise commit as many slow ones when the range turns slow (seen:
+ * 40 indices of 5 ms queued in one process while another waited 0.3 s). */
+#define QUEUED_LOW_NS 2000000u
+#define QUEUED_HIGH_NS 8000000u
+#define SLOW_NS 8000000u /* an index over 8 ms goes alone */
+/* While its process runs, a worker thread looks this often whether a
+ * thief asked it for work (nothing can wake its poll for that). */
+#define STEAL_CHECK_MS 1
 
 static uint64_t now_ns(void)
 {
@@ -270,16 +281,24 @@ static int take_message(wspy_map_run *m, unsigned w)
 }
 
 /* Wait for answers of worker w's process (or the stop) and take all that
- * came in one read; the window follows their cost per index. */
-void wspy_map_pump(wspy_map_run *m, unsigned w)
+ * came in one read; the window follows their cost per index.  With
+ * `steal` (the ctx of run_one, with more than one worker), a thief's
+ * request while the process runs is answered from the range not yet
+ * handed out (ws_poll: the indices after the one run_one was called for),
+ * so a slow index does not keep the other workers waiting for work. */
+void wspy_map_pump(wspy_map_run *m, unsigned w, ws_ctx *steal)
 {
     wspy_map_worker *mw = &m->w[w];
     wspy_msg h;
+    if (m->jobs < 2)
+        steal = NULL;
     if (!have_message(mw, &h)) {
         for (;;) {
             if (wspy_map_stopping(m))
                 return;
-            int wait_ms = -1;
+            if (steal)
+                ws_poll(steal);
+            int wait_ms = steal ? STEAL_CHECK_MS : -1;
             if (m->timeout_ns && !mw->timed_out) {
                 /* relaxed: see wspy_slot. */
                 uint64_t began = atomic_load_explicit(&mw->slot->started_ns,
@@ -289,7 +308,9 @@ void wspy_map_pump(wspy_map_run *m, unsigned w)
                     kill(mw->pid, SIGKILL);
                     mw->timed_out = 1;
                 } else {
-                    wait_ms = began ? (int)((limit - t) / 1000000u) + 1 : 100;
+                    int left_ms = began ? (int)((limit - t) / 1000000u) + 1 : 100;
+                    if (wait_ms < 0 || left_ms < wait_ms)
+                        wait_ms = left_ms;
                 }
             }
             struct pollfd p[3] = {{mw->sock, POLLIN, 0}, {m->stop_fd, POLLIN, 0},
@@ -322,10 +343,18 @@ void wspy_map_pump(wspy_map_run *m, unsigned w)
         return;
     uint64_t t = now_ns(), per_index = (t - mw->began_ns) / answers;
     mw->began_ns = t;
-    if (per_index < FAST_NS && mw->window < WSPY_QCAP)
+    /* At least 2 up to SLOW: the next index waits in the process while
+     * one runs, so it never waits a round trip for work (~100 us an index
+     * on the loaded 2-core VM); only indices slower than SLOW, where a
+     * round trip is lost in their time, go one at a time, so no slow
+     * index is held back from a thief behind another. */
+    uint64_t queued = per_index * mw->window;
+    if (queued < QUEUED_LOW_NS && mw->window < WSPY_QCAP)
         mw->window *= 2;
-    else if (per_index > SLOW_NS && mw->window > 1)
+    else if (queued > QUEUED_HIGH_NS && mw->window > 1)
         mw->window /= 2;
+    if (per_index <= SLOW_NS && mw->window < 2)
+        mw->window = 2;
 }
 
 /* Send the indices waiting in worker w's queue, in one write, starting a

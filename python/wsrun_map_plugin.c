@@ -38,7 +38,7 @@ static int map_run_one(void *state, uint64_t index, ws_ctx *ctx)
         return WS_OK;
     wspy_map_flush(m, w);
     while (mw->len >= mw->window && !wspy_map_stopping(m))
-        wspy_map_pump(m, w);
+        wspy_map_pump(m, w, ctx);
     return WS_OK;
 }
 
@@ -51,7 +51,7 @@ static void map_worker_fini(void *state, ws_ctx *ctx)
     if (!wspy_map_stopping(m))
         wspy_map_flush(m, w);
     while (mw->len && mw->sock >= 0 && !wspy_map_stopping(m))
-        wspy_map_pump(m, w);
+        wspy_map_pump(m, w, NULL); /* no range left to give */
     if (mw->sock >= 0) {
         if (wspy_map_stopping(m) && mw->pid > 0)
             kill(mw->pid, SIGKILL);

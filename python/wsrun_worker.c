@@ -27,6 +27,10 @@
 #include <unistd.h>
 
 #define OUT_FLUSH_BYTES (64 * 1024) /* answers held back at most */
+/* An index that ran this long is answered at once, not with the rest of
+ * what was read: its thread sends the next index on that answer, so the
+ * process keeps work queued (one send against a slow index). */
+#define ANSWER_NOW_NS 1000000u
 
 /* The answers not yet sent (a process's own: one thread). */
 static char *out_buf;
@@ -175,7 +179,8 @@ static void run_index(wspy_job *job, int fd, uint64_t index)
 }
 
 /* A worker process: indices from fd until it ends; its answers go back
- * when it has run every index it had read (or has 64 KiB of them), and
+ * when it has run every index it had read (or has 64 KiB of them, or
+ * after an index of ANSWER_NOW_NS or more), and
  * its slot says which index runs, so a death is pinned all the same. */
 __attribute__((noreturn)) static void child_main(wspy_job *job, int fd, wspy_slot *slot)
 {
@@ -219,12 +224,13 @@ __attribute__((noreturn)) static void child_main(wspy_job *job, int fd, wspy_slo
         uint64_t index = buf[used++];
         /* relaxed: see wspy_slot. */
         atomic_store_explicit(&slot->current, index, memory_order_relaxed);
-        atomic_store_explicit(&slot->started_ns, mono_ns(), memory_order_relaxed);
+        uint64_t began = mono_ns();
+        atomic_store_explicit(&slot->started_ns, began, memory_order_relaxed);
         run_index(job, fd, index);
         /* Between indices: a death here is no index's fault. */
         atomic_store_explicit(&slot->started_ns, 0, memory_order_relaxed);
         atomic_store_explicit(&slot->current, UINT64_MAX, memory_order_relaxed);
-        if (out_len >= OUT_FLUSH_BYTES)
+        if (out_len >= OUT_FLUSH_BYTES || mono_ns() - began >= ANSWER_NOW_NS)
             flush_answers(fd);
     }
 }

@@ -72,6 +72,12 @@ typedef struct wsrt_run_hooks {
      * thread, also a signal handler: it must be async-signal-safe. */
     void (*stop_raised)(void *arg);
     void *stop_arg;
+    /* --isolate: called by a thief right after it raised a request for
+     * work on worker `victim` (the request bit's rise only), so a victim
+     * waiting for its worker process in run_block wakes and splits at
+     * once instead of looking on a timer.  block_run_arg is its arg.  Any
+     * worker thread, during a run. */
+    void (*request_raised)(void *arg, uint32_t victim);
 } wsrt_run_hooks;
 
 struct ws_run {

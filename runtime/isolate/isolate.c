@@ -238,6 +238,7 @@ int wsrt_isolate_end(wsrt_isolation *iso, ws_run *run, char *why, size_t why_siz
     run->state = iso->state;
     run->hooks.run_block = NULL;
     run->hooks.block_run_arg = NULL;
+    run->hooks.request_raised = NULL;
     run->hooks.stop_raised = NULL;
     run->hooks.stop_arg = NULL;
     int failed = atomic_load(&iso->fini_failed);

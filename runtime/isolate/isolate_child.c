@@ -278,6 +278,7 @@ static int child_next_block(void *arg, uint64_t *begin, uint64_t *end)
     /* release: result, next, err and temps before the parent sees IDLE. */
     atomic_store_explicit(&c_slot->state, SLOT_IDLE, memory_order_release);
     wsrt_iso_wake(&c_slot->state);
+    wsrt_iso_bump(c_slot); /* a wait for the run (wsrt_iso_wait_run) */
     for (;;) {
         /* acquire: pairs with the parent's release CAS (RUN: its index). */
         uint32_t s = atomic_load_explicit(&c_slot->state, memory_order_acquire);
@@ -353,6 +354,7 @@ static void answer_until_quit(void)
         /* release: result and next before the parent sees IDLE. */
         atomic_store_explicit(&c_slot->state, SLOT_IDLE, memory_order_release);
         wsrt_iso_wake(&c_slot->state);
+        wsrt_iso_bump(c_slot); /* as in child_next_block */
     }
 }
 

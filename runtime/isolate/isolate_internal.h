@@ -14,6 +14,10 @@
  *   child:    IDLE (from STARTING or RUN); pid, result, err, current, temps
  *   template: DEAD (any state: the child is gone, it writes nothing more);
  *             wstatus before DEAD
+ *   anyone:   wake_seq, only by wsrt_iso_bump (an increment: many writers
+ *             are fine), after each change a worker thread waiting for a
+ *             run (wsrt_iso_wait_run) must see: IDLE, DEAD, a thief's
+ *             request
  */
 #ifndef WSRT_ISOLATE_INTERNAL_H
 #define WSRT_ISOLATE_INTERNAL_H
@@ -57,6 +61,7 @@ enum {
 
 typedef struct wsrt_iso_slot {
     _Atomic uint32_t state;
+    _Atomic uint32_t wake_seq;    /* the futex word of a wait for a run (wsrt_iso_bump) */
     _Atomic uint32_t stop;        /* parent: WSRT_ISO_STOP | WSRT_ISO_INTERRUPT bits */
     _Atomic int32_t pid;          /* the child, set by itself first */
     int32_t wstatus;              /* template, before DEAD */
@@ -110,11 +115,11 @@ int wsrt_iso_template_alive(wsrt_isolation *iso);
 uint32_t wsrt_iso_wait_while(wsrt_isolation *iso, wsrt_iso_slot *slot, uint32_t from,
                              int *timed_out);
 /* The same for a run of indices on worker thread `steal`'s ctx: also
- * returns `from` itself once a thief asked that worker for work (looked
- * at every WSRT_ISO_STEAL_CHECK_NS: a thief has no way to wake the wait). */
+ * returns `from` itself once a thief asked that worker for work.  The
+ * wait is on wake_seq, which the child (IDLE), the template (DEAD) and
+ * the thief (the pool's request_raised hook) bump: no timer. */
 uint32_t wsrt_iso_wait_run(wsrt_isolation *iso, wsrt_iso_slot *slot, int *timed_out,
                            ws_ctx *steal);
-#define WSRT_ISO_STEAL_CHECK_NS 1000000L
 /* The slot's temporary k copied to buf (SLOT_TEMP_BYTES); 0 when free.
  * Async-signal-safe. */
 int wsrt_iso_temp_name(wsrt_iso_slot *slot, int k, char *buf);
@@ -151,6 +156,19 @@ static inline void wsrt_iso_wait(_Atomic uint32_t *word, uint32_t expected, long
 static inline void wsrt_iso_wake(_Atomic uint32_t *word)
 {
     syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE, 1 << 30, NULL, NULL, 0);
+}
+
+/* After a change that a worker thread waiting for its run must see (the
+ * slot's IDLE or DEAD, a thief's request on that worker): bump wake_seq
+ * and wake the wait.  release: the change (made before, by this thread)
+ * happens before the waiter's reads that follow its acquire load of a
+ * wake_seq at or past this one (wait_while, isolate_slot.c); a waiter
+ * that loaded an older value finds the word changed in FUTEX_WAIT, or
+ * sleeps before the increment and is woken here. */
+static inline void wsrt_iso_bump(wsrt_iso_slot *slot)
+{
+    atomic_fetch_add_explicit(&slot->wake_seq, 1, memory_order_release);
+    wsrt_iso_wake(&slot->wake_seq);
 }
 
 #endif

@@ -70,13 +70,6 @@ static int proxy_worker_init(void *state, ws_ctx *ctx)
     return start_child(iso, ctx->worker_id, ctx);
 }
 
-/* Indices per round trip: grown while a round trip is short against the
- * time its indices took, so cheap indices stay cheap, and kept small for
- * slow ones, so a thief's request is answered soon (between runs). */
-#define BLOCK_MAX ((uint64_t)1 << 20)
-#define BLOCK_GROW_BELOW_NS 1000000u /* a run shorter than 1 ms: double */
-#define BLOCK_SHRINK_ABOVE_NS 8000000u /* longer than 8 ms: halve */
-
 /* A thief asked for work while the child runs [begin, end): take back
  * the run's unstarted tail, so the worker can split it off with the rest
  * of its range.  Returns the new end E (begin < E <= end): the child runs
@@ -199,6 +192,34 @@ static int proxy_run_one(void *state, uint64_t index, ws_ctx *ctx)
     return run_span(state, ctx, index, index + 1, &next, 0);
 }
 
+/* Indices per round trip: sized from the last run's time per index so
+ * that a run takes about RUN_TARGET_NS.  A round trip (two cross-process
+ * futex wake-ups, ~100 us per index on the loaded 2-core VM) is then paid
+ * once per run, not once per slow index, and balance does not need short
+ * runs: a thief's request takes back the unstarted tail of a run in
+ * progress (take_back_tail).  The target bounds how stale progress and
+ * the journal get (both see a run when it returns).  Growth is at most
+ * RUN_GROW_MAX per run, so one cheap first index does not hand the whole
+ * range over before later ones are seen. */
+#define BLOCK_MAX ((uint64_t)1 << 20)
+#define RUN_TARGET_NS 20000000u /* 20 ms */
+#define RUN_GROW_MAX 8u
+
+static uint64_t next_block(uint64_t block, uint64_t ran, uint64_t took_ns)
+{
+    if (ran == 0)
+        return block; /* taken back or failed at once: nothing learned */
+    if (took_ns == 0)
+        took_ns = 1;
+    unsigned __int128 want = (unsigned __int128)ran * RUN_TARGET_NS / took_ns;
+    unsigned __int128 cap = (unsigned __int128)block * RUN_GROW_MAX;
+    if (want > cap)
+        want = cap;
+    if (want > BLOCK_MAX)
+        want = BLOCK_MAX;
+    return want ? (uint64_t)want : 1;
+}
+
 /* The pool's index loop (run->hooks.run_block): a run of indices. */
 static int proxy_run_block(void *arg, ws_ctx *ctx, uint64_t begin, uint64_t end,
                            uint64_t *next)
@@ -209,11 +230,7 @@ static int proxy_run_block(void *arg, ws_ctx *ctx, uint64_t begin, uint64_t end,
         end = begin + *block;
     uint64_t t0 = wsrt_iso_now_ns();
     int rc = run_span(iso, ctx, begin, end, next, 1);
-    uint64_t took = wsrt_iso_now_ns() - t0;
-    if (rc == WS_OK && *next == end && took < BLOCK_GROW_BELOW_NS && *block < BLOCK_MAX)
-        *block *= 2;
-    else if (took > BLOCK_SHRINK_ABOVE_NS && *block > 1)
-        *block /= 2;
+    *block = next_block(*block, *next - begin, wsrt_iso_now_ns() - t0);
     return rc;
 }
 
@@ -250,6 +267,18 @@ static void proxy_worker_fini(void *state, ws_ctx *ctx)
     wsrt_iso_slot_reset(slot);
 }
 
+/* The pool's request_raised hook (run.h): a thief asked worker `victim`
+ * for work; if that worker waits for its process (run_span), it wakes
+ * and splits now.  The request bit was raised (seq_cst) before this call
+ * on the thief's thread, so the bump's release carries it to the
+ * waiter's acquire of wake_seq (isolate_slot.c, wait_while). */
+static void proxy_request_raised(void *arg, uint32_t victim)
+{
+    wsrt_isolation *iso = arg;
+    if (victim < iso->jobs)
+        wsrt_iso_bump(&iso->slots[victim]);
+}
+
 void wsrt_iso_proxies_install(wsrt_isolation *iso, ws_run *run)
 {
     run->desc.worker_init = proxy_worker_init;
@@ -258,4 +287,5 @@ void wsrt_iso_proxies_install(wsrt_isolation *iso, ws_run *run)
     run->state = iso;
     run->hooks.run_block = proxy_run_block;
     run->hooks.block_run_arg = iso;
+    run->hooks.request_raised = proxy_request_raised;
 }

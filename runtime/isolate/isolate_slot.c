@@ -45,8 +45,13 @@ static uint32_t wait_while(wsrt_isolation *iso, wsrt_iso_slot *slot, uint32_t fr
                            int *timed_out, ws_ctx *steal)
 {
     uint64_t limit_ns = iso->opts.timeout_ms * 1000000u;
-    unsigned looks = 0;
     for (;;) {
+        /* With `steal`, the wait is on wake_seq (wsrt_iso_bump): loaded
+         * before the state and the request are looked at.  acquire: pairs
+         * with the bump's release, so a change bumped at or before the
+         * value read is seen below; one bumped after it changes the word
+         * before FUTEX_WAIT compares it, or wakes that wait. */
+        uint32_t seq = steal ? atomic_load_explicit(&slot->wake_seq, memory_order_acquire) : 0;
         /* acquire: pairs with the release store of the child (IDLE: its
          * result, next and err) or the template (DEAD: wstatus). */
         uint32_t s = atomic_load_explicit(&slot->state, memory_order_acquire);
@@ -54,7 +59,7 @@ static uint32_t wait_while(wsrt_isolation *iso, wsrt_iso_slot *slot, uint32_t fr
             return s;
         if (steal && wsrt_block_steal_requested(steal))
             return from;
-        long wait_ns = steal ? WSRT_ISO_STEAL_CHECK_NS : TEMPLATE_CHECK_NS;
+        long wait_ns = TEMPLATE_CHECK_NS;
         if (limit_ns && !*timed_out) {
             /* relaxed: a clock reading; 0 outside the plugin's calls (no
              * deadline). */
@@ -73,12 +78,12 @@ static uint32_t wait_while(wsrt_isolation *iso, wsrt_iso_slot *slot, uint32_t fr
             if (left < (uint64_t)wait_ns)
                 wait_ns = (long)left + 1;
         }
-        wsrt_iso_wait(&slot->state, from, wait_ns);
-        /* The template check is a syscall: with the short steal waits,
-         * about once a TEMPLATE_CHECK_NS as before. */
-        if (steal && ++looks < TEMPLATE_CHECK_NS / WSRT_ISO_STEAL_CHECK_NS)
-            continue;
-        looks = 0;
+        if (steal)
+            wsrt_iso_wait(&slot->wake_seq, seq, wait_ns);
+        else
+            wsrt_iso_wait(&slot->state, from, wait_ns);
+        /* The template check is a syscall: after every wait, which ends
+         * on a change, a bump or TEMPLATE_CHECK_NS (or the deadline). */
         if (atomic_load_explicit(&slot->state, memory_order_acquire) == from &&
             !wsrt_iso_template_alive(iso))
             return SLOT_DEAD;

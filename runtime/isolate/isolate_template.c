@@ -68,6 +68,7 @@ void wsrt_iso_template_main(wsrt_isolation *iso, int cmd_rd)
                     atomic_exchange_explicit(&iso->slots[w].state, SLOT_DEAD,
                                              memory_order_release);
                     wsrt_iso_wake(&iso->slots[w].state);
+                    wsrt_iso_bump(&iso->slots[w]); /* a wait for a run */
                 }
             }
         }
@@ -99,6 +100,7 @@ void wsrt_iso_template_main(wsrt_isolation *iso, int cmd_rd)
                 iso->slots[w].wstatus = 0;
                 atomic_exchange_explicit(&iso->slots[w].state, SLOT_DEAD, memory_order_release);
                 wsrt_iso_wake(&iso->slots[w].state);
+                wsrt_iso_bump(&iso->slots[w]);
                 continue;
             }
             pids[w] = pid;

@@ -343,8 +343,12 @@ static void ask_for_work(wsrt_worker *victim)
 {
     /* relaxed: a request carries no data; test first so idle thieves do not
      * keep the victim's cache line bouncing. */
-    if (!(atomic_load_explicit(&victim->base.ctx.attention, memory_order_relaxed) & ATTN_REQUEST))
+    if (!(atomic_load_explicit(&victim->base.ctx.attention, memory_order_relaxed) & ATTN_REQUEST)) {
         wsrt_attention_raise(&victim->base.ctx, ATTN_REQUEST);
+        const wsrt_run_hooks *h = &victim->pool->run->hooks;
+        if (h->request_raised) /* --isolate: a victim may wait on a futex */
+            h->request_raised(h->block_run_arg, victim->base.ctx.worker_id);
+    }
 }
 
 /* Run a frame taken from another worker's deque, then mark it done for its

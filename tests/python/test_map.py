@@ -3,13 +3,16 @@
 # processes; failures, deaths and Ctrl-C are caused by the function itself
 # at a chosen index (no timers), and outcomes are results, messages and
 # exit statuses, never durations.  Must never leave a process behind.
+import errno
 import os
 import pickle
 import random
+import select
 import signal
 import subprocess
 import sys
 import textwrap
+import time
 
 import numpy as np
 import pytest
@@ -108,6 +111,43 @@ def test_killed_worker_is_pinned_and_replaced():
     assert e.type is None and e.signal == signal.SIGKILL
     assert "killed by SIGKILL" in e.text
     assert e.results == {i: i for i in range(50) if i != 7}
+    no_children_left()
+
+
+def test_a_running_index_leaves_the_range_to_the_other_worker(tmp_path):
+    # Index 0 waits until the last index has run, which only the other
+    # worker can do meanwhile: worker 0's thread, waiting for its process,
+    # must split its range for the thief.  Before that it answered only
+    # between indices: index 0 gave up after the guard.  The loops are
+    # hang guards (~30 s), not timings.
+    fifo = str(tmp_path / "fifo")
+    os.mkfifo(fifo)
+    n = 40
+
+    def f(i):
+        if i == 0:
+            fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+            try:
+                ready, _, _ = select.select([fd], [], [], 30)
+                return os.read(fd, 1) if ready else b"no writer"
+            finally:
+                os.close(fd)
+        if i == n - 1:
+            for _ in range(3000):
+                try:
+                    fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+                except OSError as e:
+                    if e.errno != errno.ENXIO:  # no reader yet
+                        raise
+                    time.sleep(0.01)
+                    continue
+                os.write(fd, b"x")
+                os.close(fd)
+                return i
+            return "no reader"
+        return i
+
+    assert wsrun.map(f, n, jobs=2) == [b"x"] + list(range(1, n))
     no_children_left()
 
 
