@@ -191,8 +191,10 @@ check "--resume after kill -9 under --isolate: every file as in threads" diff -r
 # Stress: SIGKILL a random worker process three times during noise with
 # --keep-going --retries 3 (so no index fails four times): exit 0, the
 # thread run's bytes.  The kills come at file counts (events); a machine
-# that finishes first only makes the test weaker, never flaky.
-NN=${WSRUN_ISOLATE_STRESS:-6000}
+# that finishes first only makes the test weaker, never flaky.  20000
+# images (issue 24's count): since noise builds small images without
+# libpng, 6000 were often all written before the first look (0 kills).
+NN=${WSRUN_ISOLATE_STRESS:-20000}
 mkdir -p sref && "$W" -p noise -n $NN -j 2 -q -o prefix=sref/img_
 for j in 2 4; do
     mkdir -p "st$j"
