@@ -229,6 +229,34 @@ static void wstask_png_on_warning(png_structp png, png_const_charp msg)
     (void)msg;
 }
 
+/* zlib's memLevel for a stored (level 0) image: the smallest whose
+ * pending buffer still holds a whole window, so the bytes are those of
+ * zlib's default memLevel 8.
+ *
+ * Why: deflateInit clears the string-match hash table for every image,
+ * 2^(memLevel+8) bytes (64 KiB at 8, over 6 times a 100x100 image's 10 KiB
+ * of pixels), and at level 0 nothing ever reads it.  At level 0 memLevel
+ * changes nothing else but the pending buffer, 2^(memLevel+8) bytes, and
+ * deflate_stored cuts its blocks at min(pending size - 5, window size).
+ * So any memLevel whose pending buffer is at least window + 5 bytes gives
+ * the same blocks.  libpng shrinks the window of a small image (at most
+ * 16 KiB of filtered data) while the data + 262 fit in half of it, so the
+ * window it picks is below 2 * (data + 262), and never above 32 KiB.  For
+ * 100x100 gray: 10100 bytes, memLevel 7, a 32 KiB clear instead of 64. */
+static int wstask_png_stored_mem_level(const wstask_png_format *f)
+{
+    uint64_t channels = f->color_type == PNG_COLOR_TYPE_RGB ? 3 : 1;
+    uint64_t rowbytes = ((uint64_t)f->width * channels * (uint64_t)f->bit_depth + 7) / 8;
+    uint64_t data = (uint64_t)f->height * (rowbytes + 1); /* + each row's filter byte */
+    uint64_t window_bound = 2 * (data + 262);
+    if (window_bound > 32768)
+        window_bound = 32768;
+    int mem_level = 1;
+    while (mem_level < 8 && ((uint64_t)1 << (mem_level + 8)) < window_bound + 5)
+        mem_level++;
+    return mem_level;
+}
+
 /* Runs between setjmp and the end of the image; kept apart so nothing the
  * caller holds in registers can be clobbered by libpng's longjmp. */
 static void wstask_png_emit(png_structp png, png_infop info, const wstask_png_format *f,
@@ -239,6 +267,8 @@ static void wstask_png_emit(png_structp png, png_infop info, const wstask_png_fo
     png_set_filter(png, PNG_FILTER_TYPE_BASE, f->filters);
     png_set_compression_level(png, f->level);
     png_set_compression_strategy(png, f->strategy);
+    if (f->level == 0)
+        png_set_compression_mem_level(png, wstask_png_stored_mem_level(f));
     png_write_info(png, info);
     for (uint32_t y = 0; y < f->height; y++)
         png_write_row(png, row_fn(row_arg, y));

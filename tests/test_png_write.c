@@ -243,6 +243,38 @@ Test(png_write, other_formats_are_plain_libpng_bytes)
         same_bytes_as_plain_libpng(&formats[k], 2);
 }
 
+/* A stored image's memLevel (wstask_png_stored_mem_level) may only shrink
+ * zlib's unused hash table: the bytes must stay those of libpng's default.
+ * The sizes straddle each window libpng can pick for a small image (the
+ * data + 262 just at and just past each power of two it halves through),
+ * and larger images where it keeps the 32 KiB window. */
+Test(png_write, stored_images_of_every_window_are_plain_libpng_bytes)
+{
+    cr_assert_eq(wstask_png_stored_mem_level(&gray100), 7, "a 100x100 image clears 32 KiB, not 64");
+    for (uint32_t half = 512; half <= 32768; half *= 2) {
+        for (uint32_t edge = 0; edge < 2; edge++) {
+            uint32_t data = half - 262 + edge; /* one row: width + 1 filter byte */
+            wstask_png_format gray = {data - 1, 1, 8, PNG_COLOR_TYPE_GRAY, PNG_FILTER_NONE, 0,
+                                      Z_DEFAULT_STRATEGY};
+            same_bytes_as_plain_libpng(&gray, 1);
+            /* the same data in rows of rgb16 (6 bytes a pixel) where it divides */
+            if ((data - 1) % 6 == 0) {
+                wstask_png_format rgb = {(data - 1) / 6, 1, 16, PNG_COLOR_TYPE_RGB,
+                                         PNG_FILTER_NONE, 0, Z_DEFAULT_STRATEGY};
+                same_bytes_as_plain_libpng(&rgb, 1);
+            }
+        }
+    }
+    const wstask_png_format more[] = {
+        {64, 64, 8, PNG_COLOR_TYPE_GRAY, PNG_ALL_FILTERS, 0, Z_DEFAULT_STRATEGY},
+        {90, 180, 8, PNG_COLOR_TYPE_GRAY, PNG_FILTER_NONE, 0, Z_DEFAULT_STRATEGY},
+        {181, 90, 8, PNG_COLOR_TYPE_RGB, PNG_FILTER_NONE, 0, Z_RLE},
+        {300, 300, 16, PNG_COLOR_TYPE_RGB, PNG_FILTER_NONE, 0, Z_DEFAULT_STRATEGY},
+    };
+    for (size_t k = 0; k < sizeof more / sizeof more[0]; k++)
+        same_bytes_as_plain_libpng(&more[k], 2);
+}
+
 /* ------------------------------------------------------- the noise reader */
 
 Test(noise_reader, pieces_of_any_size_give_the_definition)
