@@ -8,7 +8,9 @@
 # on bench/python_tasks.py's workloads: ex1 (the seed's Example 1 with
 # cv2, N1 images), tiny (N2 tasks of ~20 us of numpy), pareto and sorted
 # (N3 tasks of heavy-tailed cost, STEPS numpy steps in all, shuffled and
-# heaviest first).  For ex1 it also counts distinct images per runner
+# heaviest first; Pareto(1.5), then again for each PYBENCH_ALPHAS, each
+# with the bound of bench/python_tasks.py's model: how far behind a
+# perfect balance Pool's default chunks are on that draw).  For ex1 it also counts distinct images per runner
 # (forked Pool workers repeat numpy's random stream).  Then the behaviours
 # table of bench/python_behaviours.py for the same five (an exception, a
 # killed worker, Ctrl-C, distinct random streams; PYBENCH_HANG_S, 20 s,
@@ -24,7 +26,8 @@
 #      below in brackets), PYBENCH_RUNS (5 [1]), PYBENCH_JOBS (nproc),
 #      PYBENCH_N1 (2000 [40]), PYBENCH_N2 (100000 [2000]), PYBENCH_N3 (2000
 #      [100]), PYBENCH_STEPS (200000, ~10 s of work [2000]), PYBENCH_CHUNKS
-#      ("1 4 16 64 256" ["1 16"]), PYBENCH_HANG_S (20 [10]), TMPDIR.
+#      ("1 4 16 64 256" ["1 16"]), PYBENCH_ALPHAS ("1.1"), PYBENCH_HANG_S
+#      (20 [10]), TMPDIR.
 #      make bench runs it through bench/run.sh (quick in make bench-quick).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
@@ -42,6 +45,7 @@ else
     MODE="full"
 fi
 JOBS=${PYBENCH_JOBS:-$(nproc)}
+ALPHAS=${PYBENCH_ALPHAS:-1.1}
 WSRUN=$BDIR/wsrun
 TASKS=$ROOT/bench/python_tasks.py
 OUT=$BDIR/bench/python
@@ -67,13 +71,13 @@ trap 'rm -rf "$TMP"' EXIT
 
 distinct() { (cd "$TMP/run" && md5sum image_*.png 2>/dev/null | cut -d' ' -f1 | sort -u | wc -l); }
 
-# bench WORKLOAD N EXTRA: one row.  The best chunksize of the last row is
-# left in BESTC.
+# bench WORKLOAD N EXTRA [LABEL]: one row.  The best chunksize of the last
+# row is left in BESTC.
 bench() {
     local w=$1 n=$2 extra=$3 fn=$1 wargs=() t best bestc c row
     [ "$w" = sorted ] && fn=sorted_heavy_first
     [ -n "$extra" ] && wargs=(-o args="$n $extra")
-    row="| $w | $n"
+    row="| ${4:-$w} | $n"
     t=$(median_of "$WSRUN" --plugin python -o script="$TASKS" -o function=$fn "${wargs[@]}" \
         --count "$n" -j "$JOBS") || exit 1
     row+=" | $t"
@@ -111,6 +115,15 @@ bench() {
     TINY_BESTC=$BESTC
     bench pareto "$N3" "$STEPS"
     bench sorted "$N3" "$STEPS"
+    for a in $ALPHAS; do
+        bench pareto "$N3" "$STEPS $a" "pareto, alpha $a"
+        bench sorted "$N3" "$STEPS $a" "sorted, alpha $a"
+    done
+    echo
+    echo "The model's bound (costs only; no runner beats Pool's default by more):"
+    for a in 1.5 $ALPHAS; do for w in pareto sorted; do
+        echo "- alpha $a, $("$PY" "$TASKS" "$w" model "$JOBS" "$N3" - "$STEPS" "$a")"
+    done; done
     echo
     echo "Behaviours (bench/python_behaviours.py, 200 tasks, -j 2 / 2 workers; Pool.map best: chunksize $TINY_BESTC, the tiny row's best):"
     echo

@@ -23,6 +23,7 @@
 # env: BUILD (build), PYBENCH_RUNS (5), PYBENCH_JOBS (nproc),
 #      PYBENCH_N1 (2000), PYBENCH_N2 (100000), PYBENCH_N3 (2000),
 #      PYBENCH_STEPS (200000: ~10 s of work), PYBENCH_CHUNKS ("1 4 16 64 256"),
+#      PYBENCH_ALPHAS ("1.1": pareto and sorted again, far more unequal),
 #      PYBENCH_N4 (2000 rounded down to a multiple of the jobs: Example 2
 #      cuts equal slices), TMPDIR.  PYBENCH_QUICK=1 (make bench-quick) makes the
 #      unset ones small: RUNS 3, N1 200, N2 5000, N3 200, STEPS 5000,
@@ -68,9 +69,9 @@ mkdir -p "$OUT" || die "cannot create $OUT"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/wsrun-mapbench.XXXXXX") || die "cannot make a temporary folder"
 trap 'rm -rf "$TMP"' EXIT
 
-# bench WORKLOAD N EXTRA: one row.
+# bench WORKLOAD N EXTRA [LABEL]: one row.
 bench() {
-    local w=$1 n=$2 extra=$3 tm td best bestc c t
+    local w=$1 n=$2 extra=$3 label=${4:-$1} tm td best bestc c t
     tm=$(median_of "$PY" "$TASKS" "$w" map "$JOBS" "$n" - $extra) || exit 1
     td=$(median_of "$PY" "$TASKS" "$w" pool "$JOBS" "$n" - $extra) || exit 1
     best=""
@@ -78,7 +79,7 @@ bench() {
         t=$(median_of "$PY" "$TASKS" "$w" pool "$JOBS" "$n" "$c" $extra) || exit 1
         if [ -z "$best" ] || awk "BEGIN {exit !($t < $best)}"; then best=$t; bestc=$c; fi
     done
-    awk -v w="$w" -v n="$n" -v tm="$tm" -v td="$td" -v tb="$best" -v c="$bestc" 'BEGIN {
+    awk -v w="$label" -v n="$n" -v tm="$tm" -v td="$td" -v tb="$best" -v c="$bestc" 'BEGIN {
         printf "| %s | %s | %s | %s | %s (chunksize %s) | %.2f | %.2f |\n", w, n, tm, td, tb, c,
                td / tm, tb / tm }'
 }
@@ -120,6 +121,15 @@ readfill_row() {
     bench noop "$N2" ""
     bench pareto "$N3" "$STEPS"
     bench sorted "$N3" "$STEPS"
+    for a in ${PYBENCH_ALPHAS:-1.1}; do
+        bench pareto "$N3" "$STEPS $a" "pareto, alpha $a"
+        bench sorted "$N3" "$STEPS $a" "sorted, alpha $a"
+    done
+    echo
+    echo "The model's bound (costs only; no runner beats Pool's default by more):"
+    for a in 1.5 ${PYBENCH_ALPHAS:-1.1}; do for w in pareto sorted; do
+        echo "- alpha $a, $("$PY" "$TASKS" "$w" model "$JOBS" "$N3" - "$STEPS" "$a")"
+    done; done
     echo
     echo "The seed's Examples 2 and 3, $N4 images of 100x100 written by the noise plugin;" \
         "the seed's ways decode with $CV2 (python_readfill.py modes):"

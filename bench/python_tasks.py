@@ -11,11 +11,18 @@
 #           cv2.imwrite (the stand-in tests/py/cv2_stub where cv2 is missing)
 #   tiny    ~20 us of numpy per index (sort of 200 numbers, a sum)
 #   pareto  heavy-tailed cost: index i repeats a ~50 us numpy step
-#           cost[i] times, cost ~ Pareto(1.5), a fixed draw; total set by
-#           PARETO_STEPS (args: N STEPS)
+#           cost[i] times, cost ~ 1 + Pareto(ALPHA), a fixed draw (ALPHA
+#           1.5 unless given; 1.1 is far more unequal); total set by
+#           PARETO_STEPS (args: N STEPS [ALPHA])
 #   sorted  the same costs, indices sorted heaviest first (inputs sorted
 #           by size, as users often have them)
 #   noop    returns its index: the runner's own cost per index
+#
+# Mode `model` (python_tasks.py pareto|sorted model JOBS N - STEPS [ALPHA])
+# runs nothing: it prints how much longer than a perfect balance Pool.map's
+# default chunks must take on that draw, counting the costs only (each
+# chunk to the first free worker).  No runner can beat Pool's default by
+# more than that ratio.
 import sys
 
 import numpy as np
@@ -43,9 +50,9 @@ def noop(index):
     return index
 
 
-def _costs(n, steps):
+def _costs(n, steps, alpha=1.5):
     # A fixed heavy-tailed draw scaled to `steps` steps in all.
-    c = np.random.default_rng(12345).pareto(1.5, n) + 1.0
+    c = np.random.default_rng(12345).pareto(alpha, n) + 1.0
     c = np.maximum(1, np.round(c * steps / c.sum())).astype(np.int64)
     return c
 
@@ -59,9 +66,9 @@ _COSTS = None
 _ORDER = None
 
 
-def _setup(n, steps):
+def _setup(n, steps, alpha=1.5):
     global _COSTS, _ORDER
-    _COSTS = _costs(n, steps)
+    _COSTS = _costs(n, steps, alpha)
     _ORDER = np.argsort(-_COSTS, kind="stable")
 
 
@@ -74,9 +81,22 @@ def sorted_heavy_first(index):
     pareto(int(_ORDER[index]))
 
 
-# Under wsrun: -o args="N STEPS" for pareto/sorted.
-if len(ARGS) == 2 and __name__ != "__main__":
-    _setup(int(ARGS[0]), int(ARGS[1]))
+def _model(workload, jobs, n):
+    costs = _COSTS if workload == "pareto" else _COSTS[_ORDER]
+    chunk, extra = divmod(n, jobs * 4)  # Pool.map's default chunksize
+    chunk += 1 if extra else 0
+    free = [0] * jobs
+    for start in range(0, n, chunk):
+        k = free.index(min(free))
+        free[k] += int(costs[start:start + chunk].sum())
+    ideal = max(costs.sum() / jobs, costs.max())
+    print(f"{workload}: Pool.map's default chunks (chunksize {chunk}) take "
+          f"{max(free) / ideal:.3f}x a perfect balance at {jobs} jobs")
+
+
+# Under wsrun: -o args="N STEPS [ALPHA]" for pareto/sorted.
+if len(ARGS) in (2, 3) and __name__ != "__main__":
+    _setup(int(ARGS[0]), int(ARGS[1]), float(ARGS[2]) if len(ARGS) == 3 else 1.5)
 
 FUNCS = {"ex1": ex1, "tiny": tiny, "pareto": pareto, "sorted": sorted_heavy_first,
          "noop": noop}
@@ -86,9 +106,11 @@ def main():
     workload, mode, jobs, n = ARGS[0], ARGS[1], int(ARGS[2]), int(ARGS[3])
     chunk = int(ARGS[4]) if len(ARGS) > 4 and ARGS[4] != "-" else None
     if workload in ("pareto", "sorted"):
-        _setup(n, int(ARGS[5]))
+        _setup(n, int(ARGS[5]), float(ARGS[6]) if len(ARGS) > 6 else 1.5)
     fn = FUNCS[workload]
-    if mode == "serial":
+    if mode == "model":
+        _model(workload, jobs, n)
+    elif mode == "serial":
         for i in range(n):
             fn(i)
     elif mode == "pool":
