@@ -89,14 +89,23 @@ PY_PKG_SRCS   := $(wildcard python/wsrun/*.py python/wsrun/*.pyi)
 PY_PKG_FILES  := $(PY_PKG_SRCS:python/wsrun/%=$(PY_PKG_DIR)/%)
 PY_EXT_OBJS   := $(patsubst %.c,$(BUILD)/pyobj/%.o,$(wildcard python/*.c))
 PY_EXT         = $(PY_PKG_DIR)/_wsrun$(PY_EXT_SUFFIX)
+# The package's byte code, compiled once here: with PYTHONDONTWRITEBYTECODE
+# set (or a read-only tree) python3 would compile the sources again at
+# every `import wsrun`, about 18 million instructions (docs/benchmarks.md).
+PY_PYC_STAMP  := $(BUILD)/pyobj/bytecode.stamp
 
 .PHONY: python
 all: python
-python: $(PY_EXT) $(PY_PKG_FILES)
+python: $(PY_EXT) $(PY_PKG_FILES) $(PY_PYC_STAMP)
 
 $(PY_PKG_DIR)/%: python/wsrun/%
 	@mkdir -p $(dir $@)
 	cp $< $@
+
+$(PY_PYC_STAMP): $(filter %.py,$(PY_PKG_FILES))
+	@mkdir -p $(dir $@)
+	$(PYTHON) -m compileall -q $(PY_PKG_DIR)
+	@touch $@
 
 $(BUILD)/pyobj/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -20,7 +20,6 @@ import os as _os
 import pickle as _pickle
 import signal as _signal
 import sys as _sys
-import traceback as _traceback
 
 from . import _common
 from ._common import rng
@@ -103,8 +102,12 @@ def _failure(exc, what):
     # In a worker process: the pending exception as bytes for the caller.
     if exc is None:
         return _pickle.dumps(("SystemError", "an exception that cannot be described", "", None))
+    # traceback (with linecache, tokenize, enum) is imported here, on the
+    # first failure, not by every `import wsrun`.
+    import traceback
+
     text = " ".join(str(exc).split())
-    tb = "".join(_traceback.format_exception(exc))
+    tb = "".join(traceback.format_exception(exc))
     if what:
         text = "%s: %s: %s" % (what, _qualname(type(exc)), text)
         name = "wsrun.UnpicklableResult" if "pickled" in what else _qualname(type(exc))
