@@ -213,20 +213,32 @@ def test_read_rows(images, tmp_path):
 
 
 def _sigint_when(event):
-    # A thread that sends this process SIGINT once event() returns (it
-    # waits on an event: a FIFO opened, a file made).
+    # A thread that sends this process SIGINT once event(abandon) returns
+    # True (it waits on an event: a FIFO opened, a file made); set
+    # t.abandon when the call under test ended without it, so the join
+    # cannot wait for ever.
     import threading
 
-    t = threading.Thread(target=lambda: (event(), os.kill(os.getpid(), signal.SIGINT)))
+    abandon = threading.Event()
+
+    def wait_then_interrupt():
+        if event(abandon):
+            os.kill(os.getpid(), signal.SIGINT)
+
+    t = threading.Thread(target=wait_then_interrupt)
+    t.abandon = abandon
     t.start()
     return t
 
 
-def _wait_for_file(path):
+def _wait_for_file(path, abandon):
     import time
 
     while not os.path.exists(path):
+        if abandon.is_set():
+            return False
         time.sleep(0.001)  # a polling interval, not a deadline
+    return True
 
 
 def test_ctrl_c_stops_a_running_run(tmp_path):
@@ -239,15 +251,18 @@ def test_ctrl_c_stops_a_running_run(tmp_path):
     hold = tmp_path / "hold"
     hold.write_text("")
     started = tmp_path / "started"
+    holdwrite = os.path.join(BUILD, "test-plugins", "holdwrite.so")
+    assert os.path.exists(holdwrite), holdwrite + " is not built (make test-plugins)"
     old = signal.signal(signal.SIGINT, signal.default_int_handler)
-    t = _sigint_when(lambda: _wait_for_file(started))
+    t = _sigint_when(lambda abandon: _wait_for_file(started, abandon))
     try:
         with pytest.raises(KeyboardInterrupt):
-            wsrun.run(os.path.join(BUILD, "test-plugins", "holdwrite.so"), 1000, jobs=2,
+            wsrun.run(holdwrite, 1000, jobs=2,
                       quiet=True, options={"prefix": str(out / "d_"), "hold_from": 0,
                                            "hold_file": str(hold),
                                            "started_file": str(started)})
     finally:
+        t.abandon.set()  # the run ended without its started file: no SIGINT comes
         t.join()
         # Python's handler is back after the run (read before the test puts
         # back what it found: SIG_IGN where make test was started in the
@@ -262,7 +277,7 @@ def test_ctrl_c_stops_a_running_run(tmp_path):
     assert all(len((out / f).read_bytes()) == 4096 for f in files)
     assert hold.exists()
     # A later run is whole.
-    stats = wsrun.run(os.path.join(BUILD, "test-plugins", "holdwrite.so"), 5, jobs=2,
+    stats = wsrun.run(holdwrite, 5, jobs=2,
                       options={"prefix": str(tmp_path / "e_")})
     assert stats["done"] == 5
 
