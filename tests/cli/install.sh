@@ -26,7 +26,9 @@ PLUGIN_FILES=$(for f in tasks/*.c plugins/*.c; do basename "$f" .c; done | sed '
 # The Python package: PREFIX/lib/python3.X/site-packages/wsrun for a PREFIX
 # other than /usr/local (mk/install.mk), its .py/.pyi files and the extension.
 PYREL=$(/usr/bin/python3 -c "import sysconfig as s; print(s.get_path('platlib', 'posix_prefix', vars={'base': '', 'platbase': ''}).lstrip('/'))")
-PY_FILES=$(cd python/wsrun && ls *.py *.pyi; echo "_wsrun$(/usr/bin/python3-config --extension-suffix)")
+PY_FILES=$(cd python/wsrun && ls *.py *.pyi; echo "_wsrun$(/usr/bin/python3-config --extension-suffix)"
+    tag=$(/usr/bin/python3 -c 'import sys; print(sys.implementation.cache_tag)')
+    for f in *.py; do echo "__pycache__/${f%.py}.$tag.pyc"; done)
 
 # wsrun-mpi is installed only after `make mpi` or with MPI=1, which leave
 # a stamp; the copy `make test` builds for its tests is not.  The stamp is
