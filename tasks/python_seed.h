@@ -39,6 +39,7 @@ typedef struct wstask_pyseed {
     int *np_has_gauss;     /* the legacy cached Gaussian, when found (else seed(0)) */
     double *np_gauss;
     PyObject *zero;
+    PyObject *gauss_next;  /* the attribute's name, made once (~600 instructions an index less) */
 } wstask_pyseed;
 
 /* numpy's bitgen_t (numpy/random/bitgen.h) and mt19937_state: layouts
@@ -58,19 +59,114 @@ typedef struct wstask_pyseed_random_object {
     uint32_t state[PYSEED_MT_WORDS];
 } wstask_pyseed_random_object;
 
-static void wstask_pyseed_words(uint64_t seed, uint64_t index, uint32_t *py, uint32_t *np)
+/* Outputs first..first+n-1 of key's stream (ws_rng_next's), each stored
+ * as its low then its high 32-bit word: on a little-endian machine that
+ * is the output's own 8 bytes.  The portable loop, and the one every
+ * other path must equal. */
+static void wstask_pyseed_fill_plain(uint64_t key, uint64_t first, uint32_t *w, int n)
+{
+    for (int k = 0; k < n; k++) {
+        uint64_t v = ws_mix64(key + (first + (uint64_t)k) * UINT64_C(0x9e3779b97f4a7c15));
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        memcpy(w + 2 * k, &v, sizeof v);
+#else
+        w[2 * k] = (uint32_t)v;
+        w[2 * k + 1] = (uint32_t)(v >> 32);
+#endif
+    }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#include <immintrin.h>
+#define WSTASK_PYSEED_AVX2 1
+
+/* The low 64 bits of a * c for four lanes: AVX2 multiplies 32x32 only. */
+__attribute__((target("avx2"))) static inline __m256i wstask_pyseed_mul64(__m256i a, __m256i c_lo,
+                                                                           __m256i c_hi)
+{
+    __m256i lo = _mm256_mul_epu32(a, c_lo);
+    __m256i cross = _mm256_add_epi64(_mm256_mul_epu32(_mm256_srli_epi64(a, 32), c_lo),
+                                     _mm256_mul_epu32(a, c_hi));
+    return _mm256_add_epi64(lo, _mm256_slli_epi64(cross, 32));
+}
+
+/* wstask_pyseed_fill_plain, four outputs at a time (n a multiple of 4):
+ * ws_mix64's steps lane by lane, so the same bits. */
+__attribute__((target("avx2"))) static void wstask_pyseed_fill_avx2(uint64_t key, uint64_t first,
+                                                                     uint32_t *w, int n)
+{
+    const uint64_t m1 = UINT64_C(0xbf58476d1ce4e5b9), m2 = UINT64_C(0x94d049bb133111eb);
+    const uint64_t gamma = UINT64_C(0x9e3779b97f4a7c15);
+    const __m256i m1_lo = _mm256_set1_epi64x((long long)(m1 & 0xffffffffu));
+    const __m256i m1_hi = _mm256_set1_epi64x((long long)(m1 >> 32));
+    const __m256i m2_lo = _mm256_set1_epi64x((long long)(m2 & 0xffffffffu));
+    const __m256i m2_hi = _mm256_set1_epi64x((long long)(m2 >> 32));
+    const __m256i step = _mm256_set1_epi64x((long long)(4 * gamma));
+    __m256i z0 = _mm256_set_epi64x((long long)(key + (first + 3) * gamma),
+                                   (long long)(key + (first + 2) * gamma),
+                                   (long long)(key + (first + 1) * gamma),
+                                   (long long)(key + first * gamma));
+    for (int k = 0; k < n; k += 4) {
+        __m256i z = z0;
+        z0 = _mm256_add_epi64(z0, step);
+        z = _mm256_xor_si256(z, _mm256_srli_epi64(z, 30));
+        z = wstask_pyseed_mul64(z, m1_lo, m1_hi);
+        z = _mm256_xor_si256(z, _mm256_srli_epi64(z, 27));
+        z = wstask_pyseed_mul64(z, m2_lo, m2_hi);
+        z = _mm256_xor_si256(z, _mm256_srli_epi64(z, 31));
+        _mm256_storeu_si256((__m256i *)(void *)(w + 2 * k), z);
+    }
+}
+#endif
+
+/* Words 0..1247 of index's stream: 0..623 for random, 624..1247 for
+ * numpy.  Making them is most of the reseeding's cost (624 outputs of
+ * two 64-bit multiplies each), so where the CPU has AVX2 four lanes make
+ * them at once; the first use checks that both paths give the same words. */
+static int wstask_pyseed_use_avx2 = -1; /* one per file that includes this */
+
+static void wstask_pyseed_choose(void);
+
+static void wstask_pyseed_fill(uint64_t key, uint32_t *w, int n_outputs)
+{
+#ifdef WSTASK_PYSEED_AVX2
+    if (wstask_pyseed_use_avx2 < 0)
+        wstask_pyseed_choose();
+    if (wstask_pyseed_use_avx2 > 0 && n_outputs % 4 == 0) {
+        wstask_pyseed_fill_avx2(key, 1, w, n_outputs);
+        return;
+    }
+#endif
+    wstask_pyseed_fill_plain(key, 1, w, n_outputs);
+}
+
+static void wstask_pyseed_choose(void)
+{
+    if (wstask_pyseed_use_avx2 >= 0)
+        return;
+    wstask_pyseed_use_avx2 = 0;
+#ifdef WSTASK_PYSEED_AVX2
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("avx2"))
+        return;
+    /* Both paths over a few keys: any difference and AVX2 stays off. */
+    uint32_t a[2 * 64], b[2 * 64];
+    static const uint64_t keys[] = {0, 1, UINT64_C(0xffffffffffffffff), UINT64_C(0x632be59bd9b4e019)};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        wstask_pyseed_fill_plain(keys[i], 1, a, 64);
+        wstask_pyseed_fill_avx2(keys[i], 1, b, 64);
+        if (memcmp(a, b, sizeof a) != 0)
+            return;
+    }
+    wstask_pyseed_use_avx2 = 1;
+#endif
+}
+
+/* words[0..623] for random, words[624..1247] for numpy. */
+static void wstask_pyseed_words(uint64_t seed, uint64_t index, uint32_t *words)
 {
     ws_rng r = ws_rng_make(seed, index);
-    for (int k = 0; k < PYSEED_MT_WORDS; k += 2) {
-        uint64_t v = ws_rng_next(&r);
-        py[k] = (uint32_t)v;
-        py[k + 1] = (uint32_t)(v >> 32);
-    }
-    for (int k = 0; k < PYSEED_MT_WORDS; k += 2) {
-        uint64_t v = ws_rng_next(&r);
-        np[k] = (uint32_t)v;
-        np[k + 1] = (uint32_t)(v >> 32);
-    }
+    wstask_pyseed_fill(r.key, words, PYSEED_MT_WORDS);
 }
 
 /* 1 when words[0..623] and pos equal what the generator reports. */
@@ -199,6 +295,9 @@ static int wstask_pyseed_setup(wstask_pyseed *z, PyObject *boot, ws_ctx *ctx)
     z->on = 1;
     z->boot = boot;
     z->zero = PyLong_FromLong(0);
+    z->gauss_next = PyUnicode_InternFromString("gauss_next");
+    if (!z->zero || !z->gauss_next)
+        return ws_fail(ctx, "out of memory setting up the reseeding");
     wstask_pyseed_setup_random(z);
     if (!z->py_inst)
         return ws_fail(ctx, "cannot import Python's random module");
@@ -213,7 +312,7 @@ static int wstask_pyseed_apply(wstask_pyseed *z, uint64_t seed, uint64_t index)
         return 0;
     if (!z->np_looked)
         wstask_pyseed_setup_numpy(z);
-    uint32_t py[PYSEED_MT_WORDS], np[PYSEED_MT_WORDS];
+    uint32_t words[2 * PYSEED_MT_WORDS];
     if (!z->py_words || (z->np_seed && !z->np_words)) {
         /* The public path (same numbers): boot.reseed_slow. */
         PyObject *r = PyObject_CallFunction(PyDict_GetItemString(z->boot, "reseed_slow"), "KKi",
@@ -224,10 +323,10 @@ static int wstask_pyseed_apply(wstask_pyseed *z, uint64_t seed, uint64_t index)
         Py_DECREF(r);
         return 0;
     }
-    wstask_pyseed_words(seed, index, py, np);
-    memcpy(z->py_words, py, sizeof py);
+    wstask_pyseed_words(seed, index, words);
+    memcpy(z->py_words, words, PYSEED_MT_WORDS * sizeof *words);
     *z->py_index = PYSEED_MT_WORDS;
-    if (PyObject_SetAttrString(z->py_inst, "gauss_next", Py_None) != 0)
+    if (PyObject_SetAttr(z->py_inst, z->gauss_next, Py_None) != 0)
         return -1;
     if (z->np_seed) {
         /* The cached legacy Gaussian goes (in place, or by seed(0)); then
@@ -241,7 +340,7 @@ static int wstask_pyseed_apply(wstask_pyseed *z, uint64_t seed, uint64_t index)
                 return -1;
             Py_DECREF(r);
         }
-        memcpy(z->np_words, np, sizeof np);
+        memcpy(z->np_words, words + PYSEED_MT_WORDS, PYSEED_MT_WORDS * sizeof *words);
         *z->np_pos = PYSEED_MT_WORDS;
     }
     return 0;
@@ -252,6 +351,7 @@ static void wstask_pyseed_clear(wstask_pyseed *z)
     Py_CLEAR(z->py_inst);
     Py_CLEAR(z->np_seed);
     Py_CLEAR(z->zero);
+    Py_CLEAR(z->gauss_next);
     memset(z, 0, sizeof *z);
 }
 
