@@ -258,6 +258,11 @@ static int read_request(int cmd_fd, uint32_t *w, int *fd)
 void wspy_template_main(wspy_job *job, int cmd_fd, unsigned jobs)
 {
     signal(SIGINT, SIG_IGN);
+    /* The program's SIGCHLD disposition is inherited: ignored (a Python
+     * program may say signal(SIGCHLD, SIG_IGN)), the workers would be
+     * reaped unseen, and a killed one never reported: the call would wait
+     * for ever, as Pool does. */
+    signal(SIGCHLD, SIG_DFL);
     sigset_t chld;
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);

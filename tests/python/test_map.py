@@ -114,6 +114,33 @@ def test_killed_worker_is_pinned_and_replaced():
     no_children_left()
 
 
+def test_killed_worker_is_seen_when_the_program_ignores_sigchld():
+    # SIG_IGN for SIGCHLD is inherited by the processes map forks; there
+    # the kernel would reap the killed worker unseen and the call wait for
+    # ever (it did).  In a child python, so that a regression is a named
+    # failure after the guard (a hang guard, not a timing).
+    code = """if True:
+        import os, signal, wsrun
+        signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+        def f(i):
+            if i == 3:
+                os.kill(os.getpid(), signal.SIGKILL)
+            return i
+        try:
+            wsrun.map(f, 20, jobs=2, keep_going=True)
+        except wsrun.TaskError as e:
+            print([x.index for x in e.failures], e.signal == signal.SIGKILL, len(e.results))
+        print(wsrun.map(lambda i: i * 2, 5, jobs=2))
+    """
+    try:
+        got = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             timeout=120)
+    except subprocess.TimeoutExpired:
+        pytest.fail("wsrun.map hung on a killed worker with SIGCHLD ignored")
+    assert got.returncode == 0, got.stderr
+    assert got.stdout.splitlines() == ["[3] True 19", "[0, 2, 4, 6, 8]"], got.stdout
+
+
 def test_a_running_index_leaves_the_range_to_the_other_worker(tmp_path):
     # Index 0 waits until the last index has run, which only the other
     # worker can do meanwhile: worker 0's thread, waiting for its process,
